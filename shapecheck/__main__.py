@@ -1,0 +1,5 @@
+"""`python -m shapecheck` runs the command line."""
+
+from shapecheck.cli import main
+
+main()

@@ -1,0 +1,519 @@
+"""The syntax tree: frozen dataclasses for statements and expressions.
+
+The parser builds these nodes and nothing else; every node carries the `Span`
+it came from so later stages can point into the file. `str(node)` gives back
+valid `.idx` text (implicit sums that the checker made explicit print as
+`sum[j](...)`), which the property tests use to re-parse what they print.
+
+Chains are n-ary (`Add` holds every top-level term, `Product` every factor of a
+`*`, `/` and juxtaposition chain) because the summation rules of spec section
+4 are stated in terms of those chains, and because a flat chain keeps a long
+line from becoming a deep tree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from shapecheck.source import Span
+
+# ---------------------------------------------------------------------------
+# Indices and sizes as written
+
+
+@dataclass(frozen=True)
+class IndexName:
+    name: str
+    span: Span
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class IndexLiteral:
+    """A 1-based literal index (`X[1, 2]`), as in the notes' x₁₂."""
+
+    value: int
+    span: Span
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+Index = IndexName | IndexLiteral
+
+
+def _index_list(indices: tuple[Index, ...]) -> str:
+    return "[" + ", ".join(str(i) for i in indices) + "]" if indices else ""
+
+
+# ---------------------------------------------------------------------------
+# Expressions
+
+
+@dataclass(frozen=True)
+class Number:
+    value: float
+    text: str
+    span: Span
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class ArrayRef:
+    """`X[i, j]`, or a bare `a` for a scalar."""
+
+    name: str
+    indices: tuple[Index, ...]
+    span: Span
+
+    def __str__(self) -> str:
+        return self.name + _index_list(self.indices)
+
+
+@dataclass(frozen=True)
+class Delta:
+    indices: tuple[Index, ...]
+    span: Span
+
+    def __str__(self) -> str:
+        return "delta" + _index_list(self.indices)
+
+
+@dataclass(frozen=True)
+class DerivRef:
+    """`dA/dB[indices]`: the true value of a derivative (claims only)."""
+
+    of: str
+    wrt: str
+    indices: tuple[Index, ...]
+    span: Span
+
+    def __str__(self) -> str:
+        return f"d{self.of}/d{self.wrt}" + _index_list(self.indices)
+
+
+@dataclass(frozen=True)
+class Call:
+    """An element-wise function: exp log tanh sigmoid relu sin cos sqrt abs."""
+
+    func: str
+    arg: Expr
+    span: Span
+
+    def __str__(self) -> str:
+        return f"{self.func}({self.arg})"
+
+
+@dataclass(frozen=True)
+class Loss:
+    """`loss(A)`: an unspecified scalar function of the whole array A."""
+
+    name: str
+    span: Span
+    name_span: Span
+
+    def __str__(self) -> str:
+        return f"loss({self.name})"
+
+
+@dataclass(frozen=True)
+class SumOver:
+    """`sum[j](body)`; `explicit` is False for a sum the checker made explicit."""
+
+    indices: tuple[IndexName, ...]
+    body: Expr
+    span: Span
+    explicit: bool = True
+
+    def __str__(self) -> str:
+        return "sum" + _index_list(self.indices) + f"({self.body})"
+
+
+@dataclass(frozen=True)
+class Negate:
+    operand: Expr
+    span: Span
+
+    def __str__(self) -> str:
+        return "-" + _wrap(self.operand, _UNARY)
+
+
+@dataclass(frozen=True)
+class Power:
+    base: Expr
+    exponent: Expr
+    span: Span
+
+    def __str__(self) -> str:
+        # Right-associative: a power as the base needs parentheses, as the
+        # exponent it does not.
+        exponent = (
+            str(self.exponent)
+            if isinstance(self.exponent, Power | Negate)
+            else _wrap(self.exponent, _ATOM)
+        )
+        return _wrap(self.base, _ATOM) + "^" + exponent
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One factor of a product; `op` is "" for the first, "*", "/" or " "."""
+
+    op: str
+    expr: Expr
+
+    def __post_init__(self) -> None:
+        if self.op not in ("", "*", "/", " "):
+            raise ValueError(f"bad factor operator {self.op!r}")
+
+
+@dataclass(frozen=True)
+class Product:
+    factors: tuple[Factor, ...]
+    span: Span
+
+    def __post_init__(self) -> None:
+        if len(self.factors) < 2 or self.factors[0].op != "":
+            raise ValueError("a product has two or more factors, the first without operator")
+
+    def __str__(self) -> str:
+        parts = []
+        for factor in self.factors:
+            text = _wrap(factor.expr, _UNARY if factor.op == "" else _POWER)
+            if factor.op == "":
+                parts.append(text)
+            elif factor.op == " ":
+                parts.append(" " + text)
+            else:
+                parts.append(f" {factor.op} {text}")
+        return "".join(parts)
+
+
+@dataclass(frozen=True)
+class Term:
+    """One top-level operand of an `Add`; the first always has sign "+"."""
+
+    sign: str
+    expr: Expr
+
+    def __post_init__(self) -> None:
+        if self.sign not in ("+", "-"):
+            raise ValueError(f"bad sign {self.sign!r}")
+
+
+@dataclass(frozen=True)
+class Add:
+    terms: tuple[Term, ...]
+    span: Span
+
+    def __post_init__(self) -> None:
+        if len(self.terms) < 2 or self.terms[0].sign != "+":
+            raise ValueError("a sum has two or more terms, the first with sign +")
+
+    def __str__(self) -> str:
+        out = _wrap(self.terms[0].expr, _PRODUCT)
+        for term in self.terms[1:]:
+            out += f" {term.sign} " + _wrap(term.expr, _PRODUCT)
+        return out
+
+
+Expr = Number | ArrayRef | Delta | DerivRef | Call | Loss | SumOver | Negate | Power | Product | Add
+
+# Binding strength, loosest first, for printing with the fewest parentheses.
+_ADD, _PRODUCT, _UNARY, _POWER, _ATOM = range(5)
+
+
+def precedence(expr: Expr) -> int:
+    if isinstance(expr, Add):
+        return _ADD
+    if isinstance(expr, Product):
+        return _PRODUCT
+    if isinstance(expr, Negate):
+        return _UNARY
+    if isinstance(expr, Power):
+        return _POWER
+    if isinstance(expr, Number) and expr.value < 0:
+        return _UNARY
+    return _ATOM
+
+
+def _wrap(expr: Expr, needed: int) -> str:
+    # A nested Add always keeps its parentheses: `(a + b) + c` has two
+    # top-level terms, not three, and printing must not change that.
+    text = str(expr)
+    return f"({text})" if precedence(expr) < needed else text
+
+
+def children(expr: Expr) -> tuple[Expr, ...]:
+    """The direct sub-expressions, in source order."""
+    if isinstance(expr, Add):
+        return tuple(t.expr for t in expr.terms)
+    if isinstance(expr, Product):
+        return tuple(f.expr for f in expr.factors)
+    if isinstance(expr, Power):
+        return (expr.base, expr.exponent)
+    if isinstance(expr, Negate):
+        return (expr.operand,)
+    if isinstance(expr, Call):
+        return (expr.arg,)
+    if isinstance(expr, SumOver):
+        return (expr.body,)
+    return ()
+
+
+def with_children(expr: Expr, new: tuple[Expr, ...]) -> Expr:
+    """The same node with its direct sub-expressions replaced (same order as `children`)."""
+    if isinstance(expr, Add):
+        return Add(tuple(Term(t.sign, e) for t, e in zip(expr.terms, new, strict=True)), expr.span)
+    if isinstance(expr, Product):
+        return Product(
+            tuple(Factor(f.op, e) for f, e in zip(expr.factors, new, strict=True)), expr.span
+        )
+    if isinstance(expr, Power):
+        return Power(new[0], new[1], expr.span)
+    if isinstance(expr, Negate):
+        return Negate(new[0], expr.span)
+    if isinstance(expr, Call):
+        return Call(expr.func, new[0], expr.span)
+    if isinstance(expr, SumOver):
+        return SumOver(expr.indices, new[0], expr.span, expr.explicit)
+    return expr
+
+
+def walk(expr: Expr) -> Iterator[Expr]:
+    """Every node below and including `expr`, parents first (iterative: no depth limit)."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(children(node)))
+
+
+def depth(expr: Expr) -> int:
+    """Nesting depth, computed without recursion so hostile input cannot overflow."""
+    deepest = 0
+    stack = [(expr, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in children(node))
+    return deepest
+
+
+# ---------------------------------------------------------------------------
+# Statements
+
+# The loop values an unrolled statement was made with, outermost first.
+LoopValues = tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class DimEntry:
+    name: str
+    value: int | float | None
+    span: Span
+
+    def __str__(self) -> str:
+        if self.value is None:
+            return self.name
+        value = int(self.value) if float(self.value).is_integer() else self.value
+        return f"{self.name} = {value}"
+
+
+@dataclass(frozen=True)
+class DimStmt:
+    entries: tuple[DimEntry, ...]
+    span: Span
+    loop: LoopValues = ()
+
+    def __str__(self) -> str:
+        return "dim " + ", ".join(str(e) for e in self.entries)
+
+
+@dataclass(frozen=True)
+class SizeName:
+    name: str
+    span: Span
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class SizeLiteral:
+    value: int
+    span: Span
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+ShapeItem = SizeName | SizeLiteral
+
+# A literal value: a number, or a nested tuple of numbers.
+LiteralData = float | tuple["LiteralData", ...]
+
+
+def _literal_text(data: LiteralData) -> str:
+    if isinstance(data, tuple):
+        return "[" + ", ".join(_literal_text(d) for d in data) + "]"
+    return repr(int(data)) if float(data).is_integer() else repr(data)
+
+
+@dataclass(frozen=True)
+class LiteralValue:
+    data: LiteralData
+    span: Span
+
+    def __str__(self) -> str:
+        return _literal_text(self.data)
+
+
+@dataclass(frozen=True)
+class ArrayDecl:
+    name: str
+    shape: tuple[ShapeItem, ...]
+    positive: bool
+    value: LiteralValue | None
+    span: Span
+
+    def __str__(self) -> str:
+        text = self.name
+        if self.shape:
+            text += "[" + ", ".join(str(s) for s in self.shape) + "]"
+        if self.positive:
+            text += " positive"
+        if self.value is not None:
+            text += f" = {self.value}"
+        return text
+
+
+@dataclass(frozen=True)
+class DeclStmt:
+    kind: str  # "input" or "param"
+    entries: tuple[ArrayDecl, ...]
+    span: Span
+    loop: LoopValues = ()
+
+    def __str__(self) -> str:
+        return self.kind + " " + ", ".join(str(e) for e in self.entries)
+
+
+@dataclass(frozen=True)
+class DeriveTarget:
+    of: str
+    wrt: str
+    span: Span
+
+    def __str__(self) -> str:
+        return f"d{self.of}/d{self.wrt}"
+
+
+@dataclass(frozen=True)
+class DeriveStmt:
+    targets: tuple[DeriveTarget, ...]
+    span: Span
+    loop: LoopValues = ()
+
+    def __str__(self) -> str:
+        return "derive " + ", ".join(str(t) for t in self.targets)
+
+
+@dataclass(frozen=True)
+class LayoutStmt:
+    layout: str
+    span: Span
+    loop: LoopValues = ()
+
+    def __str__(self) -> str:
+        return f"layout {self.layout}"
+
+
+@dataclass(frozen=True)
+class Definition:
+    name: str
+    indices: tuple[Index, ...]
+    rhs: Expr
+    span: Span
+    name_span: Span
+    loop: LoopValues = ()
+
+    def __str__(self) -> str:
+        return f"{self.name}{_index_list(self.indices)} = {self.rhs}"
+
+
+@dataclass(frozen=True)
+class Claim:
+    of: str
+    wrt: str
+    indices: tuple[Index, ...]
+    rhs: Expr
+    span: Span
+    name_span: Span
+    loop: LoopValues = ()
+
+    def __str__(self) -> str:
+        return f"d{self.of}/d{self.wrt}{_index_list(self.indices)} = {self.rhs}"
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A loop bound: an integer, or a dim that has a value."""
+
+    value: int | None
+    name: str | None
+    span: Span
+
+    def __str__(self) -> str:
+        return self.name if self.name is not None else str(self.value)
+
+
+@dataclass(frozen=True)
+class ForHeader:
+    """`for t in 1..3:` as parsed from its own line; `ForBlock` adds the body."""
+
+    var: str
+    start: Bound
+    stop: Bound
+    span: Span
+    loop: LoopValues = ()
+
+    def __str__(self) -> str:
+        return f"for {self.var} in {self.start}..{self.stop}:"
+
+
+@dataclass(frozen=True)
+class ForBlock:
+    header: ForHeader
+    body: tuple[Statement, ...]
+    span: Span
+    loop: LoopValues = ()
+
+    def __str__(self) -> str:
+        lines = [str(self.header)]
+        for statement in self.body:
+            lines.extend("    " + line for line in str(statement).splitlines())
+        return "\n".join(lines)
+
+
+Statement = DimStmt | DeclStmt | DeriveStmt | LayoutStmt | Definition | Claim | ForBlock
+
+
+@dataclass(frozen=True)
+class Program:
+    statements: tuple[Statement, ...] = field(default=())
+    # After unrolling: the `for` headers that were expanded (their bounds
+    # count as uses of the dims they name).
+    loops: tuple[ForHeader, ...] = ()
+    # Names that lines which failed to parse seem to define, so that their
+    # uses are not reported again as unknown; and whether every line parsed.
+    unparsed_names: tuple[str, ...] = ()
+    complete: bool = True
+
+    def __str__(self) -> str:
+        return "\n".join(str(s) for s in self.statements) + "\n"

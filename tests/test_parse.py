@@ -1,0 +1,170 @@
+"""The parser: every statement form, the lexical rules, and worded syntax errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from shapecheck import ast
+from shapecheck.parse import parse
+from shapecheck.source import Source
+
+
+def statements(text: str) -> tuple[ast.Statement, ...]:
+    program, problems = parse(Source("t.idx", text))
+    assert problems == [], [p.message for p in problems]
+    return program.statements
+
+
+def one(text: str) -> ast.Statement:
+    (statement,) = statements(text)
+    return statement
+
+
+def syntax_codes(text: str) -> list[str]:
+    return [p.code for p in parse(Source("t.idx", text))[1]]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "dim n = 8, d = 3, h",
+        "input X[n, d]",
+        "param W[d, h], b[h]",
+        "param a",
+        "input x[3] = [5, 8, -1]",
+        "param X0[2, 2] = [[3, 2], [6, -4]]",
+        "param s[n] positive",
+        "Y[i, k] = X[i, j] W[j, k] + b[k]",
+        "L = Y[i, k] * Y[i, k]",
+        "derive dY/dX",
+        "derive dL/dW, dL/db",
+        "dL/db[k] = 2 * Y[i, k]",
+        "layout numerator",
+        "param c = 0.5",
+        "y = sum[j](A[i, j]) / 3",
+        "y = loss(Y)",
+        "D = X[1, 1] X[2, 2] - X[1, 2] X[2, 1]",
+        "y = -x^2",
+        "y = x^-1",
+        "y = exp(a) log(b) tanh(c) sigmoid(d) relu(e) sin(f) cos(g) sqrt(h) abs(k)",
+        "y = delta[i, j, k] a[i]",
+    ],
+)
+def test_every_statement_form_round_trips(text: str) -> None:
+    statement = one(text)
+    assert str(statement) == text
+    # What str() prints parses back to the same tree.
+    assert str(one(str(statement))) == text
+
+
+def test_numbers() -> None:
+    for text, value in [("3", 3.0), ("2.5", 2.5), (".5", 0.5), ("1e-3", 1e-3), ("0.5e1", 5.0)]:
+        rhs = one(f"y = {text}")
+        assert isinstance(rhs, ast.Definition)
+        assert isinstance(rhs.rhs, ast.Number)
+        assert rhs.rhs.value == value
+
+
+def test_trailing_dot_is_not_a_number() -> None:
+    assert syntax_codes("y = 1.") == ["E009"]
+
+
+def test_derivative_reference_has_no_spaces() -> None:
+    claim = one("dL/dY[i] = 2 Y[i]")
+    assert isinstance(claim, ast.Claim)
+    assert (claim.of, claim.wrt) == ("L", "Y")
+    division = one("y = dA / dB")
+    assert isinstance(division, ast.Definition)
+    assert isinstance(division.rhs, ast.Product)
+    assert [f.op for f in division.rhs.factors] == ["", "/"]
+
+
+def test_unicode_aliases() -> None:
+    assert str(one("y = δ[i, j] a[i]")) == "y = delta[i, j] a[i]"
+    assert str(one("∂L/∂W[j] = 2 · w[j] × 3")) == "dL/dW[j] = 2 * w[j] * 3"
+    assert str(one("y = Σ[j](a[j])")) == "y = sum[j](a[j])"
+
+
+def test_precedence() -> None:
+    definition = one("y = a / b c")
+    assert isinstance(definition, ast.Definition)
+    product = definition.rhs
+    assert isinstance(product, ast.Product)  # (a / b) c: one left-to-right chain
+    assert [f.op for f in product.factors] == ["", "/", " "]
+    negated = one("y = -x^2")
+    assert isinstance(negated, ast.Definition)
+    assert isinstance(negated.rhs, ast.Negate)
+    assert isinstance(negated.rhs.operand, ast.Power)
+    power = one("y = a^b^c")
+    assert isinstance(power, ast.Definition)
+    assert isinstance(power.rhs, ast.Power)
+    assert isinstance(power.rhs.exponent, ast.Power)  # right-associative
+    subtraction = one("y = a -b")
+    assert isinstance(subtraction, ast.Definition)
+    assert isinstance(subtraction.rhs, ast.Add)
+
+
+def test_keywords_are_whole_words() -> None:
+    definition = one("summary = dimension[i] + exponent")
+    assert isinstance(definition, ast.Definition)
+    assert definition.name == "summary"
+
+
+def test_statement_continues_while_bracket_open() -> None:
+    definition = one("Y[i, k] = X[i, j] W[j,\n    k] + (b[k]\n  + c[k])")
+    assert isinstance(definition, ast.Definition)
+    assert str(definition) == "Y[i, k] = X[i, j] W[j, k] + (b[k] + c[k])"
+
+
+def test_for_block_by_indentation() -> None:
+    block = statements("for t in 1..3:\n    s{t}[i] = s{t-1}[i]\n    y{t} = 1\nL = 2\n")[0]
+    assert isinstance(block, ast.ForBlock)
+    assert block.header.var == "t"
+    assert len(block.body) == 2
+
+
+def test_comments_and_blank_lines() -> None:
+    assert len(statements("# header\n\ndim n  # sizes\n   # indented comment\nparam x[n]\n")) == 2
+
+
+def test_spans_point_into_the_file() -> None:
+    text = "dim n\nparam x[n]\ny = x[i] x[i]\n"
+    definition = statements(text)[2]
+    assert isinstance(definition, ast.Definition)
+    assert text[definition.rhs.span.start : definition.rhs.span.end] == "x[i] x[i]"
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Y[i, k] X[i, j]", "E005"),
+        ("Y[i j] = 3", "E004"),
+        ("dim sum = 3", "E008"),
+        ("derive dY / dX", "E014"),
+        ("y = (a + b", "E006"),
+        ("y = a + b)", "E007"),
+        ("y = $a", "E002"),
+        ("layout sideways", "E109"),
+        ("for t in 1..3: x = 1", "E013"),
+        ("y = X[0]", "E203"),
+        ("  y = 1", "E010"),
+        ("y = " + "(" * 100 + "a" + ")" * 100, "E011"),
+    ],
+)
+def test_common_mistakes_get_specific_codes(text: str, code: str) -> None:
+    assert syntax_codes(text) == [code]
+
+
+def test_every_broken_line_is_reported() -> None:
+    text = "y = (a\nz = 2.\nw = a]\ndim in = 3\nok = 1\n"
+    program, problems = parse(Source("t.idx", text))
+    assert [p.code for p in problems] == ["E006", "E009", "E007", "E008"]
+    assert [str(s) for s in program.statements] == ["ok = 1"]
+
+
+def test_expected_words_not_token_names() -> None:
+    _, problems = parse(Source("t.idx", "y = a +"))
+    assert problems[0].message == (
+        "unexpected the end of the statement; expected `(`, `-`, `delta`, `loss`, `sum`, "
+        "a derivative such as `dL/dW`, a function name, a name or a number"
+    )
