@@ -1,0 +1,148 @@
+"""The checked program: what `check` hands to every later stage.
+
+Plain frozen data. A `CheckedProgram` holds only statements that passed every
+rule, with each index's size resolved and the implicit sums of spec section 4
+made explicit as `SumOver(explicit=False)` nodes in the right-hand sides, so
+that lowering, rendering and verification all read the same summation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from shapecheck import ast
+from shapecheck.source import Span
+
+LAYOUTS = ("numerator", "denominator")
+
+
+@dataclass(frozen=True)
+class Size:
+    """A size as declared: a dim (with or without a value) or a literal number."""
+
+    name: str | None
+    value: int | None
+
+    def same_as(self, other: Size) -> bool:
+        if self.value is not None and other.value is not None:
+            return self.value == other.value
+        return self.name is not None and self.name == other.name
+
+    def __str__(self) -> str:
+        return self.name if self.name is not None else str(self.value)
+
+    def describe(self) -> str:
+        """`d (3)`, `n` or `3`: the name and, where known, the number."""
+        if self.name is not None and self.value is not None:
+            return f"{self.name} ({self.value})"
+        return str(self)
+
+
+@dataclass(frozen=True)
+class Dim:
+    name: str
+    value: int | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class ArrayInfo:
+    """A declared (`input`, `param`) or defined (`defined`) array and its shape."""
+
+    name: str
+    kind: str
+    shape: tuple[Size, ...]
+    span: Span
+    positive: bool = False
+    value: ast.LiteralData | None = None
+
+    @property
+    def rank(self) -> int:
+        return len(self.shape)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.kind in ("input", "param")
+
+
+@dataclass(frozen=True)
+class CheckedDefinition:
+    name: str
+    indices: tuple[str, ...]
+    sizes: tuple[tuple[str, Size], ...]  # every index of the statement
+    rhs: ast.Expr  # implicit sums made explicit
+    summed: tuple[str, ...]
+    broadcast: tuple[tuple[str, ...], ...]  # per top-level term: left indices it lacks
+    depends_on: tuple[str, ...]  # names used directly, in order of first use
+    span: Span
+    loop: ast.LoopValues = ()
+
+    def size_of(self, index: str) -> Size:
+        return dict(self.sizes)[index]
+
+
+@dataclass(frozen=True)
+class CheckedClaim:
+    of: str
+    wrt: str
+    indices: tuple[str, ...]
+    sizes: tuple[tuple[str, Size], ...]
+    rhs: ast.Expr
+    summed: tuple[str, ...]
+    span: Span
+    loop: ast.LoopValues = ()
+
+    @property
+    def label(self) -> str:
+        return f"d{self.of}/d{self.wrt}"
+
+
+@dataclass(frozen=True)
+class DeriveRequest:
+    """A derivative to compute; `default` when no `derive` statement asked for any."""
+
+    of: str
+    wrt: str
+    span: Span | None
+    default: bool = False
+    loop: ast.LoopValues = ()
+
+    @property
+    def label(self) -> str:
+        return f"d{self.of}/d{self.wrt}"
+
+
+@dataclass(frozen=True)
+class CheckedProgram:
+    dims: tuple[Dim, ...]
+    arrays: tuple[ArrayInfo, ...]  # declaration and definition order
+    definitions: tuple[CheckedDefinition, ...]
+    requests: tuple[DeriveRequest, ...]
+    claims: tuple[CheckedClaim, ...]
+    layout: str
+
+    @cached_property
+    def _arrays(self) -> dict[str, ArrayInfo]:
+        return {a.name: a for a in self.arrays}
+
+    @cached_property
+    def _definitions(self) -> dict[str, CheckedDefinition]:
+        return {d.name: d for d in self.definitions}
+
+    def array(self, name: str) -> ArrayInfo:
+        return self._arrays[name]
+
+    def definition(self, name: str) -> CheckedDefinition | None:
+        return self._definitions.get(name)
+
+    def signature(self, of: str, wrt: str) -> tuple[Size, ...]:
+        """The shape of dOF/dWRT in this program's layout (spec section 5)."""
+        return derivative_shape(self.array(of).shape, self.array(wrt).shape, self.layout)
+
+
+def derivative_shape(of: tuple[Size, ...], wrt: tuple[Size, ...], layout: str) -> tuple[Size, ...]:
+    """Numerator layout: A's sizes then B's; denominator: B's then A's; scalar A: B's."""
+    if not of:
+        return wrt
+    return of + wrt if layout == "numerator" else wrt + of
