@@ -1,0 +1,100 @@
+"""Front-end benchmark: start-up, and parse+check throughput.
+
+Prints figures and their ratio to the targets of issue 2; never a test.
+
+    python benchmarks/frontend.py            # after `pip install .`
+
+- start-up: wall time of `shapecheck --help` and of `shapecheck check` on a
+  one-line file, as subprocesses (median of several runs);
+- throughput: parse+check of a generated 10,000-line file, and of 1,000 small
+  files, in-process (median of several runs).
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from shapecheck.pipeline import Options, analyze_path, analyze_source
+from shapecheck.source import Source
+
+TARGET_SMALL_CHECK_S = 0.15
+TARGET_10K_LINES_S = 1.0
+
+
+def _median_wall(command: list[str], runs: int = 7) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, capture_output=True, check=False)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _median(function: object, runs: int = 3) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        function()  # type: ignore[operator]
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def generated_file(lines: int) -> str:
+    """A realistic file: a few declarations, then many small definitions."""
+    out = ["dim n = 8, d = 3, h = 5", "input X[n, d]", "param W[d, h], b[h]"]
+    out.append("Y0[i, k] = X[i, j] W[j, k] + b[k]")
+    for k in range(1, lines - 4):
+        out.append(f"Y{k}[i, k] = tanh(Y{k - 1}[i, k]) + X[i, j] W[j, k] * b[k]  # step {k}")
+    out.append(f"L = Y{lines - 5}[i, k] Y{lines - 5}[i, k]")
+    return "\n".join(out) + "\n"
+
+
+def main() -> None:
+    command = shutil.which("shapecheck") or str(Path(sys.executable).parent / "shapecheck")
+    with tempfile.TemporaryDirectory() as folder:
+        tiny = Path(folder) / "one.idx"
+        tiny.write_text("param a\n")
+        subprocess.run([command, "check", str(tiny)], capture_output=True, check=False)  # warm
+        help_s = _median_wall([command, "--help"])
+        check_s = _median_wall([command, "check", str(tiny)])
+        python_s = _median_wall([sys.executable, "-c", "pass"])
+
+        big = Source("big.idx", generated_file(10_000))
+        big_s = _median(lambda: analyze_source(big, Options()))
+
+        small_files = []
+        for k in range(1_000):
+            path = Path(folder) / f"f{k:04}.idx"
+            path.write_text(
+                "dim n = 4, d = 3\ninput X[n, d]\nparam w[d]\ny[i] = X[i, j] w[j]\nL = y[i] y[i]\n"
+            )
+            small_files.append(path)
+        small_s = _median(lambda: [analyze_path(p, Options()) for p in small_files])
+
+    print("shapecheck front-end benchmark")
+    print(f"  python -c pass (floor)            {python_s * 1000:8.1f} ms")
+    print(f"  shapecheck --help                 {help_s * 1000:8.1f} ms")
+    print(
+        f"  shapecheck check one-line file    {check_s * 1000:8.1f} ms"
+        f"   target {TARGET_SMALL_CHECK_S * 1000:.0f} ms,"
+        f" ratio {check_s / TARGET_SMALL_CHECK_S:.2f}"
+    )
+    print(
+        f"  parse+check 10,000 lines          {big_s * 1000:8.1f} ms"
+        f"   target {TARGET_10K_LINES_S * 1000:.0f} ms, ratio {big_s / TARGET_10K_LINES_S:.2f}"
+        f"   ({10_000 / big_s:,.0f} lines/s)"
+    )
+    print(
+        f"  parse+check 1,000 small files     {small_s * 1000:8.1f} ms"
+        f"   ({small_s:.3f} ms per file)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""Expressions in the notes' notation, with every sum written out as `Σ_j`.
+
+`str(expr)` gives valid `.idx` text; this gives what a person reads in the
+tables: `Y[i,k] = Σ_j X[i,j] W[j,k] + b[k]`. A `Σ` reaches as far right as a
+product does, so it is printed bare only where nothing follows it in its
+product chain; elsewhere it gets parentheses, and the reading is never hidden.
+"""
+
+from __future__ import annotations
+
+from shapecheck import ast
+
+_ADD, _PRODUCT, _UNARY, _POWER, _ATOM = range(5)
+
+
+def index_list(indices: tuple[ast.Index, ...] | tuple[str, ...]) -> str:
+    return "[" + ",".join(str(i) for i in indices) + "]" if indices else ""
+
+
+def notation(expr: ast.Expr) -> str:
+    return _pretty(expr, _ADD, True)
+
+
+def _paren(text: str, wrap: bool) -> str:
+    return f"({text})" if wrap else text
+
+
+def _pretty(expr: ast.Expr, need: int, last: bool) -> str:
+    """`need`: how tightly the context binds; `last`: nothing follows in its product."""
+    if isinstance(expr, ast.SumOver):
+        bare = last and need < _ATOM
+        prefix = "".join(f"Σ_{i.name} " for i in expr.indices)
+        return _paren(prefix + _pretty(expr.body, _PRODUCT, True if not bare else last), not bare)
+    if isinstance(expr, ast.Add):
+        wrap = need > _ADD
+        out = _pretty(expr.terms[0].expr, _PRODUCT, True)
+        for term in expr.terms[1:]:
+            out += f" {term.sign} " + _pretty(term.expr, _PRODUCT, True)
+        return _paren(out, wrap)
+    if isinstance(expr, ast.Product):
+        wrap = need > _PRODUCT
+        inner_last = True if wrap else last
+        parts = []
+        for position, factor in enumerate(expr.factors):
+            is_last = position == len(expr.factors) - 1
+            text = _pretty(factor.expr, _UNARY if position == 0 else _POWER, inner_last and is_last)
+            parts.append(
+                text
+                if factor.op == ""
+                else (" " + text if factor.op == " " else f" {factor.op} {text}")
+            )
+        return _paren("".join(parts), wrap)
+    if isinstance(expr, ast.Negate):
+        wrap = need > _UNARY
+        return _paren("-" + _pretty(expr.operand, _UNARY, True if wrap else last), wrap)
+    if isinstance(expr, ast.Power):
+        wrap = need > _POWER
+        base = _pretty(expr.base, _ATOM, False)
+        exponent_need = _UNARY if isinstance(expr.exponent, ast.Negate | ast.Power) else _ATOM
+        exponent = _pretty(expr.exponent, exponent_need, True if wrap else last)
+        return _paren(f"{base}^{exponent}", wrap)
+    if isinstance(expr, ast.Call):
+        return f"{expr.func}({_pretty(expr.arg, _ADD, True)})"
+    if isinstance(expr, ast.ArrayRef):
+        return expr.name + index_list(expr.indices)
+    if isinstance(expr, ast.Delta):
+        return "δ" + index_list(expr.indices)
+    if isinstance(expr, ast.DerivRef):
+        return f"d{expr.of}/d{expr.wrt}" + index_list(expr.indices)
+    return str(expr)
