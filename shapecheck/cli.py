@@ -17,7 +17,7 @@ import typer
 
 from shapecheck import __version__
 from shapecheck.check import MAX_SIZE
-from shapecheck.pipeline import FileReport, Options, analyze_path
+from shapecheck.pipeline import FileReport, Options, analyze_bytes, internal_error_report
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -88,9 +88,13 @@ def _analyze(files: list[Path], options: Options) -> list[FileReport]:
     reports = []
     for path in files:
         try:
-            reports.append(analyze_path(path, options))
+            data = path.read_bytes()
         except OSError as error:
             raise UsageProblem(f"cannot read {path}: {error.strerror or error}") from error
+        try:
+            reports.append(analyze_bytes(str(path), data, options))
+        except Exception as error:
+            reports.append(internal_error_report(str(path), data, error))
     return reports
 
 
@@ -99,7 +103,9 @@ def _exit_status(reports: list[FileReport], strict: bool) -> int:
     return EXIT_PROBLEMS if failed else EXIT_OK
 
 
-def _emit(reports: list[FileReport], output: OutputFormat, strict: bool, status: int) -> None:
+def _emit(
+    reports: list[FileReport], output: OutputFormat, strict: bool, status: int, detailed: bool
+) -> None:
     if output is OutputFormat.json:
         from shapecheck.render import json as json_render
 
@@ -128,7 +134,7 @@ def _emit(reports: list[FileReport], output: OutputFormat, strict: bool, status:
             markup=False,
             highlight=False,
         )
-        text_render.render(reports, console, strict=strict)
+        text_render.render(reports, console, strict=strict, detailed=detailed)
 
 
 FormatOption = Annotated[
@@ -151,10 +157,14 @@ def _run(
     size: list[str] | None,
     layout: Layout | None,
     strict: bool,
+    *,
+    detailed: bool = False,
+    expand: bool = False,
 ) -> None:
     options = Options(
         sizes=_parse_sizes(size),
         layout=layout.value if layout else None,
+        expand=expand,
     )
     try:
         reports = _analyze(collect_files(paths), options)
@@ -162,7 +172,7 @@ def _run(
         typer.echo(f"shapecheck: {problem}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
     status = _exit_status(reports, strict)
-    _emit(reports, output, strict, status)
+    _emit(reports, output, strict, status, detailed)
     raise typer.Exit(status)
 
 
@@ -188,9 +198,12 @@ def derive(
     size: SizeOption = None,
     layout: LayoutOption = None,
     strict: StrictOption = False,
+    expand: Annotated[
+        bool, typer.Option("--expand", help="Inline every adjoint into one formula.")
+    ] = False,
 ) -> None:
-    """Derive and show the file's derivatives."""
-    _run([file], output, size, layout, strict)
+    """Derive the file's derivatives: signature, shape, formula, adjoints, numpy code."""
+    _run([file], output, size, layout, strict, detailed=True, expand=expand)
 
 
 def _version(value: bool) -> None:

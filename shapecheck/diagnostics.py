@@ -70,12 +70,14 @@ CODES: dict[str, tuple[Severity, str]] = {
     "E403": (Severity.ERROR, "numeric check inconclusive"),
     "E404": (Severity.ERROR, "claim could not be verified"),
     "E405": (Severity.ERROR, "invalid `--at` values"),
+    # E999: shapecheck itself failed on the file (a bug; the file still fails)
+    "E999": (Severity.ERROR, "internal error"),
     # Wxxx: warnings never change the exit status unless --strict
     "W101": (Severity.WARNING, "unused declaration"),
     "W102": (Severity.WARNING, "derivative is identically zero"),
     "W103": (Severity.WARNING, "`--layout` overridden by the file"),
     "W104": (Severity.WARNING, "derivative too large to verify"),
-    "W105": (Severity.WARNING, "nothing to derive"),
+    "W105": (Severity.WARNING, "empty file"),
 }
 
 

@@ -1,6 +1,6 @@
 """Run the stages on one file and collect what each produced.
 
-read -> parse -> unroll -> check (and, in later stages, derive and verify).
+read -> parse -> unroll -> check -> derive (and symbolic claims).
 Each stage returns its result and its diagnostics; this module only threads
 them together into a `FileReport` for the renderers. It never prints and
 never decides an exit status.
@@ -11,12 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shapecheck import terms as t
 from shapecheck.check import check
-from shapecheck.checked import CheckedProgram
+from shapecheck.checked import CheckedProgram, DeriveRequest
+from shapecheck.claims import SymbolicClaim, resolve_claim
+from shapecheck.derive import Derivation, DerivationTooLarge, Deriver, expand
 from shapecheck.diagnostics import Diagnostic, Severity, diagnostic
 from shapecheck.parse import parse
+from shapecheck.simplify import SimplifyLimit
 from shapecheck.source import Source, Span
-from shapecheck.unroll import unroll
+from shapecheck.unroll import loop_context, unroll
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,14 @@ class Options:
 
     sizes: tuple[tuple[str, int], ...] = ()
     layout: str | None = None
+    expand: bool = False  # also inline every adjoint into one formula
+
+
+@dataclass(frozen=True)
+class DerivativeResult:
+    request: DeriveRequest
+    derivation: Derivation
+    expanded: t.Term | None  # with --expand: every adjoint inlined
 
 
 @dataclass(frozen=True)
@@ -32,6 +44,8 @@ class FileReport:
     source: Source
     checked: CheckedProgram | None
     diagnostics: tuple[Diagnostic, ...] = field(default=())
+    derivatives: tuple[DerivativeResult, ...] = ()
+    claims: tuple[SymbolicClaim, ...] = ()
 
     @property
     def errors(self) -> int:
@@ -63,6 +77,44 @@ def decode(name: str, data: bytes) -> tuple[Source, list[Diagnostic]]:
     return Source(name, text.removeprefix("\ufeff")), []
 
 
+def _derive(
+    checked: CheckedProgram, options: Options
+) -> tuple[list[DerivativeResult], list[SymbolicClaim], list[Diagnostic]]:
+    deriver = Deriver(checked)
+    results: list[DerivativeResult] = []
+    claims: list[SymbolicClaim] = []
+    problems: list[Diagnostic] = []
+    for request in checked.requests:
+        try:
+            derivation = deriver.derive(request.of, request.wrt)
+            expanded = expand(derivation, deriver.taken) if options.expand else None
+        except (DerivationTooLarge, SimplifyLimit) as error:
+            problems.append(
+                diagnostic(
+                    "E303",
+                    request.span,
+                    f"{request.label} could not be derived: {error}",
+                    hints=["derive with respect to an intermediate array, or use fewer steps"],
+                    context=loop_context(request.loop),
+                )
+            )
+            continue
+        results.append(DerivativeResult(request, derivation, expanded))
+    for claim in checked.claims:
+        try:
+            claims.append(resolve_claim(deriver, claim))
+        except (DerivationTooLarge, SimplifyLimit) as error:
+            problems.append(
+                diagnostic(
+                    "E303",
+                    claim.span,
+                    f"{claim.label} could not be derived to compare with this claim: {error}",
+                    context=loop_context(claim.loop),
+                )
+            )
+    return results, claims, problems
+
+
 def analyze_source(source: Source, options: Options) -> FileReport:
     program, problems = parse(source)
     sizes = dict(options.sizes)
@@ -72,8 +124,14 @@ def analyze_source(source: Source, options: Options) -> FileReport:
     problems.extend(check_problems)
     if not source.text.strip() and not problems:
         problems.append(diagnostic("W105", None, "the file is empty: nothing to check"))
+    derivatives: list[DerivativeResult] = []
+    claims: list[SymbolicClaim] = []
+    if not any(p.is_error for p in problems):
+        # Derivation only ever sees a program with no errors in it.
+        derivatives, claims, derive_problems = _derive(checked, options)
+        problems.extend(derive_problems)
     problems.sort(key=lambda d: (d.span.start if d.span else -1, d.code))
-    return FileReport(source, checked, tuple(problems))
+    return FileReport(source, checked, tuple(problems), tuple(derivatives), tuple(claims))
 
 
 def analyze_bytes(name: str, data: bytes, options: Options) -> FileReport:
@@ -81,6 +139,23 @@ def analyze_bytes(name: str, data: bytes, options: Options) -> FileReport:
     if problems:
         return FileReport(source, None, tuple(problems))
     return analyze_source(source, options)
+
+
+def internal_error_report(name: str, data: bytes, error: Exception) -> FileReport:
+    """A file on which shapecheck itself failed: reported, never a traceback."""
+    source, _ = decode(name, data)
+    return FileReport(
+        source,
+        None,
+        (
+            diagnostic(
+                "E999",
+                None,
+                f"internal error while checking this file: {type(error).__name__}: {error}",
+                hints=["this is a bug in shapecheck; please report it with the file"],
+            ),
+        ),
+    )
 
 
 def analyze_path(path: Path, options: Options) -> FileReport:

@@ -12,8 +12,10 @@ from typing import Any
 
 from shapecheck import __version__
 from shapecheck.diagnostics import Diagnostic
-from shapecheck.pipeline import FileReport
+from shapecheck.pipeline import DerivativeResult, FileReport
+from shapecheck.render import derivatives as facts
 from shapecheck.render.common import size_json
+from shapecheck.render.formula import formula
 from shapecheck.render.notation import notation
 from shapecheck.source import Source, Span
 
@@ -54,7 +56,16 @@ def file_json(report: FileReport, strict: bool) -> dict[str, Any]:
         "diagnostics": [_diagnostic(report.source, d) for d in report.diagnostics],
     }
     if checked is None:
-        data.update({"layout": None, "dims": [], "arrays": [], "definitions": []})
+        data.update(
+            {
+                "layout": None,
+                "dims": [],
+                "arrays": [],
+                "definitions": [],
+                "derivatives": [],
+                "claims": [],
+            }
+        )
         return data
     data["layout"] = checked.layout
     data["dims"] = [{"name": d.name, "value": d.value} for d in checked.dims]
@@ -85,7 +96,44 @@ def file_json(report: FileReport, strict: bool) -> dict[str, Any]:
         }
         for d in checked.definitions
     ]
+    data["derivatives"] = [_derivative(r) for r in report.derivatives]
+    data["claims"] = [
+        {
+            "label": c.claim.label,
+            "line": report.source.position(c.claim.span.start)[0],
+            "indices": list(c.claim.indices),
+            "claimed": notation(c.claim.rhs),
+            "symbolic_match": c.matches,
+        }
+        for c in report.claims
+    ]
     return data
+
+
+def _derivative(result: DerivativeResult) -> dict[str, Any]:
+    derivation = result.derivation
+    return {
+        "label": derivation.label,
+        "of": derivation.of,
+        "wrt": derivation.wrt,
+        "default": result.request.default,
+        "layout": derivation.layout,
+        "signature": [i.name for i in derivation.signature],
+        "shape": [str(i.size) for i in derivation.signature],
+        "sizes": [i.size.value for i in derivation.signature],
+        "formula": formula(derivation.formula),
+        "expanded": formula(result.expanded) if result.expanded is not None else None,
+        "numpy": facts.derivative_code(result),
+        "adjoints": [
+            {
+                "label": a.label,
+                "indices": [i.name for i in a.indices],
+                "formula": formula(a.formula),
+                "numpy": facts.adjoint_code(a),
+            }
+            for a in derivation.adjoints
+        ],
+    }
 
 
 def render(reports: Sequence[FileReport], *, strict: bool, exit_status: int) -> str:

@@ -14,8 +14,9 @@ from rich.text import Text
 
 from shapecheck.diagnostics import Diagnostic, Severity
 from shapecheck.pipeline import FileReport
+from shapecheck.render import derivatives as facts
 from shapecheck.render import diagnostics as plain
-from shapecheck.render.common import plural, shape_both, shape_names
+from shapecheck.render.common import plural, shape_both
 from shapecheck.render.notation import index_list, notation
 
 _SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow"}
@@ -87,6 +88,74 @@ def _definitions_table(report: FileReport) -> Table | None:
     return table
 
 
+def _derivatives_table(report: FileReport) -> Table | None:
+    if not report.derivatives:
+        return None
+    layout = report.derivatives[0].derivation.layout
+    table = Table(
+        title=f"Derivatives ({layout} layout)",
+        title_justify="left",
+        show_edge=False,
+        pad_edge=False,
+    )
+    table.add_column("derivative", no_wrap=True)
+    table.add_column("signature", no_wrap=True)
+    table.add_column("shape", no_wrap=True)
+    table.add_column("formula", overflow="fold")
+    for result in report.derivatives:
+        derivation = result.derivation
+        label = derivation.label + (" (default)" if result.request.default else "")
+        table.add_row(
+            label,
+            facts.signature(derivation),
+            facts.shape(derivation),
+            facts.shown_formula(result),
+        )
+    return table
+
+
+def _adjoints(console: Console, report: FileReport) -> None:
+    adjoints = facts.unique_adjoints(report.derivatives)
+    if adjoints:
+        console.print(Text("Adjoints (reverse mode, nearest the output first)", style="italic"))
+        for adjoint in adjoints:
+            console.print("  " + facts.adjoint_line(adjoint), soft_wrap=True)
+        console.print()
+
+
+def _numpy(console: Console, report: FileReport) -> None:
+    if not report.derivatives:
+        return
+    console.print(Text("numpy (axes in signature order)", style="italic"))
+    done: set[str] = set()
+    for result in report.derivatives:
+        for line in facts.derivative_code(result):
+            if line not in done:
+                done.add(line)
+                console.print("  " + line, soft_wrap=True)
+    console.print()
+
+
+def _claims_table(report: FileReport) -> Table | None:
+    if not report.claims:
+        return None
+    table = Table(title="Claims", title_justify="left", show_edge=False, pad_edge=False)
+    table.add_column("claim", no_wrap=True)
+    table.add_column("line", justify="right")
+    table.add_column("claimed", overflow="fold")
+    table.add_column("verdict")
+    for claim in report.claims:
+        line = report.source.position(claim.claim.span.start)[0]
+        verdict = "✓ matches symbolically" if claim.matches else "? not verified symbolically"
+        table.add_row(
+            claim.claim.label + index_list(claim.claim.indices),
+            str(line),
+            notation(claim.claim.rhs),
+            verdict,
+        )
+    return table
+
+
 def _status(report: FileReport, strict: bool) -> Text:
     failed = report.errors > 0 or (strict and report.warnings > 0)
     text = Text()
@@ -98,18 +167,29 @@ def _status(report: FileReport, strict: bool) -> Text:
 
 
 def render(
-    reports: Sequence[FileReport], console: Console, *, strict: bool, tables: bool = True
+    reports: Sequence[FileReport], console: Console, *, strict: bool, detailed: bool = False
 ) -> None:
+    """`detailed` (the derive command) adds the adjoint lines and numpy code."""
     for report in reports:
         console.print(_status(report, strict))
         console.print()
         for problem in report.diagnostics:
             _diagnostic(console, report, problem)
-        if tables:
-            for table in (_arrays_table(report), _definitions_table(report)):
-                if table is not None:
-                    console.print(table)
-                    console.print()
+        for table in (_arrays_table(report), _definitions_table(report)):
+            if table is not None:
+                console.print(table)
+                console.print()
+        derivatives = _derivatives_table(report)
+        if derivatives is not None:
+            console.print(derivatives)
+            console.print()
+            if detailed:
+                _adjoints(console, report)
+                _numpy(console, report)
+        claims = _claims_table(report)
+        if claims is not None:
+            console.print(claims)
+            console.print()
     if len(reports) > 1:
         failed = sum(1 for r in reports if r.errors or (strict and r.warnings))
         console.print(
@@ -117,6 +197,3 @@ def render(
             f"({plural(sum(r.errors for r in reports), 'error')}, "
             f"{plural(sum(r.warnings for r in reports), 'warning')})"
         )
-
-
-__all__ = ["render", "shape_names"]

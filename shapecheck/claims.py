@@ -1,0 +1,71 @@
+"""Claims, symbolically: a hand-derived derivative against the derived one.
+
+A claim is lowered like a definition; each derivative reference in it
+(`dL/dY[i,k]`) stands for the true value, so it is replaced by that derivative
+fully expanded. The claim is then renamed into the derivation's own index
+names (matching the signature position by position) and both sides are
+simplified: equal canonical forms mean the claim is right, symbolically.
+Anything else is left to numeric verification, which can also say how a claim
+is wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shapecheck import terms as t
+from shapecheck.checked import CheckedClaim
+from shapecheck.derive import Derivation, Deriver, expand
+from shapecheck.lower import lower_claim
+from shapecheck.simplify import key, normal_form, simplify
+
+
+@dataclass(frozen=True)
+class SymbolicClaim:
+    claim: CheckedClaim
+    derivation: Derivation
+    # The claim's right-hand side, in the derivation's index names (numerator
+    # order), with derivative references replaced by their true values.
+    term: t.Term
+    true_term: t.Term
+    matches: bool
+
+
+def resolve_claim(deriver: Deriver, claim: CheckedClaim) -> SymbolicClaim:
+    derivation = deriver.derive(claim.of, claim.wrt)
+    truth = expand(derivation, deriver.taken)
+    lhs, rhs = lower_claim(claim)
+    fresh = t.FreshNames(deriver.taken | t.index_names(rhs) | t.index_names(truth))
+    rhs = _replace_references(rhs, deriver, fresh)
+    # Summed names of the claim must not capture the derivation's names.
+    target = {i.name for i in derivation.signature}
+    inner = t.index_names(rhs) - {i.name for i in lhs}
+    renames: dict[str, t.Index] = {
+        name: t.Idx(fresh.take(), t.size_of_index(rhs, name)) for name in inner if name in target
+    }
+    rhs = t.rename(rhs, renames)
+    mapping: dict[str, t.Index] = {
+        mine.name: theirs for mine, theirs in zip(lhs, derivation.signature, strict=True)
+    }
+    rhs = t.rename(rhs, mapping)
+    claimed = simplify(t.add([rhs], derivation.indices))
+    matches = key(normal_form(claimed)) == key(normal_form(t.add([truth], derivation.indices)))
+    return SymbolicClaim(claim, derivation, claimed, truth, matches)
+
+
+def _replace_references(term: t.Term, deriver: Deriver, fresh: t.FreshNames) -> t.Term:
+    if isinstance(term, t.Tensor) and term.kind == t.REFERENCE:
+        of, wrt = term.name[1:].split("/d", 1)
+        derivation = deriver.derive(of, wrt)
+        truth = expand(derivation, deriver.taken)
+        inner = t.index_names(truth) - {i.name for i in derivation.indices}
+        truth = t.rename(
+            truth, {name: t.Idx(fresh.take(), t.size_of_index(truth, name)) for name in inner}
+        )
+        # The reference's indices follow the signature (layout) order.
+        mapping = dict(zip([i.name for i in derivation.signature], term.indices, strict=True))
+        return t.substitute(truth, mapping)
+    kids = t.children(term)
+    if not kids:
+        return term
+    return t.with_children(term, tuple(_replace_references(k, deriver, fresh) for k in kids))

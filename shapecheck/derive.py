@@ -1,0 +1,398 @@
+"""Derivatives in index notation: local rules and reverse mode over definitions.
+
+`partial(term, X, at)` differentiates one right-hand side with respect to the
+array X at indices `at`, treating every other array as a constant: one rule
+per term type. `derive` then runs reverse mode over the definition graph: the
+adjoint dA/dY of each intermediate Y on a path from the target to A is the sum,
+over Y's consumers C, of dA/dC · ∂C/∂Y, computed once per definition in reverse
+file order, so the work grows linearly with the number of definitions and
+every path is summed (the notes' RNN rule). Each adjoint is kept as a named
+line, the way backprop is written by hand; `expand` inlines them.
+
+Everything is computed in numerator order (A's indices, then B's); the layout
+only decides the order in which the signature is shown and saved.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from shapecheck import terms as t
+from shapecheck.checked import CheckedProgram
+from shapecheck.lower import lower_definition
+from shapecheck.simplify import renamed_fixed_point, simplify
+
+MAX_FORMULA_NODES = 2_000_000
+
+
+class DerivationTooLarge(Exception):
+    """A formula grew past MAX_FORMULA_NODES (reported as E303)."""
+
+
+# ---------------------------------------------------------------------------
+# Local rules
+
+
+def _minus(term: t.Term) -> t.Term:
+    return t.Product((t.Const(-1.0), term))
+
+
+def _one_minus(term: t.Term) -> t.Term:
+    return t.add([t.Const(1.0), _minus(term)], term.free)
+
+
+def derivative_of_function(name: str, arg: t.Term) -> t.Term:
+    """f'(arg) for each element-wise function."""
+    value = t.Func(name, arg) if name in ("exp", "tanh", "sigmoid", "sqrt") else None
+    if name == "exp":
+        assert value is not None
+        return value
+    if name == "log":
+        return t.Pow(arg, t.Const(-1.0))
+    if name == "tanh":
+        assert value is not None
+        return _one_minus(t.Pow(value, t.Const(2.0)))
+    if name == "sigmoid":
+        assert value is not None
+        return t.Product((value, _one_minus(value)))
+    if name == "relu":
+        return t.Func("step", arg)
+    if name == "sin":
+        return t.Func("cos", arg)
+    if name == "cos":
+        return _minus(t.Func("sin", arg))
+    if name == "sqrt":
+        assert value is not None
+        return t.Product((t.Const(0.5), t.Pow(value, t.Const(-1.0))))
+    if name == "abs":
+        return t.Func("sign", arg)
+    # step and sign are flat wherever they are differentiable.
+    return t.Zero(arg.free)
+
+
+@functools.singledispatch
+def _rule(term: t.Term, name: str, at: tuple[t.Idx, ...]) -> t.Term:
+    raise TypeError(f"no derivative rule for {type(term).__name__}")
+
+
+def partial(term: t.Term, name: str, at: tuple[t.Idx, ...]) -> t.Term:
+    """∂term/∂name[at], every other array held constant.
+
+    `at` must be fresh: distinct from every index the term uses.
+    """
+    if not t.mentions(term, name):
+        return t.Zero(_union(term.free, at))
+    return _rule(term, name, at)
+
+
+def _union(*groups: tuple[t.Idx, ...]) -> tuple[t.Idx, ...]:
+    seen: dict[str, t.Idx] = {}
+    for group in groups:
+        for index in group:
+            seen.setdefault(index.name, index)
+    return tuple(seen.values())
+
+
+@_rule.register
+def _tensor(term: t.Tensor, name: str, at: tuple[t.Idx, ...]) -> t.Term:
+    # dX[i,j]/dX[p,q] = δ[i,p] δ[j,q]; a scalar's derivative by itself is 1.
+    deltas = tuple(t.Delta((mine, theirs)) for mine, theirs in zip(term.indices, at, strict=True))
+    if not deltas:
+        return t.Const(1.0)
+    return deltas[0] if len(deltas) == 1 else t.Product(deltas)
+
+
+@_rule.register
+def _add(term: t.Add, name: str, at: tuple[t.Idx, ...]) -> t.Term:
+    return t.add([partial(x, name, at) for x in term.terms], _union(term.free, at))
+
+
+@_rule.register
+def _product(term: t.Product, name: str, at: tuple[t.Idx, ...]) -> t.Term:
+    # The product rule, under the same sums: Σ_j (a b)' = Σ_j (a' b + a b').
+    parts: list[t.Term] = []
+    for position, factor in enumerate(term.factors):
+        if not t.mentions(factor, name):
+            continue
+        factors = list(term.factors)
+        factors[position] = partial(factor, name, at)
+        parts.append(t.Product(tuple(factors), term.summed))
+    return t.add(parts, _union(term.free, at))
+
+
+@_rule.register
+def _func(term: t.Func, name: str, at: tuple[t.Idx, ...]) -> t.Term:
+    return t.Product((derivative_of_function(term.name, term.arg), partial(term.arg, name, at)))
+
+
+@_rule.register
+def _pow(term: t.Pow, name: str, at: tuple[t.Idx, ...]) -> t.Term:
+    # (b^e)' = e b^(e-1) b' + b^e log(b) e'
+    parts: list[t.Term] = []
+    base, exponent = term.base, term.exponent
+    if t.mentions(base, name):
+        lowered = t.add([exponent, t.Const(-1.0)], exponent.free)
+        parts.append(t.Product((exponent, t.Pow(base, lowered), partial(base, name, at))))
+    if t.mentions(exponent, name):
+        parts.append(t.Product((term, t.Func("log", base), partial(exponent, name, at))))
+    return t.add(parts, _union(term.free, at))
+
+
+@_rule.register
+def _loss(term: t.Loss, name: str, at: tuple[t.Idx, ...]) -> t.Term:
+    # The derivative of an unspecified loss is an opaque upstream gradient.
+    return t.Tensor(f"dloss/d{name}", at, t.UPSTREAM)
+
+
+@_rule.register(t.Const)
+@_rule.register(t.SizeOf)
+@_rule.register(t.Delta)
+@_rule.register(t.Zero)
+def _constant(term: t.Term, name: str, at: tuple[t.Idx, ...]) -> t.Term:
+    return t.Zero(_union(term.free, at))
+
+
+# ---------------------------------------------------------------------------
+# Reverse mode over the definition graph
+
+
+@dataclass(frozen=True)
+class Adjoint:
+    """A named intermediate line: dA/dY[a..., y...] = formula."""
+
+    of: str
+    wrt: str
+    indices: tuple[t.Idx, ...]  # A's, then Y's
+    formula: t.Term
+
+    @property
+    def label(self) -> str:
+        return f"d{self.of}/d{self.wrt}"
+
+
+@dataclass(frozen=True)
+class Derivation:
+    of: str
+    wrt: str
+    of_indices: tuple[t.Idx, ...]
+    wrt_indices: tuple[t.Idx, ...]
+    formula: t.Term  # in terms of the adjoints
+    adjoints: tuple[Adjoint, ...]  # in the order they are computed (A first)
+    layout: str
+
+    @property
+    def label(self) -> str:
+        return f"d{self.of}/d{self.wrt}"
+
+    @property
+    def indices(self) -> tuple[t.Idx, ...]:
+        """Numerator order: A's indices, then B's."""
+        return self.of_indices + self.wrt_indices
+
+    @property
+    def signature(self) -> tuple[t.Idx, ...]:
+        """The indices in the file's layout (spec section 5)."""
+        if not self.of_indices or self.layout == "numerator":
+            return self.indices
+        return self.wrt_indices + self.of_indices
+
+
+class Deriver:
+    """Derivatives of one checked program, sharing the lowered definitions."""
+
+    def __init__(self, program: CheckedProgram) -> None:
+        self.program = program
+        self.order = [d.name for d in program.definitions]
+        self.position = {name: k for k, name in enumerate(self.order)}
+        # Simplified once here; instantiations are renamings of these, which
+        # the engine then need not simplify again.
+        self.lowered = {
+            d.name: (lhs, simplify(rhs))
+            for d in program.definitions
+            for lhs, rhs in [lower_definition(d)]
+        }
+        self.consumers: dict[str, list[str]] = {}
+        for definition in program.definitions:
+            for used in definition.depends_on:
+                self.consumers.setdefault(used, []).append(definition.name)
+        self.taken: set[str] = set()
+        for lhs, rhs in self.lowered.values():
+            self.taken |= {i.name for i in lhs} | t.index_names(rhs)
+        for claim in program.claims:
+            self.taken |= set(claim.indices) | {name for name, _ in claim.sizes}
+        # Fresh names avoid every name of the file: dims and arrays too, so
+        # that `Σ_b U[b,i] s2[b] + b[i]` cannot happen.
+        self.taken |= {d.name for d in program.dims} | {a.name for a in program.arrays}
+
+    # ---- which definitions lie on a path
+    def _upstream_of(self, of: str) -> set[str]:
+        """Every name `of` depends on, and `of` itself."""
+        seen = {of}
+        stack = [of]
+        while stack:
+            definition = self.program.definition(stack.pop())
+            for used in definition.depends_on if definition else ():
+                if used not in seen:
+                    seen.add(used)
+                    stack.append(used)
+        return seen
+
+    def _downstream_of(self, wrt: str) -> set[str]:
+        seen = {wrt}
+        stack = [wrt]
+        while stack:
+            for consumer in self.consumers.get(stack.pop(), ()):
+                if consumer not in seen:
+                    seen.add(consumer)
+                    stack.append(consumer)
+        return seen
+
+    # ---- naming
+    def _indices_for(self, name: str, avoid: set[str], fresh: t.FreshNames) -> tuple[t.Idx, ...]:
+        """Names for an array's indices: its definition's own, else those of its
+        first use, renamed only where they clash with `avoid`."""
+        array = self.program.array(name)
+        preferred: list[str | None] = [None] * array.rank
+        if name in self.lowered:
+            preferred = [i.name for i in self.lowered[name][0]]
+        else:
+            use = self._first_use(name)
+            if use is not None and len({i.name for i in use if isinstance(i, t.Idx)}) == len(use):
+                preferred = [i.name if isinstance(i, t.Idx) else None for i in use]
+        if None in preferred or set(preferred) & avoid:
+            # All fresh rather than a mix, so that `dY[i,k]/dX[p,q]` reads clearly.
+            return tuple(t.Idx(fresh.take(), size) for size in array.shape)
+        return tuple(
+            t.Idx(want, size) for want, size in zip(preferred, array.shape, strict=True) if want
+        )
+
+    def _first_use(self, name: str) -> tuple[t.Index, ...] | None:
+        for consumer in self.consumers.get(name, ()):
+            stack = [self.lowered[consumer][1]]
+            while stack:
+                node = stack.pop()
+                if isinstance(node, t.Tensor) and node.name == name:
+                    return node.indices
+                stack.extend(reversed(t.children(node)))
+        return None
+
+    def _instantiate(
+        self, name: str, lhs: tuple[t.Idx, ...], avoid: set[str], fresh: t.FreshNames
+    ) -> t.Term:
+        """A definition's right-hand side with its left indices renamed to `lhs`
+        and its summed indices renamed away from `avoid`."""
+        own_lhs, rhs = self.lowered[name]
+        mapping: dict[str, t.Index] = {
+            mine.name: new for mine, new in zip(own_lhs, lhs, strict=True) if mine != new
+        }
+        clash = avoid | {i.name for i in lhs}
+        for inner in t.index_names(rhs) - {i.name for i in own_lhs}:
+            if inner in clash:
+                size = t.size_of_index(rhs, inner)
+                mapping[inner] = t.Idx(fresh.take(), size)
+        # The mapping is injective (fresh names are new): still a fixed point.
+        return renamed_fixed_point(rhs, t.rename(rhs, mapping))
+
+    # ---- the derivative
+    def derive(self, of: str, wrt: str) -> Derivation:
+        fresh = t.FreshNames(self.taken)
+        layout = self.program.layout
+        of_indices = (
+            tuple(self.lowered[of][0])
+            if of in self.lowered
+            else self._indices_for(of, set(), fresh)
+        )
+        a_names = {i.name for i in of_indices}
+        wrt_indices = self._indices_for(wrt, a_names, fresh)
+        if of == wrt:
+            deltas = [t.Delta((x, y)) for x, y in zip(of_indices, wrt_indices, strict=True)]
+            formula: t.Term = t.Product(tuple(deltas)) if deltas else t.Const(1.0)
+            return Derivation(of, wrt, of_indices, wrt_indices, simplify(formula), (), layout)
+        upstream = self._upstream_of(of)
+        downstream = self._downstream_of(wrt)
+        on_path = {n for n in self.order if n in upstream and n in downstream and n != wrt}
+        if of not in on_path:
+            zero = t.Zero(of_indices + wrt_indices)
+            return Derivation(of, wrt, of_indices, wrt_indices, zero, (), layout)
+        adjoint_indices: dict[str, tuple[t.Idx, ...]] = {}
+        adjoints: list[Adjoint] = []
+        for name in sorted(on_path, key=lambda n: -self.position[n]):
+            if name == of:
+                continue
+            mine = self._indices_for(name, a_names, fresh)
+            formula = self._adjoint(of, of_indices, name, mine, on_path, adjoint_indices, fresh)
+            adjoint_indices[name] = mine
+            adjoints.append(Adjoint(of, name, of_indices + mine, formula))
+        final = self._adjoint(of, of_indices, wrt, wrt_indices, on_path, adjoint_indices, fresh)
+        return Derivation(of, wrt, of_indices, wrt_indices, final, tuple(adjoints), layout)
+
+    def _adjoint(
+        self,
+        of: str,
+        of_indices: tuple[t.Idx, ...],
+        name: str,
+        at: tuple[t.Idx, ...],
+        on_path: set[str],
+        adjoint_indices: dict[str, tuple[t.Idx, ...]],
+        fresh: t.FreshNames,
+    ) -> t.Term:
+        """dA/dNAME[a, at] = Σ over consumers C: dA/dC[a, c] ∂C[c]/∂NAME[at]."""
+        avoid = {i.name for i in of_indices} | {i.name for i in at}
+        parts: list[t.Term] = []
+        for consumer in self.consumers.get(name, ()):
+            if consumer not in on_path:
+                continue
+            if consumer == of:
+                rhs = self._instantiate(consumer, of_indices, avoid, fresh)
+                parts.append(partial(rhs, name, at))
+                continue
+            own = adjoint_indices[consumer]
+            c = tuple(i if i.name not in avoid else t.Idx(fresh.take(), i.size) for i in own)
+            rhs = self._instantiate(consumer, c, avoid | {i.name for i in c}, fresh)
+            reference = t.Tensor(f"d{of}/d{consumer}", of_indices + c, t.ADJOINT)
+            parts.append(t.Product((reference, partial(rhs, name, at)), c))
+        result = simplify(t.add(parts, of_indices + at))
+        if t.size_count(result) > MAX_FORMULA_NODES:
+            raise DerivationTooLarge(f"d{of}/d{name} has more than {MAX_FORMULA_NODES:,} nodes")
+        return result
+
+
+# ---------------------------------------------------------------------------
+# Inlining the adjoints
+
+
+def expand(derivation: Derivation, fresh_taken: set[str]) -> t.Term:
+    """The derivative as one formula: every adjoint inlined, then simplified."""
+    taken = fresh_taken | t.index_names(derivation.formula)
+    for adjoint in derivation.adjoints:
+        taken |= t.index_names(adjoint.formula)
+    fresh = t.FreshNames(taken)
+    lines = {a.label: a for a in derivation.adjoints}
+    expanded: dict[str, t.Term] = {}
+    # Adjoints are listed nearest A first, so each refers only to earlier ones.
+    for adjoint in derivation.adjoints:
+        expanded[adjoint.label] = simplify(_inline(adjoint.formula, lines, expanded, fresh))
+    return simplify(_inline(derivation.formula, lines, expanded, fresh))
+
+
+def _inline(
+    term: t.Term, lines: dict[str, Adjoint], expanded: dict[str, t.Term], fresh: t.FreshNames
+) -> t.Term:
+    if isinstance(term, t.Tensor) and term.kind == t.ADJOINT:
+        line = lines[term.name]
+        body = expanded[term.name]
+        # Summed indices of the body get fresh names so they cannot capture
+        # the indices at which the adjoint is referenced.
+        inner = t.index_names(body) - {i.name for i in line.indices}
+        mapping: dict[str, t.Index] = {
+            name: t.Idx(fresh.take(), t.size_of_index(body, name)) for name in inner
+        }
+        body = t.rename(body, mapping)
+        return t.substitute(
+            body, dict(zip([i.name for i in line.indices], term.indices, strict=True))
+        )
+    kids = t.children(term)
+    if not kids:
+        return term
+    return t.with_children(term, tuple(_inline(k, lines, expanded, fresh) for k in kids))

@@ -1,0 +1,82 @@
+"""Facts about derivatives shared by the text and JSON renderers."""
+
+from __future__ import annotations
+
+from shapecheck import terms as t
+from shapecheck.derive import Adjoint, Derivation
+from shapecheck.evaluate import numpy_code, python_name
+from shapecheck.pipeline import DerivativeResult
+from shapecheck.render.common import shape_both
+from shapecheck.render.formula import formula, indices
+
+
+def signature(derivation: Derivation) -> str:
+    """`[i,k | p,q]`: the derivative's indices in layout order, A's and B's apart."""
+    first, second = (
+        (derivation.of_indices, derivation.wrt_indices)
+        if derivation.layout == "numerator"
+        else (derivation.wrt_indices, derivation.of_indices)
+    )
+    if not first or not second:
+        return indices(first + second) or "scalar"
+    return "[" + ",".join(map(str, first)) + " | " + ",".join(map(str, second)) + "]"
+
+
+def shape(derivation: Derivation) -> str:
+    return shape_both([i.size for i in derivation.signature])
+
+
+def shown_formula(result: DerivativeResult) -> str:
+    term = result.expanded if result.expanded is not None else result.derivation.formula
+    return formula(term)
+
+
+def adjoint_line(adjoint: Adjoint) -> str:
+    return f"{adjoint.label}{indices(adjoint.indices)} = {formula(adjoint.formula)}"
+
+
+def adjoint_code(adjoint: Adjoint) -> str:
+    return f"{python_name(adjoint.label)} = {numpy_code(adjoint.formula, adjoint.indices)}"
+
+
+def derivative_code(result: DerivativeResult) -> list[str]:
+    """Runnable numpy lines: the adjoints it needs, then the derivative itself,
+    with axes in the signature's order."""
+    derivation = result.derivation
+    if result.expanded is not None:
+        return [
+            f"{python_name(derivation.label)} = {numpy_code(result.expanded, derivation.signature)}"
+        ]
+    needed = _needed_adjoints(derivation)
+    lines = [adjoint_code(a) for a in reversed(derivation.adjoints) if a.label in needed]
+    lines.reverse()
+    lines.append(
+        f"{python_name(derivation.label)} = {numpy_code(derivation.formula, derivation.signature)}"
+    )
+    return lines
+
+
+def _needed_adjoints(derivation: Derivation) -> set[str]:
+    by_label = {a.label: a for a in derivation.adjoints}
+    needed: set[str] = set()
+    stack = [derivation.formula]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, t.Tensor) and node.kind == t.ADJOINT and node.name not in needed:
+            needed.add(node.name)
+            stack.append(by_label[node.name].formula)
+        stack.extend(t.children(node))
+    return needed
+
+
+def unique_adjoints(results: tuple[DerivativeResult, ...]) -> list[Adjoint]:
+    """Adjoint lines of all derivatives, each once (dL/dY serves dL/dW and dL/db)."""
+    seen: dict[str, Adjoint] = {}
+    for result in results:
+        if result.expanded is not None:
+            continue
+        needed = _needed_adjoints(result.derivation)
+        for adjoint in result.derivation.adjoints:
+            if adjoint.label in needed:
+                seen.setdefault(adjoint.label, adjoint)
+    return list(seen.values())

@@ -1,0 +1,379 @@
+"""The symbolic IR: tensor expressions in index notation, frozen and sized.
+
+Lowering turns checked definitions into these terms; differentiation and
+simplification rewrite them; evaluation turns them into numpy. Every term can
+say its free indices (each with its size), and rewriting never changes them.
+
+- `Idx(name, size)` is an index; `Fixed(value)` a literal (1-based) index.
+- `Tensor` is a named array at some indices: a declared or defined array, an
+  opaque upstream gradient `dloss/dY`, a derivative reference `dL/dY` of a claim,
+  or an adjoint `dL/dY` named by reverse mode.
+- `Product` is Σ over `summed` of the product of `factors`.
+- `Add` carries its free indices explicitly: a term may lack some of them and is
+  then broadcast over them (spec rule 4), and simplification may not lose them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, TypeVar
+
+from shapecheck.checked import Size
+
+_T = TypeVar("_T")
+
+
+def _cache_hash(cls: type[_T]) -> type[_T]:
+    """Remember each term's hash: terms are immutable and deeply nested, and
+    the simplifier's memo would otherwise rehash whole subtrees every lookup."""
+    generated: Callable[[Any], int] = cls.__hash__
+
+    def __hash__(self: Any) -> int:
+        cache = self.__dict__
+        value = cache.get("_hash")
+        if value is None:
+            value = generated(self)
+            cache["_hash"] = value
+        return value  # type: ignore[no-any-return]
+
+    cls.__hash__ = __hash__  # type: ignore[method-assign]
+    return cls
+
+
+@dataclass(frozen=True, order=True)
+class Idx:
+    name: str
+    size: Size
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True, order=True)
+class Fixed:
+    """A literal index, 1-based as written."""
+
+    value: int
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+Index = Idx | Fixed
+
+# Element-wise functions: the language's, plus two that only derivatives make
+# (`step` for relu', `sign` for abs').
+FUNCTIONS = ("exp", "log", "tanh", "sigmoid", "relu", "sin", "cos", "sqrt", "abs", "step", "sign")
+
+# Tensor kinds
+ARRAY, UPSTREAM, REFERENCE, ADJOINT = "array", "upstream", "reference", "adjoint"
+
+
+def _unique(indices: list[Idx]) -> tuple[Idx, ...]:
+    seen: dict[str, Idx] = {}
+    for index in indices:
+        seen.setdefault(index.name, index)
+    return tuple(seen.values())
+
+
+@_cache_hash
+@dataclass(frozen=True)
+class Const:
+    value: float
+
+    @property
+    def free(self) -> tuple[Idx, ...]:
+        return ()
+
+
+@_cache_hash
+@dataclass(frozen=True)
+class SizeOf:
+    """The size of an index that a sum ran over with nothing depending on it."""
+
+    size: Size
+
+    @property
+    def free(self) -> tuple[Idx, ...]:
+        return ()
+
+
+@_cache_hash
+@dataclass(frozen=True)
+class Tensor:
+    name: str
+    indices: tuple[Index, ...]
+    kind: str = ARRAY
+
+    @cached_property
+    def free(self) -> tuple[Idx, ...]:
+        return _unique([i for i in self.indices if isinstance(i, Idx)])
+
+
+@_cache_hash
+@dataclass(frozen=True)
+class Delta:
+    indices: tuple[Index, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.indices) < 2:
+            raise ValueError("a delta has two or more indices")
+
+    @cached_property
+    def free(self) -> tuple[Idx, ...]:
+        return _unique([i for i in self.indices if isinstance(i, Idx)])
+
+
+@_cache_hash
+@dataclass(frozen=True)
+class Func:
+    name: str
+    arg: Term
+
+    def __post_init__(self) -> None:
+        if self.name not in FUNCTIONS:
+            raise ValueError(f"unknown function {self.name}")
+
+    @property
+    def free(self) -> tuple[Idx, ...]:
+        return self.arg.free
+
+
+@_cache_hash
+@dataclass(frozen=True)
+class Pow:
+    base: Term
+    exponent: Term
+
+    @cached_property
+    def free(self) -> tuple[Idx, ...]:
+        return _unique([*self.base.free, *self.exponent.free])
+
+
+@_cache_hash
+@dataclass(frozen=True)
+class Loss:
+    """`loss(A)`: an unspecified scalar function of the whole array A."""
+
+    array: str
+
+    @property
+    def free(self) -> tuple[Idx, ...]:
+        return ()
+
+
+@_cache_hash
+@dataclass(frozen=True)
+class Product:
+    factors: tuple[Term, ...]
+    summed: tuple[Idx, ...] = ()
+
+    @cached_property
+    def free(self) -> tuple[Idx, ...]:
+        bound = {i.name for i in self.summed}
+        return _unique([i for f in self.factors for i in f.free if i.name not in bound])
+
+
+@_cache_hash
+@dataclass(frozen=True)
+class Add:
+    terms: tuple[Term, ...]
+    free: tuple[Idx, ...]
+
+    def __post_init__(self) -> None:
+        names = {i.name for i in self.free}
+        for term in self.terms:
+            extra = [i.name for i in term.free if i.name not in names]
+            if extra:
+                raise ValueError(f"a term has indices {extra} that its sum does not")
+
+
+@_cache_hash
+@dataclass(frozen=True)
+class Zero:
+    free: tuple[Idx, ...] = ()
+
+
+Term = Const | SizeOf | Tensor | Delta | Func | Pow | Loss | Product | Add | Zero
+
+
+def add(terms: list[Term] | tuple[Term, ...], free: tuple[Idx, ...] | None = None) -> Term:
+    """A sum whose free indices are the union of its terms' (or `free`)."""
+    union = _unique([i for t in terms for i in t.free])
+    if free is not None:
+        union = _unique([*free, *union])
+    if not terms:
+        return Zero(union)
+    return Add(tuple(terms), union)
+
+
+def children(term: Term) -> tuple[Term, ...]:
+    if isinstance(term, Product):
+        return term.factors
+    if isinstance(term, Add):
+        return term.terms
+    if isinstance(term, Func):
+        return (term.arg,)
+    if isinstance(term, Pow):
+        return (term.base, term.exponent)
+    return ()
+
+
+def with_children(term: Term, new: tuple[Term, ...]) -> Term:
+    if isinstance(term, Product):
+        return Product(new, term.summed)
+    if isinstance(term, Add):
+        return Add(new, term.free)
+    if isinstance(term, Func):
+        return Func(term.name, new[0])
+    if isinstance(term, Pow):
+        return Pow(new[0], new[1])
+    return term
+
+
+def index_names(term: Term) -> set[str]:
+    """Every index name used anywhere in the term, summed ones included."""
+    return set(used_names(term))
+
+
+def used_names(term: Term) -> frozenset[str]:
+    """`index_names`, remembered on the (immutable) term."""
+    cache = term.__dict__
+    names = cache.get("_names")
+    if names is None:
+        names = frozenset(_collect_names(term))
+        cache["_names"] = names
+    return names
+
+
+def _collect_names(term: Term) -> set[str]:
+    # From the children's remembered sets: terms share subterms, and each
+    # subterm's names are then computed once.
+    if isinstance(term, Tensor | Delta):
+        return {i.name for i in term.indices if isinstance(i, Idx)}
+    names: set[str] = set()
+    if isinstance(term, Product):
+        names.update(i.name for i in term.summed)
+    elif isinstance(term, Add | Zero):
+        names.update(i.name for i in term.free)
+    for child in children(term):
+        names |= used_names(child)
+    return names
+
+
+def mentions(term: Term, name: str) -> bool:
+    """Whether the array `name` (or loss of it) occurs in the term."""
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        if (isinstance(node, Tensor) and node.name == name) or (
+            isinstance(node, Loss) and node.array == name
+        ):
+            return True
+        stack.extend(children(node))
+    return False
+
+
+def substitute(term: Term, mapping: dict[str, Index]) -> Term:
+    """Rename free occurrences of indices (a name to an index or a literal).
+
+    Summed indices of inner products shadow the mapping; fresh naming keeps
+    them distinct from the mapped names, and this function stays correct if
+    they are not.
+    """
+    if not mapping:
+        return term
+    if isinstance(term, Tensor):
+        return Tensor(term.name, tuple(_map(i, mapping) for i in term.indices), term.kind)
+    if isinstance(term, Delta):
+        return Delta(tuple(_map(i, mapping) for i in term.indices))
+    if isinstance(term, Zero):
+        return Zero(_unique([m for i in term.free if isinstance(m := _map(i, mapping), Idx)]))
+    if isinstance(term, Product):
+        inner = {k: v for k, v in mapping.items() if k not in {s.name for s in term.summed}}
+        return Product(tuple(substitute(f, inner) for f in term.factors), term.summed)
+    if isinstance(term, Add):
+        free = _unique([m for i in term.free if isinstance(m := _map(i, mapping), Idx)])
+        return Add(tuple(substitute(t, mapping) for t in term.terms), free)
+    if isinstance(term, Func | Pow):
+        return with_children(term, tuple(substitute(c, mapping) for c in children(term)))
+    return term
+
+
+def _map(index: Index, mapping: dict[str, Index]) -> Index:
+    if isinstance(index, Idx) and index.name in mapping:
+        return mapping[index.name]
+    return index
+
+
+def size_of_index(term: Term, name: str) -> Size:
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        found = [i for i in node.free if i.name == name]
+        if isinstance(node, Product):
+            found += [i for i in node.summed if i.name == name]
+        if found:
+            return found[0].size
+        stack.extend(children(node))
+    raise KeyError(name)
+
+
+def rename(term: Term, mapping: dict[str, Index]) -> Term:
+    """Rename indices, summed ones included (`substitute` leaves summed ones alone)."""
+    if not mapping:
+        return term
+    if isinstance(term, Product):
+        summed = tuple(_renamed_idx(i, mapping) for i in term.summed)
+        return Product(tuple(rename(f, mapping) for f in term.factors), summed)
+    if isinstance(term, Add):
+        free = tuple(_renamed_idx(i, mapping) for i in term.free)
+        return Add(tuple(rename(x, mapping) for x in term.terms), free)
+    if isinstance(term, Func | Pow):
+        return with_children(term, tuple(rename(c, mapping) for c in children(term)))
+    return substitute(term, mapping)
+
+
+def _renamed_idx(index: Idx, mapping: dict[str, Index]) -> Idx:
+    new = mapping.get(index.name, index)
+    assert isinstance(new, Idx)
+    return new
+
+
+def size_count(term: Term) -> int:
+    """Number of nodes: the measure printed sizes and limits are stated in."""
+    count = 0
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        count += 1
+        stack.extend(children(node))
+    return count
+
+
+class FreshNames:
+    """Index names not used anywhere else in a derivation: p, q, r, s, then p1, q1, ..."""
+
+    _BASE = ("p", "q", "r", "s", "u", "v", "w", "a", "b", "c", "e", "f", "g")
+
+    def __init__(self, taken: set[str]) -> None:
+        self.taken = set(taken)
+        self._round = 0
+        self._position = 0
+
+    def take(self, preferred: str | None = None) -> str:
+        if preferred is not None and preferred not in self.taken:
+            self.taken.add(preferred)
+            return preferred
+        while True:
+            base = self._BASE[self._position]
+            name = base if self._round == 0 else f"{base}{self._round}"
+            self._position += 1
+            if self._position == len(self._BASE):
+                self._position = 0
+                self._round += 1
+            if name not in self.taken:
+                self.taken.add(name)
+                return name
