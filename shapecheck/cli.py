@@ -17,9 +17,18 @@ import typer
 
 from shapecheck import __version__
 from shapecheck.check import MAX_SIZE
-from shapecheck.pipeline import FileReport, Options, analyze_bytes, internal_error_report
+from shapecheck.pipeline import (
+    FileReport,
+    Options,
+    ValuesProblem,
+    analyze_bytes,
+    internal_error_report,
+)
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+# The defaults of verify.py, repeated here so that `--help` needs no numpy;
+# a test keeps the two in step.
+DEFAULT_RTOL, DEFAULT_ATOL = 1e-5, 1e-8
 
 
 class OutputFormat(str, enum.Enum):
@@ -93,6 +102,8 @@ def _analyze(files: list[Path], options: Options) -> list[FileReport]:
             raise UsageProblem(f"cannot read {path}: {error.strerror or error}") from error
         try:
             reports.append(analyze_bytes(str(path), data, options))
+        except ValuesProblem as problem:
+            raise UsageProblem(str(problem)) from None
         except Exception as error:
             reports.append(internal_error_report(str(path), data, error))
     return reports
@@ -149,31 +160,71 @@ LayoutOption = Annotated[
     typer.Option(help="Layout for files without a `layout` statement (default numerator)."),
 ]
 StrictOption = Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")]
+SeedOption = Annotated[
+    int, typer.Option("--seed", help="Seed of the random values (same seed, same numbers).")
+]
+AtOption = Annotated[
+    Path | None,
+    typer.Option("--at", help="Values of the declared arrays from an .npz file.", metavar="FILE"),
+]
+SaveOption = Annotated[
+    Path | None,
+    typer.Option("--save", help="Write values and derivatives to an .npz file.", metavar="FILE"),
+]
+NoVerifyOption = Annotated[bool, typer.Option("--no-verify", help="Skip the numeric checks.")]
+RtolOption = Annotated[
+    float, typer.Option("--rtol", min=0.0, help="Relative tolerance of numeric checks.")
+]
+AtolOption = Annotated[
+    float, typer.Option("--atol", min=0.0, help="Absolute tolerance of numeric checks.")
+]
 
 
 def _run(
     paths: list[Path],
     output: OutputFormat,
-    size: list[str] | None,
-    layout: Layout | None,
     strict: bool,
+    options: Options,
     *,
     detailed: bool = False,
-    expand: bool = False,
 ) -> None:
-    options = Options(
-        sizes=_parse_sizes(size),
-        layout=layout.value if layout else None,
-        expand=expand,
-    )
     try:
-        reports = _analyze(collect_files(paths), options)
+        files = collect_files(paths)
+        if (options.at or options.save) and len(files) != 1:
+            raise UsageProblem("--at and --save need exactly one .idx file")
+        reports = _analyze(files, options)
     except UsageProblem as problem:
         typer.echo(f"shapecheck: {problem}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
     status = _exit_status(reports, strict)
     _emit(reports, output, strict, status, detailed)
     raise typer.Exit(status)
+
+
+def _options(
+    size: list[str] | None,
+    layout: Layout | None,
+    seed: int,
+    at: Path | None,
+    save: Path | None,
+    no_verify: bool,
+    rtol: float,
+    atol: float,
+    expand: bool = False,
+) -> Options:
+    if no_verify and (at or save):
+        raise typer.BadParameter("--at and --save need the numeric checks (no --no-verify)")
+    return Options(
+        sizes=_parse_sizes(size),
+        layout=layout.value if layout else None,
+        expand=expand,
+        verify=not no_verify,
+        seed=seed,
+        rtol=rtol,
+        atol=atol,
+        at=at,
+        save=save,
+    )
 
 
 @app.command()
@@ -186,9 +237,16 @@ def check(
     size: SizeOption = None,
     layout: LayoutOption = None,
     strict: StrictOption = False,
+    seed: SeedOption = 0,
+    at: AtOption = None,
+    save: SaveOption = None,
+    no_verify: NoVerifyOption = False,
+    rtol: RtolOption = DEFAULT_RTOL,
+    atol: AtolOption = DEFAULT_ATOL,
 ) -> None:
-    """Check files for CI: diagnostics, with exit status 0, 1 or 2."""
-    _run(paths, output, size, layout, strict)
+    """Check files for CI: diagnostics, claim verdicts and numeric checks; exit 0, 1 or 2."""
+    options = _options(size, layout, seed, at, save, no_verify, rtol, atol)
+    _run(paths, output, strict, options)
 
 
 @app.command()
@@ -198,12 +256,19 @@ def derive(
     size: SizeOption = None,
     layout: LayoutOption = None,
     strict: StrictOption = False,
+    seed: SeedOption = 0,
+    at: AtOption = None,
+    save: SaveOption = None,
+    no_verify: NoVerifyOption = False,
+    rtol: RtolOption = DEFAULT_RTOL,
+    atol: AtolOption = DEFAULT_ATOL,
     expand: Annotated[
         bool, typer.Option("--expand", help="Inline every adjoint into one formula.")
     ] = False,
 ) -> None:
-    """Derive the file's derivatives: signature, shape, formula, adjoints, numpy code."""
-    _run([file], output, size, layout, strict, detailed=True, expand=expand)
+    """Derive the file's derivatives: signature, shape, formula, adjoints, numpy code, checks."""
+    options = _options(size, layout, seed, at, save, no_verify, rtol, atol, expand)
+    _run([file], output, strict, options, detailed=True)
 
 
 def _version(value: bool) -> None:

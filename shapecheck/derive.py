@@ -226,7 +226,7 @@ class Deriver:
         self.taken |= {d.name for d in program.dims} | {a.name for a in program.arrays}
 
     # ---- which definitions lie on a path
-    def _upstream_of(self, of: str) -> set[str]:
+    def upstream_of(self, of: str) -> set[str]:
         """Every name `of` depends on, and `of` itself."""
         seen = {of}
         stack = [of]
@@ -238,7 +238,7 @@ class Deriver:
                     stack.append(used)
         return seen
 
-    def _downstream_of(self, wrt: str) -> set[str]:
+    def downstream_of(self, wrt: str) -> set[str]:
         seen = {wrt}
         stack = [wrt]
         while stack:
@@ -309,8 +309,8 @@ class Deriver:
             deltas = [t.Delta((x, y)) for x, y in zip(of_indices, wrt_indices, strict=True)]
             formula: t.Term = t.Product(tuple(deltas)) if deltas else t.Const(1.0)
             return Derivation(of, wrt, of_indices, wrt_indices, simplify(formula), (), layout)
-        upstream = self._upstream_of(of)
-        downstream = self._downstream_of(wrt)
+        upstream = self.upstream_of(of)
+        downstream = self.downstream_of(wrt)
         on_path = {n for n in self.order if n in upstream and n in downstream and n != wrt}
         if of not in on_path:
             zero = t.Zero(of_indices + wrt_indices)

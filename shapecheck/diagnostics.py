@@ -69,7 +69,6 @@ CODES: dict[str, tuple[Severity, str]] = {
     "E402": (Severity.ERROR, "claim is wrong"),
     "E403": (Severity.ERROR, "numeric check inconclusive"),
     "E404": (Severity.ERROR, "claim could not be verified"),
-    "E405": (Severity.ERROR, "invalid `--at` values"),
     # E999: shapecheck itself failed on the file (a bug; the file still fails)
     "E999": (Severity.ERROR, "internal error"),
     # Wxxx: warnings never change the exit status unless --strict

@@ -8,11 +8,9 @@ between free indices are built as identity blocks (the result has that
 structure anyway); deltas on summed indices never reach here, because the
 simplifier eats them.
 
-`numpy_code(term)` prints the same steps as Python, e.g.
-`np.einsum("ij,ik->jk", X, dL_dY)`, for the derivative table.
-
-numpy is imported here and in `verify` only, so that a plain `check` without
-numeric work does not pay for it.
+The same steps as printable numpy code are in `codegen.py`, which needs no
+numpy. numpy is imported here, in `values` and in `verify` only, and those are
+imported only when numeric verification runs.
 """
 
 from __future__ import annotations
@@ -61,7 +59,7 @@ def size_value(size: Size) -> int:
     return int(size.value)
 
 
-def _align(array: Array, axes: tuple[str, ...], target: tuple[t.Idx, ...]) -> Array:
+def align(array: Array, axes: tuple[str, ...], target: tuple[t.Idx, ...]) -> Array:
     """Transpose and broadcast `array` (axes `axes`) to the axes of `target`."""
     order = [axes.index(i.name) for i in target if i.name in axes]
     array = np.transpose(array, order) if order != list(range(len(order))) else array
@@ -109,14 +107,14 @@ class Evaluator:
             with np.errstate(all="ignore"):
                 return _FUNCTIONS[term.name](self._value(term.arg))
         if isinstance(term, t.Pow):
-            base = _align(self._value(term.base), _names(term.base.free), term.free)
-            exponent = _align(self._value(term.exponent), _names(term.exponent.free), term.free)
+            base = align(self._value(term.base), _names(term.base.free), term.free)
+            exponent = align(self._value(term.exponent), _names(term.exponent.free), term.free)
             with np.errstate(all="ignore"):
                 return np.power(base, exponent)
         if isinstance(term, t.Add):
             total = np.zeros(tuple(size_value(i.size) for i in term.free))
             for part in term.terms:
-                total = total + _align(self._value(part), _names(part.free), term.free)
+                total = total + align(self._value(part), _names(part.free), term.free)
             return total
         assert isinstance(term, t.Product)
         return self._product(term)
@@ -180,127 +178,3 @@ class Evaluator:
 
 def _names(indices: tuple[t.Idx, ...]) -> tuple[str, ...]:
     return tuple(i.name for i in indices)
-
-
-# ---------------------------------------------------------------------------
-# The same computation as numpy code, for people to read and reuse
-
-
-def python_name(name: str) -> str:
-    """`dL/dY` -> `dL_dY`: an identifier for an array or derivative."""
-    return name.replace("/", "_")
-
-
-def numpy_code(term: t.Term, target: tuple[t.Idx, ...] | None = None) -> str:
-    """Numpy code computing `term` with axes in `target` order (default: its free order).
-
-    Axes of `target` that the term lacks become length-1 axes (numpy then
-    broadcasts them), exactly as `Evaluator` aligns terms.
-    """
-    wanted = target if target is not None else term.free
-    if isinstance(term, t.Product) and {i.name for i in wanted} == set(_names(term.free)):
-        # An einsum can write its output in any order: no separate transpose.
-        code, axes = _product_code(term, _names(wanted))
-    else:
-        code, axes = _code(term)
-    present = tuple(i.name for i in wanted if i.name in axes)
-    if present != axes:
-        letters = {n: _LETTERS[k] for k, n in enumerate(axes)}
-        source = "".join(letters[a] for a in axes)
-        destination = "".join(letters[a] for a in present)
-        code = f'np.einsum("{source}->{destination}", {code})'
-    missing = tuple(k for k, i in enumerate(wanted) if i.name not in axes)
-    if missing and axes:
-        code = f"np.expand_dims({code}, {missing if len(missing) > 1 else missing[0]})"
-    return code
-
-
-def _shape(indices: tuple[t.Idx, ...]) -> str:
-    sizes = [str(i.size.value) for i in indices]
-    return "(" + ", ".join(sizes) + ("," if len(sizes) == 1 else "") + ")"
-
-
-def _code(term: t.Term) -> tuple[str, tuple[str, ...]]:
-    if isinstance(term, t.Const):
-        return repr(term.value), ()
-    if isinstance(term, t.SizeOf):
-        return str(term.size.value), ()
-    if isinstance(term, t.Zero):
-        return f"np.zeros({_shape(term.free)})", _names(term.free)
-    if isinstance(term, t.Tensor):
-        name = python_name(term.name)
-        if any(isinstance(i, t.Fixed) for i in term.indices):
-            picks = ", ".join(
-                str(i.value - 1) if isinstance(i, t.Fixed) else ":" for i in term.indices
-            )
-            name = f"{name}[{picks}]"
-        names = [i.name for i in term.indices if isinstance(i, t.Idx)]
-        if len(set(names)) < len(names):
-            letters = {n: _LETTERS[k] for k, n in enumerate(dict.fromkeys(names))}
-            inner = "".join(letters[n] for n in names)
-            out = "".join(letters[i.name] for i in term.free)
-            return f'np.einsum("{inner}->{out}", {name})', _names(term.free)
-        return name, _names(term.free)
-    if isinstance(term, t.Delta):
-        return _delta_code(term), _names(term.free)
-    if isinstance(term, t.Loss):
-        return f"np.sum(dloss_d{term.array} * {term.array})", ()
-    if isinstance(term, t.Func):
-        inner, axes = _code(term.arg)
-        templates = {
-            "relu": "np.maximum({}, 0.0)",
-            "step": "np.greater({}, 0.0).astype(float)",
-            "sigmoid": "(1.0 / (1.0 + np.exp(-({}))))",
-        }
-        template = templates.get(term.name, f"np.{term.name}({{}})")
-        return template.format(inner), axes
-    if isinstance(term, t.Pow):
-        base = numpy_code(term.base, term.free)
-        exponent = numpy_code(term.exponent, term.free)
-        return f"np.power({base}, {exponent})", _names(term.free)
-    if isinstance(term, t.Add):
-        parts = " + ".join(numpy_code(x, term.free) for x in term.terms) or "0.0"
-        if not any(set(_names(x.free)) == set(_names(term.free)) for x in term.terms):
-            parts = f"np.broadcast_to({parts}, {_shape(term.free)})"
-        return parts, _names(term.free)
-    assert isinstance(term, t.Product)
-    return _product_code(term, _names(term.free))
-
-
-def _product_code(term: t.Product, out_axes: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
-    names = list(dict.fromkeys([*(i.name for f in term.factors for i in f.free)]))
-    if len(names) > len(_LETTERS):
-        raise EvaluationError(f"a product with {len(names)} indices")
-    letters = {n: _LETTERS[k] for k, n in enumerate(names)}
-    scalars = [_code(f)[0] for f in term.factors if not f.free]
-    arrays = [f for f in term.factors if f.free]
-    if not arrays:
-        return " * ".join(scalars) if scalars else "1.0", ()
-    prefix = "".join(f"{s} * " for s in scalars)
-    inputs = ",".join("".join(letters[i.name] for i in f.free) for f in arrays)
-    output = "".join(letters[name] for name in out_axes)
-    operands = ", ".join(numpy_code(f, f.free) for f in arrays)
-    if len(arrays) == 1 and inputs == output:
-        return prefix + operands, out_axes
-    return prefix + f'np.einsum("{inputs}->{output}", {operands})', out_axes
-
-
-def _delta_code(term: t.Delta) -> str:
-    free = term.free
-    literals = sorted({i.value for i in term.indices if isinstance(i, t.Fixed)})
-    if len(literals) > 1:
-        return f"np.zeros({_shape(free)})"
-    letters = _LETTERS[: len(free)]
-    if literals:
-        # δ[1, p, q] = e₁[p] e₁[q]
-        units = ", ".join(f"np.eye({i.size.value})[{literals[0] - 1}]" for i in free)
-        if len(free) == 1:
-            return units
-        return f'np.einsum("{",".join(letters)}->{letters}", {units})'
-    n = free[0].size.value
-    if len(free) == 2:
-        return f"np.eye({n})"
-    # δ[i, j, k] = δ[i, j] δ[j, k]
-    pairs = ",".join(letters[k : k + 2] for k in range(len(free) - 1))
-    eyes = ", ".join(f"np.eye({n})" for _ in range(len(free) - 1))
-    return f'np.einsum("{pairs}->{letters}", {eyes})'

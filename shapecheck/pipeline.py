@@ -1,26 +1,35 @@
 """Run the stages on one file and collect what each produced.
 
-read -> parse -> unroll -> check -> derive (and symbolic claims).
+read -> parse -> unroll -> check -> derive (and claims) -> verify numerically.
 Each stage returns its result and its diagnostics; this module only threads
 them together into a `FileReport` for the renderers. It never prints and
-never decides an exit status.
+never decides an exit status. numpy is imported only when numeric
+verification runs, so `check --no-verify` starts without it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from shapecheck import terms as t
 from shapecheck.check import check
 from shapecheck.checked import CheckedProgram, DeriveRequest
 from shapecheck.claims import SymbolicClaim, resolve_claim
 from shapecheck.derive import Derivation, DerivationTooLarge, Deriver, expand
-from shapecheck.diagnostics import Diagnostic, Severity, diagnostic
+from shapecheck.diagnostics import Diagnostic, Label, Severity, diagnostic
 from shapecheck.parse import parse
 from shapecheck.simplify import SimplifyLimit
 from shapecheck.source import Source, Span
 from shapecheck.unroll import loop_context, unroll
+
+if TYPE_CHECKING:
+    from shapecheck.verify import Check, ClaimCheck
+
+
+class ValuesProblem(Exception):
+    """`--at` values that do not fit the file: a problem with the command."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +39,13 @@ class Options:
     sizes: tuple[tuple[str, int], ...] = ()
     layout: str | None = None
     expand: bool = False  # also inline every adjoint into one formula
+    verify: bool = True
+    seed: int = 0
+    rtol: float = 1e-5
+    atol: float = 1e-8
+    budget_bytes: int = 256 * 2**20
+    at: Path | None = None  # values from an .npz file
+    save: Path | None = None  # write values and derivatives to an .npz file
 
 
 @dataclass(frozen=True)
@@ -37,6 +53,26 @@ class DerivativeResult:
     request: DeriveRequest
     derivation: Derivation
     expanded: t.Term | None  # with --expand: every adjoint inlined
+    check: Check | None = None
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    symbolic: SymbolicClaim
+    check: ClaimCheck | None = None
+
+
+@dataclass(frozen=True)
+class Verification:
+    """How the numbers were made: enough to reproduce them."""
+
+    seed: int
+    sizes: tuple[tuple[str, int, bool], ...]  # dim, value, chosen by shapecheck
+    rtol: float
+    atol: float
+    budget_bytes: int
+    values_from: str  # "seeded draws" or the --at file
+    saved_to: str | None
 
 
 @dataclass(frozen=True)
@@ -45,7 +81,8 @@ class FileReport:
     checked: CheckedProgram | None
     diagnostics: tuple[Diagnostic, ...] = field(default=())
     derivatives: tuple[DerivativeResult, ...] = ()
-    claims: tuple[SymbolicClaim, ...] = ()
+    claims: tuple[ClaimResult, ...] = ()
+    verification: Verification | None = None
 
     @property
     def errors(self) -> int:
@@ -78,9 +115,8 @@ def decode(name: str, data: bytes) -> tuple[Source, list[Diagnostic]]:
 
 
 def _derive(
-    checked: CheckedProgram, options: Options
+    checked: CheckedProgram, deriver: Deriver, options: Options
 ) -> tuple[list[DerivativeResult], list[SymbolicClaim], list[Diagnostic]]:
-    deriver = Deriver(checked)
     results: list[DerivativeResult] = []
     claims: list[SymbolicClaim] = []
     problems: list[Diagnostic] = []
@@ -115,6 +151,201 @@ def _derive(
     return results, claims, problems
 
 
+def _where(report_span: Span | None, label: str, worst: Any) -> str:
+    if worst is None:
+        return ""
+    if worst.index is not None:
+        at = f"{label}[{','.join(str(k) for k in worst.index)}]" if worst.index else label
+    else:
+        at = f"{label} along random direction {worst.direction}"
+    return f"worst at {at}: derived {worst.derived:.6g}, finite differences {worst.reference:.6g}"
+
+
+def _verify(
+    checked: CheckedProgram,
+    deriver: Deriver,
+    derivatives: list[DerivativeResult],
+    claims: list[SymbolicClaim],
+    options: Options,
+    chosen: dict[str, int],
+) -> tuple[list[DerivativeResult], list[ClaimResult], list[Diagnostic], Verification]:
+    from shapecheck import values as numbers
+    from shapecheck import verify
+
+    try:
+        given = numbers.load_at(options.at, checked) if options.at is not None else None
+    except numbers.AtProblem as problem:
+        raise ValuesProblem(str(problem)) from None
+    settings = verify.Settings(options.rtol, options.atol, options.budget_bytes, options.seed)
+    # Nothing is drawn when the forward pass alone would not fit the budget.
+    fits = 8 * verify.forward_entries(checked) <= options.budget_bytes
+    verifier = (
+        verify.Verifier(
+            checked, deriver, numbers.draw_values(checked, options.seed, given), settings
+        )
+        if fits
+        else None
+    )
+    problems: list[Diagnostic] = []
+    checks: dict[str, verify.Check] = {}
+
+    def check_of(derivation: Derivation, span: Span | None, loop: Any) -> verify.Check:
+        if derivation.label in checks:
+            return checks[derivation.label]
+        if verifier is None:
+            result = verify.too_large(checked, derivation, settings)
+        else:
+            result = verifier.check(derivation)
+        checks[derivation.label] = result
+        context = loop_context(loop)
+        if result.verdict == verify.FAILED:
+            problems.append(
+                diagnostic(
+                    "E401",
+                    span,
+                    f"{derivation.label} as derived disagrees with finite differences",
+                    hints=[
+                        _where(span, derivation.label, result.worst),
+                        "this is a bug in shapecheck; please report it with the file",
+                    ],
+                    context=context,
+                )
+            )
+        elif result.verdict == verify.INCONCLUSIVE:
+            problems.append(
+                diagnostic(
+                    "E403",
+                    span,
+                    f"the numeric check of {derivation.label} is inconclusive: {result.reason}",
+                    hints=list(result.hints),
+                    context=context,
+                )
+            )
+        elif result.verdict == verify.NOT_VERIFIED:
+            problems.append(
+                diagnostic(
+                    "W104",
+                    span,
+                    f"{derivation.label} is not verified: {result.reason}",
+                    hints=list(result.hints),
+                    context=context,
+                )
+            )
+        return result
+
+    checked_derivatives = [
+        DerivativeResult(
+            r.request,
+            r.derivation,
+            r.expanded,
+            check_of(r.derivation, r.request.span, r.request.loop),
+        )
+        for r in derivatives
+    ]
+    claim_results: list[ClaimResult] = []
+    for symbolic in claims:
+        claim = symbolic.claim
+        truth = check_of(symbolic.derivation, claim.span, claim.loop)
+        if verifier is None:
+            result = verify.ClaimCheck(verify.INCONCLUSIVE, truth, "too large to evaluate")
+        else:
+            result = verifier.check_claim(symbolic.derivation, claim, truth.verdict == verify.OK)
+        claim_results.append(ClaimResult(symbolic, result))
+        context = loop_context(claim.loop)
+        label = claim.label + (f"[{','.join(claim.indices)}]" if claim.indices else "")
+        if result.verdict == "wrong":
+            worst = result.check.worst
+            detail = (
+                f"worst at {claim.label}[{','.join(map(str, worst.index or ()))}]: claimed "
+                f"{worst.derived:.6g}, true {worst.reference:.6g}"
+                if worst is not None
+                else ""
+            )
+            problems.append(
+                diagnostic(
+                    "E402",
+                    claim.span,
+                    f"the claim {label} is wrong"
+                    + (f": {result.diagnosis}" if result.diagnosis else ""),
+                    hints=[h for h in (detail,) if h],
+                    context=context,
+                )
+            )
+        elif result.verdict == verify.INCONCLUSIVE:
+            code = "E404" if result.check.verdict == verify.NOT_VERIFIED else "E403"
+            problems.append(
+                diagnostic(
+                    code,
+                    claim.span,
+                    f"the claim {label} could not be verified: {result.check.reason}",
+                    hints=list(result.check.hints),
+                    context=context,
+                )
+            )
+    saved = None
+    if options.save is not None and verifier is None:
+        problems.append(
+            diagnostic(
+                "W104",
+                None,
+                f"nothing saved to {options.save}: the values do not fit the memory budget",
+            )
+        )
+    elif options.save is not None:
+        saved = _save(options.save, checked, verifier, checked_derivatives, problems)
+    sizes = tuple(
+        (d.name, int(d.value or 0), d.name in chosen) for d in checked.dims if d.value is not None
+    )
+    info = Verification(
+        options.seed,
+        sizes,
+        options.rtol,
+        options.atol,
+        options.budget_bytes,
+        str(options.at) if options.at is not None else "seeded draws",
+        saved,
+    )
+    return checked_derivatives, claim_results, problems, info
+
+
+def _save(
+    path: Path,
+    checked: CheckedProgram,
+    verifier: Any,
+    derivatives: list[DerivativeResult],
+    problems: list[Diagnostic],
+) -> str:
+    import numpy as np
+
+    from shapecheck import values as numbers
+    from shapecheck.verify import NOT_VERIFIED, _signature_permutation
+
+    arrays = {a.name: verifier.leaves[a.name] for a in checked.arrays if a.is_leaf}
+    for result in derivatives:
+        derivation = result.derivation
+        if result.check is not None and result.check.verdict == NOT_VERIFIED:
+            problems.append(
+                diagnostic(
+                    "W104",
+                    result.request.span,
+                    f"{derivation.label} is too large for the memory budget: not saved",
+                )
+            )
+            continue
+        value = verifier.derived_value(derivation)
+        arrays[derivation.label] = np.transpose(value, _signature_permutation(derivation))
+    numbers.save(path, arrays)
+    return str(path)
+
+
+def _recheck_with_sizes(
+    program: Any, sizes: dict[str, int], options: Options
+) -> tuple[CheckedProgram, list[Diagnostic]]:
+    unrolled, problems = unroll(program, sizes)
+    checked, check_problems = check(unrolled, sizes, options.layout)
+    return checked, [p for p in problems + check_problems if p.is_error]
+
+
 def analyze_source(source: Source, options: Options) -> FileReport:
     program, problems = parse(source)
     sizes = dict(options.sizes)
@@ -124,14 +355,53 @@ def analyze_source(source: Source, options: Options) -> FileReport:
     problems.extend(check_problems)
     if not source.text.strip() and not problems:
         problems.append(diagnostic("W105", None, "the file is empty: nothing to check"))
-    derivatives: list[DerivativeResult] = []
-    claims: list[SymbolicClaim] = []
-    if not any(p.is_error for p in problems):
-        # Derivation only ever sees a program with no errors in it.
-        derivatives, claims, derive_problems = _derive(checked, options)
-        problems.extend(derive_problems)
+    if any(p.is_error for p in problems):
+        problems.sort(key=lambda d: (d.span.start if d.span else -1, d.code))
+        return FileReport(source, checked, tuple(problems))
+    chosen: dict[str, int] = {}
+    if options.verify:
+        from shapecheck.sizes import symbolic_sizes
+
+        chosen = symbolic_sizes(checked)
+        if chosen:
+            # Numeric checks need numbers: check again with the chosen sizes
+            # (they keep every equality and inequality of the symbolic ones).
+            valued, errors = _recheck_with_sizes(program, {**sizes, **chosen}, options)
+            if errors:
+                words = ", ".join(f"{k} = {v}" for k, v in chosen.items())
+                problems.extend(
+                    diagnostic(
+                        e.code,
+                        e.span,
+                        e.message,
+                        labels=list(e.labels),
+                        hints=[*e.hints, f"with the sizes chosen for numeric checks: {words}"],
+                        context=e.context,
+                    )
+                    for e in errors
+                )
+                problems.sort(key=lambda d: (d.span.start if d.span else -1, d.code))
+                return FileReport(source, checked, tuple(problems))
+            checked = valued
+    deriver = Deriver(checked)
+    derivatives, claims, derive_problems = _derive(checked, deriver, options)
+    problems.extend(derive_problems)
+    claim_results = [ClaimResult(c) for c in claims]
+    verification = None
+    if options.verify and (derivatives or claims) and not any(p.is_error for p in derive_problems):
+        derivatives, claim_results, verify_problems, verification = _verify(
+            checked, deriver, derivatives, claims, options, chosen
+        )
+        problems.extend(verify_problems)
     problems.sort(key=lambda d: (d.span.start if d.span else -1, d.code))
-    return FileReport(source, checked, tuple(problems), tuple(derivatives), tuple(claims))
+    return FileReport(
+        source,
+        checked,
+        tuple(problems),
+        tuple(derivatives),
+        tuple(claim_results),
+        verification,
+    )
 
 
 def analyze_bytes(name: str, data: bytes, options: Options) -> FileReport:
@@ -163,4 +433,13 @@ def analyze_path(path: Path, options: Options) -> FileReport:
     return analyze_bytes(str(path), path.read_bytes(), options)
 
 
-__all__ = ["FileReport", "Options", "Span", "analyze_bytes", "analyze_path", "analyze_source"]
+__all__ = [
+    "ClaimResult",
+    "DerivativeResult",
+    "FileReport",
+    "Label",
+    "Options",
+    "analyze_bytes",
+    "analyze_path",
+    "analyze_source",
+]

@@ -52,7 +52,9 @@ def test_nested_unrolls_are_bounded() -> None:
 
 
 def test_huge_dim() -> None:
-    assert codes("dim n = 10^9\nparam x[n]\ny = x[i] x[i]\n") == []
+    report = run("dim n = 10^9\nparam x[n]\ny = x[i] x[i]\n")
+    assert [d.code for d in report.diagnostics] == ["W104"]
+    assert report.diagnostics[0].hints == ("check it at a smaller size: --size n=3906250",)
     assert codes("dim n = 10^99\nparam x[n]\ny = x[i]\n") == ["E105"]
     assert codes("dim n = 10^400\nparam x[n]\ny = x[i]\n") == ["E105"]
 

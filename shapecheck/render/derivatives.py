@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from shapecheck import terms as t
 from shapecheck.derive import Adjoint, Derivation
-from shapecheck.evaluate import numpy_code, python_name
-from shapecheck.pipeline import DerivativeResult
+
+if TYPE_CHECKING:
+    from shapecheck.verify import Check
+from shapecheck.codegen import numpy_code, python_name
+from shapecheck.pipeline import ClaimResult, DerivativeResult
 from shapecheck.render.common import shape_both
 from shapecheck.render.formula import formula, indices
 
@@ -67,6 +72,37 @@ def _needed_adjoints(derivation: Derivation) -> set[str]:
             stack.append(by_label[node.name].formula)
         stack.extend(t.children(node))
     return needed
+
+
+def check_words(check: Check | None) -> str:
+    """`✓ 3.2e-10`, `✗ 0.5`, `? NaN`, `– not verified` for the check column."""
+    if check is None:
+        return "not run"
+    if check.verdict == "ok":
+        mode = "" if check.mode == "full" else f" ({check.mode})"
+        return f"✓ rel {check.max_rel_error:.1e}{mode}"
+    if check.verdict == "failed":
+        return f"✗ rel {check.max_rel_error:.2g}"
+    if check.verdict == "inconclusive":
+        return "? inconclusive"
+    return "– not verified"
+
+
+def claim_words(result: ClaimResult) -> str:
+    parts = []
+    if result.symbolic.matches:
+        parts.append("✓ symbolically")
+    check = result.check
+    if check is None:
+        if not result.symbolic.matches:
+            parts.append("? not verified (--no-verify)")
+    elif check.verdict == "ok":
+        parts.append(f"✓ numerically (rel {check.check.max_rel_error:.1e})")
+    elif check.verdict == "wrong":
+        parts.append("✗ wrong" + (f": {check.diagnosis}" if check.diagnosis else ""))
+    else:
+        parts.append("? inconclusive")
+    return "; ".join(parts)
 
 
 def unique_adjoints(results: tuple[DerivativeResult, ...]) -> list[Adjoint]:

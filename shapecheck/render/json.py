@@ -7,8 +7,9 @@ new fields may be added within a version.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shapecheck import __version__
 from shapecheck.diagnostics import Diagnostic
@@ -18,6 +19,9 @@ from shapecheck.render.common import size_json
 from shapecheck.render.formula import formula
 from shapecheck.render.notation import notation
 from shapecheck.source import Source, Span
+
+if TYPE_CHECKING:
+    from shapecheck.verify import Check
 
 SCHEMA_VERSION = 1
 
@@ -99,15 +103,62 @@ def file_json(report: FileReport, strict: bool) -> dict[str, Any]:
     data["derivatives"] = [_derivative(r) for r in report.derivatives]
     data["claims"] = [
         {
-            "label": c.claim.label,
-            "line": report.source.position(c.claim.span.start)[0],
-            "indices": list(c.claim.indices),
-            "claimed": notation(c.claim.rhs),
-            "symbolic_match": c.matches,
+            "label": c.symbolic.claim.label,
+            "line": report.source.position(c.symbolic.claim.span.start)[0],
+            "indices": list(c.symbolic.claim.indices),
+            "claimed": notation(c.symbolic.claim.rhs),
+            "symbolic_match": c.symbolic.matches,
+            "verdict": c.check.verdict if c.check is not None else None,
+            "diagnosis": c.check.diagnosis if c.check is not None else None,
+            "check": _check(c.check.check) if c.check is not None else None,
         }
         for c in report.claims
     ]
+    info = report.verification
+    data["verification"] = (
+        None
+        if info is None
+        else {
+            "seed": info.seed,
+            "sizes": {name: value for name, value, _ in info.sizes},
+            "chosen_sizes": [name for name, _, chosen in info.sizes if chosen],
+            "rtol": info.rtol,
+            "atol": info.atol,
+            "memory_budget_bytes": info.budget_bytes,
+            "values_from": info.values_from,
+            "saved_to": info.saved_to,
+        }
+    )
     return data
+
+
+def _number(value: float) -> float | str:
+    # JSON has no NaN or Inf: those are written as strings.
+    return value if math.isfinite(value) else str(value)
+
+
+def _check(check: Check | None) -> dict[str, Any] | None:
+    if check is None:
+        return None
+    worst = check.worst
+    return {
+        "verdict": check.verdict,
+        "mode": check.mode,
+        "compared": check.compared,
+        "max_abs_error": _number(check.max_abs_error),
+        "max_rel_error": _number(check.max_rel_error),
+        "worst": None
+        if worst is None
+        else {
+            "index": list(worst.index) if worst.index is not None else None,
+            "direction": worst.direction,
+            "derived": _number(worst.derived),
+            "reference": _number(worst.reference),
+        },
+        "reason": check.reason,
+        "hints": list(check.hints),
+        "suggested_sizes": dict(check.suggested_sizes),
+    }
 
 
 def _derivative(result: DerivativeResult) -> dict[str, Any]:
@@ -124,6 +175,7 @@ def _derivative(result: DerivativeResult) -> dict[str, Any]:
         "formula": formula(derivation.formula),
         "expanded": formula(result.expanded) if result.expanded is not None else None,
         "numpy": facts.derivative_code(result),
+        "check": _check(result.check),
         "adjoints": [
             {
                 "label": a.label,

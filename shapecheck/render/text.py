@@ -102,16 +102,40 @@ def _derivatives_table(report: FileReport) -> Table | None:
     table.add_column("signature", no_wrap=True)
     table.add_column("shape", no_wrap=True)
     table.add_column("formula", overflow="fold")
+    checked = report.verification is not None
+    if checked:
+        table.add_column("check", no_wrap=True)
     for result in report.derivatives:
         derivation = result.derivation
         label = derivation.label + (" (default)" if result.request.default else "")
-        table.add_row(
+        row = [
             label,
             facts.signature(derivation),
             facts.shape(derivation),
             facts.shown_formula(result),
-        )
+        ]
+        if checked:
+            row.append(facts.check_words(result.check))
+        table.add_row(*row)
     return table
+
+
+def _verification_line(console: Console, report: FileReport) -> None:
+    info = report.verification
+    if info is None:
+        return
+    sizes = ", ".join(
+        f"{name} = {value}" + (" (chosen)" if chosen else "") for name, value, chosen in info.sizes
+    )
+    text = (
+        f"Numeric checks: float64 central differences, seed {info.seed}, values from "
+        f"{info.values_from}, rtol {info.rtol:g}, atol {info.atol:g}"
+        + (f"; sizes {sizes}" if sizes else "")
+    )
+    if info.saved_to:
+        text += f"; saved to {info.saved_to}"
+    console.print(Text(text, style="italic"), soft_wrap=True)
+    console.print()
 
 
 def _adjoints(console: Console, report: FileReport) -> None:
@@ -144,14 +168,14 @@ def _claims_table(report: FileReport) -> Table | None:
     table.add_column("line", justify="right")
     table.add_column("claimed", overflow="fold")
     table.add_column("verdict")
-    for claim in report.claims:
-        line = report.source.position(claim.claim.span.start)[0]
-        verdict = "✓ matches symbolically" if claim.matches else "? not verified symbolically"
+    for result in report.claims:
+        claim = result.symbolic.claim
+        line = report.source.position(claim.span.start)[0]
         table.add_row(
-            claim.claim.label + index_list(claim.claim.indices),
+            claim.label + index_list(claim.indices),
             str(line),
-            notation(claim.claim.rhs),
-            verdict,
+            notation(claim.rhs),
+            facts.claim_words(result),
         )
     return table
 
@@ -190,6 +214,7 @@ def render(
         if claims is not None:
             console.print(claims)
             console.print()
+        _verification_line(console, report)
     if len(reports) > 1:
         failed = sum(1 for r in reports if r.errors or (strict and r.warnings))
         console.print(

@@ -1,0 +1,109 @@
+"""Numbers for numeric checks: sizes for symbolic dims, and values for arrays.
+
+- Sizes for dims without a value are chosen in `sizes.py`.
+- Values come from literals, from `--at FILE.npz`, or from a seeded generator:
+  standard normal, and uniform on [0.5, 2] for `positive` arrays. Each array
+  draws from its own stream, keyed by the seed and its name (PCG64 gives the
+  same numbers on every machine), so adding an array never changes another's
+  values.
+- `loss(A)` is replaced by a random linear function Σ G[a] A[a]; G is drawn the
+  same way under the name `dloss/dA`.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from shapecheck import ast
+from shapecheck.checked import CheckedProgram
+
+Array = Any
+
+
+class AtProblem(Exception):
+    """`--at` values that do not fit the file (a problem with the command)."""
+
+
+def _stream(seed: int, name: str) -> np.random.Generator:
+    return np.random.default_rng([seed, zlib.crc32(name.encode("utf-8"))])
+
+
+def _literal_array(data: ast.LiteralData) -> Array:
+    return np.asarray(data, dtype=np.float64)
+
+
+def loss_arguments(program: CheckedProgram) -> list[str]:
+    names: list[str] = []
+    for definition in program.definitions:
+        for node in ast.walk(definition.rhs):
+            if isinstance(node, ast.Loss) and node.name not in names:
+                names.append(node.name)
+    return names
+
+
+def draw_values(
+    program: CheckedProgram, seed: int, given: Mapping[str, Array] | None = None
+) -> dict[str, Array]:
+    """Values of every declared array, and of the upstream gradient of each loss."""
+    values: dict[str, Array] = {}
+    for array in program.arrays:
+        if not array.is_leaf:
+            continue
+        shape = tuple(int(s.value or 0) for s in array.shape)
+        if array.value is not None:
+            values[array.name] = _literal_array(array.value)
+        elif given is not None and array.name in given:
+            values[array.name] = np.asarray(given[array.name], dtype=np.float64)
+        elif array.positive:
+            values[array.name] = _stream(seed, array.name).uniform(0.5, 2.0, shape)
+        else:
+            values[array.name] = _stream(seed, array.name).standard_normal(shape)
+    for name in loss_arguments(program):
+        shape = tuple(int(s.value or 0) for s in program.array(name).shape)
+        values[f"dloss/d{name}"] = _stream(seed, f"dloss/d{name}").standard_normal(shape)
+    return values
+
+
+def load_at(path: Path, program: CheckedProgram) -> dict[str, Array]:
+    """Values from `--at FILE.npz`: every array without a literal value, no extras,
+    each with its declared shape."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            given = {name: np.asarray(archive[name]) for name in archive.files}
+    except (OSError, ValueError) as error:
+        raise AtProblem(f"cannot read {path}: {error}") from error
+    leaves = {a.name: a for a in program.arrays if a.is_leaf}
+    problems = []
+    extra = sorted(set(given) - set(leaves))
+    if extra:
+        problems.append(f"{path} has arrays the file does not declare: {', '.join(extra)}")
+    missing = sorted(name for name, a in leaves.items() if a.value is None and name not in given)
+    if missing:
+        problems.append(f"{path} lacks values for: {', '.join(missing)}")
+    for name, value in given.items():
+        if name not in leaves:
+            continue
+        shape = tuple(int(s.value or 0) for s in leaves[name].shape)
+        if value.shape != shape:
+            problems.append(
+                f"`{name}` in {path} has shape {value.shape}, but the file declares {shape}"
+            )
+        elif not np.issubdtype(value.dtype, np.number):
+            problems.append(f"`{name}` in {path} is not numeric")
+        elif leaves[name].positive and np.any(value <= 0):
+            problems.append(f"`{name}` is declared positive but {path} gives it {value.min():g}")
+    if problems:
+        raise AtProblem("; ".join(problems))
+    return given
+
+
+def save(path: Path, arrays: Mapping[str, Array]) -> None:
+    """`--save FILE.npz`: arrays by name, derivatives as `dA/dB`, scalars as 0-d."""
+    contents = {name: np.asarray(value, dtype=np.float64) for name, value in arrays.items()}
+    # numpy's stubs type **kwargs like its keyword options; any name is an array.
+    np.savez(path, **contents)  # type: ignore[arg-type]
