@@ -78,12 +78,17 @@ def align(array: Array, axes: tuple[str, ...], target: tuple[t.Idx, ...]) -> Arr
     return np.broadcast_to(array, tuple(size_value(i.size) for i in target))
 
 
+# Contraction paths by subscripts and operand shapes: finite differences
+# evaluate the same products hundreds of times with new evaluators.
+_PATHS: dict[tuple[str, tuple[tuple[int, ...], ...]], Any] = {}
+_MAX_PATHS = 4096
+
+
 class Evaluator:
     """Values of terms given the values of the arrays they name."""
 
     def __init__(self, values: Mapping[str, Array]) -> None:
         self.values = values
-        self._paths: dict[tuple[int, tuple[tuple[int, ...], ...]], Any] = {}
 
     def value(self, term: t.Term) -> Array:
         result = self._value(term)
@@ -167,11 +172,13 @@ class Evaluator:
         output = "".join(letters[i.name] for i in term.free)
         subscripts = ",".join(inputs) + "->" + output
         shapes = tuple(np.shape(o) for o in operands)
-        key = (id(term), shapes)
-        path = self._paths.get(key)
+        key = (subscripts, shapes)
+        path = _PATHS.get(key)
         if path is None:
             path = np.einsum_path(subscripts, *operands, optimize="greedy")[0]
-            self._paths[key] = path
+            if len(_PATHS) >= _MAX_PATHS:
+                _PATHS.clear()
+            _PATHS[key] = path
         with np.errstate(all="ignore"):
             return np.einsum(subscripts, *operands, optimize=path)
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import ChainMap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,7 +45,9 @@ DEFAULT_ATOL = 1e-8
 DEFAULT_BUDGET_BYTES = 256 * 2**20
 FULL_MAX_INPUTS = 400
 FULL_MAX_ENTRIES = 2**20
-DIRECTIONS = 4
+# Multiply-adds of all the forward passes a full check may spend (4 per input).
+FULL_MAX_WORK = 4 * 10**7
+DIRECTIONS = 2
 _EPS = float(np.finfo(np.float64).eps)
 _STEP = _EPS ** (1 / 3)
 
@@ -183,13 +186,15 @@ class Verifier:
             values[name] = align(evaluator.value(rhs), tuple(i.name for i in rhs.free), lhs)
         return values
 
-    def _recompute(self, wrt: str, value: Array, chain: list[str]) -> dict[str, Array]:
-        base = {**self.forward, wrt: value}
-        evaluator = Evaluator(base)
+    def _recompute(self, wrt: str, value: Array, chain: list[str]) -> Mapping[str, Array]:
+        # Only what changes is new; the rest is read through from the forward pass.
+        changed: dict[str, Array] = {wrt: value}
+        values = ChainMap(changed, self.forward)
+        evaluator = Evaluator(values)
         for name in chain:
             lhs, rhs = self.deriver.lowered[name]
-            base[name] = align(evaluator.value(rhs), tuple(i.name for i in rhs.free), lhs)
-        return base
+            changed[name] = align(evaluator.value(rhs), tuple(i.name for i in rhs.free), lhs)
+        return values
 
     def forward_bytes(self) -> int:
         return 8 * sum(int(np.size(v)) for v in self.forward.values())
@@ -235,9 +240,11 @@ class Verifier:
         entries = _count(derivation.indices)
         budget = self.settings.budget_bytes
         forward = self.forward_bytes()
+        chain = self._chain(derivation)
         full = (
             inputs <= FULL_MAX_INPUTS
             and entries <= FULL_MAX_ENTRIES
+            and 4 * inputs * self._forward_work(chain) <= FULL_MAX_WORK
             and forward + self._derived_bytes(derivation, True) + 8 * entries * 3 <= budget
         )
         contracted = None if full else self._contracted(derivation)
@@ -246,7 +253,6 @@ class Verifier:
             and forward + self._directions_bytes(derivation, contracted) > budget
         ):
             return self._too_large(derivation, contracted)
-        chain = self._chain(derivation)
         try:
             with np.errstate(all="ignore"):
                 if contracted is None:
@@ -274,6 +280,21 @@ class Verifier:
             for n in self.deriver.order
             if n in upstream and n in downstream and n != derivation.wrt
         ]
+
+    def _forward_work(self, chain: list[str]) -> int:
+        """Multiply-adds of one forward pass over `chain` (einsum's naive count)."""
+        work = 0
+        for name in chain:
+            stack = [self.deriver.lowered[name][1]]
+            while stack:
+                node = stack.pop()
+                if isinstance(node, t.Product):
+                    indices = {i.name: i for f in node.factors for i in f.free}
+                    work += _count(tuple(indices.values()))
+                else:
+                    work += _count(node.free)
+                stack.extend(t.children(node))
+        return work
 
     def _output(self, values: Mapping[str, Array], of: str) -> Array:
         return np.asarray(values[of], dtype=np.float64)
