@@ -145,7 +145,25 @@ def test_junit_format() -> None:
     assert code == 1
     root = ET.fromstring(output)
     assert root.get("failures") == "1"
-    assert len(root.findall("testsuite")) == 2
+    dot, mistake = root.findall("testsuite")
+    # dot.idx: its diagnostics, the check of df/dx and its claim.
+    assert [c.get("name") for c in dot.findall("testcase")] == [
+        "diagnostics",
+        "derivative df/dx",
+        "claim df/dx (line 6)",
+    ]
+    assert dot.get("failures") == "0" and mistake.get("failures") == "1"
+
+
+def test_junit_reports_a_wrong_claim() -> None:
+    code, output = invoke(
+        "check", "--format", "junit", str(SAMPLES / "mistakes" / "transposed_claim.idx")
+    )
+    assert code == 1
+    suite = ET.fromstring(output).find("testsuite")
+    assert suite is not None
+    failed = [c.get("name") for c in suite.findall("testcase") if c.find("failure") is not None]
+    assert failed == ["diagnostics", "claim dL/dW (line 9)"]
 
 
 def test_derive_command_accepts_one_file() -> None:
