@@ -384,6 +384,15 @@ def merge_powers(term: t.Term) -> t.Term | None:
     """
     if not isinstance(term, t.Product):
         return None
+    # Cheap test first: two factors can only share a base if they name the
+    # same array or function.
+    heads = [_head(f.base if isinstance(f, t.Pow) else f) for f in term.factors]
+    named = [h for h in heads if h is not None]
+    if len(set(named)) == len(named) and not any(
+        isinstance(f, t.Pow) and isinstance(f.exponent, t.Const) and f.exponent.value == 0.0
+        for f in term.factors
+    ):
+        return None
     exponents: dict[str, float] = {}
     bases: dict[str, t.Term] = {}
     order: list[str] = []
@@ -411,6 +420,17 @@ def merge_powers(term: t.Term) -> t.Term | None:
             continue
         new.append(bases[k] if exponents[k] == 1.0 else t.Pow(bases[k], t.Const(exponents[k])))
     return t.Product(tuple(new), term.summed)
+
+
+def _head(term: t.Term) -> tuple[str, str] | None:
+    """What a power's base is made of, coarsely: an array's or a function's name."""
+    if isinstance(term, t.Tensor):
+        return ("tensor", term.name)
+    if isinstance(term, t.Func):
+        return ("function", term.name)
+    if isinstance(term, t.Pow):
+        return _head(term.base)
+    return None
 
 
 @rewrites(t.Product)

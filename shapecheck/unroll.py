@@ -17,7 +17,7 @@ from shapecheck.diagnostics import Diagnostic, diagnostic
 from shapecheck.source import Span
 
 MAX_LOOP_STEPS = 10_000
-MAX_UNROLLED_STATEMENTS = 200_000
+MAX_UNROLLED_STATEMENTS = 50_000
 
 _TEMPLATE = re.compile(r"\{([^{}]*)\}")
 _TEMPLATE_BODY = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:([+-])\s*(\d+))?\s*$")

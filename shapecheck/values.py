@@ -85,8 +85,14 @@ def load_at(path: Path, program: CheckedProgram) -> dict[str, Array]:
     missing = sorted(name for name, a in leaves.items() if a.value is None and name not in given)
     if missing:
         problems.append(f"{path} lacks values for: {', '.join(missing)}")
+    fixed = sorted(name for name in given if name in leaves and leaves[name].value is not None)
+    if fixed:
+        problems.append(
+            f"{', '.join(fixed)} {'has' if len(fixed) == 1 else 'have'} a literal value in the "
+            f"file; leave {'it' if len(fixed) == 1 else 'them'} out of {path}"
+        )
     for name, value in given.items():
-        if name not in leaves:
+        if name not in leaves or leaves[name].value is not None:
             continue
         shape = tuple(int(s.value or 0) for s in leaves[name].shape)
         if value.shape != shape:

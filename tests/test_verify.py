@@ -334,3 +334,19 @@ def test_no_verify_skips_the_numbers() -> None:
 
 def test_cli_defaults_match_the_verifier() -> None:
     assert (DEFAULT_RTOL, DEFAULT_ATOL) == (VERIFY_RTOL, VERIFY_ATOL)
+
+
+def test_at_may_not_override_a_literal(tmp_path: Path) -> None:
+    source = tmp_path / "f.idx"
+    source.write_text("param x[2] = [1, 2]\nL = x[i] x[i]\n")
+    values = tmp_path / "at.npz"
+    np.savez(values, x=np.zeros(2))
+    result = CliRunner().invoke(app, ["check", "--at", str(values), str(source)])
+    assert result.exit_code == 2
+    assert "x has a literal value in the file" in result.output
+
+
+def test_very_long_chains_are_refused_not_run() -> None:
+    text = "param a\ny0 = a\nfor t in 1..6000:\n    y{t} = y{t-1} + a\nL = y6000\nderive dL/da\n"
+    report = run(text)
+    assert [d.code for d in report.diagnostics] == ["E303"]
