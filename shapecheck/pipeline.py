@@ -18,7 +18,7 @@ from shapecheck.check import check
 from shapecheck.checked import CheckedProgram, DeriveRequest
 from shapecheck.claims import SymbolicClaim, resolve_claim
 from shapecheck.derive import Derivation, DerivationTooLarge, Deriver, expand
-from shapecheck.diagnostics import Diagnostic, Label, Severity, diagnostic
+from shapecheck.diagnostics import Diagnostic, Severity, diagnostic
 from shapecheck.parse import parse
 from shapecheck.simplify import SimplifyLimit
 from shapecheck.source import Source, Span
@@ -151,14 +151,17 @@ def _derive(
     return results, claims, problems
 
 
-def _where(report_span: Span | None, label: str, worst: Any) -> str:
+def _where(
+    label: str, worst: Any, mine: str = "derived", theirs: str = "finite differences"
+) -> str:
+    """`worst at dL/dW[3,1]: derived 0.412, finite differences 0.824`."""
     if worst is None:
         return ""
     if worst.index is not None:
         at = f"{label}[{','.join(str(k) for k in worst.index)}]" if worst.index else label
     else:
         at = f"{label} along random direction {worst.direction}"
-    return f"worst at {at}: derived {worst.derived:.6g}, finite differences {worst.reference:.6g}"
+    return f"worst at {at}: {mine} {worst.derived:.6g}, {theirs} {worst.reference:.6g}"
 
 
 def _verify(
@@ -205,7 +208,7 @@ def _verify(
                     span,
                     f"{derivation.label} as derived disagrees with finite differences",
                     hints=[
-                        _where(span, derivation.label, result.worst),
+                        _where(derivation.label, result.worst),
                         "this is a bug in shapecheck; please report it with the file",
                     ],
                     context=context,
@@ -254,13 +257,7 @@ def _verify(
         context = loop_context(claim.loop)
         label = claim.label + (f"[{','.join(claim.indices)}]" if claim.indices else "")
         if result.verdict == "wrong":
-            worst = result.check.worst
-            detail = (
-                f"worst at {claim.label}[{','.join(map(str, worst.index or ()))}]: claimed "
-                f"{worst.derived:.6g}, true {worst.reference:.6g}"
-                if worst is not None
-                else ""
-            )
+            detail = _where(claim.label, result.check.worst, "claimed", "true")
             problems.append(
                 diagnostic(
                     "E402",
@@ -437,7 +434,6 @@ __all__ = [
     "ClaimResult",
     "DerivativeResult",
     "FileReport",
-    "Label",
     "Options",
     "analyze_bytes",
     "analyze_path",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from shapecheck.checked import ArrayInfo, CheckedDefinition, Size
+from shapecheck.checked import Size
 
 
 def shape_names(shape: Sequence[Size]) -> str:
@@ -25,12 +25,6 @@ def shape_both(shape: Sequence[Size]) -> str:
 
 def size_json(size: Size) -> dict[str, object]:
     return {"name": size.name, "value": size.value}
-
-
-def array_indices(array: ArrayInfo, definition: CheckedDefinition | None) -> str:
-    if definition is not None:
-        return "[" + ",".join(definition.indices) + "]" if definition.indices else ""
-    return "[" + ",".join(str(s) for s in array.shape) + "]" if array.shape else ""
 
 
 def plural(count: int, word: str) -> str:
