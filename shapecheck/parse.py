@@ -33,30 +33,6 @@ MAX_FILE_CHARS = 10_000_000
 _DEFINED_NAME = re.compile(r"([A-Za-z_][A-Za-z0-9_{}+\-]*)\s*(?:\[[^=]*)?=")
 MAX_EXPRESSION_DEPTH = 100
 
-KEYWORDS = frozenset(
-    [
-        "dim",
-        "input",
-        "param",
-        "derive",
-        "for",
-        "in",
-        "layout",
-        "positive",
-        "sum",
-        "delta",
-        "loss",
-        "exp",
-        "log",
-        "tanh",
-        "sigmoid",
-        "relu",
-        "sin",
-        "cos",
-        "sqrt",
-        "abs",
-    ]
-)
 _KEYWORD_TOKENS = frozenset(
     [
         "DIM",

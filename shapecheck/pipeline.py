@@ -214,22 +214,18 @@ def _verify(
                     context=context,
                 )
             )
-        elif result.verdict == verify.INCONCLUSIVE:
-            problems.append(
-                diagnostic(
-                    "E403",
-                    span,
-                    f"the numeric check of {derivation.label} is inconclusive: {result.reason}",
-                    hints=list(result.hints),
-                    context=context,
-                )
+        elif result.verdict in (verify.INCONCLUSIVE, verify.NOT_VERIFIED):
+            # Inconclusive is an error (never a pass); too large to check, a warning.
+            code, words = (
+                ("E403", f"the numeric check of {derivation.label} is inconclusive")
+                if result.verdict == verify.INCONCLUSIVE
+                else ("W104", f"{derivation.label} is not verified")
             )
-        elif result.verdict == verify.NOT_VERIFIED:
             problems.append(
                 diagnostic(
-                    "W104",
+                    code,
                     span,
-                    f"{derivation.label} is not verified: {result.reason}",
+                    f"{words}: {result.reason}",
                     hints=list(result.hints),
                     context=context,
                 )
