@@ -92,7 +92,7 @@ class _StatementChecker:
         self.problems: list[Diagnostic] = []
         self.occurrences: dict[str, list[_Occurrence]] = {}
         self.deltas: list[ast.Delta] = []
-        self.bound: dict[str, ast.SumOver] = {}
+        self.bound: dict[str, list[ast.SumOver]] = {}
         self.depends_on: list[str] = []
         # Set when the statement uses a name whose own definition failed: it
         # cannot be checked, and it is not reported a second time.
@@ -246,13 +246,9 @@ class _StatementChecker:
 
     def visit_sum(self, node: ast.SumOver) -> None:
         for index in node.indices:
-            if index.name in self.bound:
-                self.error(
-                    "E206",
-                    index.span,
-                    f"`{index.name}` is already bound by an enclosing `sum`",
-                )
-            self.bound[index.name] = node
+            bound = self.bound.setdefault(index.name, [])
+            if node not in bound:
+                bound.append(node)
 
     # ---- sizes
     def resolve_sizes(self, given: dict[str, _Occurrence]) -> dict[str, Size]:
@@ -322,35 +318,56 @@ class _StatementChecker:
         return sizes
 
     def check_bound_indices(self) -> None:
-        for name, node in self.bound.items():
-            inside = {
-                i.name
-                for n in ast.walk(node.body)
-                for i in _node_indices(n)
-                if isinstance(i, ast.IndexName)
-            }
-            if name not in inside:
-                self.error(
-                    "E207",
-                    next(i.span for i in node.indices if i.name == name),
-                    f"`sum[{name}]` sums over `{name}`, but its body never uses `{name}`",
-                    hints=["its size would be unknown; remove the sum or use the index"],
-                )
+        """`sum[j]` rules: its body uses j; j occurs nowhere outside a `sum[j]`
+        that binds it (nor on the left); no `sum[j]` inside another. Two
+        separate sums may both use the name, as in Σ_j x[j] + Σ_j y[j]."""
+        for name, nodes in self.bound.items():
+            for node in nodes:
+                inside = {
+                    i.name
+                    for n in ast.walk(node.body)
+                    for i in _node_indices(n)
+                    if isinstance(i, ast.IndexName)
+                }
+                own = next(i for i in node.indices if i.name == name)
+                if name not in inside:
+                    self.error(
+                        "E207",
+                        own.span,
+                        f"`sum[{name}]` sums over `{name}`, but its body never uses `{name}`",
+                        hints=["its size would be unknown; remove the sum or use the index"],
+                    )
+                repeats = [i for i in node.indices if i.name == name]
+                if len(repeats) > 1:
+                    self.error("E206", repeats[1].span, f"`{name}` is bound twice by one `sum`")
+                for other in nodes:
+                    if other is not node and _within(other.span, node.body.span):
+                        self.error(
+                            "E206",
+                            next(i.span for i in other.indices if i.name == name),
+                            f"`{name}` is already bound by an enclosing `sum[{name}]`",
+                            labels=[Label(own.span, "bound here")],
+                            hints=["rename the inner index"],
+                        )
             outside = [
                 occurrence
                 for occurrence in self.occurrences.get(name, [])
-                if not (node.body.span.start <= occurrence.span.start < node.body.span.end)
+                if not any(_within(occurrence.span, node.body.span) for node in nodes)
             ]
             if name in self.lhs or outside:
-                span = outside[0].span if outside else node.span
+                span = outside[0].span if outside else nodes[0].span
                 self.error(
                     "E206",
                     span,
                     f"`{name}` is bound by `sum[{name}]` and may not occur anywhere else "
                     "in the statement",
-                    labels=[Label(node.indices[0].span, "bound here")],
+                    labels=[Label(nodes[0].indices[0].span, "bound here")],
                     hints=["rename one of the two"],
                 )
+
+
+def _within(inner: Span, outer: Span) -> bool:
+    return outer.start <= inner.start < outer.end
 
 
 def _node_indices(node: ast.Expr) -> tuple[ast.Index, ...]:

@@ -262,3 +262,9 @@ def test_unroll_replaces_templates_and_literal_t() -> None:
 )
 def test_unroll_errors(text: str, code: str) -> None:
     assert code in codes(text)
+
+
+def test_separate_sums_may_reuse_an_index_name() -> None:
+    assert formula("out = sum[j](x[j]) + sum[j](x[j] x[j])") == "Σ_j x[j] + Σ_j x[j] x[j]"
+    assert codes(HEADER + "out = sum[j](sum[j](x[j]))\n") == ["E206"]
+    assert codes(HEADER + "out = sum[j, j](x[j])\n") == ["E206"]
