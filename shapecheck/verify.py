@@ -26,7 +26,7 @@ import itertools
 import math
 from collections import ChainMap
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -48,6 +48,8 @@ FULL_MAX_ENTRIES = 2**20
 # Multiply-adds of all the forward passes a full check may spend (4 per input).
 FULL_MAX_WORK = 4 * 10**7
 DIRECTIONS = 2
+# An argument of relu or abs this close to 0 may be straddled by a step.
+KINK_REACH = 1e-4
 _EPS = float(np.finfo(np.float64).eps)
 _STEP = _EPS ** (1 / 3)
 
@@ -269,7 +271,38 @@ class Verifier:
                 reason=result.reason,
                 hints=self._nonfinite_hints(),
             )
+        if result.verdict == FAILED:
+            kinks = self._kinks([*chain, derivation.of])
+            if kinks:
+                # No derivative exists there: disagreement proves nothing.
+                return replace(
+                    result,
+                    verdict=INCONCLUSIVE,
+                    reason="a function is evaluated at a kink, where it has no derivative",
+                    hints=kinks,
+                )
         return result
+
+    def _kinks(self, names: list[str]) -> tuple[str, ...]:
+        """relu or abs evaluated within finite-difference reach of 0."""
+        found: list[str] = []
+        evaluator = Evaluator(self.forward)
+        for name in dict.fromkeys(names):
+            if name not in self.deriver.lowered:
+                continue
+            stack = [self.deriver.lowered[name][1]]
+            while stack:
+                node = stack.pop()
+                if isinstance(node, t.Func) and node.name in ("relu", "abs", "step", "sign"):
+                    with np.errstate(all="ignore"):
+                        argument = np.asarray(evaluator.value(node.arg))
+                    if np.any(np.abs(argument) <= KINK_REACH):
+                        found.append(
+                            f"{node.name} of a value at 0 in `{name}`: check at another point "
+                            "(--seed, or other literal values)"
+                        )
+                stack.extend(reversed(t.children(node)))  # in source order
+        return tuple(dict.fromkeys(found))
 
     def _chain(self, derivation: Derivation) -> list[str]:
         """Definitions to recompute when B moves: those between B and A."""

@@ -350,3 +350,11 @@ def test_very_long_chains_are_refused_not_run() -> None:
     text = "param a\ny0 = a\nfor t in 1..6000:\n    y{t} = y{t-1} + a\nL = y6000\nderive dL/da\n"
     report = run(text)
     assert [d.code for d in report.diagnostics] == ["E303"]
+
+
+def test_a_kink_is_inconclusive_not_a_bug() -> None:
+    report = run("param x[3] = [0, 1, 2]\nL = relu(x[i]) + abs(x[i] - 1)\nderive dL/dx\n")
+    (problem,) = report.diagnostics
+    assert problem.code == "E403"
+    assert "kink" in problem.message
+    assert problem.hints[0].startswith("relu of a value at 0 in `L`")
