@@ -13,8 +13,9 @@ line from becoming a deep tree.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from shapecheck.source import Span
 
@@ -249,21 +250,24 @@ def _wrap(expr: Expr, needed: int) -> str:
     return f"({text})" if precedence(expr) < needed else text
 
 
+_CHILDREN: dict[type, Callable[[Any], tuple[Expr, ...]]] = {
+    Add: lambda e: tuple([t.expr for t in e.terms]),
+    Product: lambda e: tuple([f.expr for f in e.factors]),
+    Power: lambda e: (e.base, e.exponent),
+    Negate: lambda e: (e.operand,),
+    Call: lambda e: (e.arg,),
+    SumOver: lambda e: (e.body,),
+}
+
+
+def _no_children(expr: Expr) -> tuple[Expr, ...]:
+    return ()
+
+
 def children(expr: Expr) -> tuple[Expr, ...]:
     """The direct sub-expressions, in source order."""
-    if isinstance(expr, Add):
-        return tuple(t.expr for t in expr.terms)
-    if isinstance(expr, Product):
-        return tuple(f.expr for f in expr.factors)
-    if isinstance(expr, Power):
-        return (expr.base, expr.exponent)
-    if isinstance(expr, Negate):
-        return (expr.operand,)
-    if isinstance(expr, Call):
-        return (expr.arg,)
-    if isinstance(expr, SumOver):
-        return (expr.body,)
-    return ()
+    # Dispatch on the exact type: this runs for every node of every walk.
+    return _CHILDREN.get(type(expr), _no_children)(expr)
 
 
 def with_children(expr: Expr, new: tuple[Expr, ...]) -> Expr:
