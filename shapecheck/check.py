@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from shapecheck import ast
 from shapecheck.checked import (
@@ -860,7 +860,14 @@ class _ProgramChecker:
         sizes = checker.resolve_sizes(given)
         checker.check_bound_indices()
         self.unsized(checker, sizes, statement)
-        self.problems.extend(checker.problems)
+        # A size clash with the signature is usually the other layout's order.
+        layout_hint = self.signature_hint(statement.of, statement.wrt)
+        self.problems.extend(
+            replace(p, hints=(*p.hints, layout_hint))
+            if p.code == "E201" and any("signature" in h for h in p.hints)
+            else p
+            for p in checker.problems
+        )
         if checker.problems or checker.poisoned:
             return
         rhs, summed, _ = place_sums(statement.rhs, lhs)
