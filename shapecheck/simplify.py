@@ -111,12 +111,17 @@ def _appearance_order(term: t.Term) -> list[str]:
     return names
 
 
+# The order factors are printed in: constants, arrays, functions, deltas last.
+_CATEGORY = {
+    kind: position
+    for position, kind in enumerate(
+        (t.Const, t.SizeOf, t.Tensor, t.Loss, t.Func, t.Pow, t.Add, t.Product, t.Delta)
+    )
+}
+
+
 def _category(term: t.Term) -> int:
-    order = (t.Const, t.SizeOf, t.Tensor, t.Loss, t.Func, t.Pow, t.Add, t.Product, t.Delta)
-    for position, kind in enumerate(order):
-        if isinstance(term, kind):
-            return position
-    return len(order)
+    return _CATEGORY.get(type(term), len(_CATEGORY))
 
 
 def _coefficient(term: t.Term) -> tuple[float, t.Term]:

@@ -209,16 +209,21 @@ def add(terms: list[Term] | tuple[Term, ...], free: tuple[Idx, ...] | None = Non
     return Add(tuple(terms), union)
 
 
-def children(term: Term) -> tuple[Term, ...]:
-    if isinstance(term, Product):
-        return term.factors
-    if isinstance(term, Add):
-        return term.terms
-    if isinstance(term, Func):
-        return (term.arg,)
-    if isinstance(term, Pow):
-        return (term.base, term.exponent)
+_CHILDREN: dict[type, Callable[[Any], tuple[Term, ...]]] = {
+    Product: lambda term: term.factors,
+    Add: lambda term: term.terms,
+    Func: lambda term: (term.arg,),
+    Pow: lambda term: (term.base, term.exponent),
+}
+
+
+def _leaf(term: Term) -> tuple[Term, ...]:
     return ()
+
+
+def children(term: Term) -> tuple[Term, ...]:
+    # Dispatch on the exact type: this runs for every node of every walk.
+    return _CHILDREN.get(type(term), _leaf)(term)
 
 
 def with_children(term: Term, new: tuple[Term, ...]) -> Term:
