@@ -78,7 +78,6 @@ class _StatementChecker:
         context: str | None,
         *,
         in_claim: bool,
-        defined_so_far: bool,
         layout: str,
         self_name: str | None = None,
     ) -> None:
@@ -86,7 +85,6 @@ class _StatementChecker:
         self.lhs = lhs
         self.context = context
         self.in_claim = in_claim
-        self.defined_so_far = defined_so_far  # definitions see only names above them
         self.layout = layout
         self.self_name = self_name
         self.problems: list[Diagnostic] = []
@@ -760,7 +758,6 @@ class _ProgramChecker:
             lhs or (),
             loop_context(statement.loop),
             in_claim=False,
-            defined_so_far=True,
             layout=self.layout,
             self_name=statement.name,
         )
@@ -777,7 +774,7 @@ class _ProgramChecker:
                         "is unknown",
                         hints=["every left-hand index must index something on the right"],
                     )
-        self.unsized(checker, sizes, statement)
+        self.unsized(checker, sizes)
         self.problems.extend(checker.problems)
         if checker.problems or checker.poisoned or lhs is None:
             self.names.failed.add(statement.name)
@@ -801,9 +798,7 @@ class _ProgramChecker:
             )
         )
 
-    def unsized(
-        self, checker: _StatementChecker, sizes: dict[str, Size], statement: ast.Statement
-    ) -> None:
+    def unsized(self, checker: _StatementChecker, sizes: dict[str, Size]) -> None:
         for name, occurrences in checker.occurrences.items():
             if name not in sizes and occurrences and not checker.problems:
                 checker.error(
@@ -849,9 +844,7 @@ class _ProgramChecker:
                 hints=[self.signature_hint(statement.of, statement.wrt)],
             )
             return
-        checker = _StatementChecker(
-            self.names, lhs, context, in_claim=True, defined_so_far=False, layout=self.layout
-        )
+        checker = _StatementChecker(self.names, lhs, context, in_claim=True, layout=self.layout)
         given = {
             name: _Occurrence(size, index.span, f"position {k + 1} of {label}'s signature")
             for k, (name, size, index) in enumerate(zip(lhs, shape, statement.indices, strict=True))
@@ -859,7 +852,7 @@ class _ProgramChecker:
         checker.visit(statement.rhs)
         sizes = checker.resolve_sizes(given)
         checker.check_bound_indices()
-        self.unsized(checker, sizes, statement)
+        self.unsized(checker, sizes)
         # A size clash with the signature is usually the other layout's order.
         layout_hint = self.signature_hint(statement.of, statement.wrt)
         self.problems.extend(

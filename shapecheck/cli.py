@@ -110,7 +110,7 @@ def _analyze(files: list[Path], options: Options) -> list[FileReport]:
 
 
 def _exit_status(reports: list[FileReport], strict: bool) -> int:
-    failed = any(r.errors or (strict and r.warnings) for r in reports)
+    failed = any(r.failed(strict) for r in reports)
     return EXIT_PROBLEMS if failed else EXIT_OK
 
 

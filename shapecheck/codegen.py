@@ -19,10 +19,6 @@ class CodeError(Exception):
     """A product with more indices than einsum can name."""
 
 
-def _names(indices: tuple[t.Idx, ...]) -> tuple[str, ...]:
-    return tuple(i.name for i in indices)
-
-
 def python_name(name: str) -> str:
     """`dL/dY` -> `dL_dY`: an identifier for an array or derivative."""
     return name.replace("/", "_")
@@ -35,9 +31,9 @@ def numpy_code(term: t.Term, target: tuple[t.Idx, ...] | None = None) -> str:
     broadcasts them), exactly as `Evaluator` aligns terms.
     """
     wanted = target if target is not None else term.free
-    if isinstance(term, t.Product) and {i.name for i in wanted} == set(_names(term.free)):
+    if isinstance(term, t.Product) and {i.name for i in wanted} == set(t.names(term.free)):
         # An einsum can write its output in any order: no separate transpose.
-        code, axes = _product_code(term, _names(wanted))
+        code, axes = _product_code(term, t.names(wanted))
     else:
         code, axes = _code(term)
     present = tuple(i.name for i in wanted if i.name in axes)
@@ -63,7 +59,7 @@ def _code(term: t.Term) -> tuple[str, tuple[str, ...]]:
     if isinstance(term, t.SizeOf):
         return str(term.size.value), ()
     if isinstance(term, t.Zero):
-        return f"np.zeros({_shape(term.free)})", _names(term.free)
+        return f"np.zeros({_shape(term.free)})", t.names(term.free)
     if isinstance(term, t.Tensor):
         name = python_name(term.name)
         if any(isinstance(i, t.Fixed) for i in term.indices):
@@ -76,10 +72,10 @@ def _code(term: t.Term) -> tuple[str, tuple[str, ...]]:
             letters = {n: _LETTERS[k] for k, n in enumerate(dict.fromkeys(names))}
             inner = "".join(letters[n] for n in names)
             out = "".join(letters[i.name] for i in term.free)
-            return f'np.einsum("{inner}->{out}", {name})', _names(term.free)
-        return name, _names(term.free)
+            return f'np.einsum("{inner}->{out}", {name})', t.names(term.free)
+        return name, t.names(term.free)
     if isinstance(term, t.Delta):
-        return _delta_code(term), _names(term.free)
+        return _delta_code(term), t.names(term.free)
     if isinstance(term, t.Loss):
         return f"np.sum(dloss_d{term.array} * {term.array})", ()
     if isinstance(term, t.Func):
@@ -94,14 +90,14 @@ def _code(term: t.Term) -> tuple[str, tuple[str, ...]]:
     if isinstance(term, t.Pow):
         base = numpy_code(term.base, term.free)
         exponent = numpy_code(term.exponent, term.free)
-        return f"np.power({base}, {exponent})", _names(term.free)
+        return f"np.power({base}, {exponent})", t.names(term.free)
     if isinstance(term, t.Add):
         parts = " + ".join(numpy_code(x, term.free) for x in term.terms) or "0.0"
-        if not any(set(_names(x.free)) == set(_names(term.free)) for x in term.terms):
+        if not any(set(t.names(x.free)) == set(t.names(term.free)) for x in term.terms):
             parts = f"np.broadcast_to({parts}, {_shape(term.free)})"
-        return parts, _names(term.free)
+        return parts, t.names(term.free)
     assert isinstance(term, t.Product)
-    return _product_code(term, _names(term.free))
+    return _product_code(term, t.names(term.free))
 
 
 def _product_code(term: t.Product, out_axes: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:

@@ -274,6 +274,13 @@ class Deriver:
                     stack.append(consumer)
         return seen
 
+    def on_path(self, of: str, wrt: str) -> list[str]:
+        """Definitions that depend on `wrt` and that `of` depends on (or is), in
+        file order: what reverse mode visits, and what moving `wrt` recomputes."""
+        upstream = self.upstream_of(of)
+        downstream = self.downstream_of(wrt)
+        return [n for n in self.order if n in upstream and n in downstream and n != wrt]
+
     # ---- naming
     def _indices_for(self, name: str, avoid: set[str], fresh: t.FreshNames) -> tuple[t.Idx, ...]:
         """Names for an array's indices: its definition's own, else those of its
@@ -339,9 +346,7 @@ class Deriver:
             deltas = [t.Delta((x, y)) for x, y in zip(of_indices, wrt_indices, strict=True)]
             formula: t.Term = t.Product(tuple(deltas)) if deltas else t.Const(1.0)
             return Derivation(of, wrt, of_indices, wrt_indices, simplify(formula), (), layout)
-        upstream = self.upstream_of(of)
-        downstream = self.downstream_of(wrt)
-        on_path = {n for n in self.order if n in upstream and n in downstream and n != wrt}
+        on_path = set(self.on_path(of, wrt))
         if of not in on_path:
             zero = t.Zero(of_indices + wrt_indices)
             return Derivation(of, wrt, of_indices, wrt_indices, zero, (), layout)

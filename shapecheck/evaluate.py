@@ -2,8 +2,8 @@
 
 `Evaluator.value(term)` returns an array whose axes are the term's free
 indices in `term.free` order. Products are `numpy.einsum` calls whose
-contraction path is planned once per term and shape (`numpy.einsum_path`) and
-reused, since finite differences evaluate the same terms many times. Deltas
+contraction path is planned once per subscripts and shapes (`numpy.einsum_path`)
+and cached across evaluators, since finite differences evaluate the same products many times. Deltas
 between free indices are built as identity blocks (the result has that
 structure anyway); deltas on summed indices never reach here, because the
 simplifier eats them.
@@ -112,14 +112,14 @@ class Evaluator:
             with np.errstate(all="ignore"):
                 return _FUNCTIONS[term.name](self._value(term.arg))
         if isinstance(term, t.Pow):
-            base = align(self._value(term.base), _names(term.base.free), term.free)
-            exponent = align(self._value(term.exponent), _names(term.exponent.free), term.free)
+            base = align(self._value(term.base), t.names(term.base.free), term.free)
+            exponent = align(self._value(term.exponent), t.names(term.exponent.free), term.free)
             with np.errstate(all="ignore"):
                 return np.power(base, exponent)
         if isinstance(term, t.Add):
             total = np.zeros(tuple(size_value(i.size) for i in term.free))
             for part in term.terms:
-                total = total + align(self._value(part), _names(part.free), term.free)
+                total = total + align(self._value(part), t.names(part.free), term.free)
             return total
         assert isinstance(term, t.Product)
         return self._product(term)
@@ -181,7 +181,3 @@ class Evaluator:
             _PATHS[key] = path
         with np.errstate(all="ignore"):
             return np.einsum(subscripts, *operands, optimize=path)
-
-
-def _names(indices: tuple[t.Idx, ...]) -> tuple[str, ...]:
-    return tuple(i.name for i in indices)

@@ -92,6 +92,10 @@ class FileReport:
     def warnings(self) -> int:
         return sum(1 for d in self.diagnostics if d.severity is Severity.WARNING)
 
+    def failed(self, strict: bool) -> bool:
+        """Errors fail a file; under --strict, warnings too."""
+        return bool(self.errors or (strict and self.warnings))
+
 
 def decode(name: str, data: bytes) -> tuple[Source, list[Diagnostic]]:
     """Bytes to a Source; undecodable or binary input is an E001 diagnostic."""
@@ -308,10 +312,8 @@ def _save(
     derivatives: list[DerivativeResult],
     problems: list[Diagnostic],
 ) -> str:
-    import numpy as np
-
     from shapecheck import values as numbers
-    from shapecheck.verify import NOT_VERIFIED, _signature_permutation
+    from shapecheck.verify import NOT_VERIFIED
 
     arrays = {a.name: verifier.leaves[a.name] for a in checked.arrays if a.is_leaf}
     for result in derivatives:
@@ -325,26 +327,23 @@ def _save(
                 )
             )
             continue
-        value = verifier.derived_value(derivation)
-        arrays[derivation.label] = np.transpose(value, _signature_permutation(derivation))
+        arrays[derivation.label] = verifier.signature_value(derivation)
     numbers.save(path, arrays)
     return str(path)
 
 
-def _recheck_with_sizes(
+def _unroll_and_check(
     program: Any, sizes: dict[str, int], options: Options
 ) -> tuple[CheckedProgram, list[Diagnostic]]:
     unrolled, problems = unroll(program, sizes)
     checked, check_problems = check(unrolled, sizes, options.layout)
-    return checked, [p for p in problems + check_problems if p.is_error]
+    return checked, problems + check_problems
 
 
 def analyze_source(source: Source, options: Options) -> FileReport:
     program, problems = parse(source)
     sizes = dict(options.sizes)
-    unrolled, unroll_problems = unroll(program, sizes)
-    problems.extend(unroll_problems)
-    checked, check_problems = check(unrolled, sizes, options.layout)
+    checked, check_problems = _unroll_and_check(program, sizes, options)
     problems.extend(check_problems)
     if not source.text.strip() and not problems:
         problems.append(diagnostic("W105", None, "the file is empty: nothing to check"))
@@ -359,7 +358,8 @@ def analyze_source(source: Source, options: Options) -> FileReport:
         if chosen:
             # Numeric checks need numbers: check again with the chosen sizes
             # (they keep every equality and inequality of the symbolic ones).
-            valued, errors = _recheck_with_sizes(program, {**sizes, **chosen}, options)
+            valued, rechecked = _unroll_and_check(program, {**sizes, **chosen}, options)
+            errors = [p for p in rechecked if p.is_error]
             if errors:
                 words = ", ".join(f"{k} = {v}" for k, v in chosen.items())
                 problems.extend(

@@ -199,6 +199,10 @@ class Zero:
 Term = Const | SizeOf | Tensor | Delta | Func | Pow | Loss | Product | Add | Zero
 
 
+def names(indices: tuple[Idx, ...]) -> tuple[str, ...]:
+    return tuple(i.name for i in indices)
+
+
 def add(terms: list[Term] | tuple[Term, ...], free: tuple[Idx, ...] | None = None) -> Term:
     """A sum whose free indices are the union of its terms' (or `free`)."""
     union = _unique([i for t in terms for i in t.free])

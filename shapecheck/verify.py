@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import ChainMap
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -226,14 +226,17 @@ class Verifier:
             self.derived_values[derivation.label] = cached
         return cached
 
-    def _derived_bytes(self, derivation: Derivation, full: bool) -> int:
+    def signature_value(self, derivation: Derivation) -> Array:
+        """The derived Jacobian in the file's layout (signature order)."""
+        return np.transpose(self.derived_value(derivation), _signature_permutation(derivation))
+
+    def _derived_bytes(self, derivation: Derivation) -> int:
+        """Memory to evaluate the derivative in full (adjoints and the Jacobian)."""
         largest = max(
-            [_largest_node(derivation.formula)]
+            [_largest_node(derivation.formula), _count(derivation.indices)]
             + [_largest_node(a.formula) for a in derivation.adjoints]
             + [_count(a.indices) for a in derivation.adjoints]
         )
-        if full:
-            largest = max(largest, _count(derivation.indices))
         return 8 * largest * 3
 
     # ---- the check
@@ -242,12 +245,12 @@ class Verifier:
         entries = _count(derivation.indices)
         budget = self.settings.budget_bytes
         forward = self.forward_bytes()
-        chain = self._chain(derivation)
+        chain = self.deriver.on_path(derivation.of, derivation.wrt)
         full = (
             inputs <= FULL_MAX_INPUTS
             and entries <= FULL_MAX_ENTRIES
             and 4 * inputs * self._forward_work(chain) <= FULL_MAX_WORK
-            and forward + self._derived_bytes(derivation, True) + 8 * entries * 3 <= budget
+            and forward + self._derived_bytes(derivation) + 8 * entries * 3 <= budget
         )
         contracted = None if full else self._contracted(derivation)
         if (
@@ -283,9 +286,11 @@ class Verifier:
                 )
         return result
 
-    def _kinks(self, names: list[str]) -> tuple[str, ...]:
-        """relu or abs evaluated within finite-difference reach of 0."""
-        found: list[str] = []
+    def _nodes_with_values(
+        self, names: Iterable[str], kinds: tuple[type, ...]
+    ) -> Iterator[tuple[str, t.Term, Array]]:
+        """Each node of those kinds in those definitions (in source order), with
+        the forward value of its argument (a function's) or base (a power's)."""
         evaluator = Evaluator(self.forward)
         for name in dict.fromkeys(names):
             if name not in self.deriver.lowered:
@@ -293,26 +298,23 @@ class Verifier:
             stack = [self.deriver.lowered[name][1]]
             while stack:
                 node = stack.pop()
-                if isinstance(node, t.Func) and node.name in ("relu", "abs", "step", "sign"):
+                if isinstance(node, kinds):
+                    inner = node.arg if isinstance(node, t.Func) else node.base  # type: ignore[union-attr]
                     with np.errstate(all="ignore"):
-                        argument = np.asarray(evaluator.value(node.arg))
-                    if np.any(np.abs(argument) <= KINK_REACH):
-                        found.append(
-                            f"{node.name} of a value at 0 in `{name}`: check at another point "
-                            "(--seed, or other literal values)"
-                        )
-                stack.extend(reversed(t.children(node)))  # in source order
-        return tuple(dict.fromkeys(found))
+                        yield name, node, np.asarray(evaluator.value(inner))
+                stack.extend(reversed(t.children(node)))
 
-    def _chain(self, derivation: Derivation) -> list[str]:
-        """Definitions to recompute when B moves: those between B and A."""
-        upstream = self.deriver.upstream_of(derivation.of)
-        downstream = self.deriver.downstream_of(derivation.wrt)
-        return [
-            n
-            for n in self.deriver.order
-            if n in upstream and n in downstream and n != derivation.wrt
+    def _kinks(self, names: list[str]) -> tuple[str, ...]:
+        """relu or abs evaluated within finite-difference reach of 0."""
+        found = [
+            f"{node.name} of a value at 0 in `{name}`: check at another point "
+            "(--seed, or other literal values)"
+            for name, node, argument in self._nodes_with_values(names, (t.Func,))
+            if isinstance(node, t.Func)
+            and node.name in ("relu", "abs", "step", "sign")
+            and np.any(np.abs(argument) <= KINK_REACH)
         ]
+        return tuple(dict.fromkeys(found))
 
     def _forward_work(self, chain: list[str]) -> int:
         """Multiply-adds of one forward pass over `chain` (einsum's naive count)."""
@@ -428,34 +430,21 @@ class Verifier:
     def _nonfinite_hints(self) -> tuple[str, ...]:
         """Where a NaN or Inf came from: log or sqrt of a non-positive value."""
         hints: list[str] = []
-        evaluator = Evaluator(self.forward)
-        for name in self.deriver.order:
-            _, rhs = self.deriver.lowered[name]
-            stack = [rhs]
-            while stack:
-                node = stack.pop()
-                if isinstance(node, t.Func) and node.name in ("log", "sqrt"):
-                    with np.errstate(all="ignore"):
-                        argument = evaluator.value(node.arg)
-                    if np.any(argument <= 0 if node.name == "log" else argument < 0):
-                        positive = {a.name for a in self.program.arrays if a.positive}
-                        arrays = sorted(
-                            {n.name for n in _tensors(node.arg)}
-                            - set(self.deriver.order)
-                            - positive
-                        )
-                        target = (
-                            f"declare {', '.join(arrays)} positive"
-                            if arrays
-                            else ("keep its argument positive")
-                        )
-                        hints.append(f"{node.name} of a non-positive value in `{name}`: {target}")
-                elif isinstance(node, t.Pow):
-                    with np.errstate(all="ignore"):
-                        base = evaluator.value(node.base)
-                    if np.any(base == 0):
-                        hints.append(f"division by zero (or 0 to a negative power) in `{name}`")
-                stack.extend(t.children(node))
+        positive = {a.name for a in self.program.arrays if a.positive}
+        for name, node, value in self._nodes_with_values(self.deriver.order, (t.Func, t.Pow)):
+            if isinstance(node, t.Func) and node.name in ("log", "sqrt"):
+                if np.any(value <= 0 if node.name == "log" else value < 0):
+                    arrays = sorted(
+                        {n.name for n in _tensors(node.arg)} - set(self.deriver.order) - positive
+                    )
+                    target = (
+                        f"declare {', '.join(arrays)} positive"
+                        if arrays
+                        else "keep its argument positive"
+                    )
+                    hints.append(f"{node.name} of a non-positive value in `{name}`: {target}")
+            elif isinstance(node, t.Pow) and np.any(value == 0):
+                hints.append(f"division by zero (or 0 to a negative power) in `{name}`")
         return tuple(dict.fromkeys(hints)) or ("the forward values overflow or divide by zero",)
 
     # ---- claims
@@ -464,7 +453,7 @@ class Verifier:
         itself checked against finite differences)."""
         entries = _count(derivation.indices)
         if (
-            self.forward_bytes() + 8 * entries * 6 + self._derived_bytes(derivation, True)
+            self.forward_bytes() + 8 * entries * 6 + self._derived_bytes(derivation)
             > self.settings.budget_bytes
         ):
             too_large = self._too_large(derivation)
@@ -475,7 +464,7 @@ class Verifier:
                 Check(INCONCLUSIVE, "full", reason="the true derivative could not be verified"),
             )
         with np.errstate(all="ignore"):
-            truth = np.transpose(self.derived_value(derivation), _signature_permutation(derivation))
+            truth = self.signature_value(derivation)
             claimed = self._claim_value(claim, derivation)
         comparison = _Comparison(self.settings)
 
@@ -508,9 +497,7 @@ class Verifier:
             if isinstance(node, t.Tensor) and node.kind == t.REFERENCE and node.name not in values:
                 of, wrt = node.name[1:].split("/d", 1)
                 referenced = self.deriver.derive(of, wrt)
-                values[node.name] = np.transpose(
-                    self.derived_value(referenced), _signature_permutation(referenced)
-                )
+                values[node.name] = self.signature_value(referenced)
             stack.extend(t.children(node))
         value = Evaluator(values).value(rhs)
         return align(value, tuple(i.name for i in rhs.free), lhs)

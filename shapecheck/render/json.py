@@ -54,7 +54,7 @@ def file_json(report: FileReport, strict: bool) -> dict[str, Any]:
     checked = report.checked
     data: dict[str, Any] = {
         "path": report.source.name,
-        "ok": not (report.errors or (strict and report.warnings)),
+        "ok": not report.failed(strict),
         "errors": report.errors,
         "warnings": report.warnings,
         "diagnostics": [_diagnostic(report.source, d) for d in report.diagnostics],
@@ -195,7 +195,7 @@ def render(reports: Sequence[FileReport], *, strict: bool, exit_status: int) -> 
         "files": [file_json(r, strict) for r in reports],
         "summary": {
             "files": len(reports),
-            "failed": sum(1 for r in reports if r.errors or (strict and r.warnings)),
+            "failed": sum(1 for r in reports if r.failed(strict)),
             "errors": sum(r.errors for r in reports),
             "warnings": sum(r.warnings for r in reports),
             "exit_status": exit_status,

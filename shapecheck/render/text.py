@@ -181,7 +181,7 @@ def _claims_table(report: FileReport) -> Table | None:
 
 
 def _status(report: FileReport, strict: bool) -> Text:
-    failed = report.errors > 0 or (strict and report.warnings > 0)
+    failed = report.failed(strict)
     text = Text()
     text.append("✗ " if failed else "✓ ", style="bold red" if failed else "bold green")
     text.append(report.source.name, style="bold")
@@ -216,7 +216,7 @@ def render(
             console.print()
         _verification_line(console, report)
     if len(reports) > 1:
-        failed = sum(1 for r in reports if r.errors or (strict and r.warnings))
+        failed = sum(1 for r in reports if r.failed(strict))
         console.print(
             f"{plural(len(reports), 'file')}: {len(reports) - failed} ok, {failed} failed "
             f"({plural(sum(r.errors for r in reports), 'error')}, "
