@@ -2,9 +2,10 @@
 
 `Evaluator.value(term)` returns an array whose axes are the term's free
 indices in `term.free` order. Products are `numpy.einsum` calls whose
-contraction path is planned once per subscripts and shapes (`numpy.einsum_path`)
-and cached across evaluators, since finite differences evaluate the same products many times. Deltas
-between free indices are built as identity blocks (the result has that
+contraction path is planned once per subscripts and shapes
+(`numpy.einsum_path`) and cached across evaluators, since finite differences
+evaluate the same products many times. Deltas between free indices are built
+as identity blocks (the result has that
 structure anyway); deltas on summed indices never reach here, because the
 simplifier eats them.
 
