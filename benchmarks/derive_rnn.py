@@ -14,11 +14,11 @@ from __future__ import annotations
 import statistics
 import time
 
-from shapecheck.derive import Deriver
 from shapecheck.pipeline import Options, analyze_source
 from shapecheck.render.derivatives import adjoint_line
 from shapecheck.render.formula import formula
 from shapecheck.source import Source
+from shapecheck.symbolic.derive import Deriver
 
 TARGETS_S = {100: 0.1, 1000: 1.0}
 

@@ -21,11 +21,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from shapecheck.check import check
-from shapecheck.parse import parse
+from shapecheck.check.checker import check
 from shapecheck.pipeline import decode
 from shapecheck.source import Source
-from shapecheck.unroll import unroll
+from shapecheck.syntax.parse import parse
+from shapecheck.syntax.unroll import unroll
 
 TARGET_SMALL_CHECK_S = 0.15
 TARGET_10K_LINES_S = 1.0

@@ -24,11 +24,11 @@ from typing import Any
 
 import numpy as np
 
-from shapecheck.derive import Deriver
+from shapecheck.numeric.values import draw_values
+from shapecheck.numeric.verify import Settings, Verifier
 from shapecheck.pipeline import Options, analyze_source
 from shapecheck.source import Source
-from shapecheck.values import draw_values
-from shapecheck.verify import Settings, Verifier
+from shapecheck.symbolic.derive import Deriver
 
 TIME_LIMIT_S = 60
 SIZES = {"small": (8, 16, 32), "large": (64, 128, 256)}

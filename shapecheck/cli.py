@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from shapecheck import __version__
-from shapecheck.check import MAX_SIZE
+from shapecheck.check.checker import MAX_SIZE
 from shapecheck.pipeline import (
     FileReport,
     Options,

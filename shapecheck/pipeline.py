@@ -13,19 +13,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from shapecheck import terms as t
-from shapecheck.check import check
-from shapecheck.checked import CheckedProgram, DeriveRequest
-from shapecheck.claims import SymbolicClaim, resolve_claim
-from shapecheck.derive import Derivation, DerivationTooLarge, Deriver, expand
+from shapecheck.check.checker import check
+from shapecheck.check.program import CheckedProgram, DeriveRequest
 from shapecheck.diagnostics import Diagnostic, Severity, diagnostic
-from shapecheck.parse import parse
-from shapecheck.simplify import SimplifyLimit
 from shapecheck.source import Source, Span
-from shapecheck.unroll import loop_context, unroll
+from shapecheck.symbolic import terms as t
+from shapecheck.symbolic.claims import SymbolicClaim, resolve_claim
+from shapecheck.symbolic.derive import Derivation, DerivationTooLarge, Deriver, expand
+from shapecheck.symbolic.simplify import SimplifyLimit
+from shapecheck.syntax.parse import parse
+from shapecheck.syntax.unroll import loop_context, unroll
 
 if TYPE_CHECKING:
-    from shapecheck.verify import Check, ClaimCheck
+    from shapecheck.numeric.verify import Check, ClaimCheck
 
 
 class ValuesProblem(Exception):
@@ -176,8 +176,8 @@ def _verify(
     options: Options,
     chosen: dict[str, int],
 ) -> tuple[list[DerivativeResult], list[ClaimResult], list[Diagnostic], Verification]:
-    from shapecheck import values as numbers
-    from shapecheck import verify
+    from shapecheck.numeric import values as numbers
+    from shapecheck.numeric import verify
 
     try:
         given = numbers.load_at(options.at, checked) if options.at is not None else None
@@ -312,8 +312,8 @@ def _save(
     derivatives: list[DerivativeResult],
     problems: list[Diagnostic],
 ) -> str:
-    from shapecheck import values as numbers
-    from shapecheck.verify import NOT_VERIFIED
+    from shapecheck.numeric import values as numbers
+    from shapecheck.numeric.verify import NOT_VERIFIED
 
     arrays = {a.name: verifier.leaves[a.name] for a in checked.arrays if a.is_leaf}
     for result in derivatives:
@@ -352,7 +352,7 @@ def analyze_source(source: Source, options: Options) -> FileReport:
         return FileReport(source, checked, tuple(problems))
     chosen: dict[str, int] = {}
     if options.verify:
-        from shapecheck.sizes import symbolic_sizes
+        from shapecheck.numeric.sizes import symbolic_sizes
 
         chosen = symbolic_sizes(checked)
         if chosen:

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from support import SAMPLES, run
 
-from shapecheck.codegen import python_name
+from shapecheck.numeric.codegen import python_name
 from shapecheck.pipeline import DerivativeResult, FileReport, Options, analyze_path
 from shapecheck.render.derivatives import derivative_code
 from shapecheck.render.formula import formula

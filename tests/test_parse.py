@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from shapecheck import ast
-from shapecheck.parse import parse
 from shapecheck.source import Source
+from shapecheck.syntax import ast
+from shapecheck.syntax.parse import parse
 
 
 def statements(text: str) -> tuple[ast.Statement, ...]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shapecheck import ast
-from shapecheck.parse import parse
 from shapecheck.source import Source
+from shapecheck.syntax import ast
+from shapecheck.syntax.parse import parse
 
 _names = st.sampled_from(["a", "b", "X", "W", "s{t}", "y_2"])
 _indices = st.lists(st.sampled_from(["i", "j", "k", "1", "2"]), min_size=1, max_size=3)

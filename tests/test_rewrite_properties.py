@@ -14,10 +14,10 @@ import numpy as np
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from shapecheck import terms as t
-from shapecheck.checked import Size
-from shapecheck.derive import partial
-from shapecheck.simplify import RULES, normal_form, simplify
+from shapecheck.check.program import Size
+from shapecheck.symbolic import terms as t
+from shapecheck.symbolic.derive import partial
+from shapecheck.symbolic.simplify import RULES, normal_form, simplify
 
 SIZES = {"i": 2, "j": 3, "k": 2, "p": 2}
 IDX = {name: t.Idx(name, Size(name, value)) for name, value in SIZES.items()}

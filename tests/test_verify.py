@@ -12,21 +12,21 @@ import pytest
 from support import SAMPLES, run
 from typer.testing import CliRunner
 
-from shapecheck import terms as t
 from shapecheck.cli import DEFAULT_ATOL, DEFAULT_RTOL, app
-from shapecheck.derive import Deriver
-from shapecheck.pipeline import Options, analyze_path
-from shapecheck.values import draw_values
-from shapecheck.verify import (
+from shapecheck.numeric.values import draw_values
+from shapecheck.numeric.verify import (
     DEFAULT_ATOL as VERIFY_ATOL,
 )
-from shapecheck.verify import (
+from shapecheck.numeric.verify import (
     DEFAULT_RTOL as VERIFY_RTOL,
 )
-from shapecheck.verify import (
+from shapecheck.numeric.verify import (
     Settings,
     Verifier,
 )
+from shapecheck.pipeline import Options, analyze_path
+from shapecheck.symbolic import terms as t
+from shapecheck.symbolic.derive import Deriver
 
 AFFINE = (
     "dim n = 8, d = 3, h = 5\ninput X[n, d]\nparam W[d, h], b[h]\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from shapecheck.checked import Size
+from shapecheck.check.program import Size
 
 
 def shape_names(shape: Sequence[Size]) -> str:

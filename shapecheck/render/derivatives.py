@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from shapecheck import terms as t
-from shapecheck.derive import Adjoint, Derivation
+from shapecheck.symbolic import terms as t
+from shapecheck.symbolic.derive import Adjoint, Derivation
 
 if TYPE_CHECKING:
-    from shapecheck.verify import Check
-from shapecheck.codegen import numpy_code, python_name
+    from shapecheck.numeric.verify import Check
+from shapecheck.numeric.codegen import numpy_code, python_name
 from shapecheck.pipeline import ClaimResult, DerivativeResult
 from shapecheck.render.common import shape_both
 from shapecheck.render.formula import formula, indices

@@ -7,7 +7,7 @@ minus sign, and a sum reaches as far right as its product, as in
 
 from __future__ import annotations
 
-from shapecheck import terms as t
+from shapecheck.symbolic import terms as t
 
 _ADD, _PRODUCT, _UNARY, _POWER, _ATOM = range(5)
 

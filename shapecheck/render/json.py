@@ -21,7 +21,7 @@ from shapecheck.render.notation import notation
 from shapecheck.source import Source, Span
 
 if TYPE_CHECKING:
-    from shapecheck.verify import Check
+    from shapecheck.numeric.verify import Check
 
 SCHEMA_VERSION = 1
 

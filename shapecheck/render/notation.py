@@ -8,7 +8,7 @@ product chain; elsewhere it gets parentheses, and the reading is never hidden.
 
 from __future__ import annotations
 
-from shapecheck import ast
+from shapecheck.syntax import ast
 
 _ADD, _PRODUCT, _UNARY, _POWER, _ATOM = range(5)
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeVar
 
-from shapecheck.checked import Size
+from shapecheck.check.program import Size
 
 _T = TypeVar("_T")
 

@@ -23,10 +23,10 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 from lark.lexer import Lexer
 
-from shapecheck import ast
 from shapecheck.diagnostics import Diagnostic, diagnostic
-from shapecheck.lines import LineNode, LogicalLine, group_blocks, split_lines
 from shapecheck.source import Source, Span
+from shapecheck.syntax import ast
+from shapecheck.syntax.lines import LineNode, LogicalLine, group_blocks, split_lines
 
 MAX_FILE_CHARS = 10_000_000
 # The name a broken definition line seems to define: `y[i] = (x[i] + 1` -> y.
@@ -91,7 +91,7 @@ def _grammar_text() -> str:
     packaged = resources.files("shapecheck").joinpath("grammar").joinpath("idx.lark")
     if packaged.is_file():
         return packaged.read_text(encoding="utf-8")
-    return (Path(__file__).resolve().parent.parent / "grammar" / "idx.lark").read_text(
+    return (Path(__file__).resolve().parents[2] / "grammar" / "idx.lark").read_text(
         encoding="utf-8"
     )
 

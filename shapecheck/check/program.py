@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from shapecheck import ast
 from shapecheck.source import Span
+from shapecheck.syntax import ast
 
 LAYOUTS = ("numerator", "denominator")
 

@@ -7,9 +7,9 @@ so that the derivative rules only know products, sums, powers and functions.
 
 from __future__ import annotations
 
-from shapecheck import ast
-from shapecheck import terms as t
-from shapecheck.checked import CheckedClaim, CheckedDefinition, Size
+from shapecheck.check.program import CheckedClaim, CheckedDefinition, Size
+from shapecheck.symbolic import terms as t
+from shapecheck.syntax import ast
 
 
 class _Lowering:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import string
 
-from shapecheck import terms as t
+from shapecheck.symbolic import terms as t
 
 _LETTERS = string.ascii_letters
 

@@ -13,8 +13,7 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from shapecheck import ast
-from shapecheck.checked import (
+from shapecheck.check.program import (
     ArrayInfo,
     CheckedClaim,
     CheckedDefinition,
@@ -26,7 +25,8 @@ from shapecheck.checked import (
 )
 from shapecheck.diagnostics import Diagnostic, Label, diagnostic
 from shapecheck.source import Span
-from shapecheck.unroll import loop_context
+from shapecheck.syntax import ast
+from shapecheck.syntax.unroll import loop_context
 
 MAX_SIZE = 2**31 - 1
 

@@ -31,12 +31,12 @@ from typing import Any
 
 import numpy as np
 
-from shapecheck import terms as t
-from shapecheck.checked import CheckedProgram, Size
-from shapecheck.derive import Derivation, Deriver
-from shapecheck.evaluate import Evaluator, align
-from shapecheck.lower import lower_claim
-from shapecheck.simplify import simplify
+from shapecheck.check.program import CheckedProgram, Size
+from shapecheck.numeric.evaluate import Evaluator, align
+from shapecheck.symbolic import terms as t
+from shapecheck.symbolic.derive import Derivation, Deriver
+from shapecheck.symbolic.lower import lower_claim
+from shapecheck.symbolic.simplify import simplify
 
 Array = Any
 

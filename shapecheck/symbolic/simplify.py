@@ -18,7 +18,7 @@ import math
 from collections.abc import Callable
 from typing import TypeVar
 
-from shapecheck import terms as t
+from shapecheck.symbolic import terms as t
 
 Rule = Callable[[t.Term], t.Term | None]
 _R = TypeVar("_R", bound=Callable[[t.Term], "t.Term | None"])

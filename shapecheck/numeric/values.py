@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from shapecheck import ast
-from shapecheck.checked import CheckedProgram
+from shapecheck.check.program import CheckedProgram
+from shapecheck.syntax import ast
 
 Array = Any
 

@@ -8,8 +8,8 @@ run with nothing to verify never imports it.
 
 from __future__ import annotations
 
-from shapecheck import ast
-from shapecheck.checked import CheckedProgram
+from shapecheck.check.program import CheckedProgram
+from shapecheck.syntax import ast
 
 
 def symbolic_sizes(program: CheckedProgram) -> dict[str, int]:

@@ -21,10 +21,10 @@ import gc
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from shapecheck import terms as t
-from shapecheck.checked import CheckedProgram
-from shapecheck.lower import lower_definition
-from shapecheck.simplify import renamed_fixed_point, simplify
+from shapecheck.check.program import CheckedProgram
+from shapecheck.symbolic import terms as t
+from shapecheck.symbolic.lower import lower_definition
+from shapecheck.symbolic.simplify import renamed_fixed_point, simplify
 
 MAX_FORMULA_NODES = 2_000_000
 # Definitions on the paths of one derivative: each costs about 2 ms to derive.

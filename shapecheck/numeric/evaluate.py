@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from shapecheck import terms as t
-from shapecheck.checked import Size
+from shapecheck.check.program import Size
+from shapecheck.symbolic import terms as t
 
 Array = Any  # numpy.ndarray; kept loose so that mypy does not need numpy's stubs here
 

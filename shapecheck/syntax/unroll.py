@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from shapecheck import ast
 from shapecheck.diagnostics import Diagnostic, diagnostic
 from shapecheck.source import Span
+from shapecheck.syntax import ast
 
 MAX_LOOP_STEPS = 10_000
 MAX_UNROLLED_STATEMENTS = 50_000

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shapecheck import terms as t
-from shapecheck.checked import CheckedClaim
-from shapecheck.derive import Derivation, Deriver, expand
-from shapecheck.lower import lower_claim
-from shapecheck.simplify import key, normal_form, simplify
+from shapecheck.check.program import CheckedClaim
+from shapecheck.symbolic import terms as t
+from shapecheck.symbolic.derive import Derivation, Deriver, expand
+from shapecheck.symbolic.lower import lower_claim
+from shapecheck.symbolic.simplify import key, normal_form, simplify
 
 
 @dataclass(frozen=True)

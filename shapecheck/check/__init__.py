@@ -1,0 +1,3 @@
+"""Stage 2, check: `ast.Program` -> `CheckedProgram`, one module per rule family of the
+language reference.
+"""
