@@ -2,7 +2,7 @@
 
 The expected text lives in tests/golden/<name>.txt and is compared as a whole
 string. After an intended change of wording, regenerate with
-`UPDATE_GOLDEN=1 pytest tests/test_golden.py` and read the diff before
+`UPDATE_GOLDEN=1 pytest tests/golden/test_golden.py` and read the diff before
 committing it.
 """
 
@@ -17,7 +17,7 @@ from support import ROOT, SAMPLES
 from shapecheck.pipeline import Options, analyze_path
 from shapecheck.render.diagnostics import render_plain
 
-GOLDEN = Path(__file__).resolve().parent / "golden"
+GOLDEN = Path(__file__).resolve().parent
 MISTAKES = sorted((SAMPLES / "mistakes").glob("*.idx"))
 
 
