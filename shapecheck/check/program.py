@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Literal
 
 from shapecheck.source import Span
 from shapecheck.syntax import ast
@@ -113,6 +114,25 @@ class DeriveRequest:
         return f"d{self.of}/d{self.wrt}"
 
 
+# Where a literal index stands: an array position, a position of a derivative
+# reference's signature (claims), or a delta sized by another of its indices.
+NeedKind = Literal["array", "derivative", "delta"]
+
+
+@dataclass(frozen=True)
+class SizeNeed:
+    """A literal index along a dim without a value (rule 2): `X[5, j]` with X[n, d].
+
+    The checker cannot test the literal against `n`, so it records the need;
+    sizes chosen for numeric checks must make `n` at least `at_least`.
+    """
+
+    dim: str
+    at_least: int
+    span: Span
+    kind: NeedKind
+
+
 @dataclass(frozen=True)
 class CheckedProgram:
     dims: tuple[Dim, ...]
@@ -121,6 +141,12 @@ class CheckedProgram:
     requests: tuple[DeriveRequest, ...]
     claims: tuple[CheckedClaim, ...]
     layout: str
+    # Every constraint on a dim without a value that the checker could not
+    # test, in file order (definitions first, then claims): all that sizes
+    # chosen later must satisfy. Rule 1 needs nothing here: two sizes agree
+    # only when both name one dim or both have equal values, which any
+    # choice keeps.
+    size_needs: tuple[SizeNeed, ...] = ()
 
     @cached_property
     def _arrays(self) -> dict[str, ArrayInfo]:

@@ -2,25 +2,54 @@
 
 A dim without a value gets a small size distinct from every other size in the
 file (dims and literal shapes alike), so that a swapped index cannot pass,
-and at least as large as any literal index used along it. No numpy here: a
-run with nothing to verify never imports it.
+and at least as large as any literal index used along it. The checker
+records those literal indices (`CheckedProgram.size_needs`), so sizes are
+chosen from the checked program alone, and `with_sizes` puts them into it:
+the result is the program that checking with those sizes would give. No
+numpy here: a run with nothing to verify never imports it.
 """
 
 from __future__ import annotations
 
-from shapecheck.check.program import CheckedProgram
-from shapecheck.syntax import ast
+from collections.abc import Iterable
+from dataclasses import replace
+
+from shapecheck.check.program import (
+    ArrayInfo,
+    CheckedClaim,
+    CheckedDefinition,
+    CheckedProgram,
+    Dim,
+    Size,
+    SizeNeed,
+)
+
+
+def choose_sizes(program: CheckedProgram) -> dict[str, int]:
+    """Sizes for the dims that have none: distinct small numbers meeting every need."""
+    return _choose(program, program.size_needs)
 
 
 def symbolic_sizes(program: CheckedProgram) -> dict[str, int]:
-    """Sizes for the dims that have none: distinct small numbers."""
+    """The sizes the first edition chose: only literals in array positions count.
+
+    The same numbers as `choose_sizes` wherever those meet every need. A
+    literal index along the dim in a delta or in a derivative reference can
+    want more, and checking again with these sizes then reports it (E203).
+    """
+    return _choose(program, (n for n in program.size_needs if n.kind == "array"))
+
+
+def _choose(program: CheckedProgram, needs: Iterable[SizeNeed]) -> dict[str, int]:
     symbolic = [d.name for d in program.dims if d.value is None]
     if not symbolic:
         return {}
     taken = {d.value for d in program.dims if d.value is not None}
     for array in program.arrays:
         taken |= {s.value for s in array.shape if s.name is None and s.value is not None}
-    needed = _literal_needs(program)
+    needed: dict[str, int] = {}
+    for need in needs:
+        needed[need.dim] = max(needed.get(need.dim, 0), need.at_least)
     chosen: dict[str, int] = {}
     candidate = 2
     for name in symbolic:
@@ -32,16 +61,46 @@ def symbolic_sizes(program: CheckedProgram) -> dict[str, int]:
     return chosen
 
 
-def _literal_needs(program: CheckedProgram) -> dict[str, int]:
-    """The largest literal index used along each symbolic dim."""
-    needs: dict[str, int] = {}
-    expressions = [d.rhs for d in program.definitions] + [c.rhs for c in program.claims]
-    for expression in expressions:
-        for node in ast.walk(expression):
-            if not isinstance(node, ast.ArrayRef):
-                continue
-            shape = program.array(node.name).shape
-            for index, size in zip(node.indices, shape, strict=False):
-                if isinstance(index, ast.IndexLiteral) and size.name and size.value is None:
-                    needs[size.name] = max(needs.get(size.name, 0), index.value)
-    return needs
+def unmet_needs(program: CheckedProgram, chosen: dict[str, int]) -> tuple[SizeNeed, ...]:
+    """The literal indices that would lie outside `1..size` with these sizes."""
+    return tuple(n for n in program.size_needs if n.dim in chosen and n.at_least > chosen[n.dim])
+
+
+def with_sizes(program: CheckedProgram, chosen: dict[str, int]) -> CheckedProgram:
+    """The program with each chosen number given to its dim, wherever a `Size` names it.
+
+    Equal to what unrolling and checking with those sizes gives, when they
+    meet every need (`unmet_needs` is empty): sizes enter only the checked
+    program's dims, shapes and index sizes (no expression holds a `Size`), a
+    need on a dim that now has a value is met and gone, and no loop bound
+    names a dim without a value (that is an error, E111, before any choice).
+    """
+
+    def size(s: Size) -> Size:
+        if s.name is not None and s.value is None and s.name in chosen:
+            return Size(s.name, chosen[s.name])
+        return s
+
+    def sizes(pairs: tuple[tuple[str, Size], ...]) -> tuple[tuple[str, Size], ...]:
+        return tuple((index, size(s)) for index, s in pairs)
+
+    def dim(d: Dim) -> Dim:
+        return replace(d, value=chosen[d.name]) if d.value is None and d.name in chosen else d
+
+    def array(a: ArrayInfo) -> ArrayInfo:
+        return replace(a, shape=tuple(size(s) for s in a.shape))
+
+    def definition(d: CheckedDefinition) -> CheckedDefinition:
+        return replace(d, sizes=sizes(d.sizes))
+
+    def claim(c: CheckedClaim) -> CheckedClaim:
+        return replace(c, sizes=sizes(c.sizes))
+
+    return replace(
+        program,
+        dims=tuple(dim(d) for d in program.dims),
+        arrays=tuple(array(a) for a in program.arrays),
+        definitions=tuple(definition(d) for d in program.definitions),
+        claims=tuple(claim(c) for c in program.claims),
+        size_needs=tuple(n for n in program.size_needs if n.dim not in chosen),
+    )

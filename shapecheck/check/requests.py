@@ -1,0 +1,119 @@
+"""Check, requests: `derive` statements, the default request, unused names.
+
+Rule 7: a `derive` names known arrays (E101), and asking for the derivative of
+something that does not depend on its target is a warning (W102: it is
+identically zero). Section 5: with no `derive` statement, every scalar
+definition that nothing else uses is derived with respect to every `param`.
+Rule 8: a declaration never used is a warning (W101).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from shapecheck.check.program import CheckedDefinition, DeriveRequest
+from shapecheck.check.scope import FileScope, did_you_mean
+from shapecheck.diagnostics import diagnostic
+from shapecheck.syntax import ast
+from shapecheck.syntax.unroll import loop_context
+
+
+def check_derive(file: FileScope, statement: ast.DeriveStmt) -> None:
+    """`derive dL/dW, dL/db`: kept as requests when both names are known."""
+    names = file.names
+    for target in statement.targets:
+        if {target.of, target.wrt} & names.failed:
+            continue  # the array's own problem is already reported
+        unknown = [n for n in (target.of, target.wrt) if n not in names.everywhere]
+        for name in unknown:
+            file.error(
+                "E101",
+                target.span,
+                f"unknown name `{name}` in `{target}`",
+                statement,
+                hints=did_you_mean(name, names.everywhere),
+            )
+        if unknown:
+            continue
+        names.used.update((target.of, target.wrt))
+        file.requests.append(DeriveRequest(target.of, target.wrt, target.span, loop=statement.loop))
+
+
+def depends(definitions: Sequence[CheckedDefinition], of: str, wrt: str) -> bool:
+    """Whether `of` depends on `wrt` through the definitions (a graph search).
+
+    Searched per question rather than as a full transitive closure,
+    which would be quadratic in a long chain of definitions.
+    """
+    uses = {d.name: d.depends_on for d in definitions}
+    seen = {of}
+    stack = [of]
+    while stack:
+        for name in uses.get(stack.pop(), ()):
+            if name == wrt:
+                return True
+            if name not in seen:
+                seen.add(name)
+                stack.append(name)
+    return False
+
+
+def finish_requests(file: FileScope) -> list[DeriveRequest]:
+    """The requests to derive, once each; the default ones if the file asks for none."""
+    kept: list[DeriveRequest] = []
+    seen: set[tuple[str, str]] = set()
+    for request in file.requests:
+        if request.of in file.names.failed or request.wrt in file.names.failed:
+            continue
+        if (request.of, request.wrt) in seen:
+            continue
+        seen.add((request.of, request.wrt))
+        if request.of != request.wrt and not depends(file.definitions, request.of, request.wrt):
+            file.problems.append(
+                diagnostic(
+                    "W102",
+                    request.span,
+                    f"{request.label} is identically zero: `{request.of}` does not depend "
+                    f"on `{request.wrt}`",
+                    context=loop_context(request.loop),
+                )
+            )
+        kept.append(request)
+    if not any(isinstance(s, ast.DeriveStmt) for s in file.program.statements):
+        kept = _default_requests(file)
+    return kept
+
+
+def _default_requests(file: FileScope) -> list[DeriveRequest]:
+    """Spec section 5: every unused scalar definition with respect to every param."""
+    used = {name for d in file.definitions for name in d.depends_on}
+    params = [a.name for a in file.names.arrays.values() if a.kind == "param"]
+    requests = []
+    for definition in file.definitions:
+        if definition.indices or definition.name in used:
+            continue
+        for param in params:
+            if depends(file.definitions, definition.name, param):
+                requests.append(DeriveRequest(definition.name, param, None, default=True))
+    return requests
+
+
+def report_unused(file: FileScope) -> None:
+    """Rule 8: W101 for a dim, input or param that nothing uses."""
+    if not file.program.complete:
+        return  # a line that did not parse may have used them
+    # A loop bound uses the dim it names, though unrolling leaves no trace of it.
+    loop_bounds = {
+        bound.name
+        for header in file.program.loops
+        for bound in (header.start, header.stop)
+        if bound.name is not None
+    }
+    for dim in file.names.dims.values():
+        if dim.name not in file.names.used and dim.name not in loop_bounds:
+            file.problems.append(diagnostic("W101", dim.span, f"dim `{dim.name}` is never used"))
+    for array in file.names.arrays.values():
+        if array.is_leaf and array.name not in file.names.used:
+            file.problems.append(
+                diagnostic("W101", array.span, f"{array.kind} `{array.name}` is never used")
+            )

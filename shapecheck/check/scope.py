@@ -1,0 +1,190 @@
+"""Check, names: what each name means at each line (spec rule 7, and section 2).
+
+The checker's state lives here: `FileScope` for the whole file (what is known
+about names so far, in file order, and what has been checked), and
+`StatementScope` for the one definition or claim being checked (the indices
+it uses and where). `lookup` enforces rule 7 for every name a right-hand side
+uses: unknown names (with a did-you-mean), use before definition, a definition
+that uses itself, a dim standing where an array must; `introduce` reports a
+redefinition. The other rule modules read and fill these scopes.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from shapecheck.check.program import (
+    ArrayInfo,
+    CheckedClaim,
+    CheckedDefinition,
+    DeriveRequest,
+    Dim,
+    Size,
+    SizeNeed,
+)
+from shapecheck.diagnostics import Diagnostic, Label, diagnostic
+from shapecheck.source import Span
+from shapecheck.syntax import ast
+from shapecheck.syntax.unroll import loop_context
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> list[str]:
+    names = list(candidates)
+    same_letters = [c for c in names if c.lower() == name.lower()]
+    close = same_letters or difflib.get_close_matches(name, names, n=1)
+    return [f"did you mean `{close[0]}`?"] if close else []
+
+
+@dataclass
+class Names:
+    """What is known about names so far, in file order."""
+
+    dims: dict[str, Dim] = field(default_factory=dict)
+    arrays: dict[str, ArrayInfo] = field(default_factory=dict)
+    # Every array name in the file with where it is first declared or
+    # defined, to tell "unknown" from "used before its definition".
+    everywhere: dict[str, Span] = field(default_factory=dict)
+    used: set[str] = field(default_factory=set)
+    # Names whose own declaration or definition failed (already reported):
+    # their uses are not reported again.
+    failed: set[str] = field(default_factory=set)
+
+
+# A claim whose names are known, kept until every definition is checked.
+DeferredClaim = tuple[ast.Claim, tuple[str, ...], str | None]
+
+
+@dataclass
+class FileScope:
+    """The whole file being checked: names, results so far, and every problem."""
+
+    program: ast.Program
+    size_overrides: dict[str, int]
+    names: Names = field(default_factory=Names)
+    layout: str = "numerator"
+    problems: list[Diagnostic] = field(default_factory=list)
+    definitions: list[CheckedDefinition] = field(default_factory=list)
+    claims: list[CheckedClaim] = field(default_factory=list)
+    requests: list[DeriveRequest] = field(default_factory=list)
+    deferred_claims: list[DeferredClaim] = field(default_factory=list)
+    size_needs: list[SizeNeed] = field(default_factory=list)
+
+    def error(
+        self,
+        code: str,
+        span: Span | None,
+        message: str,
+        statement: ast.Statement | None = None,
+        **extra: object,
+    ) -> None:
+        context = loop_context(statement.loop) if statement is not None else None
+        self.problems.append(diagnostic(code, span, message, context=context, **extra))  # type: ignore[arg-type]
+
+
+def introduce(file: FileScope, name: str, span: Span, statement: ast.Statement) -> bool:
+    """Whether `name` is new here; a second declaration or definition is E102."""
+    names = file.names
+    earlier = names.dims.get(name) or names.arrays.get(name)
+    if earlier is None and name not in names.failed:
+        return True
+    where = [Label(earlier.span, f"`{name}` is first defined here")] if earlier else []
+    file.error(
+        "E102",
+        span,
+        f"`{name}` is defined twice",
+        statement,
+        labels=where,
+        hints=["each name is declared or defined once"],
+    )
+    return False
+
+
+@dataclass
+class Occurrence:
+    """One place an index stands, with the size that place gives it (None: a delta)."""
+
+    size: Size | None
+    span: Span
+    place: str  # e.g. "the second index of X"
+
+
+class StatementScope:
+    """One definition or claim being checked: the names it uses and its indices."""
+
+    def __init__(
+        self,
+        names: Names,
+        lhs: tuple[str, ...],
+        context: str | None,
+        *,
+        in_claim: bool,
+        layout: str,
+        self_name: str | None = None,
+    ) -> None:
+        self.names = names
+        self.lhs = lhs
+        self.context = context
+        self.in_claim = in_claim
+        self.layout = layout
+        self.self_name = self_name
+        self.problems: list[Diagnostic] = []
+        self.occurrences: dict[str, list[Occurrence]] = {}
+        self.deltas: list[ast.Delta] = []
+        self.bound: dict[str, list[ast.SumOver]] = {}
+        self.depends_on: list[str] = []
+        self.needs: list[SizeNeed] = []
+        # Set when the statement uses a name whose own definition failed: it
+        # cannot be checked, and it is not reported a second time.
+        self.poisoned = False
+
+    def error(self, code: str, span: Span | None, message: str, **extra: object) -> None:
+        self.problems.append(diagnostic(code, span, message, context=self.context, **extra))  # type: ignore[arg-type]
+
+    def lookup(self, name: str, span: Span) -> ArrayInfo | None:
+        """The array `name` stands for here, or None after reporting why not."""
+        if name == self.self_name:
+            self.error(
+                "E103",
+                span,
+                f"`{name}` is used in its own definition",
+                hints=["a recurrence is written with a `for` block: `s{t}[i] = ... s{t-1}[i] ...`"],
+            )
+            return None
+        info = self.names.arrays.get(name)
+        if info is None and name in self.names.failed:
+            self.poisoned = True
+            return None
+        if info is not None:
+            self.names.used.add(name)
+            if name not in self.depends_on:
+                self.depends_on.append(name)
+            return info
+        self._not_an_array(name, span)
+        return None
+
+    def _not_an_array(self, name: str, span: Span) -> None:
+        if name in self.names.everywhere and not self.in_claim:
+            self.error(
+                "E103",
+                span,
+                f"`{name}` is used before its definition",
+                labels=[Label(self.names.everywhere[name], f"`{name}` is defined here")],
+                hints=["move the definition above its first use"],
+            )
+        elif name in self.names.dims:
+            self.error(
+                "E101",
+                span,
+                f"`{name}` is a size (`dim`), not an array",
+                hints=["declare an array with `input` or `param`"],
+            )
+        else:
+            self.error(
+                "E101",
+                span,
+                f"unknown name `{name}`",
+                hints=did_you_mean(name, self.names.arrays)
+                or ["declare it above with `input` or `param`, or define it"],
+            )

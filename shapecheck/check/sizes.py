@@ -1,0 +1,210 @@
+"""Check, sizes: rules 1, 2, 5 and 6 of spec section 4.
+
+Rule 1: every occurrence of an index in a statement has one size (E201).
+Rule 2: an array takes as many indices as its rank (E202), and a literal
+index lies in `1..size` (E203; along a dim without a value the literal is
+recorded as a `SizeNeed` for the sizes numeric checks choose). Rule 5: a
+left-hand index occurs on the right (E204), and an index has a size from
+somewhere (E209). Rule 6: a delta has two or more indices (E208), all of one
+size (E205), which also sizes those of its indices that index nothing else.
+"""
+
+from __future__ import annotations
+
+from shapecheck.check.program import NeedKind, Size, SizeNeed
+from shapecheck.check.scope import Occurrence, StatementScope
+from shapecheck.diagnostics import Label
+from shapecheck.exhaustive import assert_never
+from shapecheck.syntax import ast
+
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
+
+
+def ordinal(position: int) -> str:
+    return _ORDINALS[position] if position < len(_ORDINALS) else f"{position + 1}th"
+
+
+def record(
+    scope: StatementScope, index: ast.Index, size: Size | None, place: str, kind: NeedKind
+) -> None:
+    """Note where an index stands; a literal is checked against the size (rule 2)."""
+    match index:
+        case ast.IndexLiteral():
+            if size is None:
+                return
+            if size.value is None:
+                _need(scope, size, index, kind)
+            elif index.value > size.value:
+                scope.error(
+                    "E203",
+                    index.span,
+                    f"literal index {index.value} is out of range: {place} runs over "
+                    f"1..{size.value}",
+                    hints=[f"its size is {size.describe()}"],
+                )
+        case ast.IndexName():
+            scope.occurrences.setdefault(index.name, []).append(Occurrence(size, index.span, place))
+        case _:
+            assert_never(index)
+
+
+def _need(scope: StatementScope, size: Size, index: ast.IndexLiteral, kind: NeedKind) -> None:
+    # A size without a value always names a dim (a literal size has its value).
+    assert size.name is not None
+    scope.needs.append(SizeNeed(size.name, index.value, index.span, kind))
+
+
+def note_names(scope: StatementScope, indices: tuple[ast.Index, ...]) -> None:
+    """Note the index names of a reference that could not be checked, so that a
+    left-hand index is not also reported as missing from the right."""
+    for index in indices:
+        if isinstance(index, ast.IndexName):
+            scope.occurrences.setdefault(index.name, [])
+
+
+def visit_array(scope: StatementScope, ref: ast.ArrayRef) -> None:
+    """Rule 2 for `X[i, 3]`, and where its indices stand for rule 1."""
+    info = scope.lookup(ref.name, ref.span)
+    if info is None:
+        note_names(scope, ref.indices)
+        return
+    if len(ref.indices) != info.rank:
+        declared = ref.name + (
+            "[" + ", ".join(str(s) for s in info.shape) + "]" if info.shape else ""
+        )
+        have = f"it is declared as {declared}" if info.rank else "it is a scalar: no brackets"
+        scope.error(
+            "E202",
+            ref.span,
+            f"`{ref.name}` takes {info.rank} {'index' if info.rank == 1 else 'indices'}, "
+            f"not {len(ref.indices)}",
+            labels=[Label(info.span, f"`{ref.name}` is declared here")],
+            hints=[have],
+        )
+        note_names(scope, ref.indices)
+        return
+    for position, (index, size) in enumerate(zip(ref.indices, info.shape, strict=True)):
+        record(scope, index, size, f"the {ordinal(position)} index of {ref.name}", "array")
+
+
+def visit_delta(scope: StatementScope, delta: ast.Delta) -> None:
+    """Rule 6: two or more indices; their sizes are compared in `resolve_sizes`."""
+    if len(delta.indices) < 2:
+        scope.error(
+            "E208",
+            delta.span,
+            "a delta needs two or more indices",
+            hints=["`delta[i, j]` is 1 where i = j and 0 elsewhere"],
+        )
+        return
+    scope.deltas.append(delta)
+    for index in delta.indices:
+        record(scope, index, None, "an index of delta", "delta")
+
+
+def resolve_sizes(scope: StatementScope, given: dict[str, Occurrence]) -> dict[str, Size]:
+    """Rule 1: every occurrence of an index in the statement has one size.
+
+    `given` holds sizes fixed before the right-hand side (a claim's signature).
+    """
+    sizes: dict[str, Size] = {}
+    first: dict[str, Occurrence] = {}
+    for name, occurrence in given.items():
+        if occurrence.size is not None:
+            sizes[name] = occurrence.size
+            first[name] = occurrence
+    _agree(scope, sizes, first)
+    for delta in scope.deltas:
+        _delta_sizes(scope, delta, sizes)
+    return sizes
+
+
+def _agree(scope: StatementScope, sizes: dict[str, Size], first: dict[str, Occurrence]) -> None:
+    """Give each index the size of its first place; report every other size once."""
+    reported: set[tuple[str, Size]] = set()  # one report per index and wrong size
+    for name, occurrences in scope.occurrences.items():
+        for occurrence in occurrences:
+            if occurrence.size is None:
+                continue
+            if name not in sizes:
+                sizes[name] = occurrence.size
+                first[name] = occurrence
+                continue
+            if sizes[name].same_as(occurrence.size) or (name, occurrence.size) in reported:
+                continue
+            reported.add((name, occurrence.size))
+            before = first[name]
+            scope.error(
+                "E201",
+                occurrence.span,
+                f"index `{name}` has two sizes",
+                labels=[
+                    Label(before.span, f"`{name}` is {sizes[name].describe()} here"),
+                    Label(occurrence.span, f"`{name}` is {occurrence.size.describe()} here"),
+                ],
+                hints=[f"{before.place} and {occurrence.place} must have one size"],
+            )
+
+
+def _delta_sizes(scope: StatementScope, delta: ast.Delta, sizes: dict[str, Size]) -> None:
+    """Rule 6: a delta's indices all have one size, which sizes the unsized ones."""
+    known = [
+        (index, sizes[index.name])
+        for index in delta.indices
+        if isinstance(index, ast.IndexName) and index.name in sizes
+    ]
+    if not known:
+        return
+    first, size = known[0]
+    for index, other in known[1:]:
+        if not other.same_as(size):
+            scope.error(
+                "E205",
+                index.span,
+                f"the indices of this delta have different sizes: "
+                f"`{first.name}` is {size.describe()}, "
+                f"`{index.name}` is {other.describe()}",
+                labels=[Label(delta.span, "in this delta")],
+            )
+            break
+    for each in delta.indices:
+        match each:
+            case ast.IndexName():
+                sizes.setdefault(each.name, size)
+            case ast.IndexLiteral():
+                if size.value is None:
+                    _need(scope, size, each, "delta")
+                elif each.value > size.value:
+                    scope.error(
+                        "E203",
+                        each.span,
+                        f"literal index {each.value} is out of range 1..{size.value}",
+                    )
+            case _:
+                assert_never(each)
+
+
+def left_indices_occur(
+    scope: StatementScope, lhs: tuple[str, ...], indices: tuple[ast.Index, ...]
+) -> None:
+    """Rule 5: a left-hand index must occur on the right, or its size is unknown."""
+    for name, index in zip(lhs, indices, strict=True):
+        if name not in scope.occurrences:
+            scope.error(
+                "E204",
+                index.span,
+                f"left-hand index `{name}` does not occur on the right, so its size is unknown",
+                hints=["every left-hand index must index something on the right"],
+            )
+
+
+def report_unsized(scope: StatementScope, sizes: dict[str, Size]) -> None:
+    """An index that only indexes deltas has no size (reported only when nothing else is)."""
+    for name, occurrences in scope.occurrences.items():
+        if name not in sizes and occurrences and not scope.problems:
+            scope.error(
+                "E209",
+                occurrences[0].span,
+                f"the size of index `{name}` is unknown: it only indexes deltas",
+                hints=["index an array with it too, or write the size out"],
+            )

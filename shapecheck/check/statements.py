@@ -1,0 +1,280 @@
+"""Check, statements: definitions and claims (spec sections 2, 4 and 5).
+
+A definition or claim is checked as one statement: its left-hand indices are
+distinct names, none of them a dim (rules 6 and 7: E113, E108, E107); its
+right-hand side is walked once (`visit`), handing each node to the rule
+module that owns it; then sizes (rules 1, 2, 5, 6), bound indices and the
+placement of sums (rules 3, 4). A derivative reference stands only in a claim
+(E110), and a claim's indices match the signature of its derivative in the
+file's layout (section 5: E301, and its indices take their sizes from it).
+A statement with any error is left out of the checked program.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from shapecheck.check import sizes, summation
+from shapecheck.check.program import (
+    ArrayInfo,
+    CheckedClaim,
+    CheckedDefinition,
+    Size,
+    derivative_shape,
+)
+from shapecheck.check.scope import FileScope, Occurrence, StatementScope, did_you_mean, introduce
+from shapecheck.exhaustive import assert_never
+from shapecheck.syntax import ast
+from shapecheck.syntax.unroll import loop_context
+
+
+def visit(scope: StatementScope, expr: ast.Expr) -> None:
+    """Hand every node of a right-hand side to the rule that looks at it."""
+    for node in ast.walk(expr):
+        match node:
+            case ast.ArrayRef():
+                sizes.visit_array(scope, node)
+            case ast.Delta():
+                sizes.visit_delta(scope, node)
+            case ast.DerivRef():
+                _visit_deriv(scope, node)
+            case ast.Loss():
+                scope.lookup(node.name, node.name_span)
+            case ast.SumOver():
+                summation.visit_sum(scope, node)
+            case ast.Number() | ast.Call() | ast.Negate() | ast.Power() | ast.Product() | ast.Add():
+                pass  # nothing of their own to check; their children are walked
+            case _:
+                assert_never(node)
+
+
+def _visit_deriv(scope: StatementScope, ref: ast.DerivRef) -> None:
+    """`dA/dB[...]` in a claim: A and B known, indices as the signature's (rule 2)."""
+    if not scope.in_claim:
+        scope.error(
+            "E110",
+            ref.span,
+            f"`d{ref.of}/d{ref.wrt}` may only stand in a claim",
+            hints=[
+                "a definition cannot use a derivative; ask for it with "
+                f"`derive d{ref.of}/d{ref.wrt}`",
+                "to divide arrays named like this, write spaces: `dA / dB`",
+            ],
+        )
+        return
+    of = scope.lookup(ref.of, ref.span)
+    wrt = scope.lookup(ref.wrt, ref.span)
+    if of is None or wrt is None:
+        return
+    shape = derivative_shape(of.shape, wrt.shape, scope.layout)
+    if len(ref.indices) != len(shape):
+        scope.error(
+            "E202",
+            ref.span,
+            f"`d{ref.of}/d{ref.wrt}` takes {len(shape)} indices "
+            f"({'×'.join(str(s) for s in shape) or 'a scalar'}), not {len(ref.indices)}",
+            hints=[f"in {scope.layout} layout"],
+        )
+        return
+    for position, (index, size) in enumerate(zip(ref.indices, shape, strict=True)):
+        place = f"the {sizes.ordinal(position)} index of d{ref.of}/d{ref.wrt}"
+        sizes.record(scope, index, size, place, "derivative")
+
+
+def _lhs_indices(
+    file: FileScope, indices: tuple[ast.Index, ...], statement: ast.Statement
+) -> tuple[str, ...] | None:
+    """The left-hand index names, or None when any is not a fresh, distinct name."""
+    names: list[str] = []
+    ok = True
+    for index in indices:
+        match index:
+            case ast.IndexLiteral():
+                file.error(
+                    "E113",
+                    index.span,
+                    f"the left-hand side takes index names, not the number {index.value}",
+                    statement,
+                    hints=["a definition defines every entry; name the index"],
+                )
+                ok = False
+            case ast.IndexName():
+                ok = _lhs_name(file, index, names, statement) and ok
+                names.append(index.name)
+            case _:
+                assert_never(index)
+    return tuple(names) if ok else None
+
+
+def _lhs_name(
+    file: FileScope, index: ast.IndexName, before: list[str], statement: ast.Statement
+) -> bool:
+    ok = True
+    if index.name in before:
+        file.error(
+            "E108",
+            index.span,
+            f"index `{index.name}` appears twice on the left",
+            statement,
+            hints=["a diagonal is written with delta on the right"],
+        )
+        ok = False
+    if index.name in file.names.dims:
+        file.error(
+            "E107",
+            index.span,
+            f"`{index.name}` names a size (`dim`); it cannot also be an index here",
+            statement,
+            hints=["use a lowercase letter such as `i` for the index"],
+        )
+        ok = False
+    return ok
+
+
+def check_definition(file: FileScope, statement: ast.Definition) -> None:
+    """`Y[i, k] = ...`: checked, then added to the file's arrays and definitions."""
+    if not introduce(file, statement.name, statement.name_span, statement):
+        return
+    lhs = _lhs_indices(file, statement.indices, statement)
+    scope = StatementScope(
+        file.names,
+        lhs or (),
+        loop_context(statement.loop),
+        in_claim=False,
+        layout=file.layout,
+        self_name=statement.name,
+    )
+    visit(scope, statement.rhs)
+    resolved = sizes.resolve_sizes(scope, {})
+    summation.check_bound_indices(scope)
+    if lhs is not None:
+        sizes.left_indices_occur(scope, lhs, statement.indices)
+    sizes.report_unsized(scope, resolved)
+    file.problems.extend(scope.problems)
+    if scope.problems or scope.poisoned or lhs is None:
+        file.names.failed.add(statement.name)
+        return
+    rhs, summed, broadcast = summation.place_sums(statement.rhs, lhs)
+    shape = tuple(resolved[name] for name in lhs)
+    file.names.arrays[statement.name] = ArrayInfo(
+        statement.name, "defined", shape, statement.name_span
+    )
+    file.size_needs.extend(scope.needs)
+    file.definitions.append(
+        CheckedDefinition(
+            statement.name,
+            lhs,
+            tuple(resolved.items()),
+            rhs,
+            summed,
+            broadcast,
+            tuple(scope.depends_on),
+            statement.span,
+            statement.loop,
+        )
+    )
+
+
+def check_claim(file: FileScope, statement: ast.Claim) -> None:
+    """`dA/dB[...] = ...`: its names and left side now; the rest once every
+    definition is known (`finish_claim`), since a claim may use any array."""
+    if {statement.of, statement.wrt} & file.names.failed:
+        return  # the array's own problem is already reported
+    missing = [n for n in (statement.of, statement.wrt) if n not in file.names.everywhere]
+    for name in missing:
+        file.error(
+            "E101",
+            statement.name_span,
+            f"unknown name `{name}` in `d{statement.of}/d{statement.wrt}`",
+            statement,
+            hints=did_you_mean(name, file.names.everywhere),
+        )
+    lhs = _lhs_indices(file, statement.indices, statement)
+    if missing or lhs is None:
+        return
+    file.deferred_claims.append((statement, lhs, loop_context(statement.loop)))
+
+
+def finish_claim(
+    file: FileScope, statement: ast.Claim, lhs: tuple[str, ...], context: str | None
+) -> None:
+    """The claim's signature (section 5) and right-hand side."""
+    if statement.of in file.names.failed or statement.wrt in file.names.failed:
+        return  # already reported where the array was defined
+    of = file.names.arrays[statement.of]
+    wrt = file.names.arrays[statement.wrt]
+    shape = derivative_shape(of.shape, wrt.shape, file.layout)
+    if len(lhs) != len(shape):
+        _wrong_signature(file, statement, shape, len(lhs))
+        return
+    scope = StatementScope(file.names, lhs, context, in_claim=True, layout=file.layout)
+    label = f"d{statement.of}/d{statement.wrt}"
+    given = {
+        name: Occurrence(size, index.span, f"position {k + 1} of {label}'s signature")
+        for k, (name, size, index) in enumerate(zip(lhs, shape, statement.indices, strict=True))
+    }
+    visit(scope, statement.rhs)
+    resolved = sizes.resolve_sizes(scope, given)
+    summation.check_bound_indices(scope)
+    sizes.report_unsized(scope, resolved)
+    # A size clash with the signature is usually the other layout's order.
+    layout_hint = _signature_hint(file, statement.of, statement.wrt)
+    file.problems.extend(
+        replace(p, hints=(*p.hints, layout_hint))
+        if p.code == "E201" and any("signature" in h for h in p.hints)
+        else p
+        for p in scope.problems
+    )
+    if scope.problems or scope.poisoned:
+        return
+    _accept_claim(file, statement, lhs, resolved, scope)
+
+
+def _accept_claim(
+    file: FileScope,
+    statement: ast.Claim,
+    lhs: tuple[str, ...],
+    resolved: dict[str, Size],
+    scope: StatementScope,
+) -> None:
+    rhs, summed, _ = summation.place_sums(statement.rhs, lhs)
+    file.names.used.update((statement.of, statement.wrt))
+    file.size_needs.extend(scope.needs)
+    file.claims.append(
+        CheckedClaim(
+            statement.of,
+            statement.wrt,
+            lhs,
+            tuple(resolved.items()),
+            rhs,
+            summed,
+            statement.span,
+            statement.loop,
+        )
+    )
+
+
+def _wrong_signature(
+    file: FileScope, statement: ast.Claim, shape: tuple[Size, ...], written: int
+) -> None:
+    label = f"d{statement.of}/d{statement.wrt}"
+    sizes_text = "×".join(str(s) for s in shape) or "a scalar"
+    file.error(
+        "E301",
+        statement.name_span,
+        f"{label} has {len(shape)} {'index' if len(shape) == 1 else 'indices'} "
+        f"({sizes_text}) in {file.layout} layout; this claim has {written}",
+        statement,
+        hints=[_signature_hint(file, statement.of, statement.wrt)],
+    )
+
+
+def _signature_hint(file: FileScope, of: str, wrt: str) -> str:
+    a, b = file.names.arrays[of], file.names.arrays[wrt]
+    if not a.shape:
+        return f"the gradient of a scalar has the shape of `{wrt}`"
+    first, second = (a, b) if file.layout == "numerator" else (b, a)
+    return (
+        f"in {file.layout} layout the indices of `{first.name}` come first, "
+        f"then those of `{second.name}`"
+    )

@@ -1,0 +1,254 @@
+"""Check, summation: rules 3 and 4 of spec section 4.
+
+Rule 3: an index not on the left-hand side is summed, over the smallest
+product in which two or more factors hold it, else over the whole top-level
+term (`place_sums` writes every such sum out as `SumOver(explicit=False)`);
+`sum[j](body)` is a scope of its own, and the index it binds may occur nowhere
+else (E206) and must occur in its body (E207). Rule 4: a left-hand index
+missing from a top-level term is broadcast over it (`place_sums` reports
+which).
+"""
+
+from __future__ import annotations
+
+from shapecheck.check.scope import StatementScope
+from shapecheck.diagnostics import Label
+from shapecheck.exhaustive import assert_never
+from shapecheck.source import Span
+from shapecheck.syntax import ast
+
+
+def visit_sum(scope: StatementScope, node: ast.SumOver) -> None:
+    """Note which index names a `sum[...]` binds, for `check_bound_indices`."""
+    for index in node.indices:
+        bound = scope.bound.setdefault(index.name, [])
+        if node not in bound:
+            bound.append(node)
+
+
+def check_bound_indices(scope: StatementScope) -> None:
+    """`sum[j]` rules: its body uses j; j occurs nowhere outside a `sum[j]`
+    that binds it (nor on the left); no `sum[j]` inside another. Two
+    separate sums may both use the name, as in Σ_j x[j] + Σ_j y[j]."""
+    for name, nodes in scope.bound.items():
+        for node in nodes:
+            _check_one_sum(scope, name, node, nodes)
+        _check_only_inside(scope, name, nodes)
+
+
+def _check_one_sum(
+    scope: StatementScope, name: str, node: ast.SumOver, nodes: list[ast.SumOver]
+) -> None:
+    """One `sum[...]` binding `name`: its body uses it, it binds it once, not nested."""
+    inside = {
+        i.name for n in ast.walk(node.body) for i in node_indices(n) if isinstance(i, ast.IndexName)
+    }
+    own = next(i for i in node.indices if i.name == name)
+    if name not in inside:
+        scope.error(
+            "E207",
+            own.span,
+            f"`sum[{name}]` sums over `{name}`, but its body never uses `{name}`",
+            hints=["its size would be unknown; remove the sum or use the index"],
+        )
+    repeats = [i for i in node.indices if i.name == name]
+    if len(repeats) > 1:
+        scope.error("E206", repeats[1].span, f"`{name}` is bound twice by one `sum`")
+    _check_not_nested(scope, name, node, own, nodes)
+
+
+def _check_not_nested(
+    scope: StatementScope,
+    name: str,
+    node: ast.SumOver,
+    own: ast.IndexName,
+    nodes: list[ast.SumOver],
+) -> None:
+    """No `sum[j]` inside the body of another `sum[j]`."""
+    for other in nodes:
+        if other is not node and _within(other.span, node.body.span):
+            scope.error(
+                "E206",
+                next(i.span for i in other.indices if i.name == name),
+                f"`{name}` is already bound by an enclosing `sum[{name}]`",
+                labels=[Label(own.span, "bound here")],
+                hints=["rename the inner index"],
+            )
+
+
+def _check_only_inside(scope: StatementScope, name: str, nodes: list[ast.SumOver]) -> None:
+    outside = [
+        occurrence
+        for occurrence in scope.occurrences.get(name, [])
+        if not any(_within(occurrence.span, node.body.span) for node in nodes)
+    ]
+    if name in scope.lhs or outside:
+        span = outside[0].span if outside else nodes[0].span
+        scope.error(
+            "E206",
+            span,
+            f"`{name}` is bound by `sum[{name}]` and may not occur anywhere else in the statement",
+            labels=[Label(nodes[0].indices[0].span, "bound here")],
+            hints=["rename one of the two"],
+        )
+
+
+def _within(inner: Span, outer: Span) -> bool:
+    return outer.start <= inner.start < outer.end
+
+
+def node_indices(node: ast.Expr) -> tuple[ast.Index, ...]:
+    """The indices written on the node itself (not on its sub-expressions)."""
+    match node:
+        case ast.ArrayRef() | ast.Delta() | ast.DerivRef():
+            return node.indices
+        case (
+            ast.Number()
+            | ast.Call()
+            | ast.Loss()
+            | ast.SumOver()
+            | ast.Negate()
+            | ast.Power()
+            | ast.Product()
+            | ast.Add()
+        ):
+            return ()
+        case _:
+            assert_never(node)
+
+
+# ---------------------------------------------------------------------------
+# Rule 3: where each implicit sum goes
+
+Path = tuple[int, ...]
+
+
+def _index_paths(expr: ast.Expr) -> tuple[dict[str, list[Path]], dict[Path, ast.Expr]]:
+    """Where each index name occurs, as child-position paths, and every node by path."""
+    occurrences: dict[str, list[Path]] = {}
+    nodes: dict[Path, ast.Expr] = {}
+    stack: list[tuple[ast.Expr, Path]] = [(expr, ())]
+    while stack:
+        node, path = stack.pop()
+        nodes[path] = node
+        for index in node_indices(node):
+            if isinstance(index, ast.IndexName):
+                occurrences.setdefault(index.name, []).append(path)
+        for position, child in enumerate(ast.children(node)):
+            stack.append((child, (*path, position)))
+    for paths in occurrences.values():
+        paths.sort()
+    return occurrences, nodes
+
+
+def _common_prefix(paths: list[Path]) -> Path:
+    prefix = paths[0]
+    for path in paths[1:]:
+        length = 0
+        for a, b in zip(prefix, path, strict=False):
+            if a != b:
+                break
+            length += 1
+        prefix = prefix[:length]
+    return prefix
+
+
+def _top_level_terms(nodes: dict[Path, ast.Expr], root: Path) -> list[Path]:
+    node = nodes[root]
+    if isinstance(node, ast.Add):
+        return [(*root, k) for k in range(len(node.terms))]
+    return [root]
+
+
+def _scope_of(paths: list[Path], sum_bodies: list[Path]) -> Path:
+    """The deepest sum body holding every occurrence, else the whole right-hand side."""
+    common = _common_prefix(paths)
+    scope: Path = ()
+    for body in sum_bodies:
+        if common[: len(body)] == body and len(body) > len(scope):
+            scope = body
+    return scope
+
+
+def _target_in_term(inside: list[Path], term: Path, nodes: dict[Path, ast.Expr]) -> Path:
+    """Where the sum goes in one top-level term: the smallest product in which two
+    or more factors hold the index, else the whole term."""
+    lowest = _common_prefix(inside)
+    for length in range(len(lowest), len(term) - 1, -1):
+        if isinstance(nodes[lowest[:length]], ast.Product):
+            holders = {p[length] for p in inside}
+            return lowest[:length] if len(holders) >= 2 else term
+    return term
+
+
+def _placements(
+    occurrences: dict[str, list[Path]],
+    nodes: dict[Path, ast.Expr],
+    order: list[str],
+    skip: set[str],
+) -> dict[Path, list[str]]:
+    """For each node that gets an implicit sum, the indices it sums (rule 3)."""
+    sum_bodies = sorted(
+        ((*path, 0) for path, node in nodes.items() if isinstance(node, ast.SumOver)),
+        key=len,
+    )
+    placements: dict[Path, list[str]] = {}
+    for name in order:
+        if name in skip:
+            continue
+        paths = occurrences[name]
+        for term in _top_level_terms(nodes, _scope_of(paths, sum_bodies)):
+            inside = [p for p in paths if p[: len(term)] == term]
+            if inside:
+                placements.setdefault(_target_in_term(inside, term, nodes), []).append(name)
+    return placements
+
+
+def _rebuild(rhs: ast.Expr, placements: dict[Path, list[str]]) -> ast.Expr:
+    """The right-hand side with a `SumOver(explicit=False)` at each placement."""
+    # Only the nodes on the way to a placement are rebuilt.
+    on_the_way = {target[:length] for target in placements for length in range(len(target) + 1)}
+
+    def rebuild(node: ast.Expr, path: Path) -> ast.Expr:
+        if path not in on_the_way:
+            return node
+        kids = ast.children(node)
+        if kids:
+            node = ast.with_children(
+                node, tuple(rebuild(k, (*path, n)) for n, k in enumerate(kids))
+            )
+        if path in placements:
+            indices = tuple(ast.IndexName(name, node.span) for name in placements[path])
+            node = ast.SumOver(indices, node, node.span, explicit=False)
+        return node
+
+    return rebuild(rhs, ())
+
+
+def place_sums(
+    rhs: ast.Expr, lhs: tuple[str, ...]
+) -> tuple[ast.Expr, tuple[str, ...], tuple[tuple[str, ...], ...]]:
+    """Make the implicit sums of rule 3 explicit.
+
+    Returns the right-hand side with `SumOver(explicit=False)` nodes inserted,
+    the summed indices in order of first use, and for each top-level term the
+    left-hand indices it is broadcast over (rule 4).
+    """
+    free = set(lhs)
+    occurrences, nodes = _index_paths(rhs)
+    # Indices bound by an explicit `sum[j]` are already placed.
+    bound = {
+        i.name for node in nodes.values() if isinstance(node, ast.SumOver) for i in node.indices
+    }
+    order = sorted(occurrences, key=lambda name: occurrences[name][0])
+    placements = _placements(occurrences, nodes, order, free | bound)
+    summed = tuple(name for name in order if name not in free)
+    broadcast = tuple(
+        tuple(
+            name
+            for name in lhs
+            if not any(p[: len(term)] == term for p in occurrences.get(name, []))
+        )
+        for term in _top_level_terms(nodes, ())
+    )
+    return _rebuild(rhs, placements), summed, broadcast
