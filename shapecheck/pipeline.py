@@ -3,8 +3,9 @@
 read -> parse -> unroll -> check -> derive (and claims) -> verify numerically.
 Each stage returns its result and its diagnostics; this module only threads
 them together into a `FileReport` for the renderers. It never prints and
-never decides an exit status. numpy is imported only when numeric
-verification runs, so `check --no-verify` starts without it.
+never decides an exit status. The numeric stage (`numeric.report`) decides and
+words its own verdicts; numpy is imported only when it runs, so `check
+--no-verify` starts without it.
 """
 
 from __future__ import annotations
