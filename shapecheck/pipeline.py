@@ -3,20 +3,22 @@
 read -> parse -> unroll -> check -> derive (and claims) -> verify numerically.
 Each stage returns its result and its diagnostics; this module only threads
 them together into a `FileReport` for the renderers. It never prints and
-never decides an exit status. numpy is imported only when numeric
-verification runs, so `check --no-verify` starts without it.
+never decides an exit status. The numeric stage (`numeric.report`) decides and
+words its own verdicts; numpy is imported only when it runs, so `check
+--no-verify` starts without it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shapecheck.check.checker import check
 from shapecheck.check.program import CheckedProgram, DeriveRequest
 from shapecheck.diagnostics import Diagnostic, Severity, diagnostic
-from shapecheck.source import Source, Span
+from shapecheck.numeric.report import ValuesProblem, Verification, verify_numerically
+from shapecheck.source import Source
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.claims import SymbolicClaim, resolve_claim
 from shapecheck.symbolic.derive import Derivation, DerivationTooLarge, Deriver, expand
@@ -25,11 +27,7 @@ from shapecheck.syntax.parse import parse
 from shapecheck.syntax.unroll import loop_context, unroll
 
 if TYPE_CHECKING:
-    from shapecheck.numeric.verify import Check, ClaimCheck
-
-
-class ValuesProblem(Exception):
-    """`--at` values that do not fit the file: a problem with the command."""
+    from shapecheck.numeric.verdicts import Check, ClaimCheck
 
 
 @dataclass(frozen=True)
@@ -60,19 +58,6 @@ class DerivativeResult:
 class ClaimResult:
     symbolic: SymbolicClaim
     check: ClaimCheck | None = None
-
-
-@dataclass(frozen=True)
-class Verification:
-    """How the numbers were made: enough to reproduce them."""
-
-    seed: int
-    sizes: tuple[tuple[str, int, bool], ...]  # dim, value, chosen by shapecheck
-    rtol: float
-    atol: float
-    budget_bytes: int
-    values_from: str  # "seeded draws" or the --at file
-    saved_to: str | None
 
 
 @dataclass(frozen=True)
@@ -155,189 +140,49 @@ def _derive(
     return results, claims, problems
 
 
-def _where(
-    label: str, worst: Any, mine: str = "derived", theirs: str = "finite differences"
-) -> str:
-    """`worst at dL/dW[3,1]: derived 0.412, finite differences 0.824`."""
-    if worst is None:
-        return ""
-    if worst.index is not None:
-        at = f"{label}[{','.join(str(k) for k in worst.index)}]" if worst.index else label
-    else:
-        at = f"{label} along random direction {worst.direction}"
-    return f"worst at {at}: {mine} {worst.derived:.6g}, {theirs} {worst.reference:.6g}"
-
-
-def _verify(
-    checked: CheckedProgram,
-    deriver: Deriver,
-    derivatives: list[DerivativeResult],
-    claims: list[SymbolicClaim],
-    options: Options,
-    chosen: dict[str, int],
-) -> tuple[list[DerivativeResult], list[ClaimResult], list[Diagnostic], Verification]:
-    from shapecheck.numeric import values as numbers
-    from shapecheck.numeric import verify
-
-    try:
-        given = numbers.load_at(options.at, checked) if options.at is not None else None
-    except numbers.AtProblem as problem:
-        raise ValuesProblem(str(problem)) from None
-    settings = verify.Settings(options.rtol, options.atol, options.budget_bytes, options.seed)
-    # Nothing is drawn when the forward pass alone would not fit the budget.
-    fits = 8 * verify.forward_entries(checked) <= options.budget_bytes
-    verifier = (
-        verify.Verifier(
-            checked, deriver, numbers.draw_values(checked, options.seed, given), settings
-        )
-        if fits
-        else None
-    )
-    problems: list[Diagnostic] = []
-    checks: dict[str, verify.Check] = {}
-
-    def check_of(derivation: Derivation, span: Span | None, loop: Any) -> verify.Check:
-        if derivation.label in checks:
-            return checks[derivation.label]
-        if verifier is None:
-            result = verify.too_large(checked, derivation, settings)
-        else:
-            result = verifier.check(derivation)
-        checks[derivation.label] = result
-        context = loop_context(loop)
-        if result.verdict == verify.FAILED:
-            problems.append(
-                diagnostic(
-                    "E401",
-                    span,
-                    f"{derivation.label} as derived disagrees with finite differences",
-                    hints=[
-                        _where(derivation.label, result.worst),
-                        "this is a bug in shapecheck; please report it with the file",
-                    ],
-                    context=context,
-                )
-            )
-        elif result.verdict in (verify.INCONCLUSIVE, verify.NOT_VERIFIED):
-            # Inconclusive is an error (never a pass); too large to check, a warning.
-            code, words = (
-                ("E403", f"the numeric check of {derivation.label} is inconclusive")
-                if result.verdict == verify.INCONCLUSIVE
-                else ("W104", f"{derivation.label} is not verified")
-            )
-            problems.append(
-                diagnostic(
-                    code,
-                    span,
-                    f"{words}: {result.reason}",
-                    hints=list(result.hints),
-                    context=context,
-                )
-            )
-        return result
-
-    checked_derivatives = [
-        DerivativeResult(
-            r.request,
-            r.derivation,
-            r.expanded,
-            check_of(r.derivation, r.request.span, r.request.loop),
-        )
-        for r in derivatives
-    ]
-    claim_results: list[ClaimResult] = []
-    for symbolic in claims:
-        claim = symbolic.claim
-        truth = check_of(symbolic.derivation, claim.span, claim.loop)
-        if verifier is None:
-            result = verify.ClaimCheck(verify.INCONCLUSIVE, truth, "too large to evaluate")
-        else:
-            result = verifier.check_claim(symbolic.derivation, claim, truth.verdict == verify.OK)
-        claim_results.append(ClaimResult(symbolic, result))
-        context = loop_context(claim.loop)
-        label = claim.label + (f"[{','.join(claim.indices)}]" if claim.indices else "")
-        if result.verdict == "wrong":
-            detail = _where(claim.label, result.check.worst, "claimed", "true")
-            problems.append(
-                diagnostic(
-                    "E402",
-                    claim.span,
-                    f"the claim {label} is wrong"
-                    + (f": {result.diagnosis}" if result.diagnosis else ""),
-                    hints=[h for h in (detail,) if h],
-                    context=context,
-                )
-            )
-        elif result.verdict == verify.INCONCLUSIVE:
-            code = "E404" if result.check.verdict == verify.NOT_VERIFIED else "E403"
-            problems.append(
-                diagnostic(
-                    code,
-                    claim.span,
-                    f"the claim {label} could not be verified: {result.check.reason}",
-                    hints=list(result.check.hints),
-                    context=context,
-                )
-            )
-    saved = None
-    if options.save is not None and verifier is None:
-        problems.append(
-            diagnostic(
-                "W104",
-                None,
-                f"nothing saved to {options.save}: the values do not fit the memory budget",
-            )
-        )
-    elif options.save is not None:
-        saved = _save(options.save, checked, verifier, checked_derivatives, problems)
-    sizes = tuple(
-        (d.name, int(d.value or 0), d.name in chosen) for d in checked.dims if d.value is not None
-    )
-    info = Verification(
-        options.seed,
-        sizes,
-        options.rtol,
-        options.atol,
-        options.budget_bytes,
-        str(options.at) if options.at is not None else "seeded draws",
-        saved,
-    )
-    return checked_derivatives, claim_results, problems, info
-
-
-def _save(
-    path: Path,
-    checked: CheckedProgram,
-    verifier: Any,
-    derivatives: list[DerivativeResult],
-    problems: list[Diagnostic],
-) -> str:
-    from shapecheck.numeric import values as numbers
-    from shapecheck.numeric.verify import NOT_VERIFIED
-
-    arrays = {a.name: verifier.leaves[a.name] for a in checked.arrays if a.is_leaf}
-    for result in derivatives:
-        derivation = result.derivation
-        if result.check is not None and result.check.verdict == NOT_VERIFIED:
-            problems.append(
-                diagnostic(
-                    "W104",
-                    result.request.span,
-                    f"{derivation.label} is too large for the memory budget: not saved",
-                )
-            )
-            continue
-        arrays[derivation.label] = verifier.signature_value(derivation)
-    numbers.save(path, arrays)
-    return str(path)
-
-
 def _unroll_and_check(
     program: Any, sizes: dict[str, int], options: Options
 ) -> tuple[CheckedProgram, list[Diagnostic]]:
     unrolled, problems = unroll(program, sizes)
     checked, check_problems = check(unrolled, sizes, options.layout)
     return checked, problems + check_problems
+
+
+def _sorted(problems: list[Diagnostic]) -> tuple[Diagnostic, ...]:
+    """In file order; file-level problems first."""
+    problems.sort(key=lambda d: (d.span.start if d.span else -1, d.code))
+    return tuple(problems)
+
+
+def _with_chosen_sizes(
+    program: Any, sizes: dict[str, int], checked: CheckedProgram, options: Options
+) -> tuple[dict[str, int], CheckedProgram, list[Diagnostic]]:
+    """Sizes for the dims that have none, the program checked with them, and its errors."""
+    from shapecheck.numeric.sizes import symbolic_sizes
+
+    chosen = symbolic_sizes(checked)
+    if not chosen:
+        return chosen, checked, []
+    # Numeric checks need numbers: check again with the chosen sizes
+    # (they keep every equality and inequality of the symbolic ones).
+    valued, rechecked = _unroll_and_check(program, {**sizes, **chosen}, options)
+    errors = [p for p in rechecked if p.is_error]
+    words = ", ".join(f"{k} = {v}" for k, v in chosen.items())
+    return (
+        chosen,
+        valued,
+        [
+            diagnostic(
+                e.code,
+                e.span,
+                e.message,
+                labels=list(e.labels),
+                hints=[*e.hints, f"with the sizes chosen for numeric checks: {words}"],
+                context=e.context,
+            )
+            for e in errors
+        ],
+    )
 
 
 def analyze_source(source: Source, options: Options) -> FileReport:
@@ -348,49 +193,44 @@ def analyze_source(source: Source, options: Options) -> FileReport:
     if not source.text.strip() and not problems:
         problems.append(diagnostic("W105", None, "the file is empty: nothing to check"))
     if any(p.is_error for p in problems):
-        problems.sort(key=lambda d: (d.span.start if d.span else -1, d.code))
-        return FileReport(source, checked, tuple(problems))
+        return FileReport(source, checked, _sorted(problems))
     chosen: dict[str, int] = {}
     if options.verify:
-        from shapecheck.numeric.sizes import symbolic_sizes
+        chosen, valued, errors = _with_chosen_sizes(program, sizes, checked, options)
+        if errors:
+            return FileReport(source, checked, _sorted(problems + errors))
+        checked = valued
+    return _derive_and_verify(source, checked, problems, chosen, options)
 
-        chosen = symbolic_sizes(checked)
-        if chosen:
-            # Numeric checks need numbers: check again with the chosen sizes
-            # (they keep every equality and inequality of the symbolic ones).
-            valued, rechecked = _unroll_and_check(program, {**sizes, **chosen}, options)
-            errors = [p for p in rechecked if p.is_error]
-            if errors:
-                words = ", ".join(f"{k} = {v}" for k, v in chosen.items())
-                problems.extend(
-                    diagnostic(
-                        e.code,
-                        e.span,
-                        e.message,
-                        labels=list(e.labels),
-                        hints=[*e.hints, f"with the sizes chosen for numeric checks: {words}"],
-                        context=e.context,
-                    )
-                    for e in errors
-                )
-                problems.sort(key=lambda d: (d.span.start if d.span else -1, d.code))
-                return FileReport(source, checked, tuple(problems))
-            checked = valued
+
+def _derive_and_verify(
+    source: Source,
+    checked: CheckedProgram,
+    problems: list[Diagnostic],
+    chosen: dict[str, int],
+    options: Options,
+) -> FileReport:
     deriver = Deriver(checked)
     derivatives, claims, derive_problems = _derive(checked, deriver, options)
     problems.extend(derive_problems)
     claim_results = [ClaimResult(c) for c in claims]
     verification = None
     if options.verify and (derivatives or claims) and not any(p.is_error for p in derive_problems):
-        derivatives, claim_results, verify_problems, verification = _verify(
-            checked, deriver, derivatives, claims, options, chosen
-        )
-        problems.extend(verify_problems)
-    problems.sort(key=lambda d: (d.span.start if d.span else -1, d.code))
+        asked = [(r.request, r.derivation) for r in derivatives]
+        numeric = verify_numerically(checked, deriver, asked, claims, options, chosen)
+        derivatives = [
+            replace(r, check=check)
+            for r, check in zip(derivatives, numeric.derivatives, strict=True)
+        ]
+        claim_results = [
+            ClaimResult(c, check) for c, check in zip(claims, numeric.claims, strict=True)
+        ]
+        problems.extend(numeric.diagnostics)
+        verification = numeric.verification
     return FileReport(
         source,
         checked,
-        tuple(problems),
+        _sorted(problems),
         tuple(derivatives),
         tuple(claim_results),
         verification,
@@ -431,7 +271,11 @@ __all__ = [
     "DerivativeResult",
     "FileReport",
     "Options",
+    "ValuesProblem",
+    "Verification",
     "analyze_bytes",
     "analyze_path",
     "analyze_source",
+    "decode",
+    "internal_error_report",
 ]

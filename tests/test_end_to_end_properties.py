@@ -7,6 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support import run
 
+from shapecheck.numeric.verdicts import Verdict
+
 HEADER = "dim n = 2, m = 3\nparam A[n, m], v[n], w[m], s\n"
 
 # Expressions over the arrays, each tagged with the indices it leaves free
@@ -40,7 +42,10 @@ def test_derived_gradients_agree_with_finite_differences(expression: str, loss: 
     assert codes == [] or set(codes) == {"E403"}, (text, report.diagnostics)
     for result in report.derivatives:
         assert result.check is not None
-        assert result.check.verdict in ("ok", "inconclusive"), (text, result.derivation.label)
+        assert result.check.verdict in (Verdict.OK, Verdict.INCONCLUSIVE), (
+            text,
+            result.derivation.label,
+        )
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -50,3 +55,9 @@ def test_jacobians_agree_with_finite_differences(expression: str) -> None:
     report = run(text)
     codes = [d.code for d in report.diagnostics if d.is_error]
     assert "E401" not in codes, (text, report.diagnostics)
+    for result in report.derivatives:
+        assert result.check is not None
+        assert result.check.verdict in (Verdict.OK, Verdict.INCONCLUSIVE), (
+            text,
+            result.derivation.label,
+        )

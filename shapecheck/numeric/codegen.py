@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import string
 
+from shapecheck.exhaustive import assert_never
 from shapecheck.symbolic import terms as t
 
 _LETTERS = string.ascii_letters
@@ -36,6 +37,11 @@ def numpy_code(term: t.Term, target: tuple[t.Idx, ...] | None = None) -> str:
         code, axes = _product_code(term, t.names(wanted))
     else:
         code, axes = _code(term)
+    return _aligned(code, axes, wanted)
+
+
+def _aligned(code: str, axes: tuple[str, ...], wanted: tuple[t.Idx, ...]) -> str:
+    """`code` (with axes `axes`) transposed to `wanted`'s order, missing axes as length 1."""
     present = tuple(i.name for i in wanted if i.name in axes)
     if present != axes:
         letters = {n: _LETTERS[k] for k, n in enumerate(axes)}
@@ -54,57 +60,69 @@ def _shape(indices: tuple[t.Idx, ...]) -> str:
 
 
 def _code(term: t.Term) -> tuple[str, tuple[str, ...]]:
-    if isinstance(term, t.Const):
-        return repr(term.value), ()
-    if isinstance(term, t.SizeOf):
-        return str(term.size.value), ()
-    if isinstance(term, t.Zero):
-        return f"np.zeros({_shape(term.free)})", t.names(term.free)
-    if isinstance(term, t.Tensor):
-        name = python_name(term.name)
-        if any(isinstance(i, t.Fixed) for i in term.indices):
-            picks = ", ".join(
-                str(i.value - 1) if isinstance(i, t.Fixed) else ":" for i in term.indices
-            )
-            name = f"{name}[{picks}]"
-        names = [i.name for i in term.indices if isinstance(i, t.Idx)]
-        if len(set(names)) < len(names):
-            letters = {n: _LETTERS[k] for k, n in enumerate(dict.fromkeys(names))}
-            inner = "".join(letters[n] for n in names)
-            out = "".join(letters[i.name] for i in term.free)
-            return f'np.einsum("{inner}->{out}", {name})', t.names(term.free)
-        return name, t.names(term.free)
-    if isinstance(term, t.Delta):
-        return _delta_code(term), t.names(term.free)
-    if isinstance(term, t.Loss):
-        return f"np.sum(dloss_d{term.array} * {term.array})", ()
-    if isinstance(term, t.Func):
-        inner, axes = _code(term.arg)
-        templates = {
-            "relu": "np.maximum({}, 0.0)",
-            "step": "np.greater({}, 0.0).astype(float)",
-            "sigmoid": "(1.0 / (1.0 + np.exp(-({}))))",
-        }
-        template = templates.get(term.name, f"np.{term.name}({{}})")
-        return template.format(inner), axes
-    if isinstance(term, t.Pow):
-        base = numpy_code(term.base, term.free)
-        exponent = numpy_code(term.exponent, term.free)
-        return f"np.power({base}, {exponent})", t.names(term.free)
-    if isinstance(term, t.Add):
-        parts = " + ".join(numpy_code(x, term.free) for x in term.terms) or "0.0"
-        if not any(set(t.names(x.free)) == set(t.names(term.free)) for x in term.terms):
-            parts = f"np.broadcast_to({parts}, {_shape(term.free)})"
-        return parts, t.names(term.free)
-    assert isinstance(term, t.Product)
-    return _product_code(term, t.names(term.free))
+    """Code for `term` and the axes its value has (in order)."""
+    match term:
+        case t.Const():
+            return repr(term.value), ()
+        case t.SizeOf():
+            return str(term.size.value), ()
+        case t.Zero():
+            return f"np.zeros({_shape(term.free)})", t.names(term.free)
+        case t.Tensor():
+            return _tensor_code(term), t.names(term.free)
+        case t.Delta():
+            return _delta_code(term), t.names(term.free)
+        case t.Loss():
+            return f"np.sum(dloss_d{term.array} * {term.array})", ()
+        case t.Func():
+            inner, axes = _code(term.arg)
+            return _FUNCTION_CODE.get(term.name, f"np.{term.name}({{}})").format(inner), axes
+        case t.Pow():
+            base = numpy_code(term.base, term.free)
+            exponent = numpy_code(term.exponent, term.free)
+            return f"np.power({base}, {exponent})", t.names(term.free)
+        case t.Add():
+            return _add_code(term), t.names(term.free)
+        case t.Product():
+            return _product_code(term, t.names(term.free))
+        case _:
+            assert_never(term)
+
+
+# Functions numpy does not have under the language's name.
+_FUNCTION_CODE = {
+    "relu": "np.maximum({}, 0.0)",
+    "step": "np.greater({}, 0.0).astype(float)",
+    "sigmoid": "(1.0 / (1.0 + np.exp(-({}))))",
+}
+
+
+def _tensor_code(term: t.Tensor) -> str:
+    """An array by name: literal indices pick, a repeated index takes a diagonal."""
+    name = python_name(term.name)
+    if any(isinstance(i, t.Fixed) for i in term.indices):
+        picks = ", ".join(str(i.value - 1) if isinstance(i, t.Fixed) else ":" for i in term.indices)
+        name = f"{name}[{picks}]"
+    names = [i.name for i in term.indices if isinstance(i, t.Idx)]
+    if len(set(names)) == len(names):
+        return name
+    letters = {n: _LETTERS[k] for k, n in enumerate(dict.fromkeys(names))}
+    inner = "".join(letters[n] for n in names)
+    out = "".join(letters[i.name] for i in term.free)
+    return f'np.einsum("{inner}->{out}", {name})'
+
+
+def _add_code(term: t.Add) -> str:
+    """A sum, broadcast to its free indices when no term has them all."""
+    parts = " + ".join(numpy_code(x, term.free) for x in term.terms) or "0.0"
+    if not any(set(t.names(x.free)) == set(t.names(term.free)) for x in term.terms):
+        parts = f"np.broadcast_to({parts}, {_shape(term.free)})"
+    return parts
 
 
 def _product_code(term: t.Product, out_axes: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
-    names = list(dict.fromkeys([*(i.name for f in term.factors for i in f.free)]))
-    if len(names) > len(_LETTERS):
-        raise CodeError(f"a product with {len(names)} indices")
-    letters = {n: _LETTERS[k] for k, n in enumerate(names)}
+    """One einsum over the factors with axes, scalar factors multiplied in front."""
+    letters = _letters(term)
     scalars = [_code(f)[0] for f in term.factors if not f.free]
     arrays = [f for f in term.factors if f.free]
     if not arrays:
@@ -116,6 +134,14 @@ def _product_code(term: t.Product, out_axes: tuple[str, ...]) -> tuple[str, tupl
     if len(arrays) == 1 and inputs == output:
         return prefix + operands, out_axes
     return prefix + f'np.einsum("{inputs}->{output}", {operands})', out_axes
+
+
+def _letters(term: t.Product) -> dict[str, str]:
+    """An einsum letter for each index of the product's factors."""
+    names = list(dict.fromkeys([*(i.name for f in term.factors for i in f.free)]))
+    if len(names) > len(_LETTERS):
+        raise CodeError(f"a product with {len(names)} indices")
+    return {n: _LETTERS[k] for k, n in enumerate(names)}
 
 
 def _delta_code(term: t.Delta) -> str:

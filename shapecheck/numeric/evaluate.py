@@ -10,8 +10,8 @@ structure anyway); deltas on summed indices never reach here, because the
 simplifier eats them.
 
 The same steps as printable numpy code are in `codegen.py`, which needs no
-numpy. numpy is imported here, in `values` and in `verify` only, and those are
-imported only when numeric verification runs.
+numpy. Dispatch over term kinds is one `match` ending in `assert_never`, so
+mypy names this place when a term kind is added.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from shapecheck.check.program import Size
+from shapecheck.exhaustive import assert_never
 from shapecheck.symbolic import terms as t
 
 Array = Any  # numpy.ndarray; kept loose so that mypy does not need numpy's stubs here
@@ -96,34 +97,44 @@ class Evaluator:
         return np.asarray(result, dtype=np.float64)
 
     def _value(self, term: t.Term) -> Array:
-        if isinstance(term, t.Const):
-            return np.float64(term.value)
-        if isinstance(term, t.SizeOf):
-            return np.float64(size_value(term.size))
-        if isinstance(term, t.Zero):
-            return np.zeros(tuple(size_value(i.size) for i in term.free))
-        if isinstance(term, t.Tensor):
-            return self._tensor(term)
-        if isinstance(term, t.Delta):
-            return self._delta(term)
-        if isinstance(term, t.Loss):
-            upstream = self._lookup(f"dloss/d{term.array}")
-            return np.float64(np.sum(upstream * self._lookup(term.array)))
-        if isinstance(term, t.Func):
-            with np.errstate(all="ignore"):
-                return _FUNCTIONS[term.name](self._value(term.arg))
-        if isinstance(term, t.Pow):
-            base = align(self._value(term.base), t.names(term.base.free), term.free)
-            exponent = align(self._value(term.exponent), t.names(term.exponent.free), term.free)
-            with np.errstate(all="ignore"):
-                return np.power(base, exponent)
-        if isinstance(term, t.Add):
-            total = np.zeros(tuple(size_value(i.size) for i in term.free))
-            for part in term.terms:
-                total = total + align(self._value(part), t.names(part.free), term.free)
-            return total
-        assert isinstance(term, t.Product)
-        return self._product(term)
+        match term:
+            case t.Const():
+                return np.float64(term.value)
+            case t.SizeOf():
+                return np.float64(size_value(term.size))
+            case t.Zero():
+                return np.zeros(tuple(size_value(i.size) for i in term.free))
+            case t.Tensor():
+                return self._tensor(term)
+            case t.Delta():
+                return self._delta(term)
+            case t.Loss():
+                upstream = self._lookup(f"dloss/d{term.array}")
+                return np.float64(np.sum(upstream * self._lookup(term.array)))
+            case t.Func():
+                with np.errstate(all="ignore"):
+                    return _FUNCTIONS[term.name](self._value(term.arg))
+            case t.Pow():
+                return self._power(term)
+            case t.Add():
+                return self._sum(term)
+            case t.Product():
+                return self._product(term)
+            case _:
+                assert_never(term)
+
+    def _power(self, term: t.Pow) -> Array:
+        base = align(self._value(term.base), t.names(term.base.free), term.free)
+        exponent = align(self._value(term.exponent), t.names(term.exponent.free), term.free)
+        with np.errstate(all="ignore"):
+            return np.power(base, exponent)
+
+    def _sum(self, term: t.Add) -> Array:
+        # Terms lacking some of the free indices are broadcast over them (rule 4).
+        total = np.zeros(tuple(size_value(i.size) for i in term.free))
+        for part in term.terms:
+            total = total + align(self._value(part), t.names(part.free), term.free)
+        return total
 
     def _lookup(self, name: str) -> Array:
         try:
@@ -172,13 +183,18 @@ class Evaluator:
         inputs = ["".join(letters[i.name] for i in f.free) for f in term.factors]
         output = "".join(letters[i.name] for i in term.free)
         subscripts = ",".join(inputs) + "->" + output
-        shapes = tuple(np.shape(o) for o in operands)
-        key = (subscripts, shapes)
-        path = _PATHS.get(key)
-        if path is None:
-            path = np.einsum_path(subscripts, *operands, optimize="greedy")[0]
-            if len(_PATHS) >= _MAX_PATHS:
-                _PATHS.clear()
-            _PATHS[key] = path
+        path = _path(subscripts, operands)
         with np.errstate(all="ignore"):
             return np.einsum(subscripts, *operands, optimize=path)
+
+
+def _path(subscripts: str, operands: list[Array]) -> Any:
+    """einsum's contraction path for these subscripts and shapes, planned once."""
+    key = (subscripts, tuple(np.shape(o) for o in operands))
+    path = _PATHS.get(key)
+    if path is None:
+        path = np.einsum_path(subscripts, *operands, optimize="greedy")[0]
+        if len(_PATHS) >= _MAX_PATHS:
+            _PATHS.clear()
+        _PATHS[key] = path
+    return path

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from shapecheck.check.program import CheckedProgram
+from shapecheck.check.program import ArrayInfo, CheckedProgram
 from shapecheck.syntax import ast
 
 Array = Any
@@ -50,23 +50,25 @@ def draw_values(
     program: CheckedProgram, seed: int, given: Mapping[str, Array] | None = None
 ) -> dict[str, Array]:
     """Values of every declared array, and of the upstream gradient of each loss."""
-    values: dict[str, Array] = {}
-    for array in program.arrays:
-        if not array.is_leaf:
-            continue
-        shape = tuple(int(s.value or 0) for s in array.shape)
-        if array.value is not None:
-            values[array.name] = _literal_array(array.value)
-        elif given is not None and array.name in given:
-            values[array.name] = np.asarray(given[array.name], dtype=np.float64)
-        elif array.positive:
-            values[array.name] = _stream(seed, array.name).uniform(0.5, 2.0, shape)
-        else:
-            values[array.name] = _stream(seed, array.name).standard_normal(shape)
+    values: dict[str, Array] = {
+        array.name: _leaf_value(array, seed, given) for array in program.arrays if array.is_leaf
+    }
     for name in loss_arguments(program):
         shape = tuple(int(s.value or 0) for s in program.array(name).shape)
         values[f"dloss/d{name}"] = _stream(seed, f"dloss/d{name}").standard_normal(shape)
     return values
+
+
+def _leaf_value(array: ArrayInfo, seed: int, given: Mapping[str, Array] | None) -> Array:
+    """A literal, else the `--at` value, else a seeded draw (uniform on [0.5, 2] if positive)."""
+    if array.value is not None:
+        return _literal_array(array.value)
+    if given is not None and array.name in given:
+        return np.asarray(given[array.name], dtype=np.float64)
+    shape = tuple(int(s.value or 0) for s in array.shape)
+    if array.positive:
+        return _stream(seed, array.name).uniform(0.5, 2.0, shape)
+    return _stream(seed, array.name).standard_normal(shape)
 
 
 def load_at(path: Path, program: CheckedProgram) -> dict[str, Array]:
@@ -78,6 +80,19 @@ def load_at(path: Path, program: CheckedProgram) -> dict[str, Array]:
     except (OSError, ValueError) as error:
         raise AtProblem(f"cannot read {path}: {error}") from error
     leaves = {a.name: a for a in program.arrays if a.is_leaf}
+    problems = _name_problems(path, given, leaves)
+    for name, value in given.items():
+        if name in leaves and leaves[name].value is None:
+            problems.extend(_value_problems(path, name, value, leaves[name]))
+    if problems:
+        raise AtProblem("; ".join(problems))
+    return given
+
+
+def _name_problems(
+    path: Path, given: Mapping[str, Array], leaves: Mapping[str, ArrayInfo]
+) -> list[str]:
+    """Arrays the file does not declare, arrays without values, literals overridden."""
     problems = []
     extra = sorted(set(given) - set(leaves))
     if extra:
@@ -91,21 +106,19 @@ def load_at(path: Path, program: CheckedProgram) -> dict[str, Array]:
             f"{', '.join(fixed)} {'has' if len(fixed) == 1 else 'have'} a literal value in the "
             f"file; leave {'it' if len(fixed) == 1 else 'them'} out of {path}"
         )
-    for name, value in given.items():
-        if name not in leaves or leaves[name].value is not None:
-            continue
-        shape = tuple(int(s.value or 0) for s in leaves[name].shape)
-        if value.shape != shape:
-            problems.append(
-                f"`{name}` in {path} has shape {value.shape}, but the file declares {shape}"
-            )
-        elif not np.issubdtype(value.dtype, np.number):
-            problems.append(f"`{name}` in {path} is not numeric")
-        elif leaves[name].positive and np.any(value <= 0):
-            problems.append(f"`{name}` is declared positive but {path} gives it {value.min():g}")
-    if problems:
-        raise AtProblem("; ".join(problems))
-    return given
+    return problems
+
+
+def _value_problems(path: Path, name: str, value: Array, leaf: ArrayInfo) -> list[str]:
+    """A given value of the wrong shape, not numeric, or not positive where declared so."""
+    shape = tuple(int(s.value or 0) for s in leaf.shape)
+    if value.shape != shape:
+        return [f"`{name}` in {path} has shape {value.shape}, but the file declares {shape}"]
+    if not np.issubdtype(value.dtype, np.number):
+        return [f"`{name}` in {path} is not numeric"]
+    if leaf.positive and np.any(value <= 0):
+        return [f"`{name}` is declared positive but {path} gives it {value.min():g}"]
+    return []
 
 
 def save(path: Path, arrays: Mapping[str, Array]) -> None:

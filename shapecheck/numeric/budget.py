@@ -1,0 +1,163 @@
+"""The memory budget of numeric verification: estimates before anything is evaluated.
+
+`verify` asks here whether a derivative may be checked entry by entry, along
+random directions, or not at all; a derivative too large for the budget gets a
+`not verified` check with `--size` values that would fit. Estimates count the
+largest array evaluating a term makes (for a product, the outer product einsum
+may hold), 8 bytes an entry, times 3 for the temporaries around it. No numpy.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+
+from shapecheck.check.program import CheckedProgram, Size
+from shapecheck.numeric.verdicts import Check, Mode, Settings, Verdict
+from shapecheck.symbolic import terms as t
+from shapecheck.symbolic.derive import Derivation
+
+FULL_MAX_INPUTS = 400
+FULL_MAX_ENTRIES = 2**20
+# Multiply-adds of all the forward passes a full check may spend (4 per input).
+FULL_MAX_WORK = 4 * 10**7
+
+
+def count(indices: tuple[t.Idx, ...]) -> int:
+    """Entries of an array over these indices."""
+    return math.prod(int(i.size.value or 0) for i in indices)
+
+
+def largest_node(term: t.Term) -> int:
+    """Entries of the largest array evaluating `term` makes (a memory estimate)."""
+    return _scaled_largest(term, lambda size: int(size.value or 0))
+
+
+def _scaled_largest(term: t.Term, measure: Callable[[Size], int]) -> int:
+    """The largest array evaluating `term` makes, with sizes given by `measure`:
+    a node's own result, or for a product the outer product einsum may hold."""
+    largest = 1
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        indices = node.free
+        if isinstance(node, t.Product):
+            indices = tuple({i.name: i for f in node.factors for i in f.free}.values())
+        largest = max(largest, math.prod(measure(i.size) for i in indices))
+        stack.extend(t.children(node))
+    return largest
+
+
+def forward_work(terms: Iterable[t.Term]) -> int:
+    """Multiply-adds of one forward pass over these right-hand sides (einsum's naive count)."""
+    work = 0
+    for term in terms:
+        stack = [term]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, t.Product):
+                indices = {i.name: i for f in node.factors for i in f.free}
+                work += count(tuple(indices.values()))
+            else:
+                work += count(node.free)
+            stack.extend(t.children(node))
+    return work
+
+
+def derived_bytes(derivation: Derivation) -> int:
+    """Memory to evaluate the derivative in full (adjoints and the Jacobian)."""
+    largest = max(
+        [largest_node(derivation.formula), count(derivation.indices)]
+        + [largest_node(a.formula) for a in derivation.adjoints]
+        + [count(a.indices) for a in derivation.adjoints]
+    )
+    return 8 * largest * 3
+
+
+def directions_bytes(derivation: Derivation, contracted: t.Term) -> int:
+    """Memory to evaluate the contracted derivative vᵀ J u and the adjoints."""
+    adjoints = [max(largest_node(a.formula), count(a.indices)) for a in derivation.adjoints]
+    return 8 * 3 * max([largest_node(contracted), *adjoints])
+
+
+def full_fits(
+    derivation: Derivation, chain: Iterable[t.Term], forward_bytes: int, budget_bytes: int
+) -> bool:
+    """Whether every Jacobian entry may be checked: few inputs, few entries, little
+    work for the 4 forward passes per input, and the Jacobian within the budget."""
+    inputs = count(derivation.wrt_indices)
+    entries = count(derivation.indices)
+    return (
+        inputs <= FULL_MAX_INPUTS
+        and entries <= FULL_MAX_ENTRIES
+        and 4 * inputs * forward_work(chain) <= FULL_MAX_WORK
+        and forward_bytes + derived_bytes(derivation) + 8 * entries * 3 <= budget_bytes
+    )
+
+
+def claim_fits(derivation: Derivation, forward_bytes: int, budget_bytes: int) -> bool:
+    """Whether a claim and the true derivative may both be evaluated in full."""
+    entries = count(derivation.indices)
+    return forward_bytes + 8 * entries * 6 + derived_bytes(derivation) <= budget_bytes
+
+
+def forward_entries(program: CheckedProgram, measure: Callable[[Size], int] | None = None) -> int:
+    """Entries of every array of a forward pass (declared, defined, upstream)."""
+    sized = measure or (lambda size: int(size.value or 1))
+    return sum(math.prod(sized(s) for s in a.shape) for a in program.arrays) * 2
+
+
+def too_large(
+    program: CheckedProgram,
+    derivation: Derivation,
+    settings: Settings,
+    evaluated: t.Term | None = None,
+) -> Check:
+    """The verdict for a derivative that does not fit the budget, with sizes that would."""
+    suggestion = fitting_sizes(program, derivation, settings.budget_bytes, evaluated)
+    words = ", ".join(f"--size {name}={value}" for name, value in suggestion)
+    return Check(
+        Verdict.NOT_VERIFIED,
+        Mode.NONE,
+        reason=f"evaluating it would need more than the memory budget "
+        f"({settings.budget_bytes / 2**20:.0f} MB)",
+        hints=(f"check it at a smaller size: {words}",) if suggestion else (),
+        suggested_sizes=suggestion,
+    )
+
+
+def fitting_sizes(
+    program: CheckedProgram,
+    derivation: Derivation,
+    budget_bytes: int,
+    evaluated: t.Term | None = None,
+) -> tuple[tuple[str, int], ...]:
+    """Halve the largest dims until the forward pass and the derivative fit."""
+    sizes = {d.name: d.value for d in program.dims if d.value}
+    if not sizes:
+        return ()
+    changed: dict[str, int] = {}
+
+    def measure(size: Size) -> int:
+        if size.name is not None and size.name in changed:
+            return changed[size.name]
+        return int(size.value or 1)
+
+    def estimate() -> int:
+        terms = [evaluated or derivation.formula] + [a.formula for a in derivation.adjoints]
+        derived = max(_scaled_largest(term, measure) for term in terms)
+        adjoints = max(
+            [math.prod(measure(i.size) for i in a.indices) for a in derivation.adjoints],
+            default=1,
+        )
+        return 8 * (forward_entries(program, measure) + 3 * max(derived, adjoints))
+
+    for _ in range(200):
+        if estimate() <= budget_bytes:
+            break
+        name = max(sizes, key=lambda n: changed.get(n, sizes[n] or 1))
+        current = changed.get(name, sizes[name] or 1)
+        if current <= 2:
+            break
+        changed[name] = max(2, current // 2)
+    return tuple(sorted(changed.items()))

@@ -1,0 +1,87 @@
+"""A claim's value against the true derivative.
+
+The truth is the derived derivative, itself checked against finite
+differences first (`verify`): a claim is compared only with a verified truth,
+entry by entry in the file's layout, and a wrong claim is explained by
+`diagnose`. Derivative references in the claim (`dL/dY[i, k]`) take the
+derived values.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from shapecheck.check.program import CheckedClaim
+from shapecheck.numeric.budget import claim_fits
+from shapecheck.numeric.comparison import Comparison
+from shapecheck.numeric.diagnose import diagnose
+from shapecheck.numeric.evaluate import Evaluator, align
+from shapecheck.numeric.verdicts import Check, ClaimCheck, ClaimVerdict, Mode, Verdict, Worst
+from shapecheck.symbolic import terms as t
+from shapecheck.symbolic.derive import Derivation
+from shapecheck.symbolic.lower import lower_claim
+
+if TYPE_CHECKING:
+    from shapecheck.numeric.verify import Verifier
+
+Array = Any
+
+
+def check_claim(
+    verifier: Verifier, derivation: Derivation, claim: CheckedClaim, truth_ok: bool
+) -> ClaimCheck:
+    """The claim against `derivation`, whose own check passed when `truth_ok`."""
+    if not claim_fits(derivation, verifier.forward_bytes(), verifier.settings.budget_bytes):
+        too_large = verifier.too_large(derivation)
+        return ClaimCheck(ClaimVerdict.INCONCLUSIVE, too_large, "too large to evaluate")
+    if not truth_ok:
+        return ClaimCheck(
+            ClaimVerdict.INCONCLUSIVE,
+            Check(
+                Verdict.INCONCLUSIVE, Mode.FULL, reason="the true derivative could not be verified"
+            ),
+        )
+    with np.errstate(all="ignore"):
+        truth = verifier.signature_value(derivation)
+        claimed = _claim_value(verifier, claim)
+    comparison = Comparison(verifier.settings)
+
+    def where(flat: int) -> Worst:
+        index = np.unravel_index(flat, truth.shape) if truth.shape else ()
+        return Worst(
+            tuple(int(k) + 1 for k in index),
+            None,
+            float(np.ravel(claimed)[flat]),
+            float(np.ravel(truth)[flat]),
+        )
+
+    comparison.add(claimed, truth, 0.0, where)
+    check = comparison.result(Mode.FULL)
+    if check.verdict == Verdict.INCONCLUSIVE:
+        hints = verifier.nonfinite_hints()
+        return ClaimCheck(
+            ClaimVerdict.INCONCLUSIVE,
+            Check(Verdict.INCONCLUSIVE, Mode.FULL, reason=check.reason, hints=hints),
+        )
+    if check.verdict == Verdict.OK:
+        return ClaimCheck(ClaimVerdict.OK, check)
+    diagnosis = diagnose(claimed, truth, claim.indices, verifier.program)
+    return ClaimCheck(ClaimVerdict.WRONG, check, diagnosis)
+
+
+def _claim_value(verifier: Verifier, claim: CheckedClaim) -> Array:
+    """The claim's right-hand side on the forward values, in its own index order."""
+    lhs, rhs = lower_claim(claim)
+    values: dict[str, Array] = dict(verifier.forward)
+    stack = [rhs]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, t.Tensor) and node.kind == t.REFERENCE and node.name not in values:
+            of, wrt = node.name[1:].split("/d", 1)
+            referenced = verifier.deriver.derive(of, wrt)
+            values[node.name] = verifier.signature_value(referenced)
+        stack.extend(t.children(node))
+    value = Evaluator(values).value(rhs)
+    return align(value, tuple(i.name for i in rhs.free), lhs)

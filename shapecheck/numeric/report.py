@@ -1,0 +1,280 @@
+"""Numeric verdicts as diagnostics: the numeric stage as `pipeline` calls it.
+
+`verify_numerically` draws (or loads `--at`) the values, checks each requested
+derivative once (a claim reuses its derivative's check), checks the claims,
+writes `--save`, and words every verdict that is not a pass:
+
+- E401: a derivative disagrees with finite differences (a shapecheck bug);
+- E402: a claim is wrong, with how (`diagnose`) and its worst entry;
+- E403: a check is inconclusive (NaN, Inf or a kink: never a pass);
+- E404: a claim could not be verified for lack of memory;
+- W104: a derivative too large to verify or to save.
+
+numpy is imported only when this runs, so `check --no-verify` starts without it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from shapecheck.check.program import CheckedProgram, DeriveRequest
+from shapecheck.diagnostics import Diagnostic, diagnostic
+from shapecheck.numeric.verdicts import (
+    Check,
+    ClaimCheck,
+    ClaimVerdict,
+    Settings,
+    Verdict,
+    Worst,
+)
+from shapecheck.source import Span
+from shapecheck.symbolic.claims import SymbolicClaim
+from shapecheck.symbolic.derive import Derivation, Deriver
+from shapecheck.syntax import ast
+from shapecheck.syntax.unroll import loop_context
+
+if TYPE_CHECKING:
+    from shapecheck.numeric.verify import Verifier
+
+
+class ValuesProblem(Exception):
+    """`--at` values that do not fit the file: a problem with the command."""
+
+
+class NumericOptions(Protocol):
+    """What the command line asked of the numeric checks (`pipeline.Options`)."""
+
+    @property
+    def seed(self) -> int: ...
+    @property
+    def rtol(self) -> float: ...
+    @property
+    def atol(self) -> float: ...
+    @property
+    def budget_bytes(self) -> int: ...
+    @property
+    def at(self) -> Path | None: ...
+    @property
+    def save(self) -> Path | None: ...
+
+
+@dataclass(frozen=True)
+class Verification:
+    """How the numbers were made: enough to reproduce them."""
+
+    seed: int
+    sizes: tuple[tuple[str, int, bool], ...]  # dim, value, chosen by shapecheck
+    rtol: float
+    atol: float
+    budget_bytes: int
+    values_from: str  # "seeded draws" or the --at file
+    saved_to: str | None
+
+
+@dataclass(frozen=True)
+class NumericReport:
+    """The numeric stage's results: one check per derivative asked, in order,
+    one per claim, in order, and the diagnostics in the order they arose."""
+
+    derivatives: tuple[Check, ...]
+    claims: tuple[ClaimCheck, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    verification: Verification
+
+
+def verify_numerically(
+    checked: CheckedProgram,
+    deriver: Deriver,
+    derivatives: Sequence[tuple[DeriveRequest, Derivation]],
+    claims: Sequence[SymbolicClaim],
+    options: NumericOptions,
+    chosen: dict[str, int],
+) -> NumericReport:
+    """Check every derivative and claim; `chosen` names the sizes shapecheck picked."""
+    settings = Settings(options.rtol, options.atol, options.budget_bytes, options.seed)
+    verifier = _verifier(checked, deriver, options, settings)
+    checks = _Checks(checked, verifier, settings)
+    derivative_checks = tuple(checks.derivative(d, r.span, r.loop) for r, d in derivatives)
+    claim_checks = tuple(checks.claim(symbolic) for symbolic in claims)
+    saved = None
+    if options.save is not None:
+        saved = _save(options.save, checked, verifier, derivatives, derivative_checks, checks)
+    sizes = tuple(
+        (d.name, int(d.value or 0), d.name in chosen) for d in checked.dims if d.value is not None
+    )
+    info = Verification(
+        options.seed,
+        sizes,
+        options.rtol,
+        options.atol,
+        options.budget_bytes,
+        str(options.at) if options.at is not None else "seeded draws",
+        saved,
+    )
+    return NumericReport(derivative_checks, claim_checks, tuple(checks.problems), info)
+
+
+def _verifier(
+    checked: CheckedProgram, deriver: Deriver, options: NumericOptions, settings: Settings
+) -> Verifier | None:
+    """Values and the forward pass; None when the forward pass alone would not fit."""
+    from shapecheck.numeric import values as numbers
+    from shapecheck.numeric.budget import forward_entries
+    from shapecheck.numeric.verify import Verifier
+
+    try:
+        given = numbers.load_at(options.at, checked) if options.at is not None else None
+    except numbers.AtProblem as problem:
+        raise ValuesProblem(str(problem)) from None
+    # Nothing is drawn when the forward pass alone would not fit the budget.
+    if 8 * forward_entries(checked) > options.budget_bytes:
+        return None
+    return Verifier(checked, deriver, numbers.draw_values(checked, options.seed, given), settings)
+
+
+class _Checks:
+    """Each derivative checked once, each verdict worded once, in order."""
+
+    def __init__(
+        self, checked: CheckedProgram, verifier: Verifier | None, settings: Settings
+    ) -> None:
+        self.checked = checked
+        self.verifier = verifier
+        self.settings = settings
+        self.done: dict[str, Check] = {}
+        self.problems: list[Diagnostic] = []
+
+    def derivative(self, derivation: Derivation, span: Span | None, loop: ast.LoopValues) -> Check:
+        if derivation.label in self.done:
+            return self.done[derivation.label]
+        if self.verifier is None:
+            from shapecheck.numeric.budget import too_large
+
+            result = too_large(self.checked, derivation, self.settings)
+        else:
+            result = self.verifier.check(derivation)
+        self.done[derivation.label] = result
+        problem = _derivative_problem(derivation.label, result, span, loop_context(loop))
+        if problem is not None:
+            self.problems.append(problem)
+        return result
+
+    def claim(self, symbolic: SymbolicClaim) -> ClaimCheck:
+        claim = symbolic.claim
+        truth = self.derivative(symbolic.derivation, claim.span, claim.loop)
+        if self.verifier is None:
+            result = ClaimCheck(ClaimVerdict.INCONCLUSIVE, truth, "too large to evaluate")
+        else:
+            from shapecheck.numeric.claimcheck import check_claim
+
+            truth_ok = truth.verdict == Verdict.OK
+            result = check_claim(self.verifier, symbolic.derivation, claim, truth_ok)
+        problem = _claim_problem(symbolic, result)
+        if problem is not None:
+            self.problems.append(problem)
+        return result
+
+
+def _where(
+    label: str, worst: Worst | None, mine: str = "derived", theirs: str = "finite differences"
+) -> str:
+    """`worst at dL/dW[3,1]: derived 0.412, finite differences 0.824`."""
+    if worst is None:
+        return ""
+    if worst.index is not None:
+        at = f"{label}[{','.join(str(k) for k in worst.index)}]" if worst.index else label
+    else:
+        at = f"{label} along random direction {worst.direction}"
+    return f"worst at {at}: {mine} {worst.derived:.6g}, {theirs} {worst.reference:.6g}"
+
+
+def _derivative_problem(
+    label: str, result: Check, span: Span | None, context: str | None
+) -> Diagnostic | None:
+    """E401 for a failure; E403 for an inconclusive check (never a pass); W104 for
+    one too large to check."""
+    if result.verdict == Verdict.FAILED:
+        return diagnostic(
+            "E401",
+            span,
+            f"{label} as derived disagrees with finite differences",
+            hints=[
+                _where(label, result.worst),
+                "this is a bug in shapecheck; please report it with the file",
+            ],
+            context=context,
+        )
+    if result.verdict == Verdict.INCONCLUSIVE:
+        code, words = "E403", f"the numeric check of {label} is inconclusive"
+    elif result.verdict == Verdict.NOT_VERIFIED:
+        code, words = "W104", f"{label} is not verified"
+    else:
+        return None
+    return diagnostic(
+        code, span, f"{words}: {result.reason}", hints=list(result.hints), context=context
+    )
+
+
+def _claim_problem(symbolic: SymbolicClaim, result: ClaimCheck) -> Diagnostic | None:
+    """E402 for a wrong claim; E403, or E404 when too large, for an unverified one."""
+    claim = symbolic.claim
+    context = loop_context(claim.loop)
+    label = claim.label + (f"[{','.join(claim.indices)}]" if claim.indices else "")
+    if result.verdict == ClaimVerdict.WRONG:
+        detail = _where(claim.label, result.check.worst, "claimed", "true")
+        return diagnostic(
+            "E402",
+            claim.span,
+            f"the claim {label} is wrong" + (f": {result.diagnosis}" if result.diagnosis else ""),
+            hints=[h for h in (detail,) if h],
+            context=context,
+        )
+    if result.verdict == ClaimVerdict.INCONCLUSIVE:
+        code = "E404" if result.check.verdict == Verdict.NOT_VERIFIED else "E403"
+        return diagnostic(
+            code,
+            claim.span,
+            f"the claim {label} could not be verified: {result.check.reason}",
+            hints=list(result.check.hints),
+            context=context,
+        )
+    return None
+
+
+def _save(
+    path: Path,
+    checked: CheckedProgram,
+    verifier: Verifier | None,
+    derivatives: Sequence[tuple[DeriveRequest, Derivation]],
+    results: Sequence[Check],
+    checks: _Checks,
+) -> str | None:
+    """`--save`: the values and every derivative that fits; W104 for what does not."""
+    if verifier is None:
+        checks.problems.append(
+            diagnostic(
+                "W104",
+                None,
+                f"nothing saved to {path}: the values do not fit the memory budget",
+            )
+        )
+        return None
+    from shapecheck.numeric import values as numbers
+
+    arrays = {a.name: verifier.leaves[a.name] for a in checked.arrays if a.is_leaf}
+    for (request, derivation), result in zip(derivatives, results, strict=True):
+        if result.verdict == Verdict.NOT_VERIFIED:
+            checks.problems.append(
+                diagnostic(
+                    "W104",
+                    request.span,
+                    f"{derivation.label} is too large for the memory budget: not saved",
+                )
+            )
+            continue
+        arrays[derivation.label] = verifier.signature_value(derivation)
+    numbers.save(path, arrays)
+    return str(path)

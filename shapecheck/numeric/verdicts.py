@@ -1,0 +1,97 @@
+"""Numeric verification's results: verdicts, check modes, and the records that carry them.
+
+What `verify` and `claimcheck` produce and what `report` and the renderers
+read. No numpy here, so that renderers and `report` may import it in a run
+that verifies nothing.
+
+The enums mix in `str`: each member equals, hashes and formats as its old
+bare string ("ok", "not verified", ...), so that text and JSON output keep
+their exact words and code comparing with strings keeps working.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class _Word(str, enum.Enum):
+    """An enum whose members print, format and hash as their value."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        # Python 3.11 formats mixed-in enums as `Verdict.OK`; the output wants the word.
+        return format(str(self.value), spec)
+
+    # Equal to its value, so it must hash like it (Enum hashes by member name).
+    __hash__ = str.__hash__
+
+
+class Verdict(_Word):
+    """How a derivative fared against finite differences."""
+
+    OK = "ok"
+    FAILED = "failed"
+    INCONCLUSIVE = "inconclusive"  # NaN, Inf or a kink: never a pass
+    NOT_VERIFIED = "not verified"  # too large for the memory budget
+
+
+class ClaimVerdict(_Word):
+    """How a claim fared against the (verified) true derivative."""
+
+    OK = "ok"
+    WRONG = "wrong"
+    INCONCLUSIVE = "inconclusive"
+
+
+class Mode(_Word):
+    """How a derivative was compared."""
+
+    FULL = "full"  # every Jacobian entry
+    DIRECTIONS = "directions"  # vᵀ J u along random directions
+    NONE = "none"  # not evaluated
+
+
+DEFAULT_RTOL = 1e-5
+DEFAULT_ATOL = 1e-8
+DEFAULT_BUDGET_BYTES = 256 * 2**20
+
+
+@dataclass(frozen=True)
+class Settings:
+    rtol: float = DEFAULT_RTOL
+    atol: float = DEFAULT_ATOL
+    budget_bytes: int = DEFAULT_BUDGET_BYTES
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Worst:
+    """The worst comparison: an entry (1-based, signature order) or a direction."""
+
+    index: tuple[int, ...] | None
+    direction: int | None
+    derived: float
+    reference: float
+
+
+@dataclass(frozen=True)
+class Check:
+    verdict: Verdict
+    mode: Mode
+    compared: int = 0
+    max_abs_error: float = 0.0
+    max_rel_error: float = 0.0
+    worst: Worst | None = None
+    reason: str | None = None
+    hints: tuple[str, ...] = ()
+    suggested_sizes: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class ClaimCheck:
+    verdict: ClaimVerdict
+    check: Check
+    diagnosis: str | None = None

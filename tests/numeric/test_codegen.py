@@ -1,0 +1,78 @@
+"""The printed numpy code computes what the evaluator computes, for every term kind."""
+
+from __future__ import annotations
+
+import string
+
+import numpy as np
+import pytest
+
+from shapecheck.check.program import Size
+from shapecheck.numeric.codegen import CodeError, numpy_code, python_name
+from shapecheck.numeric.evaluate import Evaluator, align
+from shapecheck.symbolic import terms as t
+
+IX = t.Idx("i", Size("n", 3))
+JX = t.Idx("j", Size("m", 2))
+KX = t.Idx("k", Size("n", 3))
+RNG = np.random.default_rng(0)
+VALUES = {
+    "A": RNG.standard_normal((3, 2)),
+    "S": RNG.standard_normal((3, 3)),
+    "v": RNG.standard_normal(3),
+    "dloss/dv": RNG.standard_normal(3),
+    "dL/dA": RNG.standard_normal((3, 2)),
+}
+V = t.Tensor("v", (IX,))
+TERMS: dict[str, t.Term] = {
+    "const": t.Const(1.5),
+    "size": t.SizeOf(Size("n", 3)),
+    "zero": t.Zero((IX, JX)),
+    "tensor": t.Tensor("A", (IX, JX)),
+    "transposed": t.Tensor("A", (JX, IX)),
+    "literal index": t.Tensor("A", (IX, t.Fixed(2))),
+    "diagonal": t.Tensor("S", (IX, IX)),
+    "derivative name": t.Tensor("dL/dA", (IX, JX), t.ADJOINT),
+    "delta": t.Delta((IX, KX)),
+    "delta with a literal": t.Delta((IX, t.Fixed(2), KX)),
+    "delta of literals": t.Delta((t.Fixed(1), t.Fixed(2), IX)),
+    "three-way delta": t.Delta((IX, KX, t.Idx("l", Size("n", 3)))),
+    "loss": t.Loss("v"),
+    "functions": t.Add(tuple(t.Func(f, V) for f in ("relu", "step", "sigmoid", "tanh")), (IX,)),
+    "power": t.Pow(t.Func("exp", V), t.Tensor("A", (IX, JX))),
+    "broadcast sum": t.Add((t.Tensor("A", (IX, JX)), V), (IX, JX)),
+    "sum of lower rank": t.Add((V, t.Tensor("A", (t.Fixed(1), JX))), (IX, JX)),
+    "product": t.Product((t.Const(2.0), V, t.Tensor("A", (IX, JX))), (IX,)),
+    "outer product": t.Product((V, t.Tensor("A", (KX, JX)))),
+    "scalar product": t.Product((t.Const(2.0), t.SizeOf(Size("n", 3)))),
+    "one factor": t.Product((t.Tensor("A", (IX, JX)),)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TERMS))
+def test_code_computes_the_evaluators_value(name: str) -> None:
+    term = TERMS[name]
+    namespace = {"np": np, **{python_name(k): v for k, v in VALUES.items()}}
+    printed = eval(numpy_code(term), namespace)
+    np.testing.assert_allclose(printed, Evaluator(VALUES).value(term))
+
+
+@pytest.mark.parametrize("name", ["tensor", "broadcast sum", "product", "outer product"])
+def test_code_writes_any_target_order(name: str) -> None:
+    term = TERMS[name]
+    target = (*reversed(term.free), t.Idx("p", Size("q", 4)))
+    namespace = {"np": np, **{python_name(k): v for k, v in VALUES.items()}}
+    printed = eval(numpy_code(term, target), namespace)
+    expected = align(Evaluator(VALUES).value(term), t.names(term.free), target)
+    np.testing.assert_allclose(np.broadcast_to(printed, expected.shape), expected)
+
+
+def test_products_with_more_indices_than_letters_are_refused() -> None:
+    indices = [t.Idx(f"x{k}", Size(None, 1)) for k in range(len(string.ascii_letters) + 1)]
+    product = t.Product(tuple(t.Tensor("v", (i,)) for i in indices))
+    with pytest.raises(CodeError, match="53 indices"):
+        numpy_code(product)
+
+
+def test_python_names_replace_the_slash() -> None:
+    assert python_name("dL/dY") == "dL_dY"

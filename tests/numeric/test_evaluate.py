@@ -1,0 +1,69 @@
+"""Evaluation of each term kind, against numpy written out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from shapecheck.check.program import Size
+from shapecheck.numeric.evaluate import EvaluationError, Evaluator, align
+from shapecheck.symbolic import terms as t
+
+IX = t.Idx("i", Size("n", 3))
+JX = t.Idx("j", Size("m", 2))
+RNG = np.random.default_rng(0)
+A = RNG.standard_normal((3, 2))
+S = RNG.standard_normal((3, 3))
+V = RNG.standard_normal(3)
+VALUES = {"A": A, "S": S, "v": V, "dloss/dv": np.arange(3.0)}
+
+
+def _value(term: t.Term) -> np.ndarray:
+    return Evaluator(VALUES).value(term)
+
+
+def test_leaves() -> None:
+    assert _value(t.Const(2.5)) == 2.5
+    assert _value(t.SizeOf(Size("n", 3))) == 3.0
+    np.testing.assert_array_equal(_value(t.Zero((IX, JX))), np.zeros((3, 2)))
+    np.testing.assert_array_equal(_value(t.Tensor("A", (JX, IX))), A)  # free order: as written
+
+
+def test_literal_and_repeated_indices() -> None:
+    np.testing.assert_array_equal(_value(t.Tensor("A", (IX, t.Fixed(2)))), A[:, 1])
+    np.testing.assert_array_equal(_value(t.Tensor("S", (IX, IX))), np.diag(S))
+
+
+def test_deltas() -> None:
+    k = t.Idx("k", Size("n", 3))
+    np.testing.assert_array_equal(_value(t.Delta((IX, k))), np.eye(3))
+    np.testing.assert_array_equal(_value(t.Delta((IX, t.Fixed(2)))), np.eye(3)[1])
+    np.testing.assert_array_equal(_value(t.Delta((t.Fixed(1), t.Fixed(2), IX))), np.zeros(3))
+
+
+def test_functions_powers_and_loss() -> None:
+    np.testing.assert_allclose(
+        _value(t.Func("sigmoid", t.Tensor("v", (IX,)))), 1 / (1 + np.exp(-V))
+    )
+    np.testing.assert_array_equal(_value(t.Func("step", t.Tensor("v", (IX,)))), (V > 0) * 1.0)
+    squared = t.Pow(t.Tensor("v", (IX,)), t.Const(2.0))
+    np.testing.assert_allclose(_value(squared), V**2)
+    assert _value(t.Loss("v")) == pytest.approx(float(np.arange(3.0) @ V))
+
+
+def test_sums_broadcast_and_products_contract() -> None:
+    total = t.Add((t.Tensor("A", (IX, JX)), t.Tensor("v", (IX,))), (IX, JX))
+    np.testing.assert_allclose(_value(total), A + V[:, None])
+    product = t.Product((t.Tensor("v", (IX,)), t.Tensor("A", (IX, JX))), (IX,))
+    np.testing.assert_allclose(_value(product), V @ A)
+
+
+def test_a_missing_value_is_an_evaluation_error() -> None:
+    with pytest.raises(EvaluationError, match="no value for `B`"):
+        _value(t.Tensor("B", (IX,)))
+
+
+def test_align_transposes_and_broadcasts() -> None:
+    aligned = align(A, ("i", "j"), (JX, t.Idx("k", Size("p", 4)), IX))
+    assert aligned.shape == (2, 4, 3)
+    np.testing.assert_array_equal(aligned[:, 2, :], A.T)
