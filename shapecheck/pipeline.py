@@ -154,35 +154,16 @@ def _sorted(problems: list[Diagnostic]) -> tuple[Diagnostic, ...]:
     return tuple(problems)
 
 
-def _with_chosen_sizes(
-    program: Any, sizes: dict[str, int], checked: CheckedProgram, options: Options
-) -> tuple[dict[str, int], CheckedProgram, list[Diagnostic]]:
-    """Sizes for the dims that have none, the program checked with them, and its errors."""
-    from shapecheck.numeric.sizes import symbolic_sizes
+def _with_chosen_sizes(checked: CheckedProgram) -> tuple[dict[str, int], CheckedProgram]:
+    """Numbers for the dims that have none, substituted into the checked program.
 
-    chosen = symbolic_sizes(checked)
-    if not chosen:
-        return chosen, checked, []
-    # Numeric checks need numbers: check again with the chosen sizes
-    # (they keep every equality and inequality of the symbolic ones).
-    valued, rechecked = _unroll_and_check(program, {**sizes, **chosen}, options)
-    errors = [p for p in rechecked if p.is_error]
-    words = ", ".join(f"{k} = {v}" for k, v in chosen.items())
-    return (
-        chosen,
-        valued,
-        [
-            diagnostic(
-                e.code,
-                e.span,
-                e.message,
-                labels=list(e.labels),
-                hints=[*e.hints, f"with the sizes chosen for numeric checks: {words}"],
-                context=e.context,
-            )
-            for e in errors
-        ],
-    )
+    They are chosen from the constraints the checker recorded (every literal
+    index along a dim), so the file is read, unrolled and checked once.
+    """
+    from shapecheck.numeric.sizes import choose_sizes, with_sizes
+
+    chosen = choose_sizes(checked)
+    return chosen, with_sizes(checked, chosen) if chosen else checked
 
 
 def analyze_source(source: Source, options: Options) -> FileReport:
@@ -196,10 +177,7 @@ def analyze_source(source: Source, options: Options) -> FileReport:
         return FileReport(source, checked, _sorted(problems))
     chosen: dict[str, int] = {}
     if options.verify:
-        chosen, valued, errors = _with_chosen_sizes(program, sizes, checked, options)
-        if errors:
-            return FileReport(source, checked, _sorted(problems + errors))
-        checked = valued
+        chosen, checked = _with_chosen_sizes(checked)
     return _derive_and_verify(source, checked, problems, chosen, options)
 
 
