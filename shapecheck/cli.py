@@ -3,6 +3,8 @@
 The only module that knows about exit statuses: 0 when every file is clean,
 1 when any file has a problem (warnings too under --strict), 2 when the
 command itself could not run (bad option, unreadable or empty path).
+Finding and reading the files is `shapecheck.run`'s job; turning reports
+into text is `shapecheck.render`'s.
 """
 
 from __future__ import annotations
