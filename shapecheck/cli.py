@@ -3,6 +3,8 @@
 The only module that knows about exit statuses: 0 when every file is clean,
 1 when any file has a problem (warnings too under --strict), 2 when the
 command itself could not run (bad option, unreadable or empty path).
+Finding and reading the files is `shapecheck.run`'s job; turning reports
+into text is `shapecheck.render`'s.
 """
 
 from __future__ import annotations
@@ -17,28 +19,25 @@ import typer
 
 from shapecheck import __version__
 from shapecheck.check.checker import MAX_SIZE
-from shapecheck.pipeline import (
-    FileReport,
-    Options,
-    ValuesProblem,
-    analyze_bytes,
-    internal_error_report,
-)
+from shapecheck.pipeline import FileReport, Options
+from shapecheck.run.discover import collect_files
+from shapecheck.run.runner import analyze_files
+from shapecheck.run.usage import UsageProblem
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+_EXIT_OK, _EXIT_PROBLEMS, _EXIT_USAGE = 0, 1, 2
 # The defaults of verify.py, repeated here so that `--help` needs no numpy;
 # a test keeps the two in step.
 DEFAULT_RTOL, DEFAULT_ATOL = 1e-5, 1e-8
 
 
-class OutputFormat(str, enum.Enum):
+class _OutputFormat(str, enum.Enum):
     text = "text"
     json = "json"
     github = "github"
     junit = "junit"
 
 
-class Layout(str, enum.Enum):
+class _Layout(str, enum.Enum):
     numerator = "numerator"
     denominator = "denominator"
 
@@ -51,10 +50,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-
-
-class UsageProblem(Exception):
-    """A problem with the command itself (exit status 2)."""
 
 
 def _parse_sizes(values: list[str] | None) -> tuple[tuple[str, int], ...]:
@@ -75,59 +70,25 @@ def _parse_sizes(values: list[str] | None) -> tuple[tuple[str, int], ...]:
     return tuple(sizes.items())
 
 
-def collect_files(paths: list[Path]) -> list[Path]:
-    """Files as given, and every `*.idx` below each folder, in a stable order."""
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*.idx") if p.is_file())
-            if not found:
-                raise UsageProblem(f"no .idx files under {path}")
-            files.extend(found)
-        elif path.is_file():
-            files.append(path)
-        elif path.exists():
-            raise UsageProblem(f"{path} is neither a file nor a folder")
-        else:
-            raise UsageProblem(f"{path}: no such file or folder")
-    return files
-
-
-def _analyze(files: list[Path], options: Options) -> list[FileReport]:
-    reports = []
-    for path in files:
-        try:
-            data = path.read_bytes()
-        except OSError as error:
-            raise UsageProblem(f"cannot read {path}: {error.strerror or error}") from error
-        try:
-            reports.append(analyze_bytes(str(path), data, options))
-        except ValuesProblem as problem:
-            raise UsageProblem(str(problem)) from None
-        except Exception as error:
-            reports.append(internal_error_report(str(path), data, error))
-    return reports
-
-
 def _exit_status(reports: list[FileReport], strict: bool) -> int:
     failed = any(r.failed(strict) for r in reports)
-    return EXIT_PROBLEMS if failed else EXIT_OK
+    return _EXIT_PROBLEMS if failed else _EXIT_OK
 
 
 def _emit(
-    reports: list[FileReport], output: OutputFormat, strict: bool, status: int, detailed: bool
+    reports: list[FileReport], output: _OutputFormat, strict: bool, status: int, detailed: bool
 ) -> None:
-    if output is OutputFormat.json:
+    if output is _OutputFormat.json:
         from shapecheck.render import json as json_render
 
         print(json_render.render(reports, strict=strict, exit_status=status))
-    elif output is OutputFormat.github:
+    elif output is _OutputFormat.github:
         from shapecheck.render import github
 
         text = github.render(reports)
         if text:
             print(text)
-    elif output is OutputFormat.junit:
+    elif output is _OutputFormat.junit:
         from shapecheck.render import junit
 
         print(junit.render(reports, strict=strict))
@@ -148,41 +109,41 @@ def _emit(
         text_render.render(reports, console, strict=strict, detailed=detailed)
 
 
-FormatOption = Annotated[
-    OutputFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+_FormatOption = Annotated[
+    _OutputFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
 ]
-SizeOption = Annotated[
+_SizeOption = Annotated[
     list[str] | None,
     typer.Option("--size", help="Set a dim's size, e.g. --size n=4 (repeatable)."),
 ]
-LayoutOption = Annotated[
-    Layout | None,
+_LayoutOption = Annotated[
+    _Layout | None,
     typer.Option(help="Layout for files without a `layout` statement (default numerator)."),
 ]
-StrictOption = Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")]
-SeedOption = Annotated[
+_StrictOption = Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")]
+_SeedOption = Annotated[
     int, typer.Option("--seed", help="Seed of the random values (same seed, same numbers).")
 ]
-AtOption = Annotated[
+_AtOption = Annotated[
     Path | None,
     typer.Option("--at", help="Values of the declared arrays from an .npz file.", metavar="FILE"),
 ]
-SaveOption = Annotated[
+_SaveOption = Annotated[
     Path | None,
     typer.Option("--save", help="Write values and derivatives to an .npz file.", metavar="FILE"),
 ]
-NoVerifyOption = Annotated[bool, typer.Option("--no-verify", help="Skip the numeric checks.")]
-RtolOption = Annotated[
+_NoVerifyOption = Annotated[bool, typer.Option("--no-verify", help="Skip the numeric checks.")]
+_RtolOption = Annotated[
     float, typer.Option("--rtol", min=0.0, help="Relative tolerance of numeric checks.")
 ]
-AtolOption = Annotated[
+_AtolOption = Annotated[
     float, typer.Option("--atol", min=0.0, help="Absolute tolerance of numeric checks.")
 ]
 
 
 def _run(
     paths: list[Path],
-    output: OutputFormat,
+    output: _OutputFormat,
     strict: bool,
     options: Options,
     *,
@@ -192,10 +153,10 @@ def _run(
         files = collect_files(paths)
         if (options.at or options.save) and len(files) != 1:
             raise UsageProblem("--at and --save need exactly one .idx file")
-        reports = _analyze(files, options)
+        reports = analyze_files(files, options)
     except UsageProblem as problem:
         typer.echo(f"shapecheck: {problem}", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(_EXIT_USAGE) from None
     status = _exit_status(reports, strict)
     _emit(reports, output, strict, status, detailed)
     raise typer.Exit(status)
@@ -203,7 +164,7 @@ def _run(
 
 def _options(
     size: list[str] | None,
-    layout: Layout | None,
+    layout: _Layout | None,
     seed: int,
     at: Path | None,
     save: Path | None,
@@ -233,16 +194,16 @@ def check(
         list[Path],
         typer.Argument(help="Files, or folders to search for *.idx.", metavar="PATH..."),
     ],
-    output: FormatOption = OutputFormat.text,
-    size: SizeOption = None,
-    layout: LayoutOption = None,
-    strict: StrictOption = False,
-    seed: SeedOption = 0,
-    at: AtOption = None,
-    save: SaveOption = None,
-    no_verify: NoVerifyOption = False,
-    rtol: RtolOption = DEFAULT_RTOL,
-    atol: AtolOption = DEFAULT_ATOL,
+    output: _FormatOption = _OutputFormat.text,
+    size: _SizeOption = None,
+    layout: _LayoutOption = None,
+    strict: _StrictOption = False,
+    seed: _SeedOption = 0,
+    at: _AtOption = None,
+    save: _SaveOption = None,
+    no_verify: _NoVerifyOption = False,
+    rtol: _RtolOption = DEFAULT_RTOL,
+    atol: _AtolOption = DEFAULT_ATOL,
 ) -> None:
     """Check files for CI: diagnostics, claim verdicts and numeric checks; exit 0, 1 or 2."""
     options = _options(size, layout, seed, at, save, no_verify, rtol, atol)
@@ -252,16 +213,16 @@ def check(
 @app.command()
 def derive(
     file: Annotated[Path, typer.Argument(help="The .idx file.", metavar="FILE")],
-    output: FormatOption = OutputFormat.text,
-    size: SizeOption = None,
-    layout: LayoutOption = None,
-    strict: StrictOption = False,
-    seed: SeedOption = 0,
-    at: AtOption = None,
-    save: SaveOption = None,
-    no_verify: NoVerifyOption = False,
-    rtol: RtolOption = DEFAULT_RTOL,
-    atol: AtolOption = DEFAULT_ATOL,
+    output: _FormatOption = _OutputFormat.text,
+    size: _SizeOption = None,
+    layout: _LayoutOption = None,
+    strict: _StrictOption = False,
+    seed: _SeedOption = 0,
+    at: _AtOption = None,
+    save: _SaveOption = None,
+    no_verify: _NoVerifyOption = False,
+    rtol: _RtolOption = DEFAULT_RTOL,
+    atol: _AtolOption = DEFAULT_ATOL,
     expand: Annotated[
         bool, typer.Option("--expand", help="Inline every adjoint into one formula.")
     ] = False,

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from shapecheck.check.program import Size
 
 
-def shape_names(shape: Sequence[Size]) -> str:
+def _shape_names(shape: Sequence[Size]) -> str:
     return "×".join(str(s) for s in shape) if shape else "scalar"
 
 
-def shape_numbers(shape: Sequence[Size]) -> str:
+def _shape_numbers(shape: Sequence[Size]) -> str:
     if not shape:
         return "scalar"
     return "×".join(str(s.value) if s.value is not None else str(s) for s in shape)
@@ -19,7 +19,7 @@ def shape_numbers(shape: Sequence[Size]) -> str:
 
 def shape_both(shape: Sequence[Size]) -> str:
     """`n×h = 8×5`, or just `8×5` when the names are the numbers."""
-    names, numbers = shape_names(shape), shape_numbers(shape)
+    names, numbers = _shape_names(shape), _shape_numbers(shape)
     return names if names == numbers else f"{names} = {numbers}"
 
 

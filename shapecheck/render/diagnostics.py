@@ -12,7 +12,7 @@ Plain strings; the text renderer adds colour.
 from __future__ import annotations
 
 from shapecheck.diagnostics import Diagnostic, Label
-from shapecheck.source import Source
+from shapecheck.source import Source, Span
 
 
 def location(source: Source, diagnostic: Diagnostic) -> str:
@@ -22,7 +22,7 @@ def location(source: Source, diagnostic: Diagnostic) -> str:
     return f"{source.name}:{line}:{column}"
 
 
-def headline(source: Source, diagnostic: Diagnostic) -> str:
+def _headline(source: Source, diagnostic: Diagnostic) -> str:
     return (
         f"{location(source, diagnostic)}: {diagnostic.severity.value}[{diagnostic.code}]: "
         f"{diagnostic.message}"
@@ -34,48 +34,65 @@ def _display(text: str) -> str:
     return text.replace("\t", " ")
 
 
+_Mark = tuple[int, int, str]  # column, width, message of one label
+
+
 def snippet(source: Source, diagnostic: Diagnostic) -> list[str]:
     """The source lines with carets and label messages under them."""
     if diagnostic.span is None or not source.text:
         return []
-    labels = list(diagnostic.labels)
-    if not any(label.span == diagnostic.span for label in labels):
-        labels.append(Label(diagnostic.span, ""))
-    by_line: dict[int, list[tuple[int, int, str]]] = {}
+    by_line = _marks_by_line(source, diagnostic.span, diagnostic.labels)
+    gutter = len(str(max(by_line)))
+    out: list[str] = []
+    for line in sorted(by_line):
+        out.extend(_line_block(line, source.line_text(line), by_line[line], gutter))
+    return out
+
+
+def _marks_by_line(source: Source, span: Span, given: tuple[Label, ...]) -> dict[int, list[_Mark]]:
+    labels = list(given)
+    if not any(label.span == span for label in labels):
+        labels.append(Label(span, ""))
+    by_line: dict[int, list[_Mark]] = {}
     for label in labels:
         line, column = source.position(label.span.start)
         end_line, end_column = source.position(label.span.end)
         if end_line != line:
+            # A span over several lines is marked to the end of its first.
             end_column = len(source.line_text(line)) + 1
         width = max(1, end_column - column)
         by_line.setdefault(line, []).append((column, width, label.message))
-    gutter = len(str(max(by_line)))
-    out: list[str] = []
-    for line in sorted(by_line):
-        text = _display(source.line_text(line))
-        if len(text) > 200:
-            # A very long line is shown around its first label only.
-            first = min(c for c, _, _ in by_line[line])
-            start = max(0, first - 60)
-            text = ("…" if start else "") + text[start : start + 140] + "…"
-            shift = start - (1 if start else 0)
-            marks = [(c - shift, w, m) for c, w, m in by_line[line]]
-        else:
-            marks = by_line[line]
-        marks.sort()
-        out.append(f"  {line:>{gutter}} | {text}")
-        caret_line = ""
-        for column, width, _ in marks:
-            caret_line = caret_line.ljust(column - 1) + "^" * width
-        last_message = marks[-1][2]
-        if last_message:
-            caret_line += " " + last_message
-        pad = "  " + " " * gutter
-        out.append(f"{pad} | {caret_line}")
-        for column, _, message in reversed(marks[:-1]):
-            if message:
-                out.append(f"{pad} | " + " " * (column - 1) + message)
+    return by_line
+
+
+def _line_block(line: int, raw: str, marks: list[_Mark], gutter: int) -> list[str]:
+    """One source line, its carets with the last label's message, then the
+    other messages each on a line of its own, rightmost first."""
+    text, marks = _clip(_display(raw), marks)
+    marks = sorted(marks)
+    pad = "  " + " " * gutter
+    caret_line = ""
+    for column, width, _ in marks:
+        caret_line = caret_line.ljust(column - 1) + "^" * width
+    last_message = marks[-1][2]
+    if last_message:
+        caret_line += " " + last_message
+    out = [f"  {line:>{gutter}} | {text}", f"{pad} | {caret_line}"]
+    for column, _, message in reversed(marks[:-1]):
+        if message:
+            out.append(f"{pad} | " + " " * (column - 1) + message)
     return out
+
+
+def _clip(text: str, marks: list[_Mark]) -> tuple[str, list[_Mark]]:
+    """A very long line is shown around its first label only."""
+    if len(text) <= 200:
+        return text, marks
+    first = min(c for c, _, _ in marks)
+    start = max(0, first - 60)
+    clipped = ("…" if start else "") + text[start : start + 140] + "…"
+    shift = start - (1 if start else 0)
+    return clipped, [(c - shift, w, m) for c, w, m in marks]
 
 
 def notes(diagnostic: Diagnostic, gutter: int = 1) -> list[str]:
@@ -90,4 +107,4 @@ def notes(diagnostic: Diagnostic, gutter: int = 1) -> list[str]:
 def render_plain(source: Source, diagnostic: Diagnostic) -> str:
     body = snippet(source, diagnostic)
     gutter = len(body[0].split(" | ")[0].strip()) if body else 1
-    return "\n".join([headline(source, diagnostic), *body, *notes(diagnostic, gutter)])
+    return "\n".join([_headline(source, diagnostic), *body, *notes(diagnostic, gutter)])

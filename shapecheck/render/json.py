@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from shapecheck import __version__
+from shapecheck.check.program import ArrayInfo, CheckedDefinition, CheckedProgram
 from shapecheck.diagnostics import Diagnostic
-from shapecheck.pipeline import DerivativeResult, FileReport
+from shapecheck.pipeline import ClaimResult, DerivativeResult, FileReport, Verification
 from shapecheck.render import derivatives as facts
 from shapecheck.render.common import size_json
 from shapecheck.render.formula import formula
@@ -23,7 +24,7 @@ from shapecheck.source import Source, Span
 if TYPE_CHECKING:
     from shapecheck.numeric.verify import Check
 
-SCHEMA_VERSION = 1
+_SCHEMA_VERSION = 1
 
 
 def _position(source: Source, span: Span) -> dict[str, int]:
@@ -50,8 +51,7 @@ def _diagnostic(source: Source, problem: Diagnostic) -> dict[str, Any]:
     return entry
 
 
-def file_json(report: FileReport, strict: bool) -> dict[str, Any]:
-    checked = report.checked
+def _file_json(report: FileReport, strict: bool) -> dict[str, Any]:
     data: dict[str, Any] = {
         "path": report.source.name,
         "ok": not report.failed(strict),
@@ -59,7 +59,9 @@ def file_json(report: FileReport, strict: bool) -> dict[str, Any]:
         "warnings": report.warnings,
         "diagnostics": [_diagnostic(report.source, d) for d in report.diagnostics],
     }
+    checked = report.checked
     if checked is None:
+        # A file that did not parse: the same keys, empty (and no verification).
         data.update(
             {
                 "layout": None,
@@ -73,63 +75,72 @@ def file_json(report: FileReport, strict: bool) -> dict[str, Any]:
         return data
     data["layout"] = checked.layout
     data["dims"] = [{"name": d.name, "value": d.value} for d in checked.dims]
-    data["arrays"] = [
-        {
-            "name": a.name,
-            "kind": a.kind,
-            "shape": [str(s) for s in a.shape],
-            "sizes": [s.value for s in a.shape],
-            "positive": a.positive,
-            "has_value": a.value is not None,
-        }
-        for a in checked.arrays
-    ]
-    data["definitions"] = [
-        {
-            "name": d.name,
-            "indices": list(d.indices),
-            "shape": [str(s) for s in checked.array(d.name).shape],
-            "sizes": [s.value for s in checked.array(d.name).shape],
-            "index_sizes": {name: size_json(size) for name, size in d.sizes},
-            "summed": list(d.summed),
-            "broadcast": [list(names) for names in d.broadcast],
-            "formula": notation(d.rhs),
-            "idx": str(d.rhs),
-            "line": report.source.position(d.span.start)[0],
-            "unrolled": dict(d.loop),
-        }
-        for d in checked.definitions
-    ]
+    data["arrays"] = [_array(a) for a in checked.arrays]
+    data["definitions"] = [_definition(report, checked, d) for d in checked.definitions]
     data["derivatives"] = [_derivative(r) for r in report.derivatives]
-    data["claims"] = [
-        {
-            "label": c.symbolic.claim.label,
-            "line": report.source.position(c.symbolic.claim.span.start)[0],
-            "indices": list(c.symbolic.claim.indices),
-            "claimed": notation(c.symbolic.claim.rhs),
-            "symbolic_match": c.symbolic.matches,
-            "verdict": c.check.verdict if c.check is not None else None,
-            "diagnosis": c.check.diagnosis if c.check is not None else None,
-            "check": _check(c.check.check) if c.check is not None else None,
-        }
-        for c in report.claims
-    ]
-    info = report.verification
-    data["verification"] = (
-        None
-        if info is None
-        else {
-            "seed": info.seed,
-            "sizes": {name: value for name, value, _ in info.sizes},
-            "chosen_sizes": [name for name, _, chosen in info.sizes if chosen],
-            "rtol": info.rtol,
-            "atol": info.atol,
-            "memory_budget_bytes": info.budget_bytes,
-            "values_from": info.values_from,
-            "saved_to": info.saved_to,
-        }
-    )
+    data["claims"] = [_claim(report.source, c) for c in report.claims]
+    data["verification"] = _verification(report.verification)
     return data
+
+
+def _array(array: ArrayInfo) -> dict[str, Any]:
+    return {
+        "name": array.name,
+        "kind": array.kind,
+        "shape": [str(s) for s in array.shape],
+        "sizes": [s.value for s in array.shape],
+        "positive": array.positive,
+        "has_value": array.value is not None,
+    }
+
+
+def _definition(
+    report: FileReport, checked: CheckedProgram, definition: CheckedDefinition
+) -> dict[str, Any]:
+    shape = checked.array(definition.name).shape
+    return {
+        "name": definition.name,
+        "indices": list(definition.indices),
+        "shape": [str(s) for s in shape],
+        "sizes": [s.value for s in shape],
+        "index_sizes": {name: size_json(size) for name, size in definition.sizes},
+        "summed": list(definition.summed),
+        "broadcast": [list(names) for names in definition.broadcast],
+        "formula": notation(definition.rhs),
+        "idx": str(definition.rhs),
+        "line": report.source.position(definition.span.start)[0],
+        "unrolled": dict(definition.loop),
+    }
+
+
+def _claim(source: Source, result: ClaimResult) -> dict[str, Any]:
+    claim = result.symbolic.claim
+    check = result.check
+    return {
+        "label": claim.label,
+        "line": source.position(claim.span.start)[0],
+        "indices": list(claim.indices),
+        "claimed": notation(claim.rhs),
+        "symbolic_match": result.symbolic.matches,
+        "verdict": check.verdict if check is not None else None,
+        "diagnosis": check.diagnosis if check is not None else None,
+        "check": _check(check.check) if check is not None else None,
+    }
+
+
+def _verification(info: Verification | None) -> dict[str, Any] | None:
+    if info is None:
+        return None
+    return {
+        "seed": info.seed,
+        "sizes": {name: value for name, value, _ in info.sizes},
+        "chosen_sizes": [name for name, _, chosen in info.sizes if chosen],
+        "rtol": info.rtol,
+        "atol": info.atol,
+        "memory_budget_bytes": info.budget_bytes,
+        "values_from": info.values_from,
+        "saved_to": info.saved_to,
+    }
 
 
 def _number(value: float) -> float | str:
@@ -190,9 +201,9 @@ def _derivative(result: DerivativeResult) -> dict[str, Any]:
 
 def render(reports: Sequence[FileReport], *, strict: bool, exit_status: int) -> str:
     document = {
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": _SCHEMA_VERSION,
         "tool": {"name": "shapecheck", "version": __version__},
-        "files": [file_json(r, strict) for r in reports],
+        "files": [_file_json(r, strict) for r in reports],
         "summary": {
             "files": len(reports),
             "failed": sum(1 for r in reports if r.failed(strict)),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from xml.etree import ElementTree as ET
 
-from shapecheck.pipeline import FileReport
+from shapecheck.pipeline import ClaimResult, DerivativeResult, FileReport
 from shapecheck.render import derivatives as facts
 from shapecheck.render.diagnostics import render_plain
 
@@ -25,39 +25,8 @@ def render(reports: Sequence[FileReport], *, strict: bool) -> str:
     suites = ET.Element("testsuites", name="shapecheck")
     total_tests = total_failures = 0
     for report in reports:
-        file = report.source.name
-        suite = ET.SubElement(suites, "testsuite", name=file)
-        results: list[bool] = []
-        failing = [d for d in report.diagnostics if d.is_error or strict]
-        passing = [d for d in report.diagnostics if d not in failing]
-        results.append(
-            _case(
-                suite,
-                file,
-                "diagnostics",
-                "\n\n".join(render_plain(report.source, d) for d in failing) or None,
-                "\n\n".join(render_plain(report.source, d) for d in passing),
-            )
-        )
-        for result in report.derivatives:
-            check = result.check
-            words = facts.check_words(check)
-            bad = check is not None and check.verdict in ("failed", "inconclusive")
-            results.append(
-                _case(
-                    suite,
-                    file,
-                    f"derivative {result.derivation.label}",
-                    words if bad else None,
-                    words,
-                )
-            )
-        for claim in report.claims:
-            words = facts.claim_words(claim)
-            bad = claim.check is not None and claim.check.verdict != "ok"
-            line = report.source.position(claim.symbolic.claim.span.start)[0]
-            name = f"claim {claim.symbolic.claim.label} (line {line})"
-            results.append(_case(suite, file, name, words if bad else None, words))
+        suite = ET.SubElement(suites, "testsuite", name=report.source.name)
+        results = _cases(suite, report, strict)
         suite.set("tests", str(len(results)))
         suite.set("failures", str(sum(results)))
         suite.set("errors", "0")
@@ -66,3 +35,38 @@ def render(reports: Sequence[FileReport], *, strict: bool) -> str:
     suites.set("tests", str(total_tests))
     suites.set("failures", str(total_failures))
     return ET.tostring(suites, encoding="unicode", xml_declaration=True)
+
+
+def _cases(suite: ET.Element, report: FileReport, strict: bool) -> list[bool]:
+    """The file's test cases, in order; True for each that failed."""
+    file = report.source.name
+    failing = [d for d in report.diagnostics if d.is_error or strict]
+    passing = [d for d in report.diagnostics if d not in failing]
+    results = [
+        _case(
+            suite,
+            file,
+            "diagnostics",
+            "\n\n".join(render_plain(report.source, d) for d in failing) or None,
+            "\n\n".join(render_plain(report.source, d) for d in passing),
+        )
+    ]
+    results.extend(_derivative_case(suite, file, r) for r in report.derivatives)
+    results.extend(_claim_case(suite, report, c) for c in report.claims)
+    return results
+
+
+def _derivative_case(suite: ET.Element, file: str, result: DerivativeResult) -> bool:
+    check = result.check
+    words = facts.check_words(check)
+    bad = check is not None and check.verdict in ("failed", "inconclusive")
+    name = f"derivative {result.derivation.label}"
+    return _case(suite, file, name, words if bad else None, words)
+
+
+def _claim_case(suite: ET.Element, report: FileReport, claim: ClaimResult) -> bool:
+    words = facts.claim_words(claim)
+    bad = claim.check is not None and claim.check.verdict != "ok"
+    line = report.source.position(claim.symbolic.claim.span.start)[0]
+    name = f"claim {claim.symbolic.claim.label} (line {line})"
+    return _case(suite, report.source.name, name, words if bad else None, words)

@@ -8,8 +8,10 @@ product chain; elsewhere it gets parentheses, and the reading is never hidden.
 
 from __future__ import annotations
 
+from shapecheck.exhaustive import assert_never
 from shapecheck.syntax import ast
 
+# Binding strength, loosest first: `need` is how tightly the context binds.
 _ADD, _PRODUCT, _UNARY, _POWER, _ATOM = range(5)
 
 
@@ -27,44 +29,65 @@ def _paren(text: str, wrap: bool) -> str:
 
 def _pretty(expr: ast.Expr, need: int, last: bool) -> str:
     """`need`: how tightly the context binds; `last`: nothing follows in its product."""
-    if isinstance(expr, ast.SumOver):
-        bare = last and need < _ATOM
-        prefix = "".join(f"Σ_{i.name} " for i in expr.indices)
-        return _paren(prefix + _pretty(expr.body, _PRODUCT, True if not bare else last), not bare)
-    if isinstance(expr, ast.Add):
-        wrap = need > _ADD
-        out = _pretty(expr.terms[0].expr, _PRODUCT, True)
-        for term in expr.terms[1:]:
-            out += f" {term.sign} " + _pretty(term.expr, _PRODUCT, True)
-        return _paren(out, wrap)
-    if isinstance(expr, ast.Product):
-        wrap = need > _PRODUCT
-        inner_last = True if wrap else last
-        parts = []
-        for position, factor in enumerate(expr.factors):
-            is_last = position == len(expr.factors) - 1
-            text = _pretty(factor.expr, _UNARY if position == 0 else _POWER, inner_last and is_last)
-            parts.append(
-                text
-                if factor.op == ""
-                else (" " + text if factor.op == " " else f" {factor.op} {text}")
-            )
-        return _paren("".join(parts), wrap)
-    if isinstance(expr, ast.Negate):
-        wrap = need > _UNARY
-        return _paren("-" + _pretty(expr.operand, _UNARY, True if wrap else last), wrap)
-    if isinstance(expr, ast.Power):
-        wrap = need > _POWER
-        base = _pretty(expr.base, _ATOM, False)
-        exponent_need = _UNARY if isinstance(expr.exponent, ast.Negate | ast.Power) else _ATOM
-        exponent = _pretty(expr.exponent, exponent_need, True if wrap else last)
-        return _paren(f"{base}^{exponent}", wrap)
-    if isinstance(expr, ast.Call):
-        return f"{expr.func}({_pretty(expr.arg, _ADD, True)})"
-    if isinstance(expr, ast.ArrayRef):
-        return expr.name + index_list(expr.indices)
-    if isinstance(expr, ast.Delta):
-        return "δ" + index_list(expr.indices)
-    if isinstance(expr, ast.DerivRef):
-        return f"d{expr.of}/d{expr.wrt}" + index_list(expr.indices)
-    return str(expr)
+    match expr:
+        case ast.SumOver():
+            return _pretty_sum(expr, need, last)
+        case ast.Add():
+            return _pretty_add(expr, need)
+        case ast.Product():
+            return _pretty_product(expr, need, last)
+        case ast.Negate():
+            wrap = need > _UNARY
+            return _paren("-" + _pretty(expr.operand, _UNARY, True if wrap else last), wrap)
+        case ast.Power():
+            return _pretty_power(expr, need, last)
+        case ast.Call():
+            return f"{expr.func}({_pretty(expr.arg, _ADD, True)})"
+        case ast.ArrayRef():
+            return expr.name + index_list(expr.indices)
+        case ast.Delta():
+            return "δ" + index_list(expr.indices)
+        case ast.DerivRef():
+            return f"d{expr.of}/d{expr.wrt}" + index_list(expr.indices)
+        case ast.Number() | ast.Loss():
+            return str(expr)
+        case _:
+            assert_never(expr)
+
+
+def _pretty_sum(expr: ast.SumOver, need: int, last: bool) -> str:
+    bare = last and need < _ATOM
+    prefix = "".join(f"Σ_{i.name} " for i in expr.indices)
+    return _paren(prefix + _pretty(expr.body, _PRODUCT, True if not bare else last), not bare)
+
+
+def _pretty_add(expr: ast.Add, need: int) -> str:
+    out = _pretty(expr.terms[0].expr, _PRODUCT, True)
+    for term in expr.terms[1:]:
+        out += f" {term.sign} " + _pretty(term.expr, _PRODUCT, True)
+    return _paren(out, need > _ADD)
+
+
+def _pretty_product(expr: ast.Product, need: int, last: bool) -> str:
+    wrap = need > _PRODUCT
+    inner_last = True if wrap else last
+    parts = []
+    for position, factor in enumerate(expr.factors):
+        is_last = position == len(expr.factors) - 1
+        text = _pretty(factor.expr, _UNARY if position == 0 else _POWER, inner_last and is_last)
+        if factor.op == "":
+            parts.append(text)
+        elif factor.op == " ":
+            parts.append(" " + text)
+        else:
+            parts.append(f" {factor.op} {text}")
+    return _paren("".join(parts), wrap)
+
+
+def _pretty_power(expr: ast.Power, need: int, last: bool) -> str:
+    wrap = need > _POWER
+    base = _pretty(expr.base, _ATOM, False)
+    # Right-associative: a power or a negation as the exponent needs no parentheses.
+    exponent_need = _UNARY if isinstance(expr.exponent, ast.Negate | ast.Power) else _ATOM
+    exponent = _pretty(expr.exponent, exponent_need, True if wrap else last)
+    return _paren(f"{base}^{exponent}", wrap)

@@ -195,26 +195,7 @@ def render(
 ) -> None:
     """`detailed` (the derive command) adds the adjoint lines and numpy code."""
     for report in reports:
-        console.print(_status(report, strict))
-        console.print()
-        for problem in report.diagnostics:
-            _diagnostic(console, report, problem)
-        for table in (_arrays_table(report), _definitions_table(report)):
-            if table is not None:
-                console.print(table)
-                console.print()
-        derivatives = _derivatives_table(report)
-        if derivatives is not None:
-            console.print(derivatives)
-            console.print()
-            if detailed:
-                _adjoints(console, report)
-                _numpy(console, report)
-        claims = _claims_table(report)
-        if claims is not None:
-            console.print(claims)
-            console.print()
-        _verification_line(console, report)
+        _report(console, report, strict, detailed)
     if len(reports) > 1:
         failed = sum(1 for r in reports if r.failed(strict))
         console.print(
@@ -222,3 +203,26 @@ def render(
             f"({plural(sum(r.errors for r in reports), 'error')}, "
             f"{plural(sum(r.warnings for r in reports), 'warning')})"
         )
+
+
+def _report(console: Console, report: FileReport, strict: bool, detailed: bool) -> None:
+    console.print(_status(report, strict))
+    console.print()
+    for problem in report.diagnostics:
+        _diagnostic(console, report, problem)
+    for table in (_arrays_table(report), _definitions_table(report)):
+        if table is not None:
+            console.print(table)
+            console.print()
+    derivatives = _derivatives_table(report)
+    if derivatives is not None:
+        console.print(derivatives)
+        console.print()
+        if detailed:
+            _adjoints(console, report)
+            _numpy(console, report)
+    claims = _claims_table(report)
+    if claims is not None:
+        console.print(claims)
+        console.print()
+    _verification_line(console, report)
