@@ -505,7 +505,9 @@ class ForBlock:
         return "\n".join(lines)
 
 
-Statement = DimStmt | DeclStmt | DeriveStmt | LayoutStmt | Definition | Claim | ForBlock
+# A statement of one logical line; `ForBlock` is the one made of several.
+LineStatement = DimStmt | DeclStmt | DeriveStmt | LayoutStmt | Definition | Claim
+Statement = LineStatement | ForBlock
 
 
 @dataclass(frozen=True)
