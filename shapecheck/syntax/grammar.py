@@ -18,7 +18,8 @@ from shapecheck.syntax.build import AstBuilder
 from shapecheck.syntax.lexer import ScannerLexer
 
 
-def _grammar_text() -> str:
+def grammar_text() -> str:
+    """The text of `grammar/idx.lark`, wherever the package was installed from."""
     # Installed: shipped inside the package by the wheel's force-include.
     # From a source checkout: the top-level grammar/ folder.
     packaged = resources.files("shapecheck").joinpath("grammar").joinpath("idx.lark")
@@ -54,7 +55,7 @@ def line_parser() -> tuple[Lark, AstBuilder]:
     """The parser of one logical line, and the builder it calls (to set its `offset`)."""
     builder = AstBuilder()
     parser = Lark(
-        _grammar_text(),
+        grammar_text(),
         parser="lalr",
         lexer=ScannerLexer,
         transformer=builder,

@@ -62,7 +62,8 @@ def _statement(
     parser, builder = line_parser()
     builder.offset = span.start
     try:
-        statement = parser.parse(text)
+        # The embedded builder makes the result a statement, not a tree.
+        statement: ast.LineStatement | ast.ForHeader = parser.parse(text)  # type: ignore[assignment]
     except SyntaxProblem as problem:
         return None, problem.problem
     except VisitError as error:  # a builder problem wrapped by Lark
@@ -71,15 +72,16 @@ def _statement(
         raise
     except UnexpectedInput as error:
         return None, syntax_problem(error, text, span.start)
-    rhs = getattr(statement, "rhs", None)
-    if rhs is not None and ast.depth(rhs) > MAX_EXPRESSION_DEPTH:
+    if isinstance(statement, ast.Definition | ast.Claim) and (
+        ast.depth(statement.rhs) > MAX_EXPRESSION_DEPTH
+    ):
         return None, diagnostic(
             "E011",
             span,
             f"expression nested more than {MAX_EXPRESSION_DEPTH} deep",
             hints=["split it into several definitions"],
         )
-    return statement, None  # type: ignore[return-value]
+    return statement, None
 
 
 def _is_for(text: str) -> bool:
