@@ -13,10 +13,10 @@ line from becoming a deep tree.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
+from shapecheck.exhaustive import assert_never
 from shapecheck.source import Span
 
 # ---------------------------------------------------------------------------
@@ -230,17 +230,21 @@ _ADD, _PRODUCT, _UNARY, _POWER, _ATOM = range(5)
 
 
 def precedence(expr: Expr) -> int:
-    if isinstance(expr, Add):
-        return _ADD
-    if isinstance(expr, Product):
-        return _PRODUCT
-    if isinstance(expr, Negate):
-        return _UNARY
-    if isinstance(expr, Power):
-        return _POWER
-    if isinstance(expr, Number) and expr.value < 0:
-        return _UNARY
-    return _ATOM
+    match expr:
+        case Add():
+            return _ADD
+        case Product():
+            return _PRODUCT
+        case Negate():
+            return _UNARY
+        case Power():
+            return _POWER
+        case Number():
+            return _UNARY if expr.value < 0 else _ATOM
+        case ArrayRef() | Delta() | DerivRef() | Call() | Loss() | SumOver():
+            return _ATOM
+        case _:
+            assert_never(expr)
 
 
 def _wrap(expr: Expr, needed: int) -> str:
@@ -250,43 +254,51 @@ def _wrap(expr: Expr, needed: int) -> str:
     return f"({text})" if precedence(expr) < needed else text
 
 
-_CHILDREN: dict[type, Callable[[Any], tuple[Expr, ...]]] = {
-    Add: lambda e: tuple([t.expr for t in e.terms]),
-    Product: lambda e: tuple([f.expr for f in e.factors]),
-    Power: lambda e: (e.base, e.exponent),
-    Negate: lambda e: (e.operand,),
-    Call: lambda e: (e.arg,),
-    SumOver: lambda e: (e.body,),
-}
-
-
-def _no_children(expr: Expr) -> tuple[Expr, ...]:
-    return ()
-
-
 def children(expr: Expr) -> tuple[Expr, ...]:
     """The direct sub-expressions, in source order."""
-    # Dispatch on the exact type: this runs for every node of every walk.
-    return _CHILDREN.get(type(expr), _no_children)(expr)
+    # The commonest kinds first: this runs for every node of every walk.
+    match expr:
+        case ArrayRef():
+            return ()
+        case Product():
+            return tuple([f.expr for f in expr.factors])
+        case Number() | Delta() | DerivRef() | Loss():
+            return ()
+        case Add():
+            return tuple([t.expr for t in expr.terms])
+        case Power():
+            return (expr.base, expr.exponent)
+        case Negate():
+            return (expr.operand,)
+        case Call():
+            return (expr.arg,)
+        case SumOver():
+            return (expr.body,)
+        case _:
+            assert_never(expr)
 
 
 def with_children(expr: Expr, new: tuple[Expr, ...]) -> Expr:
     """The same node with its direct sub-expressions replaced (same order as `children`)."""
-    if isinstance(expr, Add):
-        return Add(tuple(Term(t.sign, e) for t, e in zip(expr.terms, new, strict=True)), expr.span)
-    if isinstance(expr, Product):
-        return Product(
-            tuple(Factor(f.op, e) for f, e in zip(expr.factors, new, strict=True)), expr.span
-        )
-    if isinstance(expr, Power):
-        return Power(new[0], new[1], expr.span)
-    if isinstance(expr, Negate):
-        return Negate(new[0], expr.span)
-    if isinstance(expr, Call):
-        return Call(expr.func, new[0], expr.span)
-    if isinstance(expr, SumOver):
-        return SumOver(expr.indices, new[0], expr.span, expr.explicit)
-    return expr
+    match expr:
+        case ArrayRef() | Number() | Delta() | DerivRef() | Loss():
+            return expr
+        case Product():
+            factors = tuple(Factor(f.op, e) for f, e in zip(expr.factors, new, strict=True))
+            return Product(factors, expr.span)
+        case Add():
+            terms = tuple(Term(t.sign, e) for t, e in zip(expr.terms, new, strict=True))
+            return Add(terms, expr.span)
+        case Power():
+            return Power(new[0], new[1], expr.span)
+        case Negate():
+            return Negate(new[0], expr.span)
+        case Call():
+            return Call(expr.func, new[0], expr.span)
+        case SumOver():
+            return SumOver(expr.indices, new[0], expr.span, expr.explicit)
+        case _:
+            assert_never(expr)
 
 
 def walk(expr: Expr) -> Iterator[Expr]:
@@ -505,7 +517,9 @@ class ForBlock:
         return "\n".join(lines)
 
 
-Statement = DimStmt | DeclStmt | DeriveStmt | LayoutStmt | Definition | Claim | ForBlock
+# A statement of one logical line; `ForBlock` is the one made of several.
+LineStatement = DimStmt | DeclStmt | DeriveStmt | LayoutStmt | Definition | Claim
+Statement = LineStatement | ForBlock
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,10 @@
-"""Logical lines and `for` blocks: the layer below the grammar.
+"""Logical lines: the first step of the syntax stage, source text -> one span per statement.
 
 A statement is one line, continued while a `(` or `[` is open (spec section 1).
-This module finds those logical lines and their indentation, and groups the
-lines under each `for` header into a block, so that the parser can parse every
-statement on its own and report every broken one instead of stopping at the
-first. There are no string literals in the language, so a comment is simply
+This module finds those logical lines and their indentation, so that the
+parser can parse every statement on its own and report every broken one
+instead of stopping at the first; `blocks.py` later nests them under `for`
+headers. There are no string literals in the language, so a comment is simply
 `#` to the end of the line.
 
 A bracket left open would swallow the rest of the file; a line that is not
@@ -15,6 +15,7 @@ is reported where it was opened.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -30,6 +31,9 @@ _STATEMENT_KEYWORD = re.compile(r"(dim|input|param|derive|layout|for)(?![A-Za-z0
 # `NAME[...] =` or `dA/dB[...] =` at the start of a line: a definition or claim.
 _DEFINITION_START = re.compile(r"[A-Za-z_∂][^=()\[\]#\n]*(\[[^\[\]()#\n]*\])?\s*=")
 
+# The brackets open at some point of a statement, each with its offset in the file.
+_OpenBrackets = list[tuple[str, int]]
+
 
 @dataclass(frozen=True)
 class LogicalLine:
@@ -37,26 +41,6 @@ class LogicalLine:
 
     span: Span
     indent: int  # width of the leading white space of its first physical line
-
-
-@dataclass(frozen=True)
-class LineBlock:
-    """A `for` header line and the lines (or nested blocks) indented under it."""
-
-    header: LogicalLine
-    body: tuple[LineNode, ...]
-
-
-LineNode = LogicalLine | LineBlock
-
-
-def _indent_width(whitespace: str) -> int:
-    return len(whitespace.expandtabs(8))
-
-
-def _starts_new_statement(line: str) -> bool:
-    stripped = line.lstrip(" \t\f")
-    return bool(_STATEMENT_KEYWORD.match(stripped) or _DEFINITION_START.match(stripped))
 
 
 def split_lines(
@@ -68,144 +52,128 @@ def split_lines(
     bracket, too deep, too long), so the parser can tell what they defined.
     """
     text = source.text
-    physical = text.split("\n")
+    physical = _PhysicalLines(text)
     lines: list[LogicalLine] = []
     dropped: list[Span] = []
     problems: list[Diagnostic] = []
-    offset = 0  # start of the current physical line
     index = 0
-    while index < len(physical):
-        raw = physical[index]
-        body = raw.rstrip("\r")
+    while index < len(physical.lines):
+        body = physical.body(index)
         content = body.lstrip(" \t\f")
         if not content or content.startswith("#"):
-            offset += len(raw) + 1
             index += 1
             continue
         indent = _indent_width(body[: len(body) - len(content)])
-        start = offset + len(body) - len(content)
-        stack: list[tuple[str, int]] = []  # open brackets with their offsets
-        position = start
-        line_end = offset + len(body)
-        while True:
-            # Scan the rest of this physical line, tracking brackets.
-            column_text = text[position:line_end]
-            for k, char in enumerate(column_text):
-                if char == "#":
-                    break
-                if char in _OPENERS:
-                    stack.append((char, position + k))
-                    if len(stack) > MAX_BRACKET_DEPTH:
-                        break
-                elif char in _CLOSERS and stack and stack[-1][0] == _CLOSERS[char]:
-                    stack.pop()
-                # An unmatched closer is left for the parser to report.
-            if len(stack) > MAX_BRACKET_DEPTH:
-                break
-            if not stack or index + 1 >= len(physical):
-                break
-            following = physical[index + 1].rstrip("\r")
-            following_content = following.lstrip(" \t\f")
-            following_indent = _indent_width(following[: len(following) - len(following_content)])
-            if (
-                following_content
-                and following_indent <= indent
-                and _starts_new_statement(following)
-            ):
-                break
-            offset += len(raw) + 1
-            index += 1
-            raw = physical[index]
-            position = offset
-            line_end = offset + len(raw.rstrip("\r"))
-        end = line_end
-        if stack or end - start > MAX_STATEMENT_CHARS:
+        start = physical.starts[index] + len(body) - len(content)
+        index, still_open = _last_physical_line(physical, index, start, indent)
+        end = physical.end(index)
+        if still_open or end - start > MAX_STATEMENT_CHARS:
             dropped.append(Span(start, end))
-        if len(stack) > MAX_BRACKET_DEPTH:
-            problems.append(
-                diagnostic(
-                    "E011",
-                    Span(stack[-1][1], stack[-1][1] + 1),
-                    f"brackets nested more than {MAX_BRACKET_DEPTH} deep",
-                    hints=["split the expression into several definitions"],
-                )
-            )
-            # Skip the rest of this physical line; the statement is dropped.
-        elif stack:
-            # Brackets still open: report each where it was opened. The
-            # statement is not parsed (every later token would be an error).
-            for char, at in stack:
-                problems.append(
-                    diagnostic(
-                        "E006",
-                        Span(at, at + 1),
-                        f"this `{char}` is never closed",
-                        hints=[f"add the matching `{_OPENERS[char]}`"],
-                    )
-                )
-        elif end - start > MAX_STATEMENT_CHARS:
-            problems.append(
-                diagnostic(
-                    "E012",
-                    Span(start, start + 1),
-                    f"statement is {end - start:,} characters long; the limit is "
-                    f"{MAX_STATEMENT_CHARS:,}",
-                    hints=["split it into several definitions"],
-                )
-            )
+            problems.extend(_dropped_problems(still_open, start, end))
         else:
             lines.append(LogicalLine(Span(start, end), indent))
-        offset += len(raw) + 1
         index += 1
     return lines, dropped, problems
 
 
-def group_blocks(
-    lines: list[LogicalLine], is_for_header: list[bool], broken: list[bool]
-) -> tuple[list[LineNode], list[Diagnostic]]:
-    """Nest the lines under `for` headers by indentation (spec section 7).
+class _PhysicalLines:
+    """The file's physical lines and where each starts in the file."""
 
-    `broken` marks lines that failed to parse: a broken header still owns
-    its body, but is not reported again for lacking one.
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines = text.split("\n")
+        self.starts = [0, *itertools.accumulate(len(line) + 1 for line in self.lines)]
+
+    def body(self, index: int) -> str:
+        return self.lines[index].rstrip("\r")
+
+    def end(self, index: int) -> int:
+        return self.starts[index] + len(self.body(index))
+
+
+def _last_physical_line(
+    physical: _PhysicalLines, index: int, start: int, indent: int
+) -> tuple[int, _OpenBrackets]:
+    """The last physical line of the statement that starts at `start` on line `index`.
+
+    Also returns the brackets still open at its end (more than
+    MAX_BRACKET_DEPTH of them if the statement nests too deep).
     """
-    problems: list[Diagnostic] = []
-    position = 0
+    still_open: _OpenBrackets = []
+    position = start
+    while True:
+        _track_brackets(physical.text[position : physical.end(index)], position, still_open)
+        if len(still_open) > MAX_BRACKET_DEPTH or not still_open:
+            return index, still_open
+        if index + 1 >= len(physical.lines) or _ends_statement(physical.body(index + 1), indent):
+            return index, still_open
+        index += 1
+        position = physical.starts[index]
 
-    def block(level: int) -> list[LineNode]:
-        # The lines at exactly `level`, each header with its deeper body;
-        # stops at the first line indented less than `level`.
-        nonlocal position
-        nodes: list[LineNode] = []
-        while position < len(lines) and lines[position].indent >= level:
-            line = lines[position]
-            position += 1
-            if line.indent > level:
-                problems.append(
-                    diagnostic(
-                        "E010",
-                        Span(line.span.start, line.span.start + 1),
-                        "unexpected indentation",
-                        hints=[
-                            "only the body of a `for` block is indented, all by the same amount"
-                        ],
-                    )
-                )
-            elif not is_for_header[position - 1]:
-                nodes.append(line)
-            elif position < len(lines) and lines[position].indent > level:
-                nodes.append(LineBlock(line, tuple(block(lines[position].indent))))
-            elif not broken[position - 1]:
-                problems.append(
-                    diagnostic(
-                        "E013",
-                        line.span,
-                        "this `for` has no indented body",
-                        hints=["indent the statements to repeat on the lines below the `for`"],
-                    )
-                )
-        return nodes
 
-    nodes: list[LineNode] = []
-    while position < len(lines):
-        nodes.extend(block(0))
-    return nodes, problems
+def _track_brackets(segment: str, at: int, still_open: _OpenBrackets) -> None:
+    """Open and close the brackets of `segment` (at offset `at`), up to a comment.
+
+    Stops as soon as the brackets nest too deep. An unmatched closer is left
+    for the parser to report.
+    """
+    for k, char in enumerate(segment):
+        if char == "#":
+            return
+        if char in _OPENERS:
+            still_open.append((char, at + k))
+            if len(still_open) > MAX_BRACKET_DEPTH:
+                return
+        elif char in _CLOSERS and still_open and still_open[-1][0] == _CLOSERS[char]:
+            still_open.pop()
+
+
+def _ends_statement(following: str, indent: int) -> bool:
+    # A line that plainly starts a new statement, not indented past the open
+    # statement's first line, ends it even inside a bracket.
+    content = following.lstrip(" \t\f")
+    following_indent = _indent_width(following[: len(following) - len(content)])
+    return bool(content) and following_indent <= indent and _starts_new_statement(following)
+
+
+def _dropped_problems(still_open: _OpenBrackets, start: int, end: int) -> list[Diagnostic]:
+    """Why the statement from `start` to `end` is dropped instead of parsed."""
+    if len(still_open) > MAX_BRACKET_DEPTH:
+        at = still_open[-1][1]
+        return [
+            diagnostic(
+                "E011",
+                Span(at, at + 1),
+                f"brackets nested more than {MAX_BRACKET_DEPTH} deep",
+                hints=["split the expression into several definitions"],
+            )
+        ]
+    if still_open:
+        # Report each bracket where it was opened; the statement is not
+        # parsed, since every later token would be an error.
+        return [
+            diagnostic(
+                "E006",
+                Span(at, at + 1),
+                f"this `{char}` is never closed",
+                hints=[f"add the matching `{_OPENERS[char]}`"],
+            )
+            for char, at in still_open
+        ]
+    return [
+        diagnostic(
+            "E012",
+            Span(start, start + 1),
+            f"statement is {end - start:,} characters long; the limit is {MAX_STATEMENT_CHARS:,}",
+            hints=["split it into several definitions"],
+        )
+    ]
+
+
+def _indent_width(whitespace: str) -> int:
+    return len(whitespace.expandtabs(8))
+
+
+def _starts_new_statement(line: str) -> bool:
+    stripped = line.lstrip(" \t\f")
+    return bool(_STATEMENT_KEYWORD.match(stripped) or _DEFINITION_START.match(stripped))

@@ -13,6 +13,7 @@ import re
 from dataclasses import replace
 
 from shapecheck.diagnostics import Diagnostic, diagnostic
+from shapecheck.exhaustive import assert_never
 from shapecheck.source import Span
 from shapecheck.syntax import ast
 
@@ -66,7 +67,30 @@ def expand_name(name: str, values: dict[str, int]) -> str:
     return _TEMPLATE.sub(substitute, name)
 
 
+class _StatementError(Exception):
+    def __init__(self, problem: Diagnostic) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def unroll(
+    program: ast.Program, size_overrides: dict[str, int] | None = None
+) -> tuple[ast.Program, list[Diagnostic]]:
+    """A program with every `for` block replaced by its unrolled statements."""
+    unroller = _Unroller(size_overrides or {})
+    statements: list[ast.Statement] = []
+    for statement in program.statements:
+        try:
+            statements.extend(unroller.statement(statement, {}, ()))
+        except _StatementError as error:
+            unroller.problems.append(error.problem)
+    unrolled = replace(program, statements=tuple(statements), loops=tuple(unroller.headers))
+    return unrolled, unroller.problems
+
+
 class _Unroller:
+    """Walks the statements once, keeping the dims seen so far (for loop bounds)."""
+
     def __init__(self, size_overrides: dict[str, int]) -> None:
         self.dims: dict[str, int | None] = {}
         self.size_overrides = size_overrides
@@ -75,62 +99,6 @@ class _Unroller:
         self.over_limit = False
         self.headers: list[ast.ForHeader] = []
 
-    # ---- names and indices
-    def name(self, name: str, span: Span, values: dict[str, int], loop: ast.LoopValues) -> str:
-        try:
-            return expand_name(name, values)
-        except _TemplateError as error:
-            raise _StatementError(
-                diagnostic(
-                    "E112", span, error.message, hints=[error.hint], context=loop_context(loop)
-                )
-            ) from None
-
-    def index(self, index: ast.Index, values: dict[str, int]) -> ast.Index:
-        if isinstance(index, ast.IndexName) and index.name in values:
-            return ast.IndexLiteral(values[index.name], index.span)
-        return index
-
-    def indices(
-        self, indices: tuple[ast.Index, ...], values: dict[str, int]
-    ) -> tuple[ast.Index, ...]:
-        return tuple(self.index(i, values) for i in indices)
-
-    def expr(self, expr: ast.Expr, values: dict[str, int], loop: ast.LoopValues) -> ast.Expr:
-        if isinstance(expr, ast.ArrayRef):
-            return ast.ArrayRef(
-                self.name(expr.name, expr.span, values, loop),
-                self.indices(expr.indices, values),
-                expr.span,
-            )
-        if isinstance(expr, ast.Delta):
-            return ast.Delta(self.indices(expr.indices, values), expr.span)
-        if isinstance(expr, ast.DerivRef):
-            return ast.DerivRef(
-                self.name(expr.of, expr.span, values, loop),
-                self.name(expr.wrt, expr.span, values, loop),
-                self.indices(expr.indices, values),
-                expr.span,
-            )
-        if isinstance(expr, ast.Loss):
-            return replace(expr, name=self.name(expr.name, expr.name_span, values, loop))
-        if isinstance(expr, ast.SumOver):
-            for index in expr.indices:
-                if index.name in values:
-                    raise _StatementError(
-                        diagnostic(
-                            "E206",
-                            index.span,
-                            f"`{index.name}` is the loop variable here; `sum` cannot bind it",
-                            context=loop_context(loop),
-                        )
-                    )
-        kids = ast.children(expr)
-        if not kids:
-            return expr
-        return ast.with_children(expr, tuple(self.expr(k, values, loop) for k in kids))
-
-    # ---- statements
     def statement(
         self, statement: ast.Statement, values: dict[str, int], loop: ast.LoopValues
     ) -> list[ast.Statement]:
@@ -138,82 +106,11 @@ class _Unroller:
             return self.block(statement, values, loop)
         if not values:
             self.note_dims(statement)
-            self.check_no_templates(statement)
+            _check_no_templates(statement)
             return [statement]
-        produced: ast.Statement
-        if isinstance(statement, ast.DimStmt):
-            dims = tuple(
-                replace(e, name=self.name(e.name, e.span, values, loop)) for e in statement.entries
-            )
-            produced = replace(statement, entries=dims, loop=loop)
-        elif isinstance(statement, ast.DeclStmt):
-            arrays = tuple(
-                replace(e, name=self.name(e.name, e.span, values, loop)) for e in statement.entries
-            )
-            produced = replace(statement, entries=arrays, loop=loop)
-        elif isinstance(statement, ast.DeriveStmt):
-            produced = replace(
-                statement,
-                targets=tuple(
-                    ast.DeriveTarget(
-                        self.name(t.of, t.span, values, loop),
-                        self.name(t.wrt, t.span, values, loop),
-                        t.span,
-                    )
-                    for t in statement.targets
-                ),
-                loop=loop,
-            )
-        elif isinstance(statement, ast.Definition):
-            produced = ast.Definition(
-                self.name(statement.name, statement.name_span, values, loop),
-                self.indices(statement.indices, values),
-                self.expr(statement.rhs, values, loop),
-                statement.span,
-                statement.name_span,
-                loop,
-            )
-        elif isinstance(statement, ast.Claim):
-            produced = ast.Claim(
-                self.name(statement.of, statement.name_span, values, loop),
-                self.name(statement.wrt, statement.name_span, values, loop),
-                self.indices(statement.indices, values),
-                self.expr(statement.rhs, values, loop),
-                statement.span,
-                statement.name_span,
-                loop,
-            )
-        else:
-            produced = replace(statement, loop=loop)
+        produced = _substituted(statement, values, loop)
         self.note_dims(produced)
         return [produced]
-
-    def check_no_templates(self, statement: ast.Statement) -> None:
-        # Outside any loop a template is an error; expanding with no values
-        # raises the right message.
-        self.statement_names(statement)
-
-    def statement_names(self, statement: ast.Statement) -> None:
-        names: list[tuple[str, Span]] = []
-        if isinstance(statement, ast.DimStmt | ast.DeclStmt):
-            names = [(e.name, e.span) for e in statement.entries]
-        elif isinstance(statement, ast.DeriveStmt):
-            names = [(t.of + t.wrt, t.span) for t in statement.targets]
-        elif isinstance(statement, ast.Definition | ast.Claim):
-            if isinstance(statement, ast.Definition):
-                names.append((statement.name, statement.name_span))
-            else:
-                names.append((statement.of + statement.wrt, statement.name_span))
-            for node in ast.walk(statement.rhs):
-                if isinstance(node, ast.ArrayRef):
-                    names.append((node.name, node.span))
-                elif isinstance(node, ast.DerivRef):
-                    names.append((node.of + node.wrt, node.span))
-                elif isinstance(node, ast.Loss):
-                    names.append((node.name, node.name_span))
-        for name, span in names:
-            if "{" in name:
-                self.name(name, span, {}, ())
 
     def note_dims(self, statement: ast.Statement) -> None:
         if isinstance(statement, ast.DimStmt):
@@ -272,43 +169,13 @@ class _Unroller:
             )
         start = self.bound(header.start, loop, values)
         stop = self.bound(header.stop, loop, values)
-        steps = stop - start + 1
-        if steps < 1:
-            raise _StatementError(
-                diagnostic(
-                    "E111",
-                    header.span,
-                    f"the range {start}..{stop} is empty",
-                    hints=["ranges include both ends and count up: `1..3` is 1, 2, 3"],
-                    context=loop_context(loop),
-                )
-            )
-        if steps > MAX_LOOP_STEPS:
-            raise _StatementError(
-                diagnostic(
-                    "E111",
-                    header.span,
-                    f"the range {start}..{stop} has {steps:,} steps; the limit is "
-                    f"{MAX_LOOP_STEPS:,}",
-                    context=loop_context(loop),
-                )
-            )
         produced: list[ast.Statement] = []
-        for value in range(start, stop + 1):
+        for value in _loop_range(header, start, stop, loop):
             inner_values = {**values, header.var: value}
             inner_loop = (*loop, (header.var, value))
             for statement in block.body:
                 if self.produced > MAX_UNROLLED_STATEMENTS:
-                    if not self.over_limit:
-                        self.over_limit = True
-                        self.problems.append(
-                            diagnostic(
-                                "E111",
-                                header.span,
-                                f"unrolling makes more than {MAX_UNROLLED_STATEMENTS:,} statements",
-                                hints=["use fewer steps or fewer nested loops"],
-                            )
-                        )
+                    self._too_many(header)
                     return produced
                 try:
                     made = self.statement(statement, inner_values, inner_loop)
@@ -319,23 +186,202 @@ class _Unroller:
                 produced.extend(made)
         return produced
 
+    def _too_many(self, header: ast.ForHeader) -> None:
+        # Reported once, at the loop where the limit was crossed.
+        if not self.over_limit:
+            self.over_limit = True
+            self.problems.append(
+                diagnostic(
+                    "E111",
+                    header.span,
+                    f"unrolling makes more than {MAX_UNROLLED_STATEMENTS:,} statements",
+                    hints=["use fewer steps or fewer nested loops"],
+                )
+            )
 
-class _StatementError(Exception):
-    def __init__(self, problem: Diagnostic) -> None:
-        super().__init__(problem.message)
-        self.problem = problem
+
+def _loop_range(header: ast.ForHeader, start: int, stop: int, loop: ast.LoopValues) -> range:
+    steps = stop - start + 1
+    if steps < 1:
+        raise _StatementError(
+            diagnostic(
+                "E111",
+                header.span,
+                f"the range {start}..{stop} is empty",
+                hints=["ranges include both ends and count up: `1..3` is 1, 2, 3"],
+                context=loop_context(loop),
+            )
+        )
+    if steps > MAX_LOOP_STEPS:
+        raise _StatementError(
+            diagnostic(
+                "E111",
+                header.span,
+                f"the range {start}..{stop} has {steps:,} steps; the limit is {MAX_LOOP_STEPS:,}",
+                context=loop_context(loop),
+            )
+        )
+    return range(start, stop + 1)
 
 
-def unroll(
-    program: ast.Program, size_overrides: dict[str, int] | None = None
-) -> tuple[ast.Program, list[Diagnostic]]:
-    """A program with every `for` block replaced by its unrolled statements."""
-    unroller = _Unroller(size_overrides or {})
-    statements: list[ast.Statement] = []
-    for statement in program.statements:
-        try:
-            statements.extend(unroller.statement(statement, {}, ()))
-        except _StatementError as error:
-            unroller.problems.append(error.problem)
-    unrolled = replace(program, statements=tuple(statements), loops=tuple(unroller.headers))
-    return unrolled, unroller.problems
+# ---- one statement with the loop values put in
+
+
+def _substituted(
+    statement: ast.LineStatement, values: dict[str, int], loop: ast.LoopValues
+) -> ast.LineStatement:
+    match statement:
+        case ast.DimStmt():
+            dims = tuple(
+                replace(e, name=_name(e.name, e.span, values, loop)) for e in statement.entries
+            )
+            return replace(statement, entries=dims, loop=loop)
+        case ast.DeclStmt():
+            arrays = tuple(
+                replace(e, name=_name(e.name, e.span, values, loop)) for e in statement.entries
+            )
+            return replace(statement, entries=arrays, loop=loop)
+        case ast.DeriveStmt():
+            targets = tuple(
+                ast.DeriveTarget(
+                    _name(t.of, t.span, values, loop), _name(t.wrt, t.span, values, loop), t.span
+                )
+                for t in statement.targets
+            )
+            return replace(statement, targets=targets, loop=loop)
+        case ast.Definition():
+            return ast.Definition(
+                _name(statement.name, statement.name_span, values, loop),
+                _indices(statement.indices, values),
+                _expr(statement.rhs, values, loop),
+                statement.span,
+                statement.name_span,
+                loop,
+            )
+        case ast.Claim():
+            return ast.Claim(
+                _name(statement.of, statement.name_span, values, loop),
+                _name(statement.wrt, statement.name_span, values, loop),
+                _indices(statement.indices, values),
+                _expr(statement.rhs, values, loop),
+                statement.span,
+                statement.name_span,
+                loop,
+            )
+        case ast.LayoutStmt():
+            return replace(statement, loop=loop)
+        case _:
+            assert_never(statement)
+
+
+def _expr(expr: ast.Expr, values: dict[str, int], loop: ast.LoopValues) -> ast.Expr:
+    match expr:
+        case ast.ArrayRef():
+            name = _name(expr.name, expr.span, values, loop)
+            return ast.ArrayRef(name, _indices(expr.indices, values), expr.span)
+        case ast.Delta():
+            return ast.Delta(_indices(expr.indices, values), expr.span)
+        case ast.DerivRef():
+            return ast.DerivRef(
+                _name(expr.of, expr.span, values, loop),
+                _name(expr.wrt, expr.span, values, loop),
+                _indices(expr.indices, values),
+                expr.span,
+            )
+        case ast.Loss():
+            return replace(expr, name=_name(expr.name, expr.name_span, values, loop))
+        case ast.SumOver():
+            _check_sum_binds(expr, values, loop)
+            return _with_substituted_children(expr, values, loop)
+        case ast.Number():
+            return expr
+        case ast.Call() | ast.Negate() | ast.Power() | ast.Product() | ast.Add():
+            return _with_substituted_children(expr, values, loop)
+        case _:
+            assert_never(expr)
+
+
+def _with_substituted_children(
+    expr: ast.Expr, values: dict[str, int], loop: ast.LoopValues
+) -> ast.Expr:
+    kids = tuple(_expr(k, values, loop) for k in ast.children(expr))
+    return ast.with_children(expr, kids)
+
+
+def _check_sum_binds(expr: ast.SumOver, values: dict[str, int], loop: ast.LoopValues) -> None:
+    for index in expr.indices:
+        if index.name in values:
+            raise _StatementError(
+                diagnostic(
+                    "E206",
+                    index.span,
+                    f"`{index.name}` is the loop variable here; `sum` cannot bind it",
+                    context=loop_context(loop),
+                )
+            )
+
+
+def _name(name: str, span: Span, values: dict[str, int], loop: ast.LoopValues) -> str:
+    try:
+        return expand_name(name, values)
+    except _TemplateError as error:
+        raise _StatementError(
+            diagnostic("E112", span, error.message, hints=[error.hint], context=loop_context(loop))
+        ) from None
+
+
+def _index(index: ast.Index, values: dict[str, int]) -> ast.Index:
+    if isinstance(index, ast.IndexName) and index.name in values:
+        return ast.IndexLiteral(values[index.name], index.span)
+    return index
+
+
+def _indices(indices: tuple[ast.Index, ...], values: dict[str, int]) -> tuple[ast.Index, ...]:
+    return tuple(_index(i, values) for i in indices)
+
+
+# ---- templates outside any loop
+
+
+def _check_no_templates(statement: ast.LineStatement) -> None:
+    # Outside any loop a template is an error; expanding with no values
+    # raises the right message.
+    for name, span in _written_names(statement):
+        if "{" in name:
+            _name(name, span, {}, ())
+
+
+def _written_names(statement: ast.LineStatement) -> list[tuple[str, Span]]:
+    """Every name a statement writes, where it stands, in source order."""
+    match statement:
+        case ast.DimStmt() | ast.DeclStmt():
+            return [(e.name, e.span) for e in statement.entries]
+        case ast.DeriveStmt():
+            return [(t.of + t.wrt, t.span) for t in statement.targets]
+        case ast.Definition():
+            return [(statement.name, statement.name_span), *_names_in(statement.rhs)]
+        case ast.Claim():
+            return [(statement.of + statement.wrt, statement.name_span), *_names_in(statement.rhs)]
+        case ast.LayoutStmt():
+            return []
+        case _:
+            assert_never(statement)
+
+
+def _names_in(expr: ast.Expr) -> list[tuple[str, Span]]:
+    names: list[tuple[str, Span]] = []
+    for node in ast.walk(expr):
+        match node:
+            case ast.ArrayRef():
+                names.append((node.name, node.span))
+            case ast.DerivRef():
+                names.append((node.of + node.wrt, node.span))
+            case ast.Loss():
+                names.append((node.name, node.name_span))
+            case ast.Number() | ast.Delta() | ast.Call() | ast.SumOver() | ast.Negate():
+                pass
+            case ast.Power() | ast.Product() | ast.Add():
+                pass
+            case _:
+                assert_never(node)
+    return names

@@ -57,7 +57,7 @@ def test_every_statement_form_round_trips(text: str) -> None:
     assert str(one(str(statement))) == text
 
 
-def test_numbers() -> None:
+def test_number_forms_and_values() -> None:
     for text, value in [("3", 3.0), ("2.5", 2.5), (".5", 0.5), ("1e-3", 1e-3), ("0.5e1", 5.0)]:
         rhs = one(f"y = {text}")
         assert isinstance(rhs, ast.Definition)
@@ -105,9 +105,18 @@ def test_precedence() -> None:
 
 
 def test_keywords_are_whole_words() -> None:
-    definition = one("summary = dimension[i] + exponent")
+    definition = one("summary = dimension[i] + exponent + for_x + input2")
     assert isinstance(definition, ast.Definition)
     assert definition.name == "summary"
+    assert isinstance(definition.rhs, ast.Add)
+    operands = [term.expr for term in definition.rhs.terms]
+    assert all(isinstance(o, ast.ArrayRef) for o in operands)
+    assert [o.name for o in operands if isinstance(o, ast.ArrayRef)] == [
+        "dimension",
+        "exponent",
+        "for_x",
+        "input2",
+    ]
 
 
 def test_statement_continues_while_bracket_open() -> None:
@@ -117,14 +126,37 @@ def test_statement_continues_while_bracket_open() -> None:
 
 
 def test_for_block_by_indentation() -> None:
-    block = statements("for t in 1..3:\n    s{t}[i] = s{t-1}[i]\n    y{t} = 1\nL = 2\n")[0]
+    block, after = statements("for t in 1..3:\n    s{t}[i] = s{t-1}[i]\n    y{t} = 1\nL = 2\n")
     assert isinstance(block, ast.ForBlock)
     assert block.header.var == "t"
-    assert len(block.body) == 2
+    assert [str(s) for s in block.body] == ["s{t}[i] = s{t-1}[i]", "y{t} = 1"]
+    assert str(after) == "L = 2"  # back at the header's indentation: outside the block
+
+
+def test_nested_for_blocks() -> None:
+    text = "for t in 1..2:\n  for u in 1..t:\n    a{t}{u} = 1\n  b{t} = 2\nc = 3\n"
+    outer, after = statements(text)
+    assert isinstance(outer, ast.ForBlock)
+    inner, second = outer.body
+    assert isinstance(inner, ast.ForBlock)
+    assert (inner.header.var, str(inner.header.stop)) == ("u", "t")
+    assert [str(s) for s in inner.body] == ["a{t}{u} = 1"]
+    assert str(second) == "b{t} = 2"
+    assert str(after) == "c = 3"
+
+
+def test_broken_for_header_keeps_its_body_and_drops_it() -> None:
+    # The body is not reported again as unexpected indentation (E010) and
+    # does not leak out of the block as top-level statements.
+    program, problems = parse(Source("t.idx", "for t in 1..:\n    y{t} = 1\nz = 2\n"))
+    assert [p.code for p in problems] == ["E003"]
+    assert [str(s) for s in program.statements] == ["z = 2"]
+    assert not program.complete
 
 
 def test_comments_and_blank_lines() -> None:
-    assert len(statements("# header\n\ndim n  # sizes\n   # indented comment\nparam x[n]\n")) == 2
+    text = "# header\n\ndim n  # sizes\n   # indented comment\nparam x[n]\n"
+    assert [str(s) for s in statements(text)] == ["dim n", "param x[n]"]
 
 
 def test_spans_point_into_the_file() -> None:
@@ -160,6 +192,12 @@ def test_every_broken_line_is_reported() -> None:
     program, problems = parse(Source("t.idx", text))
     assert [p.code for p in problems] == ["E006", "E009", "E007", "E008"]
     assert [str(s) for s in program.statements] == ["ok = 1"]
+
+
+def test_names_defined_by_broken_lines_are_kept() -> None:
+    program, _ = parse(Source("t.idx", "y[i] = (x[i] + 1\nz = a]\nw = 1\n"))
+    assert set(program.unparsed_names) == {"y", "z"}
+    assert not program.complete
 
 
 def test_expected_words_not_token_names() -> None:

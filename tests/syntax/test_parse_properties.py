@@ -62,3 +62,22 @@ def test_line_breaks_inside_brackets_change_nothing(expression: str, gap: str) -
     flat = str(_parse_one(f"y[i] = ({expression})"))
     broken = str(_parse_one(f"y[i] = ({gap}{expression}{gap})"))
     assert flat == broken
+
+
+@settings(max_examples=200, deadline=None)
+@given(_expressions())
+def test_with_children_of_children_gives_back_the_node(expression: str) -> None:
+    statement = _parse_one(f"y[i] = {expression}")
+    assert isinstance(statement, ast.Definition)
+    for node in ast.walk(statement.rhs):
+        assert ast.with_children(node, ast.children(node)) == node
+
+
+@settings(max_examples=200, deadline=None)
+@given(_expressions())
+def test_walk_visits_parents_first_in_source_order(expression: str) -> None:
+    statement = _parse_one(f"y[i] = {expression}")
+    assert isinstance(statement, ast.Definition)
+    starts = [node.span.start for node in ast.walk(statement.rhs)]
+    assert starts == sorted(starts)
+    assert len(starts) == 1 + sum(len(ast.children(n)) for n in ast.walk(statement.rhs))

@@ -1,0 +1,337 @@
+"""The tree builder of the syntax stage: Lark's parse of one line -> AST nodes.
+
+`grammar.py` embeds `AstBuilder` in the LALR parser, so nodes are built during
+the parse: no parse tree is kept and no recursion depends on the input. There
+is one method per grammar rule, split over two classes by the grammar's own
+sections (statements, expressions); each builds a node and nothing else,
+except that a construct the grammar accepts but the language does not (a
+fractional size, an unknown layout, a 0 index) raises `SyntaxProblem`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from lark import Token, Transformer
+
+from shapecheck.diagnostics import Diagnostic, diagnostic
+from shapecheck.source import Span
+from shapecheck.syntax import ast
+
+
+class SyntaxProblem(Exception):
+    """Raised by the builder for a construct the grammar accepts but the language does not."""
+
+    def __init__(self, problem: Diagnostic) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def _number(token: Token) -> float:
+    return float(token.value)
+
+
+def _split_deriv(token: Token) -> tuple[str, str]:
+    of, wrt = token.value.split("/", 1)
+    return of[1:], wrt[1:]
+
+
+class _Bracketed(tuple):  # type: ignore[type-arg]
+    """The items of `[...]`, remembering where the closing `]` ended."""
+
+    end: int
+
+
+def _bracketed(items: list[Any], end: int) -> _Bracketed:
+    result = _Bracketed(items)
+    result.end = end
+    return result
+
+
+def _times(left: int | float, right: int | float) -> int | float:
+    # A whole number too large for a float times a float raises; infinity
+    # stands for "too large" like any float overflow.
+    try:
+        return left * right
+    except OverflowError:
+        return float("inf")
+
+
+def _size_power(base: float, exponent: float) -> int | float:
+    if base.is_integer() and exponent.is_integer() and 0 <= exponent <= 64:
+        whole: int = int(base) ** int(exponent)  # exponent >= 0, so a whole number
+        return whole
+    try:
+        return float(base**exponent)
+    except OverflowError:
+        return float("inf")
+
+
+class _Spans(Transformer[Token, Any]):
+    """Spans of built nodes, in the whole file.
+
+    Lark reports positions within the parsed line; `offset` (the line's start
+    in the file) is added to every span so nodes point into the whole file.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.offset = 0
+
+    def _at(self, start: int, end: int) -> Span:
+        return Span(start + self.offset, end + self.offset)
+
+    def _token_span(self, token: Token) -> Span:
+        # The lexer always sets positions; 0 only satisfies the type.
+        return self._at(token.start_pos or 0, token.end_pos or 0)
+
+    def _span(self, first: Any, last: Any) -> Span:
+        start = self._token_span(first).start if isinstance(first, Token) else first.span.start
+        if isinstance(last, Token):
+            end = self._token_span(last).end
+        elif isinstance(last, _Bracketed):
+            end = last.end + self.offset
+        else:
+            end = last.span.end
+        return Span(start, end)
+
+
+class _StatementRules(_Spans):
+    """The rules of the grammar's declarations, definitions and claims."""
+
+    def dim_stmt(self, children: list[Any]) -> ast.DimStmt:
+        entries = tuple(c for c in children if isinstance(c, ast.DimEntry))
+        return ast.DimStmt(entries, self._span(children[0], entries[-1]))
+
+    def dim_entry(self, children: list[Any]) -> ast.DimEntry:
+        name = children[0]
+        if len(children) == 1:
+            return ast.DimEntry(name.value, None, self._token_span(name))
+        value, end = children[2]
+        return ast.DimEntry(name.value, value, self._at(name.start_pos, end))
+
+    def int_expr(self, children: list[Any]) -> tuple[int | float, int]:
+        result: int | float = 1
+        end = 0
+        for child in children:
+            if not isinstance(child, Token):
+                value, end = child
+                result = _times(result, value)
+        return result, end
+
+    def int_power(self, children: list[Any]) -> tuple[int | float, int]:
+        base = _number(children[0])
+        end = children[-1].end_pos
+        if len(children) == 1:
+            return (int(base) if base.is_integer() else base), end
+        return _size_power(base, _number(children[2])), end
+
+    def decl_stmt(self, children: list[Any]) -> ast.DeclStmt:
+        entries = tuple(c for c in children if isinstance(c, ast.ArrayDecl))
+        return ast.DeclStmt(children[0].value, entries, self._span(children[0], entries[-1]))
+
+    def decl_entry(self, children: list[Any]) -> ast.ArrayDecl:
+        name = children[0]
+        shape: tuple[ast.ShapeItem, ...] = ()
+        positive = False
+        value = None
+        for child in children[1:]:
+            if isinstance(child, _Bracketed):
+                shape = tuple(child)
+            elif isinstance(child, ast.LiteralValue):
+                value = child
+            elif isinstance(child, Token) and child.type == "POSITIVE":
+                positive = True
+        return ast.ArrayDecl(name.value, shape, positive, value, self._span(name, children[-1]))
+
+    def shape(self, children: list[Any]) -> _Bracketed:
+        items = [c for c in children if not isinstance(c, Token)]
+        return _bracketed(items, children[-1].end_pos)
+
+    def shape_item(self, children: list[Any]) -> ast.ShapeItem:
+        token = children[0]
+        span = self._token_span(token)
+        if token.type == "NAME":
+            return ast.SizeName(token.value, span)
+        value = _number(token)
+        if not value.is_integer():
+            raise SyntaxProblem(
+                diagnostic("E105", span, f"a size must be a whole number, not `{token.value}`")
+            )
+        return ast.SizeLiteral(int(value), span)
+
+    def literal(self, children: list[Any]) -> ast.LiteralValue:
+        if len(children) == 1:
+            return children[0]  # type: ignore[no-any-return]
+        items = tuple(c.data for c in children if isinstance(c, ast.LiteralValue))
+        return ast.LiteralValue(items, self._span(children[0], children[-1]))
+
+    def signed_number(self, children: list[Any]) -> ast.LiteralValue:
+        value = _number(children[-1])
+        if len(children) == 2:
+            value = -value
+        return ast.LiteralValue(value, self._span(children[0], children[-1]))
+
+    def derive_stmt(self, children: list[Any]) -> ast.DeriveStmt:
+        targets = []
+        for token in children[1:]:
+            if token.type == "DERIV":
+                of, wrt = _split_deriv(token)
+                targets.append(ast.DeriveTarget(of, wrt, self._token_span(token)))
+        return ast.DeriveStmt(tuple(targets), self._span(children[0], children[-1]))
+
+    def layout_stmt(self, children: list[Any]) -> ast.LayoutStmt:
+        name = children[1]
+        if name.value not in ("numerator", "denominator"):
+            raise SyntaxProblem(
+                diagnostic(
+                    "E109",
+                    self._token_span(name),
+                    f"unknown layout `{name.value}`",
+                    hints=["write `layout numerator` or `layout denominator`"],
+                )
+            )
+        return ast.LayoutStmt(name.value, self._span(children[0], name))
+
+    def for_header(self, children: list[Any]) -> ast.ForHeader:
+        return ast.ForHeader(
+            children[1].value, children[3], children[5], self._span(children[0], children[-1])
+        )
+
+    def bound(self, children: list[Any]) -> ast.Bound:
+        token = children[0]
+        span = self._token_span(token)
+        if token.type == "NAME":
+            return ast.Bound(None, token.value, span)
+        value = _number(token)
+        if not value.is_integer():
+            raise SyntaxProblem(
+                diagnostic("E111", span, f"a loop bound must be a whole number, not `{token}`")
+            )
+        return ast.Bound(int(value), None, span)
+
+    def definition(self, children: list[Any]) -> ast.Definition:
+        name = children[0]
+        indices = tuple(children[1]) if len(children) == 4 else ()
+        return ast.Definition(
+            name.value,
+            indices,
+            children[-1],
+            self._span(name, children[-1]),
+            self._span(name, children[1] if len(children) == 4 else name),
+        )
+
+    def claim(self, children: list[Any]) -> ast.Claim:
+        token = children[0]
+        of, wrt = _split_deriv(token)
+        indices = tuple(children[1]) if len(children) == 4 else ()
+        return ast.Claim(
+            of,
+            wrt,
+            indices,
+            children[-1],
+            self._span(token, children[-1]),
+            self._span(token, children[1] if len(children) == 4 else token),
+        )
+
+
+class _ExpressionRules(_Spans):
+    """The rules of the grammar's expressions and index lists."""
+
+    def index_list(self, children: list[Any]) -> _Bracketed:
+        items = [c for c in children if not isinstance(c, Token)]
+        return _bracketed(items, children[-1].end_pos)
+
+    def index(self, children: list[Any]) -> ast.Index:
+        token = children[0]
+        span = self._token_span(token)
+        if token.type == "NAME":
+            return ast.IndexName(token.value, span)
+        value = _number(token)
+        if not value.is_integer() or not token.value.isdigit():
+            raise SyntaxProblem(
+                diagnostic(
+                    "E203",
+                    span,
+                    f"a literal index is a whole number from 1, not `{token.value}`",
+                )
+            )
+        if value < 1:
+            raise SyntaxProblem(
+                diagnostic(
+                    "E203",
+                    span,
+                    "literal indices start at 1",
+                    hints=["the notation is 1-based, as in the notes' x₁₂"],
+                )
+            )
+        return ast.IndexLiteral(int(value), span)
+
+    def sum_expr(self, children: list[Any]) -> ast.Expr:
+        if len(children) == 1:
+            return children[0]  # type: ignore[no-any-return]
+        terms = [ast.Term("+", children[0])]
+        for sign, expr in zip(children[1::2], children[2::2], strict=True):
+            terms.append(ast.Term(sign.value, expr))
+        return ast.Add(tuple(terms), self._span(children[0], children[-1]))
+
+    def product(self, children: list[Any]) -> ast.Expr:
+        if len(children) == 1:
+            return children[0]  # type: ignore[no-any-return]
+        factors = [ast.Factor("", children[0])]
+        pending = " "  # juxtaposition unless an operator came first
+        for child in children[1:]:
+            if isinstance(child, Token):
+                pending = "/" if child.type == "DIV" else "*"
+            else:
+                factors.append(ast.Factor(pending, child))
+                pending = " "
+        return ast.Product(tuple(factors), self._span(children[0], children[-1]))
+
+    def negate(self, children: list[Any]) -> ast.Negate:
+        return ast.Negate(children[1], self._span(children[0], children[1]))
+
+    def power(self, children: list[Any]) -> ast.Power:
+        return ast.Power(children[0], children[2], self._span(children[0], children[2]))
+
+    def number(self, children: list[Any]) -> ast.Number:
+        token = children[0]
+        return ast.Number(_number(token), token.value, self._token_span(token))
+
+    def array_ref(self, children: list[Any]) -> ast.ArrayRef:
+        name = children[0]
+        indices = tuple(children[1]) if len(children) == 2 else ()
+        return ast.ArrayRef(name.value, indices, self._span(name, children[-1]))
+
+    def delta(self, children: list[Any]) -> ast.Delta:
+        return ast.Delta(tuple(children[1]), self._span(children[0], children[1]))
+
+    def deriv_ref(self, children: list[Any]) -> ast.DerivRef:
+        token = children[0]
+        of, wrt = _split_deriv(token)
+        indices = tuple(children[1]) if len(children) == 2 else ()
+        return ast.DerivRef(of, wrt, indices, self._span(token, children[-1]))
+
+    def call(self, children: list[Any]) -> ast.Call:
+        return ast.Call(children[0].value, children[2], self._span(children[0], children[-1]))
+
+    def loss(self, children: list[Any]) -> ast.Loss:
+        name = children[2]
+        return ast.Loss(name.value, self._span(children[0], children[-1]), self._token_span(name))
+
+    def sum_over(self, children: list[Any]) -> ast.SumOver:
+        names = [c for c in children[2:] if isinstance(c, Token) and c.type == "NAME"]
+        indices = tuple(ast.IndexName(n.value, self._token_span(n)) for n in names)
+        body = next(c for c in children if not isinstance(c, Token))
+        return ast.SumOver(indices, body, self._span(children[0], children[-1]))
+
+    def paren(self, children: list[Any]) -> ast.Expr:
+        return replace(children[1], span=self._span(children[0], children[2]))  # type: ignore[no-any-return]
+
+
+class AstBuilder(_StatementRules, _ExpressionRules):
+    """One method per grammar rule; builds AST nodes and nothing else.
+
+    Set `offset` to the start of the line in the file before each parse.
+    """
