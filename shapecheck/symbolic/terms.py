@@ -312,8 +312,7 @@ def substitute(term: Term, mapping: dict[str, Index]) -> Term:
         case Zero():
             return Zero(_map_free(term.free, mapping))
         case Product():
-            inner = {k: v for k, v in mapping.items() if k not in {s.name for s in term.summed}}
-            return Product(tuple(substitute(f, inner) for f in term.factors), term.summed)
+            return _substitute_in_product(term, mapping)
         case Add():
             free = _map_free(term.free, mapping)
             return Add(tuple(substitute(x, mapping) for x in term.terms), free)
@@ -323,6 +322,13 @@ def substitute(term: Term, mapping: dict[str, Index]) -> Term:
             return term
         case _:
             assert_never(term)
+
+
+def _substitute_in_product(term: Product, mapping: dict[str, Index]) -> Product:
+    # The product's own summed indices shadow the mapping inside it.
+    summed = {s.name for s in term.summed}
+    inner = {k: v for k, v in mapping.items() if k not in summed}
+    return Product(tuple(substitute(f, inner) for f in term.factors), term.summed)
 
 
 def _map_all(indices: tuple[Index, ...], mapping: dict[str, Index]) -> tuple[Index, ...]:
