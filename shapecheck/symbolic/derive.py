@@ -16,12 +16,12 @@ only decides the order in which the signature is shown and saved.
 from __future__ import annotations
 
 import contextlib
-import functools
 import gc
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from shapecheck.check.program import CheckedProgram
+from shapecheck.exhaustive import assert_never
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.lower import lower_definition
 from shapecheck.symbolic.simplify import renamed_fixed_point, simplify
@@ -67,46 +67,58 @@ def _one_minus(term: t.Term) -> t.Term:
 
 def derivative_of_function(name: str, arg: t.Term) -> t.Term:
     """f'(arg) for each element-wise function."""
-    value = t.Func(name, arg) if name in ("exp", "tanh", "sigmoid", "sqrt") else None
-    if name == "exp":
-        assert value is not None
-        return value
-    if name == "log":
-        return t.Pow(arg, t.Const(-1.0))
-    if name == "tanh":
-        assert value is not None
-        return _one_minus(t.Pow(value, t.Const(2.0)))
-    if name == "sigmoid":
-        assert value is not None
-        return t.Product((value, _one_minus(value)))
-    if name == "relu":
-        return t.Func("step", arg)
-    if name == "sin":
-        return t.Func("cos", arg)
-    if name == "cos":
-        return _minus(t.Func("sin", arg))
-    if name == "sqrt":
-        assert value is not None
-        return t.Product((t.Const(0.5), t.Pow(value, t.Const(-1.0))))
-    if name == "abs":
-        return t.Func("sign", arg)
-    # step and sign are flat wherever they are differentiable.
-    return t.Zero(arg.free)
-
-
-@functools.singledispatch
-def _rule(term: t.Term, name: str, at: tuple[t.Idx, ...]) -> t.Term:
-    raise TypeError(f"no derivative rule for {type(term).__name__}")
+    match name:
+        case "exp":
+            return t.Func(name, arg)
+        case "log":
+            return t.Pow(arg, t.Const(-1.0))
+        case "tanh":
+            return _one_minus(t.Pow(t.Func(name, arg), t.Const(2.0)))
+        case "sigmoid":
+            value = t.Func(name, arg)
+            return t.Product((value, _one_minus(value)))
+        case "relu":
+            return t.Func("step", arg)
+        case "sin":
+            return t.Func("cos", arg)
+        case "cos":
+            return _minus(t.Func("sin", arg))
+        case "sqrt":
+            return t.Product((t.Const(0.5), t.Pow(t.Func(name, arg), t.Const(-1.0))))
+        case "abs":
+            return t.Func("sign", arg)
+        case _:
+            # step and sign are flat wherever they are differentiable.
+            return t.Zero(arg.free)
 
 
 def partial(term: t.Term, name: str, at: tuple[t.Idx, ...]) -> t.Term:
-    """∂term/∂name[at], every other array held constant.
+    """∂term/∂name[at], every other array held constant: one rule per term kind.
 
     `at` must be fresh: distinct from every index the term uses.
     """
     if not t.mentions(term, name):
         return t.Zero(_union(term.free, at))
-    return _rule(term, name, at)
+    match term:
+        case t.Tensor():
+            return _tensor(term, at)
+        case t.Add():
+            return _add(term, name, at)
+        case t.Product():
+            return _product(term, name, at)
+        case t.Func():
+            return t.Product(
+                (derivative_of_function(term.name, term.arg), partial(term.arg, name, at))
+            )
+        case t.Pow():
+            return _pow(term, name, at)
+        case t.Loss():
+            # The derivative of an unspecified loss is an opaque upstream gradient.
+            return t.Tensor(f"dloss/d{name}", at, t.UPSTREAM)
+        case t.Const() | t.SizeOf() | t.Delta() | t.Zero():
+            return t.Zero(_union(term.free, at))
+        case _:
+            assert_never(term)
 
 
 def _union(*groups: tuple[t.Idx, ...]) -> tuple[t.Idx, ...]:
@@ -117,8 +129,7 @@ def _union(*groups: tuple[t.Idx, ...]) -> tuple[t.Idx, ...]:
     return tuple(seen.values())
 
 
-@_rule.register
-def _tensor(term: t.Tensor, name: str, at: tuple[t.Idx, ...]) -> t.Term:
+def _tensor(term: t.Tensor, at: tuple[t.Idx, ...]) -> t.Term:
     # dX[i,j]/dX[p,q] = δ[i,p] δ[j,q]; a scalar's derivative by itself is 1.
     deltas = tuple(t.Delta((mine, theirs)) for mine, theirs in zip(term.indices, at, strict=True))
     if not deltas:
@@ -126,7 +137,6 @@ def _tensor(term: t.Tensor, name: str, at: tuple[t.Idx, ...]) -> t.Term:
     return deltas[0] if len(deltas) == 1 else t.Product(deltas)
 
 
-@_rule.register
 def _add(term: t.Add, name: str, at: tuple[t.Idx, ...]) -> t.Term:
     # Terms without the array differentiate to zero: left out here rather than
     # made and then pruned by the simplifier.
@@ -134,7 +144,6 @@ def _add(term: t.Add, name: str, at: tuple[t.Idx, ...]) -> t.Term:
     return t.add(parts, _union(term.free, at))
 
 
-@_rule.register
 def _product(term: t.Product, name: str, at: tuple[t.Idx, ...]) -> t.Term:
     # The product rule, under the same sums: Σ_j (a b)' = Σ_j (a' b + a b').
     parts: list[t.Term] = []
@@ -147,12 +156,6 @@ def _product(term: t.Product, name: str, at: tuple[t.Idx, ...]) -> t.Term:
     return t.add(parts, _union(term.free, at))
 
 
-@_rule.register
-def _func(term: t.Func, name: str, at: tuple[t.Idx, ...]) -> t.Term:
-    return t.Product((derivative_of_function(term.name, term.arg), partial(term.arg, name, at)))
-
-
-@_rule.register
 def _pow(term: t.Pow, name: str, at: tuple[t.Idx, ...]) -> t.Term:
     # (b^e)' = e b^(e-1) b' + b^e log(b) e'
     parts: list[t.Term] = []
@@ -163,20 +166,6 @@ def _pow(term: t.Pow, name: str, at: tuple[t.Idx, ...]) -> t.Term:
     if t.mentions(exponent, name):
         parts.append(t.Product((term, t.Func("log", base), partial(exponent, name, at))))
     return t.add(parts, _union(term.free, at))
-
-
-@_rule.register
-def _loss(term: t.Loss, name: str, at: tuple[t.Idx, ...]) -> t.Term:
-    # The derivative of an unspecified loss is an opaque upstream gradient.
-    return t.Tensor(f"dloss/d{name}", at, t.UPSTREAM)
-
-
-@_rule.register(t.Const)
-@_rule.register(t.SizeOf)
-@_rule.register(t.Delta)
-@_rule.register(t.Zero)
-def _constant(term: t.Term, name: str, at: tuple[t.Idx, ...]) -> t.Term:
-    return t.Zero(_union(term.free, at))
 
 
 # ---------------------------------------------------------------------------
@@ -242,14 +231,18 @@ class Deriver:
         for definition in program.definitions:
             for used in definition.depends_on:
                 self.consumers.setdefault(used, []).append(definition.name)
-        self.taken: set[str] = set()
+        self.taken = self._names_in_use()
+
+    def _names_in_use(self) -> set[str]:
+        """Every name of the file, which fresh index names must avoid: indices,
+        and dims and arrays too, so that `Σ_b U[b,i] s2[b] + b[i]` cannot happen."""
+        taken: set[str] = set()
         for lhs, rhs in self.lowered.values():
-            self.taken |= {i.name for i in lhs} | t.index_names(rhs)
-        for claim in program.claims:
-            self.taken |= set(claim.indices) | {name for name, _ in claim.sizes}
-        # Fresh names avoid every name of the file: dims and arrays too, so
-        # that `Σ_b U[b,i] s2[b] + b[i]` cannot happen.
-        self.taken |= {d.name for d in program.dims} | {a.name for a in program.arrays}
+            taken |= {i.name for i in lhs} | t.index_names(rhs)
+        for claim in self.program.claims:
+            taken |= set(claim.indices) | {name for name, _ in claim.sizes}
+        taken |= {d.name for d in self.program.dims} | {a.name for a in self.program.arrays}
+        return taken
 
     # ---- which definitions lie on a path
     def upstream_of(self, of: str) -> set[str]:
@@ -286,19 +279,23 @@ class Deriver:
         """Names for an array's indices: its definition's own, else those of its
         first use, renamed only where they clash with `avoid`."""
         array = self.program.array(name)
-        preferred: list[str | None] = [None] * array.rank
-        if name in self.lowered:
-            preferred = [i.name for i in self.lowered[name][0]]
-        else:
-            use = self._first_use(name)
-            if use is not None and len({i.name for i in use if isinstance(i, t.Idx)}) == len(use):
-                preferred = [i.name if isinstance(i, t.Idx) else None for i in use]
+        preferred = self._preferred_names(name, array.rank)
         if None in preferred or set(preferred) & avoid:
             # All fresh rather than a mix, so that `dY[i,k]/dX[p,q]` reads clearly.
             return tuple(t.Idx(fresh.take(), size) for size in array.shape)
         return tuple(
             t.Idx(want, size) for want, size in zip(preferred, array.shape, strict=True) if want
         )
+
+    def _preferred_names(self, name: str, rank: int) -> list[str | None]:
+        """The definition's own index names, else those of the first use if they
+        are distinct names; None where there is no name to prefer."""
+        if name in self.lowered:
+            return [i.name for i in self.lowered[name][0]]
+        use = self._first_use(name)
+        if use is not None and len({i.name for i in use if isinstance(i, t.Idx)}) == len(use):
+            return [i.name if isinstance(i, t.Idx) else None for i in use]
+        return [None] * rank
 
     def _first_use(self, name: str) -> tuple[t.Index, ...] | None:
         for consumer in self.consumers.get(name, ()):

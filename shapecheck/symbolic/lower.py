@@ -8,58 +8,82 @@ so that the derivative rules only know products, sums, powers and functions.
 from __future__ import annotations
 
 from shapecheck.check.program import CheckedClaim, CheckedDefinition, Size
+from shapecheck.exhaustive import assert_never
 from shapecheck.symbolic import terms as t
 from shapecheck.syntax import ast
 
 
 class _Lowering:
+    """Lowers the expressions of one definition or claim, whose index sizes it knows."""
+
     def __init__(self, sizes: dict[str, Size]) -> None:
         self.sizes = sizes
 
     def index(self, index: ast.Index) -> t.Index:
-        if isinstance(index, ast.IndexLiteral):
-            return t.Fixed(index.value)
-        return t.Idx(index.name, self.sizes[index.name])
+        match index:
+            case ast.IndexLiteral():
+                return t.Fixed(index.value)
+            case ast.IndexName():
+                return t.Idx(index.name, self.sizes[index.name])
+            case _:
+                assert_never(index)
 
     def indices(self, indices: tuple[ast.Index, ...]) -> tuple[t.Index, ...]:
         return tuple(self.index(i) for i in indices)
 
     def expr(self, expr: ast.Expr) -> t.Term:
-        if isinstance(expr, ast.Number):
-            return t.Const(expr.value)
-        if isinstance(expr, ast.ArrayRef):
-            return t.Tensor(expr.name, self.indices(expr.indices))
-        if isinstance(expr, ast.Delta):
-            return t.Delta(self.indices(expr.indices))
-        if isinstance(expr, ast.DerivRef):
-            return t.Tensor(f"d{expr.of}/d{expr.wrt}", self.indices(expr.indices), t.REFERENCE)
-        if isinstance(expr, ast.Loss):
-            return t.Loss(expr.name)
-        if isinstance(expr, ast.Call):
-            return t.Func(expr.func, self.expr(expr.arg))
-        if isinstance(expr, ast.Negate):
-            return t.Product((t.Const(-1.0), self.expr(expr.operand)))
-        if isinstance(expr, ast.Power):
-            return t.Pow(self.expr(expr.base), self.expr(expr.exponent))
-        if isinstance(expr, ast.SumOver):
-            summed = tuple(t.Idx(i.name, self.sizes[i.name]) for i in expr.indices)
-            body = self.expr(expr.body)
-            if isinstance(body, t.Product):
-                return t.Product(body.factors, body.summed + summed)
-            return t.Product((body,), summed)
-        if isinstance(expr, ast.Product):
-            factors = []
-            for factor in expr.factors:
-                lowered = self.expr(factor.expr)
-                factors.append(t.Pow(lowered, t.Const(-1.0)) if factor.op == "/" else lowered)
-            return t.Product(tuple(factors))
-        if isinstance(expr, ast.Add):
-            parts = []
-            for term in expr.terms:
-                lowered = self.expr(term.expr)
-                parts.append(lowered if term.sign == "+" else t.Product((t.Const(-1.0), lowered)))
-            return t.add(parts)
-        raise TypeError(f"cannot lower {type(expr).__name__}")
+        match expr:
+            case ast.Number():
+                return t.Const(expr.value)
+            case ast.ArrayRef():
+                return t.Tensor(expr.name, self.indices(expr.indices))
+            case ast.Delta():
+                return t.Delta(self.indices(expr.indices))
+            case ast.DerivRef():
+                name = f"d{expr.of}/d{expr.wrt}"
+                return t.Tensor(name, self.indices(expr.indices), t.REFERENCE)
+            case ast.Loss():
+                return t.Loss(expr.name)
+            case ast.Call():
+                return t.Func(expr.func, self.expr(expr.arg))
+            case ast.Negate():
+                return _negated(self.expr(expr.operand))
+            case ast.Power():
+                return t.Pow(self.expr(expr.base), self.expr(expr.exponent))
+            case ast.SumOver():
+                return self.sum_over(expr)
+            case ast.Product():
+                return self.product(expr)
+            case ast.Add():
+                return self.add(expr)
+            case _:
+                assert_never(expr)
+
+    def sum_over(self, expr: ast.SumOver) -> t.Term:
+        # A sum over a product joins its sums: one Product, not two nested.
+        summed = tuple(t.Idx(i.name, self.sizes[i.name]) for i in expr.indices)
+        body = self.expr(expr.body)
+        if isinstance(body, t.Product):
+            return t.Product(body.factors, body.summed + summed)
+        return t.Product((body,), summed)
+
+    def product(self, expr: ast.Product) -> t.Term:
+        factors = []
+        for factor in expr.factors:
+            lowered = self.expr(factor.expr)
+            factors.append(t.Pow(lowered, t.Const(-1.0)) if factor.op == "/" else lowered)
+        return t.Product(tuple(factors))
+
+    def add(self, expr: ast.Add) -> t.Term:
+        parts = []
+        for term in expr.terms:
+            lowered = self.expr(term.expr)
+            parts.append(lowered if term.sign == "+" else _negated(lowered))
+        return t.add(parts)
+
+
+def _negated(term: t.Term) -> t.Term:
+    return t.Product((t.Const(-1.0), term))
 
 
 def lower_definition(definition: CheckedDefinition) -> tuple[tuple[t.Idx, ...], t.Term]:

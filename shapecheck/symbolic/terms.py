@@ -21,6 +21,7 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 from shapecheck.check.program import Size
+from shapecheck.exhaustive import assert_never
 
 _T = TypeVar("_T")
 
@@ -213,33 +214,38 @@ def add(terms: list[Term] | tuple[Term, ...], free: tuple[Idx, ...] | None = Non
     return Add(tuple(terms), union)
 
 
-_CHILDREN: dict[type, Callable[[Any], tuple[Term, ...]]] = {
-    Product: lambda term: term.factors,
-    Add: lambda term: term.terms,
-    Func: lambda term: (term.arg,),
-    Pow: lambda term: (term.base, term.exponent),
-}
-
-
-def _leaf(term: Term) -> tuple[Term, ...]:
-    return ()
-
-
 def children(term: Term) -> tuple[Term, ...]:
-    # Dispatch on the exact type: this runs for every node of every walk.
-    return _CHILDREN.get(type(term), _leaf)(term)
+    # The common kinds first: this runs for every node of every walk.
+    match term:
+        case Product():
+            return term.factors
+        case Add():
+            return term.terms
+        case Tensor() | Delta() | Const() | SizeOf() | Loss() | Zero():
+            return ()
+        case Func():
+            return (term.arg,)
+        case Pow():
+            return (term.base, term.exponent)
+        case _:
+            assert_never(term)
 
 
 def with_children(term: Term, new: tuple[Term, ...]) -> Term:
-    if isinstance(term, Product):
-        return Product(new, term.summed)
-    if isinstance(term, Add):
-        return Add(new, term.free)
-    if isinstance(term, Func):
-        return Func(term.name, new[0])
-    if isinstance(term, Pow):
-        return Pow(new[0], new[1])
-    return term
+    """The same node over new children (in the order `children` gives them)."""
+    match term:
+        case Product():
+            return Product(new, term.summed)
+        case Add():
+            return Add(new, term.free)
+        case Func():
+            return Func(term.name, new[0])
+        case Pow():
+            return Pow(new[0], new[1])
+        case Tensor() | Delta() | Const() | SizeOf() | Loss() | Zero():
+            return term
+        case _:
+            assert_never(term)
 
 
 def index_names(term: Term) -> set[str]:
@@ -260,13 +266,17 @@ def used_names(term: Term) -> frozenset[str]:
 def _collect_names(term: Term) -> set[str]:
     # From the children's remembered sets: terms share subterms, and each
     # subterm's names are then computed once.
-    if isinstance(term, Tensor | Delta):
-        return {i.name for i in term.indices if isinstance(i, Idx)}
-    names: set[str] = set()
-    if isinstance(term, Product):
-        names.update(i.name for i in term.summed)
-    elif isinstance(term, Add | Zero):
-        names.update(i.name for i in term.free)
+    match term:
+        case Tensor() | Delta():
+            return {i.name for i in term.indices if isinstance(i, Idx)}
+        case Product():
+            names = {i.name for i in term.summed}
+        case Add() | Zero():
+            names = {i.name for i in term.free}
+        case Func() | Pow() | Const() | SizeOf() | Loss():
+            names = set()
+        case _:
+            assert_never(term)
     for child in children(term):
         names |= used_names(child)
     return names
@@ -294,21 +304,40 @@ def substitute(term: Term, mapping: dict[str, Index]) -> Term:
     """
     if not mapping:
         return term
-    if isinstance(term, Tensor):
-        return Tensor(term.name, tuple(_map(i, mapping) for i in term.indices), term.kind)
-    if isinstance(term, Delta):
-        return Delta(tuple(_map(i, mapping) for i in term.indices))
-    if isinstance(term, Zero):
-        return Zero(_unique([m for i in term.free if isinstance(m := _map(i, mapping), Idx)]))
-    if isinstance(term, Product):
-        inner = {k: v for k, v in mapping.items() if k not in {s.name for s in term.summed}}
-        return Product(tuple(substitute(f, inner) for f in term.factors), term.summed)
-    if isinstance(term, Add):
-        free = _unique([m for i in term.free if isinstance(m := _map(i, mapping), Idx)])
-        return Add(tuple(substitute(t, mapping) for t in term.terms), free)
-    if isinstance(term, Func | Pow):
-        return with_children(term, tuple(substitute(c, mapping) for c in children(term)))
-    return term
+    match term:
+        case Tensor():
+            return Tensor(term.name, _map_all(term.indices, mapping), term.kind)
+        case Delta():
+            return Delta(_map_all(term.indices, mapping))
+        case Zero():
+            return Zero(_map_free(term.free, mapping))
+        case Product():
+            return _substitute_in_product(term, mapping)
+        case Add():
+            free = _map_free(term.free, mapping)
+            return Add(tuple(substitute(x, mapping) for x in term.terms), free)
+        case Func() | Pow():
+            return with_children(term, tuple(substitute(c, mapping) for c in children(term)))
+        case Const() | SizeOf() | Loss():
+            return term
+        case _:
+            assert_never(term)
+
+
+def _substitute_in_product(term: Product, mapping: dict[str, Index]) -> Product:
+    # The product's own summed indices shadow the mapping inside it.
+    summed = {s.name for s in term.summed}
+    inner = {k: v for k, v in mapping.items() if k not in summed}
+    return Product(tuple(substitute(f, inner) for f in term.factors), term.summed)
+
+
+def _map_all(indices: tuple[Index, ...], mapping: dict[str, Index]) -> tuple[Index, ...]:
+    return tuple(_map(i, mapping) for i in indices)
+
+
+def _map_free(free: tuple[Idx, ...], mapping: dict[str, Index]) -> tuple[Idx, ...]:
+    """Free indices renamed; one mapped to a literal is no longer free."""
+    return _unique([m for i in free if isinstance(m := _map(i, mapping), Idx)])
 
 
 def _map(index: Index, mapping: dict[str, Index]) -> Index:
@@ -334,15 +363,19 @@ def rename(term: Term, mapping: dict[str, Index]) -> Term:
     """Rename indices, summed ones included (`substitute` leaves summed ones alone)."""
     if not mapping:
         return term
-    if isinstance(term, Product):
-        summed = tuple(_renamed_idx(i, mapping) for i in term.summed)
-        return Product(tuple(rename(f, mapping) for f in term.factors), summed)
-    if isinstance(term, Add):
-        free = tuple(_renamed_idx(i, mapping) for i in term.free)
-        return Add(tuple(rename(x, mapping) for x in term.terms), free)
-    if isinstance(term, Func | Pow):
-        return with_children(term, tuple(rename(c, mapping) for c in children(term)))
-    return substitute(term, mapping)
+    match term:
+        case Product():
+            summed = tuple(_renamed_idx(i, mapping) for i in term.summed)
+            return Product(tuple(rename(f, mapping) for f in term.factors), summed)
+        case Add():
+            free = tuple(_renamed_idx(i, mapping) for i in term.free)
+            return Add(tuple(rename(x, mapping) for x in term.terms), free)
+        case Func() | Pow():
+            return with_children(term, tuple(rename(c, mapping) for c in children(term)))
+        case Tensor() | Delta() | Zero() | Const() | SizeOf() | Loss():
+            return substitute(term, mapping)
+        case _:
+            assert_never(term)
 
 
 def _renamed_idx(index: Idx, mapping: dict[str, Index]) -> Idx:

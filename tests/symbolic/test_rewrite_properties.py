@@ -2,13 +2,21 @@
 
 Terms are generated at random over a few small arrays and evaluated by a
 reference evaluator written here with plain loops over index values, so the
-tool's own numpy evaluator is not trusted.
+tool's own numpy evaluator is not trusted. Besides random nesting, the
+generator makes the shapes each rule rewrites (a constant times a sum, a
+delta under a sum over one of its indices, a sum over an index nothing uses,
+zeros, constants under functions and powers, broadcasts), every rule is
+applied to every subterm, and a test checks that every rule in RULES (and
+`distribute`, which only the normal form uses) fires on the generated terms,
+so that none is checked vacuously.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
+from collections.abc import Callable
 
 import numpy as np
 from hypothesis import HealthCheck, assume, given, settings
@@ -17,7 +25,7 @@ from hypothesis import strategies as st
 from shapecheck.check.program import Size
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.derive import partial
-from shapecheck.symbolic.simplify import RULES, normal_form, simplify
+from shapecheck.symbolic.simplify import NORMAL_FORM_RULES, normal_form, simplify
 
 SIZES = {"i": 2, "j": 3, "k": 2, "p": 2}
 IDX = {name: t.Idx(name, Size(name, value)) for name, value in SIZES.items()}
@@ -104,53 +112,164 @@ def _tensor(name: str) -> st.SearchStrategy[t.Term]:
     )
 
 
+constants = st.sampled_from([t.Const(2.0), t.Const(-1.0), t.Const(0.5)])
+deltas = st.sampled_from(
+    [
+        t.Delta((IDX["i"], IDX["p"])),
+        t.Delta((IDX["i"], IDX["k"])),
+        t.Delta((t.Fixed(1), IDX["p"])),
+        t.Delta((IDX["k"], IDX["k"])),
+        t.Delta((IDX["i"], IDX["i"], IDX["p"])),
+        t.Delta((t.Fixed(1), t.Fixed(2))),
+    ]
+)
+zeros = st.sampled_from([t.Zero(()), t.Zero((IDX["i"],))])
 atoms = st.one_of(
     *(_tensor(name) for name in ARRAYS),
     st.just(t.Tensor("s", ())),
-    st.sampled_from([t.Const(2.0), t.Const(-1.0), t.Const(0.5)]),
-    st.sampled_from(
-        [
-            t.Delta((IDX["i"], IDX["p"])),
-            t.Delta((IDX["i"], IDX["k"])),
-            t.Delta((t.Fixed(1), IDX["p"])),
-            t.Delta((IDX["k"], IDX["k"])),
-        ]
-    ),
+    constants,
+    deltas,
+    zeros,
+    st.just(t.SizeOf(IDX["j"].size)),
 )
 
 
-def _product(factors: list[t.Term], chosen: list[bool]) -> t.Term:
+def _product(factors: list[t.Term], chosen: list[bool], idle: bool) -> t.Term:
+    """A product summed over some of its factors' indices and, if `idle`, over
+    one that no factor uses (Σ_j f = size(j) f)."""
     names = sorted({i.name for f in factors for i in f.free})
-    summed = tuple(IDX[n] for n, pick in zip(names, chosen, strict=False) if pick)
-    return t.Product(tuple(factors), summed)
+    summed = [IDX[n] for n, pick in zip(names, chosen, strict=False) if pick]
+    unused = [n for n in SIZES if n not in names]
+    if idle and unused:
+        summed.append(IDX[unused[0]])
+    return t.Product(tuple(factors), tuple(summed))
 
 
-terms = st.recursive(
-    atoms,
-    lambda inner: st.one_of(
+def _summed_delta(delta: t.Delta, factors: list[t.Term]) -> t.Term:
+    """Σ over the delta's first index of the delta times `factors`: what eat_deltas eats."""
+    first = next((i for i in delta.indices if isinstance(i, t.Idx)), None)
+    return t.Product((delta, *factors), (first,) if first is not None else ())
+
+
+_WRAPS: list[Callable[[t.Term], t.Term]] = [
+    lambda x: x,
+    lambda x: t.Func("tanh", x),
+    lambda x: t.Pow(x, t.Const(2.0)),
+    lambda x: t.Product((x, t.Tensor("s", ()))),
+]
+
+
+def _composites(inner: st.SearchStrategy[t.Term]) -> st.SearchStrategy[t.Term]:
+    exponents = st.sampled_from([t.Const(2.0), t.Const(3.0), t.Const(1.0), t.Const(0.0)])
+    return st.one_of(
         st.builds(
-            _product, st.lists(inner, min_size=1, max_size=3), st.lists(st.booleans(), max_size=4)
+            _product,
+            st.lists(inner, min_size=1, max_size=3),
+            st.lists(st.booleans(), max_size=4),
+            st.booleans(),
         ),
         st.builds(lambda parts: t.add(parts), st.lists(inner, min_size=1, max_size=3)),
         st.builds(lambda x: t.Func("tanh", x), inner),
-        st.builds(lambda x: t.Pow(x, t.Const(2.0)), inner),
-    ),
-    max_leaves=8,
-)
+        st.builds(t.Pow, inner, exponents),
+        # c (a + b), distributed by distribute_constant
+        st.builds(
+            lambda c, parts: t.Product((c, t.add(parts))),
+            constants,
+            st.lists(inner, min_size=2, max_size=3),
+        ),
+        st.builds(_summed_delta, deltas, st.lists(inner, max_size=2)),
+        # x x: merged by merge_powers
+        st.builds(lambda x: t.Product((x, x)), inner),
+        # x 0: zero_product; x + 0: drop_zero_terms
+        st.builds(lambda x, z: t.Product((x, z)), inner, zeros),
+        st.builds(lambda x, z: t.add([x, z]), inner, zeros),
+        # c x d: folded by fold_constants
+        st.builds(lambda c, x, d: t.Product((c, x, d)), constants, inner, constants),
+        # f(x broadcast over i): lifted out of functions and powers by
+        # lift_broadcast, unwrapped in products by unwrap_broadcast
+        st.builds(lambda wrap, x: wrap(t.add([x], (IDX["i"],))), st.sampled_from(_WRAPS), inner),
+    )
+
+
+def _without_capture(term: t.Term) -> t.Term:
+    """The term with every summed index renamed that shadows an index free
+    around it, as the language (E206) and the derivations' fresh names ensure:
+    the rules substitute indices and assume that no sum inside captures one."""
+    counter = itertools.count()
+
+    def visit(node: t.Term, around: frozenset[str]) -> t.Term:
+        if isinstance(node, t.Product):
+            renamed = {
+                s.name: t.Idx(f"u{next(counter)}", s.size) for s in node.summed if s.name in around
+            }
+            mapping: dict[str, t.Index] = {**renamed}
+            factors = [t.substitute(f, mapping) for f in node.factors]
+            summed = tuple(renamed.get(s.name, s) for s in node.summed)
+            inside = around | {s.name for s in summed} | {i.name for f in factors for i in f.free}
+            return t.Product(tuple(visit(f, inside) for f in factors), summed)
+        inside = around | {i.name for i in node.free}
+        return t.with_children(node, tuple(visit(c, inside) for c in t.children(node)))
+
+    return visit(term, frozenset(i.name for i in term.free))
+
+
+terms = st.recursive(atoms, _composites, max_leaves=8).map(_without_capture)
+
+
+def _subterms(term: t.Term) -> list[t.Term]:
+    """The term and every term inside it, each once."""
+    seen: dict[t.Term, None] = {}
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        if node not in seen:
+            seen[node] = None
+            stack.extend(t.children(node))
+    return list(seen)
+
+
+def _rules_keep_the_value(term: t.Term) -> list[str]:
+    """Apply every rule to the term and to each term inside it, and check each
+    rewrite against the reference evaluator; the names of the rules that fired."""
+    fired = []
+    for node in _subterms(term):
+        free = node.free
+        before = table(node, free, VALUES)
+        for rule in NORMAL_FORM_RULES:
+            rewritten = rule(node)
+            if rewritten is None:
+                continue
+            fired.append(rule.__name__)
+            assert {i.name for i in rewritten.free} <= {i.name for i in free}, rule.__name__
+            after = table(rewritten, free, VALUES)
+            np.testing.assert_allclose(after, before, rtol=1e-9, atol=1e-9, err_msg=rule.__name__)
+    return fired
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(terms)
 def test_every_rule_keeps_the_value(term: t.Term) -> None:
-    free = term.free
-    before = table(term, free, VALUES)
-    for rule in RULES:
-        rewritten = rule(term)
-        if rewritten is None:
-            continue
-        assert {i.name for i in rewritten.free} <= {i.name for i in free}, rule.__name__
-        after = table(rewritten, free, VALUES)
-        np.testing.assert_allclose(after, before, rtol=1e-9, atol=1e-9, err_msg=rule.__name__)
+    _rules_keep_the_value(term)
+
+
+def test_every_rule_fires_on_the_generated_terms() -> None:
+    # A fixed set of examples (derandomized, no example database), so the
+    # count does not depend on the run; every rule fires several times in it.
+    fired: Counter[str] = Counter()
+
+    @settings(
+        max_examples=300,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(terms)
+    def count(term: t.Term) -> None:
+        fired.update(_rules_keep_the_value(term))
+
+    count()
+    assert [r.__name__ for r in NORMAL_FORM_RULES if fired[r.__name__] == 0] == [], fired
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -161,7 +280,13 @@ def test_simplify_keeps_value_and_indices(term: t.Term) -> None:
     np.testing.assert_allclose(
         table(simplified, term.free, VALUES), table(term, term.free, VALUES), rtol=1e-9, atol=1e-9
     )
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(terms)
+def test_normal_form_keeps_value_and_indices(term: t.Term) -> None:
     normal = normal_form(term)
+    assert {(i.name, i.size) for i in normal.free} == {(i.name, i.size) for i in term.free}
     np.testing.assert_allclose(
         table(normal, term.free, VALUES), table(term, term.free, VALUES), rtol=1e-9, atol=1e-9
     )

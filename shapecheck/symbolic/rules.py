@@ -1,0 +1,515 @@
+"""The rewrite rules of the simplifier: one named function per identity.
+
+Each rule takes a term whose children are already simplified and returns the
+rewritten term, or None when it does not apply; `@rewrites` names the node
+kinds it can rewrite, so the engine (simplify.py) tries it only there. Every
+docstring states the rule's identity and why applying it cannot go on
+forever. The order of RULES matters: the engine applies the first rule that
+fires, so cheap structural clean-ups come before the rules that compare
+canonical keys.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TypeVar
+
+from shapecheck.exhaustive import assert_never
+from shapecheck.symbolic import terms as t
+from shapecheck.symbolic.canonical import factor_order, key
+
+Rule = Callable[[t.Term], t.Term | None]
+_R = TypeVar("_R", bound=Callable[[t.Term], "t.Term | None"])
+
+
+def rewrites(*kinds: type) -> Callable[[_R], _R]:
+    """Declare which term types a rule rewrites, so the engine tries it only there."""
+
+    def mark(rule: _R) -> _R:
+        rule.kinds = kinds  # type: ignore[attr-defined]
+        return rule
+
+    return mark
+
+
+def _coefficient(term: t.Term) -> tuple[float, t.Term]:
+    """Split a leading constant: 2 X -> (2, X)."""
+    if isinstance(term, t.Const):
+        return term.value, t.Const(1.0)
+    if isinstance(term, t.Product) and term.factors and isinstance(term.factors[0], t.Const):
+        rest = term.factors[1:]
+        if not rest:
+            return term.factors[0].value, t.Product((), term.summed)
+        if len(rest) == 1 and not term.summed:
+            return term.factors[0].value, rest[0]
+        return term.factors[0].value, t.Product(rest, term.summed)
+    return 1.0, term
+
+
+def _scaled(coefficient: float, term: t.Term) -> t.Term:
+    if coefficient == 1.0:
+        return term
+    if isinstance(term, t.Const):
+        return t.Const(coefficient * term.value)
+    if isinstance(term, t.Product):
+        return t.Product((t.Const(coefficient), *term.factors), term.summed)
+    return t.Product((t.Const(coefficient), term))
+
+
+# ---------------------------------------------------------------------------
+# Rules on sums
+
+
+@rewrites(t.Add)
+def flatten_add(term: t.Term) -> t.Term | None:
+    """(a + b) + c = a + b + c. Terminates: the nesting depth of sums drops."""
+    if not isinstance(term, t.Add) or not any(isinstance(x, t.Add) for x in term.terms):
+        return None
+    flat: list[t.Term] = []
+    for x in term.terms:
+        flat.extend(x.terms if isinstance(x, t.Add) else (x,))
+    return t.Add(tuple(flat), term.free)
+
+
+@rewrites(t.Add)
+def drop_zero_terms(term: t.Term) -> t.Term | None:
+    """a + 0 = a. Terminates: the number of terms drops."""
+    if not isinstance(term, t.Add) or not any(isinstance(x, t.Zero) for x in term.terms):
+        return None
+    kept = tuple(x for x in term.terms if not isinstance(x, t.Zero))
+    return t.Add(kept, term.free) if kept else t.Zero(term.free)
+
+
+@rewrites(t.Add)
+def unwrap_add(term: t.Term) -> t.Term | None:
+    """A sum of one term over that term's own indices is the term. Terminates: a node goes."""
+    if not isinstance(term, t.Add) or len(term.terms) != 1:
+        return None
+    (only,) = term.terms
+    if {(i.name, i.size) for i in only.free} == {(i.name, i.size) for i in term.free}:
+        return only
+    return None
+
+
+@rewrites(t.Add)
+def merge_like_terms(term: t.Term) -> t.Term | None:
+    """c₁ T + c₂ T = (c₁ + c₂) T, with T compared by canonical key. Terminates: terms drop."""
+    if not isinstance(term, t.Add) or len(term.terms) < 2:
+        return None
+    groups: dict[str, list[tuple[float, t.Term]]] = {}
+    for x in term.terms:
+        coefficient, rest = _coefficient(x)
+        groups.setdefault(key(rest), []).append((coefficient, rest))
+    if len(groups) == len(term.terms):
+        return None
+    merged: list[t.Term] = []
+    for members in groups.values():
+        total = math.fsum(c for c, _ in members)
+        rest = members[0][1]
+        if total == 0.0:
+            merged.append(t.Zero(rest.free))
+        elif isinstance(rest, t.Product) and not rest.factors:
+            merged.append(t.Product((t.Const(total),), rest.summed))
+        else:
+            merged.append(_scaled(total, rest))
+    return t.Add(tuple(merged), term.free)
+
+
+@rewrites(t.Product)
+def distribute_constant(term: t.Term) -> t.Term | None:
+    """c (a + b) = c a + c b, for a constant c only (never a general expansion).
+
+    Terminates: the product goes, and its sum's terms get a constant factor,
+    which fold_constants merges.
+    """
+    if not isinstance(term, t.Product) or term.summed or len(term.factors) != 2:
+        return None
+    first, second = term.factors
+    if not (isinstance(first, t.Const) and isinstance(second, t.Add)):
+        return None
+    return t.Add(tuple(_scaled(first.value, x) for x in second.terms), second.free)
+
+
+@rewrites(t.Func, t.Pow)
+def lift_broadcast(term: t.Term) -> t.Term | None:
+    """f(x broadcast over i) = f(x) broadcast over i; likewise for powers.
+
+    Terminates: the broadcast wrapper moves one level up the tree.
+    """
+    if not isinstance(term, t.Func | t.Pow):
+        return None
+    kids = t.children(term)
+    if not any(isinstance(k, t.Add) and len(k.terms) == 1 for k in kids):
+        return None
+    inner = tuple(k.terms[0] if isinstance(k, t.Add) and len(k.terms) == 1 else k for k in kids)
+    return t.Add((t.with_children(term, inner),), term.free)
+
+
+# ---------------------------------------------------------------------------
+# Rules on products
+
+
+@rewrites(t.Product)
+def unwrap_broadcast(term: t.Term) -> t.Term | None:
+    """In a product, a factor broadcast over i is the factor itself: a product
+    already spans the union of its factors' indices (and the engine keeps any
+    index the product would lose). Terminates: a wrapper goes.
+    """
+    if not isinstance(term, t.Product):
+        return None
+    if not any(isinstance(f, t.Add) and len(f.terms) == 1 for f in term.factors):
+        return None
+    factors = tuple(
+        f.terms[0] if isinstance(f, t.Add) and len(f.terms) == 1 else f for f in term.factors
+    )
+    return t.Product(factors, term.summed)
+
+
+@rewrites(t.Product)
+def flatten_product(term: t.Term) -> t.Term | None:
+    """Σ_i (a Σ_j b c) = Σ_{i,j} a b c, renaming j if it clashes.
+
+    Terminates: the nesting depth of products drops.
+    """
+    if not isinstance(term, t.Product) or not any(isinstance(f, t.Product) for f in term.factors):
+        return None
+    fresh = t.FreshNames({i.name for i in term.summed} | t.index_names(term))
+    factors: list[t.Term] = []
+    summed = list(term.summed)
+    # An inner summed index must not capture an index that is free in any
+    # factor (nested products included) or already summed outside.
+    outer_names = {i.name for i in term.summed} | {i.name for f in term.factors for i in f.free}
+    for factor in term.factors:
+        if not isinstance(factor, t.Product):
+            factors.append(factor)
+            continue
+        inner_factors, inner_summed = _hoisted(factor, summed, outer_names, fresh)
+        factors.extend(inner_factors)
+        summed.extend(inner_summed)
+        outer_names.update(i.name for i in inner_summed)
+    return t.Product(tuple(factors), tuple(summed))
+
+
+def _hoisted(
+    inner: t.Product, summed: list[t.Idx], outer_names: set[str], fresh: t.FreshNames
+) -> tuple[tuple[t.Term, ...], tuple[t.Idx, ...]]:
+    """An inner product's factors and summed indices, ready to join the outer
+    product: each summed index that would clash is renamed to a fresh one."""
+    mapping: dict[str, t.Index] = {}
+    for index in inner.summed:
+        if index.name in outer_names or any(s.name == index.name for s in summed):
+            mapping[index.name] = t.Idx(fresh.take(), index.size)
+    body = t.Product(inner.factors, ())
+    renamed = t.substitute(body, mapping) if mapping else body
+    assert isinstance(renamed, t.Product)
+    new_summed: list[t.Idx] = []
+    for index in inner.summed:
+        replacement = mapping.get(index.name, index)
+        assert isinstance(replacement, t.Idx)
+        new_summed.append(replacement)
+    return renamed.factors, tuple(new_summed)
+
+
+@rewrites(t.Product)
+def zero_product(term: t.Term) -> t.Term | None:
+    """A product with a zero factor is zero. Terminates: the product goes."""
+    if isinstance(term, t.Product) and any(isinstance(f, t.Zero) for f in term.factors):
+        return t.Zero(term.free)
+    return None
+
+
+@rewrites(t.Product)
+def fold_constants(term: t.Term) -> t.Term | None:
+    """2 · x · 3 = 6 x; 1 · x = x; 0 · x = 0; a sized SizeOf is a number.
+
+    Terminates: constant factors drop to at most one, in front.
+    """
+    if not isinstance(term, t.Product):
+        return None
+    factors = [
+        t.Const(float(f.size.value)) if isinstance(f, t.SizeOf) and f.size.value else f
+        for f in term.factors
+    ]
+    constants = [f.value for f in factors if isinstance(f, t.Const)]
+    others = [f for f in factors if not isinstance(f, t.Const)]
+    value = math.prod(constants) if constants else 1.0
+    if value == 0.0:
+        return t.Zero(term.free)
+    new = ([t.Const(value)] if value != 1.0 else []) + others
+    if tuple(new) == term.factors:
+        return None
+    return t.Product(tuple(new), term.summed)
+
+
+@rewrites(t.Product)
+def eat_deltas(term: t.Term) -> t.Term | None:
+    """Σ_j δ[i,j] f(j) = f(i); δ[1,p] with p summed sets p = 1; δ[1,2] = 0; δ[i,i] = 1.
+
+    Terminates: each application removes a delta index or a summed index.
+    """
+    if not isinstance(term, t.Product):
+        return None
+    summed = {i.name for i in term.summed}
+    for position, factor in enumerate(term.factors):
+        if isinstance(factor, t.Delta):
+            eaten = _eat_delta(term, position, factor, summed)
+            if eaten is not None:
+                return eaten
+    return None
+
+
+def _eat_delta(term: t.Product, position: int, delta: t.Delta, summed: set[str]) -> t.Term | None:
+    """The product with the delta at `position` simplified, or None if it stays."""
+    if len({i.value for i in delta.indices if isinstance(i, t.Fixed)}) > 1:
+        return t.Zero(term.free)  # δ[1,2] = 0
+    distinct: list[t.Index] = []
+    for i in delta.indices:
+        if i not in distinct:
+            distinct.append(i)
+    if len(distinct) < len(delta.indices):  # δ[i,i,j] = δ[i,j]; δ[i,i] = 1
+        rest = list(term.factors)
+        if len(distinct) == 1:
+            del rest[position]
+        else:
+            rest[position] = t.Delta(tuple(distinct))
+        return t.Product(tuple(rest), term.summed)
+    victim = next((i for i in delta.indices if isinstance(i, t.Idx) and i.name in summed), None)
+    if victim is None:
+        return None
+    return _sum_out(term, position, delta, victim)
+
+
+def _sum_out(term: t.Product, position: int, delta: t.Delta, victim: t.Idx) -> t.Term:
+    """Σ_victim δ[victim, keeper, ...] f(victim) = δ[keeper, ...] f(keeper)."""
+    remaining = [i for i in delta.indices if i != victim]
+    keeper = _keeper(remaining, {i.name for i in term.summed})
+    rest = [f for k, f in enumerate(term.factors) if k != position]
+    if len(remaining) >= 2:
+        rest.insert(position, t.Delta(tuple(remaining)))
+    replaced = tuple(t.substitute(f, {victim.name: keeper}) for f in rest)
+    new_summed = tuple(i for i in term.summed if i.name != victim.name)
+    return t.Product(replaced, new_summed)
+
+
+def _keeper(remaining: list[t.Index], summed: set[str]) -> t.Index:
+    """What a summed-out index becomes: a literal if there is one, else an index that stays."""
+    literal = next((i for i in remaining if isinstance(i, t.Fixed)), None)
+    if literal is not None:
+        return literal
+    return next(
+        (i for i in remaining if isinstance(i, t.Idx) and i.name not in summed), remaining[0]
+    )
+
+
+@rewrites(t.Product)
+def unused_sum(term: t.Term) -> t.Term | None:
+    """Σ_j f = size(j) · f when no factor uses j. Terminates: a summed index goes."""
+    if not isinstance(term, t.Product):
+        return None
+    used = {i.name for f in term.factors for i in f.free}
+    idle = [i for i in term.summed if i.name not in used]
+    if not idle:
+        return None
+    kept = tuple(i for i in term.summed if i.name in used)
+    return t.Product(tuple(t.SizeOf(i.size) for i in idle) + term.factors, kept)
+
+
+@rewrites(t.Product)
+def merge_powers(term: t.Term) -> t.Term | None:
+    """x^a · x^b = x^(a+b) for constant a, b; x^0 goes.
+
+    Terminates: the number of factors drops.
+    """
+    if not isinstance(term, t.Product) or not _may_merge_powers(term.factors):
+        return None
+    exponents: dict[str, float] = {}  # by the key of the base, in order of appearance
+    bases: dict[str, t.Term] = {}
+    others: list[t.Term] = []
+    for factor in term.factors:
+        power = _as_power(factor)
+        if power is None:
+            others.append(factor)
+            continue
+        base, exponent = power
+        k = key(base)
+        bases.setdefault(k, base)
+        exponents[k] = exponents.get(k, 0.0) + exponent
+    if len(bases) + len(others) == len(term.factors) and 0.0 not in exponents.values():
+        return None
+    new: list[t.Term] = list(others)
+    for k, exponent in exponents.items():
+        if exponent != 0.0:
+            new.append(bases[k] if exponent == 1.0 else t.Pow(bases[k], t.Const(exponent)))
+    return t.Product(tuple(new), term.summed)
+
+
+def _may_merge_powers(factors: tuple[t.Term, ...]) -> bool:
+    """A cheap test first: two factors can only share a base if they name the
+    same array or function; and x^0 goes whatever the others are."""
+    heads = [_head(f.base if isinstance(f, t.Pow) else f) for f in factors]
+    named = [h for h in heads if h is not None]
+    return len(set(named)) != len(named) or any(
+        isinstance(f, t.Pow) and isinstance(f.exponent, t.Const) and f.exponent.value == 0.0
+        for f in factors
+    )
+
+
+def _as_power(factor: t.Term) -> tuple[t.Term, float] | None:
+    """A factor as base^exponent for a constant exponent (an array or function
+    is its own first power), or None for a factor that merges with nothing."""
+    if isinstance(factor, t.Pow) and isinstance(factor.exponent, t.Const):
+        return factor.base, factor.exponent.value
+    if isinstance(factor, t.Tensor | t.Func):
+        return factor, 1.0
+    return None
+
+
+def _head(term: t.Term) -> tuple[str, str] | None:
+    """What a power's base is made of, coarsely: an array's or a function's name."""
+    match term:
+        case t.Tensor():
+            return ("tensor", term.name)
+        case t.Func():
+            return ("function", term.name)
+        case t.Pow():
+            return _head(term.base)
+        case t.Const() | t.SizeOf() | t.Delta() | t.Loss() | t.Product() | t.Add() | t.Zero():
+            return None
+        case _:
+            assert_never(term)
+
+
+@rewrites(t.Product)
+def sort_factors(term: t.Term) -> t.Term | None:
+    """Factors in a canonical order: constants, arrays, functions, deltas last.
+
+    Terminates: sorting a sorted product changes nothing, and then returns None.
+    """
+    if not isinstance(term, t.Product):
+        return None
+    ordered = tuple(sorted(term.factors, key=factor_order))
+    return None if ordered == term.factors else t.Product(ordered, term.summed)
+
+
+@rewrites(t.Product)
+def single_factor(term: t.Term) -> t.Term | None:
+    """A product of one factor and no sum is the factor; of none, 1. Terminates: a node goes."""
+    if not isinstance(term, t.Product) or term.summed:
+        return None
+    if not term.factors:
+        return t.Const(1.0)
+    return term.factors[0] if len(term.factors) == 1 else None
+
+
+# ---------------------------------------------------------------------------
+# Rules on functions and powers
+
+_VALUES: dict[str, Callable[[float], float]] = {
+    "exp": math.exp,
+    "log": lambda x: math.log(x) if x > 0 else math.nan,
+    "tanh": math.tanh,
+    "sigmoid": lambda x: 1.0 / (1.0 + math.exp(-x)) if x > -700 else 0.0,
+    "relu": lambda x: max(x, 0.0),
+    "sin": math.sin,
+    "cos": math.cos,
+    "sqrt": lambda x: math.sqrt(x) if x >= 0 else math.nan,
+    "abs": abs,
+    "step": lambda x: 1.0 if x > 0 else 0.0,
+    "sign": lambda x: float((x > 0) - (x < 0)),
+}
+
+
+@rewrites(t.Func, t.Pow)
+def fold_functions(term: t.Term) -> t.Term | None:
+    """f(c) and c^d for constants are numbers (when finite); f(0) for the zero array.
+
+    Terminates: a function or power node goes.
+    """
+    if isinstance(term, t.Func):
+        return _fold_function(term)
+    if isinstance(term, t.Pow) and isinstance(term.exponent, t.Const):
+        return _fold_power(term, term.exponent.value)
+    return None
+
+
+def _fold_function(term: t.Func) -> t.Term | None:
+    arg = term.arg
+    if isinstance(arg, t.Const):
+        value = _VALUES[term.name](arg.value)
+        return t.Const(value) if math.isfinite(value) else None
+    if isinstance(arg, t.Zero):
+        value = _VALUES[term.name](0.0)
+        if not math.isfinite(value):
+            return None
+        return t.Zero(arg.free) if value == 0.0 else t.add([t.Const(value)], arg.free)
+    return None
+
+
+def _fold_power(term: t.Pow, exponent: float) -> t.Term | None:
+    """x^1 = x; x^0 = 1; c^d a number; 0^d = 0 for d > 0; (x^a)^n = x^(a n) for whole n."""
+    base = term.base
+    if exponent == 1.0:
+        return base
+    if exponent == 0.0:
+        return t.add([t.Const(1.0)], term.free)
+    if isinstance(base, t.Const):
+        try:
+            value = base.value**exponent
+        except (OverflowError, ZeroDivisionError):
+            return None
+        # A negative number to a fractional power is complex: not folded.
+        return t.Const(value) if isinstance(value, float) and math.isfinite(value) else None
+    if isinstance(base, t.Zero) and exponent > 0:
+        return t.Zero(term.free)
+    if (
+        isinstance(base, t.Pow)
+        and isinstance(base.exponent, t.Const)
+        and float(exponent).is_integer()
+    ):
+        return t.Pow(base.base, t.Const(base.exponent.value * exponent))
+    return None
+
+
+RULES: tuple[Rule, ...] = (
+    flatten_add,
+    drop_zero_terms,
+    unwrap_add,
+    lift_broadcast,
+    unwrap_broadcast,
+    distribute_constant,
+    flatten_product,
+    zero_product,
+    eat_deltas,
+    unused_sum,
+    fold_constants,
+    merge_powers,
+    single_factor,
+    fold_functions,
+    merge_like_terms,
+    sort_factors,
+)
+
+
+@rewrites(t.Product)
+def distribute(term: t.Term) -> t.Term | None:
+    """Σ_i a (b + c) = Σ_i a b + Σ_i a c: the sum-of-products normal form.
+
+    Only in NORMAL_FORM_RULES, for comparing terms (a claim with the truth): it
+    can grow a term, so it is never used for what is shown. Terminates: the
+    number of sums inside products drops with each application.
+    """
+    if not isinstance(term, t.Product):
+        return None
+    for position, factor in enumerate(term.factors):
+        if isinstance(factor, t.Add) and len(factor.terms) > 1:
+            parts = []
+            for part in factor.terms:
+                factors = list(term.factors)
+                factors[position] = part
+                parts.append(t.Product(tuple(factors), term.summed))
+            return t.Add(tuple(parts), term.free)
+    return None
+
+
+NORMAL_FORM_RULES: tuple[Rule, ...] = (*RULES, distribute)
