@@ -55,7 +55,10 @@ def _npz_problem(path: Path) -> str | None:
                 return "it is not a zip archive"
         with np.load(path, allow_pickle=False) as archive:
             for name in archive.files:
-                archive[name]  # reading a member decompresses it and checks its CRC
+                # Reading a member decompresses it and checks its CRC; numpy
+                # hands back raw bytes for a member that is not an .npy array.
+                if not isinstance(archive[name], np.ndarray):
+                    return f"member {name!r} is not an array"
     # Corrupt archives raise anything from zipfile.BadZipFile to EOFError.
     except Exception as error:
         return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
