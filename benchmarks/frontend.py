@@ -9,6 +9,9 @@ Prints figures and their ratio to the targets of issue 2; never a test.
 - throughput: the front end alone (parse, unroll, check; no derivation or
   numeric checks) of a generated 10,000-line file, and of 1,000 small files,
   in-process (median of several runs).
+
+Start-up against the floor of its own dependencies (rich, typer, lark) is
+`benchmarks/startup.py`.
 """
 
 from __future__ import annotations

@@ -5,29 +5,33 @@ The only module that knows about exit statuses: 0 when every file is clean,
 command itself could not run (bad option, unreadable or empty path).
 Finding and reading the files is `shapecheck.run`'s job; turning reports
 into text is `shapecheck.render`'s.
+
+Start-up matters (CI runs it on every file): the pipeline is imported only
+when a command runs, not for `--help`; the renderer only for the chosen
+format; numpy only when something is verified (or `--at` is given).
 """
 
 from __future__ import annotations
 
 import enum
-import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from shapecheck import __version__
-from shapecheck.check.checker import MAX_SIZE
-from shapecheck.pipeline import FileReport, Options
-from shapecheck.run.discover import collect_files
-from shapecheck.run.runner import analyze_files
 from shapecheck.run.usage import UsageProblem
 
+if TYPE_CHECKING:
+    from shapecheck.pipeline import FileReport, Options
+
 _EXIT_OK, _EXIT_PROBLEMS, _EXIT_USAGE = 0, 1, 2
-# The defaults of verify.py, repeated here so that `--help` needs no numpy;
-# a test keeps the two in step.
+# The defaults of verify.py and the checker's largest size, repeated here so
+# that `--help` needs neither numpy nor the pipeline; a test keeps them in step.
 DEFAULT_RTOL, DEFAULT_ATOL = 1e-5, 1e-8
+MAX_SIZE = 2**31 - 1
 
 
 class _OutputFormat(str, enum.Enum):
@@ -70,43 +74,32 @@ def _parse_sizes(values: list[str] | None) -> tuple[tuple[str, int], ...]:
     return tuple(sizes.items())
 
 
-def _exit_status(reports: list[FileReport], strict: bool) -> int:
+def _exit_status(reports: Sequence[FileReport], strict: bool) -> int:
     failed = any(r.failed(strict) for r in reports)
     return _EXIT_PROBLEMS if failed else _EXIT_OK
 
 
-def _emit(
-    reports: list[FileReport], output: _OutputFormat, strict: bool, status: int, detailed: bool
-) -> None:
-    if output is _OutputFormat.json:
-        from shapecheck.render import json as json_render
+def _emit(reports: list[FileReport], output: _OutputFormat, strict: bool, detailed: bool) -> int:
+    """Write the whole output; the exit status of what was written."""
+    from shapecheck.render import output as document
 
-        print(json_render.render(reports, strict=strict, exit_status=status))
-    elif output is _OutputFormat.github:
-        from shapecheck.render import github
+    text, status = document.render(
+        reports,
+        output.value,
+        strict=strict,
+        status_of=lambda shown: _exit_status(shown, strict),
+        detailed=detailed,
+    )
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    return status
 
-        text = github.render(reports)
-        if text:
-            print(text)
-    elif output is _OutputFormat.junit:
-        from shapecheck.render import junit
 
-        print(junit.render(reports, strict=strict))
-    else:
-        from rich.console import Console
+def _usage_error(problem: UsageProblem) -> typer.Exit:
+    from shapecheck.render.escape import visible
 
-        from shapecheck.render import text as text_render
-
-        # Off a terminal Rich would wrap at 80 columns; formulas read
-        # better unbroken, so give them room.
-        # Markup is off: `[i,j]` in a formula is notation, not a style tag.
-        console = Console(
-            width=None if sys.stdout.isatty() else 160,
-            no_color="NO_COLOR" in os.environ,
-            markup=False,
-            highlight=False,
-        )
-        text_render.render(reports, console, strict=strict, detailed=detailed)
+    typer.echo(f"shapecheck: {visible(str(problem), keep='')}", err=True)
+    return typer.Exit(_EXIT_USAGE)
 
 
 _FormatOption = Annotated[
@@ -149,17 +142,17 @@ def _run(
     *,
     detailed: bool = False,
 ) -> None:
+    from shapecheck.run.discover import collect_files
+    from shapecheck.run.runner import analyze_files
+
     try:
         files = collect_files(paths)
         if (options.at or options.save) and len(files) != 1:
             raise UsageProblem("--at and --save need exactly one .idx file")
         reports = analyze_files(files, options)
     except UsageProblem as problem:
-        typer.echo(f"shapecheck: {problem}", err=True)
-        raise typer.Exit(_EXIT_USAGE) from None
-    status = _exit_status(reports, strict)
-    _emit(reports, output, strict, status, detailed)
-    raise typer.Exit(status)
+        raise _usage_error(problem) from None
+    raise typer.Exit(_emit(reports, output, strict, detailed))
 
 
 def _options(
@@ -173,8 +166,19 @@ def _options(
     atol: float,
     expand: bool = False,
 ) -> Options:
+    from shapecheck.pipeline import Options
+    from shapecheck.run.valuefiles import check_at_file, check_save_path
+
     if no_verify and (at or save):
         raise typer.BadParameter("--at and --save need the numeric checks (no --no-verify)")
+    try:
+        # Before any file is read: a path that cannot work is the command's problem.
+        if save is not None:
+            check_save_path(save)
+        if at is not None:
+            check_at_file(at)
+    except UsageProblem as problem:
+        raise _usage_error(problem) from None
     return Options(
         sizes=_parse_sizes(size),
         layout=layout.value if layout else None,

@@ -99,10 +99,16 @@ class Diagnostic:
     hints: tuple[str, ...] = ()
     # Where an unrolled line came from, e.g. "in `for t in 1..3` with t = 2".
     context: str | None = None
+    # 1-based (line, column) of a problem in a file that has no decoded text
+    # to hold a span (an invalid UTF-8 byte): renderers still print
+    # `file:line:col:` for it.
+    position: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         if self.code not in CODES:
             raise ValueError(f"unknown diagnostic code {self.code}")
+        if self.position is not None and min(self.position) < 1:
+            raise ValueError(f"bad position {self.position}")
 
     @property
     def severity(self) -> Severity:
@@ -121,5 +127,7 @@ def diagnostic(
     labels: tuple[Label, ...] | list[Label] = (),
     hints: tuple[str, ...] | list[str] = (),
     context: str | None = None,
+    position: tuple[int, int] | None = None,
 ) -> Diagnostic:
-    return Diagnostic(code, message, span, tuple(labels), tuple(hints), context)
+    """`position` locates a problem that has no span (see `Diagnostic.position`)."""
+    return Diagnostic(code, message, span, tuple(labels), tuple(hints), context, position)

@@ -9,7 +9,7 @@ from shapecheck.symbolic.derive import Adjoint, Derivation
 
 if TYPE_CHECKING:
     from shapecheck.numeric.verify import Check
-from shapecheck.numeric.codegen import numpy_code, python_name
+from shapecheck.numeric.codegen import CodeError, numpy_code, python_name
 from shapecheck.pipeline import ClaimResult, DerivativeResult
 from shapecheck.render.common import shape_both
 from shapecheck.render.formula import formula, indices
@@ -40,8 +40,18 @@ def adjoint_line(adjoint: Adjoint) -> str:
     return f"{adjoint.label}{indices(adjoint.indices)} = {formula(adjoint.formula)}"
 
 
+def _assignment(label: str, term: t.Term, target: tuple[t.Idx, ...]) -> str:
+    """`dL_dW = np.einsum(...)`, or a comment saying why there is no such line:
+    einsum names each index of a product by one letter, so a product over more
+    than 52 indices has no einsum call (the derivative itself is still right)."""
+    try:
+        return f"{python_name(label)} = {numpy_code(term, target)}"
+    except CodeError as error:
+        return f"# {python_name(label)}: no numpy line: {error}; einsum takes at most 52 indices"
+
+
 def adjoint_code(adjoint: Adjoint) -> str:
-    return f"{python_name(adjoint.label)} = {numpy_code(adjoint.formula, adjoint.indices)}"
+    return _assignment(adjoint.label, adjoint.formula, adjoint.indices)
 
 
 def derivative_code(result: DerivativeResult) -> list[str]:
@@ -49,15 +59,11 @@ def derivative_code(result: DerivativeResult) -> list[str]:
     with axes in the signature's order."""
     derivation = result.derivation
     if result.expanded is not None:
-        return [
-            f"{python_name(derivation.label)} = {numpy_code(result.expanded, derivation.signature)}"
-        ]
+        return [_assignment(derivation.label, result.expanded, derivation.signature)]
     needed = _needed_adjoints(derivation)
     lines = [adjoint_code(a) for a in reversed(derivation.adjoints) if a.label in needed]
     lines.reverse()
-    lines.append(
-        f"{python_name(derivation.label)} = {numpy_code(derivation.formula, derivation.signature)}"
-    )
+    lines.append(_assignment(derivation.label, derivation.formula, derivation.signature))
     return lines
 
 

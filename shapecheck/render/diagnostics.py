@@ -6,32 +6,40 @@
         |                `j` is d (3) here
       = help: the second index of X and the first of W must have one size
 
-Plain strings; the text renderer adds colour.
+Plain strings; the text renderer adds colour. Every piece of user text
+(file name, source line, message) is escaped by `render.escape` here, so that
+the text, JUnit and any later format built on these lines are safe to print.
 """
 
 from __future__ import annotations
 
 from shapecheck.diagnostics import Diagnostic, Label
+from shapecheck.render.escape import visible, visible_with_columns
 from shapecheck.source import Source, Span
 
 
+def start(source: Source, diagnostic: Diagnostic) -> tuple[int, int] | None:
+    """1-based (line, column) where the problem starts; None for a problem of
+    the whole file. A file without decoded text has no spans, but an invalid
+    byte still has a position."""
+    if diagnostic.span is not None:
+        return source.position(diagnostic.span.start)
+    return diagnostic.position
+
+
 def location(source: Source, diagnostic: Diagnostic) -> str:
-    if diagnostic.span is None:
-        return f"{source.name}"
-    line, column = source.position(diagnostic.span.start)
-    return f"{source.name}:{line}:{column}"
+    name = visible(source.name, keep="")
+    where = start(source, diagnostic)
+    if where is None:
+        return name
+    return f"{name}:{where[0]}:{where[1]}"
 
 
 def _headline(source: Source, diagnostic: Diagnostic) -> str:
     return (
         f"{location(source, diagnostic)}: {diagnostic.severity.value}[{diagnostic.code}]: "
-        f"{diagnostic.message}"
+        f"{visible(diagnostic.message)}"
     )
-
-
-def _display(text: str) -> str:
-    # One column per character on screen: tabs become a space.
-    return text.replace("\t", " ")
 
 
 _Mark = tuple[int, int, str]  # column, width, message of one label
@@ -61,14 +69,14 @@ def _marks_by_line(source: Source, span: Span, given: tuple[Label, ...]) -> dict
             # A span over several lines is marked to the end of its first.
             end_column = len(source.line_text(line)) + 1
         width = max(1, end_column - column)
-        by_line.setdefault(line, []).append((column, width, label.message))
+        by_line.setdefault(line, []).append((column, width, visible(label.message)))
     return by_line
 
 
 def _line_block(line: int, raw: str, marks: list[_Mark], gutter: int) -> list[str]:
     """One source line, its carets with the last label's message, then the
     other messages each on a line of its own, rightmost first."""
-    text, marks = _clip(_display(raw), marks)
+    text, marks = _clip(*_display(raw, marks))
     marks = sorted(marks)
     pad = "  " + " " * gutter
     caret_line = ""
@@ -82,6 +90,26 @@ def _line_block(line: int, raw: str, marks: list[_Mark], gutter: int) -> list[st
         if message:
             out.append(f"{pad} | " + " " * (column - 1) + message)
     return out
+
+
+def _display(raw: str, marks: list[_Mark]) -> tuple[str, list[_Mark]]:
+    """The line as shown (tabs as spaces, controls escaped), and the marks
+    moved to where their characters landed: an escape such as `\\u202e` is
+    wider than the character it stands for."""
+    text, columns = visible_with_columns(raw)
+    if len(text) == len(raw):
+        return text, marks
+    last = len(raw)
+
+    def shown(offset: int) -> int:
+        # A mark may reach past the end of the line (a missing `]`).
+        return columns[min(offset, last)] + max(0, offset - last)
+
+    moved = []
+    for column, width, message in marks:
+        start = shown(column - 1)
+        moved.append((start + 1, max(1, shown(column - 1 + width) - start), message))
+    return text, moved
 
 
 def _clip(text: str, marks: list[_Mark]) -> tuple[str, list[_Mark]]:
@@ -99,8 +127,8 @@ def notes(diagnostic: Diagnostic, gutter: int = 1) -> list[str]:
     pad = " " * (gutter + 1)
     lines = []
     if diagnostic.context:
-        lines.append(f"{pad}= note: {diagnostic.context}")
-    lines.extend(f"{pad}= help: {hint}" for hint in diagnostic.hints)
+        lines.append(f"{pad}= note: {visible(diagnostic.context)}")
+    lines.extend(f"{pad}= help: {visible(hint)}" for hint in diagnostic.hints)
     return lines
 
 

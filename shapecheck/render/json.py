@@ -1,13 +1,17 @@
 """Machine-readable output: the versioned schema documented in docs/json.md.
 
 `schema_version` changes only when a field changes meaning or disappears;
-new fields may be added within a version.
+new fields may be added within a version. The document is valid JSON and
+safe to print for any input: DEL, C1 controls, bidi overrides and lone
+surrogates (from undecodable file names) are written as `\\uXXXX` escapes,
+which decode back to the same strings.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +29,9 @@ if TYPE_CHECKING:
     from shapecheck.numeric.verify import Check
 
 _SCHEMA_VERSION = 1
+# json.dumps escapes C0 controls itself; these it would pass through raw (they
+# can only occur inside strings, so replacing them keeps the document valid).
+_RAW_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def _position(source: Source, span: Span) -> dict[str, int]:
@@ -41,6 +48,10 @@ def _diagnostic(source: Source, problem: Diagnostic) -> dict[str, Any]:
     }
     if problem.span is not None:
         entry.update(_position(source, problem.span))
+    elif problem.position is not None:
+        # No text to hold a span (an invalid byte): the one character there.
+        line, column = problem.position
+        entry.update({"line": line, "column": column, "end_line": line, "end_column": column + 1})
     else:
         entry.update({"line": None, "column": None, "end_line": None, "end_column": None})
     entry["labels"] = [
@@ -212,4 +223,5 @@ def render(reports: Sequence[FileReport], *, strict: bool, exit_status: int) -> 
             "exit_status": exit_status,
         },
     }
-    return json.dumps(document, indent=2, ensure_ascii=False)
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    return _RAW_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)

@@ -1,5 +1,11 @@
 """JUnit XML for CI dashboards: a test suite per file; a test case for its
-diagnostics, one per derivative's numeric check and one per claim."""
+diagnostics, one per derivative's numeric check and one per claim.
+
+Every text and attribute passes through `escape.xml_text`: XML 1.0 forbids
+most C0 controls, U+FFFE, U+FFFF and lone surrogates even as character
+references, so the document stays well-formed whatever the file holds or is
+called.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +15,17 @@ from xml.etree import ElementTree as ET
 from shapecheck.pipeline import ClaimResult, DerivativeResult, FileReport
 from shapecheck.render import derivatives as facts
 from shapecheck.render.diagnostics import render_plain
+from shapecheck.render.escape import xml_text
 
 
 def _case(suite: ET.Element, file: str, name: str, failure: str | None, output: str = "") -> bool:
-    case = ET.SubElement(suite, "testcase", classname=file, name=name)
+    case = ET.SubElement(suite, "testcase", classname=xml_text(file, keep=""), name=xml_text(name))
     if failure is not None:
+        failure = xml_text(failure)
         element = ET.SubElement(case, "failure", message=failure.splitlines()[0], type="shapecheck")
         element.text = failure
     if output:
-        ET.SubElement(case, "system-out").text = output
+        ET.SubElement(case, "system-out").text = xml_text(output)
     return failure is not None
 
 
@@ -25,7 +33,7 @@ def render(reports: Sequence[FileReport], *, strict: bool) -> str:
     suites = ET.Element("testsuites", name="shapecheck")
     total_tests = total_failures = 0
     for report in reports:
-        suite = ET.SubElement(suites, "testsuite", name=report.source.name)
+        suite = ET.SubElement(suites, "testsuite", name=xml_text(report.source.name, keep=""))
         results = _cases(suite, report, strict)
         suite.set("tests", str(len(results)))
         suite.set("failures", str(sum(results)))

@@ -17,6 +17,7 @@ from shapecheck.pipeline import FileReport
 from shapecheck.render import derivatives as facts
 from shapecheck.render import diagnostics as plain
 from shapecheck.render.common import plural, shape_both
+from shapecheck.render.escape import visible
 from shapecheck.render.notation import index_list, notation
 
 _SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow"}
@@ -29,7 +30,7 @@ def _diagnostic(console: Console, report: FileReport, problem: Diagnostic) -> No
     head.append(
         f"{problem.severity.value}[{problem.code}]", style=_SEVERITY_STYLE[problem.severity]
     )
-    head.append(f": {problem.message}", style="bold")
+    head.append(f": {visible(problem.message)}", style="bold")
     console.print(head, soft_wrap=True)
     body = plain.snippet(report.source, problem)
     for line in body:
@@ -134,7 +135,7 @@ def _verification_line(console: Console, report: FileReport) -> None:
     )
     if info.saved_to:
         text += f"; saved to {info.saved_to}"
-    console.print(Text(text, style="italic"), soft_wrap=True)
+    console.print(Text(visible(text, keep=""), style="italic"), soft_wrap=True)
     console.print()
 
 
@@ -143,7 +144,7 @@ def _adjoints(console: Console, report: FileReport) -> None:
     if adjoints:
         console.print(Text("Adjoints (reverse mode, nearest the output first)", style="italic"))
         for adjoint in adjoints:
-            console.print("  " + facts.adjoint_line(adjoint), soft_wrap=True)
+            console.print(Text("  " + facts.adjoint_line(adjoint)), soft_wrap=True)
         console.print()
 
 
@@ -156,7 +157,7 @@ def _numpy(console: Console, report: FileReport) -> None:
         for line in facts.derivative_code(result):
             if line not in done:
                 done.add(line)
-                console.print("  " + line, soft_wrap=True)
+                console.print(Text("  " + line), soft_wrap=True)
     console.print()
 
 
@@ -184,7 +185,7 @@ def _status(report: FileReport, strict: bool) -> Text:
     failed = report.failed(strict)
     text = Text()
     text.append("✗ " if failed else "✓ ", style="bold red" if failed else "bold green")
-    text.append(report.source.name, style="bold")
+    text.append(visible(report.source.name, keep=""), style="bold")
     counts = [plural(report.errors, "error"), plural(report.warnings, "warning")]
     text.append("  " + ", ".join(counts))
     return text

@@ -1,0 +1,77 @@
+"""Start-up benchmark: how much the command costs over importing its dependencies.
+
+Prints figures and their ratio to the floor; never a test.
+
+    python benchmarks/startup.py [RUNS]       # after `pip install .`
+
+The floor is a bare `python -c "import rich, typer, lark"`: the command cannot
+start faster than its own dependencies load. Then `shapecheck --help`, and
+`shapecheck check` on a small file without derivatives, with and without
+`--no-verify` (neither needs numpy). Every command runs RUNS times (default
+15), interleaved so that a noisy moment of the machine hits all of them alike,
+and the medians are compared within one run of this script.
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TARGET_RATIO = 1.3
+SMALL_FILE = "dim n = 3\ninput x[n]\nparam w[n]\ny[i] = 2 x[i] w[i]\n"
+
+
+def _shapecheck() -> list[str]:
+    """The installed command next to this interpreter, else `python -m shapecheck`."""
+    beside = Path(sys.executable).parent / "shapecheck"
+    found = str(beside) if beside.exists() else shutil.which("shapecheck")
+    return [found] if found else [sys.executable, "-m", "shapecheck"]
+
+
+def _wall(command: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, capture_output=True, check=False)
+    return time.perf_counter() - start
+
+
+def measure(commands: dict[str, list[str]], runs: int) -> dict[str, float]:
+    """Median wall time of each command; the runs are interleaved."""
+    for command in commands.values():
+        _wall(command)  # warm the file cache and the .pyc files
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, command in commands.items():
+            times[name].append(_wall(command))
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def main() -> None:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 15
+    tool = _shapecheck()
+    with tempfile.TemporaryDirectory() as folder:
+        small = Path(folder) / "small.idx"
+        small.write_text(SMALL_FILE)
+        commands = {
+            "python -c 'import rich, typer, lark'": [
+                sys.executable,
+                "-c",
+                "import rich, typer, lark",
+            ],
+            "shapecheck --help": [*tool, "--help"],
+            "shapecheck check small.idx --no-verify": [*tool, "check", str(small), "--no-verify"],
+            "shapecheck check small.idx": [*tool, "check", str(small)],
+        }
+        medians = measure(commands, runs)
+    floor = medians["python -c 'import rich, typer, lark'"]
+    print(f"shapecheck start-up, median of {runs} runs (target: within {TARGET_RATIO}x the floor)")
+    for name, seconds in medians.items():
+        print(f"  {name:<42} {seconds * 1000:7.1f} ms   {seconds / floor:5.2f}x")
+
+
+if __name__ == "__main__":
+    main()

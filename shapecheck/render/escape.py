@@ -1,0 +1,78 @@
+"""The one escaping layer between user text and a terminal, a CI log or an XML file.
+
+Everything a renderer prints that came from the user (source lines, file
+names, messages quoting names) passes through `visible` first, so that a
+comment cannot retitle the terminal, clear the screen or reorder a line with
+bidi overrides (Trojan Source). Escapes are visible, never silent deletions:
+
+- C0 controls and DEL become the Unicode Control Pictures (`␛` for ESC, as
+  ruff prints it): one column each, so carets under a snippet stay put;
+- C1 controls become `\\x9b`, bidi overrides `\\u202e`, lone surrogates (from
+  undecodable file names) `\\xff` for a byte Python smuggled in with
+  `surrogateescape` and `\\udc80`-style otherwise. These are wider than one
+  column: `visible_with_columns` tells a snippet where each character went.
+
+XML 1.0 forbids U+FFFE and U+FFFF too, even as character references:
+`xml_text` escapes those on top of `visible`.
+"""
+
+from __future__ import annotations
+
+import re
+
+_C0_PICTURES = {code: chr(0x2400 + code) for code in range(0x20)}
+_C0_PICTURES[0x7F] = "\u2421"  # ␡
+_BIDI = "\u202a-\u202e\u2066-\u2069"
+# What a terminal would act on or reorder; tab and newline are decided per call.
+_UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}\ud800-\udfff]")
+_XML_UNSAFE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}\ud800-\udfff\ufffe\uffff]")
+
+
+def _escape_char(char: str) -> str:
+    code = ord(char)
+    if code in _C0_PICTURES:
+        return _C0_PICTURES[code]
+    if 0x80 <= code <= 0x9F:
+        return f"\\x{code:02x}"
+    if 0xDC80 <= code <= 0xDCFF:
+        # A byte that was not UTF-8, carried in a file name by surrogateescape.
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\u{code:04x}"
+
+
+def _replace(match: re.Match[str], keep: str) -> str:
+    char = match.group()
+    return char if char in keep else _escape_char(char)
+
+
+def visible(text: str, keep: str = "\t") -> str:
+    """`text` with every control, bidi override and lone surrogate made visible,
+    except the characters in `keep` (tab by default; pass "\\t\\n" where a
+    newline is part of the layout)."""
+    if not _UNSAFE.search(text):
+        return text
+    return _UNSAFE.sub(lambda match: _replace(match, keep), text)
+
+
+def visible_with_columns(text: str) -> tuple[str, list[int]]:
+    """`visible(text)` with tab shown as a space, and for each character of
+    `text` (and its end) the 0-based column where it lands, so that carets
+    under a snippet point at the same characters after escaping."""
+    shown: list[str] = []
+    columns: list[int] = []
+    column = 0
+    for char in text:
+        columns.append(column)
+        piece = " " if char == "\t" else visible(char, keep="")
+        shown.append(piece)
+        column += len(piece)
+    columns.append(column)
+    return "".join(shown), columns
+
+
+def xml_text(text: str, keep: str = "\t\n") -> str:
+    """`visible` for XML 1.0: also escapes U+FFFE and U+FFFF, which XML forbids
+    even as character references; carriage returns become visible too."""
+    if not _XML_UNSAFE.search(text) and "\r" not in text:
+        return text
+    return visible(text, keep).replace("\ufffe", "\\ufffe").replace("\uffff", "\\uffff")

@@ -1,0 +1,73 @@
+"""Start-up stays cheap: `--help` loads no pipeline, and `check` on a file
+with nothing to verify never imports numpy (benchmarks/startup.py has times)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from support import ROOT
+
+from shapecheck import cli
+from shapecheck.check import declarations
+
+# Run the command in a fresh interpreter and list what it imported.
+_PROBE = """
+import sys
+from shapecheck.cli import app
+try:
+    app(sys.argv[1:])
+except SystemExit:
+    pass
+sys.stdout.flush()
+print("\\nMODULES", " ".join(sorted(sys.modules)))
+"""
+
+
+def _modules(*args: str) -> set[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", _PROBE, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
+    line = result.stdout.rsplit("MODULES ", 1)[1]
+    return set(line.split())
+
+
+def test_help_loads_neither_the_pipeline_nor_numpy() -> None:
+    modules = _modules("--help")
+    assert "shapecheck.pipeline" not in modules
+    assert "numpy" not in modules
+    assert "lark" not in modules
+
+
+@pytest.mark.parametrize("output", ["text", "json", "github", "junit"])
+@pytest.mark.parametrize("verify", [True, False])
+def test_check_without_derivatives_never_imports_numpy(
+    tmp_path: Path, output: str, verify: bool
+) -> None:
+    path = tmp_path / "small.idx"
+    path.write_text("dim n = 3\ninput x[n]\nparam w[n]\ny[i] = 2 x[i] w[i]\n")
+    modules = _modules("check", str(path), "--format", output, *([] if verify else ["--no-verify"]))
+    assert "shapecheck.pipeline" in modules
+    assert "numpy" not in modules
+    # Only the chosen renderer is loaded.
+    renderers = {"text", "json", "github", "junit"}
+    loaded = {name for name in renderers if f"shapecheck.render.{name}" in modules}
+    assert loaded == {output}
+
+
+def test_a_verified_derivative_does_import_numpy(tmp_path: Path) -> None:
+    # The probe itself works: numpy shows up when something is verified.
+    path = tmp_path / "grad.idx"
+    path.write_text("dim n = 3\nparam a[n]\ny = a[i] a[i]\n")
+    assert "numpy" in _modules("check", str(path))
+
+
+def test_cli_constants_match_the_stages() -> None:
+    assert cli.MAX_SIZE == declarations.MAX_SIZE
