@@ -82,22 +82,32 @@ class FileReport:
         return bool(self.errors or (strict and self.warnings))
 
 
+def _position(data: bytes, offset: int) -> tuple[int, int]:
+    """Line and column (1-based, in characters) of a byte offset."""
+    prefix = data[:offset].decode("utf-8", errors="replace")
+    return prefix.count("\n") + 1, len(prefix) - (prefix.rfind("\n") + 1) + 1
+
+
 def decode(name: str, data: bytes) -> tuple[Source, list[Diagnostic]]:
-    """Bytes to a Source; undecodable or binary input is an E001 diagnostic."""
+    """Bytes to a Source; undecodable or binary input is an E001 diagnostic
+    located at the first offending byte (there is no text to point into)."""
     if b"\x00" in data:
-        return Source(name, ""), [diagnostic("E001", None, "this is a binary file, not .idx text")]
+        line, column = _position(data, data.index(b"\x00"))
+        problem = diagnostic(
+            "E001", None, "this is a binary file, not .idx text", position=(line, column)
+        )
+        return Source(name, ""), [problem]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        prefix = data[: error.start].decode("utf-8", errors="replace")
-        line = prefix.count("\n") + 1
-        column = len(prefix) - (prefix.rfind("\n") + 1) + 1
+        line, column = _position(data, error.start)
         return Source(name, ""), [
             diagnostic(
                 "E001",
                 None,
                 f"byte {error.start} (line {line}, column {column}) is not valid UTF-8",
                 hints=["save the file as UTF-8"],
+                position=(line, column),
             )
         ]
     return Source(name, text.removeprefix("\ufeff")), []

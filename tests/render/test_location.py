@@ -59,7 +59,6 @@ def test_a_position_is_one_based() -> None:
         diagnostic("E001", None, MESSAGE, position=(0, 1))
 
 
-@pytest.mark.xfail(reason="needs pipeline.decode to pass position=(line, column)", strict=False)
 def test_the_pipeline_locates_an_invalid_byte() -> None:
     report = analyze_bytes("u.idx", b"dim n\nparam x\xff[n]\n", Options())
     assert render_plain(report.source, report.diagnostics[0]).startswith("u.idx:2:8: error[E001]")
