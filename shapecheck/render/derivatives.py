@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from shapecheck.numeric.codegen import CodeError, numpy_code, python_name
+from shapecheck.numeric.verdicts import ClaimVerdict, Mode, Verdict
+from shapecheck.pipeline import ClaimResult, DerivativeResult
+from shapecheck.render.common import shape_both
+from shapecheck.render.formula import formula, indices
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.derive import Adjoint, Derivation
 
 if TYPE_CHECKING:
-    from shapecheck.numeric.verify import Check
-from shapecheck.numeric.codegen import CodeError, numpy_code, python_name
-from shapecheck.pipeline import ClaimResult, DerivativeResult
-from shapecheck.render.common import shape_both
-from shapecheck.render.formula import formula, indices
+    from shapecheck.numeric.verdicts import Check
 
 
 def signature(derivation: Derivation) -> str:
@@ -84,12 +85,12 @@ def check_words(check: Check | None) -> str:
     """`✓ 3.2e-10`, `✗ 0.5`, `? NaN`, `– not verified` for the check column."""
     if check is None:
         return "not run"
-    if check.verdict == "ok":
-        mode = "" if check.mode == "full" else f" ({check.mode})"
+    if check.verdict is Verdict.OK:
+        mode = "" if check.mode is Mode.FULL else f" ({check.mode})"
         return f"✓ rel {check.max_rel_error:.1e}{mode}"
-    if check.verdict == "failed":
+    if check.verdict is Verdict.FAILED:
         return f"✗ rel {check.max_rel_error:.2g}"
-    if check.verdict == "inconclusive":
+    if check.verdict is Verdict.INCONCLUSIVE:
         return "? inconclusive"
     return "– not verified"
 
@@ -102,9 +103,9 @@ def claim_words(result: ClaimResult) -> str:
     if check is None:
         if not result.symbolic.matches:
             parts.append("? not verified (--no-verify)")
-    elif check.verdict == "ok":
+    elif check.verdict is ClaimVerdict.OK:
         parts.append(f"✓ numerically (rel {check.check.max_rel_error:.1e})")
-    elif check.verdict == "wrong":
+    elif check.verdict is ClaimVerdict.WRONG:
         parts.append("✗ wrong" + (f": {check.diagnosis}" if check.diagnosis else ""))
     else:
         parts.append("? inconclusive")

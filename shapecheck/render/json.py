@@ -133,7 +133,7 @@ def _claim(source: Source, result: ClaimResult) -> dict[str, Any]:
         "indices": list(claim.indices),
         "claimed": notation(claim.rhs),
         "symbolic_match": result.symbolic.matches,
-        "verdict": check.verdict if check is not None else None,
+        "verdict": check.verdict.value if check is not None else None,
         "diagnosis": check.diagnosis if check is not None else None,
         "check": _check(check.check) if check is not None else None,
     }
@@ -164,8 +164,8 @@ def _check(check: Check | None) -> dict[str, Any] | None:
         return None
     worst = check.worst
     return {
-        "verdict": check.verdict,
-        "mode": check.mode,
+        "verdict": check.verdict.value,
+        "mode": check.mode.value,
         "compared": check.compared,
         "max_abs_error": _number(check.max_abs_error),
         "max_rel_error": _number(check.max_rel_error),

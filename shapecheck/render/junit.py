@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from xml.etree import ElementTree as ET
 
+from shapecheck.numeric.verdicts import ClaimVerdict, Verdict
 from shapecheck.pipeline import ClaimResult, DerivativeResult, FileReport
 from shapecheck.render import derivatives as facts
 from shapecheck.render.diagnostics import render_plain
@@ -67,14 +68,14 @@ def _cases(suite: ET.Element, report: FileReport, strict: bool) -> list[bool]:
 def _derivative_case(suite: ET.Element, file: str, result: DerivativeResult) -> bool:
     check = result.check
     words = facts.check_words(check)
-    bad = check is not None and check.verdict in ("failed", "inconclusive")
+    bad = check is not None and check.verdict in (Verdict.FAILED, Verdict.INCONCLUSIVE)
     name = f"derivative {result.derivation.label}"
     return _case(suite, file, name, words if bad else None, words)
 
 
 def _claim_case(suite: ET.Element, report: FileReport, claim: ClaimResult) -> bool:
     words = facts.claim_words(claim)
-    bad = claim.check is not None and claim.check.verdict != "ok"
+    bad = claim.check is not None and claim.check.verdict is not ClaimVerdict.OK
     line = report.source.position(claim.symbolic.claim.span.start)[0]
     name = f"claim {claim.symbolic.claim.label} (line {line})"
     return _case(suite, report.source.name, name, words if bad else None, words)
