@@ -266,7 +266,8 @@ def _save(
 
     arrays = {a.name: verifier.leaves[a.name] for a in checked.arrays if a.is_leaf}
     for (request, derivation), result in zip(derivatives, results, strict=True):
-        if result.verdict == Verdict.NOT_VERIFIED:
+        # A check along directions never builds the Jacobian; saving it must fit too.
+        if result.verdict == Verdict.NOT_VERIFIED or not verifier.jacobian_fits(derivation):
             checks.problems.append(
                 diagnostic(
                     "W104",

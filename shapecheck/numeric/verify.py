@@ -28,7 +28,9 @@ import numpy as np
 
 from shapecheck.check.program import CheckedProgram
 from shapecheck.numeric import budget, differences, hints
-from shapecheck.numeric.evaluate import Evaluator, align
+from shapecheck.numeric.batched import BatchedEvaluator, align_batched
+from shapecheck.numeric.evaluate import Evaluator, align, planned
+from shapecheck.numeric.threads import blas_threads
 from shapecheck.numeric.verdicts import (
     DEFAULT_ATOL,
     DEFAULT_BUDGET_BYTES,
@@ -91,22 +93,25 @@ class Verifier:
             values[name] = align(evaluator.value(rhs), tuple(i.name for i in rhs.free), lhs)
         return values
 
-    def _recompute(self, wrt: str, value: Array, chain: list[str]) -> Mapping[str, Array]:
-        # Only what changes is new; the rest is read through from the forward pass.
-        changed: dict[str, Array] = {wrt: value}
-        values = ChainMap(changed, self.forward)
-        evaluator = Evaluator(values)
-        for name in chain:
-            lhs, rhs = self.deriver.lowered[name]
-            changed[name] = align(evaluator.value(rhs), tuple(i.name for i in rhs.free), lhs)
-        return values
-
     def _rerun(self, derivation: Derivation, chain: list[str]) -> differences.Rerun:
-        """The numerator's value as a function of the denominator's."""
+        """The numerator's values for a stack of denominator values (leading batch
+        axis): every definition on the path is evaluated once for the whole stack."""
 
-        def rerun(value: Array) -> Array:
-            values = self._recompute(derivation.wrt, value, chain)
-            return np.asarray(values[derivation.of], dtype=np.float64)
+        def rerun(stack: Array) -> Array:
+            changed: dict[str, Array] = {derivation.wrt: stack}
+            values = ChainMap(changed, self.forward)
+            evaluator = BatchedEvaluator(values, {derivation.wrt})
+            for name in chain:
+                lhs, rhs = self.deriver.lowered[name]
+                value, batched = evaluator.value(rhs)
+                changed[name] = align_batched(value, t.names(rhs.free), lhs, batched)
+                if batched:
+                    evaluator.batched.add(name)
+            result = np.asarray(values[derivation.of], dtype=np.float64)
+            if derivation.of not in evaluator.batched:
+                # The numerator does not depend on the denominator here.
+                result = np.broadcast_to(result, (len(stack), *np.shape(result)))
+            return result
 
         return rerun
 
@@ -138,6 +143,14 @@ class Verifier:
             self.derived_values[derivation.label] = cached
         return cached
 
+    def jacobian_fits(self, derivation: Derivation, copies: int = 1) -> bool:
+        """Whether the full Jacobian (`copies` arrays of its size besides it) may be
+        evaluated next to the forward pass within the budget."""
+        held = budget.derived_bytes(derivation, planned) + 8 * copies * budget.count(
+            derivation.indices
+        )
+        return self.forward_bytes() + held <= self.settings.budget_bytes
+
     def signature_value(self, derivation: Derivation) -> Array:
         """The derived Jacobian in the file's layout (signature order)."""
         order = differences.signature_permutation(derivation)
@@ -148,37 +161,48 @@ class Verifier:
         chain = self.deriver.on_path(derivation.of, derivation.wrt)
         forward = self.forward_bytes()
         budget_bytes = self.settings.budget_bytes
+        steps = [self.deriver.lowered[n] for n in chain]
+        per_input = budget.rerun_bytes(derivation.wrt_indices, steps, planned)
         full = budget.full_fits(
-            derivation, (self.deriver.lowered[n][1] for n in chain), forward, budget_bytes
+            derivation, (rhs for _, rhs in steps), forward, budget_bytes, per_input, planned
         )
         contracted = None if full else differences.contracted(derivation)
-        if (
-            contracted is not None
-            and forward + budget.directions_bytes(derivation, contracted) > budget_bytes
-        ):
+        held = (
+            budget.derived_bytes(derivation, planned)
+            if contracted is None
+            else budget.directions_bytes(derivation, contracted, planned)
+        )
+        # What is left for perturbed inputs after the forward pass and the derived side.
+        chunk = (budget_bytes - forward - held) // max(per_input, 1)
+        if contracted is not None and chunk < 1:
             return self.too_large(derivation, contracted)
         try:
-            with np.errstate(all="ignore"):
-                result = self._compare(derivation, chain, contracted)
+            with np.errstate(all="ignore"), blas_threads(per_input):
+                result = self._compare(derivation, chain, contracted, int(chunk))
         except MemoryError:
             return self.too_large(derivation)
         return self._settle(result, derivation, chain)
 
     def _compare(
-        self, derivation: Derivation, chain: list[str], contracted: t.Term | None
+        self, derivation: Derivation, chain: list[str], contracted: t.Term | None, chunk: int
     ) -> Check:
-        """Entry by entry when `contracted` is None, else along random directions."""
+        """Entry by entry when `contracted` is None, else along random directions;
+        `chunk` perturbed inputs go through the definitions at once."""
         base = np.asarray(self.forward[derivation.wrt], dtype=np.float64)
         rerun = self._rerun(derivation, chain)
         if contracted is None:
             derived = self.derived_value(derivation)
-            return differences.full_check(derivation, derived, base, rerun, self.settings)
+            return differences.full_check(
+                derivation, derived, base, rerun, self.settings, min(chunk, 4 * base.size)
+            )
         values = self._adjoint_values(derivation)
 
         def along(u: Array, v: Array) -> Array:
             return Evaluator({**values, "#u": u, "#v": v}).value(contracted)
 
-        return differences.directions_check(derivation, along, base, rerun, self.settings, self.rng)
+        return differences.directions_check(
+            derivation, along, base, rerun, self.settings, self.rng, chunk
+        )
 
     def _settle(self, result: Check, derivation: Derivation, chain: list[str]) -> Check:
         """An inconclusive check gets hints; a failure at a kink proves nothing."""
