@@ -32,6 +32,10 @@ def count(indices: tuple[t.Idx, ...]) -> int:
     return math.prod(int(i.size.value or 0) for i in indices)
 
 
+# Below this many entries the outer product of a product's factors is the
+# bound used: measuring the planned path costs more than evaluating it.
+PLAN_FROM = 2**16
+
 # Entries of the largest array a product's evaluation makes, given the
 # product and its factors' shapes.
 ProductMeasure = Callable[[t.Product, Sequence[tuple[int, ...]]], int]
@@ -57,12 +61,18 @@ def _scaled_largest(
     a node's own result, or for a product what `product` says it holds."""
     largest = 1
     stack = [term]
+    seen: set[int] = set()  # terms share subterms: walk each object once
     while stack:
         node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
         entries = math.prod(measure(i.size) for i in node.free)
         if isinstance(node, t.Product):
             shapes = [tuple(measure(i.size) for i in f.free) for f in node.factors]
-            entries = max(entries, product(node, shapes))
+            outer = outer_product(node, shapes)
+            # A small outer product is itself a fine bound; only large ones are planned.
+            entries = max(entries, outer if outer <= PLAN_FROM else product(node, shapes))
         largest = max(largest, entries)
         stack.extend(t.children(node))
     return largest
@@ -128,20 +138,21 @@ def full_fits(
     forward_bytes: int,
     budget_bytes: int,
     per_input: int = 0,
-    product: ProductMeasure = outer_product,
+    derived: int | None = None,
 ) -> bool:
     """Whether every Jacobian entry may be checked: few inputs, few entries, little
     work for the 4 forward passes per input, and the Jacobian, the finite
     differences' columns and a rerun of 4 perturbed inputs (`per_input` bytes
-    each) within the budget."""
+    each) within the budget. `derived` is `derived_bytes(derivation)` when known."""
     inputs = count(derivation.wrt_indices)
+    if derived is None:
+        derived = derived_bytes(derivation)
     entries = count(derivation.indices)
     return (
         inputs <= FULL_MAX_INPUTS
         and entries <= FULL_MAX_ENTRIES
         and 4 * inputs * forward_work(chain) <= FULL_MAX_WORK
-        and forward_bytes + derived_bytes(derivation, product) + 8 * entries * 3 + 4 * per_input
-        <= budget_bytes
+        and forward_bytes + derived + 8 * entries * 3 + 4 * per_input <= budget_bytes
     )
 
 

@@ -193,8 +193,18 @@ class Evaluator:
 def product_subscripts(term: t.Product, batch: tuple[bool, ...] | None = None) -> str:
     """einsum subscripts of a product; factors marked in `batch` (and the result,
     when any is) carry a leading batch axis, named by a letter no index uses."""
-    names = list(dict.fromkeys([*(i.name for f in term.factors for i in f.free)]))
     batched = batch or (False,) * len(term.factors)
+    # Terms are immutable and evaluated many times: remember the words on the term
+    # (as `terms.used_names` does).
+    cache = term.__dict__.setdefault("_subscripts", {})
+    known = cache.get(batched)
+    if known is None:
+        known = cache[batched] = _subscripts(term, batched)
+    return str(known)
+
+
+def _subscripts(term: t.Product, batched: tuple[bool, ...]) -> str:
+    names = list(dict.fromkeys([*(i.name for f in term.factors for i in f.free)]))
     if len(names) + any(batched) > len(_LETTERS):
         raise EvaluationError(f"a product with {len(names)} indices")
     letters = {n: _LETTERS[k] for k, n in enumerate(names)}

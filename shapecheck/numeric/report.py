@@ -94,6 +94,20 @@ def verify_numerically(
     chosen: dict[str, int],
 ) -> NumericReport:
     """Check every derivative and claim; `chosen` names the sizes shapecheck picked."""
+    from shapecheck.numeric.runtime import no_cyclic_gc
+
+    with no_cyclic_gc():
+        return _verify(checked, deriver, derivatives, claims, options, chosen)
+
+
+def _verify(
+    checked: CheckedProgram,
+    deriver: Deriver,
+    derivatives: Sequence[tuple[DeriveRequest, Derivation]],
+    claims: Sequence[SymbolicClaim],
+    options: NumericOptions,
+    chosen: dict[str, int],
+) -> NumericReport:
     settings = Settings(options.rtol, options.atol, options.budget_bytes, options.seed)
     verifier = _verifier(checked, deriver, options, settings)
     checks = _Checks(checked, verifier, settings)

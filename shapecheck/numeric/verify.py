@@ -30,7 +30,7 @@ from shapecheck.check.program import CheckedProgram
 from shapecheck.numeric import budget, differences, hints
 from shapecheck.numeric.batched import BatchedEvaluator, align_batched
 from shapecheck.numeric.evaluate import Evaluator, align, planned
-from shapecheck.numeric.threads import blas_threads
+from shapecheck.numeric.runtime import blas_threads
 from shapecheck.numeric.verdicts import (
     DEFAULT_ATOL,
     DEFAULT_BUDGET_BYTES,
@@ -163,12 +163,13 @@ class Verifier:
         budget_bytes = self.settings.budget_bytes
         steps = [self.deriver.lowered[n] for n in chain]
         per_input = budget.rerun_bytes(derivation.wrt_indices, steps, planned)
+        derived = budget.derived_bytes(derivation, planned)
         full = budget.full_fits(
-            derivation, (rhs for _, rhs in steps), forward, budget_bytes, per_input, planned
+            derivation, (rhs for _, rhs in steps), forward, budget_bytes, per_input, derived
         )
         contracted = None if full else differences.contracted(derivation)
         held = (
-            budget.derived_bytes(derivation, planned)
+            derived
             if contracted is None
             else budget.directions_bytes(derivation, contracted, planned)
         )
