@@ -67,15 +67,22 @@ def _scaled_largest(
         if id(node) in seen:
             continue
         seen.add(id(node))
-        entries = math.prod(measure(i.size) for i in node.free)
-        if isinstance(node, t.Product):
-            shapes = [tuple(measure(i.size) for i in f.free) for f in node.factors]
-            outer = outer_product(node, shapes)
-            # A small outer product is itself a fine bound; only large ones are planned.
-            entries = max(entries, outer if outer <= PLAN_FROM else product(node, shapes))
-        largest = max(largest, entries)
+        largest = max(largest, _scaled_largest_node(node, measure, product))
         stack.extend(t.children(node))
     return largest
+
+
+def _scaled_largest_node(
+    node: t.Term, measure: Callable[[Size], int], product: ProductMeasure
+) -> int:
+    """The largest array evaluating this node itself makes (not its children)."""
+    entries = math.prod(measure(i.size) for i in node.free)
+    if isinstance(node, t.Product):
+        shapes = [tuple(measure(i.size) for i in f.free) for f in node.factors]
+        outer = outer_product(node, shapes)
+        # A small outer product is itself a fine bound; only large ones are planned.
+        entries = max(entries, outer if outer <= PLAN_FROM else product(node, shapes))
+    return entries
 
 
 def forward_work(terms: Iterable[t.Term]) -> int:
@@ -119,17 +126,59 @@ def _adjoint_entries(derivation: Derivation) -> int:
 
 
 def rerun_bytes(
-    wrt: tuple[t.Idx, ...],
-    chain: Sequence[tuple[tuple[t.Idx, ...], t.Term]],
+    wrt: str,
+    wrt_indices: tuple[t.Idx, ...],
+    chain: Sequence[tuple[str, tuple[t.Idx, ...], t.Term]],
     product: ProductMeasure = outer_product,
-) -> int:
-    """Memory one perturbed input costs in a batched rerun of the definitions in
-    `chain` (left-hand indices, right-hand side): the input and every
-    recomputed value are kept, plus the temporaries of the largest step. A
-    chunk of B inputs costs B times this (the batch axis is outermost)."""
-    kept = count(wrt) + sum(count(lhs) for lhs, _ in chain)
-    steps = [largest_node(rhs, product) for _, rhs in chain]
-    return 8 * (kept + 3 * max(steps, default=1))
+) -> tuple[int, int]:
+    """Memory of a batched rerun of the definitions in `chain` (name, left-hand
+    indices, right-hand side): bytes per perturbed input, and bytes once per
+    evaluation. Per input: the input and every recomputed value, which are
+    kept, plus 3× the largest step that depends on the input; subterms that do
+    not are evaluated once for the whole stack (see `batched`)."""
+    batched = {wrt}
+    kept = count(wrt_indices)
+    steps = [1]
+    once = [1]
+    for name, lhs, rhs in chain:
+        if not any(t.mentions(rhs, b) for b in batched):
+            once.append(largest_node(rhs, product))
+            continue
+        batched.add(name)
+        kept += count(lhs)
+        steps.append(_largest_batched(rhs, batched, product))
+        once.append(_largest_unbatched(rhs, batched, product))
+    return 8 * (kept + 3 * max(steps)), 8 * 3 * max(once)
+
+
+def _largest_batched(term: t.Term, batched: set[str], product: ProductMeasure) -> int:
+    """Entries of the largest array per perturbed input among the nodes that depend
+    on the input (what `batched` evaluates with the batch axis)."""
+    largest = 1
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        if any(t.mentions(node, b) for b in batched):
+            largest = max(largest, _node_entries(node, product))
+            stack.extend(t.children(node))
+    return largest
+
+
+def _largest_unbatched(term: t.Term, batched: set[str], product: ProductMeasure) -> int:
+    """Entries of the largest subterm that does not depend on the input (evaluated once)."""
+    largest = 1
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        if any(t.mentions(node, b) for b in batched):
+            stack.extend(t.children(node))
+        else:
+            largest = max(largest, largest_node(node, product))
+    return largest
+
+
+def _node_entries(node: t.Term, product: ProductMeasure) -> int:
+    return _scaled_largest_node(node, lambda size: int(size.value or 0), product)
 
 
 def full_fits(

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import ChainMap
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -64,6 +64,19 @@ FULL_MAX_ENTRIES = budget.FULL_MAX_ENTRIES
 FULL_MAX_WORK = budget.FULL_MAX_WORK
 DIRECTIONS = differences.DIRECTIONS
 KINK_REACH = hints.KINK_REACH
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How one derivative is checked: the definitions rerun, the contracted term
+    (None for the full Jacobian), perturbed inputs per evaluation, and bytes:
+    per perturbed input, and in all beyond the forward pass (an upper bound)."""
+
+    chain: list[str]
+    contracted: t.Term | None
+    chunk: int
+    per_input: int
+    bytes: int
 
 
 class Verifier:
@@ -157,32 +170,40 @@ class Verifier:
         return np.transpose(self.derived_value(derivation), order)
 
     # ---- the check
-    def check(self, derivation: Derivation) -> Check:
+    def plan(self, derivation: Derivation) -> Plan:
+        """How `check` will run and the memory it may take, before evaluating anything."""
         chain = self.deriver.on_path(derivation.of, derivation.wrt)
         forward = self.forward_bytes()
         budget_bytes = self.settings.budget_bytes
-        steps = [self.deriver.lowered[n] for n in chain]
-        per_input = budget.rerun_bytes(derivation.wrt_indices, steps, planned)
+        steps = [(n, *self.deriver.lowered[n]) for n in chain]
+        per_input, once = budget.rerun_bytes(derivation.wrt, derivation.wrt_indices, steps, planned)
         derived = budget.derived_bytes(derivation, planned)
         full = budget.full_fits(
-            derivation, (rhs for _, rhs in steps), forward, budget_bytes, per_input, derived
+            derivation, (rhs for _, _, rhs in steps), forward, budget_bytes, per_input, derived
         )
         contracted = None if full else differences.contracted(derivation)
-        held = (
-            derived
+        held = once + (
+            # The Jacobian, and the finite differences' columns and estimates beside it.
+            derived + 8 * 3 * budget.count(derivation.indices)
             if contracted is None
             else budget.directions_bytes(derivation, contracted, planned)
         )
         # What is left for perturbed inputs after the forward pass and the derived side.
-        chunk = (budget_bytes - forward - held) // max(per_input, 1)
-        if contracted is not None and chunk < 1:
-            return self.too_large(derivation, contracted)
+        chunk = max(0, (budget_bytes - forward - held) // max(per_input, 1))
+        if contracted is None:
+            chunk = min(chunk, 4 * budget.count(derivation.wrt_indices))
+        return Plan(chain, contracted, chunk, per_input, held + chunk * per_input)
+
+    def check(self, derivation: Derivation) -> Check:
+        plan = self.plan(derivation)
+        if plan.contracted is not None and plan.chunk < 1:
+            return self.too_large(derivation, plan.contracted)
         try:
-            with np.errstate(all="ignore"), blas_threads(per_input):
-                result = self._compare(derivation, chain, contracted, int(chunk))
+            with np.errstate(all="ignore"), blas_threads(plan.per_input):
+                result = self._compare(derivation, plan.chain, plan.contracted, plan.chunk)
         except MemoryError:
             return self.too_large(derivation)
-        return self._settle(result, derivation, chain)
+        return self._settle(result, derivation, plan.chain)
 
     def _compare(
         self, derivation: Derivation, chain: list[str], contracted: t.Term | None, chunk: int
@@ -208,13 +229,7 @@ class Verifier:
     def _settle(self, result: Check, derivation: Derivation, chain: list[str]) -> Check:
         """An inconclusive check gets hints; a failure at a kink proves nothing."""
         if result.verdict == Verdict.INCONCLUSIVE:
-            return Check(
-                Verdict.INCONCLUSIVE,
-                result.mode,
-                result.compared,
-                reason=result.reason,
-                hints=self.nonfinite_hints(),
-            )
+            return replace(result, hints=result.hints + self.nonfinite_hints())
         if result.verdict == Verdict.FAILED:
             kinks = hints.kinks(self.deriver, self.forward, [*chain, derivation.of])
             if kinks:
