@@ -6,8 +6,13 @@ docs/verification.md):
 
 - **Full** when the Jacobian is small, **directions** otherwise; both are in
   `differences`, the tolerance in `comparison`.
+- **Error estimates**: each finite difference carries its own (truncation and
+  round-off, `differences`); entries it swamps are left out and counted, and
+  a check with nothing decided is inconclusive (`comparison`).
 - **Inconclusive, never a pass**, when a NaN or an Inf appears on either side,
   or when a failed check evaluates a function at a kink (`hints`).
+- **In bulk**: perturbed inputs go through the definitions stacked along a
+  batch axis (`batched`), in chunks the budget allows (`plan`).
 - **Memory budget** (`budget`). Nothing larger than the budget is evaluated:
   a check that would exceed it falls back to directions, and a derivative
   whose evaluation alone would exceed it is not verified, with a `--size` that
