@@ -140,37 +140,62 @@ def rerun_bytes(
     kept = count(wrt_indices)
     steps = [1]
     once = [1]
+    arrays = _ArrayNames()
     for name, lhs, rhs in chain:
-        if not any(t.mentions(rhs, b) for b in batched):
+        if not arrays.of(rhs) & batched:
             once.append(largest_node(rhs, product))
             continue
         batched.add(name)
         kept += count(lhs)
-        steps.append(_largest_batched(rhs, batched, product))
-        once.append(_largest_unbatched(rhs, batched, product))
+        steps.append(_largest_batched(rhs, batched, product, arrays))
+        once.append(_largest_unbatched(rhs, batched, product, arrays))
     return 8 * (kept + 3 * max(steps)), 8 * 3 * max(once)
 
 
-def _largest_batched(term: t.Term, batched: set[str], product: ProductMeasure) -> int:
+class _ArrayNames:
+    """The arrays each term mentions, remembered by object: a recurrence's
+    definitions are walked once, not once per earlier definition."""
+
+    def __init__(self) -> None:
+        self.known: dict[int, frozenset[str]] = {}
+
+    def of(self, term: t.Term) -> frozenset[str]:
+        names = self.known.get(id(term))
+        if names is None:
+            own: frozenset[str] = frozenset()
+            if isinstance(term, t.Tensor):
+                own = frozenset((term.name,))
+            elif isinstance(term, t.Loss):
+                own = frozenset((term.array,))
+            names = own.union(*(self.of(c) for c in t.children(term)))
+            self.known[id(term)] = names
+        return names
+
+
+def _largest_batched(
+    term: t.Term, batched: set[str], product: ProductMeasure, arrays: _ArrayNames
+) -> int:
     """Entries of the largest array per perturbed input among the nodes that depend
     on the input (what `batched` evaluates with the batch axis)."""
     largest = 1
     stack = [term]
     while stack:
         node = stack.pop()
-        if any(t.mentions(node, b) for b in batched):
+        if arrays.of(node) & batched:
             largest = max(largest, _node_entries(node, product))
             stack.extend(t.children(node))
     return largest
 
 
-def _largest_unbatched(term: t.Term, batched: set[str], product: ProductMeasure) -> int:
+def _largest_unbatched(
+    term: t.Term, batched: set[str], product: ProductMeasure, arrays: _ArrayNames
+) -> int:
     """Entries of the largest subterm that does not depend on the input (evaluated once)."""
     largest = 1
     stack = [term]
     while stack:
         node = stack.pop()
-        if any(t.mentions(node, b) for b in batched):
+        if arrays.of(node) & batched:
             stack.extend(t.children(node))
         else:
             largest = max(largest, largest_node(node, product))
