@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support import run
 
-from shapecheck.numeric.verdicts import Verdict
+from shapecheck.numeric.verdicts import ClaimVerdict, Verdict
 
 HEADER = "dim n = 2, m = 3\nparam A[n, m], v[n], w[m], s\n"
 
@@ -61,3 +61,91 @@ def test_jacobians_agree_with_finite_differences(expression: str) -> None:
             text,
             result.derivation.label,
         )
+
+
+# Deeper programs (issue 14): nestings of exp, powers, products and sums, with
+# large and small magnitudes, where finite differences lose digits to round-off
+# (exp of a fourth power next to a small entry) or truncation (near a pole).
+DEEP_HEADER = "dim n = 2, m = 3\nparam A[n, m], v[n], w[m], s, B[n, n]\n"
+deep_atoms = st.sampled_from(
+    ["v[i]", "A[i, j] w[j]", "B[i, k] v[k]", "s v[i]", "1e3 v[i]", "1e-3 v[i]", "v[i] + 2"]
+)
+magnitudes = st.sampled_from(["s", "1e4", "1e-4", "3", "w[2]"])
+
+
+def _deepen(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.builds(lambda a, b: f"{a} + {b}", inner, inner),
+        st.builds(lambda a, b: f"({a}) * ({b})", inner, inner),
+        st.builds(lambda a, c: f"({a}) * {c}", inner, magnitudes),
+        st.builds(lambda a: f"exp({a})", inner),
+        st.builds(lambda a: f"exp(-({a})^2)", inner),
+        st.builds(lambda a, p: f"(({a})^2)^{p}", inner, st.sampled_from(["2", "-1", "-2", "3"])),
+        st.builds(lambda a: f"tanh({a})", inner),
+    )
+
+
+deep_expressions = st.recursive(deep_atoms, _deepen, max_leaves=6)
+deep_losses = st.sampled_from(["L = y[i] y[i]", "L = y[i] B[i, 1]", "L = exp(y[1]) + y[2]"])
+
+
+def _no_false_failure(text: str) -> None:
+    report = run(text)
+    codes = [d.code for d in report.diagnostics if d.is_error]
+    assert "E401" not in codes, (text, report.diagnostics)
+    for result in report.derivatives:
+        assert result.check is not None
+        assert result.check.verdict in (Verdict.OK, Verdict.INCONCLUSIVE), (text, result)
+        if result.check.verdict == Verdict.OK:
+            assert result.check.compared > 0, (text, result)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(deep_expressions, deep_losses)
+def test_deep_programs_never_get_a_false_e401(expression: str, loss: str) -> None:
+    _no_false_failure(f"{DEEP_HEADER}y[i] = {expression}\n{loss}\n")
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(deep_expressions)
+def test_deep_jacobians_never_get_a_false_e401(expression: str) -> None:
+    _no_false_failure(f"{DEEP_HEADER}y[i] = {expression}\nderive dy/dB, dy/dv, dy/ds\n")
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(deep_expressions, st.sampled_from(["scaled", "transposed"]))
+def test_wrong_claims_are_caught_where_the_numbers_decide(expression: str, how: str) -> None:
+    # A claim written with a reference to the true derivative, then spoiled; the
+    # B v term makes dL/dB non-zero and, for these values, not symmetric.
+    claim = {
+        "scaled": "dL/dB[i, k] = 1.01 * dL/dB[i, k]",
+        "transposed": "dL/dB[i, k] = dL/dB[k, i]",
+    }[how]
+    text = f"{DEEP_HEADER}y[i] = {expression} + B[i, k] v[k]\nL = y[i] y[i] + y[1]\n{claim}\n"
+    report = run(text)
+    codes = [d.code for d in report.diagnostics if d.is_error]
+    assert "E401" not in codes, (text, report.diagnostics)
+    (result,) = report.claims
+    assert result.check is not None
+    if result.check.verdict is ClaimVerdict.INCONCLUSIVE:
+        # Only when the true derivative itself could not be verified: never a pass.
+        assert result.check.check.reason == "the true derivative could not be verified"
+        assert "E403" in codes
+    else:
+        assert result.check.verdict is ClaimVerdict.WRONG, (text, result)
+        assert "E402" in codes

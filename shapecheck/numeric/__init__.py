@@ -4,6 +4,8 @@
     values      seeded draws, literals, `--at` and `--save` files
     evaluate    terms -> numpy arrays;  codegen: terms -> numpy code (no numpy)
     verify      the Verifier: forward passes, derived values, how each check runs
+    batched     terms evaluated for a stack of perturbed inputs at once
+    runtime     BLAS threads and garbage collection while verifying
     budget      memory estimates, sizes that fit (no numpy)
     differences full-Jacobian and random-direction finite differences
     comparison  the tolerance;  hints: kinks, and where a NaN came from

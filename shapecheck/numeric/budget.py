@@ -3,14 +3,18 @@
 `verify` asks here whether a derivative may be checked entry by entry, along
 random directions, or not at all; a derivative too large for the budget gets a
 `not verified` check with `--size` values that would fit. Estimates count the
-largest array evaluating a term makes (for a product, the outer product einsum
-may hold), 8 bytes an entry, times 3 for the temporaries around it. No numpy.
+largest array evaluating a term makes, 8 bytes an entry, times 3 for the
+temporaries around it. For a product that is what the einsum `evaluate` will
+run allocates: `verify` passes `ProductMeasure` measuring the planned path
+(numpy's `einsum_path`, on shapes only); without it (no numpy here) the bound
+is the outer product of all factors, which for `Σ u[j,k] X[i,j] Y[i,k]` at
+n = 512, d = h = 1024 is 4 GB where the planned path holds 4 MB.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from shapecheck.check.program import CheckedProgram, Size
 from shapecheck.numeric.verdicts import Check, Mode, Settings, Verdict
@@ -28,24 +32,57 @@ def count(indices: tuple[t.Idx, ...]) -> int:
     return math.prod(int(i.size.value or 0) for i in indices)
 
 
-def largest_node(term: t.Term) -> int:
+# Below this many entries the outer product of a product's factors is the
+# bound used: measuring the planned path costs more than evaluating it.
+PLAN_FROM = 2**16
+
+# Entries of the largest array a product's evaluation makes, given the
+# product and its factors' shapes.
+ProductMeasure = Callable[[t.Product, Sequence[tuple[int, ...]]], int]
+
+
+def outer_product(product: t.Product, shapes: Sequence[tuple[int, ...]]) -> int:
+    """The bound without a plan: the outer product of all factors."""
+    sizes: dict[str, int] = {}
+    for factor, shape in zip(product.factors, shapes, strict=True):
+        sizes.update(zip((i.name for i in factor.free), shape, strict=True))
+    return math.prod(sizes.values())
+
+
+def largest_node(term: t.Term, product: ProductMeasure = outer_product) -> int:
     """Entries of the largest array evaluating `term` makes (a memory estimate)."""
-    return _scaled_largest(term, lambda size: int(size.value or 0))
+    return _scaled_largest(term, lambda size: int(size.value or 0), product)
 
 
-def _scaled_largest(term: t.Term, measure: Callable[[Size], int]) -> int:
+def _scaled_largest(
+    term: t.Term, measure: Callable[[Size], int], product: ProductMeasure = outer_product
+) -> int:
     """The largest array evaluating `term` makes, with sizes given by `measure`:
-    a node's own result, or for a product the outer product einsum may hold."""
+    a node's own result, or for a product what `product` says it holds."""
     largest = 1
     stack = [term]
+    seen: set[int] = set()  # terms share subterms: walk each object once
     while stack:
         node = stack.pop()
-        indices = node.free
-        if isinstance(node, t.Product):
-            indices = tuple({i.name: i for f in node.factors for i in f.free}.values())
-        largest = max(largest, math.prod(measure(i.size) for i in indices))
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        largest = max(largest, _scaled_largest_node(node, measure, product))
         stack.extend(t.children(node))
     return largest
+
+
+def _scaled_largest_node(
+    node: t.Term, measure: Callable[[Size], int], product: ProductMeasure
+) -> int:
+    """The largest array evaluating this node itself makes (not its children)."""
+    entries = math.prod(measure(i.size) for i in node.free)
+    if isinstance(node, t.Product):
+        shapes = [tuple(measure(i.size) for i in f.free) for f in node.factors]
+        outer = outer_product(node, shapes)
+        # A small outer product is itself a fine bound; only large ones are planned.
+        entries = max(entries, outer if outer <= PLAN_FROM else product(node, shapes))
+    return entries
 
 
 def forward_work(terms: Iterable[t.Term]) -> int:
@@ -64,41 +101,133 @@ def forward_work(terms: Iterable[t.Term]) -> int:
     return work
 
 
-def derived_bytes(derivation: Derivation) -> int:
-    """Memory to evaluate the derivative in full (adjoints and the Jacobian)."""
+def derived_bytes(derivation: Derivation, product: ProductMeasure = outer_product) -> int:
+    """Memory to evaluate the derivative in full: the adjoints, which are all kept,
+    and the largest array along the way (temporaries included)."""
     largest = max(
-        [largest_node(derivation.formula), count(derivation.indices)]
-        + [largest_node(a.formula) for a in derivation.adjoints]
-        + [count(a.indices) for a in derivation.adjoints]
+        [largest_node(derivation.formula, product), count(derivation.indices)]
+        + [largest_node(a.formula, product) for a in derivation.adjoints]
     )
-    return 8 * largest * 3
+    return 8 * (_adjoint_entries(derivation) + 3 * largest)
 
 
-def directions_bytes(derivation: Derivation, contracted: t.Term) -> int:
+def directions_bytes(
+    derivation: Derivation, contracted: t.Term, product: ProductMeasure = outer_product
+) -> int:
     """Memory to evaluate the contracted derivative vᵀ J u and the adjoints."""
-    adjoints = [max(largest_node(a.formula), count(a.indices)) for a in derivation.adjoints]
-    return 8 * 3 * max([largest_node(contracted), *adjoints])
+    adjoints = [largest_node(a.formula, product) for a in derivation.adjoints]
+    return 8 * (
+        _adjoint_entries(derivation) + 3 * max([largest_node(contracted, product), *adjoints])
+    )
+
+
+def _adjoint_entries(derivation: Derivation) -> int:
+    return sum(count(a.indices) for a in derivation.adjoints)
+
+
+def rerun_bytes(
+    wrt: str,
+    wrt_indices: tuple[t.Idx, ...],
+    chain: Sequence[tuple[str, tuple[t.Idx, ...], t.Term]],
+    product: ProductMeasure = outer_product,
+) -> tuple[int, int]:
+    """Memory of a batched rerun of the definitions in `chain` (name, left-hand
+    indices, right-hand side): bytes per perturbed input, and bytes once per
+    evaluation. Per input: the input and every recomputed value, which are
+    kept, plus 3× the largest step that depends on the input; subterms that do
+    not are evaluated once for the whole stack (see `batched`)."""
+    batched = {wrt}
+    kept = count(wrt_indices)
+    steps = [1]
+    once = [1]
+    arrays = _ArrayNames()
+    for name, lhs, rhs in chain:
+        if not arrays.of(rhs) & batched:
+            once.append(largest_node(rhs, product))
+            continue
+        batched.add(name)
+        kept += count(lhs)
+        steps.append(_largest_batched(rhs, batched, product, arrays))
+        once.append(_largest_unbatched(rhs, batched, product, arrays))
+    return 8 * (kept + 3 * max(steps)), 8 * 3 * max(once)
+
+
+class _ArrayNames:
+    """The arrays each term mentions, remembered by object: a recurrence's
+    definitions are walked once, not once per earlier definition."""
+
+    def __init__(self) -> None:
+        self.known: dict[int, frozenset[str]] = {}
+
+    def of(self, term: t.Term) -> frozenset[str]:
+        names = self.known.get(id(term))
+        if names is None:
+            own: frozenset[str] = frozenset()
+            if isinstance(term, t.Tensor):
+                own = frozenset((term.name,))
+            elif isinstance(term, t.Loss):
+                own = frozenset((term.array,))
+            names = own.union(*(self.of(c) for c in t.children(term)))
+            self.known[id(term)] = names
+        return names
+
+
+def _largest_batched(
+    term: t.Term, batched: set[str], product: ProductMeasure, arrays: _ArrayNames
+) -> int:
+    """Entries of the largest array per perturbed input among the nodes that depend
+    on the input (what `batched` evaluates with the batch axis)."""
+    largest = 1
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        if arrays.of(node) & batched:
+            largest = max(largest, _node_entries(node, product))
+            stack.extend(t.children(node))
+    return largest
+
+
+def _largest_unbatched(
+    term: t.Term, batched: set[str], product: ProductMeasure, arrays: _ArrayNames
+) -> int:
+    """Entries of the largest subterm that does not depend on the input (evaluated once)."""
+    largest = 1
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        if arrays.of(node) & batched:
+            stack.extend(t.children(node))
+        else:
+            largest = max(largest, largest_node(node, product))
+    return largest
+
+
+def _node_entries(node: t.Term, product: ProductMeasure) -> int:
+    return _scaled_largest_node(node, lambda size: int(size.value or 0), product)
 
 
 def full_fits(
-    derivation: Derivation, chain: Iterable[t.Term], forward_bytes: int, budget_bytes: int
+    derivation: Derivation,
+    chain: Iterable[t.Term],
+    forward_bytes: int,
+    budget_bytes: int,
+    per_input: int = 0,
+    derived: int | None = None,
 ) -> bool:
     """Whether every Jacobian entry may be checked: few inputs, few entries, little
-    work for the 4 forward passes per input, and the Jacobian within the budget."""
+    work for the 4 forward passes per input, and the Jacobian, the finite
+    differences' columns and a rerun of 4 perturbed inputs (`per_input` bytes
+    each) within the budget. `derived` is `derived_bytes(derivation)` when known."""
     inputs = count(derivation.wrt_indices)
+    if derived is None:
+        derived = derived_bytes(derivation)
     entries = count(derivation.indices)
     return (
         inputs <= FULL_MAX_INPUTS
         and entries <= FULL_MAX_ENTRIES
         and 4 * inputs * forward_work(chain) <= FULL_MAX_WORK
-        and forward_bytes + derived_bytes(derivation) + 8 * entries * 3 <= budget_bytes
+        and forward_bytes + derived + 8 * entries * 3 + 4 * per_input <= budget_bytes
     )
-
-
-def claim_fits(derivation: Derivation, forward_bytes: int, budget_bytes: int) -> bool:
-    """Whether a claim and the true derivative may both be evaluated in full."""
-    entries = count(derivation.indices)
-    return forward_bytes + 8 * entries * 6 + derived_bytes(derivation) <= budget_bytes
 
 
 def forward_entries(program: CheckedProgram, measure: Callable[[Size], int] | None = None) -> int:

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from shapecheck.check.program import CheckedClaim
-from shapecheck.numeric.budget import claim_fits
 from shapecheck.numeric.comparison import Comparison
 from shapecheck.numeric.diagnose import diagnose
 from shapecheck.numeric.evaluate import Evaluator, align
@@ -33,7 +32,8 @@ def check_claim(
     verifier: Verifier, derivation: Derivation, claim: CheckedClaim, truth_ok: bool
 ) -> ClaimCheck:
     """The claim against `derivation`, whose own check passed when `truth_ok`."""
-    if not claim_fits(derivation, verifier.forward_bytes(), verifier.settings.budget_bytes):
+    # The truth, the claim, and the comparison's temporaries.
+    if not verifier.jacobian_fits(derivation, copies=6):
         too_large = verifier.too_large(derivation)
         return ClaimCheck(ClaimVerdict.INCONCLUSIVE, too_large, "too large to evaluate")
     if not truth_ok:

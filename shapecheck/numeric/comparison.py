@@ -1,12 +1,17 @@
 """The tolerance of numeric verification: running maxima over compared pairs.
 
 Used by `differences` (derived against finite differences) and `claimcheck`
-(claimed against true). An entry passes when |derived - reference| ≤ atol +
-rtol · max(|derived|, |reference|) + 4 |uncertainty|, where the uncertainty is
-the finite difference's own (fd(h) - fd(2h)): it grows with rounding noise in
-large sums, where fixed tolerances fail on correct gradients, and stays tiny
-next to a real mistake, which is off by O(1). A NaN or an Inf on either side
-makes the comparison inconclusive, never a pass.
+(claimed against true). Each reference value comes with an error estimate of
+its own (for finite differences: truncation plus round-off, see
+`differences`). With allowed = atol + rtol · max(|derived|, |reference|):
+
+- an entry whose error estimate exceeds `allowed` is **undecidable**: the
+  numbers cannot tell a right value from one off by the tolerance, so it is
+  left out of the comparison and counted;
+- any other entry fails when |derived − reference| > allowed + error estimate.
+
+When no entry could be decided the check is inconclusive, never a pass and
+never a failure; a NaN or an Inf on either side makes it inconclusive too.
 """
 
 from __future__ import annotations
@@ -29,12 +34,14 @@ class Comparison:
 
     settings: Settings
     compared: int = 0
+    undecidable: int = 0
     max_abs: float = 0.0
     max_rel: float = 0.0
     worst_excess: float = -math.inf
     worst: Worst | None = None
     failed: bool = False
     nonfinite: bool = False
+    unit: tuple[str, str] = ("entry", "entries")  # what is compared: one, several
 
     def add(
         self,
@@ -43,16 +50,16 @@ class Comparison:
         uncertainty: Array,
         where: Callable[[int], Worst],
     ) -> None:
-        """Compare two arrays entry by entry; `where` names the entry at a flat position."""
+        """Compare two arrays entry by entry; `uncertainty` is the reference's error
+        estimate, `where` names the entry at a flat position."""
         reference = np.asarray(reference, dtype=np.float64)
         uncertainty = np.broadcast_to(np.asarray(uncertainty, dtype=np.float64), reference.shape)
-        uncertainty = uncertainty.ravel()
+        uncertainty = np.abs(uncertainty.ravel())
         derived = np.asarray(derived, dtype=np.float64).ravel()
         reference = reference.ravel()
         if not (np.all(np.isfinite(derived)) and np.all(np.isfinite(reference))):
             self.nonfinite = True
             return
-        self.compared += derived.size
         if derived.size:
             self._update(derived, reference, uncertainty, where)
 
@@ -61,22 +68,38 @@ class Comparison:
     ) -> None:
         error = np.abs(derived - reference)
         scale = np.maximum(np.abs(derived), np.abs(reference))
-        allowed = self.settings.atol + self.settings.rtol * scale + 4.0 * np.abs(uncertainty)
-        relative = error / np.maximum(scale, np.finfo(np.float64).tiny)
-        self.max_abs = max(self.max_abs, float(error.max()))
-        self.max_rel = max(self.max_rel, float(np.where(scale > 0, relative, 0.0).max()))
-        excess = error - allowed
+        allowed = self.settings.atol + self.settings.rtol * scale
+        # A NaN estimate (an overflowing perturbed output) decides nothing either.
+        decided = uncertainty <= allowed
+        self.undecidable += int(derived.size - np.count_nonzero(decided))
+        self.compared += int(np.count_nonzero(decided))
+        if not np.any(decided):
+            return
+        relative = np.where(scale > 0, error / np.maximum(scale, np.finfo(np.float64).tiny), 0.0)
+        self.max_abs = max(self.max_abs, float(np.max(error, where=decided, initial=0.0)))
+        self.max_rel = max(self.max_rel, float(np.max(relative, where=decided, initial=0.0)))
+        excess = np.where(decided, error - allowed - uncertainty, -np.inf)
         position = int(np.argmax(excess))
         if excess[position] > self.worst_excess:
             self.worst_excess = float(excess[position])
             self.worst = where(position)
-        if np.any(excess > 0):
+        if excess[position] > 0:
             self.failed = True
 
     def result(self, mode: Mode) -> Check:
         if self.nonfinite:
             return Check(
                 Verdict.INCONCLUSIVE, mode, self.compared, reason="NaN or Inf in the comparison"
+            )
+        if self.compared == 0 and self.undecidable > 0:
+            return Check(
+                Verdict.INCONCLUSIVE,
+                mode,
+                undecidable=self.undecidable,
+                reason=f"none of its {self.undecidable} {self.unit[1]} could be resolved "
+                "numerically: the finite differences' own error (round-off or truncation) "
+                "exceeds the tolerance",
+                hints=(UNDECIDABLE_HELP,),
             )
         return Check(
             Verdict.FAILED if self.failed else Verdict.OK,
@@ -85,4 +108,21 @@ class Comparison:
             self.max_abs,
             self.max_rel,
             self.worst,
+            undecidable=self.undecidable,
+            hints=(self.unresolved(),) if self.undecidable else (),
         )
+
+    def unresolved(self) -> str:
+        """`3 entries could not be resolved numerically` and why."""
+        unit = self.unit[0] if self.undecidable == 1 else self.unit[1]
+        return (
+            f"{self.undecidable} {unit} could not be resolved numerically "
+            f"(left out; {self.compared} compared)"
+        )
+
+
+UNDECIDABLE_HELP = (
+    "values of very different magnitudes make a change too small to see in float64 "
+    "(round-off), or the function bends too fast for the step (truncation): "
+    "check at other values (`--seed`, `--at`) or smaller magnitudes"
+)

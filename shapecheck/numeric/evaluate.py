@@ -16,8 +16,10 @@ mypy names this place when a term kind is added.
 
 from __future__ import annotations
 
+import math
+import re
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -112,8 +114,7 @@ class Evaluator:
                 upstream = self._lookup(f"dloss/d{term.array}")
                 return np.float64(np.sum(upstream * self._lookup(term.array)))
             case t.Func():
-                with np.errstate(all="ignore"):
-                    return _FUNCTIONS[term.name](self._value(term.arg))
+                return self.apply(term.name, self._value(term.arg))
             case t.Pow():
                 return self._power(term)
             case t.Add():
@@ -135,6 +136,14 @@ class Evaluator:
         for part in term.terms:
             total = total + align(self._value(part), t.names(part.free), term.free)
         return total
+
+    def apply(self, function: str, argument: Array) -> Array:
+        """A named function, entry by entry."""
+        with np.errstate(all="ignore"):
+            return _FUNCTIONS[function](argument)
+
+    def lookup(self, name: str) -> Array:
+        return self._lookup(name)
 
     def _lookup(self, name: str) -> Array:
         try:
@@ -176,16 +185,60 @@ class Evaluator:
 
     def _product(self, term: t.Product) -> Array:
         operands = [self._value(f) for f in term.factors]
-        names = list(dict.fromkeys([*(i.name for f in term.factors for i in f.free)]))
-        if len(names) > len(_LETTERS):
-            raise EvaluationError(f"a product with {len(names)} indices")
-        letters = {n: _LETTERS[k] for k, n in enumerate(names)}
-        inputs = ["".join(letters[i.name] for i in f.free) for f in term.factors]
-        output = "".join(letters[i.name] for i in term.free)
-        subscripts = ",".join(inputs) + "->" + output
-        path = _path(subscripts, operands)
+        subscripts = product_subscripts(term)
         with np.errstate(all="ignore"):
-            return np.einsum(subscripts, *operands, optimize=path)
+            return contract(subscripts, operands)
+
+
+def product_subscripts(term: t.Product, batch: tuple[bool, ...] | None = None) -> str:
+    """einsum subscripts of a product; factors marked in `batch` (and the result,
+    when any is) carry a leading batch axis, named by a letter no index uses."""
+    batched = batch or (False,) * len(term.factors)
+    # Terms are immutable and evaluated many times: remember the words on the term
+    # (as `terms.used_names` does).
+    cache = term.__dict__.setdefault("_subscripts", {})
+    known = cache.get(batched)
+    if known is None:
+        known = cache[batched] = _subscripts(term, batched)
+    return str(known)
+
+
+def _subscripts(term: t.Product, batched: tuple[bool, ...]) -> str:
+    names = list(dict.fromkeys([*(i.name for f in term.factors for i in f.free)]))
+    if len(names) + any(batched) > len(_LETTERS):
+        raise EvaluationError(f"a product with {len(names)} indices")
+    letters = {n: _LETTERS[k] for k, n in enumerate(names)}
+    extra = _LETTERS[len(names)] if any(batched) else ""
+    inputs = [
+        (extra if here else "") + "".join(letters[i.name] for i in f.free)
+        for f, here in zip(term.factors, batched, strict=True)
+    ]
+    output = (extra if any(batched) else "") + "".join(letters[i.name] for i in term.free)
+    return ",".join(inputs) + "->" + output
+
+
+# Below this many multiply-adds a plain einsum loop beats planning a path and
+# calling BLAS: numpy re-derives the contraction list on every call even when
+# given a path, which dominated verification of small recurrences.
+_SMALL_WORK = 4096
+
+
+def contract(subscripts: str, operands: list[Array]) -> Array:
+    """einsum, planned (cached path) when the work is large, plain when it is small."""
+    if len(operands) <= 2 and _work(subscripts, operands) <= _SMALL_WORK:
+        return np.einsum(subscripts, *operands)
+    return np.einsum(subscripts, *operands, optimize=_path(subscripts, operands))
+
+
+def _work(subscripts: str, operands: list[Array]) -> int:
+    """Entries of the outer product of all operands (einsum's naive loop count)."""
+    sizes: dict[str, int] = {}
+    for letters, operand in zip(subscripts.split("->")[0].split(","), operands, strict=True):
+        sizes.update(zip(letters, np.shape(operand), strict=True))
+    work = 1
+    for size in sizes.values():
+        work *= size
+    return work
 
 
 def _path(subscripts: str, operands: list[Array]) -> Any:
@@ -198,3 +251,23 @@ def _path(subscripts: str, operands: list[Array]) -> Any:
             _PATHS.clear()
         _PATHS[key] = path
     return path
+
+
+def largest_intermediate(subscripts: str, shapes: list[tuple[int, ...]]) -> int:
+    """Entries of the largest array the planned einsum makes (its operands' copies,
+    intermediates and result), measured on the path `contract` will use, without
+    allocating: the operands are zero-stride views of one number."""
+    operands = [np.broadcast_to(np.zeros(()), shape) for shape in shapes]
+    if len(operands) <= 2 and _work(subscripts, operands) <= _SMALL_WORK:
+        return _work(subscripts, operands)
+    path = _path(subscripts, operands)
+    _, info = np.einsum_path(subscripts, *operands, optimize=path)
+    match = re.search(r"Largest intermediate:\s*([0-9.e+]+)", info)
+    largest = int(float(match.group(1))) if match else _work(subscripts, operands)
+    return max([largest, *(math.prod(shape) for shape in shapes)])
+
+
+def planned(product: t.Product, shapes: Sequence[tuple[int, ...]]) -> int:
+    """`budget.ProductMeasure` for the einsum `Evaluator` runs: entries of the
+    largest array of its planned path (operands, intermediates, result)."""
+    return largest_intermediate(product_subscripts(product), list(shapes))

@@ -94,6 +94,20 @@ def verify_numerically(
     chosen: dict[str, int],
 ) -> NumericReport:
     """Check every derivative and claim; `chosen` names the sizes shapecheck picked."""
+    from shapecheck.numeric.runtime import no_cyclic_gc
+
+    with no_cyclic_gc():
+        return _verify(checked, deriver, derivatives, claims, options, chosen)
+
+
+def _verify(
+    checked: CheckedProgram,
+    deriver: Deriver,
+    derivatives: Sequence[tuple[DeriveRequest, Derivation]],
+    claims: Sequence[SymbolicClaim],
+    options: NumericOptions,
+    chosen: dict[str, int],
+) -> NumericReport:
     settings = Settings(options.rtol, options.atol, options.budget_bytes, options.seed)
     verifier = _verifier(checked, deriver, options, settings)
     checks = _Checks(checked, verifier, settings)
@@ -266,7 +280,8 @@ def _save(
 
     arrays = {a.name: verifier.leaves[a.name] for a in checked.arrays if a.is_leaf}
     for (request, derivation), result in zip(derivatives, results, strict=True):
-        if result.verdict == Verdict.NOT_VERIFIED:
+        # A check along directions never builds the Jacobian; saving it must fit too.
+        if result.verdict == Verdict.NOT_VERIFIED or not verifier.jacobian_fits(derivation):
             checks.problems.append(
                 diagnostic(
                     "W104",

@@ -88,6 +88,9 @@ class Check:
     reason: str | None = None
     hints: tuple[str, ...] = ()
     suggested_sizes: tuple[tuple[str, int], ...] = ()
+    # Entries (or directions) the finite differences could not resolve: their
+    # own error estimate exceeds the tolerance; left out of `compared`.
+    undecidable: int = 0
 
 
 @dataclass(frozen=True)

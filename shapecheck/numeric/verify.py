@@ -6,8 +6,13 @@ docs/verification.md):
 
 - **Full** when the Jacobian is small, **directions** otherwise; both are in
   `differences`, the tolerance in `comparison`.
+- **Error estimates**: each finite difference carries its own (truncation and
+  round-off, `differences`); entries it swamps are left out and counted, and
+  a check with nothing decided is inconclusive (`comparison`).
 - **Inconclusive, never a pass**, when a NaN or an Inf appears on either side,
   or when a failed check evaluates a function at a kink (`hints`).
+- **In bulk**: perturbed inputs go through the definitions stacked along a
+  batch axis (`batched`), in chunks the budget allows (`plan`).
 - **Memory budget** (`budget`). Nothing larger than the budget is evaluated:
   a check that would exceed it falls back to directions, and a derivative
   whose evaluation alone would exceed it is not verified, with a `--size` that
@@ -21,14 +26,16 @@ from __future__ import annotations
 
 from collections import ChainMap
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from shapecheck.check.program import CheckedProgram
 from shapecheck.numeric import budget, differences, hints
-from shapecheck.numeric.evaluate import Evaluator, align
+from shapecheck.numeric.batched import BatchedEvaluator, align_batched
+from shapecheck.numeric.evaluate import Evaluator, align, planned
+from shapecheck.numeric.runtime import blas_threads
 from shapecheck.numeric.verdicts import (
     DEFAULT_ATOL,
     DEFAULT_BUDGET_BYTES,
@@ -64,6 +71,19 @@ DIRECTIONS = differences.DIRECTIONS
 KINK_REACH = hints.KINK_REACH
 
 
+@dataclass(frozen=True)
+class Plan:
+    """How one derivative is checked: the definitions rerun, the contracted term
+    (None for the full Jacobian), perturbed inputs per evaluation, and bytes:
+    per perturbed input, and in all beyond the forward pass (an upper bound)."""
+
+    chain: list[str]
+    contracted: t.Term | None
+    chunk: int
+    per_input: int
+    bytes: int
+
+
 class Verifier:
     """Values, forward passes and checks for one checked program."""
 
@@ -91,22 +111,25 @@ class Verifier:
             values[name] = align(evaluator.value(rhs), tuple(i.name for i in rhs.free), lhs)
         return values
 
-    def _recompute(self, wrt: str, value: Array, chain: list[str]) -> Mapping[str, Array]:
-        # Only what changes is new; the rest is read through from the forward pass.
-        changed: dict[str, Array] = {wrt: value}
-        values = ChainMap(changed, self.forward)
-        evaluator = Evaluator(values)
-        for name in chain:
-            lhs, rhs = self.deriver.lowered[name]
-            changed[name] = align(evaluator.value(rhs), tuple(i.name for i in rhs.free), lhs)
-        return values
-
     def _rerun(self, derivation: Derivation, chain: list[str]) -> differences.Rerun:
-        """The numerator's value as a function of the denominator's."""
+        """The numerator's values for a stack of denominator values (leading batch
+        axis): every definition on the path is evaluated once for the whole stack."""
 
-        def rerun(value: Array) -> Array:
-            values = self._recompute(derivation.wrt, value, chain)
-            return np.asarray(values[derivation.of], dtype=np.float64)
+        def rerun(stack: Array) -> Array:
+            changed: dict[str, Array] = {derivation.wrt: stack}
+            values = ChainMap(changed, self.forward)
+            evaluator = BatchedEvaluator(values, {derivation.wrt})
+            for name in chain:
+                lhs, rhs = self.deriver.lowered[name]
+                value, batched = evaluator.value(rhs)
+                changed[name] = align_batched(value, t.names(rhs.free), lhs, batched)
+                if batched:
+                    evaluator.batched.add(name)
+            result = np.asarray(values[derivation.of], dtype=np.float64)
+            if derivation.of not in evaluator.batched:
+                # The numerator does not depend on the denominator here.
+                result = np.broadcast_to(result, (len(stack), *np.shape(result)))
+            return result
 
         return rerun
 
@@ -138,58 +161,80 @@ class Verifier:
             self.derived_values[derivation.label] = cached
         return cached
 
+    def jacobian_fits(self, derivation: Derivation, copies: int = 1) -> bool:
+        """Whether the full Jacobian (`copies` arrays of its size besides it) may be
+        evaluated next to the forward pass within the budget."""
+        held = budget.derived_bytes(derivation, planned) + 8 * copies * budget.count(
+            derivation.indices
+        )
+        return self.forward_bytes() + held <= self.settings.budget_bytes
+
     def signature_value(self, derivation: Derivation) -> Array:
         """The derived Jacobian in the file's layout (signature order)."""
         order = differences.signature_permutation(derivation)
         return np.transpose(self.derived_value(derivation), order)
 
     # ---- the check
-    def check(self, derivation: Derivation) -> Check:
+    def plan(self, derivation: Derivation) -> Plan:
+        """How `check` will run and the memory it may take, before evaluating anything."""
         chain = self.deriver.on_path(derivation.of, derivation.wrt)
         forward = self.forward_bytes()
         budget_bytes = self.settings.budget_bytes
+        steps = [(n, *self.deriver.lowered[n]) for n in chain]
+        per_input, once = budget.rerun_bytes(derivation.wrt, derivation.wrt_indices, steps, planned)
+        derived = budget.derived_bytes(derivation, planned)
         full = budget.full_fits(
-            derivation, (self.deriver.lowered[n][1] for n in chain), forward, budget_bytes
+            derivation, (rhs for _, _, rhs in steps), forward, budget_bytes, per_input, derived
         )
         contracted = None if full else differences.contracted(derivation)
-        if (
-            contracted is not None
-            and forward + budget.directions_bytes(derivation, contracted) > budget_bytes
-        ):
-            return self.too_large(derivation, contracted)
+        held = once + (
+            # The Jacobian, and the finite differences' columns and estimates beside it.
+            derived + 8 * 3 * budget.count(derivation.indices)
+            if contracted is None
+            else budget.directions_bytes(derivation, contracted, planned)
+        )
+        # What is left for perturbed inputs after the forward pass and the derived side.
+        chunk = max(0, (budget_bytes - forward - held) // max(per_input, 1))
+        if contracted is None:
+            chunk = min(chunk, 4 * budget.count(derivation.wrt_indices))
+        return Plan(chain, contracted, chunk, per_input, held + chunk * per_input)
+
+    def check(self, derivation: Derivation) -> Check:
+        plan = self.plan(derivation)
+        if plan.contracted is not None and plan.chunk < 1:
+            return self.too_large(derivation, plan.contracted)
         try:
-            with np.errstate(all="ignore"):
-                result = self._compare(derivation, chain, contracted)
+            with np.errstate(all="ignore"), blas_threads(plan.per_input):
+                result = self._compare(derivation, plan.chain, plan.contracted, plan.chunk)
         except MemoryError:
             return self.too_large(derivation)
-        return self._settle(result, derivation, chain)
+        return self._settle(result, derivation, plan.chain)
 
     def _compare(
-        self, derivation: Derivation, chain: list[str], contracted: t.Term | None
+        self, derivation: Derivation, chain: list[str], contracted: t.Term | None, chunk: int
     ) -> Check:
-        """Entry by entry when `contracted` is None, else along random directions."""
+        """Entry by entry when `contracted` is None, else along random directions;
+        `chunk` perturbed inputs go through the definitions at once."""
         base = np.asarray(self.forward[derivation.wrt], dtype=np.float64)
         rerun = self._rerun(derivation, chain)
         if contracted is None:
             derived = self.derived_value(derivation)
-            return differences.full_check(derivation, derived, base, rerun, self.settings)
+            return differences.full_check(
+                derivation, derived, base, rerun, self.settings, min(chunk, 4 * base.size)
+            )
         values = self._adjoint_values(derivation)
 
         def along(u: Array, v: Array) -> Array:
             return Evaluator({**values, "#u": u, "#v": v}).value(contracted)
 
-        return differences.directions_check(derivation, along, base, rerun, self.settings, self.rng)
+        return differences.directions_check(
+            derivation, along, base, rerun, self.settings, self.rng, chunk
+        )
 
     def _settle(self, result: Check, derivation: Derivation, chain: list[str]) -> Check:
         """An inconclusive check gets hints; a failure at a kink proves nothing."""
         if result.verdict == Verdict.INCONCLUSIVE:
-            return Check(
-                Verdict.INCONCLUSIVE,
-                result.mode,
-                result.compared,
-                reason=result.reason,
-                hints=self.nonfinite_hints(),
-            )
+            return replace(result, hints=result.hints + self.nonfinite_hints())
         if result.verdict == Verdict.FAILED:
             kinks = hints.kinks(self.deriver, self.forward, [*chain, derivation.of])
             if kinks:

@@ -33,12 +33,34 @@ def test_disagreement_beyond_the_tolerance_fails_at_the_worst_entry() -> None:
     assert abs(check.max_rel_error - 0.2) < 1e-12
 
 
-def test_uncertainty_of_the_finite_difference_widens_the_tolerance() -> None:
+def test_the_error_estimate_widens_the_tolerance() -> None:
+    # 1e-6 of estimated error is below what rtol 1e-5 detects at 1.0: decidable.
     strict, lenient = Comparison(Settings()), Comparison(Settings())
-    strict.add(np.array([1.0]), np.array([1.01]), 0.0, _at)
-    lenient.add(np.array([1.0]), np.array([1.01]), 0.01, _at)
+    strict.add(np.array([1.0]), np.array([1.0 + 2e-5]), 0.0, _at)
+    lenient.add(np.array([1.0]), np.array([1.0 + 2e-5]), 1e-5, _at)
     assert strict.result(Mode.FULL).verdict is Verdict.FAILED
     assert lenient.result(Mode.FULL).verdict is Verdict.OK
+
+
+def test_an_entry_the_estimate_cannot_resolve_is_left_out_and_counted() -> None:
+    comparison = Comparison(Settings())
+    # The second entry's estimated error (0.5) exceeds its tolerance: it decides nothing,
+    # even though it disagrees by far more than the tolerance.
+    comparison.add(np.array([1.0, 28.2]), np.array([1.0, 0.0]), np.array([0.0, 0.5]), _at)
+    check = comparison.result(Mode.FULL)
+    assert check.verdict is Verdict.OK
+    assert (check.compared, check.undecidable) == (1, 1)
+    assert check.hints == ("1 entry could not be resolved numerically (left out; 1 compared)",)
+
+
+def test_nothing_resolved_is_inconclusive_never_a_pass_nor_a_failure() -> None:
+    comparison = Comparison(Settings(), unit=("direction", "directions"))
+    comparison.add(np.array([28.2, 1.0]), np.array([0.0, 3.0]), np.array([1e30, 1e30]), _at)
+    check = comparison.result(Mode.DIRECTIONS)
+    assert check.verdict is Verdict.INCONCLUSIVE
+    assert (check.compared, check.undecidable) == (0, 2)
+    assert check.reason is not None
+    assert check.reason.startswith("none of its 2 directions could be resolved numerically")
 
 
 def test_nan_or_inf_is_inconclusive_never_a_pass() -> None:

@@ -23,20 +23,21 @@ def _derivation(of: str, wrt: str) -> Derivation:
     return Deriver(report.checked).derive(of, wrt)
 
 
-def _by_hand(w: np.ndarray) -> np.ndarray:
-    return X @ w
+def _by_hand(stack: np.ndarray) -> np.ndarray:
+    """Y for a stack of W values (leading batch axis), as `rerun` is called."""
+    return X @ stack
 
 
 def test_full_check_passes_the_true_jacobian_and_fails_another() -> None:
     derivation = _derivation("Y", "W")
     # dY[i,k]/dW[j,l] = X[i,j] δ[k,l], numerator order (i, k, j, l).
     true = np.einsum("ij,kl->ikjl", X, np.eye(2))
-    check = differences.full_check(derivation, true, W, _by_hand, Settings())
+    check = differences.full_check(derivation, true, W, _by_hand, Settings(), chunk=8)
     assert check.verdict is Verdict.OK and check.mode is Mode.FULL
     assert check.compared == true.size
     wrong = true.copy()
     wrong[1, 0, 2, 0] += 1.0
-    failed = differences.full_check(derivation, wrong, W, _by_hand, Settings())
+    failed = differences.full_check(derivation, wrong, W, _by_hand, Settings(), chunk=8)
     assert failed.verdict is Verdict.FAILED
     assert failed.worst is not None and failed.worst.index is not None
     # The worst entry is named 1-based, in signature order.
@@ -57,9 +58,9 @@ def test_directions_check_contracts_instead_of_building_the_jacobian() -> None:
         return 2 * along(u, v)
 
     rng = np.random.default_rng(1)
-    check = differences.directions_check(derivation, along, W, _by_hand, Settings(), rng)
+    check = differences.directions_check(derivation, along, W, _by_hand, Settings(), rng, 4)
     assert check.verdict is Verdict.OK and check.mode is Mode.DIRECTIONS
     assert check.compared == differences.DIRECTIONS
-    failed = differences.directions_check(derivation, wrong, W, _by_hand, Settings(), rng)
+    failed = differences.directions_check(derivation, wrong, W, _by_hand, Settings(), rng, 4)
     assert failed.verdict is Verdict.FAILED
     assert failed.worst is not None and failed.worst.direction in (1, 2)

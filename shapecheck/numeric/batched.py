@@ -1,0 +1,137 @@
+"""Evaluate terms for a whole batch of inputs at once: finite differences in bulk.
+
+Finite differences rerun the definitions between a derivative's denominator
+and its numerator once per perturbed input. Run one by one, a small recurrence
+(the RNN at T = 1000) made 138,000 tiny einsum calls; here every perturbed
+input of a chunk is stacked along a leading batch axis and each definition is
+evaluated once for the whole stack. Arrays named in `batched` carry that axis;
+a subterm that mentions none of them is evaluated once by the plain
+`Evaluator` and broadcast. Values have the term's free indices in `term.free`
+order, after the batch axis when there is one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from shapecheck.exhaustive import assert_never
+from shapecheck.numeric.evaluate import (
+    Evaluator,
+    contract,
+    product_subscripts,
+    size_value,
+)
+from shapecheck.symbolic import terms as t
+
+Array = Any
+
+
+class BatchedEvaluator:
+    """Values of terms when the arrays in `batched` have a leading batch axis."""
+
+    def __init__(self, values: Mapping[str, Array], batched: set[str]) -> None:
+        self.values = values
+        self.batched = batched
+        self.plain = Evaluator(values)
+        self._depends: dict[int, bool] = {}
+
+    def value(self, term: t.Term) -> tuple[Array, bool]:
+        """The value, and whether it has the batch axis (first)."""
+        if not self._mentions_batched(term):
+            return self.plain.value(term), False
+        return np.asarray(self._value(term), dtype=np.float64), True
+
+    def _mentions_batched(self, term: t.Term) -> bool:
+        known = self._depends.get(id(term))
+        if known is None:
+            known = (
+                isinstance(term, (t.Tensor, t.Loss))
+                and (term.name if isinstance(term, t.Tensor) else term.array) in self.batched
+            ) or any(self._mentions_batched(c) for c in t.children(term))
+            self._depends[id(term)] = known
+        return known
+
+    def _value(self, term: t.Term) -> Array:
+        """A term that mentions a batched array (so it has the batch axis)."""
+        match term:
+            case t.Const() | t.SizeOf() | t.Zero() | t.Delta():
+                raise AssertionError("a term without arrays mentions no batched array")
+            case t.Tensor():
+                return self._tensor(term)
+            case t.Loss():
+                upstream = np.asarray(self._lookup(f"dloss/d{term.array}"))
+                array = np.asarray(self._lookup(term.array))
+                return np.sum((upstream * array).reshape(array.shape[0], -1), axis=1)
+            case t.Func():
+                inner, _ = self.value(term.arg)
+                return self.plain.apply(term.name, inner)
+            case t.Pow():
+                base = self._aligned(term.base, term.free)
+                exponent = self._aligned(term.exponent, term.free)
+                with np.errstate(all="ignore"):
+                    return np.power(base, exponent)
+            case t.Add():
+                parts = [self._aligned(part, term.free) for part in term.terms]
+                total = parts[0]
+                for part in parts[1:]:
+                    total = total + part
+                return total
+            case t.Product():
+                pairs = [self.value(f) for f in term.factors]
+                subscripts = product_subscripts(term, tuple(b for _, b in pairs))
+                with np.errstate(all="ignore"):
+                    return contract(subscripts, [v for v, _ in pairs])
+            case _:
+                assert_never(term)
+
+    def _lookup(self, name: str) -> Array:
+        return self.plain.lookup(name)
+
+    def _tensor(self, term: t.Tensor) -> Array:
+        array = np.asarray(self._lookup(term.name))
+        if any(isinstance(i, t.Fixed) for i in term.indices):
+            # The batch axis is kept whole, then each index picks or keeps.
+            picks = [slice(None)] + [
+                i.value - 1 if isinstance(i, t.Fixed) else slice(None) for i in term.indices
+            ]
+            array = array[tuple(picks)]
+        names = [i.name for i in term.indices if isinstance(i, t.Idx)]
+        if len(set(names)) < len(names):
+            letters = {n: chr(ord("a") + k) for k, n in enumerate(dict.fromkeys(names))}
+            subscripts = "".join(letters[n] for n in names)
+            output = "".join(letters[i.name] for i in term.free)
+            array = np.einsum(f"Z{subscripts}->Z{output}", array)
+        return array
+
+    def _aligned(self, term: t.Term, target: tuple[t.Idx, ...]) -> Array:
+        """A part's value on `target`'s axes (after the batch axis, when it has one);
+        numpy broadcasting adds the batch axis to parts without it."""
+        value, batched = self.value(term)
+        return align_batched(value, t.names(term.free), target, batched)
+
+
+def align_batched(
+    array: Array, axes: tuple[str, ...], target: tuple[t.Idx, ...], batched: bool
+) -> Array:
+    """`evaluate.align`, keeping a leading batch axis in front when there is one."""
+    lead = 1 if batched else 0
+    order = [axes.index(i.name) + lead for i in target if i.name in axes]
+    full = list(range(lead)) + order
+    if full != list(range(len(full))):
+        array = np.transpose(array, full)
+    present = [i.name in axes for i in target]
+    if all(present):
+        return array
+    shape = list(array.shape[:lead])
+    position = lead
+    for here in present:
+        if here:
+            shape.append(array.shape[position])
+            position += 1
+        else:
+            shape.append(1)
+    array = array.reshape(shape)
+    return np.broadcast_to(array, (*array.shape[:lead], *(size_value(i.size) for i in target)))
