@@ -55,7 +55,7 @@ def _analyze(case: Case, outcome: Outcome, expand: bool) -> object:
 
     name = f"fuzz-{case.index}.idx"
     try:
-        report = analyze_bytes(name, case.data, Options(expand=expand))
+        report = analyze_bytes(name, case.data, Options(expand=expand, verify=case.verify))
     except Exception as error:
         outcome.exceptions.append(("analysis (E999 in the CLI)", _traceback(error)))
         return internal_error_report(name, case.data, error)
@@ -128,7 +128,8 @@ def _through_cli(case: Case, outcome: Outcome) -> None:
     with tempfile.TemporaryDirectory(prefix="fuzz-cli-") as folder:
         path = Path(folder, "case.idx")
         path.write_bytes(case.data)
-        result = CliRunner().invoke(app, [case.command, str(path), "-f", "json"])
+        flags = [] if case.verify else ["--no-verify"]
+        result = CliRunner().invoke(app, [case.command, str(path), "-f", "json", *flags])
     error = result.exception
     if error is not None and not isinstance(error, SystemExit):
         outcome.exceptions.append(("the CLI (CliRunner)", _traceback(error)))
