@@ -8,18 +8,25 @@ has the bugs the harness finds (marked xfail with their list until fixed).
 from __future__ import annotations
 
 import random
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from benchmarks.fuzzing import oracle
-from benchmarks.fuzzing.cases import Case, load_corpus, make_case
-from benchmarks.fuzzing.claims import to_idx
-from benchmarks.fuzzing.classify import CRASH, FALSE, HANG, INVALID, classify
-from benchmarks.fuzzing.grammar import generate
-from benchmarks.fuzzing.oracle import Outcome
-from benchmarks.fuzzing.pool import run
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    # CI tests the installed package: the checkout goes last, so that it only
+    # provides `benchmarks` and never shadows the installed `shapecheck`.
+    sys.path.append(str(ROOT))
+
+from benchmarks.fuzzing import oracle  # noqa: E402
+from benchmarks.fuzzing.cases import Case, load_corpus, make_case  # noqa: E402
+from benchmarks.fuzzing.claims import to_idx  # noqa: E402
+from benchmarks.fuzzing.classify import CRASH, FALSE, HANG, INVALID, classify  # noqa: E402
+from benchmarks.fuzzing.grammar import generate  # noqa: E402
+from benchmarks.fuzzing.oracle import Outcome  # noqa: E402
+from benchmarks.fuzzing.pool import run  # noqa: E402
 
 GOOD_JSON = (
     '{"schema_version": 1, "tool": {}, "files": [], '
