@@ -137,6 +137,7 @@ def test_generated_programs_pass_the_checker() -> None:
         ("(Σ_i Σ_p x[i,p]) b[k]", "(sum[i, p](x[i,p])) b[k]"),
         ("tanh(Σ_j W[j,k] X[i,j] + b[k])^2", "tanh(sum[j](W[j,k] X[i,j] )+ b[k])^2"),
         ("0.333333 x", None),
+        ("Σ_j x[j] + Σ_j y[j]", None),
     ],
 )
 def test_printed_formulas_are_written_back_with_explicit_sums(

@@ -4,8 +4,8 @@
 where a bare `Σ_j` reaches as far right as its product (to the next `+`/`-`
 or closing parenthesis of its level). Rewritten with explicit `sum[j](...)`,
 that formula is a claim that must be judged right. A formula that cannot be
-written back (a rounded constant, a size printed as a dim name, notation the
-claim grammar refuses) is skipped, never judged.
+written back (a rounded constant, a size printed as a dim name, a name bound
+by two sums, notation the claim grammar refuses) is skipped, never judged.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ def to_idx(formula: str) -> str | None:
     open_sums = [0]  # per parenthesis level: sums to close at its end
     previous: str | None = None
     pending: list[str] = []
+    bound: set[str] = set()
     for token in _TOKEN.findall(formula):
         if token.isspace():
             if not pending:  # the space after `Σ_j` goes with the `Σ`
@@ -41,6 +42,11 @@ def to_idx(formula: str) -> str | None:
         if _NUMBER.match(token) and _rounded(token):
             return None
         if token.startswith("Σ_"):
+            if token[2:] in bound:
+                # Printed sums may reuse a name at another size; written back,
+                # rule 1 would give both one size and change the meaning.
+                return None
+            bound.add(token[2:])
             pending.append(token[2:])
             continue
         if pending:
