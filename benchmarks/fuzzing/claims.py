@@ -1,0 +1,82 @@
+"""Claims the generator can state as the exact truth: the tool's own formulas, round-tripped.
+
+`--expand` prints each derivative as one formula in the notes' notation,
+where a bare `Σ_j` reaches as far right as its product (to the next `+`/`-`
+or closing parenthesis of its level). Rewritten with explicit `sum[j](...)`,
+that formula is a claim that must be judged right. A formula that cannot be
+written back (a rounded constant, a size printed as a dim name, a name bound
+by two sums, notation the claim grammar refuses) is skipped, never judged.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+_TOKEN = re.compile(r"Σ_\w+|\w+/\w+|[A-Za-z_]\w*|\d+(?:\.\d*)?(?:e[+-]?\d+)?|\s+|.")
+_NUMBER = re.compile(r"\d+(?:\.\d*)?(?:e[+-]?\d+)?$")
+
+
+def _ends_operand(token: str | None) -> bool:
+    return token is not None and (token[-1].isalnum() or token[-1] in "])_")
+
+
+def _rounded(token: str) -> bool:
+    """A number `.6g` may have rounded: six significant digits, or an exponent."""
+    digits = token.split("e")[0].replace(".", "").lstrip("0")
+    return "e" in token or len(digits) >= 6
+
+
+def to_idx(formula: str) -> str | None:
+    """Rewrite `Σ_i x[i] y[i] + b` as `sum[i](x[i] y[i]) + b`; None if it cannot."""
+    out: list[str] = []
+    open_sums = [0]  # per parenthesis level: sums to close at its end
+    previous: str | None = None
+    pending: list[str] = []
+    bound: set[str] = set()
+    for token in _TOKEN.findall(formula):
+        if token.isspace():
+            if not pending:  # the space after `Σ_j` goes with the `Σ`
+                out.append(token)
+            continue
+        if _NUMBER.match(token) and _rounded(token):
+            return None
+        if token.startswith("Σ_"):
+            if token[2:] in bound:
+                # Printed sums may reuse a name at another size; written back,
+                # rule 1 would give both one size and change the meaning.
+                return None
+            bound.add(token[2:])
+            pending.append(token[2:])
+            continue
+        if pending:
+            out.append(f"sum[{', '.join(pending)}](")
+            open_sums[-1] += 1
+            pending = []
+        if token == "(":
+            open_sums.append(0)
+        elif token == ")" and len(open_sums) > 1:
+            out.append(")" * open_sums.pop())
+        elif token in "+-" and _ends_operand(previous):
+            out.append(")" * open_sums[-1])
+            open_sums[-1] = 0
+        out.append(token)
+        previous = token
+    if pending:
+        return None
+    return "".join(out) + ")" * sum(open_sums)
+
+
+def exact_claims(json_text: str) -> list[str]:
+    """Claim lines from the `expanded` formulas of a `--format json` report."""
+    lines = []
+    for file in json.loads(json_text)["files"]:
+        for derivative in file["derivatives"][:3]:
+            formula = derivative.get("expanded") or derivative.get("formula")
+            body = to_idx(formula) if formula else None
+            if body is None:
+                continue
+            signature = derivative["signature"]
+            indices = f"[{', '.join(signature)}]" if signature else ""
+            lines.append(f"{derivative['label']}{indices} = {body}")
+    return lines
