@@ -86,8 +86,10 @@ def check_words(check: Check | None) -> str:
     if check is None:
         return "not run"
     if check.verdict is Verdict.OK:
-        mode = "" if check.mode is Mode.FULL else f" ({check.mode})"
-        return f"✓ rel {check.max_rel_error:.1e}{mode}"
+        notes = [] if check.mode is Mode.FULL else [str(check.mode)]
+        if check.undecidable:
+            notes.append(f"{check.undecidable} unresolved")
+        return f"✓ rel {check.max_rel_error:.1e}" + (f" ({', '.join(notes)})" if notes else "")
     if check.verdict is Verdict.FAILED:
         return f"✗ rel {check.max_rel_error:.2g}"
     if check.verdict is Verdict.INCONCLUSIVE:

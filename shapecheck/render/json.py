@@ -72,7 +72,7 @@ def _file_json(report: FileReport, strict: bool) -> dict[str, Any]:
     }
     checked = report.checked
     if checked is None:
-        # A file that did not parse: the same keys, empty (and no verification).
+        # A file that could not be read: the same keys, empty.
         data.update(
             {
                 "layout": None,
@@ -81,6 +81,7 @@ def _file_json(report: FileReport, strict: bool) -> dict[str, Any]:
                 "definitions": [],
                 "derivatives": [],
                 "claims": [],
+                "verification": None,
             }
         )
         return data
@@ -167,6 +168,7 @@ def _check(check: Check | None) -> dict[str, Any] | None:
         "verdict": check.verdict.value,
         "mode": check.mode.value,
         "compared": check.compared,
+        "undecidable": check.undecidable,
         "max_abs_error": _number(check.max_abs_error),
         "max_rel_error": _number(check.max_rel_error),
         "worst": None
