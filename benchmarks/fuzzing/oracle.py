@@ -11,8 +11,6 @@ real command (typer's CliRunner) to check its exit status end to end.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import tempfile
 import time
 import traceback
@@ -42,12 +40,17 @@ def _traceback(error: BaseException) -> str:
 
 
 def _render(reports: list[object], fmt: str, status: int, detailed: bool) -> str:
-    from shapecheck import cli
+    """The document the CLI would write for these reports in this format."""
+    from shapecheck.render import output
 
-    buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        cli._emit(reports, cli.OutputFormat(fmt), False, status, detailed)  # type: ignore[arg-type]
-    return buffer.getvalue()
+    text, _ = output.render(
+        reports,  # type: ignore[arg-type]
+        fmt,  # type: ignore[arg-type]
+        strict=False,
+        status_of=lambda shown: status,
+        detailed=detailed,
+    )
+    return text
 
 
 def _analyze(case: Case, outcome: Outcome, expand: bool) -> object:
@@ -64,12 +67,10 @@ def _analyze(case: Case, outcome: Outcome, expand: bool) -> object:
 
 
 def run_case(case: Case) -> Outcome:
-    from shapecheck import cli
-
     started = time.perf_counter()
     outcome = Outcome()
     report = _analyze(case, outcome, expand=case.valid)
-    outcome.exit_status = cli._exit_status([report], False)  # type: ignore[list-item]
+    outcome.exit_status = 1 if report.failed(False) else 0  # type: ignore[attr-defined]
     for fmt in FORMATS:
         try:
             outcome.outputs[fmt] = _render(
