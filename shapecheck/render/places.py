@@ -57,8 +57,13 @@ def relative_path(name: str) -> str:
     """The file as a path relative to the working folder (the repository root
     in CI) with forward slashes; a path outside it stays absolute."""
     path = PurePath(name)
-    if path.is_absolute() and Path(name).is_relative_to(Path.cwd()):
-        path = Path(name).relative_to(Path.cwd())
+    if path.is_absolute():
+        try:
+            here = Path.cwd()
+        except OSError:  # the working folder was removed: nothing to be relative to
+            here = None
+        if here is not None and path.is_relative_to(here):
+            path = path.relative_to(here)
     text = path.as_posix()
     return text.removeprefix("./")
 
