@@ -20,7 +20,11 @@ EVERY_C0 = "".join(chr(c) for c in range(0x20)) + "\x7f"
 BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 HOSTILE = EVERY_C0 + "\x1b[2J\x9b\ufffe\uffff" + BIDI + "\u2028%,:](1)"
 # Every character a log, a terminal, a viewer or an XML parser could take for more than text.
-UNSAFE = [*EVERY_C0.replace("\n", "").replace("\t", ""), *(chr(c) for c in range(0x80, 0xA0)), *BIDI]
+UNSAFE = [
+    *EVERY_C0.replace("\n", "").replace("\t", ""),
+    *(chr(c) for c in range(0x80, 0xA0)),
+    *BIDI,
+]
 TWO_CLAIMS = """\
 dim n = 6, d = 4
 input X[n, d]

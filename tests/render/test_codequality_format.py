@@ -54,7 +54,10 @@ def test_an_issue() -> None:
     assert issue["check_name"] == "E201"
     assert issue["severity"] == "major"
     assert issue["description"] == "E201 index `j` has two sizes"
-    assert issue["location"] == {"path": "samples/mistakes/size_mismatch.idx", "lines": {"begin": 5}}
+    assert issue["location"] == {
+        "path": "samples/mistakes/size_mismatch.idx",
+        "lines": {"begin": 5},
+    }
 
 
 def test_fingerprints_are_stable_and_tell_problems_apart() -> None:

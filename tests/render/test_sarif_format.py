@@ -104,7 +104,9 @@ def test_a_wrong_claim_carries_its_verdict() -> None:
 
 
 def test_hostile_names_become_percent_encoded_uris() -> None:
-    reports = [analyze_text(n, "param a\ny = b\n", Options()) for n in ("a b\u202e%.idx", "d/é.idx")]
+    reports = [
+        analyze_text(n, "param a\ny = b\n", Options()) for n in ("a b\u202e%.idx", "d/é.idx")
+    ]
     uris = [
         r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
         for r in _valid(reports)["runs"][0]["results"]
