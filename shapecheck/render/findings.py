@@ -36,10 +36,10 @@ def derivative_of(report: FileReport, problem: Diagnostic) -> DerivativeResult |
     return None
 
 
-def verdict_problems(report: FileReport, span_of: object) -> list[Diagnostic]:
-    """The diagnostics that word the verdict of `span_of` (a claim or a derivative result)."""
+def verdict_problems(report: FileReport, result: object) -> list[Diagnostic]:
+    """The diagnostics that word the verdict of `result` (a claim or a derivative result)."""
     return [
         d
         for d in report.diagnostics
-        if (claim_of(report, d) or derivative_of(report, d)) is span_of
+        if (claim_of(report, d) or derivative_of(report, d)) is result
     ]
