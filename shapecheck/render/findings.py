@@ -39,7 +39,5 @@ def derivative_of(report: FileReport, problem: Diagnostic) -> DerivativeResult |
 def verdict_problems(report: FileReport, result: object) -> list[Diagnostic]:
     """The diagnostics that word the verdict of `result` (a claim or a derivative result)."""
     return [
-        d
-        for d in report.diagnostics
-        if (claim_of(report, d) or derivative_of(report, d)) is result
+        d for d in report.diagnostics if (claim_of(report, d) or derivative_of(report, d)) is result
     ]
