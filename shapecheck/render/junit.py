@@ -1,5 +1,15 @@
-"""JUnit XML for CI dashboards: a test suite per file; a test case for its
-diagnostics, one per derivative's numeric check and one per claim.
+"""JUnit XML for CI test reports (GitLab, Jenkins): a test suite per file and
+a test case per diagnostic, per derivative check and per claim.
+
+Each test case carries `classname` and `file` (the file's path), `line` and
+`time` (0: the pipeline does not time files, and no clock may make two runs
+of one input differ). An error fails its case; a warning is `<skipped>` with
+its rendering in `system-out` (it shows in GitLab's and Jenkins' counts
+without failing the pipeline), except under --strict, where it fails. A
+diagnostic that words a claim's or a derivative's verdict (E401-E404, W104)
+is shown in that claim's or derivative's case rather than in a case of its
+own, so a wrong claim is one failure, not two. A file without other
+diagnostics has one passing case, so that every file shows in the report.
 
 Every text and attribute passes through `escape.xml_text`: XML 1.0 forbids
 most C0 controls, U+FFFE, U+FFFF and lone surrogates even as character
@@ -10,72 +20,134 @@ called.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
 from xml.etree import ElementTree as ET
 
+from shapecheck.diagnostics import Diagnostic
 from shapecheck.numeric.verdicts import ClaimVerdict, Verdict
 from shapecheck.pipeline import ClaimResult, DerivativeResult, FileReport
 from shapecheck.render import derivatives as facts
 from shapecheck.render.diagnostics import render_plain
-from shapecheck.render.escape import xml_text
+from shapecheck.render.escape import visible, xml_text
+from shapecheck.render.findings import claim_of, derivative_of, verdict_problems
+from shapecheck.render.places import first_line
+
+Outcome = Literal["passed", "failed", "skipped"]
+# The one case of a file without diagnostics of its own, so that it shows.
+_RULES_PASSED = "index and shape rules"
 
 
-def _case(suite: ET.Element, file: str, name: str, failure: str | None, output: str = "") -> bool:
-    case = ET.SubElement(suite, "testcase", classname=xml_text(file, keep=""), name=xml_text(name))
-    if failure is not None:
-        failure = xml_text(failure)
-        element = ET.SubElement(case, "failure", message=failure.splitlines()[0], type="shapecheck")
-        element.text = failure
-    if output:
-        ET.SubElement(case, "system-out").text = xml_text(output)
-    return failure is not None
+@dataclass(frozen=True)
+class _Case:
+    name: str
+    line: int
+    outcome: Outcome
+    message: str = ""  # the failure's or skip's one line
+    text: str = ""  # the whole story: snippets, verdict words
 
 
 def render(reports: Sequence[FileReport], *, strict: bool) -> str:
     suites = ET.Element("testsuites", name="shapecheck")
-    total_tests = total_failures = 0
+    totals = {"tests": 0, "failures": 0}
     for report in reports:
-        suite = ET.SubElement(suites, "testsuite", name=xml_text(report.source.name, keep=""))
-        results = _cases(suite, report, strict)
-        suite.set("tests", str(len(results)))
-        suite.set("failures", str(sum(results)))
+        cases = _cases(report, strict)
+        failures = sum(c.outcome == "failed" for c in cases)
+        skipped = sum(c.outcome == "skipped" for c in cases)
+        file = xml_text(report.source.name, keep="")
+        suite = ET.SubElement(suites, "testsuite", name=file)
+        suite.set("tests", str(len(cases)))
+        suite.set("failures", str(failures))
         suite.set("errors", "0")
-        total_tests += len(results)
-        total_failures += sum(results)
-    suites.set("tests", str(total_tests))
-    suites.set("failures", str(total_failures))
+        suite.set("skipped", str(skipped))
+        suite.set("time", "0")
+        for case in cases:
+            _write(suite, file, case)
+        totals["tests"] += len(cases)
+        totals["failures"] += failures
+    suites.set("tests", str(totals["tests"]))
+    suites.set("failures", str(totals["failures"]))
+    suites.set("errors", "0")
+    suites.set("time", "0")
     return ET.tostring(suites, encoding="unicode", xml_declaration=True)
 
 
-def _cases(suite: ET.Element, report: FileReport, strict: bool) -> list[bool]:
-    """The file's test cases, in order; True for each that failed."""
-    file = report.source.name
-    failing = [d for d in report.diagnostics if d.is_error or strict]
-    passing = [d for d in report.diagnostics if d not in failing]
-    results = [
-        _case(
-            suite,
-            file,
-            "diagnostics",
-            "\n\n".join(render_plain(report.source, d) for d in failing) or None,
-            "\n\n".join(render_plain(report.source, d) for d in passing),
+def _write(suite: ET.Element, file: str, case: _Case) -> None:
+    element = ET.SubElement(
+        suite,
+        "testcase",
+        name=xml_text(case.name, keep=""),
+        classname=file,
+        file=file,
+        line=str(case.line),
+        time="0",
+    )
+    if case.outcome == "failed":
+        # GitLab and Jenkins show a failure's text as its details.
+        failure = ET.SubElement(
+            element, "failure", message=xml_text(case.message, keep=""), type="shapecheck"
         )
+        failure.text = xml_text(case.text)
+        return
+    if case.outcome == "skipped":
+        ET.SubElement(element, "skipped", message=xml_text(case.message, keep=""))
+    if case.text:
+        ET.SubElement(element, "system-out").text = xml_text(case.text)
+
+
+def _cases(report: FileReport, strict: bool) -> list[_Case]:
+    """The file's test cases in order: diagnostics, derivatives, claims."""
+    cases = [
+        _diagnostic_case(report, d, strict)
+        for d in report.diagnostics
+        if claim_of(report, d) is None and derivative_of(report, d) is None
     ]
-    results.extend(_derivative_case(suite, file, r) for r in report.derivatives)
-    results.extend(_claim_case(suite, report, c) for c in report.claims)
-    return results
+    if not cases:
+        cases.append(_Case(_RULES_PASSED, 1, "passed"))
+    cases.extend(_derivative_case(report, r, strict) for r in report.derivatives)
+    cases.extend(_claim_case(report, c) for c in report.claims)
+    return cases
 
 
-def _derivative_case(suite: ET.Element, file: str, result: DerivativeResult) -> bool:
-    check = result.check
-    words = facts.check_words(check)
-    bad = check is not None and check.verdict in (Verdict.FAILED, Verdict.INCONCLUSIVE)
+def _diagnostic_case(report: FileReport, problem: Diagnostic, strict: bool) -> _Case:
+    line = first_line(report.source, problem)
+    text = render_plain(report.source, problem)
+    name = f"{problem.code} {visible(problem.message, keep='')} (line {line})"
+    outcome: Outcome = "failed" if problem.is_error or strict else "skipped"
+    return _Case(name, line, outcome, text.splitlines()[0], text)
+
+
+def _story(report: FileReport, words: str, result: object) -> str:
+    rendered = [render_plain(report.source, d) for d in verdict_problems(report, result)]
+    return "\n\n".join([words, *rendered])
+
+
+def _derivative_case(report: FileReport, result: DerivativeResult, strict: bool) -> _Case:
+    span = result.request.span
+    line = report.source.position(span.start)[0] if span is not None else 1
+    words = facts.check_words(result.check)
     name = f"derivative {result.derivation.label}"
-    return _case(suite, file, name, words if bad else None, words)
+    check = result.check
+    outcome: Outcome
+    if check is None:
+        outcome, words = "skipped", "not verified numerically"
+    elif check.verdict in (Verdict.FAILED, Verdict.INCONCLUSIVE):
+        outcome = "failed"
+    elif check.verdict is Verdict.NOT_VERIFIED:
+        outcome = "failed" if strict else "skipped"
+    else:
+        outcome = "passed"
+    return _Case(name, line, outcome, words, _story(report, words, result))
 
 
-def _claim_case(suite: ET.Element, report: FileReport, claim: ClaimResult) -> bool:
+def _claim_case(report: FileReport, claim: ClaimResult) -> _Case:
     words = facts.claim_words(claim)
-    bad = claim.check is not None and claim.check.verdict is not ClaimVerdict.OK
     line = report.source.position(claim.symbolic.claim.span.start)[0]
     name = f"claim {claim.symbolic.claim.label} (line {line})"
-    return _case(suite, report.source.name, name, words if bad else None, words)
+    check = claim.check
+    outcome: Outcome
+    if check is None:
+        outcome = "passed" if claim.symbolic.matches else "skipped"
+    else:
+        outcome = "passed" if check.verdict is ClaimVerdict.OK else "failed"
+    return _Case(name, line, outcome, words.splitlines()[0], _story(report, words, claim))

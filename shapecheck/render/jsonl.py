@@ -1,0 +1,49 @@
+"""JSON Lines for streaming consumers: one line per file, then a summary line.
+
+Each file line is the very object of `--format json`'s `files` array (built by
+`render.json`, documented in docs/json.md); the last line is
+`{"schema_version": ..., "tool": ..., "summary": ...}` with the summary of
+`--format json`. Every line parses alone with `json.loads`; a consumer tells
+the summary from a file by its `summary` key.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from shapecheck import __version__
+from shapecheck.pipeline import FileReport
+
+# The JSON renderer's own builders and escaping, so that both formats say the
+# same thing about a file (they are private there; one definition is the point).
+from shapecheck.render.json import _RAW_UNSAFE, _SCHEMA_VERSION, _file_json
+
+# Line and paragraph separators are valid raw in JSON, but `str.splitlines`
+# and some line readers cut a line there: a line must stay one line.
+_SEPARATORS = {"\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def _line(data: dict[str, Any]) -> str:
+    # Compact: a newline inside a string is escaped by json.dumps, so each
+    # object is one line whatever the file holds.
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = _RAW_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+    for char, escape in _SEPARATORS.items():
+        text = text.replace(char, escape)
+    return text
+
+
+def render(reports: Sequence[FileReport], *, strict: bool, exit_status: int) -> str:
+    lines = [_line(_file_json(report, strict)) for report in reports]
+    summary = {
+        "files": len(reports),
+        "failed": sum(1 for r in reports if r.failed(strict)),
+        "errors": sum(r.errors for r in reports),
+        "warnings": sum(r.warnings for r in reports),
+        "exit_status": exit_status,
+    }
+    tool = {"name": "shapecheck", "version": __version__}
+    lines.append(_line({"schema_version": _SCHEMA_VERSION, "tool": tool, "summary": summary}))
+    return "\n".join(lines)
