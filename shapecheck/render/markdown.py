@@ -26,7 +26,7 @@ from shapecheck.pipeline import ClaimResult, FileReport
 from shapecheck.render import derivatives as facts
 from shapecheck.render import math
 from shapecheck.render.common import plural
-from shapecheck.render.diagnostics import location
+from shapecheck.render.diagnostics import location, snippet
 from shapecheck.render.escape import visible
 
 # CommonMark lets a backslash escape any ASCII punctuation; these could start
@@ -78,7 +78,12 @@ def _diagnostic(report: FileReport, problem: Diagnostic) -> list[str]:
         notes.append(f"  note: {_message(problem.context)}")
     notes.extend(f"  help: {_message(hint)}" for hint in problem.hints)
     # A trailing backslash is a hard line break inside the list item.
-    return [head + ("\\" if notes else ""), *[n + "\\" for n in notes[:-1]], *notes[-1:]]
+    lines = [head + ("\\" if notes else ""), *[n + "\\" for n in notes[:-1]], *notes[-1:]]
+    body = snippet(report.source, problem)
+    if body:
+        fence = "~" * max(3, 1 + max(len(r) for r in re.findall("~+", "\n".join(body)) or [""]))
+        lines += ["", f"  {fence}", *(f"  {line}" for line in body), f"  {fence}"]
+    return lines
 
 
 def _ranks(checked: CheckedProgram) -> math.Ranks:

@@ -492,8 +492,18 @@ def _forward(report: FileReport, plan: _Plan) -> Iterator[str]:
     for definition in checked.definitions:
         lhs, rhs = lower_definition(definition)
         yield _line(plan.scope.array(definition.name), rhs, lhs, plan.scope)
-    results = ", ".join(f"{_q(d.name)}: {plan.scope.array(d.name)}" for d in checked.definitions)
-    yield f"    return {{{results}}}"
+    yield from _returned([(d.name, plan.scope.array(d.name)) for d in checked.definitions])
+
+
+def _returned(entries: list[tuple[str, str]]) -> Iterator[str]:
+    """`return {...}`, an entry a line when there are more than a few."""
+    items = [f"{_q(key)}: {variable}" for key, variable in entries]
+    if len(items) <= 3:
+        yield f"    return {{{', '.join(items)}}}"
+        return
+    yield "    return {"
+    yield from (f"        {item}," for item in items)
+    yield "    }"
 
 
 def _used_definitions(report: FileReport, plan: _Plan) -> list[str]:
@@ -528,10 +538,9 @@ def _backward(report: FileReport, plan: _Plan) -> Iterator[str]:
             yield _line(variable, adjoint.formula, adjoint.indices, scope)
         variable = scope.names[("derivative", derivation.label)]
         yield _line(variable, derivation.formula, derivation.signature, scope)
-    results = ", ".join(
-        f"{_q(d.label)}: {scope.names[('derivative', d.label)]}" for d, _ in plan.derivatives
+    yield from _returned(
+        [(d.label, scope.names[("derivative", d.label)]) for d, _ in plan.derivatives]
     )
-    yield f"    return {{{results}}}"
 
 
 _HELPERS = """
