@@ -249,11 +249,18 @@ def _product(term: t.Product, out: tuple[str, ...], scope: _Scope) -> _Code:
     arrays = [(c, f) for c, f in codes if c.axes]
     prefix = "".join(f"{_wrap(c, _NEG)} * " for c in scalars)
     if not arrays:
-        body = " * ".join(_wrap(c, _NEG) for c in scalars) or "1.0"
-        return _Code(body, (), _MUL if len(scalars) > 1 else scalars[0].level if scalars else _ATOM)
+        return _scalar_product(scalars)
     if term.summed or any(len(set(c.axes)) < len(c.axes) for c, _ in arrays):
         return _einsum(prefix, [c for c, _ in arrays], out)
     return _broadcast_product(prefix, arrays, out, scope)
+
+
+def _scalar_product(scalars: list[_Code]) -> _Code:
+    if not scalars:
+        return _Code("1.0", ())
+    if len(scalars) == 1:
+        return scalars[0]
+    return _Code(" * ".join(_wrap(c, _NEG) for c in scalars), (), _MUL)
 
 
 def _broadcast_product(
@@ -361,46 +368,69 @@ def _upstreams(checked: CheckedProgram) -> list[str]:
     return names
 
 
+_Input = tuple[str, str, tuple[Size, ...]]  # key, Python name, declared shape
+
+
+def _inputs_of(
+    checked: CheckedProgram, names: dict[tuple[str, str], str], taken: set[str]
+) -> list[_Input]:
+    """The declared arrays, then the upstream gradient of each `loss(Y)`,
+    passed by its Python name (`dloss_dY=...`)."""
+    inputs: list[_Input] = []
+    for array in checked.arrays:
+        if array.is_leaf:
+            names[("array", array.name)] = _identifier(array.name, taken)
+            inputs.append((array.name, names[("array", array.name)], array.shape))
+    for name in _upstreams(checked):
+        variable = _identifier(f"dloss/d{name}", taken)
+        names[("upstream", f"dloss/d{name}")] = variable
+        inputs.append((variable, variable, checked.array(name).shape))
+    return inputs
+
+
+def _dims_of(
+    checked: CheckedProgram, inputs: list[_Input], taken: set[str]
+) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Each dim's Python name and where its value comes from: the first input
+    with that dim, else the value the file declares."""
+    dims: dict[str, str] = {}
+    lines: list[tuple[str, str]] = []
+    for _, variable, shape in inputs:
+        for axis, size in enumerate(shape):
+            if size.name is not None and size.name not in dims:
+                dims[size.name] = _identifier(size.name, taken)
+                lines.append((dims[size.name], f"{variable}.shape[{axis}]"))
+    for dim in checked.dims:
+        if dim.name not in dims and dim.value is not None:
+            dims[dim.name] = _identifier(dim.name, taken)
+            lines.append((dims[dim.name], str(dim.value)))
+    return dims, lines
+
+
+def _shape_check(scope: _Scope, shape: tuple[Size, ...]) -> str:
+    """`(n, d)`; None for a size no input or declaration gives."""
+    sizes = []
+    for size in shape:
+        known = size.value is not None or (size.name is not None and size.name in scope.dims)
+        sizes.append(scope.size(size) if known else "None")
+    return "(" + ", ".join(sizes) + ("," if len(sizes) == 1 else "") + ")"
+
+
 def _plan(report: FileReport) -> _Plan:
     checked = report.checked
     assert checked is not None
     taken = set(_RESERVED)
     names: dict[tuple[str, str], str] = {}
-    leaves = [a for a in checked.arrays if a.is_leaf]
-    inputs = [(a.name, a.name, a.shape) for a in leaves]
-    # An upstream gradient is passed by its Python name: `dloss_dY=...`.
-    upstream = [(f"dloss/d{n}", checked.array(n).shape) for n in _upstreams(checked)]
-    for label, _ in upstream:
-        names[("upstream", label)] = _identifier(label, taken)
-    inputs += [(names[("upstream", label)], "upstream", shape) for label, shape in upstream]
-    for key, _, _ in inputs[: len(leaves)]:
-        names[("array", key)] = _identifier(key, taken)
-    dims: dict[str, str] = {}
-    dim_lines: list[tuple[str, str]] = []
-    for key, kind, shape in inputs:
-        variable = key if kind == "upstream" else names[("array", key)]
-        for axis, size in enumerate(shape):
-            if size.name is not None and size.name not in dims:
-                dims[size.name] = _identifier(size.name, taken)
-                dim_lines.append((dims[size.name], f"{variable}.shape[{axis}]"))
+    inputs = _inputs_of(checked, names, taken)
+    dims, dim_lines = _dims_of(checked, inputs, taken)
     for definition in checked.definitions:
         names[("array", definition.name)] = _identifier(definition.name, taken)
-    for dim in checked.dims:
-        if dim.name not in dims and dim.value is not None:
-            dims[dim.name] = _identifier(dim.name, taken)
-            dim_lines.append((dims[dim.name], str(dim.value)))
     derivatives = _derivative_lines(report, names, taken)
     scope = _Scope(names, dims)
-    shapes = []
-    for key, kind, shape in inputs:
-        variable = key if kind == "upstream" else names[("array", key)]
-        sizes = [scope.size(s) if s.name in dims or s.value is not None else "None" for s in shape]
-        shapes.append(
-            (key, variable, "(" + ", ".join(sizes) + ("," if len(sizes) == 1 else "") + ")")
-        )
-    defaults = tuple((a.name, a.value) for a in leaves if a.value is not None)
-    keys = tuple((key, key if k == "upstream" else names[("array", key)]) for key, k, _ in inputs)
-    return _Plan(keys, defaults, tuple(dim_lines), tuple(shapes), scope, derivatives)
+    shapes = tuple((key, variable, _shape_check(scope, shape)) for key, variable, shape in inputs)
+    defaults = tuple((a.name, a.value) for a in checked.arrays if a.is_leaf and a.value is not None)
+    keys = tuple((key, variable) for key, variable, _ in inputs)
+    return _Plan(keys, defaults, tuple(dim_lines), shapes, scope, derivatives)
 
 
 def _derivative_lines(
