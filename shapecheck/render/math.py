@@ -1,0 +1,328 @@
+"""Terms and expressions as LaTeX math, for the Markdown and LaTeX renderers.
+
+The same reading as `render.formula` (terms) and `render.notation`
+(expressions), with the same binding strengths and parentheses, in LaTeX:
+`Σ_j X[i,j] W[j,k]` becomes `\\sum_{j} X_{i,j} W_{j,k}`, `dL/dY[i,k]`
+becomes `\\frac{\\partial L}{\\partial Y_{i,k}}`, `δ[i,p]` becomes
+`\\delta_{i,p}`. A name of one letter is printed as it is; a longer one as
+`\\mathit{W1}`, with `_` escaped, so a user's name can never be read as a
+LaTeX command. No `|` is ever printed (`\\vert` instead): these formulas go
+into Markdown table cells, where a `|` would end the cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from shapecheck.check.program import Size
+from shapecheck.exhaustive import assert_never
+from shapecheck.symbolic import terms as t
+from shapecheck.syntax import ast
+
+# Binding strength, loosest first (as in render.formula and render.notation).
+_ADD, _PRODUCT, _UNARY, _POWER, _ATOM = range(5)
+
+# Characters that LaTeX would read as syntax, as they may appear in a name
+# (the grammar allows `_` and, in `for` templates, braces).
+_ESCAPES = {"_": r"\_", "{": r"\{", "}": r"\}", "\\": r"\backslash{}"}
+
+_FUNCTIONS = {
+    "exp": r"\exp",
+    "log": r"\log",
+    "tanh": r"\tanh",
+    "sin": r"\sin",
+    "cos": r"\cos",
+    "sigmoid": r"\sigma",
+    "relu": r"\operatorname{relu}",
+    "step": r"\operatorname{step}",
+    "sign": r"\operatorname{sign}",
+}
+
+
+# An index as printed: a name, or a literal (terms and expressions spell them alike).
+_Shown = t.Index | ast.Index | str
+
+
+def name(text: str) -> str:
+    """A user's name in math: `X`, `\\mathit{W1}`, `\\mathit{x\\_0}`."""
+    if len(text) == 1 and text.isascii() and text.isalpha():
+        return text
+    return r"\mathit{" + "".join(_ESCAPES.get(c, c) for c in text) + "}"
+
+
+def subscript(items: Iterable[_Shown]) -> str:
+    """`_{i,k}` for indices (or nothing for none); literal indices as numbers."""
+    shown = [name(str(i)) if not str(i).isdigit() else str(i) for i in items]
+    return "_{" + ",".join(shown) + "}" if shown else ""
+
+
+def partial(of: str, wrt: str, of_at: str = "", wrt_at: str = "") -> str:
+    """`\\frac{\\partial L}{\\partial W_{j,k}}`; `of_at`/`wrt_at` are subscripts."""
+    top = r"\operatorname{loss}" if of == "loss" else name(of)
+    return r"\frac{\partial " + top + of_at + r"}{\partial " + name(wrt) + wrt_at + "}"
+
+
+def label(text: str, at: tuple[_Shown, ...] = ()) -> str:
+    """A derivative label `dA/dB` (with indices, given at A's side when A is
+    shown alone) as a fraction; any other name as a name."""
+    if text.startswith("d") and "/d" in text:
+        of, _, wrt = text[1:].partition("/d")
+        return partial(of, wrt) + subscript(at)
+    return name(text) + subscript(at)
+
+
+def signature(layout: str, of_at: Sequence[_Shown], wrt_at: Sequence[_Shown]) -> str:
+    """`[i,k \\mid p,q]`: `render.derivatives.signature` without a `|`."""
+    first, second = (of_at, wrt_at) if layout == "numerator" else (wrt_at, of_at)
+    shown = [",".join(name(str(i)) for i in part) for part in (first, second) if part]
+    return r"\text{scalar}" if not shown else "[" + r" \mid ".join(shown) + "]"
+
+
+def size(value: Size) -> str:
+    return name(value.name) if value.name is not None else str(value.value)
+
+
+def shape(sizes: tuple[Size, ...] | list[Size]) -> str:
+    """`n \\times h = 8 \\times 5`, `8 \\times 5`, or `\\text{scalar}`."""
+    if not sizes:
+        return r"\text{scalar}"
+    names = r" \times ".join(size(s) for s in sizes)
+    numbers = r" \times ".join(str(s.value) if s.value is not None else size(s) for s in sizes)
+    return names if names == numbers else f"{names} = {numbers}"
+
+
+def number(value: float) -> str:
+    if float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    mantissa, _, exponent = f"{value:.6g}".partition("e")
+    return mantissa + (r" \cdot 10^{" + str(int(exponent)) + "}" if exponent else "")
+
+
+def _paren(text: str, wrap: bool) -> str:
+    return r"\left(" + text + r"\right)" if wrap else text
+
+
+def _call(function: str, argument: str) -> str:
+    if function == "sqrt":
+        return r"\sqrt{" + argument + "}"
+    if function == "abs":
+        return r"\left\vert " + argument + r" \right\vert"
+    return _FUNCTIONS[function] + r"\left(" + argument + r"\right)"
+
+
+# ---------------------------------------------------------------------------
+# Terms, as render.formula prints them
+
+
+@dataclass(frozen=True)
+class Ranks:
+    """The rank of each array, so that `dP/dS[i,k,r]` can be shown as
+    `\\frac{\\partial P_{i,k}}{\\partial S_{r}}`; `layout` orders a claim's
+    derivative references (terms are always in numerator order)."""
+
+    of: Mapping[str, int] = field(default_factory=dict)
+    layout: str = "numerator"
+
+    def split(
+        self, of: str, indices: tuple[_Shown, ...], numerator: bool
+    ) -> tuple[tuple[_Shown, ...], tuple[_Shown, ...]]:
+        """A's indices and B's of a reference `dOF/d...` at `indices`."""
+        rank = self.of.get(of, 0)
+        if numerator or self.layout == "numerator":
+            return indices[:rank], indices[rank:]
+        cut = len(indices) - rank
+        return indices[cut:], indices[:cut]
+
+
+def reference(label: str, indices: tuple[_Shown, ...], ranks: Ranks, numerator: bool) -> str:
+    """`dA/dY` at indices as a fraction, A's indices on top when A is not a scalar."""
+    of, _, wrt = label[1:].partition("/d")
+    of_at, wrt_at = ranks.split(of, indices, numerator)
+    return partial(of, wrt, subscript(of_at), subscript(wrt_at))
+
+
+def term(value: t.Term, ranks: Ranks | None = None) -> str:
+    return _term(value, _ADD, True, ranks or Ranks())
+
+
+def _tensor(value: t.Tensor, ranks: Ranks) -> str:
+    if value.kind in (t.ADJOINT, t.UPSTREAM, t.REFERENCE) and "/d" in value.name:
+        # Adjoints are in numerator order: A's indices, then Y's.
+        return reference(value.name, value.indices, ranks, numerator=True)
+    return name(value.name) + subscript(value.indices)
+
+
+def _term(value: t.Term, need: int, last: bool, ranks: Ranks) -> str:
+    """`need`: how tightly the context binds; `last`: nothing follows in its product."""
+    match value:
+        case t.Const():
+            return _paren(number(value.value), value.value < 0 and need > _ADD)
+        case t.SizeOf():
+            return size(value.size)
+        case t.Zero():
+            return "0"
+        case t.Tensor():
+            return _tensor(value, ranks)
+        case t.Delta():
+            return r"\delta" + subscript(value.indices)
+        case t.Loss():
+            return r"\operatorname{loss}\left(" + name(value.array) + r"\right)"
+        case t.Func():
+            return _call(value.name, _term(value.arg, _ADD, True, ranks))
+        case t.Pow():
+            return _term_pow(value, need, last, ranks)
+        case t.Add():
+            return _term_add(value, need, ranks)
+        case t.Product():
+            return _term_product(value, need, last, ranks)
+        case _:
+            assert_never(value)
+
+
+def _term_pow(value: t.Pow, need: int, last: bool, ranks: Ranks) -> str:
+    if isinstance(value.exponent, t.Const) and value.exponent.value == -1.0:
+        return _paren("1 / " + _term(value.base, _POWER, last, ranks), need > _PRODUCT)
+    base = _term(value.base, _ATOM, False, ranks)
+    exponent = _term(value.exponent, _ADD, True, ranks)
+    return _paren(base + "^{" + exponent + "}", need > _POWER)
+
+
+def _negative(value: t.Term) -> tuple[bool, t.Term]:
+    """A leading negative constant split off, for `a - b` (as render.formula does)."""
+    if isinstance(value, t.Const) and value.value < 0:
+        return True, t.Const(-value.value)
+    if not isinstance(value, t.Product) or not value.factors:
+        return False, value
+    first = value.factors[0]
+    if not isinstance(first, t.Const) or first.value >= 0:
+        return False, value
+    rest = value.factors[1:] if first.value == -1.0 else (t.Const(-first.value), *value.factors[1:])
+    if not rest:
+        return True, t.Const(1.0)
+    if len(rest) == 1 and not value.summed:
+        return True, rest[0]
+    return True, t.Product(rest, value.summed)
+
+
+def _term_add(value: t.Add, need: int, ranks: Ranks) -> str:
+    if not value.terms:
+        return "0"
+    out = ""
+    for position, part in enumerate(value.terms):
+        negative, shown = _negative(part)
+        text = _term(shown, _PRODUCT, True, ranks)
+        if position == 0:
+            out = ("-" + text) if negative else text
+        else:
+            out += (" - " if negative else " + ") + text
+    return _paren(out, need > _ADD)
+
+
+def _divisor(factor: t.Term) -> t.Term | None:
+    if not (
+        isinstance(factor, t.Pow)
+        and isinstance(factor.exponent, t.Const)
+        and factor.exponent.value < 0
+    ):
+        return None
+    magnitude = -factor.exponent.value
+    return factor.base if magnitude == 1.0 else t.Pow(factor.base, t.Const(magnitude))
+
+
+def _term_product(value: t.Product, need: int, last: bool, ranks: Ranks) -> str:
+    negative, shown = _negative(value)
+    if negative:
+        return _paren("-" + _term(shown, _UNARY, last, ranks), need > _UNARY)
+    prefix = "".join(r"\sum_{" + name(i.name) + "} " for i in value.summed)
+    # A Σ reaches to the end of its product chain: bare only where nothing follows.
+    bare = (last and need <= _UNARY) if value.summed else need <= _PRODUCT
+    inner_last = last if bare else True
+    parts: list[str] = []
+    for position, factor in enumerate(value.factors):
+        is_last = position == len(value.factors) - 1 and inner_last
+        divisor = _divisor(factor) if parts else None
+        if divisor is not None:
+            parts.append("/ " + _term(divisor, _POWER, is_last, ranks))
+        else:
+            parts.append(_term(factor, _POWER if position else _UNARY, is_last, ranks))
+    body = " ".join(parts) if parts else "1"
+    return _paren(prefix + body, not bare)
+
+
+# ---------------------------------------------------------------------------
+# Expressions, as render.notation prints them
+
+
+def expr(value: ast.Expr, ranks: Ranks | None = None) -> str:
+    """An expression; `ranks` places the indices of a claim's `dA/dB[...]`."""
+    return _expr(value, _ADD, True, ranks or Ranks())
+
+
+def _expr(value: ast.Expr, need: int, last: bool, ranks: Ranks) -> str:
+    match value:
+        case ast.SumOver():
+            return _expr_sum(value, need, last, ranks)
+        case ast.Add():
+            return _expr_add(value, need, ranks)
+        case ast.Product():
+            return _expr_product(value, need, last, ranks)
+        case ast.Negate():
+            wrap = need > _UNARY
+            return _paren("-" + _expr(value.operand, _UNARY, True if wrap else last, ranks), wrap)
+        case ast.Power():
+            return _expr_power(value, need, last, ranks)
+        case ast.Call():
+            return _call(value.func, _expr(value.arg, _ADD, True, ranks))
+        case ast.ArrayRef():
+            return name(value.name) + subscript(value.indices)
+        case ast.Delta():
+            return r"\delta" + subscript(value.indices)
+        case ast.DerivRef():
+            return reference(f"d{value.of}/d{value.wrt}", value.indices, ranks, numerator=False)
+        case ast.Number():
+            return _paren(number(value.value), value.value < 0 and need > _ADD)
+        case ast.Loss():
+            return r"\operatorname{loss}\left(" + name(value.name) + r"\right)"
+        case _:
+            assert_never(value)
+
+
+def _expr_sum(value: ast.SumOver, need: int, last: bool, ranks: Ranks) -> str:
+    bare = last and need < _ATOM
+    prefix = "".join(r"\sum_{" + name(i.name) + "} " for i in value.indices)
+    return _paren(prefix + _expr(value.body, _PRODUCT, True if not bare else last, ranks), not bare)
+
+
+def _expr_add(value: ast.Add, need: int, ranks: Ranks) -> str:
+    out = _expr(value.terms[0].expr, _PRODUCT, True, ranks)
+    for item in value.terms[1:]:
+        out += f" {item.sign} " + _expr(item.expr, _PRODUCT, True, ranks)
+    return _paren(out, need > _ADD)
+
+
+def _expr_product(value: ast.Product, need: int, last: bool, ranks: Ranks) -> str:
+    wrap = need > _PRODUCT
+    inner_last = True if wrap else last
+    parts = []
+    for position, factor in enumerate(value.factors):
+        is_last = position == len(value.factors) - 1
+        text = _expr(
+            factor.expr, _UNARY if position == 0 else _POWER, inner_last and is_last, ranks
+        )
+        if factor.op == "":
+            parts.append(text)
+        elif factor.op == " ":
+            parts.append(" " + text)
+        elif factor.op == "*":
+            parts.append(r" \cdot " + text)
+        else:
+            parts.append(" / " + text)
+    return _paren("".join(parts), wrap)
+
+
+def _expr_power(value: ast.Power, need: int, last: bool, ranks: Ranks) -> str:
+    wrap = need > _POWER
+    base = _expr(value.base, _ATOM, False, ranks)
+    exponent = _expr(value.exponent, _ADD, True, ranks)
+    return _paren(base + "^{" + exponent + "}", wrap)

@@ -1,0 +1,626 @@
+"""`--emit numpy`: a standalone Python module with the file's forward and backward pass.
+
+The module imports numpy only. `forward(**arrays)` computes every definition,
+one line each in file order; `backward(**arrays)` every derived derivative,
+each adjoint it needs on a line of its own (the way backprop is written by
+hand), and returns them keyed by label (`"dL/dW"`), axes in signature order.
+Arrays are passed by name (an upstream gradient `dloss/dY` as `dloss_dY`);
+literal values declared in the file are defaults.
+
+Unlike `numeric.codegen`, which prints `derive`'s lines for the sizes of one
+check (`np.eye(8)`), no size is baked in: each dim is read from the shape of
+the first input that has it, every input's shape is checked against the
+others, and deltas, zeros and broadcasts are sized by those names. Products
+that sum are one `np.einsum(..., optimize=True)`; products that do not are
+written with numpy broadcasting (`np.exp(Z) / S[:, None]`), so each line can
+be read against the formula it computes.
+"""
+
+from __future__ import annotations
+
+import json
+import keyword
+import math
+import string
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from shapecheck import __version__
+from shapecheck.check.program import CheckedProgram, Size
+from shapecheck.exhaustive import assert_never
+from shapecheck.numeric.codegen import CodeError, python_name
+from shapecheck.pipeline import FileReport
+from shapecheck.render import derivatives as facts
+from shapecheck.render.escape import visible
+from shapecheck.symbolic import terms as t
+from shapecheck.symbolic.derive import Adjoint, Derivation
+from shapecheck.symbolic.lower import lower_definition
+from shapecheck.syntax import ast
+
+# Python's binding strengths, loosest first: a + b, a * b, -a, a ** b, atoms.
+_SUM, _MUL, _NEG, _POW, _ATOM = range(5)
+# Names the module itself uses; a file's array may not shadow them.
+_RESERVED = {"np", "INPUTS", "DEFAULTS", "arrays", "values", "forward", "backward"}
+_FUNCTIONS = {
+    "relu": "np.maximum({}, 0.0)",
+    "step": "np.heaviside({}, 0.0)",
+    "abs": "np.abs({})",
+}
+
+
+@dataclass(frozen=True)
+class _Code:
+    """Python text, the axes its value has (in order), and how tightly it binds."""
+
+    text: str
+    axes: tuple[str, ...]
+    level: int = _ATOM
+
+
+def _wrap(code: _Code, level: int) -> str:
+    return code.text if code.level >= level else f"({code.text})"
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """Python names: of arrays and derivative lines by (kind, name), and of dims."""
+
+    names: dict[tuple[str, str], str]
+    dims: dict[str, str]
+
+    def array(self, name: str) -> str:
+        return self.names[("array", name)]
+
+    def size(self, size: Size) -> str:
+        if size.name is not None and size.name in self.dims:
+            return self.dims[size.name]
+        if size.value is not None:
+            return str(size.value)
+        raise CodeError(f"the size {size} is not the size of any input")
+
+    def shape(self, indices: Sequence[t.Idx]) -> str:
+        sizes = [self.size(i.size) for i in indices]
+        return "(" + ", ".join(sizes) + ("," if len(sizes) == 1 else "") + ")"
+
+
+# ---------------------------------------------------------------------------
+# Terms as numpy code, sized by the scope's names
+
+
+def _code(term: t.Term, scope: _Scope) -> _Code:
+    match term:
+        case t.Const():
+            return _number(term.value)
+        case t.SizeOf():
+            return _Code(scope.size(term.size), ())
+        case t.Zero():
+            if not term.free:
+                return _Code("0.0", ())
+            return _Code(f"np.zeros({scope.shape(term.free)})", t.names(term.free))
+        case t.Tensor():
+            return _tensor(term, scope)
+        case t.Delta():
+            return _delta(term, scope)
+        case t.Loss():
+            # As the verifier reads it: loss(A) = Σ dloss/dA[a] A[a].
+            upstream = scope.names[("upstream", f"dloss/d{term.array}")]
+            return _Code(f"np.sum({upstream} * {scope.array(term.array)})", ())
+        case t.Func():
+            return _function(term, scope)
+        case t.Pow():
+            return _power(term, scope)
+        case t.Add():
+            return _add(term, scope)
+        case t.Product():
+            return _product(term, t.names(term.free), scope)
+        case _:
+            assert_never(term)
+
+
+def _number(value: float) -> _Code:
+    text = repr(float(value)) if math.isfinite(value) else f'float("{value}")'
+    return _Code(text, (), _NEG if value < 0 else _ATOM)
+
+
+def _tensor(term: t.Tensor, scope: _Scope) -> _Code:
+    """By name; literal indices pick (1-based in the file), a repeated index takes a diagonal."""
+    kind = term.kind if term.kind != t.REFERENCE else t.ADJOINT
+    name = scope.names[(kind, term.name)]
+    if any(isinstance(i, t.Fixed) for i in term.indices):
+        picks = ", ".join(str(i.value - 1) if isinstance(i, t.Fixed) else ":" for i in term.indices)
+        name = f"{name}[{picks}]"
+    axes = [i.name for i in term.indices if isinstance(i, t.Idx)]
+    free = t.names(term.free)
+    if len(axes) == len(free):
+        return _Code(name, free)
+    letters = _letters([*axes])
+    inner = "".join(letters[n] for n in axes)
+    out = "".join(letters[n] for n in free)
+    return _Code(f'np.einsum("{inner}->{out}", {name})', free)
+
+
+def _delta(term: t.Delta, scope: _Scope) -> _Code:
+    free = term.free
+    literals = sorted({i.value for i in term.indices if isinstance(i, t.Fixed)})
+    axes = t.names(free)
+    if len(literals) > 1:
+        return _Code(f"np.zeros({scope.shape(free)})" if free else "0.0", axes)
+    if not free:
+        return _Code("1.0", ())
+    if literals:
+        # δ[1, p, q] = e₁[p] e₁[q]: unit vectors, multiplied out.
+        units = [f"np.eye({scope.size(i.size)})[{literals[0] - 1}]" for i in free]
+        return _outer(units, axes)
+    n = scope.size(free[0].size)
+    if len(free) == 1:  # δ[i, i]
+        return _Code(f"np.ones({n})", axes)
+    if len(free) == 2:
+        return _Code(f"np.eye({n})", axes)
+    # δ[i, j, k] = δ[i, j] δ[j, k]
+    letters = string.ascii_lowercase[: len(free)]
+    pairs = ",".join(letters[k : k + 2] for k in range(len(free) - 1))
+    eyes = ", ".join(f"np.eye({n})" for _ in range(len(free) - 1))
+    return _Code(f'np.einsum("{pairs}->{letters}", {eyes})', axes)
+
+
+def _outer(parts: list[str], axes: tuple[str, ...]) -> _Code:
+    if len(parts) == 1:
+        return _Code(parts[0], axes)
+    letters = string.ascii_lowercase[: len(parts)]
+    return _Code(f'np.einsum("{",".join(letters)}->{letters}", {", ".join(parts)})', axes)
+
+
+def _function(term: t.Func, scope: _Scope) -> _Code:
+    inner = _code(term.arg, scope)
+    if term.name == "sigmoid":
+        return _Code(f"1.0 / (1.0 + np.exp(-{_wrap(inner, _POW)}))", inner.axes, _MUL)
+    template = _FUNCTIONS.get(term.name, f"np.{term.name}({{}})")
+    return _Code(template.format(inner.text), inner.axes)
+
+
+def _power(term: t.Pow, scope: _Scope) -> _Code:
+    axes = t.names(term.free)
+    base = _aligned(_code(term.base, scope), axes)
+    if isinstance(term.exponent, t.Const) and term.exponent.value == -1.0:
+        return _Code(f"1.0 / {_wrap(base, _NEG)}", axes, _MUL)
+    exponent = _aligned(_code(term.exponent, scope), axes)
+    # `**` binds tighter than a minus on its left and is right-associative.
+    return _Code(f"{_wrap(base, _ATOM)} ** {_wrap(exponent, _NEG)}", axes, _POW)
+
+
+def _aligned(code: _Code, target: tuple[str, ...]) -> _Code:
+    """`code` transposed to `target`'s order, with a length-1 axis (`[:, None]`)
+    for each axis of `target` it lacks, so that numpy broadcasts it. Axes
+    missing before all of its own need nothing: numpy adds those itself."""
+    present = tuple(a for a in target if a in code.axes)
+    if present != code.axes:
+        if len(present) == 2:
+            code = _Code(f"{_wrap(code, _ATOM)}.T", present)
+        else:
+            order = tuple(code.axes.index(a) for a in present)
+            code = _Code(f"np.transpose({code.text}, {order})", present)
+    if not present:
+        return code
+    first = target.index(present[0])
+    picks = [":" if a in present else "None" for a in target[first:]]
+    while picks and picks[-1] == ":":
+        picks.pop()
+    if not picks:
+        return code
+    return _Code(f"{_wrap(code, _ATOM)}[{', '.join(picks)}]", present)
+
+
+def _add(term: t.Add, scope: _Scope) -> _Code:
+    axes = t.names(term.free)
+    if not term.terms:
+        return _code(t.Zero(term.free), scope)
+    text = ""
+    covered: set[str] = set()
+    for position, part in enumerate(term.terms):
+        negative, shown = _negative(part)
+        code = _aligned(_code(shown, scope), axes)
+        covered |= set(code.axes)
+        if position == 0:
+            text = f"-{_wrap(code, _POW)}" if negative else _wrap(code, _SUM)
+        else:
+            text += (" - " if negative else " + ") + _wrap(code, _MUL)
+    level = _SUM if len(term.terms) > 1 or text.startswith("-") else _ATOM
+    if covered != set(axes):
+        return _Code(f"np.broadcast_to({text}, {scope.shape(term.free)})", axes)
+    return _Code(text, axes, level)
+
+
+def _negative(term: t.Term) -> tuple[bool, t.Term]:
+    """A leading -1 split off, to print `a - b` rather than `a + -1.0 * b`."""
+    if (
+        isinstance(term, t.Product)
+        and len(term.factors) > 1
+        and isinstance(term.factors[0], t.Const)
+        and term.factors[0].value == -1.0
+    ):
+        return True, t.Product(term.factors[1:], term.summed)
+    return False, term
+
+
+def _product(term: t.Product, out: tuple[str, ...], scope: _Scope) -> _Code:
+    """Scalars in front; then one einsum if the product sums, else broadcasting."""
+    codes = [(_code(f, scope), f) for f in term.factors]
+    scalars = [c for c, _ in codes if not c.axes]
+    arrays = [(c, f) for c, f in codes if c.axes]
+    prefix = "".join(f"{_wrap(c, _NEG)} * " for c in scalars)
+    if not arrays:
+        return _scalar_product(scalars)
+    if term.summed or any(len(set(c.axes)) < len(c.axes) for c, _ in arrays):
+        return _einsum(prefix, [c for c, _ in arrays], out)
+    return _broadcast_product(prefix, arrays, out, scope)
+
+
+def _scalar_product(scalars: list[_Code]) -> _Code:
+    if not scalars:
+        return _Code("1.0", ())
+    if len(scalars) == 1:
+        return scalars[0]
+    return _Code(" * ".join(_wrap(c, _NEG) for c in scalars), (), _MUL)
+
+
+def _broadcast_product(
+    prefix: str, arrays: list[tuple[_Code, t.Term]], out: tuple[str, ...], scope: _Scope
+) -> _Code:
+    parts: list[str] = []
+    for code, factor in arrays:
+        divisor = _divisor(factor) if parts or prefix else None
+        if divisor is not None:
+            shown = _aligned(_code(divisor, scope), out)
+            parts.append(f"/ {_wrap(shown, _NEG)}")
+        else:
+            shown = _aligned(code, out)
+            parts.append(("* " if parts else "") + _wrap(shown, _NEG if parts else _MUL))
+    text = prefix + " ".join(parts)
+    if len(parts) == 1 and not prefix:
+        return _Code(text, out, _aligned(arrays[0][0], out).level)
+    return _Code(text, out, _MUL)
+
+
+def _divisor(factor: t.Term) -> t.Term | None:
+    """What a factor divides by, if it is a negative power: `x^-2` divides by `x^2`."""
+    if not (
+        isinstance(factor, t.Pow)
+        and isinstance(factor.exponent, t.Const)
+        and factor.exponent.value < 0
+    ):
+        return None
+    magnitude = -factor.exponent.value
+    return factor.base if magnitude == 1.0 else t.Pow(factor.base, t.Const(magnitude))
+
+
+def _letters(names: list[str]) -> dict[str, str]:
+    """An einsum letter per index: the index's own name where all are single
+    letters (`"ij,jk->ik"` reads like the formula), else a, b, c, ... in order."""
+    unique = list(dict.fromkeys(names))
+    if all(len(n) == 1 and n in string.ascii_letters for n in unique):
+        return {n: n for n in unique}
+    if len(unique) > len(string.ascii_letters):
+        raise CodeError(f"a product with {len(unique)} indices; einsum takes at most 52")
+    return {n: string.ascii_letters[k] for k, n in enumerate(unique)}
+
+
+def _einsum(prefix: str, arrays: list[_Code], out: tuple[str, ...]) -> _Code:
+    letters = _letters([a for c in arrays for a in c.axes] + list(out))
+    inputs = ",".join("".join(letters[a] for a in c.axes) for c in arrays)
+    output = "".join(letters[a] for a in out)
+    operands = ", ".join(c.text for c in arrays)
+    optimize = ", optimize=True" if len(arrays) > 1 else ""
+    call = f'np.einsum("{inputs}->{output}", {operands}{optimize})'
+    return _Code(prefix + call, out, _MUL if prefix else _ATOM)
+
+
+def statement(term: t.Term, target: tuple[t.Idx, ...], scope: _Scope) -> str:
+    """Code for `term` with axes exactly `target`, in that order, full size."""
+    if isinstance(term, t.Add) and len(term.terms) == 1:
+        term = term.terms[0]  # a definition as lowered: one term, its own free indices
+    axes = t.names(target)
+    if isinstance(term, t.Zero):
+        return _code(t.Zero(target), scope).text
+    if isinstance(term, t.Product) and set(t.names(term.free)) == set(axes):
+        return _product(term, axes, scope).text
+    code = _aligned(_code(term, scope), axes)
+    if set(code.axes) != set(axes):
+        return f"np.broadcast_to({code.text}, {scope.shape(target)})"
+    return code.text
+
+
+# ---------------------------------------------------------------------------
+# The module
+
+
+def _q(text: str) -> str:
+    """A Python string literal in double quotes (JSON's are valid Python)."""
+    return json.dumps(text)
+
+
+def _identifier(wanted: str, taken: set[str]) -> str:
+    name = python_name(wanted)
+    while keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in taken:
+        name += "_"
+    taken.add(name)
+    return name
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What the module computes: inputs (file name, python name), dims read from
+    them, definitions, and per derivative the adjoint lines it needs first."""
+
+    inputs: tuple[tuple[str, str], ...]
+    defaults: tuple[tuple[str, ast.LiteralData], ...]
+    dims: tuple[tuple[str, str], ...]  # python name, `X.shape[0]`
+    shapes: tuple[tuple[str, str, str], ...]  # key, python name, shape code
+    scope: _Scope
+    derivatives: tuple[tuple[Derivation, tuple[Adjoint, ...]], ...]
+
+
+def _upstreams(checked: CheckedProgram) -> list[str]:
+    names: list[str] = []
+    for definition in checked.definitions:
+        for node in ast.walk(definition.rhs):
+            if isinstance(node, ast.Loss) and node.name not in names:
+                names.append(node.name)
+    return names
+
+
+_Input = tuple[str, str, tuple[Size, ...]]  # key, Python name, declared shape
+
+
+def _inputs_of(
+    checked: CheckedProgram, names: dict[tuple[str, str], str], taken: set[str]
+) -> list[_Input]:
+    """The declared arrays, then the upstream gradient of each `loss(Y)`,
+    passed by its Python name (`dloss_dY=...`)."""
+    inputs: list[_Input] = []
+    for array in checked.arrays:
+        if array.is_leaf:
+            names[("array", array.name)] = _identifier(array.name, taken)
+            inputs.append((array.name, names[("array", array.name)], array.shape))
+    for name in _upstreams(checked):
+        variable = _identifier(f"dloss/d{name}", taken)
+        names[("upstream", f"dloss/d{name}")] = variable
+        inputs.append((variable, variable, checked.array(name).shape))
+    return inputs
+
+
+def _dims_of(
+    checked: CheckedProgram, inputs: list[_Input], taken: set[str]
+) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Each dim's Python name and where its value comes from: the first input
+    with that dim, else the value the file declares."""
+    dims: dict[str, str] = {}
+    lines: list[tuple[str, str]] = []
+    for _, variable, shape in inputs:
+        for axis, size in enumerate(shape):
+            if size.name is not None and size.name not in dims:
+                dims[size.name] = _identifier(size.name, taken)
+                lines.append((dims[size.name], f"{variable}.shape[{axis}]"))
+    for dim in checked.dims:
+        if dim.name not in dims and dim.value is not None:
+            dims[dim.name] = _identifier(dim.name, taken)
+            lines.append((dims[dim.name], str(dim.value)))
+    return dims, lines
+
+
+def _shape_check(scope: _Scope, shape: tuple[Size, ...]) -> str:
+    """`(n, d)`; None for a size no input or declaration gives."""
+    sizes = []
+    for size in shape:
+        known = size.value is not None or (size.name is not None and size.name in scope.dims)
+        sizes.append(scope.size(size) if known else "None")
+    return "(" + ", ".join(sizes) + ("," if len(sizes) == 1 else "") + ")"
+
+
+def _plan(report: FileReport) -> _Plan:
+    checked = report.checked
+    assert checked is not None
+    taken = set(_RESERVED)
+    names: dict[tuple[str, str], str] = {}
+    inputs = _inputs_of(checked, names, taken)
+    dims, dim_lines = _dims_of(checked, inputs, taken)
+    for definition in checked.definitions:
+        names[("array", definition.name)] = _identifier(definition.name, taken)
+    derivatives = _derivative_lines(report, names, taken)
+    scope = _Scope(names, dims)
+    shapes = tuple((key, variable, _shape_check(scope, shape)) for key, variable, shape in inputs)
+    defaults = tuple((a.name, a.value) for a in checked.arrays if a.is_leaf and a.value is not None)
+    keys = tuple((key, variable) for key, variable, _ in inputs)
+    return _Plan(keys, defaults, tuple(dim_lines), shapes, scope, derivatives)
+
+
+def _derivative_lines(
+    report: FileReport, names: dict[tuple[str, str], str], taken: set[str]
+) -> tuple[tuple[Derivation, tuple[Adjoint, ...]], ...]:
+    """Per derivative, the adjoints it needs that no earlier one computed."""
+    done: set[str] = set()
+    out = []
+    for result in report.derivatives:
+        needed = [a for a in facts.unique_adjoints((result,)) if a.label not in done]
+        for adjoint in needed:
+            done.add(adjoint.label)
+            names[(t.ADJOINT, adjoint.label)] = _identifier(adjoint.label, taken)
+        label = result.derivation.label
+        names[("derivative", label)] = _identifier(label, taken)
+        out.append((result.derivation, tuple(needed)))
+    return tuple(out)
+
+
+def _literal(data: ast.LiteralData) -> str:
+    if isinstance(data, tuple):
+        return "[" + ", ".join(_literal(d) for d in data) + "]"
+    return repr(float(data))
+
+
+def _line(variable: str, term: t.Term, target: tuple[t.Idx, ...], scope: _Scope) -> str:
+    try:
+        return f"    {variable} = {statement(term, target, scope)}"
+    except CodeError as error:
+        return f"    raise NotImplementedError({_q(f'{variable}: {error}')})"
+
+
+def _head(report: FileReport, plan: _Plan) -> Iterator[str]:
+    name = visible(report.source.name, keep="")
+    labels = ", ".join(d.label for d, _ in plan.derivatives) or "none"
+    layout = report.checked.layout if report.checked else "numerator"
+    yield '"""Forward and backward passes of one .idx file, written by shapecheck.'
+    yield ""
+    yield "forward(**arrays) computes every definition of the file, in file order;"
+    yield "backward(**arrays) every derivative asked for, with the adjoint lines"
+    yield "it needs, each with its axes in the signature's order. Arrays are passed"
+    yield "by name; sizes are read from their shapes."
+    yield '"""'
+    yield ""
+    yield f"# Generated by shapecheck {__version__} from {name}."
+    yield f"# Derivatives ({layout} layout): {labels}."
+    yield ""
+    yield "import numpy as np"
+    yield ""
+    keys = [_q(key) for key, _ in plan.inputs]
+    yield f"INPUTS = ({', '.join(keys)}{',' if len(keys) == 1 else ''})"
+    defaults = ", ".join(f"{_q(key)}: {_literal(value)}" for key, value in plan.defaults)
+    yield f"# Literal values declared in the file: used when not passed.\nDEFAULTS = {{{defaults}}}"
+
+
+def _inputs_function(plan: _Plan) -> Iterator[str]:
+    variables = [v for _, v in plan.inputs] + [d for d, _ in plan.dims]
+    yield ""
+    yield ""
+    yield "def _inputs(arrays):"
+    yield '    """The declared arrays by name, and the sizes read from their shapes."""'
+    yield "    unknown = sorted(set(arrays) - set(INPUTS))"
+    yield "    if unknown:"
+    yield '        raise TypeError(f"unknown arrays {unknown}; this file takes {INPUTS}")'
+    for key, variable in plan.inputs:
+        yield f"    {variable} = _array(arrays, {_q(key)})"
+    for variable, source in plan.dims:
+        yield f"    {variable} = {source}"
+    for key, variable, shape in plan.shapes:
+        yield f"    _expect({_q(key)}, {variable}, {shape})"
+    yield f"    return ({', '.join(variables)}{',' if len(variables) == 1 else ''})"
+
+
+def _unpack(plan: _Plan) -> str:
+    variables = [v for _, v in plan.inputs] + [d for d, _ in plan.dims]
+    if not variables:
+        return "    _inputs(arrays)"
+    return f"    {', '.join(variables)}{',' if len(variables) == 1 else ''} = _inputs(arrays)"
+
+
+def _forward(report: FileReport, plan: _Plan) -> Iterator[str]:
+    checked = report.checked
+    assert checked is not None
+    yield ""
+    yield ""
+    yield "def forward(**arrays):"
+    yield '    """Every definition, in file order."""'
+    yield _unpack(plan)
+    for definition in checked.definitions:
+        lhs, rhs = lower_definition(definition)
+        yield _line(plan.scope.array(definition.name), rhs, lhs, plan.scope)
+    yield from _returned([(d.name, plan.scope.array(d.name)) for d in checked.definitions])
+
+
+def _returned(entries: list[tuple[str, str]]) -> Iterator[str]:
+    """`return {...}`, an entry a line when there are more than a few."""
+    items = [f"{_q(key)}: {variable}" for key, variable in entries]
+    if len(items) <= 3:
+        yield f"    return {{{', '.join(items)}}}"
+        return
+    yield "    return {"
+    yield from (f"        {item}," for item in items)
+    yield "    }"
+
+
+def _used_definitions(report: FileReport, plan: _Plan) -> list[str]:
+    checked = report.checked
+    assert checked is not None
+    used: set[str] = set()
+    for derivation, adjoints in plan.derivatives:
+        stack = [derivation.formula, *(a.formula for a in adjoints)]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, t.Tensor) and node.kind == t.ARRAY:
+                used.add(node.name)
+            stack.extend(t.children(node))
+    return [d.name for d in checked.definitions if d.name in used]
+
+
+def _backward(report: FileReport, plan: _Plan) -> Iterator[str]:
+    yield ""
+    yield ""
+    yield "def backward(**arrays):"
+    yield '    """Every derivative asked for, keyed by label; adjoints on lines of their own."""'
+    yield _unpack(plan)
+    used = _used_definitions(report, plan)
+    if used:
+        yield "    values = forward(**arrays)"
+        for name in used:
+            yield f"    {plan.scope.array(name)} = values[{_q(name)}]"
+    scope = plan.scope
+    for derivation, adjoints in plan.derivatives:
+        for adjoint in adjoints:
+            variable = scope.names[(t.ADJOINT, adjoint.label)]
+            yield _line(variable, adjoint.formula, adjoint.indices, scope)
+        variable = scope.names[("derivative", derivation.label)]
+        yield _line(variable, derivation.formula, derivation.signature, scope)
+    yield from _returned(
+        [(d.label, scope.names[("derivative", d.label)]) for d, _ in plan.derivatives]
+    )
+
+
+_HELPERS = """
+
+def _array(arrays, name):
+    if name in arrays:
+        return np.asarray(arrays[name], dtype=float)
+    if name in DEFAULTS:
+        return np.asarray(DEFAULTS[name], dtype=float)
+    raise TypeError(f"missing array {name!r}; this file takes {INPUTS}")
+
+
+def _expect(name, value, shape):
+    if len(value.shape) != len(shape) or any(
+        want is not None and have != want for have, want in zip(value.shape, shape)
+    ):
+        raise ValueError(f"{name} has shape {value.shape}, the file needs {shape}")
+"""
+
+
+def module(report: FileReport) -> str:
+    """The module for one file without errors."""
+    plan = _plan(report)
+    lines = [
+        *_head(report, plan),
+        *_inputs_function(plan),
+        *_forward(report, plan),
+        *_backward(report, plan),
+    ]
+    return "\n".join(lines) + "\n" + _HELPERS
+
+
+def _refusal(report: FileReport) -> str:
+    """A file with errors has no passes: a module that says so when imported."""
+    from shapecheck.render.diagnostics import render_plain
+
+    name = visible(report.source.name, keep="")
+    lines = [f"# shapecheck {__version__}: {name} has errors; no module."]
+    for problem in report.diagnostics:
+        lines += ["# " + line for line in render_plain(report.source, problem).splitlines()]
+    message = f"{report.source.name} has {report.errors} error(s); see the comments above"
+    return "\n".join([*lines, f"raise ImportError({_q(message)})"]) + "\n"
+
+
+def render(reports: Sequence[FileReport], *, strict: bool = False) -> str:
+    """The module for the one file of `derive FILE --emit numpy`."""
+    del strict  # warnings do not stop a module from being written
+    if len(reports) != 1:
+        raise ValueError("--emit numpy writes the module of exactly one file")
+    report = reports[0]
+    if report.checked is None or report.errors:
+        return _refusal(report)
+    return module(report)
