@@ -47,6 +47,13 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *_FROM_PIPELINE})
 
 
+def load_ipython_extension(ipython: Any) -> None:
+    """`%load_ext shapecheck`: registers the `%%shapecheck` cell magic (see shapecheck.notebook)."""
+    from shapecheck.notebook import load_ipython_extension as load
+
+    load(ipython)
+
+
 def analyze_text(name: str, text: str, options: Options) -> FileReport:
     """Analyse `.idx` text as if read from a file called `name` (diagnostics
     point into it by that name); like `analyze_path`, it never raises for bad
