@@ -317,8 +317,9 @@ class Deriver:
             mine.name: new for mine, new in zip(own_lhs, lhs, strict=True) if mine != new
         }
         clash = avoid | {i.name for i in lhs}
-        for inner in t.index_names(rhs) - {i.name for i in own_lhs}:
-            if inner in clash:
+        own = {i.name for i in own_lhs}
+        for inner in t.names_in_order(rhs):
+            if inner not in own and inner in clash:
                 size = t.size_of_index(rhs, inner)
                 mapping[inner] = t.Idx(fresh.take(), size)
         # The mapping is injective (fresh names are new): still a fixed point.
@@ -421,9 +422,11 @@ def _inline(
         body = expanded[term.name]
         # Summed indices of the body get fresh names so they cannot capture
         # the indices at which the adjoint is referenced.
-        inner = t.index_names(body) - {i.name for i in line.indices}
+        own = {i.name for i in line.indices}
         mapping: dict[str, t.Index] = {
-            name: t.Idx(fresh.take(), t.size_of_index(body, name)) for name in inner
+            name: t.Idx(fresh.take(), t.size_of_index(body, name))
+            for name in t.names_in_order(body)
+            if name not in own
         }
         body = t.rename(body, mapping)
         return t.substitute(

@@ -253,6 +253,31 @@ def index_names(term: Term) -> set[str]:
     return set(used_names(term))
 
 
+def names_in_order(term: Term) -> tuple[str, ...]:
+    """Every index name used in the term, in order of first appearance.
+
+    Whoever gives out fresh names iterates over this, never over a set of
+    names: a set's order depends on PYTHONHASHSEED, and so would the output.
+    """
+    seen: dict[str, None] = {}
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        match node:
+            case Tensor() | Delta():
+                seen.update((i.name, None) for i in node.indices if isinstance(i, Idx))
+            case Product():
+                seen.update((i.name, None) for i in node.summed)
+            case Add() | Zero():
+                seen.update((i.name, None) for i in node.free)
+            case Func() | Pow() | Const() | SizeOf() | Loss():
+                pass
+            case _:
+                assert_never(node)
+        stack.extend(reversed(children(node)))
+    return tuple(seen)
+
+
 def used_names(term: Term) -> frozenset[str]:
     """`index_names`, remembered on the (immutable) term."""
     cache = term.__dict__
