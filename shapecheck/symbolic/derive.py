@@ -24,6 +24,7 @@ from shapecheck.check.program import CheckedProgram
 from shapecheck.exhaustive import assert_never
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.lower import lower_definition
+from shapecheck.symbolic.canonical import key
 from shapecheck.symbolic.simplify import renamed_fixed_point, simplify
 
 MAX_FORMULA_NODES = 2_000_000
@@ -145,15 +146,43 @@ def _add(term: t.Add, name: str, at: tuple[t.Idx, ...]) -> t.Term:
 
 
 def _product(term: t.Product, name: str, at: tuple[t.Idx, ...]) -> t.Term:
-    # The product rule, under the same sums: Σ_j (a b)' = Σ_j (a' b + a b').
+    # The product rule, under the same sums: Σ_j (a b)' = Σ_j (a' b + a b'),
+    # with one term per class of equal factors (times the class's size).
     parts: list[t.Term] = []
+    for position, count in _factor_classes(term, name):
+        factors = list(term.factors)
+        factors[position] = partial(term.factors[position], name, at)
+        if count > 1:
+            factors.insert(0, t.Const(float(count)))
+        parts.append(t.Product(tuple(factors), term.summed))
+    return t.add(parts, _union(term.free, at))
+
+
+def _factor_classes(term: t.Product, name: str) -> list[tuple[int, int]]:
+    """The factors that mention `name`, as (first position, count) per class of
+    factors equal up to renaming the summed indices that only they use.
+
+    Σ_{i,j} a[i] a[j] = (Σ_i a[i]) (Σ_j a[j]): the two factors are one value,
+    so their terms of the product rule are equal, and one term times 2 says
+    the same. Without this the derivative of a[i0] … a[i999] would be 1,000
+    terms of 1,000 factors each, which the simplifier then merges back into
+    one: quadratic work (and memory) for a linear result.
+    """
+    summed = {i.name for i in term.summed}
+    users: dict[str, int] = {}
+    for factor in term.factors:
+        for index in factor.free:
+            users[index.name] = users.get(index.name, 0) + 1
+    classes: dict[str, list[int]] = {}  # key -> [first position, count]
     for position, factor in enumerate(term.factors):
         if not t.mentions(factor, name):
             continue
-        factors = list(term.factors)
-        factors[position] = partial(factor, name, at)
-        parts.append(t.Product(tuple(factors), term.summed))
-    return t.add(parts, _union(term.free, at))
+        private = tuple(i for i in factor.free if i.name in summed and users[i.name] == 1)
+        # The key hides only the private indices: any other index is compared
+        # by name, so equal keys mean equal values in every other index.
+        alone = key(t.Product((factor,), private)) if private else key(factor)
+        classes.setdefault(alone, [position, 0])[1] += 1
+    return [(position, count) for position, count in classes.values()]
 
 
 def _pow(term: t.Pow, name: str, at: tuple[t.Idx, ...]) -> t.Term:
