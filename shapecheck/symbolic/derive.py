@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from shapecheck.check.program import CheckedProgram
 from shapecheck.exhaustive import assert_never
 from shapecheck.symbolic import terms as t
-from shapecheck.symbolic.lower import lower_definition
 from shapecheck.symbolic.canonical import key
+from shapecheck.symbolic.lower import lower_definition
 from shapecheck.symbolic.simplify import renamed_fixed_point, simplify
 
 MAX_FORMULA_NODES = 2_000_000
