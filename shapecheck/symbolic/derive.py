@@ -28,6 +28,10 @@ from shapecheck.symbolic.lower import lower_definition
 from shapecheck.symbolic.simplify import renamed_fixed_point, simplify
 
 MAX_FORMULA_NODES = 2_000_000
+# What the derivative rules may build for one adjoint before it is simplified:
+# this bounds the simplifier's time and memory (a product rule over n
+# distinct factors of n factors each is n² nodes) before the work starts.
+MAX_BUILT_NODES = 500_000
 # Definitions on the paths of one derivative: each costs about 2 ms to derive.
 MAX_PATH_DEFINITIONS = 5_000
 
@@ -419,10 +423,19 @@ class Deriver:
             rhs = self._instantiate(consumer, c, avoid | {i.name for i in c}, fresh)
             reference = t.Tensor(f"d{of}/d{consumer}", of_indices + c, t.ADJOINT)
             parts.append(t.Product((reference, partial(rhs, name, at)), c))
-        result = simplify(t.add(parts, of_indices + at))
-        if t.size_count(result) > MAX_FORMULA_NODES:
+        result = simplify(_bounded(t.add(parts, of_indices + at), f"d{of}/d{name}"))
+        if t.size_count(result, MAX_FORMULA_NODES) > MAX_FORMULA_NODES:
             raise DerivationTooLarge(f"d{of}/d{name} has more than {MAX_FORMULA_NODES:,} nodes")
         return result
+
+
+def _bounded(term: t.Term, label: str) -> t.Term:
+    """`term`, unless it is too large to simplify (DerivationTooLarge)."""
+    if t.size_count(term, MAX_BUILT_NODES) > MAX_BUILT_NODES:
+        raise DerivationTooLarge(
+            f"{label} would have more than {MAX_BUILT_NODES:,} nodes before simplification"
+        )
+    return term
 
 
 # ---------------------------------------------------------------------------
@@ -439,8 +452,10 @@ def expand(derivation: Derivation, fresh_taken: set[str]) -> t.Term:
     expanded: dict[str, t.Term] = {}
     # Adjoints are listed nearest A first, so each refers only to earlier ones.
     for adjoint in derivation.adjoints:
-        expanded[adjoint.label] = simplify(_inline(adjoint.formula, lines, expanded, fresh))
-    return simplify(_inline(derivation.formula, lines, expanded, fresh))
+        inlined = _inline(adjoint.formula, lines, expanded, fresh)
+        expanded[adjoint.label] = simplify(_bounded(inlined, adjoint.label))
+    inlined = _inline(derivation.formula, lines, expanded, fresh)
+    return simplify(_bounded(inlined, derivation.label))
 
 
 def _inline(
