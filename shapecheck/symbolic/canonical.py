@@ -57,25 +57,57 @@ def _index_key(index: t.Index, rename: dict[str, str]) -> str:
 
 
 def _product_key(term: t.Product, rename: dict[str, str]) -> str:
-    # Summed indices become placeholders named in the order they first appear
-    # once the factors are sorted, so that the names chosen for them do not
-    # matter; the factors are sorted with every summed index hidden first, so
-    # that their order does not depend on those names either.
+    # The product's own summed indices shadow any outer renaming inside it.
+    local = _placeholders(term)
+    inner = {**rename, **local} if rename else local
+    parts = sorted(key(f, inner) for f in term.factors)
+    sums = ",".join(sorted(local.values()))
+    return f"Σ[{sums}](" + " ".join(parts) + ")"
+
+
+def _placeholders(term: t.Product) -> dict[str, str]:
+    """The names a product's summed indices take in keys, chosen once per product.
+
+    Placeholders are numbered in the order they first appear once the factors
+    are sorted, so that the names chosen for them do not matter; the factors
+    are sorted with every summed index hidden first, so that their order does
+    not depend on those names either. Indices from outside the product keep
+    their names here: computing this under every outer renaming (as keys once
+    did) costs twice per level of nesting, exponential in the depth of sums
+    under functions. A placeholder carries the product's nesting height, so an
+    inner product's placeholders never coincide with an outer one's.
+    """
+    cache = term.__dict__
+    found: dict[str, str] | None = cache.get("_placeholders")
+    if found is not None:
+        return found
     summed = {i.name for i in term.summed}
-    hidden = {**rename, **{name: "#" for name in summed}}
+    hidden = dict.fromkeys(summed, "#")
     ordered = sorted(term.factors, key=lambda f: key(f, hidden))
-    canonical = dict(rename)
-    counter = len([v for v in rename.values() if v.startswith("$")])
+    height = _height(term)
+    prefix = "$" if height == 1 else f"${height}."
+    placeholders: dict[str, str] = {}
     for factor in ordered:
         for name in _appearance_order(factor):
-            if name in summed and name not in canonical:
-                canonical[name] = f"${counter}"
-                counter += 1
-    for name in summed:
-        canonical.setdefault(name, f"${counter}")
-    parts = sorted(key(f, canonical) for f in term.factors)
-    sums = ",".join(sorted(canonical[name] for name in summed))
-    return f"Σ[{sums}](" + " ".join(parts) + ")"
+            if name in summed and name not in placeholders:
+                placeholders[name] = f"{prefix}{len(placeholders)}"
+    # Summed indices that no factor uses are all alike.
+    idle = f"{prefix}{len(placeholders)}"
+    for index in term.summed:
+        placeholders.setdefault(index.name, idle)
+    cache["_placeholders"] = placeholders
+    return placeholders
+
+
+def _height(term: t.Term) -> int:
+    """How deeply products nest in the term (a product of leaves has height 1)."""
+    cache = term.__dict__
+    found: int | None = cache.get("_height")
+    if found is None:
+        below = max((_height(c) for c in t.children(term)), default=0)
+        found = below + 1 if isinstance(term, t.Product) else below
+        cache["_height"] = found
+    return found
 
 
 def _appearance_order(term: t.Term) -> list[str]:

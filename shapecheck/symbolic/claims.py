@@ -39,9 +39,11 @@ def resolve_claim(deriver: Deriver, claim: CheckedClaim) -> SymbolicClaim:
     rhs = _replace_references(rhs, deriver, fresh)
     # Summed names of the claim must not capture the derivation's names.
     target = {i.name for i in derivation.signature}
-    inner = t.index_names(rhs) - {i.name for i in lhs}
+    own = {i.name for i in lhs}
     renames: dict[str, t.Index] = {
-        name: t.Idx(fresh.take(), t.size_of_index(rhs, name)) for name in inner if name in target
+        name: t.Idx(fresh.take(), t.size_of_index(rhs, name))
+        for name in t.names_in_order(rhs)
+        if name not in own and name in target
     }
     rhs = t.rename(rhs, renames)
     mapping: dict[str, t.Index] = {
@@ -58,7 +60,8 @@ def _replace_references(term: t.Term, deriver: Deriver, fresh: t.FreshNames) -> 
         of, wrt = term.name[1:].split("/d", 1)
         derivation = deriver.derive(of, wrt)
         truth = expand(derivation, deriver.taken)
-        inner = t.index_names(truth) - {i.name for i in derivation.indices}
+        own = {i.name for i in derivation.indices}
+        inner = [name for name in t.names_in_order(truth) if name not in own]
         truth = t.rename(
             truth, {name: t.Idx(fresh.take(), t.size_of_index(truth, name)) for name in inner}
         )

@@ -23,10 +23,15 @@ from dataclasses import dataclass
 from shapecheck.check.program import CheckedProgram
 from shapecheck.exhaustive import assert_never
 from shapecheck.symbolic import terms as t
+from shapecheck.symbolic.canonical import key
 from shapecheck.symbolic.lower import lower_definition
 from shapecheck.symbolic.simplify import renamed_fixed_point, simplify
 
 MAX_FORMULA_NODES = 2_000_000
+# What the derivative rules may build for one adjoint before it is simplified:
+# this bounds the simplifier's time and memory (a product rule over n
+# distinct factors of n factors each is n² nodes) before the work starts.
+MAX_BUILT_NODES = 500_000
 # Definitions on the paths of one derivative: each costs about 2 ms to derive.
 MAX_PATH_DEFINITIONS = 5_000
 
@@ -145,15 +150,43 @@ def _add(term: t.Add, name: str, at: tuple[t.Idx, ...]) -> t.Term:
 
 
 def _product(term: t.Product, name: str, at: tuple[t.Idx, ...]) -> t.Term:
-    # The product rule, under the same sums: Σ_j (a b)' = Σ_j (a' b + a b').
+    # The product rule, under the same sums: Σ_j (a b)' = Σ_j (a' b + a b'),
+    # with one term per class of equal factors (times the class's size).
     parts: list[t.Term] = []
+    for position, count in _factor_classes(term, name):
+        factors = list(term.factors)
+        factors[position] = partial(term.factors[position], name, at)
+        if count > 1:
+            factors.insert(0, t.Const(float(count)))
+        parts.append(t.Product(tuple(factors), term.summed))
+    return t.add(parts, _union(term.free, at))
+
+
+def _factor_classes(term: t.Product, name: str) -> list[tuple[int, int]]:
+    """The factors that mention `name`, as (first position, count) per class of
+    factors equal up to renaming the summed indices that only they use.
+
+    Σ_{i,j} a[i] a[j] = (Σ_i a[i]) (Σ_j a[j]): the two factors are one value,
+    so their terms of the product rule are equal, and one term times 2 says
+    the same. Without this the derivative of a[i0] … a[i999] would be 1,000
+    terms of 1,000 factors each, which the simplifier then merges back into
+    one: quadratic work (and memory) for a linear result.
+    """
+    summed = {i.name for i in term.summed}
+    users: dict[str, int] = {}
+    for factor in term.factors:
+        for index in factor.free:
+            users[index.name] = users.get(index.name, 0) + 1
+    classes: dict[str, list[int]] = {}  # key -> [first position, count]
     for position, factor in enumerate(term.factors):
         if not t.mentions(factor, name):
             continue
-        factors = list(term.factors)
-        factors[position] = partial(factor, name, at)
-        parts.append(t.Product(tuple(factors), term.summed))
-    return t.add(parts, _union(term.free, at))
+        private = tuple(i for i in factor.free if i.name in summed and users[i.name] == 1)
+        # The key hides only the private indices: any other index is compared
+        # by name, so equal keys mean equal values in every other index.
+        alone = key(t.Product((factor,), private)) if private else key(factor)
+        classes.setdefault(alone, [position, 0])[1] += 1
+    return [(position, count) for position, count in classes.values()]
 
 
 def _pow(term: t.Pow, name: str, at: tuple[t.Idx, ...]) -> t.Term:
@@ -317,8 +350,9 @@ class Deriver:
             mine.name: new for mine, new in zip(own_lhs, lhs, strict=True) if mine != new
         }
         clash = avoid | {i.name for i in lhs}
-        for inner in t.index_names(rhs) - {i.name for i in own_lhs}:
-            if inner in clash:
+        own = {i.name for i in own_lhs}
+        for inner in t.names_in_order(rhs):
+            if inner not in own and inner in clash:
                 size = t.size_of_index(rhs, inner)
                 mapping[inner] = t.Idx(fresh.take(), size)
         # The mapping is injective (fresh names are new): still a fixed point.
@@ -389,10 +423,19 @@ class Deriver:
             rhs = self._instantiate(consumer, c, avoid | {i.name for i in c}, fresh)
             reference = t.Tensor(f"d{of}/d{consumer}", of_indices + c, t.ADJOINT)
             parts.append(t.Product((reference, partial(rhs, name, at)), c))
-        result = simplify(t.add(parts, of_indices + at))
-        if t.size_count(result) > MAX_FORMULA_NODES:
+        result = simplify(_bounded(t.add(parts, of_indices + at), f"d{of}/d{name}"))
+        if t.size_count(result, MAX_FORMULA_NODES) > MAX_FORMULA_NODES:
             raise DerivationTooLarge(f"d{of}/d{name} has more than {MAX_FORMULA_NODES:,} nodes")
         return result
+
+
+def _bounded(term: t.Term, label: str) -> t.Term:
+    """`term`, unless it is too large to simplify (DerivationTooLarge)."""
+    if t.size_count(term, MAX_BUILT_NODES) > MAX_BUILT_NODES:
+        raise DerivationTooLarge(
+            f"{label} would have more than {MAX_BUILT_NODES:,} nodes before simplification"
+        )
+    return term
 
 
 # ---------------------------------------------------------------------------
@@ -409,8 +452,10 @@ def expand(derivation: Derivation, fresh_taken: set[str]) -> t.Term:
     expanded: dict[str, t.Term] = {}
     # Adjoints are listed nearest A first, so each refers only to earlier ones.
     for adjoint in derivation.adjoints:
-        expanded[adjoint.label] = simplify(_inline(adjoint.formula, lines, expanded, fresh))
-    return simplify(_inline(derivation.formula, lines, expanded, fresh))
+        inlined = _inline(adjoint.formula, lines, expanded, fresh)
+        expanded[adjoint.label] = simplify(_bounded(inlined, adjoint.label))
+    inlined = _inline(derivation.formula, lines, expanded, fresh)
+    return simplify(_bounded(inlined, derivation.label))
 
 
 def _inline(
@@ -421,9 +466,11 @@ def _inline(
         body = expanded[term.name]
         # Summed indices of the body get fresh names so they cannot capture
         # the indices at which the adjoint is referenced.
-        inner = t.index_names(body) - {i.name for i in line.indices}
+        own = {i.name for i in line.indices}
         mapping: dict[str, t.Index] = {
-            name: t.Idx(fresh.take(), t.size_of_index(body, name)) for name in inner
+            name: t.Idx(fresh.take(), t.size_of_index(body, name))
+            for name in t.names_in_order(body)
+            if name not in own
         }
         body = t.rename(body, mapping)
         return t.substitute(

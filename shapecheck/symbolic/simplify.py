@@ -20,10 +20,15 @@ from shapecheck.symbolic.rules import RULES as RULES
 from shapecheck.symbolic.rules import Rule as Rule
 
 MAX_REWRITES = 200_000
+# Nodes the engine looks at, summed over its steps: a rewrite of a product of
+# n factors costs about n, so counting rewrites alone does not bound time.
+# Some seconds at worst; the largest legitimate case measured (the dL/dU of an
+# RNN unrolled 5,000 steps) needs under half of it.
+MAX_WORK = 1_000_000
 
 
 class SimplifyLimit(Exception):
-    """The rewriting did not settle within MAX_REWRITES steps."""
+    """The rewriting did not settle within MAX_REWRITES steps or MAX_WORK nodes."""
 
 
 def simplify(term: t.Term, rules: tuple[Rule, ...] = RULES) -> t.Term:
@@ -66,6 +71,7 @@ class _Engine:
             for kind in (t.Add, t.Product, t.Func, t.Pow)
         }
         self.rewrites = 0
+        self.work = 0
         self.memo: dict[t.Term, t.Term] = {}
 
     def rewrite(self, term: t.Term) -> t.Term:
@@ -79,6 +85,9 @@ class _Engine:
         original = term
         while True:
             kids = t.children(term)
+            self.work += len(kids) + 1
+            if self.work > MAX_WORK:
+                raise SimplifyLimit(f"simplifying would visit more than {MAX_WORK:,} nodes")
             if kids:
                 new_kids = tuple(self.rewrite(k) for k in kids)
                 if new_kids != kids:
@@ -101,7 +110,7 @@ class _Engine:
             return None
         self.rewrites += 1
         if self.rewrites > MAX_REWRITES:
-            raise SimplifyLimit(f"more than {MAX_REWRITES} rewrites")
+            raise SimplifyLimit(f"more than {MAX_REWRITES:,} rewrites")
         return _same_free(rule, term, replaced)
 
 

@@ -253,6 +253,31 @@ def index_names(term: Term) -> set[str]:
     return set(used_names(term))
 
 
+def names_in_order(term: Term) -> tuple[str, ...]:
+    """Every index name used in the term, in order of first appearance.
+
+    Whoever gives out fresh names iterates over this, never over a set of
+    names: a set's order depends on PYTHONHASHSEED, and so would the output.
+    """
+    seen: dict[str, None] = {}
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        match node:
+            case Tensor() | Delta():
+                seen.update((i.name, None) for i in node.indices if isinstance(i, Idx))
+            case Product():
+                seen.update((i.name, None) for i in node.summed)
+            case Add() | Zero():
+                seen.update((i.name, None) for i in node.free)
+            case Func() | Pow() | Const() | SizeOf() | Loss():
+                pass
+            case _:
+                assert_never(node)
+        stack.extend(reversed(children(node)))
+    return tuple(seen)
+
+
 def used_names(term: Term) -> frozenset[str]:
     """`index_names`, remembered on the (immutable) term."""
     cache = term.__dict__
@@ -328,7 +353,21 @@ def _substitute_in_product(term: Product, mapping: dict[str, Index]) -> Product:
     # The product's own summed indices shadow the mapping inside it.
     summed = {s.name for s in term.summed}
     inner = {k: v for k, v in mapping.items() if k not in summed}
+    targets = {v.name for v in inner.values() if isinstance(v, Idx)}
+    if targets & summed and any(i.name in inner for i in term.free):
+        # Σ_k A[i,k] with i -> k would capture: the summed k is renamed first.
+        term = _rename_summed(term, targets | set(inner))
     return Product(tuple(substitute(f, inner) for f in term.factors), term.summed)
+
+
+def _rename_summed(term: Product, avoid: set[str]) -> Product:
+    """The product with each summed index named in `avoid` renamed to a new name."""
+    fresh = FreshNames(set(used_names(term)) | avoid)
+    renaming: dict[str, Index] = {
+        s.name: Idx(fresh.take(), s.size) for s in term.summed if s.name in avoid
+    }
+    summed = tuple(_renamed_idx(s, renaming) for s in term.summed)
+    return Product(tuple(substitute(f, renaming) for f in term.factors), summed)
 
 
 def _map_all(indices: tuple[Index, ...], mapping: dict[str, Index]) -> tuple[Index, ...]:
@@ -384,13 +423,21 @@ def _renamed_idx(index: Idx, mapping: dict[str, Index]) -> Idx:
     return new
 
 
-def size_count(term: Term) -> int:
-    """Number of nodes: the measure printed sizes and limits are stated in."""
+def size_count(term: Term, limit: int | None = None) -> int:
+    """Number of nodes: the measure printed sizes and limits are stated in.
+
+    A subterm shared by several parents counts each time, as the simplifier
+    and the printers meet it; so the count can be exponential in the number
+    of distinct nodes, and with `limit` the walk stops as soon as it is passed
+    (returning a number above `limit`).
+    """
     count = 0
     stack = [term]
     while stack:
         node = stack.pop()
         count += 1
+        if limit is not None and count > limit:
+            return count
         stack.extend(children(node))
     return count
 

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from shapecheck.check.program import Size
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.derive import partial
+from shapecheck.symbolic.rules import eat_deltas
 from shapecheck.symbolic.simplify import NORMAL_FORM_RULES, normal_form, simplify
 
 SIZES = {"i": 2, "j": 3, "k": 2, "p": 2}
@@ -216,6 +217,26 @@ def _without_capture(term: t.Term) -> t.Term:
 terms = st.recursive(atoms, _composites, max_leaves=8).map(_without_capture)
 
 
+def _shadowing(body: t.Term, names: tuple[str, str], delta_first: bool) -> t.Term:
+    """Σ_v δ[v,k] (Σ_k A[v,j] body): the inner sum reuses the name of the index
+    the delta leaves, so eating the delta (v -> k) must rename the inner sum
+    first, or it captures the index."""
+    victim, keeper = names
+    inner = t.Product((t.Tensor("A", (IDX[victim], IDX["j"])), body), (IDX[keeper],))
+    delta = t.Delta((IDX[victim], IDX[keeper]))
+    return t.Product((delta, inner) if delta_first else (inner, delta), (IDX[victim],))
+
+
+# Sums that shadow an index free around them: the language and fresh naming
+# never make them, but every rule must still keep their value.
+shadowing_terms = st.builds(
+    _shadowing,
+    terms,
+    st.sampled_from([("i", "k"), ("i", "p"), ("k", "p"), ("p", "i")]),
+    st.booleans(),
+)
+
+
 def _subterms(term: t.Term) -> list[t.Term]:
     """The term and every term inside it, each once."""
     seen: dict[t.Term, None] = {}
@@ -311,3 +332,23 @@ def test_partial_matches_finite_differences(term: t.Term, name: str) -> None:
         down = table(term, term.free, {**VALUES, name: minus})
         theirs[(..., *position)] = (up - down) / (2 * step)
     np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(shadowing_terms)
+def test_rules_keep_the_value_of_shadowing_sums(term: t.Term) -> None:
+    _rules_keep_the_value(term)
+    simplified = simplify(term)
+    np.testing.assert_allclose(
+        table(simplified, term.free, VALUES), table(term, term.free, VALUES), rtol=1e-9, atol=1e-9
+    )
+
+
+def test_eating_a_delta_renames_a_shadowing_sum() -> None:
+    # Σ_i δ[i,k] (Σ_k A[i,j] s) is Σ_q A[k,j] s = 2 A[k,j] s, not Σ_k A[k,j] s.
+    term = _shadowing(t.Tensor("s", ()), ("i", "k"), True)
+    eaten = eat_deltas(term)
+    assert eaten is not None
+    np.testing.assert_allclose(
+        table(eaten, term.free, VALUES), table(term, term.free, VALUES), rtol=1e-9
+    )
