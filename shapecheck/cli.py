@@ -121,14 +121,16 @@ def _emit(jobs: list[Job], configs: dict[str, Config], out: _Output) -> int:
     )
     streamed = document.streams(out.output)
     shown: list[FileReport] = []
-    with _progress(len(jobs), streamed) as advance, closing(
-        run_jobs(jobs, out.jobs, advance)
-    ) as results:
+    with (
+        _progress(len(jobs), streamed) as advance,
+        closing(run_jobs(jobs, out.jobs, advance)) as results,
+    ):
         for report in results:
             if streamed:
                 text, report = document.render_part(report, out.output, context)
                 _write(text)
             shown.append(report)
+
     def status_of(reports: Sequence[FileReport]) -> int:
         return _exit_status(reports, out.strict)
 

@@ -66,7 +66,9 @@ class RunContext:
 
 
 def _json(module: ModuleType, reports: Sequence[FileReport], context: RunContext) -> str:
-    return str(module.render(reports, strict=context.strict, exit_status=context.exit_status)) + "\n"
+    return (
+        str(module.render(reports, strict=context.strict, exit_status=context.exit_status)) + "\n"
+    )
 
 
 def _github(module: ModuleType, reports: Sequence[FileReport], context: RunContext) -> str:

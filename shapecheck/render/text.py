@@ -254,9 +254,9 @@ def _claim_tally(reports: Sequence[FileReport]) -> tuple[int, int, int]:
 
 def _summary_table(reports: Sequence[FileReport], failed: int) -> Table:
     table = Table(title="Summary", title_justify="left", show_edge=False, pad_edge=False)
-    columns = ("files", "ok", "failed", "errors", "warnings")
-    columns += ("claims right", "claims wrong", "claims inconclusive")
-    for column in columns:
+    counts = ("files", "ok", "failed", "errors", "warnings")
+    claims = ("claims right", "claims wrong", "claims inconclusive")
+    for column in (*counts, *claims):
         table.add_column(column, justify="right")
     right, wrong, unsure = _claim_tally(reports)
     errors = sum(r.errors for r in reports)

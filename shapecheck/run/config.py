@@ -89,7 +89,7 @@ def _bool(where: str, value: Any) -> bool:
 
 def _layout(where: str, value: Any) -> str:
     if value not in _LAYOUTS:
-        raise _problem(where, f"expected \"numerator\" or \"denominator\", not {value!r}")
+        raise _problem(where, f'expected "numerator" or "denominator", not {value!r}')
     return str(value)
 
 

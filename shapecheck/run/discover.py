@@ -146,7 +146,9 @@ def _walk_folder(walk: _Walk, folder: Path, ancestors: frozenset[str], found: li
         with os.scandir(folder) as listing:
             entries = sorted(listing, key=lambda entry: entry.name)
     except OSError as error:
-        found.append(Target(str(folder), folder, problem=f"cannot list this folder: {error.strerror}"))
+        found.append(
+            Target(str(folder), folder, problem=f"cannot list this folder: {error.strerror}")
+        )
         return
     for entry in entries:
         path = folder / entry.name

@@ -10,6 +10,7 @@ with the command (exit 2), said up front.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Collection, Sequence
@@ -52,22 +53,20 @@ def parse_reports(values: Sequence[str], formats: Collection[str]) -> tuple[Repo
 def write_whole(path: Path, text: str) -> None:
     """Write `text` to `path` atomically; raises UsageProblem when it cannot."""
     folder = path.parent if str(path.parent) else Path(".")
-    handle = tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", newline="", dir=folder, prefix=f".{path.name}.", delete=False
-    )
+    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with handle:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        # NamedTemporaryFile is 0600; a report is as readable as any file the user writes.
-        os.chmod(handle.name, 0o666 & ~_umask())
-        os.replace(handle.name, path)
+        # mkstemp makes the file 0600; a report is as readable as any file the user writes.
+        os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, path)
     except OSError as error:
-        _remove(handle.name)
+        _remove(temporary)
         raise UsageProblem(f"--report {path}: cannot write it: {error.strerror or error}") from None
     except BaseException:
-        _remove(handle.name)
+        _remove(temporary)
         raise
 
 
@@ -78,7 +77,5 @@ def _umask() -> int:
 
 
 def _remove(name: str) -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.unlink(name)
-    except OSError:
-        pass

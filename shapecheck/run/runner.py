@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,7 +70,7 @@ def analyze_job(job: Job) -> FileReport:
 
 def run_jobs(
     jobs: Sequence[Job], workers: int = 1, on_done: Callable[[], None] | None = None
-) -> Iterator[FileReport]:
+) -> Generator[FileReport, None, None]:
     """Each job's report in the order of `jobs`; `on_done` is called as each
     finishes, in any order (a progress bar)."""
     workers = max(1, min(workers, len(jobs)))
