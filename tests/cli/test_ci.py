@@ -60,7 +60,9 @@ def test_jobs_do_not_change_the_output(tmp_path: Path, output: str) -> None:
 def test_a_missing_file_is_reported_and_the_others_still_checked(tmp_path: Path) -> None:
     good = tmp_path / "good.idx"
     good.write_text(GOOD)
-    result = runner.invoke(app, ["check", "--format", "json", str(tmp_path / "nope.idx"), str(good)])
+    result = runner.invoke(
+        app, ["check", "--format", "json", str(tmp_path / "nope.idx"), str(good)]
+    )
     assert result.exit_code == 1
     files = json.loads(result.output)["files"]
     assert [f["ok"] for f in files] == [False, True]
@@ -157,6 +159,7 @@ def test_empty_no_color_keeps_colour_on_a_terminal() -> None:
     import shapecheck.render.output as output
 
     original = output.sys.stdout
+
     class _Tty:
         def isatty(self) -> bool:
             return True

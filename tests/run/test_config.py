@@ -86,12 +86,14 @@ def test_wrong_keys_and_types_name_the_file_and_key(table: dict[str, object], me
 
 def test_invalid_toml_is_a_usage_problem(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.shapecheck\n")
-    with pytest.raises(UsageProblem, match="pyproject.toml: not valid TOML"):
+    with pytest.raises(UsageProblem, match=r"pyproject\.toml: not valid TOML"):
         ConfigFinder().for_file(tmp_path / "a.idx")
 
 
 def test_the_command_line_overrides_the_configuration() -> None:
-    config = Config(rtol=1e-3, seed=5, sizes=(("n", 4), ("d", 2)), strict=True, layout="denominator")
+    config = Config(
+        rtol=1e-3, seed=5, sizes=(("n", 4), ("d", 2)), strict=True, layout="denominator"
+    )
     base = Options(sizes=(("n", 9),), rtol=1e-6, seed=0)
     merged = options_for(base, Given(rtol=True), config)
     assert merged.rtol == 1e-6  # given

@@ -32,10 +32,7 @@ def test_an_ignore_on_another_line_silences_nothing() -> None:
 
 
 def test_a_claims_verdict_is_never_silenced() -> None:
-    text = (
-        "dim n = 3\nparam a[n]\ny = a[i] a[i]\n"
-        "dy/da[i] = 3 a[i]  # shapecheck: ignore[E402]\n"
-    )
+    text = "dim n = 3\nparam a[n]\ny = a[i] a[i]\ndy/da[i] = 3 a[i]  # shapecheck: ignore[E402]\n"
     codes = _codes(text)
     assert "E402" in codes
     assert "W903" in codes
