@@ -1,10 +1,14 @@
 """The command line: `shapecheck check PATH...` and `shapecheck derive FILE`.
 
 The only module that knows about exit statuses: 0 when every file is clean,
-1 when any file has a problem (warnings too under --strict), 2 when the
-command itself could not run (bad option, unreadable or empty path).
-Finding and reading the files is `shapecheck.run`'s job; turning reports
-into text is `shapecheck.render`'s.
+1 when any file has a problem (warnings too under --strict; a path that
+cannot be read is an E020 problem of that path), 2 when the command itself
+could not run (bad option or configuration, a folder without `.idx` files).
+Finding, reading and analysing the files (in worker processes under
+`--jobs`) is `shapecheck.run`'s job; turning reports into text is
+`shapecheck.render`'s. This module writes: each file's result as soon as it
+and the files before it are done, then the closing summary or the whole
+document, then each `--report` file whole.
 
 Start-up matters (CI runs it on every file): the pipeline is imported only
 when a command runs, not for `--help`; the renderer only for the chosen
@@ -14,8 +18,11 @@ format; numpy only when something is verified (or `--at` is given).
 from __future__ import annotations
 
 import enum
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -26,6 +33,10 @@ from shapecheck.run.usage import UsageProblem
 
 if TYPE_CHECKING:
     from shapecheck.pipeline import FileReport, Options
+    from shapecheck.run.config import Config
+    from shapecheck.run.plan import Given
+    from shapecheck.run.reportfiles import ReportFile
+    from shapecheck.run.runner import Job
 
 _EXIT_OK, _EXIT_PROBLEMS, _EXIT_USAGE = 0, 1, 2
 # The defaults of verify.py and the checker's largest size, repeated here so
@@ -35,6 +46,8 @@ MAX_SIZE = 2**31 - 1
 
 
 class _OutputFormat(str, enum.Enum):
+    # The keys of render.output.FORMATS, repeated so that `--help` imports no
+    # renderer registry; a test keeps the two in step.
     text = "text"
     json = "json"
     github = "github"
@@ -79,20 +92,78 @@ def _exit_status(reports: Sequence[FileReport], strict: bool) -> int:
     return _EXIT_PROBLEMS if failed else _EXIT_OK
 
 
-def _emit(reports: list[FileReport], output: _OutputFormat, strict: bool, detailed: bool) -> int:
-    """Write the whole output; the exit status of what was written."""
-    from shapecheck.render import output as document
+@dataclass(frozen=True)
+class _Output:
+    """Where a run's results go."""
 
-    text, status = document.render(
-        reports,
-        output.value,
-        strict=strict,
-        status_of=lambda shown: _exit_status(shown, strict),
-        detailed=detailed,
+    output: str  # --format, to standard output
+    reports: tuple[ReportFile, ...] = ()  # --report FORMAT=FILE
+    strict: bool = False
+    quiet: bool = False
+    detailed: bool = False
+    jobs: int = 1
+
+
+def _write(text: str) -> None:
+    if text:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+def _emit(jobs: list[Job], configs: dict[str, Config], out: _Output) -> int:
+    """Run the jobs and write every output; the exit status of what was written."""
+    from shapecheck.render import output as document
+    from shapecheck.run.reportfiles import write_whole
+    from shapecheck.run.runner import run_jobs
+
+    context = document.RunContext(
+        strict=out.strict, detailed=out.detailed, quiet=out.quiet, configs=configs
     )
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    streamed = document.streams(out.output)
+    shown: list[FileReport] = []
+    with (
+        _progress(len(jobs), streamed) as advance,
+        closing(run_jobs(jobs, out.jobs, advance)) as results,
+    ):
+        for report in results:
+            if streamed:
+                text, report = document.render_part(report, out.output, context)
+                _write(text)
+            shown.append(report)
+
+    def status_of(reports: Sequence[FileReport]) -> int:
+        return _exit_status(reports, out.strict)
+
+    status = status_of(shown)
+    if streamed:
+        _write(document.render_closing(shown, out.output, replace(context, exit_status=status)))
+    else:
+        text, status = document.render_document(shown, out.output, context, status_of)
+        _write(text)
+    to_file = replace(context, to_file=True, quiet=False)
+    for target in out.reports:
+        text, written = document.render_document(shown, target.output, to_file, status_of)
+        write_whole(target.path, text)
+        status = max(status, written)
     return status
+
+
+@contextmanager
+def _progress(total: int, streamed: bool) -> Iterator[Callable[[], None] | None]:
+    """A progress bar on standard error, on a terminal only (never in a CI
+    log), and not over results streaming to the same terminal."""
+    if total < 2 or not sys.stderr.isatty() or (streamed and sys.stdout.isatty()):
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    console = Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")))
+    # The bar is started after the first file is submitted: with the fork
+    # start method the workers must be forked before Rich's refresh thread starts.
+    with Progress(console=console, transient=True, redirect_stdout=False) as bar:
+        task = bar.add_task("checking", total=total)
+        yield lambda: bar.advance(task)
 
 
 def _usage_error(problem: UsageProblem) -> typer.Exit:
@@ -113,7 +184,12 @@ _LayoutOption = Annotated[
     _Layout | None,
     typer.Option(help="Layout for files without a `layout` statement (default numerator)."),
 ]
-_StrictOption = Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")]
+_StrictOption = Annotated[
+    bool,
+    typer.Option(
+        "--strict/--no-strict", help="Warnings fail too (exit 1); overrides `strict` of pyproject."
+    ),
+]
 _SeedOption = Annotated[
     int, typer.Option("--seed", help="Seed of the random values (same seed, same numbers).")
 ]
@@ -136,23 +212,64 @@ _AtolOption = Annotated[
 
 def _run(
     paths: list[Path],
-    output: _OutputFormat,
-    strict: bool,
+    out: _Output,
     options: Options,
-    *,
-    detailed: bool = False,
+    given: Given,
+    discovery: _Discovery,
 ) -> None:
-    from shapecheck.run.discover import collect_files
-    from shapecheck.run.runner import analyze_files
+    from shapecheck.run.config import ConfigFinder
+    from shapecheck.run.discover import collect_targets
+    from shapecheck.run.plan import plan_jobs
 
     try:
-        files = collect_files(paths)
-        if (options.at or options.save) and len(files) != 1:
+        finder = ConfigFinder()
+        targets = collect_targets(
+            paths,
+            exclude=discovery.exclude,
+            stdin_name=discovery.stdin_name,
+            config_excludes=finder.excludes,
+        )
+        if (options.at or options.save) and len(targets) != 1:
             raise UsageProblem("--at and --save need exactly one .idx file")
-        reports = analyze_files(files, options)
+        jobs, configs = plan_jobs(targets, options, given, finder)
+        status = _emit(jobs, configs, out)
     except UsageProblem as problem:
         raise _usage_error(problem) from None
-    raise typer.Exit(_emit(reports, output, strict, detailed))
+    raise typer.Exit(status)
+
+
+@dataclass(frozen=True)
+class _Discovery:
+    exclude: tuple[str, ...] = ()
+    stdin_name: str | None = None
+
+
+def _given(context: typer.Context) -> Given:
+    """Which options the command line set, so that they override the configuration."""
+    from shapecheck.run.plan import Given
+
+    def named(name: str) -> bool:
+        # typer vendors click from 0.28: compared by name, not by class.
+        source = context.get_parameter_source(name)
+        return source is not None and source.name == "COMMANDLINE"
+
+    return Given(
+        rtol=named("rtol"),
+        atol=named("atol"),
+        seed=named("seed"),
+        strict=named("strict"),
+        layout=named("layout"),
+    )
+
+
+def _report_files(values: list[str] | None) -> tuple[ReportFile, ...]:
+    from shapecheck.render.output import FORMATS
+    from shapecheck.run.reportfiles import parse_reports
+
+    try:
+        return parse_reports(values or [], FORMATS)
+    except UsageProblem as problem:
+        raise _usage_error(problem) from None
 
 
 def _options(
@@ -164,6 +281,7 @@ def _options(
     no_verify: bool,
     rtol: float,
     atol: float,
+    strict: bool,
     expand: bool = False,
 ) -> Options:
     from shapecheck.pipeline import Options
@@ -189,16 +307,50 @@ def _options(
         atol=atol,
         at=at,
         save=save,
+        strict=strict,
     )
 
 
 @app.command()
 def check(
+    context: typer.Context,
     paths: Annotated[
         list[Path],
-        typer.Argument(help="Files, or folders to search for *.idx.", metavar="PATH..."),
+        typer.Argument(
+            help="Files, or folders to search for *.idx; - reads standard input.",
+            metavar="PATH...",
+        ),
     ],
     output: _FormatOption = _OutputFormat.text,
+    report: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--report",
+            help="Also write the results in FORMAT to FILE, e.g. junit=report.xml (repeatable).",
+            metavar="FORMAT=FILE",
+        ),
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only problems and the summary.")
+    ] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs", "-j", min=1, help="Worker processes (default: one per core; 1 is serial)."
+        ),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--exclude",
+            help="Leave out files and folders matching GLOB when searching folders (repeatable).",
+            metavar="GLOB",
+        ),
+    ] = None,
+    stdin_filename: Annotated[
+        str | None,
+        typer.Option("--stdin-filename", help="The name standard input (-) is reported under."),
+    ] = None,
     size: _SizeOption = None,
     layout: _LayoutOption = None,
     strict: _StrictOption = False,
@@ -210,12 +362,23 @@ def check(
     atol: _AtolOption = DEFAULT_ATOL,
 ) -> None:
     """Check files for CI: diagnostics, claim verdicts and numeric checks; exit 0, 1 or 2."""
-    options = _options(size, layout, seed, at, save, no_verify, rtol, atol)
-    _run(paths, output, strict, options)
+    from shapecheck.run.runner import default_jobs
+
+    options = _options(size, layout, seed, at, save, no_verify, rtol, atol, strict)
+    out = _Output(
+        output.value,
+        _report_files(report),
+        strict=strict,
+        quiet=quiet,
+        jobs=jobs or default_jobs(),
+    )
+    discovery = _Discovery(tuple(exclude or ()), stdin_filename)
+    _run(paths, out, options, _given(context), discovery)
 
 
 @app.command()
 def derive(
+    context: typer.Context,
     file: Annotated[Path, typer.Argument(help="The .idx file.", metavar="FILE")],
     output: _FormatOption = _OutputFormat.text,
     size: _SizeOption = None,
@@ -232,8 +395,12 @@ def derive(
     ] = False,
 ) -> None:
     """Derive the file's derivatives: signature, shape, formula, adjoints, numpy code, checks."""
-    options = _options(size, layout, seed, at, save, no_verify, rtol, atol, expand)
-    _run([file], output, strict, options, detailed=True)
+    if file.is_dir():
+        message = f"derive takes one file; {file} is a folder (check it with `shapecheck check`)"
+        raise _usage_error(UsageProblem(message))
+    options = _options(size, layout, seed, at, save, no_verify, rtol, atol, strict, expand)
+    out = _Output(output.value, strict=strict, detailed=True)
+    _run([file], out, options, _given(context), _Discovery())
 
 
 def _version(value: bool) -> None:

@@ -37,6 +37,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "E012": (Severity.ERROR, "statement or file too long"),
     "E013": (Severity.ERROR, "malformed `for` block"),
     "E014": (Severity.ERROR, "malformed derivative reference"),
+    # E020: a path of the command line or of a searched folder cannot be read
+    "E020": (Severity.ERROR, "path cannot be read"),
     # E1xx: names, declarations, unrolling
     "E101": (Severity.ERROR, "unknown name"),
     "E102": (Severity.ERROR, "name defined twice"),
@@ -77,6 +79,10 @@ CODES: dict[str, tuple[Severity, str]] = {
     "W103": (Severity.WARNING, "`--layout` overridden by the file"),
     "W104": (Severity.WARNING, "derivative too large to verify"),
     "W105": (Severity.WARNING, "empty file"),
+    # W9xx: `# shapecheck: ignore[...]` comments
+    "W901": (Severity.WARNING, "unused suppression"),
+    "W902": (Severity.WARNING, "suppression not honoured"),
+    "W903": (Severity.WARNING, "code cannot be suppressed"),
 }
 
 

@@ -44,6 +44,7 @@ class Options:
     budget_bytes: int = 256 * 2**20
     at: Path | None = None  # values from an .npz file
     save: Path | None = None  # write values and derivatives to an .npz file
+    strict: bool = False  # warnings fail this file too (--strict, or its configuration)
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,8 @@ class FileReport:
     derivatives: tuple[DerivativeResult, ...] = ()
     claims: tuple[ClaimResult, ...] = ()
     verification: Verification | None = None
+    # Warnings fail this file whatever the run's --strict (its configuration's `strict`).
+    strict: bool = False
 
     @property
     def errors(self) -> int:
@@ -78,8 +81,8 @@ class FileReport:
         return sum(1 for d in self.diagnostics if d.severity is Severity.WARNING)
 
     def failed(self, strict: bool) -> bool:
-        """Errors fail a file; under --strict, warnings too."""
-        return bool(self.errors or (strict and self.warnings))
+        """Errors fail a file; under --strict (or the file's own `strict`), warnings too."""
+        return bool(self.errors or ((strict or self.strict) and self.warnings))
 
 
 def _position(data: bytes, offset: int) -> tuple[int, int]:
@@ -228,8 +231,16 @@ def _derive_and_verify(
 def analyze_bytes(name: str, data: bytes, options: Options) -> FileReport:
     source, problems = decode(name, data)
     if problems:
-        return FileReport(source, None, tuple(problems))
-    return analyze_source(source, options)
+        report = FileReport(source, None, tuple(problems))
+    else:
+        report = analyze_source(source, options)
+    return replace(report, strict=options.strict) if options.strict else report
+
+
+def unreadable_report(name: str, problem: str) -> FileReport:
+    """A path that cannot be read: an E020 diagnostic of that path, so that
+    nothing named or found is silently left out."""
+    return FileReport(Source(name, ""), None, (diagnostic("E020", None, problem),))
 
 
 def internal_error_report(name: str, data: bytes, error: Exception) -> FileReport:
@@ -266,4 +277,5 @@ __all__ = [
     "analyze_source",
     "decode",
     "internal_error_report",
+    "unreadable_report",
 ]

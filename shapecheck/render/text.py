@@ -1,7 +1,9 @@
 """Human-readable output with Rich: diagnostics in ruff style, then tables.
 
-Colour only on a terminal (Rich turns it off for pipes and honours NO_COLOR);
-the words are the same either way.
+Colour only on a terminal (Rich turns it off for pipes; `render.output`
+honours a non-empty NO_COLOR); the words are the same either way. Written
+file by file as results arrive (`render_file`), then a summary table of a
+run of several files (`render_closing`).
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ from rich.table import Table
 from rich.text import Text
 
 from shapecheck.diagnostics import Diagnostic, Severity
+from shapecheck.numeric.verdicts import ClaimVerdict
 from shapecheck.pipeline import FileReport
 from shapecheck.render import derivatives as facts
 from shapecheck.render import diagnostics as plain
 from shapecheck.render.common import plural, shape_both
 from shapecheck.render.escape import visible
 from shapecheck.render.notation import index_list, notation
+from shapecheck.render.output import RunContext
 
 _SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow"}
 
@@ -195,15 +199,71 @@ def render(
     reports: Sequence[FileReport], console: Console, *, strict: bool, detailed: bool = False
 ) -> None:
     """`detailed` (the derive command) adds the adjoint lines and numpy code."""
+    render_run(reports, RunContext(strict=strict, detailed=detailed), console)
+
+
+def render_run(reports: Sequence[FileReport], context: RunContext, console: Console) -> None:
+    """The whole run: each file, then the summary."""
     for report in reports:
-        _report(console, report, strict, detailed)
-    if len(reports) > 1:
-        failed = sum(1 for r in reports if r.failed(strict))
-        console.print(
-            f"{plural(len(reports), 'file')}: {len(reports) - failed} ok, {failed} failed "
-            f"({plural(sum(r.errors for r in reports), 'error')}, "
-            f"{plural(sum(r.warnings for r in reports), 'warning')})"
-        )
+        render_file(report, context, console)
+    render_closing(reports, context, console)
+
+
+def render_file(report: FileReport, context: RunContext, console: Console) -> None:
+    """One file's part; under --quiet only its diagnostics."""
+    if context.quiet:
+        for problem in report.diagnostics:
+            _diagnostic(console, report, problem)
+        return
+    _report(console, report, context.strict, context.detailed)
+
+
+def render_closing(reports: Sequence[FileReport], context: RunContext, console: Console) -> None:
+    """The summary table and tally of a run of several files (or of any --quiet run)."""
+    if len(reports) < 2 and not context.quiet:
+        return
+    strict = context.strict
+    failed = sum(1 for r in reports if r.failed(strict))
+    console.print(_summary_table(reports, failed))
+    console.print()
+    console.print(
+        f"{plural(len(reports), 'file')}: {len(reports) - failed} ok, {failed} failed "
+        f"({plural(sum(r.errors for r in reports), 'error')}, "
+        f"{plural(sum(r.warnings for r in reports), 'warning')})"
+    )
+
+
+def _claim_tally(reports: Sequence[FileReport]) -> tuple[int, int, int]:
+    """Claims right, wrong and inconclusive (not verified counts as inconclusive
+    unless confirmed symbolically)."""
+    right = wrong = unsure = 0
+    for report in reports:
+        for claim in report.claims:
+            check = claim.check
+            if check is None:
+                right += claim.symbolic.matches
+                unsure += not claim.symbolic.matches
+            elif check.verdict is ClaimVerdict.OK:
+                right += 1
+            elif check.verdict is ClaimVerdict.WRONG:
+                wrong += 1
+            else:
+                unsure += 1
+    return right, wrong, unsure
+
+
+def _summary_table(reports: Sequence[FileReport], failed: int) -> Table:
+    table = Table(title="Summary", title_justify="left", show_edge=False, pad_edge=False)
+    counts = ("files", "ok", "failed", "errors", "warnings")
+    claims = ("claims right", "claims wrong", "claims inconclusive")
+    for column in (*counts, *claims):
+        table.add_column(column, justify="right")
+    right, wrong, unsure = _claim_tally(reports)
+    errors = sum(r.errors for r in reports)
+    warnings = sum(r.warnings for r in reports)
+    numbers = (len(reports), len(reports) - failed, failed, errors, warnings, right, wrong, unsure)
+    table.add_row(*(str(n) for n in numbers))
+    return table
 
 
 def _report(console: Console, report: FileReport, strict: bool, detailed: bool) -> None:

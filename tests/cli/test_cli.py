@@ -41,7 +41,10 @@ def test_mistakes_exit_1(path: Path) -> None:
 @pytest.mark.parametrize(
     "args",
     [
-        ["check", "/no/such/file.idx"],
+        ["derive", str(SAMPLES)],
+        ["check", "--report", "yaml=out.txt", str(SAMPLES / "dot.idx")],
+        ["check", "--report", "junit", str(SAMPLES / "dot.idx")],
+        ["check", "--jobs", "0", str(SAMPLES / "dot.idx")],
         ["check", "--format", "yaml", str(SAMPLES / "dot.idx")],
         ["check", "--size", "n=zero", str(SAMPLES / "dot.idx")],
         ["check", "--size", "n=0", str(SAMPLES / "dot.idx")],
@@ -121,6 +124,6 @@ def test_installed_command_as_a_subprocess() -> None:
     assert bad.returncode == 1
     assert "error[E201]: index `j` has two sizes" in bad.stdout
     assert "\x1b[" not in bad.stdout  # no colour off a terminal
-    usage = subprocess.run([command, "check", "nope.idx"], capture_output=True, text=True)
-    assert usage.returncode == 2
-    assert "nope.idx: no such file or folder" in usage.stderr
+    missing = subprocess.run([command, "check", "nope.idx"], capture_output=True, text=True)
+    assert missing.returncode == 1
+    assert "nope.idx: error[E020]: no such file or folder" in missing.stdout

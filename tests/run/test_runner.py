@@ -44,6 +44,7 @@ def test_values_that_do_not_fit_are_a_usage_problem(tmp_path: Path) -> None:
         analyze_files([SAMPLES / "affine.idx"], Options(at=values))
 
 
-def test_an_unreadable_file_is_a_usage_problem(tmp_path: Path) -> None:
-    with pytest.raises(UsageProblem, match="cannot read"):
-        analyze_files([tmp_path], Options())
+def test_an_unreadable_file_is_an_e020_report(tmp_path: Path) -> None:
+    (report,) = analyze_files([tmp_path], Options())  # a folder cannot be read as a file
+    assert [d.code for d in report.diagnostics] == ["E020"]
+    assert report.diagnostics[0].message == "cannot read it: not a regular file"
