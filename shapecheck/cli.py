@@ -52,6 +52,17 @@ class _OutputFormat(str, enum.Enum):
     json = "json"
     github = "github"
     junit = "junit"
+    sarif = "sarif"
+    codequality = "codequality"
+    jsonl = "jsonl"
+    gradescope = "gradescope"
+    markdown = "markdown"
+    latex = "latex"
+
+
+class _Emit(str, enum.Enum):
+    # The keys of render.output.EMITTERS.
+    numpy = "numpy"
 
 
 class _Layout(str, enum.Enum):
@@ -102,6 +113,7 @@ class _Output:
     quiet: bool = False
     detailed: bool = False
     jobs: int = 1
+    fragment: bool = False  # --fragment: LaTeX without its preamble
 
 
 def _write(text: str) -> None:
@@ -117,7 +129,11 @@ def _emit(jobs: list[Job], configs: dict[str, Config], out: _Output) -> int:
     from shapecheck.run.runner import run_jobs
 
     context = document.RunContext(
-        strict=out.strict, detailed=out.detailed, quiet=out.quiet, configs=configs
+        strict=out.strict,
+        detailed=out.detailed,
+        quiet=out.quiet,
+        fragment=out.fragment,
+        configs=configs,
     )
     streamed = document.streams(out.output)
     shown: list[FileReport] = []
@@ -202,6 +218,10 @@ _SaveOption = Annotated[
     typer.Option("--save", help="Write values and derivatives to an .npz file.", metavar="FILE"),
 ]
 _NoVerifyOption = Annotated[bool, typer.Option("--no-verify", help="Skip the numeric checks.")]
+_FragmentOption = Annotated[
+    bool,
+    typer.Option("--fragment", help="With --format latex: the body only, to \\input into notes."),
+]
 _RtolOption = Annotated[
     float, typer.Option("--rtol", min=0.0, help="Relative tolerance of numeric checks.")
 ]
@@ -360,6 +380,7 @@ def check(
     no_verify: _NoVerifyOption = False,
     rtol: _RtolOption = DEFAULT_RTOL,
     atol: _AtolOption = DEFAULT_ATOL,
+    fragment: _FragmentOption = False,
 ) -> None:
     """Check files for CI: diagnostics, claim verdicts and numeric checks; exit 0, 1 or 2."""
     from shapecheck.run.runner import default_jobs
@@ -371,6 +392,7 @@ def check(
         strict=strict,
         quiet=quiet,
         jobs=jobs or default_jobs(),
+        fragment=fragment,
     )
     discovery = _Discovery(tuple(exclude or ()), stdin_filename)
     _run(paths, out, options, _given(context), discovery)
@@ -393,13 +415,23 @@ def derive(
     expand: Annotated[
         bool, typer.Option("--expand", help="Inline every adjoint into one formula.")
     ] = False,
+    fragment: _FragmentOption = False,
+    emit: Annotated[
+        _Emit | None,
+        typer.Option(
+            "--emit",
+            help="Write code instead of a report: numpy (a module with forward and backward).",
+            case_sensitive=False,
+        ),
+    ] = None,
 ) -> None:
     """Derive the file's derivatives: signature, shape, formula, adjoints, numpy code, checks."""
     if file.is_dir():
         message = f"derive takes one file; {file} is a folder (check it with `shapecheck check`)"
         raise _usage_error(UsageProblem(message))
     options = _options(size, layout, seed, at, save, no_verify, rtol, atol, strict, expand)
-    out = _Output(output.value, strict=strict, detailed=True)
+    chosen = emit.value if emit is not None else output.value
+    out = _Output(chosen, strict=strict, detailed=True, fragment=fragment)
     _run([file], out, options, _given(context), _Discovery())
 
 

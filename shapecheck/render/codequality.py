@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shapecheck.diagnostics import Diagnostic, Severity
 from shapecheck.pipeline import FileReport
 from shapecheck.render.escape import visible
 from shapecheck.render.places import fingerprint, first_line, relative_path
+
+if TYPE_CHECKING:
+    from shapecheck.render.output import RunContext
 
 _SEVERITY = {Severity.ERROR: "major", Severity.WARNING: "minor"}
 
@@ -58,3 +61,8 @@ def render(reports: Sequence[FileReport], *, strict: bool) -> str:
         for problem in report.diagnostics:
             issues.append(_issue(path, problem, first_line(report.source, problem), seen))
     return json.dumps(issues, indent=2, ensure_ascii=True)
+
+
+def render_run(reports: Sequence[FileReport], context: RunContext) -> str:
+    """The document of a run (the registry's entry point, render.output)."""
+    return render(reports, strict=context.strict) + "\n"

@@ -16,10 +16,10 @@ Gradescope shows `output` as text: user text is made visible
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shapecheck.diagnostics import Diagnostic
 from shapecheck.numeric.verdicts import ClaimVerdict
@@ -28,6 +28,10 @@ from shapecheck.render import derivatives as facts
 from shapecheck.render.diagnostics import render_plain
 from shapecheck.render.escape import visible
 from shapecheck.render.findings import claim_of, verdict_problems
+
+if TYPE_CHECKING:
+    from shapecheck.render.output import RunContext
+    from shapecheck.run.config import Config
 
 
 @dataclass(frozen=True)
@@ -113,8 +117,35 @@ def _file_tests(report: FileReport, grading: Grading, strict: bool) -> list[dict
 
 
 def render(reports: Sequence[FileReport], *, strict: bool, grading: Grading | None = None) -> str:
-    grading = grading or Grading()
-    tests = [t for report in reports for t in _file_tests(report, grading, strict)]
+    """One grading for every file (the API's entry point)."""
+    one = grading or Grading()
+    return _document(reports, strict, lambda report: one)
+
+
+def render_run(reports: Sequence[FileReport], context: RunContext) -> str:
+    """Each file graded by the `[tool.shapecheck]` configuration nearest to it."""
+    return _document(
+        reports, context.strict, lambda r: grading_of(context.configs.get(r.source.name))
+    )
+
+
+def grading_of(config: Config | None) -> Grading:
+    """The grading keys of a configuration: points per claim label (and a
+    default), and the claims every file must make."""
+    if config is None:
+        return Grading()
+    default = config.default_points
+    return Grading(
+        points_per_claim=1.0 if default is None else default,
+        points=MappingProxyType(dict(config.points)),
+        required=config.required_claims,
+    )
+
+
+def _document(
+    reports: Sequence[FileReport], strict: bool, grading: Callable[[FileReport], Grading]
+) -> str:
+    tests = [t for report in reports for t in _file_tests(report, grading(report), strict)]
     for number, test in enumerate(tests, start=1):
         test["number"] = str(number)
     passed = sum(1 for t in tests if t["status"] == "passed")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shapecheck import __version__
 from shapecheck.pipeline import FileReport
@@ -19,6 +19,9 @@ from shapecheck.pipeline import FileReport
 # The JSON renderer's own builders and escaping, so that both formats say the
 # same thing about a file (they are private there; one definition is the point).
 from shapecheck.render.json import _RAW_UNSAFE, _SCHEMA_VERSION, _file_json
+
+if TYPE_CHECKING:
+    from shapecheck.render.output import RunContext
 
 # Line and paragraph separators are valid raw in JSON, but `str.splitlines`
 # and some line readers cut a line there: a line must stay one line.
@@ -47,3 +50,8 @@ def render(reports: Sequence[FileReport], *, strict: bool, exit_status: int) -> 
     tool = {"name": "shapecheck", "version": __version__}
     lines.append(_line({"schema_version": _SCHEMA_VERSION, "tool": tool, "summary": summary}))
     return "\n".join(lines)
+
+
+def render_run(reports: Sequence[FileReport], context: RunContext) -> str:
+    """The document of a run (the registry's entry point, render.output)."""
+    return render(reports, strict=context.strict, exit_status=context.exit_status) + "\n"

@@ -13,6 +13,7 @@ beyond amsmath and amssymb.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from shapecheck.check.program import CheckedProgram
 from shapecheck.diagnostics import Diagnostic
@@ -22,6 +23,9 @@ from shapecheck.render import math
 from shapecheck.render.common import plural
 from shapecheck.render.diagnostics import location
 from shapecheck.render.escape import visible
+
+if TYPE_CHECKING:
+    from shapecheck.render.output import RunContext
 
 _SPECIAL = {
     "\\": r"\textbackslash{}",
@@ -247,3 +251,8 @@ def render(
         return "\n".join(body).rstrip("\n") + "\n"
     document = [*_PREAMBLE, "", r"\begin{document}", "", *body, r"\end{document}"]
     return "\n".join(document) + "\n"
+
+
+def render_run(reports: Sequence[FileReport], context: RunContext) -> str:
+    """The document of a run (the registry's entry point, render.output)."""
+    return render(reports, strict=context.strict, fragment=context.fragment)

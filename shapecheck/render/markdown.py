@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from shapecheck.check.program import CheckedProgram
 from shapecheck.diagnostics import Diagnostic
@@ -28,6 +29,9 @@ from shapecheck.render import math
 from shapecheck.render.common import plural
 from shapecheck.render.diagnostics import location, snippet
 from shapecheck.render.escape import visible
+
+if TYPE_CHECKING:
+    from shapecheck.render.output import RunContext
 
 # CommonMark lets a backslash escape any ASCII punctuation; these could start
 # markup, math, an HTML tag or an entity, or end a table cell, inside a line.
@@ -311,3 +315,8 @@ def render(reports: Sequence[FileReport], *, strict: bool, detailed: bool = Fals
     for report in reports:
         lines += _file(report, strict, detailed, folded)
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def render_run(reports: Sequence[FileReport], context: RunContext) -> str:
+    """The document of a run (the registry's entry point, render.output)."""
+    return render(reports, strict=context.strict, detailed=context.detailed)

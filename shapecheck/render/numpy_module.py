@@ -24,6 +24,7 @@ import math
 import string
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from shapecheck import __version__
 from shapecheck.check.program import CheckedProgram, Size
@@ -36,6 +37,9 @@ from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.derive import Adjoint, Derivation
 from shapecheck.symbolic.lower import lower_definition
 from shapecheck.syntax import ast
+
+if TYPE_CHECKING:
+    from shapecheck.render.output import RunContext
 
 # Python's binding strengths, loosest first: a + b, a * b, -a, a ** b, atoms.
 _SUM, _MUL, _NEG, _POW, _ATOM = range(5)
@@ -624,3 +628,8 @@ def render(reports: Sequence[FileReport], *, strict: bool = False) -> str:
     if report.checked is None or report.errors:
         return _refusal(report)
     return module(report)
+
+
+def render_run(reports: Sequence[FileReport], context: RunContext) -> str:
+    """The document of a run (the registry's entry point, render.output)."""
+    return render(reports, strict=context.strict)

@@ -45,6 +45,16 @@ FORMATS: dict[str, str] = {
     "json": "shapecheck.render.json",
     "github": "shapecheck.render.github",
     "junit": "shapecheck.render.junit",
+    "sarif": "shapecheck.render.sarif",
+    "codequality": "shapecheck.render.codequality",
+    "jsonl": "shapecheck.render.jsonl",
+    "gradescope": "shapecheck.render.gradescope",
+    "markdown": "shapecheck.render.markdown",
+    "latex": "shapecheck.render.latex",
+}
+# Formats of one file's derivation only (`derive --emit numpy`), not of a run.
+EMITTERS: dict[str, str] = {
+    "numpy": "shapecheck.render.numpy_module",
 }
 
 
@@ -57,6 +67,7 @@ class RunContext:
     detailed: bool = False  # the derive command: adjoints and numpy code too
     quiet: bool = False  # --quiet: problems and the summary only
     to_file: bool = False  # a --report file: never colour, whatever the terminal
+    fragment: bool = False  # --fragment: LaTeX without its preamble
     # The configuration of each file by report name (grading keys: points,
     # required-claims); absent for a file with none.
     configs: Mapping[str, Config] = field(default_factory=dict)
@@ -87,7 +98,7 @@ _STREAMED_ADAPTERS = frozenset({"github"})
 
 
 def _module(output: str) -> ModuleType:
-    return importlib.import_module(FORMATS[output])
+    return importlib.import_module({**FORMATS, **EMITTERS}[output])
 
 
 def _whole(output: str, reports: Sequence[FileReport], context: RunContext) -> str:

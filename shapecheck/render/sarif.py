@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from shapecheck import __version__
@@ -33,6 +33,9 @@ from shapecheck.render.places import (
     relative_path,
     span_place,
 )
+
+if TYPE_CHECKING:
+    from shapecheck.render.output import RunContext
 
 _SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -161,3 +164,8 @@ def _result(report: FileReport, problem: Diagnostic, index: int, strict: bool) -
             "verdict": claim.check.verdict.value,
         }
     return result
+
+
+def render_run(reports: Sequence[FileReport], context: RunContext) -> str:
+    """The document of a run (the registry's entry point, render.output)."""
+    return render(reports, strict=context.strict) + "\n"
