@@ -20,6 +20,7 @@ from shapecheck.syntax import _tables
 from shapecheck.syntax.grammar import grammar_text
 from shapecheck.syntax.lalr import LineParser, Rejected
 from shapecheck.syntax.lexer import NoTerminal
+from shapecheck.syntax.lexer import Token as OurToken
 from shapecheck.syntax.lines import split_lines
 from shapecheck.syntax.tables import generate
 
@@ -60,9 +61,7 @@ def _larks(text: str) -> object:
 def _shape(node: Any) -> object:
     if isinstance(node, Tree):
         return (node.data, *(_shape(child) for child in node.children))
-    if isinstance(node, tuple) and len(node) == 4 and isinstance(node[0], str) and node[0].isupper():
-        return (node[0], node[1], node[2], node[3])  # one of our tokens
-    if isinstance(node, Token):
+    if isinstance(node, Token | OurToken):
         return (node.type, node.value, node.start_pos, node.end_pos)
     if isinstance(node, tuple):
         return (node[0], *(_shape(child) for child in node[1:]))
