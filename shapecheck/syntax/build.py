@@ -84,9 +84,10 @@ class _Spans:
         return Span(token.start_pos + self.offset, token.end_pos + self.offset)
 
     def _span(self, first: Any, last: Any) -> Span:
-        start = self._token_span(first).start if isinstance(first, Token) else first.span.start
+        # Runs for most nodes of every file: no throwaway spans for the tokens.
+        start = first.start_pos + self.offset if isinstance(first, Token) else first.span.start
         if isinstance(last, Token):
-            end = self._token_span(last).end
+            end = last.end_pos + self.offset
         elif isinstance(last, _Bracketed):
             end = last.end + self.offset
         else:

@@ -11,12 +11,11 @@ their parent, so the builder sees exactly the children Lark would give it.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from typing import Any
 
 from shapecheck.syntax import _tables
-from shapecheck.syntax.lexer import Token, lex
+from shapecheck.syntax.lexer import IGNORE, SCAN, NoTerminal, Token
 
 # A reduction: the nonterminal it makes, how many values it pops, and what
 # makes the new value from them.
@@ -40,31 +39,50 @@ class LineParser:
 
     def parse(self, text: str) -> Any:
         """The builder's value for the statement `text`; raises `Rejected` or `NoTerminal`."""
+        # The lexer is inlined: this loop runs for every token of every file,
+        # and a generator per line costs more than the table lookups.
         actions, gotos, reducers = _tables.ACTIONS, _tables.GOTOS, self._reducers
-        end_state = _tables.END_STATE
-        states = [_tables.START_STATE]
+        scan, ignore, end_state = SCAN, IGNORE, _tables.END_STATE
+        state = _tables.START_STATE
+        states = [state]
         values: list[Any] = []
-        end = Token("$END", "", len(text), len(text))
-        for token in itertools.chain(lex(text), (end,)):
-            kind = token.type
-            while True:
-                action = actions[states[-1]].get(kind)
-                if action is None:
-                    raise Rejected(token, frozenset(actions[states[-1]]))
-                if action >= 0:
-                    states.append(action)
-                    values.append(token)
-                    break
+        position, length = 0, len(text)
+        while True:
+            if position < length:
+                found = scan(text, position)
+                if found is None:
+                    raise NoTerminal(position)
+                kind = found.lastgroup or ""
+                if kind in ignore:
+                    position = found.end()
+                    continue
+                token = _new_token(Token, (kind, found.group(), position, found.end()))
+                position = token.end_pos
+            else:
+                kind = "$END"
+                token = Token(kind, "", length, length)
+            action = actions[state].get(kind)
+            while action is not None and action < 0:
                 origin, size, build = reducers[~action]
                 # Every rule pops at least one symbol: the grammar has no empty rules.
-                children = values[-size:]
+                value = build(values[-size:])
                 del values[-size:]
                 del states[-size:]
-                values.append(build(children))
-                states.append(gotos[states[-1]][origin])
-                if states[-1] == end_state:
-                    return values[-1]
-        raise AssertionError("the tables end every statement at END_STATE")
+                state = gotos[states[-1]][origin]
+                if state == end_state:
+                    return value
+                states.append(state)
+                values.append(value)
+                action = actions[state].get(kind)
+            if action is None:
+                raise Rejected(token, frozenset(actions[state]))
+            state = action
+            states.append(state)
+            values.append(token)
+
+
+# `Token(...)` runs a Python-level `__new__`; this builds the same tuple in C.
+_new_token = tuple.__new__
 
 
 def _reducer(row: tuple[str, int, str, bool, tuple[int, ...]], builder: object) -> _Reducer:
@@ -73,8 +91,10 @@ def _reducer(row: tuple[str, int, str, bool, tuple[int, ...]], builder: object) 
         raise ValueError(f"rule {origin} is empty; the parser assumes no empty rules")
     build: Callable[[list[Any]], Any]
     if not name:
-        build = list  # a helper rule's children, spliced into its parent later
-    elif hasattr(builder, name):
+        # A helper rule's value is its children, spliced into its parent later.
+        # Helpers recurse on the left: extend the first child's list in place.
+        return origin, size, _extend_first if splice == (0,) else list
+    if hasattr(builder, name):
         build = getattr(builder, name)
     elif expand1 and size == 1:
         build = _only_child  # `?rule: other`, always one child
@@ -86,6 +106,12 @@ def _reducer(row: tuple[str, int, str, bool, tuple[int, ...]], builder: object) 
     if splice:
         build = _spliced(build, frozenset(splice))
     return origin, size, build
+
+
+def _extend_first(children: list[Any]) -> list[Any]:
+    first: list[Any] = children[0]
+    first.extend(children[1:])
+    return first
 
 
 def _only_child(children: list[Any]) -> Any:

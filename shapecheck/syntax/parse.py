@@ -18,6 +18,7 @@ from shapecheck.source import Source, Span
 from shapecheck.syntax import ast
 from shapecheck.syntax.blocks import ParsedLine, group_blocks
 from shapecheck.syntax.build import AstBuilder, SyntaxProblem
+from shapecheck.syntax.collector import collector_paused
 from shapecheck.syntax.errors import syntax_problem
 from shapecheck.syntax.lalr import LineParser, Rejected
 from shapecheck.syntax.lexer import NoTerminal
@@ -33,6 +34,11 @@ def parse(source: Source) -> tuple[ast.Program, list[Diagnostic]]:
     """Parse a whole file; statements that fail to parse are left out and reported."""
     if len(source.text) > MAX_FILE_CHARS:
         return ast.Program(()), [_file_too_long(source)]
+    with collector_paused():
+        return _parse(source)
+
+
+def _parse(source: Source) -> tuple[ast.Program, list[Diagnostic]]:
     lines, dropped, problems = split_lines(source)
     parsed: list[ParsedLine] = []
     for line in lines:
@@ -75,8 +81,13 @@ def _statement(
         return None, problem.problem
     except (NoTerminal, Rejected) as error:
         return None, syntax_problem(error, text, span.start)
-    if isinstance(statement, ast.Definition | ast.Claim) and (
-        ast.depth(statement.rhs) > MAX_EXPRESSION_DEPTH
+    # Every node of a path from the root holds a token of its own or has two
+    # children, so an expression is no deeper than its tokens are many, and
+    # a line shorter than the limit needs no walk.
+    if (
+        len(text) > MAX_EXPRESSION_DEPTH
+        and isinstance(statement, ast.Definition | ast.Claim)
+        and ast.depth(statement.rhs) > MAX_EXPRESSION_DEPTH
     ):
         return None, diagnostic(
             "E011",
