@@ -69,23 +69,28 @@ def generate(grammar: str | None = None) -> str:
 def _rule_rows(rules: list[Any]) -> list[RuleRow]:
     rows = []
     for rule in rules:
-        options = rule.options
-        if options.keep_all_tokens or options.template_source or options.empty_indices:
-            raise ValueError(f"rule {rule} uses a Lark feature the parser does not implement")
-        if any(symbol.is_term and symbol.filter_out for symbol in rule.expansion):
-            raise ValueError(f"rule {rule} has an anonymous terminal; name every terminal")
+        _refuse_unsupported(rule)
         helper = rule.origin.name.startswith("_")
-        if helper and (rule.alias or options.expand1):
-            raise ValueError(f"helper rule {rule} cannot be inlined or aliased")
         splice = tuple(
             k
             for k, symbol in enumerate(rule.expansion)
             if not symbol.is_term and symbol.name.startswith("_")
         )
         callback = "" if helper else str(rule.alias or rule.origin.name)
-        expand1 = bool(options.expand1 and not rule.alias)
+        expand1 = bool(rule.options.expand1 and not rule.alias)
         rows.append((str(rule.origin.name), len(rule.expansion), callback, expand1, splice))
     return rows
+
+
+def _refuse_unsupported(rule: Any) -> None:
+    """Stop at any Lark feature whose tree shaping `lalr.py` does not reproduce."""
+    options = rule.options
+    if options.keep_all_tokens or options.template_source or options.empty_indices:
+        raise ValueError(f"rule {rule} uses a Lark feature the parser does not implement")
+    if any(symbol.is_term and symbol.filter_out for symbol in rule.expansion):
+        raise ValueError(f"rule {rule} has an anonymous terminal; name every terminal")
+    if rule.origin.name.startswith("_") and (rule.alias or options.expand1):
+        raise ValueError(f"helper rule {rule} cannot be inlined or aliased")
 
 
 def _canonical_states(states: dict[Any, dict[str, Any]], start: Any) -> dict[Any, int]:
