@@ -24,6 +24,7 @@ from shapecheck.diagnostics import Diagnostic, diagnostic
 from shapecheck.exhaustive import assert_never
 from shapecheck.source import Span
 from shapecheck.syntax import ast
+from shapecheck.syntax.collector import collector_paused
 
 
 def _check_statement(file: FileScope, statement: ast.Statement) -> None:
@@ -79,7 +80,14 @@ def check(
     layout_override: str | None = None,
 ) -> tuple[CheckedProgram, list[Diagnostic]]:
     """Check every statement; the program holds those that passed."""
-    file = FileScope(program, size_overrides or {})
+    with collector_paused():
+        return _check(program, size_overrides or {}, layout_override)
+
+
+def _check(
+    program: ast.Program, size_overrides: dict[str, int], layout_override: str | None
+) -> tuple[CheckedProgram, list[Diagnostic]]:
+    file = FileScope(program, size_overrides)
     survey(file, layout_override)
     for statement in program.statements:
         _check_statement(file, statement)

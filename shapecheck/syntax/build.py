@@ -1,6 +1,6 @@
 """The tree builder of the syntax stage: Lark's parse of one line -> AST nodes.
 
-`grammar.py` embeds `AstBuilder` in the LALR parser, so nodes are built during
+`lalr.py` calls `AstBuilder` as each rule reduces, so nodes are built during
 the parse: no parse tree is kept and no recursion depends on the input. There
 is one method per grammar rule, split over two classes by the grammar's own
 sections (statements, expressions); each builds a node and nothing else,
@@ -13,11 +13,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from lark import Token, Transformer
-
 from shapecheck.diagnostics import Diagnostic, diagnostic
 from shapecheck.source import Span
 from shapecheck.syntax import ast
+from shapecheck.syntax.lexer import Token
 
 
 class SyntaxProblem(Exception):
@@ -68,28 +67,27 @@ def _size_power(base: float, exponent: float) -> int | float:
         return float("inf")
 
 
-class _Spans(Transformer[Token, Any]):
+class _Spans:
     """Spans of built nodes, in the whole file.
 
-    Lark reports positions within the parsed line; `offset` (the line's start
+    Tokens carry positions within the parsed line; `offset` (the line's start
     in the file) is added to every span so nodes point into the whole file.
     """
 
     def __init__(self) -> None:
-        super().__init__()
         self.offset = 0
 
     def _at(self, start: int, end: int) -> Span:
         return Span(start + self.offset, end + self.offset)
 
     def _token_span(self, token: Token) -> Span:
-        # The lexer always sets positions; 0 only satisfies the type.
-        return self._at(token.start_pos or 0, token.end_pos or 0)
+        return Span(token.start_pos + self.offset, token.end_pos + self.offset)
 
     def _span(self, first: Any, last: Any) -> Span:
-        start = self._token_span(first).start if isinstance(first, Token) else first.span.start
+        # Runs for most nodes of every file: no throwaway spans for the tokens.
+        start = first.start_pos + self.offset if isinstance(first, Token) else first.span.start
         if isinstance(last, Token):
-            end = self._token_span(last).end
+            end = last.end_pos + self.offset
         elif isinstance(last, _Bracketed):
             end = last.end + self.offset
         else:
@@ -207,7 +205,9 @@ class _StatementRules(_Spans):
         value = _number(token)
         if not value.is_integer():
             raise SyntaxProblem(
-                diagnostic("E111", span, f"a loop bound must be a whole number, not `{token}`")
+                diagnostic(
+                    "E111", span, f"a loop bound must be a whole number, not `{token.value}`"
+                )
             )
         return ast.Bound(int(value), None, span)
 

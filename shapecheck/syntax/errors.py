@@ -1,6 +1,7 @@
-"""Syntax-error wording for the syntax stage: a Lark error -> one worded Diagnostic.
+"""Syntax-error wording for the syntax stage: a rejected line -> one worded Diagnostic.
 
-`parse.py` calls `syntax_problem` when Lark rejects a logical line. The
+`parse.py` calls `syntax_problem` when the lexer or the parser rejects a
+logical line. The
 message names what was expected in words (every terminal of the grammar has
 one below), and the common mistakes get a specific code and a `help:` line.
 """
@@ -11,11 +12,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from lark import Token
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
-
 from shapecheck.diagnostics import Diagnostic, diagnostic
 from shapecheck.source import Span
+from shapecheck.syntax.lalr import Rejected
+from shapecheck.syntax.lexer import NoTerminal, Token
 
 _KEYWORD_TOKENS = frozenset(
     [
@@ -77,20 +77,18 @@ _CHARACTER_HINTS = {
 }
 
 
-def syntax_problem(error: UnexpectedInput, text: str, offset: int) -> Diagnostic:
-    """Turn a Lark error within one statement (`text`, starting at `offset`) into a diagnostic."""
-    if isinstance(error, UnexpectedCharacters):
+def syntax_problem(error: NoTerminal | Rejected, text: str, offset: int) -> Diagnostic:
+    """Word the rejection of one statement (`text`, starting at `offset`) as a diagnostic."""
+    if isinstance(error, NoTerminal):
         return _unexpected_character(error, text, offset)
-    if isinstance(error, UnexpectedToken):
-        return _unexpected_token(_Unexpected.of(error, text, offset))
-    return diagnostic("E003", Span(offset, offset + len(text)), str(error).splitlines()[0])
+    return _unexpected_token(_Unexpected.of(error, text, offset))
 
 
 # ---- a character no terminal matches
 
 
-def _unexpected_character(error: UnexpectedCharacters, text: str, offset: int) -> Diagnostic:
-    at = error.pos_in_stream or 0
+def _unexpected_character(error: NoTerminal, text: str, offset: int) -> Diagnostic:
+    at = error.position
     span = Span(offset + at, offset + at + 1)
     char = text[at]
     if char == "." and at > 0 and text[at - 1].isdigit():
@@ -136,15 +134,13 @@ class _Unexpected:
     first_word: str  # of the statement
 
     @classmethod
-    def of(cls, error: UnexpectedToken, text: str, offset: int) -> _Unexpected:
+    def of(cls, error: Rejected, text: str, offset: int) -> _Unexpected:
         token = error.token
-        start = token.start_pos if token.start_pos is not None else len(text.rstrip())
-        if token.type == "$END":
-            start = len(text.rstrip())
-        end = token.end_pos if token.end_pos is not None and token.type != "$END" else start + 1
+        start = len(text.rstrip()) if token.type == "$END" else token.start_pos
+        end = start + 1 if token.type == "$END" else token.end_pos
         return cls(
             token=token,
-            expected=frozenset(error.expected),
+            expected=error.expected,
             text=text,
             start=start,
             span=Span(offset + start, offset + max(end, start + 1)),

@@ -1,50 +1,54 @@
 """The lexer of the syntax stage: one compiled regex over the grammar's own terminals.
 
-`grammar.py` hands this class to Lark, which calls it once per logical line
-and feeds the tokens to the LALR parser; the grammar file stays the only
-definition of every terminal.
+`lalr.py` runs it over each logical line and feeds the tokens to the LALR
+tables; `_tables.py` holds the regex, built from `grammar/idx.lark` by
+`tables.py`, so the grammar file stays the only definition of every terminal.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import NamedTuple
 
-from lark import Token
-from lark.exceptions import UnexpectedCharacters
-from lark.lexer import Lexer
+from shapecheck.syntax import _tables
 
 
-class ScannerLexer(Lexer):
-    """Lark's own terminals, matched by one compiled regular expression.
+class Token(NamedTuple):
+    """A terminal of the grammar and where it stands in its line (character offsets)."""
 
-    Lark's basic lexer spends ~7 µs per token on bookkeeping (line counting,
-    state objects); statements are short and positions are all we need, so
-    this lexer matches the same terminals, in Lark's own order of precedence
-    (priority, then longest possible match, then longest pattern), with one
-    `re.match` per token.
-    """
+    type: str
+    value: str
+    start_pos: int
+    end_pos: int
 
-    def __init__(self, lexer_conf: Any) -> None:
-        terminals = sorted(
-            lexer_conf.terminals,
-            key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name),
-        )
-        self._scan = re.compile(
-            "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals)
-        ).match
-        self._ignore = frozenset(lexer_conf.ignore)
 
-    def lex(self, text: str) -> Iterator[Token]:  # type: ignore[override]
-        scan, ignore = self._scan, self._ignore
-        position, length = 0, len(text)
-        while position < length:
-            found = scan(text, position)
-            if found is None:
-                raise UnexpectedCharacters(text, position, 1, position + 1)  # type: ignore[no-untyped-call]
-            kind = found.lastgroup or ""
-            end = found.end()
-            if kind not in ignore:
-                yield Token(kind, found.group(), position, 1, position + 1, 1, end + 1, end)
-            position = end
+class NoTerminal(Exception):
+    """No terminal of the grammar matches at `position` of the line."""
+
+    def __init__(self, position: int) -> None:
+        super().__init__(f"no terminal matches at {position}")
+        self.position = position
+
+
+# Lark's basic lexer tries terminals by priority, then longest possible match,
+# then longest pattern; the alternation lists them in that order, so the first
+# group that matches is the token Lark would take, with one `re.match` per
+# token instead of Lark's ~7 µs of bookkeeping.
+SCAN = re.compile(_tables.TOKEN_PATTERN).match
+IGNORE = frozenset(_tables.IGNORE)
+
+
+def lex(text: str) -> Iterator[Token]:
+    """The tokens of one logical line, comments and white space left out."""
+    scan, ignore = SCAN, IGNORE
+    position, length = 0, len(text)
+    while position < length:
+        found = scan(text, position)
+        if found is None:
+            raise NoTerminal(position)
+        kind = found.lastgroup or ""
+        end = found.end()
+        if kind not in ignore:
+            yield Token(kind, found.group(), position, end)
+        position = end

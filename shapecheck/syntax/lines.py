@@ -25,11 +25,12 @@ from shapecheck.source import Source, Span
 MAX_STATEMENT_CHARS = 20_000
 MAX_BRACKET_DEPTH = 64
 
+_LINE_END = re.compile(r"\r\n?|\n")
 _OPENERS = {"(": ")", "[": "]"}
 _CLOSERS = {")": "(", "]": "["}
 _STATEMENT_KEYWORD = re.compile(r"(dim|input|param|derive|layout|for)(?![A-Za-z0-9_{])")
 # `NAME[...] =` or `dA/dB[...] =` at the start of a line: a definition or claim.
-_DEFINITION_START = re.compile(r"[A-Za-z_∂][^=()\[\]#\n]*(\[[^\[\]()#\n]*\])?\s*=")
+_DEFINITION_START = re.compile(r"[A-Za-z_∂][^=()\[\]#\r\n]*(\[[^\[\]()#\r\n]*\])?\s*=")
 
 # The brackets open at some point of a statement, each with its offset in the file.
 _OpenBrackets = list[tuple[str, int]]
@@ -77,18 +78,34 @@ def split_lines(
 
 
 class _PhysicalLines:
-    """The file's physical lines and where each starts in the file."""
+    """The file's physical lines (without their line ends) and where each starts in the file.
+
+    `\r\n`, `\n` and a lone `\r` (old Mac files) all end a line: reading a
+    CR-only file as one line would let a comment on its first line swallow
+    the whole file.
+    """
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.lines = text.split("\n")
-        self.starts = [0, *itertools.accumulate(len(line) + 1 for line in self.lines)]
+        if "\r" not in text:
+            self.lines = text.split("\n")
+            self.starts = [0, *itertools.accumulate(len(line) + 1 for line in self.lines)]
+            return
+        self.lines = []
+        self.starts = []
+        position = 0
+        for end in _LINE_END.finditer(text):
+            self.lines.append(text[position : end.start()])
+            self.starts.append(position)
+            position = end.end()
+        self.lines.append(text[position:])
+        self.starts.append(position)
 
     def body(self, index: int) -> str:
-        return self.lines[index].rstrip("\r")
+        return self.lines[index]
 
     def end(self, index: int) -> int:
-        return self.starts[index] + len(self.body(index))
+        return self.starts[index] + len(self.lines[index])
 
 
 def _last_physical_line(

@@ -1,8 +1,8 @@
 """The entry point of the syntax stage: source text -> `ast.Program` and every syntax error.
 
 A straight pipeline, each step called once: `lines.split_lines` cuts the file
-into logical lines; each line is lexed and parsed by Lark (`grammar.py`, with
-`lexer.py`'s lexer) while `build.py` builds its AST node, and a rejected line
+into logical lines; each line is lexed (`lexer.py`) and parsed (`lalr.py`,
+with the tables of `_tables.py`) while `build.py` builds its AST node, and a rejected line
 becomes a worded diagnostic (`errors.py`); `blocks.group_blocks` nests the
 parsed lines under their `for` headers. `unroll.py` runs later, once sizes
 are known.
@@ -10,17 +10,18 @@ are known.
 
 from __future__ import annotations
 
+import functools
 import re
-
-from lark.exceptions import UnexpectedInput, VisitError
 
 from shapecheck.diagnostics import Diagnostic, diagnostic
 from shapecheck.source import Source, Span
 from shapecheck.syntax import ast
 from shapecheck.syntax.blocks import ParsedLine, group_blocks
-from shapecheck.syntax.build import SyntaxProblem
+from shapecheck.syntax.build import AstBuilder, SyntaxProblem
+from shapecheck.syntax.collector import collector_paused
 from shapecheck.syntax.errors import syntax_problem
-from shapecheck.syntax.grammar import line_parser
+from shapecheck.syntax.lalr import LineParser, Rejected
+from shapecheck.syntax.lexer import NoTerminal
 from shapecheck.syntax.lines import LogicalLine, split_lines
 
 MAX_FILE_CHARS = 10_000_000
@@ -33,6 +34,11 @@ def parse(source: Source) -> tuple[ast.Program, list[Diagnostic]]:
     """Parse a whole file; statements that fail to parse are left out and reported."""
     if len(source.text) > MAX_FILE_CHARS:
         return ast.Program(()), [_file_too_long(source)]
+    with collector_paused():
+        return _parse(source)
+
+
+def _parse(source: Source) -> tuple[ast.Program, list[Diagnostic]]:
     lines, dropped, problems = split_lines(source)
     parsed: list[ParsedLine] = []
     for line in lines:
@@ -56,24 +62,32 @@ def _parse_line(source: Source, line: LogicalLine) -> tuple[ParsedLine, Diagnost
     return ParsedLine(line, statement, opens_block), problem
 
 
+@functools.lru_cache(maxsize=1)
+def _line_parser() -> tuple[LineParser, AstBuilder]:
+    """The parser of one logical line, and the builder it calls (to set its `offset`)."""
+    builder = AstBuilder()
+    return LineParser(builder), builder
+
+
 def _statement(
     text: str, span: Span
 ) -> tuple[ast.LineStatement | ast.ForHeader | None, Diagnostic | None]:
-    parser, builder = line_parser()
+    parser, builder = _line_parser()
     builder.offset = span.start
     try:
-        # The embedded builder makes the result a statement, not a tree.
-        statement: ast.LineStatement | ast.ForHeader = parser.parse(text)  # type: ignore[assignment]
+        # The builder makes the result a statement, not a tree.
+        statement: ast.LineStatement | ast.ForHeader = parser.parse(text)
     except SyntaxProblem as problem:
         return None, problem.problem
-    except VisitError as error:  # a builder problem wrapped by Lark
-        if isinstance(error.orig_exc, SyntaxProblem):
-            return None, error.orig_exc.problem
-        raise
-    except UnexpectedInput as error:
+    except (NoTerminal, Rejected) as error:
         return None, syntax_problem(error, text, span.start)
-    if isinstance(statement, ast.Definition | ast.Claim) and (
-        ast.depth(statement.rhs) > MAX_EXPRESSION_DEPTH
+    # Every node of a path from the root holds a token of its own or has two
+    # children, so an expression is no deeper than its tokens are many, and
+    # a line shorter than the limit needs no walk.
+    if (
+        len(text) > MAX_EXPRESSION_DEPTH
+        and isinstance(statement, ast.Definition | ast.Claim)
+        and ast.depth(statement.rhs) > MAX_EXPRESSION_DEPTH
     ):
         return None, diagnostic(
             "E011",

@@ -16,6 +16,7 @@ from shapecheck.diagnostics import Diagnostic, diagnostic
 from shapecheck.exhaustive import assert_never
 from shapecheck.source import Span
 from shapecheck.syntax import ast
+from shapecheck.syntax.collector import collector_paused
 
 MAX_LOOP_STEPS = 10_000
 MAX_UNROLLED_STATEMENTS = 50_000
@@ -79,11 +80,12 @@ def unroll(
     """A program with every `for` block replaced by its unrolled statements."""
     unroller = _Unroller(size_overrides or {})
     statements: list[ast.Statement] = []
-    for statement in program.statements:
-        try:
-            statements.extend(unroller.statement(statement, {}, ()))
-        except _StatementError as error:
-            unroller.problems.append(error.problem)
+    with collector_paused():
+        for statement in program.statements:
+            try:
+                statements.extend(unroller.statement(statement, {}, ()))
+            except _StatementError as error:
+                unroller.problems.append(error.problem)
     unrolled = replace(program, statements=tuple(statements), loops=tuple(unroller.headers))
     return unrolled, unroller.problems
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from lark import Lark, Token
+from lark import Lark
 from lark.exceptions import UnexpectedCharacters
 
 from shapecheck.source import Source
-from shapecheck.syntax.grammar import grammar_text, line_parser
-from shapecheck.syntax.lexer import ScannerLexer
+from shapecheck.syntax.grammar import grammar_text
+from shapecheck.syntax.lexer import NoTerminal, lex
 from shapecheck.syntax.lines import split_lines
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
@@ -19,23 +20,24 @@ SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 Tokens = list[tuple[str, str, int, int]]
 
 
-def _collect(tokens: Iterator[Token]) -> Tokens:
+def _collect(tokens: Callable[[], Iterator[Any]]) -> Tokens:
     # A character no terminal matches ends the list with its position.
     out: Tokens = []
     try:
-        out.extend((t.type, t.value, t.start_pos or 0, t.end_pos or 0) for t in tokens)
+        out.extend((t.type, t.value, t.start_pos or 0, t.end_pos or 0) for t in tokens())
+    except NoTerminal as error:
+        out.append(("no terminal", "", error.position, 0))
     except UnexpectedCharacters as error:
         out.append(("no terminal", "", error.pos_in_stream or 0, 0))
     return out
 
 
 def scanned(text: str) -> Tokens:
-    parser, _ = line_parser()
-    return _collect(ScannerLexer(parser.lexer_conf).lex(text))
+    return _collect(lambda: lex(text))
 
 
 def lark_basic(text: str) -> Tokens:
-    return _collect(_basic_lark().lex(text))
+    return _collect(lambda: _basic_lark().lex(text))
 
 
 _BASIC: list[Lark] = []

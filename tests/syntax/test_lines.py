@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from shapecheck.source import Source
 from shapecheck.syntax.lines import (
     MAX_BRACKET_DEPTH,
@@ -69,3 +71,55 @@ def test_a_statement_too_long() -> None:
     assert [p.code for p in problems] == ["E012"]
     assert len(dropped) == 1
     assert len(lines) == 1
+
+
+# ---- line ends: `\r\n`, `\n` and a lone `\r` (old Mac files) all end a line
+
+_FILE = "# top\n\ndim n = 2\nparam a[n]  # note\ny[i] = (a[i]  # c\n    + a[i])\nL = y[i] b[i]\n"
+
+
+def test_a_lone_carriage_return_ends_a_line() -> None:
+    # A comment on the first line once swallowed the whole of a CR-only file.
+    expected = [
+        "dim n = 2",
+        "param a[n]  # note",
+        "y[i] = (a[i]  # c\r    + a[i])",
+        "L = y[i] b[i]",
+    ]
+    assert texts(_FILE.replace("\n", "\r")) == expected
+
+
+def test_every_line_end_gives_the_same_statements() -> None:
+    unix = [text.replace("\n", " ") for text in texts(_FILE)]
+    for end in ("\r\n", "\r"):
+        assert [t.replace(end, " ") for t in texts(_FILE.replace("\n", end))] == unix
+
+
+def test_mixed_line_ends_and_spans_point_at_the_statements() -> None:
+    text = "dim n = 2\r\nparam a[n]\rL = a[i]\n  # end\r"
+    lines, _, _ = split_lines(Source("t.idx", text))
+    assert [(line.span.start, line.span.end) for line in lines] == [(0, 9), (11, 21), (22, 30)]
+    assert [text[line.span.start : line.span.end] for line in lines] == [
+        "dim n = 2",
+        "param a[n]",
+        "L = a[i]",
+    ]
+
+
+def test_unknown_name_after_a_comment_in_a_cr_only_file_is_found() -> None:
+    from support import codes
+
+    assert codes(_FILE.replace("\n", "\r")) == ["E101"]
+    assert codes(_FILE.replace("\n", "\r\n")) == ["E101"]
+    assert codes(_FILE) == ["E101"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="source.py counts only \\n as a line end; the change is in the issue 14 report",
+)
+def test_lines_and_columns_in_a_cr_only_file() -> None:
+    source = Source("t.idx", "a = 1\rb = 2\r\nc = 3\n")
+    assert source.position(6) == (2, 1)
+    assert source.position(13) == (3, 1)
+    assert [source.line_text(k) for k in (1, 2, 3)] == ["a = 1", "b = 2", "c = 3"]

@@ -1,0 +1,27 @@
+"""A pause of the cyclic garbage collector, for the front end's stages (parse, check).
+
+Those stages make hundreds of thousands of small objects that form no cycles
+(AST nodes, tokens, spans). Each burst of allocations starts a collection that
+walks every live object, so on a 10,000-line file the collector took ~30% of
+the front end's time. Objects without cycles are freed by reference counting
+anyway; only the rare cyclic garbage (an exception's traceback) waits for the
+collector to resume at the end of the stage.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic collector for the block, if it was running; restore it after."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
