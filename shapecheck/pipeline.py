@@ -87,8 +87,8 @@ class FileReport:
 
 def _position(data: bytes, offset: int) -> tuple[int, int]:
     """Line and column (1-based, in characters) of a byte offset."""
-    prefix = data[:offset].decode("utf-8", errors="replace")
-    return prefix.count("\n") + 1, len(prefix) - (prefix.rfind("\n") + 1) + 1
+    prefix = Source("", data[:offset].decode("utf-8", errors="replace"))
+    return prefix.position(len(prefix.text))
 
 
 def decode(name: str, data: bytes) -> tuple[Source, list[Diagnostic]]:

@@ -8,7 +8,11 @@ snippets, so no stage before them needs to think about lines.
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
+
+# `\r\n`, `\n` and a lone `\r` (old Mac files) all end a line, as in syntax/lines.py.
+_LINE_END = re.compile(r"\r\n?|\n")
 
 
 @dataclass(frozen=True, order=True)
@@ -40,11 +44,7 @@ class Source:
 
     def __post_init__(self) -> None:
         starts = [0]
-        find = self.text.find
-        position = find("\n")
-        while position != -1:
-            starts.append(position + 1)
-            position = find("\n", position + 1)
+        starts.extend(end.end() for end in _LINE_END.finditer(self.text))
         object.__setattr__(self, "_line_starts", tuple(starts))
 
     @property
@@ -60,8 +60,8 @@ class Source:
     def line_text(self, line: int) -> str:
         """The text of a 1-based line, without its line break."""
         start = self._line_starts[line - 1]
-        end = self._line_starts[line] - 1 if line < len(self._line_starts) else len(self.text)
-        return self.text[start:end].rstrip("\r")
+        end = self._line_starts[line] if line < len(self._line_starts) else len(self.text)
+        return self.text[start:end].rstrip("\r\n")
 
     def line_start(self, line: int) -> int:
         return self._line_starts[line - 1]

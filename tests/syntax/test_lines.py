@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from shapecheck.source import Source
 from shapecheck.syntax.lines import (
     MAX_BRACKET_DEPTH,
@@ -114,10 +112,6 @@ def test_unknown_name_after_a_comment_in_a_cr_only_file_is_found() -> None:
     assert codes(_FILE) == ["E101"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="source.py counts only \\n as a line end; the change is in the issue 14 report",
-)
 def test_lines_and_columns_in_a_cr_only_file() -> None:
     source = Source("t.idx", "a = 1\rb = 2\r\nc = 3\n")
     assert source.position(6) == (2, 1)
