@@ -23,6 +23,7 @@ from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.claims import SymbolicClaim, resolve_claim
 from shapecheck.symbolic.derive import Derivation, DerivationTooLarge, Deriver, expand
 from shapecheck.symbolic.simplify import SimplifyLimit
+from shapecheck.syntax.collector import collector_paused
 from shapecheck.syntax.parse import parse
 from shapecheck.syntax.unroll import loop_context, unroll
 
@@ -180,9 +181,10 @@ def _with_chosen_sizes(checked: CheckedProgram) -> tuple[dict[str, int], Checked
 
 
 def analyze_source(source: Source, options: Options) -> FileReport:
-    program, problems = parse(source)
-    sizes = dict(options.sizes)
-    checked, check_problems = _unroll_and_check(program, sizes, options)
+    # The front end's trees have no cycles: the cyclic collector only costs time.
+    with collector_paused():
+        program, problems = parse(source)
+        checked, check_problems = _unroll_and_check(program, dict(options.sizes), options)
     problems.extend(check_problems)
     if not source.text.strip() and not problems:
         problems.append(diagnostic("W105", None, "the file is empty: nothing to check"))
@@ -201,7 +203,14 @@ def _derive_and_verify(
     chosen: dict[str, int],
     options: Options,
 ) -> FileReport:
-    deriver = Deriver(checked)
+    try:
+        # Preparing the definitions simplifies each one, under the same limits.
+        deriver = Deriver(checked)
+    except (DerivationTooLarge, SimplifyLimit) as error:
+        first = checked.requests[0].span if checked.requests else None
+        words = f"the definitions are too large to derive through: {error}"
+        problems.append(diagnostic("E303", first, words))
+        return FileReport(source, checked, _sorted(problems))
     derivatives, claims, derive_problems = _derive(checked, deriver, options)
     problems.extend(derive_problems)
     claim_results = [ClaimResult(c) for c in claims]
