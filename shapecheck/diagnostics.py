@@ -19,70 +19,140 @@ class Severity(enum.Enum):
     WARNING = "warning"
 
 
+class Code(str, enum.Enum):
+    """A stable diagnostic code; each is a key of `CODES` (a test keeps the two in step).
+
+    A member is its code: it equals, hashes, prints and formats as `"E201"`,
+    so JSON and text output keep their exact words.
+    """
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        # Python 3.11 formats mixed-in enums as `Code.E201`; output wants the code.
+        return format(str(self.value), spec)
+
+    __hash__ = str.__hash__
+
+    E001 = "E001"
+    E002 = "E002"
+    E003 = "E003"
+    E004 = "E004"
+    E005 = "E005"
+    E006 = "E006"
+    E007 = "E007"
+    E008 = "E008"
+    E009 = "E009"
+    E010 = "E010"
+    E011 = "E011"
+    E012 = "E012"
+    E013 = "E013"
+    E014 = "E014"
+    E020 = "E020"
+    E101 = "E101"
+    E102 = "E102"
+    E103 = "E103"
+    E104 = "E104"
+    E105 = "E105"
+    E106 = "E106"
+    E107 = "E107"
+    E108 = "E108"
+    E109 = "E109"
+    E110 = "E110"
+    E111 = "E111"
+    E112 = "E112"
+    E113 = "E113"
+    E201 = "E201"
+    E202 = "E202"
+    E203 = "E203"
+    E204 = "E204"
+    E205 = "E205"
+    E206 = "E206"
+    E207 = "E207"
+    E208 = "E208"
+    E209 = "E209"
+    E301 = "E301"
+    E303 = "E303"
+    E401 = "E401"
+    E402 = "E402"
+    E403 = "E403"
+    E404 = "E404"
+    E999 = "E999"
+    W101 = "W101"
+    W102 = "W102"
+    W103 = "W103"
+    W104 = "W104"
+    W105 = "W105"
+    W901 = "W901"
+    W902 = "W902"
+    W903 = "W903"
+
+
 # code -> (severity, short title). The title names the violated rule; the
 # message of each diagnostic names the offending items.
-CODES: dict[str, tuple[Severity, str]] = {
+CODES: dict[Code, tuple[Severity, str]] = {
     # E0xx: reading and syntax
-    "E001": (Severity.ERROR, "file is not UTF-8 text"),
-    "E002": (Severity.ERROR, "unexpected character"),
-    "E003": (Severity.ERROR, "syntax error"),
-    "E004": (Severity.ERROR, "missing `]`"),
-    "E005": (Severity.ERROR, "missing `=`"),
-    "E006": (Severity.ERROR, "unclosed parenthesis or bracket"),
-    "E007": (Severity.ERROR, "unmatched closing parenthesis or bracket"),
-    "E008": (Severity.ERROR, "keyword used as a name"),
-    "E009": (Severity.ERROR, "malformed number"),
-    "E010": (Severity.ERROR, "indentation error"),
-    "E011": (Severity.ERROR, "too deeply nested"),
-    "E012": (Severity.ERROR, "statement or file too long"),
-    "E013": (Severity.ERROR, "malformed `for` block"),
-    "E014": (Severity.ERROR, "malformed derivative reference"),
+    Code.E001: (Severity.ERROR, "file is not UTF-8 text"),
+    Code.E002: (Severity.ERROR, "unexpected character"),
+    Code.E003: (Severity.ERROR, "syntax error"),
+    Code.E004: (Severity.ERROR, "missing `]`"),
+    Code.E005: (Severity.ERROR, "missing `=`"),
+    Code.E006: (Severity.ERROR, "unclosed parenthesis or bracket"),
+    Code.E007: (Severity.ERROR, "unmatched closing parenthesis or bracket"),
+    Code.E008: (Severity.ERROR, "keyword used as a name"),
+    Code.E009: (Severity.ERROR, "malformed number"),
+    Code.E010: (Severity.ERROR, "indentation error"),
+    Code.E011: (Severity.ERROR, "too deeply nested"),
+    Code.E012: (Severity.ERROR, "statement or file too long"),
+    Code.E013: (Severity.ERROR, "malformed `for` block"),
+    Code.E014: (Severity.ERROR, "malformed derivative reference"),
     # E020: a path of the command line or of a searched folder cannot be read
-    "E020": (Severity.ERROR, "path cannot be read"),
+    Code.E020: (Severity.ERROR, "path cannot be read"),
     # E1xx: names, declarations, unrolling
-    "E101": (Severity.ERROR, "unknown name"),
-    "E102": (Severity.ERROR, "name defined twice"),
-    "E103": (Severity.ERROR, "name used before its definition"),
-    "E104": (Severity.ERROR, "more than one `layout` statement"),
-    "E105": (Severity.ERROR, "invalid size"),
-    "E106": (Severity.ERROR, "literal value does not fit the declared shape"),
-    "E107": (Severity.ERROR, "dim name used as an index on the left-hand side"),
-    "E108": (Severity.ERROR, "index repeated on the left-hand side"),
-    "E109": (Severity.ERROR, "invalid `layout`"),
-    "E110": (Severity.ERROR, "derivative reference outside a claim"),
-    "E111": (Severity.ERROR, "invalid unroll range"),
-    "E112": (Severity.ERROR, "invalid name template"),
-    "E113": (Severity.ERROR, "left-hand side index is not a name"),
+    Code.E101: (Severity.ERROR, "unknown name"),
+    Code.E102: (Severity.ERROR, "name defined twice"),
+    Code.E103: (Severity.ERROR, "name used before its definition"),
+    Code.E104: (Severity.ERROR, "more than one `layout` statement"),
+    Code.E105: (Severity.ERROR, "invalid size"),
+    Code.E106: (Severity.ERROR, "literal value does not fit the declared shape"),
+    Code.E107: (Severity.ERROR, "dim name used as an index on the left-hand side"),
+    Code.E108: (Severity.ERROR, "index repeated on the left-hand side"),
+    Code.E109: (Severity.ERROR, "invalid `layout`"),
+    Code.E110: (Severity.ERROR, "derivative reference outside a claim"),
+    Code.E111: (Severity.ERROR, "invalid unroll range"),
+    Code.E112: (Severity.ERROR, "invalid name template"),
+    Code.E113: (Severity.ERROR, "left-hand side index is not a name"),
     # E2xx: the index rules of spec section 4
-    "E201": (Severity.ERROR, "index has two sizes"),
-    "E202": (Severity.ERROR, "wrong number of indices"),
-    "E203": (Severity.ERROR, "literal index out of range"),
-    "E204": (Severity.ERROR, "left-hand side index missing on the right"),
-    "E205": (Severity.ERROR, "delta indices of different sizes"),
-    "E206": (Severity.ERROR, "index bound by `sum` used elsewhere"),
-    "E207": (Severity.ERROR, "index bound by `sum` missing from its body"),
-    "E208": (Severity.ERROR, "delta needs two or more indices"),
-    "E209": (Severity.ERROR, "index size unknown"),
+    Code.E201: (Severity.ERROR, "index has two sizes"),
+    Code.E202: (Severity.ERROR, "wrong number of indices"),
+    Code.E203: (Severity.ERROR, "literal index out of range"),
+    Code.E204: (Severity.ERROR, "left-hand side index missing on the right"),
+    Code.E205: (Severity.ERROR, "delta indices of different sizes"),
+    Code.E206: (Severity.ERROR, "index bound by `sum` used elsewhere"),
+    Code.E207: (Severity.ERROR, "index bound by `sum` missing from its body"),
+    Code.E208: (Severity.ERROR, "delta needs two or more indices"),
+    Code.E209: (Severity.ERROR, "index size unknown"),
     # E3xx: derivatives and claims
-    "E301": (Severity.ERROR, "claim signature does not match the derivative"),
-    "E303": (Severity.ERROR, "derivation too large"),
+    Code.E301: (Severity.ERROR, "claim signature does not match the derivative"),
+    Code.E303: (Severity.ERROR, "derivation too large"),
     # E4xx: numeric verification
-    "E401": (Severity.ERROR, "derivative disagrees with finite differences"),
-    "E402": (Severity.ERROR, "claim is wrong"),
-    "E403": (Severity.ERROR, "numeric check inconclusive"),
-    "E404": (Severity.ERROR, "claim could not be verified"),
+    Code.E401: (Severity.ERROR, "derivative disagrees with finite differences"),
+    Code.E402: (Severity.ERROR, "claim is wrong"),
+    Code.E403: (Severity.ERROR, "numeric check inconclusive"),
+    Code.E404: (Severity.ERROR, "claim could not be verified"),
     # E999: shapecheck itself failed on the file (a bug; the file still fails)
-    "E999": (Severity.ERROR, "internal error"),
+    Code.E999: (Severity.ERROR, "internal error"),
     # Wxxx: warnings never change the exit status unless --strict
-    "W101": (Severity.WARNING, "unused declaration"),
-    "W102": (Severity.WARNING, "derivative is identically zero"),
-    "W103": (Severity.WARNING, "`--layout` overridden by the file"),
-    "W104": (Severity.WARNING, "derivative too large to verify"),
-    "W105": (Severity.WARNING, "empty file"),
+    Code.W101: (Severity.WARNING, "unused declaration"),
+    Code.W102: (Severity.WARNING, "derivative is identically zero"),
+    Code.W103: (Severity.WARNING, "`--layout` overridden by the file"),
+    Code.W104: (Severity.WARNING, "derivative too large to verify"),
+    Code.W105: (Severity.WARNING, "empty file"),
     # W9xx: `# shapecheck: ignore[...]` comments
-    "W901": (Severity.WARNING, "unused suppression"),
-    "W902": (Severity.WARNING, "suppression not honoured"),
-    "W903": (Severity.WARNING, "code cannot be suppressed"),
+    Code.W901: (Severity.WARNING, "unused suppression"),
+    Code.W902: (Severity.WARNING, "suppression not honoured"),
+    Code.W903: (Severity.WARNING, "code cannot be suppressed"),
 }
 
 
@@ -98,7 +168,7 @@ class Label:
 class Diagnostic:
     """One located problem. `span` is None only for file-level problems."""
 
-    code: str
+    code: Code
     message: str
     span: Span | None
     labels: tuple[Label, ...] = ()
@@ -113,6 +183,8 @@ class Diagnostic:
     def __post_init__(self) -> None:
         if self.code not in CODES:
             raise ValueError(f"unknown diagnostic code {self.code}")
+        # A bare "E201" (from an API user) becomes its member.
+        object.__setattr__(self, "code", Code(self.code))
         if self.position is not None and min(self.position) < 1:
             raise ValueError(f"bad position {self.position}")
 
@@ -126,7 +198,7 @@ class Diagnostic:
 
 
 def diagnostic(
-    code: str,
+    code: Code,
     span: Span | None,
     message: str,
     *,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from shapecheck.check.checker import check
 from shapecheck.check.program import CheckedProgram, DeriveRequest
-from shapecheck.diagnostics import Diagnostic, Severity, diagnostic
+from shapecheck.diagnostics import Code, Diagnostic, Severity, diagnostic
 from shapecheck.numeric.report import ValuesProblem, Verification, verify_numerically
 from shapecheck.source import Source
 from shapecheck.symbolic import terms as t
@@ -98,7 +98,7 @@ def decode(name: str, data: bytes) -> tuple[Source, list[Diagnostic]]:
     if b"\x00" in data:
         line, column = _position(data, data.index(b"\x00"))
         problem = diagnostic(
-            "E001", None, "this is a binary file, not .idx text", position=(line, column)
+            Code.E001, None, "this is a binary file, not .idx text", position=(line, column)
         )
         return Source(name, ""), [problem]
     try:
@@ -107,7 +107,7 @@ def decode(name: str, data: bytes) -> tuple[Source, list[Diagnostic]]:
         line, column = _position(data, error.start)
         return Source(name, ""), [
             diagnostic(
-                "E001",
+                Code.E001,
                 None,
                 f"byte {error.start} (line {line}, column {column}) is not valid UTF-8",
                 hints=["save the file as UTF-8"],
@@ -130,7 +130,7 @@ def _derive(
         except (DerivationTooLarge, SimplifyLimit) as error:
             problems.append(
                 diagnostic(
-                    "E303",
+                    Code.E303,
                     request.span,
                     f"{request.label} could not be derived: {error}",
                     hints=["derive with respect to an intermediate array, or use fewer steps"],
@@ -145,7 +145,7 @@ def _derive(
         except (DerivationTooLarge, SimplifyLimit) as error:
             problems.append(
                 diagnostic(
-                    "E303",
+                    Code.E303,
                     claim.span,
                     f"{claim.label} could not be derived to compare with this claim: {error}",
                     context=loop_context(claim.loop),
@@ -187,7 +187,7 @@ def analyze_source(source: Source, options: Options) -> FileReport:
         checked, check_problems = _unroll_and_check(program, dict(options.sizes), options)
     problems.extend(check_problems)
     if not source.text.strip() and not problems:
-        problems.append(diagnostic("W105", None, "the file is empty: nothing to check"))
+        problems.append(diagnostic(Code.W105, None, "the file is empty: nothing to check"))
     if any(p.is_error for p in problems):
         return FileReport(source, checked, _sorted(problems))
     chosen: dict[str, int] = {}
@@ -209,7 +209,7 @@ def _derive_and_verify(
     except (DerivationTooLarge, SimplifyLimit) as error:
         first = checked.requests[0].span if checked.requests else None
         words = f"the definitions are too large to derive through: {error}"
-        problems.append(diagnostic("E303", first, words))
+        problems.append(diagnostic(Code.E303, first, words))
         return FileReport(source, checked, _sorted(problems))
     derivatives, claims, derive_problems = _derive(checked, deriver, options)
     problems.extend(derive_problems)
@@ -249,7 +249,7 @@ def analyze_bytes(name: str, data: bytes, options: Options) -> FileReport:
 def unreadable_report(name: str, problem: str) -> FileReport:
     """A path that cannot be read: an E020 diagnostic of that path, so that
     nothing named or found is silently left out."""
-    return FileReport(Source(name, ""), None, (diagnostic("E020", None, problem),))
+    return FileReport(Source(name, ""), None, (diagnostic(Code.E020, None, problem),))
 
 
 def internal_error_report(name: str, data: bytes, error: Exception) -> FileReport:
@@ -260,7 +260,7 @@ def internal_error_report(name: str, data: bytes, error: Exception) -> FileRepor
         None,
         (
             diagnostic(
-                "E999",
+                Code.E999,
                 None,
                 f"internal error while checking this file: {type(error).__name__}: {error}",
                 hints=["this is a bug in shapecheck; please report it with the file"],

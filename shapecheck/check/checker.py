@@ -20,7 +20,7 @@ from shapecheck.check.program import CheckedProgram
 from shapecheck.check.requests import check_derive, finish_requests, report_unused
 from shapecheck.check.scope import FileScope
 from shapecheck.check.statements import check_claim, check_definition, finish_claim
-from shapecheck.diagnostics import Diagnostic, diagnostic
+from shapecheck.diagnostics import Code, Diagnostic, diagnostic
 from shapecheck.exhaustive import assert_never
 from shapecheck.source import Span
 from shapecheck.syntax import ast
@@ -47,8 +47,8 @@ def _check_statement(file: FileScope, statement: ast.Statement) -> None:
 
 def merge_repeats(problems: list[Diagnostic]) -> list[Diagnostic]:
     """One diagnostic for a problem an unrolled line repeats at every step."""
-    merged: dict[tuple[str, Span | None, str], Diagnostic] = {}
-    contexts: dict[tuple[str, Span | None, str], list[str]] = {}
+    merged: dict[tuple[Code, Span | None, str], Diagnostic] = {}
+    contexts: dict[tuple[Code, Span | None, str], list[str]] = {}
     for problem in problems:
         key = (problem.code, problem.span, problem.message)
         if key in merged:

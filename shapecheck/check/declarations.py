@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from shapecheck.check.program import ArrayInfo, Dim, Size
 from shapecheck.check.scope import FileScope, did_you_mean, introduce
-from shapecheck.diagnostics import Label
+from shapecheck.diagnostics import Code, Label
 from shapecheck.exhaustive import assert_never
 from shapecheck.syntax import ast
 
@@ -25,7 +25,7 @@ def survey(file: FileScope, layout_override: str | None) -> None:
     layouts = [s for s in program.statements if isinstance(s, ast.LayoutStmt)]
     for extra in layouts[1:]:
         file.error(
-            "E104",
+            Code.E104,
             extra.span,
             "a file has at most one `layout` statement",
             labels=[Label(layouts[0].span, "the first is here")],
@@ -34,7 +34,7 @@ def survey(file: FileScope, layout_override: str | None) -> None:
         file.layout = layouts[0].layout
         if layout_override and layout_override != file.layout:
             file.error(
-                "W103",
+                Code.W103,
                 layouts[0].span,
                 f"the file says `layout {file.layout}`, which wins over "
                 f"`--layout {layout_override}`",
@@ -62,12 +62,12 @@ def check_dim(file: FileScope, statement: ast.DimStmt) -> None:
             or (isinstance(value, float) and value.is_integer() and value < 2**63)
         ):
             file.error(
-                "E105", entry.span, f"`{entry.name}` = {value} is not a whole number", statement
+                Code.E105, entry.span, f"`{entry.name}` = {value} is not a whole number", statement
             )
             value = None
         elif value is not None and not 1 <= int(value) <= MAX_SIZE:
             file.error(
-                "E105",
+                Code.E105,
                 entry.span,
                 f"`{entry.name}` = {int(value):,} is out of range: sizes run from 1 to "
                 f"{MAX_SIZE:,}",
@@ -85,7 +85,7 @@ def _size(file: FileScope, item: ast.ShapeItem, statement: ast.Statement) -> Siz
         case ast.SizeLiteral():
             if not 1 <= item.value <= MAX_SIZE:
                 file.error(
-                    "E105",
+                    Code.E105,
                     item.span,
                     f"size {item.value} is out of range 1..{MAX_SIZE:,}",
                     statement,
@@ -110,7 +110,7 @@ def _unknown_size(file: FileScope, item: ast.SizeName, statement: ast.Statement)
     )
     if later:
         file.error(
-            "E103",
+            Code.E103,
             item.span,
             f"size `{item.name}` is used before its `dim`",
             statement,
@@ -118,7 +118,7 @@ def _unknown_size(file: FileScope, item: ast.SizeName, statement: ast.Statement)
         )
     else:
         file.error(
-            "E101",
+            Code.E101,
             item.span,
             f"unknown size `{item.name}`",
             statement,
@@ -158,7 +158,7 @@ def _literal_value(
     symbolic = next((s for s in shape if s.value is None), None)
     if symbolic is not None:
         file.error(
-            "E106",
+            Code.E106,
             literal.span,
             f"a literal value needs known sizes, but `{symbolic}` has no value",
             statement,
@@ -169,7 +169,7 @@ def _literal_value(
     if problem:
         declared = "×".join(str(s.value) for s in shape) or "a scalar"
         file.error(
-            "E106",
+            Code.E106,
             literal.span,
             f"the value of `{entry.name}` does not fit its shape {declared}: expected {problem}",
             statement,
@@ -179,7 +179,7 @@ def _literal_value(
         flat = _flatten(literal.data)
         if any(v <= 0 for v in flat):
             file.error(
-                "E106",
+                Code.E106,
                 literal.span,
                 f"`{entry.name}` is declared positive, but its value has {min(flat):g}",
                 statement,

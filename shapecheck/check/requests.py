@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from shapecheck.check.program import CheckedDefinition, DeriveRequest
 from shapecheck.check.scope import FileScope, did_you_mean
-from shapecheck.diagnostics import diagnostic
+from shapecheck.diagnostics import Code, diagnostic
 from shapecheck.syntax import ast
 from shapecheck.syntax.unroll import loop_context
 
@@ -27,7 +27,7 @@ def check_derive(file: FileScope, statement: ast.DeriveStmt) -> None:
         unknown = [n for n in (target.of, target.wrt) if n not in names.everywhere]
         for name in unknown:
             file.error(
-                "E101",
+                Code.E101,
                 target.span,
                 f"unknown name `{name}` in `{target}`",
                 statement,
@@ -71,7 +71,7 @@ def finish_requests(file: FileScope) -> list[DeriveRequest]:
         if request.of != request.wrt and not depends(file.definitions, request.of, request.wrt):
             file.problems.append(
                 diagnostic(
-                    "W102",
+                    Code.W102,
                     request.span,
                     f"{request.label} is identically zero: `{request.of}` does not depend "
                     f"on `{request.wrt}`",
@@ -111,9 +111,9 @@ def report_unused(file: FileScope) -> None:
     }
     for dim in file.names.dims.values():
         if dim.name not in file.names.used and dim.name not in loop_bounds:
-            file.problems.append(diagnostic("W101", dim.span, f"dim `{dim.name}` is never used"))
+            file.problems.append(diagnostic(Code.W101, dim.span, f"dim `{dim.name}` is never used"))
     for array in file.names.arrays.values():
         if array.is_leaf and array.name not in file.names.used:
             file.problems.append(
-                diagnostic("W101", array.span, f"{array.kind} `{array.name}` is never used")
+                diagnostic(Code.W101, array.span, f"{array.kind} `{array.name}` is never used")
             )

@@ -24,7 +24,7 @@ from shapecheck.check.program import (
     Size,
     SizeNeed,
 )
-from shapecheck.diagnostics import Diagnostic, Label, diagnostic
+from shapecheck.diagnostics import Code, Diagnostic, Label, diagnostic
 from shapecheck.source import Span
 from shapecheck.syntax import ast
 from shapecheck.syntax.unroll import loop_context
@@ -73,7 +73,7 @@ class FileScope:
 
     def error(
         self,
-        code: str,
+        code: Code,
         span: Span | None,
         message: str,
         statement: ast.Statement | None = None,
@@ -91,7 +91,7 @@ def introduce(file: FileScope, name: str, span: Span, statement: ast.Statement) 
         return True
     where = [Label(earlier.span, f"`{name}` is first defined here")] if earlier else []
     file.error(
-        "E102",
+        Code.E102,
         span,
         f"`{name}` is defined twice",
         statement,
@@ -139,14 +139,14 @@ class StatementScope:
         # cannot be checked, and it is not reported a second time.
         self.poisoned = False
 
-    def error(self, code: str, span: Span | None, message: str, **extra: object) -> None:
+    def error(self, code: Code, span: Span | None, message: str, **extra: object) -> None:
         self.problems.append(diagnostic(code, span, message, context=self.context, **extra))  # type: ignore[arg-type]
 
     def lookup(self, name: str, span: Span) -> ArrayInfo | None:
         """The array `name` stands for here, or None after reporting why not."""
         if name == self.self_name:
             self.error(
-                "E103",
+                Code.E103,
                 span,
                 f"`{name}` is used in its own definition",
                 hints=["a recurrence is written with a `for` block: `s{t}[i] = ... s{t-1}[i] ...`"],
@@ -167,7 +167,7 @@ class StatementScope:
     def _not_an_array(self, name: str, span: Span) -> None:
         if name in self.names.everywhere and not self.in_claim:
             self.error(
-                "E103",
+                Code.E103,
                 span,
                 f"`{name}` is used before its definition",
                 labels=[Label(self.names.everywhere[name], f"`{name}` is defined here")],
@@ -175,14 +175,14 @@ class StatementScope:
             )
         elif name in self.names.dims:
             self.error(
-                "E101",
+                Code.E101,
                 span,
                 f"`{name}` is a size (`dim`), not an array",
                 hints=["declare an array with `input` or `param`"],
             )
         else:
             self.error(
-                "E101",
+                Code.E101,
                 span,
                 f"unknown name `{name}`",
                 hints=did_you_mean(name, self.names.arrays)

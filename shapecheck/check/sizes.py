@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from shapecheck.check.program import NeedKind, Size, SizeNeed
 from shapecheck.check.scope import Occurrence, StatementScope
-from shapecheck.diagnostics import Label
+from shapecheck.diagnostics import Code, Label
 from shapecheck.exhaustive import assert_never
 from shapecheck.syntax import ast
 
@@ -36,7 +36,7 @@ def record(
                 _need(scope, size, index, kind)
             elif index.value > size.value:
                 scope.error(
-                    "E203",
+                    Code.E203,
                     index.span,
                     f"literal index {index.value} is out of range: {place} runs over "
                     f"1..{size.value}",
@@ -74,7 +74,7 @@ def visit_array(scope: StatementScope, ref: ast.ArrayRef) -> None:
         )
         have = f"it is declared as {declared}" if info.rank else "it is a scalar: no brackets"
         scope.error(
-            "E202",
+            Code.E202,
             ref.span,
             f"`{ref.name}` takes {info.rank} {'index' if info.rank == 1 else 'indices'}, "
             f"not {len(ref.indices)}",
@@ -91,7 +91,7 @@ def visit_delta(scope: StatementScope, delta: ast.Delta) -> None:
     """Rule 6: two or more indices; their sizes are compared in `resolve_sizes`."""
     if len(delta.indices) < 2:
         scope.error(
-            "E208",
+            Code.E208,
             delta.span,
             "a delta needs two or more indices",
             hints=["`delta[i, j]` is 1 where i = j and 0 elsewhere"],
@@ -135,7 +135,7 @@ def _agree(scope: StatementScope, sizes: dict[str, Size], first: dict[str, Occur
             reported.add((name, occurrence.size))
             before = first[name]
             scope.error(
-                "E201",
+                Code.E201,
                 occurrence.span,
                 f"index `{name}` has two sizes",
                 labels=[
@@ -159,7 +159,7 @@ def _delta_sizes(scope: StatementScope, delta: ast.Delta, sizes: dict[str, Size]
     for index, other in known[1:]:
         if not other.same_as(size):
             scope.error(
-                "E205",
+                Code.E205,
                 index.span,
                 f"the indices of this delta have different sizes: "
                 f"`{first.name}` is {size.describe()}, "
@@ -176,7 +176,7 @@ def _delta_sizes(scope: StatementScope, delta: ast.Delta, sizes: dict[str, Size]
                     _need(scope, size, each, "delta")
                 elif each.value > size.value:
                     scope.error(
-                        "E203",
+                        Code.E203,
                         each.span,
                         f"literal index {each.value} is out of range 1..{size.value}",
                     )
@@ -191,7 +191,7 @@ def left_indices_occur(
     for name, index in zip(lhs, indices, strict=True):
         if name not in scope.occurrences:
             scope.error(
-                "E204",
+                Code.E204,
                 index.span,
                 f"left-hand index `{name}` does not occur on the right, so its size is unknown",
                 hints=["every left-hand index must index something on the right"],
@@ -203,7 +203,7 @@ def report_unsized(scope: StatementScope, sizes: dict[str, Size]) -> None:
     for name, occurrences in scope.occurrences.items():
         if name not in sizes and occurrences and not scope.problems:
             scope.error(
-                "E209",
+                Code.E209,
                 occurrences[0].span,
                 f"the size of index `{name}` is unknown: it only indexes deltas",
                 hints=["index an array with it too, or write the size out"],

@@ -23,6 +23,7 @@ from shapecheck.check.program import (
     derivative_shape,
 )
 from shapecheck.check.scope import FileScope, Occurrence, StatementScope, did_you_mean, introduce
+from shapecheck.diagnostics import Code
 from shapecheck.exhaustive import assert_never
 from shapecheck.syntax import ast
 from shapecheck.syntax.unroll import loop_context
@@ -52,7 +53,7 @@ def _visit_deriv(scope: StatementScope, ref: ast.DerivRef) -> None:
     """`dA/dB[...]` in a claim: A and B known, indices as the signature's (rule 2)."""
     if not scope.in_claim:
         scope.error(
-            "E110",
+            Code.E110,
             ref.span,
             f"`d{ref.of}/d{ref.wrt}` may only stand in a claim",
             hints=[
@@ -69,7 +70,7 @@ def _visit_deriv(scope: StatementScope, ref: ast.DerivRef) -> None:
     shape = derivative_shape(of.shape, wrt.shape, scope.layout)
     if len(ref.indices) != len(shape):
         scope.error(
-            "E202",
+            Code.E202,
             ref.span,
             f"`d{ref.of}/d{ref.wrt}` takes {len(shape)} indices "
             f"({'×'.join(str(s) for s in shape) or 'a scalar'}), not {len(ref.indices)}",
@@ -91,7 +92,7 @@ def _lhs_indices(
         match index:
             case ast.IndexLiteral():
                 file.error(
-                    "E113",
+                    Code.E113,
                     index.span,
                     f"the left-hand side takes index names, not the number {index.value}",
                     statement,
@@ -112,7 +113,7 @@ def _lhs_name(
     ok = True
     if index.name in before:
         file.error(
-            "E108",
+            Code.E108,
             index.span,
             f"index `{index.name}` appears twice on the left",
             statement,
@@ -121,7 +122,7 @@ def _lhs_name(
         ok = False
     if index.name in file.names.dims:
         file.error(
-            "E107",
+            Code.E107,
             index.span,
             f"`{index.name}` names a size (`dim`); it cannot also be an index here",
             statement,
@@ -183,7 +184,7 @@ def check_claim(file: FileScope, statement: ast.Claim) -> None:
     missing = [n for n in (statement.of, statement.wrt) if n not in file.names.everywhere]
     for name in missing:
         file.error(
-            "E101",
+            Code.E101,
             statement.name_span,
             f"unknown name `{name}` in `d{statement.of}/d{statement.wrt}`",
             statement,
@@ -221,7 +222,7 @@ def finish_claim(
     layout_hint = _signature_hint(file, statement.of, statement.wrt)
     file.problems.extend(
         replace(p, hints=(*p.hints, layout_hint))
-        if p.code == "E201" and any("signature" in h for h in p.hints)
+        if p.code == Code.E201 and any("signature" in h for h in p.hints)
         else p
         for p in scope.problems
     )
@@ -260,7 +261,7 @@ def _wrong_signature(
     label = f"d{statement.of}/d{statement.wrt}"
     sizes_text = "×".join(str(s) for s in shape) or "a scalar"
     file.error(
-        "E301",
+        Code.E301,
         statement.name_span,
         f"{label} has {len(shape)} {'index' if len(shape) == 1 else 'indices'} "
         f"({sizes_text}) in {file.layout} layout; this claim has {written}",

@@ -12,7 +12,7 @@ which).
 from __future__ import annotations
 
 from shapecheck.check.scope import StatementScope
-from shapecheck.diagnostics import Label
+from shapecheck.diagnostics import Code, Label
 from shapecheck.exhaustive import assert_never
 from shapecheck.source import Span
 from shapecheck.syntax import ast
@@ -46,14 +46,14 @@ def _check_one_sum(
     own = next(i for i in node.indices if i.name == name)
     if name not in inside:
         scope.error(
-            "E207",
+            Code.E207,
             own.span,
             f"`sum[{name}]` sums over `{name}`, but its body never uses `{name}`",
             hints=["its size would be unknown; remove the sum or use the index"],
         )
     repeats = [i for i in node.indices if i.name == name]
     if len(repeats) > 1:
-        scope.error("E206", repeats[1].span, f"`{name}` is bound twice by one `sum`")
+        scope.error(Code.E206, repeats[1].span, f"`{name}` is bound twice by one `sum`")
     _check_not_nested(scope, name, node, own, nodes)
 
 
@@ -68,7 +68,7 @@ def _check_not_nested(
     for other in nodes:
         if other is not node and _within(other.span, node.body.span):
             scope.error(
-                "E206",
+                Code.E206,
                 next(i.span for i in other.indices if i.name == name),
                 f"`{name}` is already bound by an enclosing `sum[{name}]`",
                 labels=[Label(own.span, "bound here")],
@@ -85,7 +85,7 @@ def _check_only_inside(scope: StatementScope, name: str, nodes: list[ast.SumOver
     if name in scope.lhs or outside:
         span = outside[0].span if outside else nodes[0].span
         scope.error(
-            "E206",
+            Code.E206,
             span,
             f"`{name}` is bound by `sum[{name}]` and may not occur anywhere else in the statement",
             labels=[Label(nodes[0].indices[0].span, "bound here")],

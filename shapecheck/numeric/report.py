@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from shapecheck.check.program import CheckedProgram, DeriveRequest
-from shapecheck.diagnostics import Diagnostic, diagnostic
+from shapecheck.diagnostics import Code, Diagnostic, diagnostic
 from shapecheck.numeric.verdicts import (
     Check,
     ClaimCheck,
@@ -212,7 +212,7 @@ def _derivative_problem(
     one too large to check."""
     if result.verdict == Verdict.FAILED:
         return diagnostic(
-            "E401",
+            Code.E401,
             span,
             f"{label} as derived disagrees with finite differences",
             hints=[
@@ -222,9 +222,9 @@ def _derivative_problem(
             context=context,
         )
     if result.verdict == Verdict.INCONCLUSIVE:
-        code, words = "E403", f"the numeric check of {label} is inconclusive"
+        code, words = Code.E403, f"the numeric check of {label} is inconclusive"
     elif result.verdict == Verdict.NOT_VERIFIED:
-        code, words = "W104", f"{label} is not verified"
+        code, words = Code.W104, f"{label} is not verified"
     else:
         return None
     return diagnostic(
@@ -240,14 +240,14 @@ def _claim_problem(symbolic: SymbolicClaim, result: ClaimCheck) -> Diagnostic | 
     if result.verdict == ClaimVerdict.WRONG:
         detail = _where(claim.label, result.check.worst, "claimed", "true")
         return diagnostic(
-            "E402",
+            Code.E402,
             claim.span,
             f"the claim {label} is wrong" + (f": {result.diagnosis}" if result.diagnosis else ""),
             hints=[h for h in (detail,) if h],
             context=context,
         )
     if result.verdict == ClaimVerdict.INCONCLUSIVE:
-        code = "E404" if result.check.verdict == Verdict.NOT_VERIFIED else "E403"
+        code = Code.E404 if result.check.verdict == Verdict.NOT_VERIFIED else Code.E403
         return diagnostic(
             code,
             claim.span,
@@ -270,7 +270,7 @@ def _save(
     if verifier is None:
         checks.problems.append(
             diagnostic(
-                "W104",
+                Code.W104,
                 None,
                 f"nothing saved to {path}: the values do not fit the memory budget",
             )
@@ -284,7 +284,7 @@ def _save(
         if result.verdict == Verdict.NOT_VERIFIED or not verifier.jacobian_fits(derivation):
             checks.problems.append(
                 diagnostic(
-                    "W104",
+                    Code.W104,
                     request.span,
                     f"{derivation.label} is too large for the memory budget: not saved",
                 )

@@ -9,11 +9,11 @@ this to show such a diagnostic with its claim once, not twice.
 
 from __future__ import annotations
 
-from shapecheck.diagnostics import Diagnostic
+from shapecheck.diagnostics import Code, Diagnostic
 from shapecheck.pipeline import ClaimResult, DerivativeResult, FileReport
 
-_CLAIM_CODES = frozenset({"E402", "E403", "E404"})
-_DERIVATIVE_CODES = frozenset({"E401", "E403", "W104"})
+_CLAIM_CODES = frozenset({Code.E402, Code.E403, Code.E404})
+_DERIVATIVE_CODES = frozenset({Code.E401, Code.E403, Code.W104})
 
 
 def claim_of(report: FileReport, problem: Diagnostic) -> ClaimResult | None:

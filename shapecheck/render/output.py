@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from shapecheck.diagnostics import diagnostic
+from shapecheck.diagnostics import Code, diagnostic
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -220,7 +220,7 @@ def _renderable(report: FileReport, output: str, context: RunContext) -> FileRep
 
 def _internal_error(report: FileReport, error: Exception) -> FileReport:
     problem = diagnostic(
-        "E999",
+        Code.E999,
         None,
         f"internal error while rendering this file: {type(error).__name__}: {error}",
         hints=["this is a bug in shapecheck; please report it with the file"],

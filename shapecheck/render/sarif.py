@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from shapecheck import __version__
-from shapecheck.diagnostics import CODES, Diagnostic
+from shapecheck.diagnostics import CODES, Code, Diagnostic
 from shapecheck.pipeline import FileReport
 from shapecheck.render.escape import visible
 from shapecheck.render.findings import claim_of
@@ -72,7 +72,7 @@ def render(reports: Sequence[FileReport], *, strict: bool) -> str:
     return json.dumps(document, indent=2, ensure_ascii=True)
 
 
-def _rule(code: str) -> dict[str, Any]:
+def _rule(code: Code) -> dict[str, Any]:
     severity, title = CODES[code]
     return {
         "id": code,

@@ -14,12 +14,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from shapecheck.diagnostics import CODES, Diagnostic, diagnostic
+from shapecheck.diagnostics import CODES, Code, Diagnostic, diagnostic
 from shapecheck.pipeline import FileReport
 from shapecheck.source import Span
 
 # A claim's verdict is what a course grades: never hidden by a comment.
-NEVER_IGNORED = frozenset({"E402", "E403", "E404"})
+NEVER_IGNORED = frozenset({Code.E402, Code.E403, Code.E404})
 _COMMENT = re.compile(r"#\s*shapecheck:\s*ignore\[([^\]\n]*)\][ \t\r]*$", re.MULTILINE)
 
 
@@ -75,7 +75,7 @@ def apply_ignores(report: FileReport, *, allow_ignore: bool = True) -> FileRepor
 
 def _not_honoured(comment: _Ignore) -> Diagnostic:
     return diagnostic(
-        "W902",
+        Code.W902,
         comment.span,
         f"`ignore[{', '.join(comment.codes)}]` is not honoured: this run has allow-ignore = false",
         hints=["graded runs report every diagnostic; fix the line instead"],
@@ -88,17 +88,17 @@ def _unused(comment: _Ignore, used: set[tuple[int, str]]) -> list[Diagnostic]:
         if code in NEVER_IGNORED:
             problems.append(
                 diagnostic(
-                    "W903",
+                    Code.W903,
                     comment.span,
                     f"{code} cannot be ignored: a claim's verdict is always reported",
                 )
             )
         elif code not in CODES:
-            problems.append(diagnostic("W903", comment.span, f"{code} is not a diagnostic code"))
+            problems.append(diagnostic(Code.W903, comment.span, f"{code} is not a diagnostic code"))
         elif (comment.line, code) not in used:
             problems.append(
                 diagnostic(
-                    "W901",
+                    Code.W901,
                     comment.span,
                     f"unused suppression: no {code} on this line",
                     hints=["remove it from the comment"],

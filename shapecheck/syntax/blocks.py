@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from shapecheck.diagnostics import Diagnostic, diagnostic
+from shapecheck.diagnostics import Code, Diagnostic, diagnostic
 from shapecheck.source import Span
 from shapecheck.syntax import ast
 from shapecheck.syntax.lines import LogicalLine
@@ -79,7 +79,7 @@ class _Grouper:
     def _unexpected_indentation(self, line: LogicalLine) -> None:
         self.problems.append(
             diagnostic(
-                "E010",
+                Code.E010,
                 Span(line.span.start, line.span.start + 1),
                 "unexpected indentation",
                 hints=["only the body of a `for` block is indented, all by the same amount"],
@@ -89,7 +89,7 @@ class _Grouper:
     def _no_body(self, line: LogicalLine) -> None:
         self.problems.append(
             diagnostic(
-                "E013",
+                Code.E013,
                 line.span,
                 "this `for` has no indented body",
                 hints=["indent the statements to repeat on the lines below the `for`"],

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from shapecheck.diagnostics import Diagnostic, diagnostic
+from shapecheck.diagnostics import Code, Diagnostic, diagnostic
 from shapecheck.source import Span
 from shapecheck.syntax import ast
 from shapecheck.syntax.lexer import Token
@@ -155,7 +155,7 @@ class _StatementRules(_Spans):
         value = _number(token)
         if not value.is_integer():
             raise SyntaxProblem(
-                diagnostic("E105", span, f"a size must be a whole number, not `{token.value}`")
+                diagnostic(Code.E105, span, f"a size must be a whole number, not `{token.value}`")
             )
         return ast.SizeLiteral(int(value), span)
 
@@ -184,7 +184,7 @@ class _StatementRules(_Spans):
         if name.value not in ("numerator", "denominator"):
             raise SyntaxProblem(
                 diagnostic(
-                    "E109",
+                    Code.E109,
                     self._token_span(name),
                     f"unknown layout `{name.value}`",
                     hints=["write `layout numerator` or `layout denominator`"],
@@ -206,7 +206,7 @@ class _StatementRules(_Spans):
         if not value.is_integer():
             raise SyntaxProblem(
                 diagnostic(
-                    "E111", span, f"a loop bound must be a whole number, not `{token.value}`"
+                    Code.E111, span, f"a loop bound must be a whole number, not `{token.value}`"
                 )
             )
         return ast.Bound(int(value), None, span)
@@ -252,7 +252,7 @@ class _ExpressionRules(_Spans):
         if not value.is_integer() or not token.value.isdigit():
             raise SyntaxProblem(
                 diagnostic(
-                    "E203",
+                    Code.E203,
                     span,
                     f"a literal index is a whole number from 1, not `{token.value}`",
                 )
@@ -260,7 +260,7 @@ class _ExpressionRules(_Spans):
         if value < 1:
             raise SyntaxProblem(
                 diagnostic(
-                    "E203",
+                    Code.E203,
                     span,
                     "literal indices start at 1",
                     hints=["the notation is 1-based, as in the notes' x₁₂"],

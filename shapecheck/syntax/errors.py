@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from shapecheck.diagnostics import Diagnostic, diagnostic
+from shapecheck.diagnostics import Code, Diagnostic, diagnostic
 from shapecheck.source import Span
 from shapecheck.syntax.lalr import Rejected
 from shapecheck.syntax.lexer import NoTerminal, Token
@@ -95,23 +95,23 @@ def _unexpected_character(error: NoTerminal, text: str, offset: int) -> Diagnost
         digits = re.search(r"[0-9.]*$", text[:at])
         number = digits.group(0) if digits else "1"
         return diagnostic(
-            "E009",
+            Code.E009,
             span,
             "a number cannot end with `.`",
             hints=[f"write `{number}` or `{number}.0`"],
         )
     if char in "{}":
         return diagnostic(
-            "E112",
+            Code.E112,
             span,
             f"unexpected `{char}`",
             hints=["loop templates look like `x{t}`, `s{t-1}` inside a name"],
         )
     if char in ")]":
-        return diagnostic("E007", span, f"this `{char}` closes nothing")
+        return diagnostic(Code.E007, span, f"this `{char}` closes nothing")
     hint = _CHARACTER_HINTS.get(char)
     return diagnostic(
-        "E002",
+        Code.E002,
         span,
         f"unexpected character `{char}`",
         hints=[hint] if hint else [],
@@ -153,7 +153,7 @@ def _keyword_as_name(seen: _Unexpected) -> Diagnostic | None:
     if seen.token.type not in _KEYWORD_TOKENS or "NAME" not in seen.expected:
         return None
     return diagnostic(
-        "E008",
+        Code.E008,
         seen.span,
         f"`{seen.token.value}` is a keyword and cannot be used as a name",
         hints=["choose another name for the array or index"],
@@ -165,14 +165,14 @@ def _closes_nothing(seen: _Unexpected) -> Diagnostic | None:
         seen.text[: seen.start], seen.token.value
     ):
         return None
-    return diagnostic("E007", seen.span, f"this `{seen.token.value}` closes nothing")
+    return diagnostic(Code.E007, seen.span, f"this `{seen.token.value}` closes nothing")
 
 
 def _unclosed_index_list(seen: _Unexpected) -> Diagnostic | None:
     if not (seen.expected <= {"COMMA", "RSQB"} and "RSQB" in seen.expected):
         return None
     return diagnostic(
-        "E004",
+        Code.E004,
         seen.span,
         f"expected `,` or `]` in the index list, found {seen.found}",
         hints=["close the index list with `]`; indices are separated by `,`"],
@@ -183,7 +183,7 @@ def _spaced_derivative(seen: _Unexpected) -> Diagnostic | None:
     if "DERIV" not in seen.expected or seen.first_word != "derive":
         return None
     return diagnostic(
-        "E014",
+        Code.E014,
         seen.span,
         f"expected a derivative such as `dL/dW`, found {seen.found}",
         hints=["write a derivative as `dA/dB` with no spaces around `/`"],
@@ -193,14 +193,16 @@ def _spaced_derivative(seen: _Unexpected) -> Diagnostic | None:
 def _for_body_on_header(seen: _Unexpected) -> Diagnostic | None:
     if seen.first_word != "for" or seen.expected != {"$END"}:
         return None
-    return diagnostic("E013", seen.span, "the body of a `for` goes on the lines below it, indented")
+    return diagnostic(
+        Code.E013, seen.span, "the body of a `for` goes on the lines below it, indented"
+    )
 
 
 def _missing_equals(seen: _Unexpected) -> Diagnostic | None:
     if "EQUAL" not in seen.expected or seen.token.type not in _ATOM_STARTS | {"MINUS"}:
         return None
     return diagnostic(
-        "E005",
+        Code.E005,
         seen.span,
         f"missing `=`: expected `=` before {seen.found}",
         hints=["a definition reads `Y[i, k] = expression`"],
@@ -210,7 +212,7 @@ def _missing_equals(seen: _Unexpected) -> Diagnostic | None:
 def _missing_bracket_at_end(seen: _Unexpected) -> Diagnostic | None:
     if seen.token.type != "$END" or "RSQB" not in seen.expected:
         return None
-    return diagnostic("E004", seen.span, "missing `]` at the end of the statement")
+    return diagnostic(Code.E004, seen.span, "missing `]` at the end of the statement")
 
 
 # The common mistakes, most specific first; the first that applies words the error.
@@ -231,7 +233,7 @@ def _unexpected_token(seen: _Unexpected) -> Diagnostic:
         if problem is not None:
             return problem
     return diagnostic(
-        "E003", seen.span, f"unexpected {seen.found}; expected {_words(seen.expected)}"
+        Code.E003, seen.span, f"unexpected {seen.found}; expected {_words(seen.expected)}"
     )
 
 

@@ -19,7 +19,7 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from shapecheck.diagnostics import Diagnostic, diagnostic
+from shapecheck.diagnostics import Code, Diagnostic, diagnostic
 from shapecheck.source import Source, Span
 
 MAX_STATEMENT_CHARS = 20_000
@@ -159,7 +159,7 @@ def _dropped_problems(still_open: _OpenBrackets, start: int, end: int) -> list[D
         at = still_open[-1][1]
         return [
             diagnostic(
-                "E011",
+                Code.E011,
                 Span(at, at + 1),
                 f"brackets nested more than {MAX_BRACKET_DEPTH} deep",
                 hints=["split the expression into several definitions"],
@@ -170,7 +170,7 @@ def _dropped_problems(still_open: _OpenBrackets, start: int, end: int) -> list[D
         # parsed, since every later token would be an error.
         return [
             diagnostic(
-                "E006",
+                Code.E006,
                 Span(at, at + 1),
                 f"this `{char}` is never closed",
                 hints=[f"add the matching `{_OPENERS[char]}`"],
@@ -179,7 +179,7 @@ def _dropped_problems(still_open: _OpenBrackets, start: int, end: int) -> list[D
         ]
     return [
         diagnostic(
-            "E012",
+            Code.E012,
             Span(start, start + 1),
             f"statement is {end - start:,} characters long; the limit is {MAX_STATEMENT_CHARS:,}",
             hints=["split it into several definitions"],

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import re
 
-from shapecheck.diagnostics import Diagnostic, diagnostic
+from shapecheck.diagnostics import Code, Diagnostic, diagnostic
 from shapecheck.source import Source, Span
 from shapecheck.syntax import ast
 from shapecheck.syntax.blocks import ParsedLine, group_blocks
@@ -90,7 +90,7 @@ def _statement(
         and ast.depth(statement.rhs) > MAX_EXPRESSION_DEPTH
     ):
         return None, diagnostic(
-            "E011",
+            Code.E011,
             span,
             f"expression nested more than {MAX_EXPRESSION_DEPTH} deep",
             hints=["split it into several definitions"],
@@ -104,7 +104,7 @@ def _is_for(text: str) -> bool:
 
 def _file_too_long(source: Source) -> Diagnostic:
     return diagnostic(
-        "E012",
+        Code.E012,
         None,
         f"file is {len(source.text):,} characters long; the limit is {MAX_FILE_CHARS:,}",
     )

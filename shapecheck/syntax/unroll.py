@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from shapecheck.diagnostics import Diagnostic, diagnostic
+from shapecheck.diagnostics import Code, Diagnostic, diagnostic
 from shapecheck.exhaustive import assert_never
 from shapecheck.source import Span
 from shapecheck.syntax import ast
@@ -135,7 +135,7 @@ class _Unroller:
         if bound.name not in self.dims:
             raise _StatementError(
                 diagnostic(
-                    "E101",
+                    Code.E101,
                     bound.span,
                     f"unknown name `{bound.name}` in a loop bound",
                     hints=["a loop bound is a whole number or a `dim` declared above with a value"],
@@ -146,7 +146,7 @@ class _Unroller:
         if value is None:
             raise _StatementError(
                 diagnostic(
-                    "E111",
+                    Code.E111,
                     bound.span,
                     f"`{bound.name}` has no value, so the loop's length is unknown",
                     hints=[f"give it one: `dim {bound.name} = 3`"],
@@ -163,7 +163,7 @@ class _Unroller:
         if header.var in values:
             raise _StatementError(
                 diagnostic(
-                    "E111",
+                    Code.E111,
                     header.span,
                     f"`{header.var}` is already the variable of an enclosing `for`",
                     context=loop_context(loop),
@@ -194,7 +194,7 @@ class _Unroller:
             self.over_limit = True
             self.problems.append(
                 diagnostic(
-                    "E111",
+                    Code.E111,
                     header.span,
                     f"unrolling makes more than {MAX_UNROLLED_STATEMENTS:,} statements",
                     hints=["use fewer steps or fewer nested loops"],
@@ -207,7 +207,7 @@ def _loop_range(header: ast.ForHeader, start: int, stop: int, loop: ast.LoopValu
     if steps < 1:
         raise _StatementError(
             diagnostic(
-                "E111",
+                Code.E111,
                 header.span,
                 f"the range {start}..{stop} is empty",
                 hints=["ranges include both ends and count up: `1..3` is 1, 2, 3"],
@@ -217,7 +217,7 @@ def _loop_range(header: ast.ForHeader, start: int, stop: int, loop: ast.LoopValu
     if steps > MAX_LOOP_STEPS:
         raise _StatementError(
             diagnostic(
-                "E111",
+                Code.E111,
                 header.span,
                 f"the range {start}..{stop} has {steps:,} steps; the limit is {MAX_LOOP_STEPS:,}",
                 context=loop_context(loop),
@@ -315,7 +315,7 @@ def _check_sum_binds(expr: ast.SumOver, values: dict[str, int], loop: ast.LoopVa
         if index.name in values:
             raise _StatementError(
                 diagnostic(
-                    "E206",
+                    Code.E206,
                     index.span,
                     f"`{index.name}` is the loop variable here; `sum` cannot bind it",
                     context=loop_context(loop),
@@ -328,7 +328,9 @@ def _name(name: str, span: Span, values: dict[str, int], loop: ast.LoopValues) -
         return expand_name(name, values)
     except _TemplateError as error:
         raise _StatementError(
-            diagnostic("E112", span, error.message, hints=[error.hint], context=loop_context(loop))
+            diagnostic(
+                Code.E112, span, error.message, hints=[error.hint], context=loop_context(loop)
+            )
         ) from None
 
 
