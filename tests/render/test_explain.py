@@ -26,6 +26,7 @@ from shapecheck.pipeline import DerivativeResult, FileReport, Options, analyze_p
 from shapecheck.render import explain as render
 from shapecheck.render.derivatives import shown_formula
 from shapecheck.render.formula import formula
+from shapecheck.source import Source
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic import trace as tr
 
@@ -301,3 +302,11 @@ def test_a_file_with_errors_gives_its_diagnostics() -> None:
     assert "error[E201]" in render.render(result, "text")
     assert json.loads(render.render(result, "json"))["files"][0]["errors"] == result.errors
     assert "error\\[E201\\]" in render.render(result, "markdown")
+
+
+def test_the_documented_trace_is_the_real_one() -> None:
+    docs = (ROOT / "docs" / "derivatives.md").read_text(encoding="utf-8")
+    text = (ROOT / "samples" / "affine.idx").read_text(encoding="utf-8")
+    result = explain(Source("samples/affine.idx", text), "L", "W")
+    assert isinstance(result, Explanation)
+    assert f"```text\n{render.text(result)}```" in docs
