@@ -29,7 +29,7 @@ from pathlib import Path
 from shapecheck.check.checker import check
 from shapecheck.check.program import CheckedProgram, DeriveRequest
 from shapecheck.diagnostics import Diagnostic, diagnostic
-from shapecheck.pipeline import FileReport, Options, decode
+from shapecheck.pipeline import FileReport, Options, decode, internal_error_report
 from shapecheck.source import Source
 from shapecheck.symbolic.derive import Derivation, DerivationTooLarge, Deriver
 from shapecheck.symbolic.simplify import SimplifyLimit
@@ -129,6 +129,17 @@ def explain(
     source, problems = _source(file)
     if problems:
         return FileReport(source, None, tuple(problems))
+    try:
+        return _explain(source, of, wrt, options, limit)
+    except UnknownDerivative:
+        raise
+    except Exception as error:  # a bug of ours: reported as E999, never a traceback
+        return internal_error_report(source.name, source.text.encode(), error)
+
+
+def _explain(
+    source: Source, of: str, wrt: str, options: Options, limit: int
+) -> Explanation | FileReport:
     checked, problems = _checked(source, options)
     if any(p.is_error for p in problems):
         return FileReport(source, checked, _in_order(problems))

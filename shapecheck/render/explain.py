@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from typing import Any, Literal
 
 from shapecheck.explain import Explanation
-from shapecheck.pipeline import FileReport
+from shapecheck.pipeline import FileReport, internal_error_report
 from shapecheck.render import markdown as md
 from shapecheck.render import math
 from shapecheck.render.diagnostics import render_plain
@@ -30,6 +30,7 @@ from shapecheck.symbolic import terms as t
 from shapecheck.symbolic import trace as tr
 
 Format = Literal["text", "json", "markdown"]
+FORMATS: tuple[Format, ...] = ("text", "json", "markdown")
 _ARROW = (tr.SUBSTITUTE, tr.REWRITE)  # identities on a subterm; the other kinds are equations
 # What json.dumps would pass through raw (as render.json): controls, bidi overrides.
 _RAW_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
@@ -39,11 +40,15 @@ def render(result: Explanation | FileReport, output: Format) -> str:
     """The whole output of `explain`, ending in a newline."""
     if isinstance(result, FileReport):
         return _report(result, output)
-    if output == "json":
-        return json_text(result)
-    if output == "markdown":
-        return markdown(result)
-    return text(result)
+    try:
+        if output == "json":
+            return json_text(result)
+        if output == "markdown":
+            return markdown(result)
+        return text(result)
+    except Exception as error:  # a renderer bug: an E999 report, never a traceback
+        source = result.source
+        return _report(internal_error_report(source.name, source.text.encode(), error), output)
 
 
 def _report(report: FileReport, output: Format) -> str:

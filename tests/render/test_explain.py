@@ -310,3 +310,27 @@ def test_the_documented_trace_is_the_real_one() -> None:
     result = explain(Source("samples/affine.idx", text), "L", "W")
     assert isinstance(result, Explanation)
     assert f"```text\n{render.text(result)}```" in docs
+
+
+def test_a_bug_is_an_internal_error_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    from shapecheck.symbolic import derive
+
+    def broken(self: object, of: str, wrt: str) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(derive.Deriver, "derive", broken)
+    result = explain(ROOT / "samples" / "affine.idx", "L", "W")
+    assert isinstance(result, FileReport)
+    assert [d.code for d in result.diagnostics] == ["E999"]
+    assert "RuntimeError: boom" in render.render(result, "text")
+
+
+def test_a_renderer_bug_is_an_internal_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    result = explain(ROOT / "samples" / "affine.idx", "L", "W")
+    assert isinstance(result, Explanation)
+
+    def broken(explanation: Explanation) -> str:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(render, "markdown", broken)
+    assert "internal error" in render.render(result, "markdown")
