@@ -123,6 +123,10 @@ def _before(step: tr.Step, ranks: dict[str, int], latex: bool) -> str | None:
         return None
     if step.kind == tr.LOCAL:
         return _local_latex(step, ranks) if latex else _local_plain(step, ranks)
+    if latex and step.kind in (tr.CHAIN, tr.RESULT):
+        # The line being defined is a total derivative (dL/dY), its chain
+        # rule's terms partial ones (∂Y/∂W): `d` sets it apart, as in text.
+        return _latex(step.before, ranks).replace(r"\partial ", r"\mathrm{d} ")
     return _latex(step.before, ranks) if latex else _plain(step.before, ranks)
 
 
