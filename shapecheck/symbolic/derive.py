@@ -20,12 +20,13 @@ import gc
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from shapecheck.check.program import CheckedProgram
+from shapecheck.check.program import CheckedDefinition, CheckedProgram
 from shapecheck.exhaustive import assert_never
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.canonical import key
 from shapecheck.symbolic.lower import lower_definition
 from shapecheck.symbolic.simplify import renamed_fixed_point, simplify
+from shapecheck.symbolic.trace import Trace, label
 
 MAX_FORMULA_NODES = 2_000_000
 # What the derivative rules may build for one adjoint before it is simplified:
@@ -97,31 +98,41 @@ def derivative_of_function(name: str, arg: t.Term) -> t.Term:
             return t.Zero(arg.free)
 
 
-def partial(term: t.Term, name: str, at: tuple[t.Idx, ...]) -> t.Term:
+def partial(term: t.Term, name: str, at: tuple[t.Idx, ...], trace: Trace | None = None) -> t.Term:
     """∂term/∂name[at], every other array held constant: one rule per term kind.
 
-    `at` must be fresh: distinct from every index the term uses.
+    `at` must be fresh: distinct from every index the term uses. With a
+    `trace`, each rule is recorded after the derivatives it builds on.
     """
     if not t.mentions(term, name):
         return t.Zero(_union(term.free, at))
+    result, rule = _local(term, name, at, trace)
+    if trace is not None:
+        trace.local(rule, term, result, name, at)
+    return result
+
+
+def _local(
+    term: t.Term, name: str, at: tuple[t.Idx, ...], trace: Trace | None
+) -> tuple[t.Term, str]:
+    """The derivative of a term that mentions `name`, and the rule that gave it."""
     match term:
         case t.Tensor():
-            return _tensor(term, at)
+            return _tensor(term, at), "delta" if at else "scalar_self"
         case t.Add():
-            return _add(term, name, at)
+            return _add(term, name, at, trace), "sum_rule"
         case t.Product():
-            return _product(term, name, at)
+            return _product(term, name, at, trace)
         case t.Func():
-            return t.Product(
-                (derivative_of_function(term.name, term.arg), partial(term.arg, name, at))
-            )
+            inner = partial(term.arg, name, at, trace)
+            return t.Product((derivative_of_function(term.name, term.arg), inner)), "function"
         case t.Pow():
-            return _pow(term, name, at)
+            return _pow(term, name, at, trace), "power_rule"
         case t.Loss():
             # The derivative of an unspecified loss is an opaque upstream gradient.
-            return t.Tensor(f"dloss/d{name}", at, t.UPSTREAM)
+            return t.Tensor(f"dloss/d{name}", at, t.UPSTREAM), "loss"
         case t.Const() | t.SizeOf() | t.Delta() | t.Zero():
-            return t.Zero(_union(term.free, at))
+            return t.Zero(_union(term.free, at)), "constant"
         case _:
             assert_never(term)
 
@@ -142,24 +153,29 @@ def _tensor(term: t.Tensor, at: tuple[t.Idx, ...]) -> t.Term:
     return deltas[0] if len(deltas) == 1 else t.Product(deltas)
 
 
-def _add(term: t.Add, name: str, at: tuple[t.Idx, ...]) -> t.Term:
+def _add(term: t.Add, name: str, at: tuple[t.Idx, ...], trace: Trace | None) -> t.Term:
     # Terms without the array differentiate to zero: left out here rather than
     # made and then pruned by the simplifier.
-    parts = [partial(x, name, at) for x in term.terms if t.mentions(x, name)]
+    parts = [partial(x, name, at, trace) for x in term.terms if t.mentions(x, name)]
     return t.add(parts, _union(term.free, at))
 
 
-def _product(term: t.Product, name: str, at: tuple[t.Idx, ...]) -> t.Term:
+def _product(
+    term: t.Product, name: str, at: tuple[t.Idx, ...], trace: Trace | None
+) -> tuple[t.Term, str]:
     # The product rule, under the same sums: Σ_j (a b)' = Σ_j (a' b + a b'),
     # with one term per class of equal factors (times the class's size).
     parts: list[t.Term] = []
+    grouped = False
     for position, count in _factor_classes(term, name):
         factors = list(term.factors)
-        factors[position] = partial(term.factors[position], name, at)
+        factors[position] = partial(term.factors[position], name, at, trace)
         if count > 1:
             factors.insert(0, t.Const(float(count)))
+            grouped = True
         parts.append(t.Product(tuple(factors), term.summed))
-    return t.add(parts, _union(term.free, at))
+    rule = "product_rule_grouped" if grouped else "product_rule"
+    return t.add(parts, _union(term.free, at)), rule
 
 
 def _factor_classes(term: t.Product, name: str) -> list[tuple[int, int]]:
@@ -189,15 +205,15 @@ def _factor_classes(term: t.Product, name: str) -> list[tuple[int, int]]:
     return [(position, count) for position, count in classes.values()]
 
 
-def _pow(term: t.Pow, name: str, at: tuple[t.Idx, ...]) -> t.Term:
+def _pow(term: t.Pow, name: str, at: tuple[t.Idx, ...], trace: Trace | None) -> t.Term:
     # (b^e)' = e b^(e-1) b' + b^e log(b) e'
     parts: list[t.Term] = []
     base, exponent = term.base, term.exponent
     if t.mentions(base, name):
         lowered = t.add([exponent, t.Const(-1.0)], exponent.free)
-        parts.append(t.Product((exponent, t.Pow(base, lowered), partial(base, name, at))))
+        parts.append(t.Product((exponent, t.Pow(base, lowered), partial(base, name, at, trace))))
     if t.mentions(exponent, name):
-        parts.append(t.Product((term, t.Func("log", base), partial(exponent, name, at))))
+        parts.append(t.Product((term, t.Func("log", base), partial(exponent, name, at, trace))))
     return t.add(parts, _union(term.free, at))
 
 
@@ -246,36 +262,54 @@ class Derivation:
         return self.wrt_indices + self.of_indices
 
 
-class Deriver:
-    """Derivatives of one checked program, sharing the lowered definitions."""
+def _lowered(
+    definition: CheckedDefinition, trace: Trace | None
+) -> tuple[tuple[t.Idx, ...], t.Term]:
+    """A definition as terms, simplified (its steps kept aside in the trace)."""
+    lhs, rhs = lower_definition(definition)
+    inner = trace.definition(definition.name, lhs, rhs) if trace is not None else None
+    return lhs, simplify(rhs, trace=inner)
 
-    def __init__(self, program: CheckedProgram) -> None:
+
+def _names_in_use(
+    program: CheckedProgram, lowered: dict[str, tuple[tuple[t.Idx, ...], t.Term]]
+) -> set[str]:
+    """Every name of the file, which fresh index names must avoid: indices,
+    and dims and arrays too, so that `Σ_b U[b,i] s2[b] + b[i]` cannot happen."""
+    taken: set[str] = set()
+    for lhs, rhs in lowered.values():
+        taken |= {i.name for i in lhs} | t.index_names(rhs)
+    for claim in program.claims:
+        taken |= set(claim.indices) | {name for name, _ in claim.sizes}
+    taken |= {d.name for d in program.dims} | {a.name for a in program.arrays}
+    return taken
+
+
+# A consumer C of an array in reverse mode: (C, the indices c it is taken at,
+# its right-hand side at c, the adjoint dA/dC[a, c] or None when C is A).
+_Link = tuple[str, tuple[t.Idx, ...], t.Term, t.Tensor | None]
+
+
+class Deriver:
+    """Derivatives of one checked program, sharing the lowered definitions.
+
+    With a `trace` (shapecheck explain), every step of the work is recorded
+    in it; a Deriver with a trace is meant for one derivative.
+    """
+
+    def __init__(self, program: CheckedProgram, trace: Trace | None = None) -> None:
         self.program = program
+        self.trace = trace
         self.order = [d.name for d in program.definitions]
         self.position = {name: k for k, name in enumerate(self.order)}
         # Simplified once here; instantiations are renamings of these, which
         # the engine then need not simplify again.
-        self.lowered = {
-            d.name: (lhs, simplify(rhs))
-            for d in program.definitions
-            for lhs, rhs in [lower_definition(d)]
-        }
+        self.lowered = {d.name: _lowered(d, trace) for d in program.definitions}
         self.consumers: dict[str, list[str]] = {}
         for definition in program.definitions:
             for used in definition.depends_on:
                 self.consumers.setdefault(used, []).append(definition.name)
-        self.taken = self._names_in_use()
-
-    def _names_in_use(self) -> set[str]:
-        """Every name of the file, which fresh index names must avoid: indices,
-        and dims and arrays too, so that `Σ_b U[b,i] s2[b] + b[i]` cannot happen."""
-        taken: set[str] = set()
-        for lhs, rhs in self.lowered.values():
-            taken |= {i.name for i in lhs} | t.index_names(rhs)
-        for claim in self.program.claims:
-            taken |= set(claim.indices) | {name for name, _ in claim.sizes}
-        taken |= {d.name for d in self.program.dims} | {a.name for a in self.program.arrays}
-        return taken
+        self.taken = _names_in_use(program, self.lowered)
 
     # ---- which definitions lie on a path
     def upstream_of(self, of: str) -> set[str]:
@@ -374,18 +408,21 @@ class Deriver:
         a_names = {i.name for i in of_indices}
         wrt_indices = self._indices_for(wrt, a_names, fresh)
         if of == wrt:
-            deltas = [t.Delta((x, y)) for x, y in zip(of_indices, wrt_indices, strict=True)]
-            formula: t.Term = t.Product(tuple(deltas)) if deltas else t.Const(1.0)
-            return Derivation(of, wrt, of_indices, wrt_indices, simplify(formula), (), layout)
+            formula = _by_itself(of, of_indices, wrt_indices, self.trace)
+            return Derivation(of, wrt, of_indices, wrt_indices, formula, (), layout)
         on_path = set(self.on_path(of, wrt))
         if of not in on_path:
             zero = t.Zero(of_indices + wrt_indices)
+            if self.trace is not None:
+                self.trace.unconnected(f"d{of}/d{wrt}", zero)
             return Derivation(of, wrt, of_indices, wrt_indices, zero, (), layout)
         if len(on_path) > MAX_PATH_DEFINITIONS:
             raise DerivationTooLarge(
                 f"{len(on_path):,} definitions lie between {wrt} and {of}; "
                 f"the limit is {MAX_PATH_DEFINITIONS:,}"
             )
+        if self.trace is not None:
+            self.trace.replay(n for n in self.order if n in on_path)
         adjoint_indices: dict[str, tuple[t.Idx, ...]] = {}
         adjoints: list[Adjoint] = []
         for name in sorted(on_path, key=lambda n: -self.position[n]):
@@ -409,24 +446,70 @@ class Deriver:
         fresh: t.FreshNames,
     ) -> t.Term:
         """dA/dNAME[a, at] = Σ over consumers C: dA/dC[a, c] ∂C[c]/∂NAME[at]."""
+        links = self._links(of, of_indices, name, at, on_path, adjoint_indices, fresh)
+        line = t.Tensor(f"d{of}/d{name}", of_indices + at, t.ADJOINT)
+        trace = self.trace
+        chain = trace.chain(line, [(c, i, r) for c, i, _, r in links], name, at) if trace else None
+        parts = [
+            partial(rhs, name, at, trace)
+            if reference is None
+            else t.Product((reference, partial(rhs, name, at, trace)), c)
+            for _, c, rhs, reference in links
+        ]
+        built = t.add(parts, of_indices + at)
+        result = simplify(_bounded(built, line.name), trace=trace)
+        if t.size_count(result, MAX_FORMULA_NODES) > MAX_FORMULA_NODES:
+            raise DerivationTooLarge(f"d{of}/d{name} has more than {MAX_FORMULA_NODES:,} nodes")
+        if trace is not None and chain is not None:
+            # The derivative itself is the one line not on the path (it is B's).
+            trace.finished(line, chain, built, result, final=name not in on_path)
+        return result
+
+    def _links(
+        self,
+        of: str,
+        of_indices: tuple[t.Idx, ...],
+        name: str,
+        at: tuple[t.Idx, ...],
+        on_path: set[str],
+        adjoint_indices: dict[str, tuple[t.Idx, ...]],
+        fresh: t.FreshNames,
+    ) -> list[_Link]:
+        """The consumers C of NAME on the path, each instantiated at its own
+        indices c, with the adjoint dA/dC[a, c] that multiplies ∂C[c]/∂NAME."""
         avoid = {i.name for i in of_indices} | {i.name for i in at}
-        parts: list[t.Term] = []
+        links: list[_Link] = []
         for consumer in self.consumers.get(name, ()):
             if consumer not in on_path:
                 continue
             if consumer == of:
                 rhs = self._instantiate(consumer, of_indices, avoid, fresh)
-                parts.append(partial(rhs, name, at))
+                links.append((consumer, of_indices, rhs, None))
                 continue
             own = adjoint_indices[consumer]
             c = tuple(i if i.name not in avoid else t.Idx(fresh.take(), i.size) for i in own)
             rhs = self._instantiate(consumer, c, avoid | {i.name for i in c}, fresh)
             reference = t.Tensor(f"d{of}/d{consumer}", of_indices + c, t.ADJOINT)
-            parts.append(t.Product((reference, partial(rhs, name, at)), c))
-        result = simplify(_bounded(t.add(parts, of_indices + at), f"d{of}/d{name}"))
-        if t.size_count(result, MAX_FORMULA_NODES) > MAX_FORMULA_NODES:
-            raise DerivationTooLarge(f"d{of}/d{name} has more than {MAX_FORMULA_NODES:,} nodes")
-        return result
+            links.append((consumer, c, rhs, reference))
+        return links
+
+
+def _by_itself(
+    of: str, of_indices: tuple[t.Idx, ...], wrt_indices: tuple[t.Idx, ...], trace: Trace | None
+) -> t.Term:
+    """dA/dA: one delta per index (1 for a scalar), simplified."""
+    deltas = [t.Delta((x, y)) for x, y in zip(of_indices, wrt_indices, strict=True)]
+    formula: t.Term = t.Product(tuple(deltas)) if deltas else t.Const(1.0)
+    if trace is None:
+        return simplify(formula)
+    line = t.Tensor(f"d{of}/d{of}", of_indices + wrt_indices, t.ADJOINT)
+    trace.line = label(line.name, line.indices)
+    trace.local(
+        "delta" if deltas else "scalar_self", t.Tensor(of, of_indices), formula, of, wrt_indices
+    )
+    result = simplify(formula, trace=trace)
+    trace.done(line, result)
+    return result
 
 
 def _bounded(term: t.Term, label: str) -> t.Term:

@@ -13,11 +13,16 @@ importable from here as well as from the modules that define them.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.canonical import key as key
 from shapecheck.symbolic.rules import NORMAL_FORM_RULES as NORMAL_FORM_RULES
 from shapecheck.symbolic.rules import RULES as RULES
 from shapecheck.symbolic.rules import Rule as Rule
+
+if TYPE_CHECKING:
+    from shapecheck.symbolic.trace import Trace
 
 MAX_REWRITES = 200_000
 # Nodes the engine looks at, summed over its steps: a rewrite of a product of
@@ -31,9 +36,12 @@ class SimplifyLimit(Exception):
     """The rewriting did not settle within MAX_REWRITES steps or MAX_WORK nodes."""
 
 
-def simplify(term: t.Term, rules: tuple[Rule, ...] = RULES) -> t.Term:
-    """The fixed point of `rules`, applied bottom-up; free indices are unchanged."""
-    return _Engine(rules).rewrite(term)
+def simplify(term: t.Term, rules: tuple[Rule, ...] = RULES, trace: Trace | None = None) -> t.Term:
+    """The fixed point of `rules`, applied bottom-up; free indices are unchanged.
+
+    With a `trace`, each rule applied is recorded on the subterm it rewrote.
+    """
+    return _Engine(rules, trace).rewrite(term)
 
 
 def normal_form(term: t.Term) -> t.Term:
@@ -64,8 +72,9 @@ def renamed_fixed_point(original: t.Term, renamed: t.Term) -> t.Term:
 
 
 class _Engine:
-    def __init__(self, rules: tuple[Rule, ...]) -> None:
+    def __init__(self, rules: tuple[Rule, ...], trace: Trace | None = None) -> None:
         self.rules = rules
+        self.trace = trace
         self.by_kind: dict[type, tuple[Rule, ...]] = {
             kind: tuple(r for r in rules if kind in getattr(r, "kinds", (kind,)))
             for kind in (t.Add, t.Product, t.Func, t.Pow)
@@ -111,7 +120,10 @@ class _Engine:
         self.rewrites += 1
         if self.rewrites > MAX_REWRITES:
             raise SimplifyLimit(f"more than {MAX_REWRITES:,} rewrites")
-        return _same_free(rule, term, replaced)
+        result = _same_free(rule, term, replaced)
+        if self.trace is not None:
+            self.trace.rewrite(rule.__name__, term, result)
+        return result
 
 
 def _same_free(rule: Rule, term: t.Term, replaced: t.Term) -> t.Term:

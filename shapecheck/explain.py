@@ -1,0 +1,172 @@
+"""Explain one derivative of one file: the steps the derivation engine took.
+
+`shapecheck explain FILE dA/dB` runs the stages as `pipeline` does (read,
+parse, unroll, check, sizes for the numeric checks) and then derives dA/dB
+alone, with a `Trace` recording each step as the engine works (see
+`symbolic/trace.py`): the definitions on the path, for each adjoint the chain
+rule, the local rules, the local derivatives put in and every rewrite, and at
+the end the derivative exactly as `derive` prints it (in adjoint form: an
+explanation is of the derivation, so `--expand` has no part in it).
+
+What can go wrong, and who words it:
+
+- a file with errors: the `FileReport` with its diagnostics is returned, as
+  `analyze_path` would give it (the command then exits 1);
+- a derivative too large to derive: that report with E303 at the request;
+- a request that is not `dA/dB`, or names an array the file does not have:
+  `UnknownDerivative`, a problem with the command (exit 2). Any two arrays
+  of the file can be explained, not only the file's `derive` requests.
+
+Like the pipeline, this module never prints and never exits.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shapecheck.check.checker import check
+from shapecheck.check.program import CheckedProgram, DeriveRequest
+from shapecheck.diagnostics import Diagnostic, diagnostic
+from shapecheck.pipeline import FileReport, Options, decode, internal_error_report
+from shapecheck.source import Source
+from shapecheck.symbolic.derive import Derivation, DerivationTooLarge, Deriver
+from shapecheck.symbolic.simplify import SimplifyLimit
+from shapecheck.symbolic.trace import DEFAULT_LIMIT, Step, Trace
+from shapecheck.syntax.parse import parse
+from shapecheck.syntax.unroll import loop_context, unroll
+
+_REQUEST = re.compile(r"\s*d\s*(\S+?)\s*/\s*d\s*(\S+)\s*")
+
+
+class UnknownDerivative(ValueError):
+    """The requested derivative is not `dA/dB` over two arrays of the file."""
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """A derivative and the steps that derived it, in the order they were taken."""
+
+    source: Source
+    derivation: Derivation
+    steps: tuple[Step, ...]
+    omitted: int  # steps past the trace's limit, counted but not kept
+    ranks: tuple[tuple[str, int], ...]  # each array's rank, to show ∂C[c]/∂Y[y]
+    diagnostics: tuple[Diagnostic, ...] = field(default=())  # the file's warnings
+
+    @property
+    def label(self) -> str:
+        return self.derivation.label
+
+
+def parse_request(text: str) -> tuple[str, str]:
+    """`dL/dW` -> ("L", "W"); UnknownDerivative for anything else."""
+    match = _REQUEST.fullmatch(text)
+    if match is None:
+        raise UnknownDerivative(f"expected a derivative such as dL/dW, not {text!r}")
+    return match.group(1), match.group(2)
+
+
+def _source(file: Path | Source | str) -> tuple[Source, list[Diagnostic]]:
+    """A path is read (OSError when it cannot be), a string is the text itself."""
+    if isinstance(file, Source):
+        return file, []
+    if isinstance(file, Path):
+        return decode(str(file), file.read_bytes())
+    return Source("<text>", file), []
+
+
+def _checked(source: Source, options: Options) -> tuple[CheckedProgram, list[Diagnostic]]:
+    """The checked program, with the sizes the numeric checks would choose:
+    the same program `derive` derives from, so the formulas are the same."""
+    program, problems = parse(source)
+    sizes = dict(options.sizes)
+    unrolled, unroll_problems = unroll(program, sizes)
+    checked, check_problems = check(unrolled, sizes, options.layout)
+    problems += unroll_problems + check_problems
+    if options.verify and not any(p.is_error for p in problems):
+        from shapecheck.numeric.sizes import choose_sizes, with_sizes
+
+        chosen = choose_sizes(checked)
+        checked = with_sizes(checked, chosen) if chosen else checked
+    return checked, problems
+
+
+def _request(checked: CheckedProgram, of: str, wrt: str) -> DeriveRequest:
+    """The file's own request for dOF/dWRT if it has one (for its place in the
+    file), else a request without a place."""
+    for request in checked.requests:
+        if (request.of, request.wrt) == (of, wrt):
+            return request
+    names = {a.name for a in checked.arrays}
+    unknown = [n for n in (of, wrt) if n not in names]
+    if unknown:
+        asked = ", ".join(r.label for r in checked.requests) or "none"
+        raise UnknownDerivative(
+            f"d{of}/d{wrt}: the file has no array `{unknown[0]}` "
+            f"(its arrays: {', '.join(sorted(names)) or 'none'}; it derives: {asked})"
+        )
+    return DeriveRequest(of, wrt, None)
+
+
+def explain(
+    file: Path | Source | str,
+    of: str,
+    wrt: str,
+    options: Options | None = None,
+    *,
+    limit: int = DEFAULT_LIMIT,
+) -> Explanation | FileReport:
+    """The recorded derivation of dOF/dWRT in `file` (a path, a Source, or .idx
+    text), keeping at most `limit` steps besides the result; or the file's
+    report when it has errors or the derivative is too large to derive.
+
+    Raises OSError when a path cannot be read, UnknownDerivative when OF or
+    WRT is not an array of the file.
+    """
+    options = options or Options()
+    source, problems = _source(file)
+    if problems:
+        return FileReport(source, None, tuple(problems))
+    try:
+        return _explain(source, of, wrt, options, limit)
+    except UnknownDerivative:
+        raise
+    except Exception as error:  # a bug of ours: reported as E999, never a traceback
+        return internal_error_report(source.name, source.text.encode(), error)
+
+
+def _explain(
+    source: Source, of: str, wrt: str, options: Options, limit: int
+) -> Explanation | FileReport:
+    checked, problems = _checked(source, options)
+    if any(p.is_error for p in problems):
+        return FileReport(source, checked, _in_order(problems))
+    request = _request(checked, of, wrt)
+    trace = Trace(limit)
+    try:
+        derivation = Deriver(checked, trace).derive(of, wrt)
+    except (DerivationTooLarge, SimplifyLimit) as error:
+        problems.append(
+            diagnostic(
+                "E303",
+                request.span,
+                f"{request.label} could not be derived: {error}",
+                hints=["derive with respect to an intermediate array, or use fewer steps"],
+                context=loop_context(request.loop),
+            )
+        )
+        return FileReport(source, checked, _in_order(problems))
+    ranks = tuple((a.name, a.rank) for a in checked.arrays)
+    return Explanation(
+        source, derivation, tuple(trace.steps), trace.omitted, ranks, _in_order(problems)
+    )
+
+
+def _in_order(problems: list[Diagnostic]) -> tuple[Diagnostic, ...]:
+    """In file order, file-level problems first (as the pipeline sorts them)."""
+    return tuple(sorted(problems, key=lambda d: (d.span.start if d.span else -1, d.code)))
+
+
+__all__ = ["Explanation", "UnknownDerivative", "explain", "parse_request"]
