@@ -65,6 +65,13 @@ class _Emit(str, enum.Enum):
     numpy = "numpy"
 
 
+class _ExplainFormat(str, enum.Enum):
+    # render.explain.FORMATS, repeated so that `--help` imports no renderer.
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
 class _Layout(str, enum.Enum):
     numerator = "numerator"
     denominator = "denominator"
@@ -433,6 +440,38 @@ def derive(
     chosen = emit.value if emit is not None else output.value
     out = _Output(chosen, strict=strict, detailed=True, fragment=fragment)
     _run([file], out, options, _given(context), _Discovery())
+
+
+@app.command()
+def explain(
+    file: Annotated[Path, typer.Argument(help="The .idx file.", metavar="FILE")],
+    derivative: Annotated[
+        str, typer.Argument(help="The derivative to explain, e.g. dL/dW.", metavar="dA/dB")
+    ],
+    output: Annotated[
+        _ExplainFormat,
+        typer.Option("--format", "-f", help="Output format.", case_sensitive=False),
+    ] = _ExplainFormat.text,
+    size: _SizeOption = None,
+    layout: _LayoutOption = None,
+    max_steps: Annotated[
+        int, typer.Option("--max-steps", min=1, help="Show at most this many steps.")
+    ] = 500,
+) -> None:
+    """Explain one derivative step by step: chain rule, local rules, each rewrite."""
+    from shapecheck import explain as explaining
+    from shapecheck.render.explain import render
+
+    options = _options(size, layout, 0, None, None, False, DEFAULT_RTOL, DEFAULT_ATOL, False)
+    try:
+        of, wrt = explaining.parse_request(derivative)
+        result = explaining.explain(file, of, wrt, options, limit=max_steps)
+    except explaining.UnknownDerivative as problem:
+        raise _usage_error(UsageProblem(str(problem))) from None
+    except OSError as error:
+        raise _usage_error(UsageProblem(f"cannot read {file}: {error.strerror or error}")) from None
+    _write(render(result, output.value))
+    raise typer.Exit(_EXIT_OK if isinstance(result, explaining.Explanation) else _EXIT_PROBLEMS)
 
 
 def _version(value: bool) -> None:

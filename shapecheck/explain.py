@@ -28,7 +28,7 @@ from pathlib import Path
 
 from shapecheck.check.checker import check
 from shapecheck.check.program import CheckedProgram, DeriveRequest
-from shapecheck.diagnostics import Diagnostic, diagnostic
+from shapecheck.diagnostics import Code, Diagnostic, diagnostic
 from shapecheck.pipeline import FileReport, Options, decode, internal_error_report
 from shapecheck.source import Source
 from shapecheck.symbolic.derive import Derivation, DerivationTooLarge, Deriver
@@ -150,7 +150,7 @@ def _explain(
     except (DerivationTooLarge, SimplifyLimit) as error:
         problems.append(
             diagnostic(
-                "E303",
+                Code.E303,
                 request.span,
                 f"{request.label} could not be derived: {error}",
                 hints=["derive with respect to an intermediate array, or use fewer steps"],

@@ -334,3 +334,22 @@ def test_a_renderer_bug_is_an_internal_error(monkeypatch: pytest.MonkeyPatch) ->
 
     monkeypatch.setattr(render, "markdown", broken)
     assert "internal error" in render.render(result, "markdown")
+
+
+def test_the_command_line_offers_every_explain_format() -> None:
+    from shapecheck import cli
+    from shapecheck.render import explain as explain_render
+
+    assert [f.value for f in cli._ExplainFormat] == list(explain_render.FORMATS)
+
+
+def test_explain_runs_from_the_command_line() -> None:
+    from typer.testing import CliRunner
+
+    from shapecheck.cli import app
+
+    runner = CliRunner()
+    done = runner.invoke(app, ["explain", "samples/affine.idx", "dL/dW"])
+    assert done.exit_code == 0, done.output
+    assert "δ" in done.output
+    assert runner.invoke(app, ["explain", "samples/affine.idx", "dL/dQ"]).exit_code == 2
