@@ -25,7 +25,9 @@ from shapecheck.cli import _OutputFormat
 
 README = ROOT / "README.md"
 DOCS = sorted((ROOT / "docs").glob("*.md"))
-_FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
+# A fence of three or more backticks, closed by the same run (a transcript of
+# Markdown output holds ``` fences of its own inside a ```` fence).
+_FENCE = re.compile(r"^(`{3,})(\w*)\n(.*?)^\1$", re.MULTILINE | re.DOTALL)
 _CODE_SPAN = re.compile(r"`[^`\n]*`")
 _LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 
@@ -38,9 +40,9 @@ def _transcripts() -> list[tuple[str, str, int | None]]:
     """(command, expected output, expected exit status or None) per console block."""
     found = []
     for match in _FENCE.finditer(_text(README)):
-        if match.group(1) != "console":
+        if match.group(2) != "console":
             continue
-        first, *rest = match.group(2).rstrip("\n").split("\n")
+        first, *rest = match.group(3).rstrip("\n").split("\n")
         assert first.startswith("$ shapecheck "), f"a console block runs shapecheck: {first}"
         status = None
         if len(rest) >= 2 and rest[-2] == "$ echo $?":
