@@ -196,7 +196,7 @@ class Verifier:
         # What is left for perturbed inputs after the forward pass and the derived side.
         chunk = max(0, (budget_bytes - forward - held) // max(per_input, 1))
         if contracted is None:
-            chunk = min(chunk, 4 * budget.count(derivation.wrt_indices))
+            chunk = min(chunk, budget.POINTS * budget.count(derivation.wrt_indices) + 1)
         return Plan(chain, contracted, chunk, per_input, held + chunk * per_input)
 
     def check(self, derivation: Derivation) -> Check:
@@ -220,7 +220,12 @@ class Verifier:
         if contracted is None:
             derived = self.derived_value(derivation)
             return differences.full_check(
-                derivation, derived, base, rerun, self.settings, min(chunk, 4 * base.size)
+                derivation,
+                derived,
+                base,
+                rerun,
+                self.settings,
+                min(chunk, budget.POINTS * base.size + 1),
             )
         values = self._adjoint_values(derivation)
 
@@ -232,20 +237,22 @@ class Verifier:
         )
 
     def _settle(self, result: Check, derivation: Derivation, chain: list[str]) -> Check:
-        """An inconclusive check gets hints; a failure at a kink proves nothing."""
+        """An inconclusive check gets hints; a failure at a kink proves nothing, and
+        entries left out next to a kink are explained by it."""
+        if result.verdict == Verdict.OK and not result.undecidable:
+            return result
+        kinks = hints.kinks(self.deriver, self.forward, [*chain, derivation.of])
         if result.verdict == Verdict.INCONCLUSIVE:
-            return replace(result, hints=result.hints + self.nonfinite_hints())
-        if result.verdict == Verdict.FAILED:
-            kinks = hints.kinks(self.deriver, self.forward, [*chain, derivation.of])
-            if kinks:
-                # No derivative exists there: disagreement proves nothing.
-                return replace(
-                    result,
-                    verdict=Verdict.INCONCLUSIVE,
-                    reason="a function is evaluated at a kink, where it has no derivative",
-                    hints=kinks,
-                )
-        return result
+            return replace(result, hints=result.hints + self.nonfinite_hints() + kinks)
+        if result.verdict == Verdict.FAILED and kinks:
+            # No derivative exists there: disagreement proves nothing.
+            return replace(
+                result,
+                verdict=Verdict.INCONCLUSIVE,
+                reason="a function is evaluated at a kink, where it has no derivative",
+                hints=kinks,
+            )
+        return replace(result, hints=result.hints + kinks)
 
     def too_large(self, derivation: Derivation, evaluated: t.Term | None = None) -> Check:
         return budget.too_large(self.program, derivation, self.settings, evaluated)
