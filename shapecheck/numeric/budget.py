@@ -221,7 +221,8 @@ def full_fits(
     """Whether every Jacobian entry may be checked: few inputs, few entries, little
     work for the POINTS forward passes per input, and the Jacobian, the finite
     differences' columns and a rerun of POINTS perturbed inputs and the centre
-    (`per_input` bytes each) within the budget. `derived` is `derived_bytes(derivation)` when known."""
+    (`per_input` bytes each) within the budget. `derived` is
+    `derived_bytes(derivation)` when known."""
     inputs = count(derivation.wrt_indices)
     if derived is None:
         derived = derived_bytes(derivation)

@@ -63,7 +63,7 @@ ROUNDOFF = 16.0
 # factor, and one unperturbed row (the centre) per evaluation.
 FACTORS = (1.0, -1.0, 2.0, -2.0, 4.0, -4.0)
 POINTS = budget.POINTS
-assert POINTS == len(FACTORS)
+assert len(FACTORS) == POINTS
 # How far the ratio of successive differences may stray from 4 (the h² law of
 # central differences) before the step is taken to be outside the asymptotic
 # regime. In the regime it strays by O(h²) (about 10⁻¹⁰); aliased garbage hits

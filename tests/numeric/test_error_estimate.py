@@ -126,12 +126,12 @@ def test_smooth_functions_stay_decidable_at_every_scale() -> None:
     # The regime test must not cost decidable entries: sin, exp, a polynomial,
     # at small and large arguments, and a function that is flat at its point.
     small = np.array([0.0, 1e-3, 0.7, 3.0, 40.0])
-    x = np.array([0.0, 1e-3, 0.7, 3.0, 40.0, 1e4])
+    wide = np.array([0.0, 1e-3, 0.7, 3.0, 40.0, 1e4])
     for x, f, df in (
         (small, np.sin, np.cos),
-        (x, lambda p: np.exp(p / 1e4), lambda p: np.exp(p / 1e4) / 1e4),
-        (x, lambda p: p**4 - 3 * p, lambda p: 4 * p**3 - 3),
-        (x, lambda p: p**4, lambda p: 4 * p**3),
+        (wide, lambda p: np.exp(p / 1e4), lambda p: np.exp(p / 1e4) / 1e4),
+        (wide, lambda p: p**4 - 3 * p, lambda p: 4 * p**3 - 3),
+        (wide, lambda p: p**4, lambda p: 4 * p**3),
     ):
         h = differences.STEP * np.maximum(1.0, np.abs(x))
         found = _at_steps(f, x, h)
