@@ -34,7 +34,9 @@ import numpy as np
 from shapecheck.check.program import CheckedProgram
 from shapecheck.numeric import budget, differences, hints
 from shapecheck.numeric.batched import BatchedEvaluator, align_batched
+from shapecheck.numeric.comparison import NONFINITE
 from shapecheck.numeric.evaluate import Evaluator, align, planned
+from shapecheck.numeric.rounding import Magnitudes
 from shapecheck.numeric.runtime import blas_threads
 from shapecheck.numeric.verdicts import (
     DEFAULT_ATOL,
@@ -101,6 +103,7 @@ class Verifier:
         self.rng = np.random.default_rng([settings.seed, 0x5EED])
         self.forward = self._forward(self.leaves, [d.name for d in program.definitions])
         self.derived_values: dict[str, Array] = {}
+        self.derived_magnitudes: dict[str, Array] = {}
 
     # ---- forward passes
     def _forward(self, leaves: Mapping[str, Array], names: list[str]) -> dict[str, Array]:
@@ -159,6 +162,25 @@ class Verifier:
                 derivation.indices,
             )
             self.derived_values[derivation.label] = cached
+        return cached
+
+    def derived_magnitude(self, derivation: Derivation) -> Array:
+        """The rounding magnitudes (`rounding`) of the derived Jacobian, in the
+        file's layout: its evaluation carries at most `rounding_error` of them."""
+        cached = self.derived_magnitudes.get(derivation.label)
+        if cached is None:
+            values: dict[str, Array] = dict(self.forward)
+            known: dict[str, Array] = {}
+            magnitudes = Magnitudes(values, known)
+            for adjoint in derivation.adjoints:
+                value, size = magnitudes.both(adjoint.formula)
+                names = t.names(adjoint.formula.free)
+                values[adjoint.label] = align(value, names, adjoint.indices)
+                known[adjoint.label] = align(size, names, adjoint.indices)
+            _, size = magnitudes.both(derivation.formula)
+            size = align(size, t.names(derivation.formula.free), derivation.indices)
+            cached = np.transpose(size, differences.signature_permutation(derivation))
+            self.derived_magnitudes[derivation.label] = cached
         return cached
 
     def jacobian_fits(self, derivation: Derivation, copies: int = 1) -> bool:
@@ -243,7 +265,8 @@ class Verifier:
             return result
         kinks = hints.kinks(self.deriver, self.forward, [*chain, derivation.of])
         if result.verdict == Verdict.INCONCLUSIVE:
-            return replace(result, hints=result.hints + self.nonfinite_hints() + kinks)
+            nonfinite = self.nonfinite_hints() if result.reason == NONFINITE else ()
+            return replace(result, hints=result.hints + nonfinite + kinks)
         if result.verdict == Verdict.FAILED and kinks:
             # No derivative exists there: disagreement proves nothing.
             return replace(
