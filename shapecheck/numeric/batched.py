@@ -20,8 +20,7 @@ import numpy as np
 from shapecheck.exhaustive import assert_never
 from shapecheck.numeric.evaluate import (
     Evaluator,
-    contract,
-    product_subscripts,
+    contract_product,
     size_value,
 )
 from shapecheck.symbolic import terms as t
@@ -81,9 +80,9 @@ class BatchedEvaluator:
                 return total
             case t.Product():
                 pairs = [self.value(f) for f in term.factors]
-                subscripts = product_subscripts(term, tuple(b for _, b in pairs))
+                batch = tuple(b for _, b in pairs)
                 with np.errstate(all="ignore"):
-                    return contract(subscripts, [v for v, _ in pairs])
+                    return contract_product(term, [v for v, _ in pairs], batch)
             case _:
                 assert_never(term)
 

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from shapecheck.exhaustive import assert_never
-from shapecheck.numeric.evaluate import Evaluator, align, contract, product_subscripts
+from shapecheck.numeric.evaluate import Evaluator, align, contract_product
 from shapecheck.symbolic import terms as t
 
 Array = Any
@@ -116,9 +116,8 @@ class Magnitudes:
                 return value, size
             case t.Product():
                 pairs = [self._both(factor) for factor in term.factors]
-                subscripts = product_subscripts(term)
-                value = contract(subscripts, [v for v, _ in pairs])
-                size = contract(subscripts, [a for _, a in pairs])
+                value = contract_product(term, [v for v, _ in pairs])
+                size = contract_product(term, [a for _, a in pairs])
                 return value, size
             case _:
                 assert_never(term)
