@@ -95,6 +95,7 @@ def estimate(
     centre: Array,
     settings: Settings,
     weights: Array | None = None,
+    scale: Array | None = None,
 ) -> Estimate:
     """Richardson-extrapolated central differences and their error estimate.
 
@@ -102,20 +103,24 @@ def estimate(
     2) on their first axis, `centre` the output at x; `spacing` is the exact
     distance between the two points of each pair at h (broadcast against the
     outputs' remaining axes). `weights` (directions mode) sums the outputs
-    against v first. Entries outside the asymptotic regime get an infinite
-    error estimate (see the module's docstring).
+    against v first. `scale` (the outputs' shape) is the outputs' rounding
+    magnitude at x (`rounding`), when known: rounding inside the evaluation
+    may exceed ε |f| by far. Entries outside the asymptotic regime get an
+    infinite error estimate (see the module's docstring).
     """
     magnitude = np.maximum(np.abs(plus), np.abs(minus)).max(axis=0)
     magnitude = np.maximum(magnitude, np.abs(centre))
+    noisy = magnitude if scale is None else np.maximum(magnitude, scale)
     if weights is not None:
         plus, minus = _weigh(plus, weights), _weigh(minus, weights)
         centre = _weigh(np.asarray(centre)[None], weights)[0]
         magnitude = _weigh(magnitude[None], np.abs(weights))[0]
+        noisy = _weigh(noisy[None], np.abs(weights))[0]
     odd = [(plus[k] - minus[k]) / (2**k * spacing) for k in range(3)]
     even = [plus[k] + minus[k] - 2 * centre for k in range(3)]
     value = (4 * odd[0] - odd[1]) / 3
     # Rounding error of one output, and of D(h) (the two outputs over the spacing).
-    ulps = ROUNDOFF * _EPS * magnitude
+    ulps = ROUNDOFF * _EPS * noisy
     roundoff = ulps / spacing
     error = np.abs(odd[0] - odd[1]) + roundoff
     allowed = settings.atol + settings.rtol * np.abs(value)
@@ -159,9 +164,12 @@ def full_check(
     rerun: Rerun,
     settings: Settings,
     chunk: int,
+    scale: Array | None = None,
 ) -> Check:
     """Every entry of `derived` (numerator order) against central differences,
-    `chunk` perturbed inputs per evaluation."""
+    `chunk` perturbed inputs per evaluation; `scale` is the numerator's rounding
+    magnitude (`estimate`)."""
+    flat_scale = None if scale is None else np.ravel(scale)
     out_rank = len(derivation.of_indices)
     out_shape = derived.shape[:out_rank]
     inputs = base.size
@@ -176,7 +184,7 @@ def full_check(
         mine = columns[:, entries].T
 
         step = STEP * np.maximum(1.0, np.abs(flat[entries]))
-        found = _columns(flat, base.shape, entries, rerun, settings, step)
+        found = _columns(flat, base.shape, entries, rerun, settings, step, flat_scale)
         found = resolved(found, mine, step[:, None])
 
         def where(
@@ -225,6 +233,7 @@ def _columns(
     rerun: Rerun,
     settings: Settings,
     step: Array,
+    scale: Array | None = None,
 ) -> Estimate:
     """Jacobian columns for some entries of the denominator, at a step per entry:
     row r of the result is d(output)/d(entry r), outputs flattened."""
@@ -239,7 +248,8 @@ def _columns(
     spacing = perturbed[0, rows, entries] - perturbed[1, rows, entries]
     results = np.reshape(rerun(np.reshape(stack, (POINTS * k + 1, *shape))), (POINTS * k + 1, -1))
     outputs = results[: POINTS * k].reshape(POINTS, k, -1)
-    return estimate(outputs[0::2], outputs[1::2], spacing[:, None], results[POINTS * k], settings)
+    centre = results[POINTS * k]
+    return estimate(outputs[0::2], outputs[1::2], spacing[:, None], centre, settings, scale=scale)
 
 
 def contracted(derivation: Derivation) -> t.Term:
@@ -267,8 +277,10 @@ def directions_check(
     settings: Settings,
     rng: np.random.Generator,
     chunk: int,
+    scale: Array | None = None,
 ) -> Check:
-    """vᵀ J u from `along(u, v)` (the contracted term) against directional differences."""
+    """vᵀ J u from `along(u, v)` (the contracted term) against directional
+    differences; `scale` is the numerator's rounding magnitude (`estimate`)."""
     out_shape = tuple(int(i.size.value or 0) for i in derivation.of_indices)
     comparison = Comparison(settings, unit=("direction", "directions"))
     scale = max(1.0, float(np.max(np.abs(base))) if base.size else 1.0)
@@ -280,7 +292,9 @@ def directions_check(
         derived = along(u, v)
         points = [base + factor * step * u for factor in FACTORS] + [base]
         outputs = _rerun_points(points, rerun, chunk)
-        found = estimate(outputs[0:-1:2], outputs[1:-1:2], 2 * step, outputs[-1], settings, v)
+        found = estimate(
+            outputs[0:-1:2], outputs[1:-1:2], 2 * step, outputs[-1], settings, v, scale
+        )
         found = resolved(found, derived, step)
 
         def where(

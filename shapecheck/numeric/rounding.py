@@ -22,7 +22,7 @@ nothing can be decided there.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,7 @@ import numpy as np
 from shapecheck.exhaustive import assert_never
 from shapecheck.numeric.evaluate import Evaluator, align, contract_product
 from shapecheck.symbolic import terms as t
+from shapecheck.symbolic.derive import Derivation
 
 Array = Any
 
@@ -127,7 +128,12 @@ class Magnitudes:
         power, power_size = (_on(x, term.exponent, term) for x in self._both(term.exponent))
         value = np.power(base, power)
         by_base = _times(np.abs(power * np.power(base, power - 1.0)), base_size)
-        by_power = _times(np.abs(np.log(np.abs(base)) * value), power_size)
+        # A literal exponent (2, 1.5, -1) is exact; 0 to any power is exact too.
+        if isinstance(term.exponent, t.Const):
+            by_power = np.zeros_like(value)
+        else:
+            by_power = _times(np.abs(np.log(np.abs(base)) * value), power_size)
+            by_power = np.where(value == 0, 0.0, by_power)
         return value, np.abs(value) + by_base + by_power
 
 
@@ -138,6 +144,33 @@ def _on(array: Array, part: t.Term, whole: t.Term) -> Array:
 def _times(slope: Array, spread: Array) -> Array:
     """slope · spread, 0 where spread is 0 (an exact input at a pole is exact)."""
     return np.where(spread == 0, 0.0, slope * spread)
+
+
+def forward_scales(
+    leaves: Mapping[str, Array], steps: Iterable[tuple[str, tuple[t.Idx, ...], t.Term]]
+) -> dict[str, Array]:
+    """A for every defined array of a forward pass: `steps` are (name, its
+    indices, its formula) in file order, `leaves` the declared arrays' values."""
+    values: dict[str, Array] = dict(leaves)
+    scales: dict[str, Array] = {}
+    magnitudes = Magnitudes(values, scales)
+    for name, lhs, rhs in steps:
+        value, size = magnitudes.both(rhs)
+        values[name] = align(value, t.names(rhs.free), lhs)
+        scales[name] = align(size, t.names(rhs.free), lhs)
+    return scales
+
+
+def derived_scale(forward: Mapping[str, Array], derivation: Derivation) -> Array:
+    """A for a derived Jacobian (numerator order), through its adjoints."""
+    steps = [(a.label, a.indices, a.formula) for a in derivation.adjoints]
+    scales = forward_scales(forward, steps)
+    values = {**forward}
+    evaluator = Evaluator(values)
+    for label, indices, formula in steps:
+        values[label] = align(evaluator.value(formula), t.names(formula.free), indices)
+    _, size = Magnitudes(values, scales).both(derivation.formula)
+    return align(size, t.names(derivation.formula.free), derivation.indices)
 
 
 def rounding_error(size: Array) -> Array:

@@ -32,11 +32,10 @@ from typing import Any
 import numpy as np
 
 from shapecheck.check.program import CheckedProgram
-from shapecheck.numeric import budget, differences, hints
+from shapecheck.numeric import budget, differences, hints, rounding
 from shapecheck.numeric.batched import BatchedEvaluator, align_batched
 from shapecheck.numeric.comparison import NONFINITE
 from shapecheck.numeric.evaluate import Evaluator, align, planned
-from shapecheck.numeric.rounding import Magnitudes
 from shapecheck.numeric.runtime import blas_threads
 from shapecheck.numeric.verdicts import (
     DEFAULT_ATOL,
@@ -104,6 +103,7 @@ class Verifier:
         self.forward = self._forward(self.leaves, [d.name for d in program.definitions])
         self.derived_values: dict[str, Array] = {}
         self.derived_magnitudes: dict[str, Array] = {}
+        self.scales: dict[str, Array] | None = None
 
     # ---- forward passes
     def _forward(self, leaves: Mapping[str, Array], names: list[str]) -> dict[str, Array]:
@@ -137,7 +137,17 @@ class Verifier:
         return rerun
 
     def forward_bytes(self) -> int:
-        return 8 * sum(int(np.size(v)) for v in self.forward.values())
+        """The forward values and, beside them, their rounding magnitudes."""
+        return 2 * 8 * sum(int(np.size(v)) for v in self.forward.values())
+
+    def rounding_scale(self, name: str) -> Array | None:
+        """Magnitudes (`rounding`) of a defined array's forward evaluation: its
+        value may carry `rounding_error` of them, however small it is itself (cos
+        of an argument of 10⁸ carries 10⁻⁸, and a saturated tanh a staircase)."""
+        if self.scales is None:
+            steps = [(d.name, *self.deriver.lowered[d.name]) for d in self.program.definitions]
+            self.scales = rounding.forward_scales(self.leaves, steps)
+        return self.scales.get(name)
 
     # ---- the derived value
     def _adjoint_values(self, derivation: Derivation) -> dict[str, Array]:
@@ -169,17 +179,8 @@ class Verifier:
         file's layout: its evaluation carries at most `rounding_error` of them."""
         cached = self.derived_magnitudes.get(derivation.label)
         if cached is None:
-            values: dict[str, Array] = dict(self.forward)
-            known: dict[str, Array] = {}
-            magnitudes = Magnitudes(values, known)
-            for adjoint in derivation.adjoints:
-                value, size = magnitudes.both(adjoint.formula)
-                names = t.names(adjoint.formula.free)
-                values[adjoint.label] = align(value, names, adjoint.indices)
-                known[adjoint.label] = align(size, names, adjoint.indices)
-            _, size = magnitudes.both(derivation.formula)
-            size = align(size, t.names(derivation.formula.free), derivation.indices)
-            cached = np.transpose(size, differences.signature_permutation(derivation))
+            order = differences.signature_permutation(derivation)
+            cached = np.transpose(rounding.derived_scale(self.forward, derivation), order)
             self.derived_magnitudes[derivation.label] = cached
         return cached
 
@@ -239,6 +240,7 @@ class Verifier:
         `chunk` perturbed inputs go through the definitions at once."""
         base = np.asarray(self.forward[derivation.wrt], dtype=np.float64)
         rerun = self._rerun(derivation, chain)
+        scale = self.rounding_scale(derivation.of)
         if contracted is None:
             derived = self.derived_value(derivation)
             return differences.full_check(
@@ -248,6 +250,7 @@ class Verifier:
                 rerun,
                 self.settings,
                 min(chunk, budget.POINTS * base.size + 1),
+                scale,
             )
         values = self._adjoint_values(derivation)
 
@@ -255,7 +258,7 @@ class Verifier:
             return Evaluator({**values, "#u": u, "#v": v}).value(contracted)
 
         return differences.directions_check(
-            derivation, along, base, rerun, self.settings, self.rng, chunk
+            derivation, along, base, rerun, self.settings, self.rng, chunk, scale
         )
 
     def _settle(self, result: Check, derivation: Derivation, chain: list[str]) -> Check:
