@@ -27,7 +27,10 @@ counts as measured only when the three steps behave as a smooth function's do
 (`asymptotic`): the odd differences shrink by 4 from step to step,
 (D(2h) − D(4h)) / (D(h) − D(2h)) ≈ 4, or agree already within the tolerance;
 and so do the even ones, f(x + kh) + f(x − kh) − 2 f(x) ≈ k² h² f'', or they
-are round-off. Otherwise its error estimate is infinite: it is undecidable.
+are round-off. Where 4h |derived| exceeds every output (`resolved`), or the
+step moves the argument of a sin or cos by more than a radian (`Bends`), the
+samples cannot have resolved the function either. Otherwise its error
+estimate is infinite: it is undecidable.
 `Comparison` turns the estimates into verdicts.
 
 `rerun(stack)` evaluates the numerator for a stack of denominator values (a
@@ -70,6 +73,38 @@ assert len(FACTORS) == POINTS
 # [3.6, 4.4] by chance only rarely, and must also pass the even test and the
 # tolerance.
 RATIO_SLACK = 0.1
+
+
+@dataclass
+class Bends:
+    """How far the last `rerun` moved the arguments of sin and cos, per row of
+    its stack, from their values at x (None: it has none, or does not say).
+
+    A step that moves such an argument by more than BEND_LIMIT radians over
+    x ± 4h does not resolve it: its samples alias, and a fast oscillation of
+    small amplitude under a large smooth function (cos(10⁹ v) + 10¹³) leaves a
+    derivative term of 10²² that the differences never see, while everything
+    they do see looks asymptotic. Such entries are undecidable."""
+
+    last: Array | None = None
+
+
+# Radians an argument of sin or cos may move over x ± 4h (a quarter of that over
+# x ± h: truncation of about 1 %, which the error estimate then measures).
+BEND_LIMIT = 1.0
+
+
+def _unresolved(found: Estimate, moved: Array | None, rows: int, points: int) -> Estimate:
+    """`found` with rows whose perturbed points moved a sin or cos argument by
+    more than BEND_LIMIT (`moved`: per point, `points` per row, row-major by
+    point) left undecidable."""
+    if moved is None:
+        return found
+    worst = np.reshape(np.asarray(moved)[: points * rows], (points, rows)).max(axis=0)
+    rank = np.ndim(found.error)
+    # One row per entry, broadcast over the outputs; a direction is a scalar.
+    bent = np.reshape(worst > BEND_LIMIT, (rows,) + (1,) * (rank - 1) if rank else ())
+    return Estimate(found.value, np.where(bent, np.inf, found.error), found.magnitude)
 
 
 @dataclass(frozen=True)
@@ -165,6 +200,7 @@ def full_check(
     settings: Settings,
     chunk: int,
     scale: Array | None = None,
+    bends: Bends | None = None,
 ) -> Check:
     """Every entry of `derived` (numerator order) against central differences,
     `chunk` perturbed inputs per evaluation; `scale` is the numerator's rounding
@@ -185,6 +221,8 @@ def full_check(
 
         step = STEP * np.maximum(1.0, np.abs(flat[entries]))
         found = _columns(flat, base.shape, entries, rerun, settings, step, flat_scale)
+        if bends is not None:
+            found = _unresolved(found, bends.last, len(entries), POINTS)
         found = resolved(found, mine, step[:, None])
 
         def where(
@@ -278,6 +316,7 @@ def directions_check(
     rng: np.random.Generator,
     chunk: int,
     scale: Array | None = None,
+    bends: Bends | None = None,
 ) -> Check:
     """vᵀ J u from `along(u, v)` (the contracted term) against directional
     differences; `scale` is the numerator's rounding magnitude (`estimate`)."""
@@ -291,11 +330,12 @@ def directions_check(
         v = rng.standard_normal(out_shape)
         derived = along(u, v)
         points = [base + factor * step * u for factor in FACTORS] + [base]
-        outputs = _rerun_points(points, rerun, chunk)
+        outputs, moved = _rerun_points(points, rerun, chunk, bends)
         found = estimate(
             outputs[0:-1:2], outputs[1:-1:2], 2 * step, outputs[-1], settings, v, scale
         )
         found = resolved(found, derived, step)
+        found = _unresolved(found, None if moved is None else moved[:POINTS], 1, POINTS)
 
         def where(
             _: int, direction: int = direction, derived: Array = derived, found: Estimate = found
@@ -306,9 +346,18 @@ def directions_check(
     return comparison.result(Mode.DIRECTIONS)
 
 
-def _rerun_points(points: list[Array], rerun: Rerun, chunk: int) -> Array:
-    """The numerator at each point, `chunk` points per evaluation."""
+def _rerun_points(
+    points: list[Array], rerun: Rerun, chunk: int, bends: Bends | None = None
+) -> tuple[Array, Array | None]:
+    """The numerator at each point, `chunk` points per evaluation, and how far
+    each point moved the arguments of sin and cos (None when nothing says)."""
     outputs: list[Array] = []
+    moved: list[Array] = []
     for start in range(0, len(points), max(1, chunk)):
-        outputs.extend(rerun(np.stack(points[start : start + max(1, chunk)])))
-    return np.stack(outputs)
+        batch = points[start : start + max(1, chunk)]
+        outputs.extend(rerun(np.stack(batch)))
+        if bends is not None and bends.last is not None:
+            moved.extend(bends.last)
+        else:
+            moved.extend([0.0] * len(batch))
+    return np.stack(outputs), np.asarray(moved) if bends is not None else None

@@ -114,14 +114,17 @@ class Verifier:
             values[name] = align(evaluator.value(rhs), tuple(i.name for i in rhs.free), lhs)
         return values
 
-    def _rerun(self, derivation: Derivation, chain: list[str]) -> differences.Rerun:
+    def _rerun(
+        self, derivation: Derivation, chain: list[str], bends: differences.Bends
+    ) -> differences.Rerun:
         """The numerator's values for a stack of denominator values (leading batch
-        axis): every definition on the path is evaluated once for the whole stack."""
+        axis): every definition on the path is evaluated once for the whole stack;
+        how far each row moved the arguments of sin and cos goes to `bends`."""
 
         def rerun(stack: Array) -> Array:
             changed: dict[str, Array] = {derivation.wrt: stack}
             values = ChainMap(changed, self.forward)
-            evaluator = BatchedEvaluator(values, {derivation.wrt})
+            evaluator = BatchedEvaluator(values, {derivation.wrt}, self.forward)
             for name in chain:
                 lhs, rhs = self.deriver.lowered[name]
                 value, batched = evaluator.value(rhs)
@@ -132,6 +135,7 @@ class Verifier:
             if derivation.of not in evaluator.batched:
                 # The numerator does not depend on the denominator here.
                 result = np.broadcast_to(result, (len(stack), *np.shape(result)))
+            bends.last = evaluator.bend
             return result
 
         return rerun
@@ -239,7 +243,8 @@ class Verifier:
         """Entry by entry when `contracted` is None, else along random directions;
         `chunk` perturbed inputs go through the definitions at once."""
         base = np.asarray(self.forward[derivation.wrt], dtype=np.float64)
-        rerun = self._rerun(derivation, chain)
+        bends = differences.Bends()
+        rerun = self._rerun(derivation, chain, bends)
         scale = self.rounding_scale(derivation.of)
         if contracted is None:
             derived = self.derived_value(derivation)
@@ -251,6 +256,7 @@ class Verifier:
                 self.settings,
                 min(chunk, budget.POINTS * base.size + 1),
                 scale,
+                bends,
             )
         values = self._adjoint_values(derivation)
 
@@ -258,7 +264,7 @@ class Verifier:
             return Evaluator({**values, "#u": u, "#v": v}).value(contracted)
 
         return differences.directions_check(
-            derivation, along, base, rerun, self.settings, self.rng, chunk, scale
+            derivation, along, base, rerun, self.settings, self.rng, chunk, scale, bends
         )
 
     def _settle(self, result: Check, derivation: Derivation, chain: list[str]) -> Check:

@@ -98,3 +98,22 @@ def test_cancellation_inside_a_function_is_bounded_too() -> None:
     report = run(text + claim)
     (result,) = report.claims
     assert result.check is not None and result.check.verdict is not ClaimVerdict.WRONG
+
+
+def test_a_fast_small_oscillation_under_a_large_smooth_function_is_not_decided() -> None:
+    # cos(1e9 v) adds a derivative term of 10⁹ · 2y ≈ 10²² to dL/dv ≈ 7·10²⁵
+    # (above the tolerance), while its samples alias to values far below it: the
+    # differences look asymptotic and agree to 10⁻⁸, and would call the right
+    # derivative wrong. The argument of cos moves by 10⁴ radians over a step.
+    text = (
+        "dim n = 2, m = 3\nparam A[n, m], v[n], w[m], s\n"
+        "y[i] = cos(1e9 * (v[i])) + (1 + (exp(10 * tanh(v[i])))^2)^1.5\nL = y[i] y[i]\n"
+    )
+    assert set(_errors(text)) <= {"E403"}
+
+
+def test_an_oscillation_the_step_resolves_is_still_verified() -> None:
+    report = run("dim n = 3\nparam v[n]\nL = cos(30 v[i]) + v[i] v[i]\nderive dL/dv\n")
+    assert _errors_of(report) == []
+    (result,) = report.derivatives
+    assert result.check is not None and result.check.compared == 3
