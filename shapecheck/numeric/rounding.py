@@ -87,9 +87,28 @@ class _Absolute(Mapping[str, Array]):
 class Magnitudes:
     """Values and first-order rounding magnitudes of terms."""
 
-    def __init__(self, values: Mapping[str, Array], known: Mapping[str, Array]) -> None:
+    def __init__(
+        self,
+        values: Mapping[str, Array],
+        known: Mapping[str, Array],
+        varying: set[str] | None = None,
+    ) -> None:
         self.plain = Evaluator(values)
         self.absolute = Evaluator(_Absolute(values, known))
+        # Only the rounding of what changes with a perturbed input matters to
+        # finite differences: a subterm free of `varying` is the same rounded
+        # number at every point, and counts only its |value|.
+        self.varying = varying
+        self._varies: dict[int, bool] = {}
+
+    def _constant(self, term: t.Term) -> bool:
+        if self.varying is None:
+            return False
+        known = self._varies.get(id(term))
+        if known is None:
+            known = any(t.mentions(term, name) for name in self.varying)
+            self._varies[id(term)] = known
+        return not known
 
     def both(self, term: t.Term) -> tuple[Array, Array]:
         """The term's value and its A, both on `term.free`."""
@@ -99,6 +118,9 @@ class Magnitudes:
         return np.asarray(value, dtype=np.float64), np.asarray(size, dtype=np.float64)
 
     def _both(self, term: t.Term) -> tuple[Array, Array]:
+        if self._constant(term):
+            value = self.plain.value(term)
+            return value, np.abs(value)
         match term:
             case t.Const() | t.SizeOf() | t.Zero() | t.Delta() | t.Tensor() | t.Loss():
                 # Constants are not looked up: their sign is dropped here.
@@ -147,13 +169,17 @@ def _times(slope: Array, spread: Array) -> Array:
 
 
 def forward_scales(
-    leaves: Mapping[str, Array], steps: Iterable[tuple[str, tuple[t.Idx, ...], t.Term]]
+    leaves: Mapping[str, Array],
+    steps: Iterable[tuple[str, tuple[t.Idx, ...], t.Term]],
+    varying: set[str] | None = None,
 ) -> dict[str, Array]:
     """A for every defined array of a forward pass: `steps` are (name, its
-    indices, its formula) in file order, `leaves` the declared arrays' values."""
+    indices, its formula) in file order, `leaves` the values of the arrays they
+    use. With `varying`, only rounding in what depends on those arrays counts
+    (see `Magnitudes`)."""
     values: dict[str, Array] = dict(leaves)
     scales: dict[str, Array] = {}
-    magnitudes = Magnitudes(values, scales)
+    magnitudes = Magnitudes(values, scales, varying)
     for name, lhs, rhs in steps:
         value, size = magnitudes.both(rhs)
         values[name] = align(value, t.names(rhs.free), lhs)

@@ -103,7 +103,6 @@ class Verifier:
         self.forward = self._forward(self.leaves, [d.name for d in program.definitions])
         self.derived_values: dict[str, Array] = {}
         self.derived_magnitudes: dict[str, Array] = {}
-        self.scales: dict[str, Array] | None = None
 
     # ---- forward passes
     def _forward(self, leaves: Mapping[str, Array], names: list[str]) -> dict[str, Array]:
@@ -144,14 +143,14 @@ class Verifier:
         """The forward values and, beside them, their rounding magnitudes."""
         return 2 * 8 * sum(int(np.size(v)) for v in self.forward.values())
 
-    def rounding_scale(self, name: str) -> Array | None:
-        """Magnitudes (`rounding`) of a defined array's forward evaluation: its
-        value may carry `rounding_error` of them, however small it is itself (cos
-        of an argument of 10⁸ carries 10⁻⁸, and a saturated tanh a staircase)."""
-        if self.scales is None:
-            steps = [(d.name, *self.deriver.lowered[d.name]) for d in self.program.definitions]
-            self.scales = rounding.forward_scales(self.leaves, steps)
-        return self.scales.get(name)
+    def rounding_scale(self, derivation: Derivation, chain: list[str]) -> Array | None:
+        """Magnitudes (`rounding`) of the numerator's evaluation, counting what
+        moves with the denominator: its value may carry `rounding_error` of them
+        at every perturbed point, however small it is itself (cos of an argument
+        of 10⁸ carries 10⁻⁸, and a saturated tanh a staircase)."""
+        steps = [(name, *self.deriver.lowered[name]) for name in chain]
+        varying = {derivation.wrt, *chain}
+        return rounding.forward_scales(self.forward, steps, varying).get(derivation.of)
 
     # ---- the derived value
     def _adjoint_values(self, derivation: Derivation) -> dict[str, Array]:
@@ -245,7 +244,7 @@ class Verifier:
         base = np.asarray(self.forward[derivation.wrt], dtype=np.float64)
         bends = differences.Bends()
         rerun = self._rerun(derivation, chain, bends)
-        scale = self.rounding_scale(derivation.of)
+        scale = self.rounding_scale(derivation, chain)
         if contracted is None:
             derived = self.derived_value(derivation)
             return differences.full_check(
