@@ -102,13 +102,19 @@ class Magnitudes:
         self._varies: dict[int, bool] = {}
 
     def _constant(self, term: t.Term) -> bool:
-        if self.varying is None:
-            return False
+        return self.varying is not None and not self._varying(term, self.varying)
+
+    def _varying(self, term: t.Term, varying: set[str]) -> bool:
         known = self._varies.get(id(term))
         if known is None:
-            known = any(t.mentions(term, name) for name in self.varying)
+            if isinstance(term, t.Tensor):
+                known = term.name in varying
+            elif isinstance(term, t.Loss):
+                known = term.array in varying
+            else:
+                known = any(self._varying(child, varying) for child in t.children(term))
             self._varies[id(term)] = known
-        return not known
+        return known
 
     def both(self, term: t.Term) -> tuple[Array, Array]:
         """The term's value and its A, both on `term.free`."""
