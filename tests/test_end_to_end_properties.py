@@ -149,3 +149,62 @@ def test_wrong_claims_are_caught_where_the_numbers_decide(expression: str, how: 
     else:
         assert result.check.verdict is ClaimVerdict.WRONG, (text, result)
         assert "E402" in codes
+
+
+# Large arguments (issue 14, fuzz case 4197): cos and sin of arguments that move
+# by many radians over one finite-difference step, and exp of large ones. The
+# differences are garbage there (and may alias to a smooth-looking curve); the
+# check must call them undecidable, never E401, and never a pass without a
+# compared entry.
+LARGE_HEADER = "dim n = 2, m = 3\nparam A[n, m], v[n], w[m], s\n"
+large_atoms = st.sampled_from(["v[i]", "A[i, j] w[j]", "s v[i]", "v[i] + 2", "(v[i])^3"])
+large_scales = st.sampled_from(["1e2", "1e4", "1e6", "1e9", "3", "(1 + (s)^2)^3"])
+
+
+def _enlarge(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.builds(
+            lambda f, c, a: f"{f}({c} * ({a}))",
+            st.sampled_from(["cos", "sin"]),
+            large_scales,
+            inner,
+        ),
+        st.builds(
+            lambda f, a, p: f"{f}(({a})^{p})",
+            st.sampled_from(["cos", "sin"]),
+            inner,
+            st.sampled_from(["4", "6"]),
+        ),
+        st.builds(lambda a, c: f"exp({c} * tanh({a}))", inner, st.sampled_from(["10", "300"])),
+        st.builds(lambda a, b: f"({a}) * ({b})", inner, inner),
+        st.builds(lambda a, b: f"{a} + {b}", inner, inner),
+        st.builds(lambda a: f"(1 + ({a})^2)^1.5", inner),
+    )
+
+
+large_expressions = st.recursive(large_atoms, _enlarge, max_leaves=4)
+large_losses = st.sampled_from(
+    ["L = y[i] y[i]", "L = cos(y[i] y[i] s)", "L = sin((1 + (y[1])^2)^1.5 v[2] v[2])"]
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(large_expressions, large_losses)
+def test_large_arguments_never_get_a_false_e401(expression: str, loss: str) -> None:
+    _no_false_failure(f"{LARGE_HEADER}y[i] = {expression}\n{loss}\n")
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(large_expressions)
+def test_large_argument_jacobians_never_get_a_false_e401(expression: str) -> None:
+    _no_false_failure(f"{LARGE_HEADER}y[i] = {expression}\nderive dy/dA, dy/dv, dy/ds\n")

@@ -20,23 +20,35 @@ import numpy as np
 from shapecheck.exhaustive import assert_never
 from shapecheck.numeric.evaluate import (
     Evaluator,
-    contract,
-    product_subscripts,
+    contract_product,
     size_value,
 )
 from shapecheck.symbolic import terms as t
 
 Array = Any
 
+# Functions whose samples alias: a step that moves their argument by more than a
+# period sees a smooth-looking curve that is not the function (`differences`).
+OSCILLATING = ("sin", "cos")
+
 
 class BatchedEvaluator:
     """Values of terms when the arrays in `batched` have a leading batch axis."""
 
-    def __init__(self, values: Mapping[str, Array], batched: set[str]) -> None:
+    def __init__(
+        self,
+        values: Mapping[str, Array],
+        batched: set[str],
+        centre: Mapping[str, Array] | None = None,
+    ) -> None:
         self.values = values
         self.batched = batched
         self.plain = Evaluator(values)
         self._depends: dict[int, bool] = {}
+        # With the unperturbed values (`centre`): per batch row, how far the
+        # argument of any sin or cos moved from its value there (`bend`).
+        self.centre = None if centre is None else Evaluator(centre)
+        self.bend: Array | None = None
 
     def value(self, term: t.Term) -> tuple[Array, bool]:
         """The value, and whether it has the batch axis (first)."""
@@ -67,6 +79,8 @@ class BatchedEvaluator:
                 return np.sum((upstream * array).reshape(array.shape[0], -1), axis=1)
             case t.Func():
                 inner, _ = self.value(term.arg)
+                if self.centre is not None and term.name in OSCILLATING:
+                    self._note_bend(term.arg, inner)
                 return self.plain.apply(term.name, inner)
             case t.Pow():
                 base = self._aligned(term.base, term.free)
@@ -81,14 +95,21 @@ class BatchedEvaluator:
                 return total
             case t.Product():
                 pairs = [self.value(f) for f in term.factors]
-                subscripts = product_subscripts(term, tuple(b for _, b in pairs))
+                batch = tuple(b for _, b in pairs)
                 with np.errstate(all="ignore"):
-                    return contract(subscripts, [v for v, _ in pairs])
+                    return contract_product(term, [v for v, _ in pairs], batch)
             case _:
                 assert_never(term)
 
     def _lookup(self, name: str) -> Array:
         return self.plain.lookup(name)
+
+    def _note_bend(self, argument: t.Term, inner: Array) -> None:
+        assert self.centre is not None
+        moved = np.abs(np.asarray(inner) - self.centre.value(argument))
+        rows = np.reshape(moved, (moved.shape[0], -1)).max(axis=1, initial=0.0)
+        rows = np.where(np.isnan(rows), np.inf, rows)
+        self.bend = rows if self.bend is None else np.maximum(self.bend, rows)
 
     def _tensor(self, term: t.Tensor) -> Array:
         array = np.asarray(self._lookup(term.name))

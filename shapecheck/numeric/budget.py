@@ -23,8 +23,12 @@ from shapecheck.symbolic.derive import Derivation
 
 FULL_MAX_INPUTS = 400
 FULL_MAX_ENTRIES = 2**20
-# Multiply-adds of all the forward passes a full check may spend (4 per input).
-FULL_MAX_WORK = 4 * 10**7
+# Perturbed copies of each input finite differences evaluate: x ± h, x ± 2h,
+# x ± 4h (`differences`), besides one unperturbed copy per evaluation.
+POINTS = 6
+# Multiply-adds of all the forward passes a full check may spend (POINTS per
+# input): 10⁷ per perturbed copy, as when there were 4.
+FULL_MAX_WORK = POINTS * 10**7
 
 
 def count(indices: tuple[t.Idx, ...]) -> int:
@@ -215,9 +219,10 @@ def full_fits(
     derived: int | None = None,
 ) -> bool:
     """Whether every Jacobian entry may be checked: few inputs, few entries, little
-    work for the 4 forward passes per input, and the Jacobian, the finite
-    differences' columns and a rerun of 4 perturbed inputs (`per_input` bytes
-    each) within the budget. `derived` is `derived_bytes(derivation)` when known."""
+    work for the POINTS forward passes per input, and the Jacobian, the finite
+    differences' columns and a rerun of POINTS perturbed inputs and the centre
+    (`per_input` bytes each) within the budget. `derived` is
+    `derived_bytes(derivation)` when known."""
     inputs = count(derivation.wrt_indices)
     if derived is None:
         derived = derived_bytes(derivation)
@@ -225,8 +230,8 @@ def full_fits(
     return (
         inputs <= FULL_MAX_INPUTS
         and entries <= FULL_MAX_ENTRIES
-        and 4 * inputs * forward_work(chain) <= FULL_MAX_WORK
-        and forward_bytes + derived + 8 * entries * 3 + 4 * per_input <= budget_bytes
+        and POINTS * inputs * forward_work(chain) <= FULL_MAX_WORK
+        and forward_bytes + derived + 8 * entries * 3 + (POINTS + 1) * per_input <= budget_bytes
     )
 
 

@@ -4,7 +4,10 @@ The truth is the derived derivative, itself checked against finite
 differences first (`verify`): a claim is compared only with a verified truth,
 entry by entry in the file's layout, and a wrong claim is explained by
 `diagnose`. Derivative references in the claim (`dL/dY[i, k]`) take the
-derived values.
+derived values. Rounding in how either side is written (a claim with heavy
+cancellation) is bounded (`rounding`) and carried as the truth's error
+estimate: a right claim is never wrong for it, and where the bound swamps the
+tolerance the entry is undecidable.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from shapecheck.check.program import CheckedClaim
-from shapecheck.numeric.comparison import Comparison
+from shapecheck.numeric.comparison import NONFINITE, ROUNDING_HELP, Comparison
 from shapecheck.numeric.diagnose import diagnose
-from shapecheck.numeric.evaluate import Evaluator, align
+from shapecheck.numeric.evaluate import align
+from shapecheck.numeric.rounding import Magnitudes, rounding_error
 from shapecheck.numeric.verdicts import Check, ClaimCheck, ClaimVerdict, Mode, Verdict, Worst
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.derive import Derivation
@@ -45,8 +49,14 @@ def check_claim(
         )
     with np.errstate(all="ignore"):
         truth = verifier.signature_value(derivation)
-        claimed = _claim_value(verifier, claim)
-    comparison = Comparison(verifier.settings)
+        claimed, spread = _claim_value(verifier, claim)
+        # Rounding in either formula's evaluation is no evidence against the claim.
+        rounding = rounding_error(spread + verifier.derived_magnitude(derivation))
+    comparison = Comparison(
+        verifier.settings,
+        estimated="the rounding error of evaluating the claim and the true derivative",
+        help=ROUNDING_HELP,
+    )
 
     def where(flat: int) -> Worst:
         index = np.unravel_index(flat, truth.shape) if truth.shape else ()
@@ -57,10 +67,10 @@ def check_claim(
             float(np.ravel(truth)[flat]),
         )
 
-    comparison.add(claimed, truth, 0.0, where)
+    comparison.add(claimed, truth, rounding, where)
     check = comparison.result(Mode.FULL)
     if check.verdict == Verdict.INCONCLUSIVE:
-        hints = verifier.nonfinite_hints()
+        hints = verifier.nonfinite_hints() if check.reason == NONFINITE else check.hints
         return ClaimCheck(
             ClaimVerdict.INCONCLUSIVE,
             Check(Verdict.INCONCLUSIVE, Mode.FULL, reason=check.reason, hints=hints),
@@ -71,10 +81,12 @@ def check_claim(
     return ClaimCheck(ClaimVerdict.WRONG, check, diagnosis)
 
 
-def _claim_value(verifier: Verifier, claim: CheckedClaim) -> Array:
-    """The claim's right-hand side on the forward values, in its own index order."""
+def _claim_value(verifier: Verifier, claim: CheckedClaim) -> tuple[Array, Array]:
+    """The claim's right-hand side on the forward values, in its own index order,
+    and its rounding magnitudes (`rounding`)."""
     lhs, rhs = lower_claim(claim)
     values: dict[str, Array] = dict(verifier.forward)
+    known: dict[str, Array] = {}
     stack = [rhs]
     while stack:
         node = stack.pop()
@@ -82,6 +94,8 @@ def _claim_value(verifier: Verifier, claim: CheckedClaim) -> Array:
             of, wrt = node.name[1:].split("/d", 1)
             referenced = verifier.deriver.derive(of, wrt)
             values[node.name] = verifier.signature_value(referenced)
+            known[node.name] = verifier.derived_magnitude(referenced)
         stack.extend(t.children(node))
-    value = Evaluator(values).value(rhs)
-    return align(value, tuple(i.name for i in rhs.free), lhs)
+    value, spread = Magnitudes(values, known).both(rhs)
+    names = tuple(i.name for i in rhs.free)
+    return align(value, names, lhs), align(spread, names, lhs)

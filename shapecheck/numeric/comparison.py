@@ -42,6 +42,9 @@ class Comparison:
     failed: bool = False
     nonfinite: bool = False
     unit: tuple[str, str] = ("entry", "entries")  # what is compared: one, several
+    # What the reference's error estimate is, and what to do when it swamps all.
+    estimated: str = "the finite differences' own error (round-off or truncation)"
+    help: str = ""
 
     def add(
         self,
@@ -88,18 +91,15 @@ class Comparison:
 
     def result(self, mode: Mode) -> Check:
         if self.nonfinite:
-            return Check(
-                Verdict.INCONCLUSIVE, mode, self.compared, reason="NaN or Inf in the comparison"
-            )
+            return Check(Verdict.INCONCLUSIVE, mode, self.compared, reason=NONFINITE)
         if self.compared == 0 and self.undecidable > 0:
             return Check(
                 Verdict.INCONCLUSIVE,
                 mode,
                 undecidable=self.undecidable,
                 reason=f"none of its {self.undecidable} {self.unit[1]} could be resolved "
-                "numerically: the finite differences' own error (round-off or truncation) "
-                "exceeds the tolerance",
-                hints=(UNDECIDABLE_HELP,),
+                f"numerically: {self.estimated} exceeds the tolerance",
+                hints=(self.help or UNDECIDABLE_HELP,),
             )
         return Check(
             Verdict.FAILED if self.failed else Verdict.OK,
@@ -121,8 +121,16 @@ class Comparison:
         )
 
 
+NONFINITE = "NaN or Inf in the comparison"
+
 UNDECIDABLE_HELP = (
     "values of very different magnitudes make a change too small to see in float64 "
     "(round-off), or the function bends too fast for the step (truncation): "
     "check at other values (`--seed`, `--at`) or smaller magnitudes"
+)
+
+ROUNDING_HELP = (
+    "the claim (or the true derivative) adds terms far larger than their sum, so "
+    "float64 loses the digits that would decide it: write it without the cancelling "
+    "terms, or check at other values (`--seed`, `--at`)"
 )

@@ -9,8 +9,8 @@ Two ways, chosen by `verify` under the memory budget (see `budget`):
   side contracts the formula with u and v symbolically before evaluating
   (deltas are eaten), so the Jacobian is never built.
 
-Each estimate is taken at h and at 2h, D(h) and D(2h). The reference is their
-Richardson extrapolation (4 D(h) − D(2h)) / 3, whose truncation error is of
+Each estimate is taken at h, 2h and 4h, D(h), D(2h), D(4h). The reference is
+the Richardson extrapolation (4 D(h) − D(2h)) / 3, whose truncation error is of
 order h⁴; its error estimate is
 
     |D(h) − D(2h)|            truncation: about 3× D(h)'s own, far above R's
@@ -18,6 +18,19 @@ order h⁴; its error estimate is
 
 so that an output too large for a step to move (L ≈ 10³⁴ next to a change of
 10⁻⁶) gives an estimate too large to decide anything, never a false 0.
+
+That estimate holds only where the differences are in their **asymptotic
+regime**: where the step is small against the scale on which the function
+bends. Far outside it (`cos` of an argument that moves by 10⁵ radians over one
+step) D(h) and D(2h) are both garbage, and may agree by chance. So an entry
+counts as measured only when the three steps behave as a smooth function's do
+(`asymptotic`): the odd differences shrink by 4 from step to step,
+(D(2h) − D(4h)) / (D(h) − D(2h)) ≈ 4, or agree already within the tolerance;
+and so do the even ones, f(x + kh) + f(x − kh) − 2 f(x) ≈ k² h² f'', or they
+are round-off. Where 4h |derived| exceeds every output (`resolved`), or the
+step moves the argument of a sin or cos by more than a radian (`Bends`), the
+samples cannot have resolved the function either. Otherwise its error
+estimate is infinite: it is undecidable.
 `Comparison` turns the estimates into verdicts.
 
 `rerun(stack)` evaluates the numerator for a stack of denominator values (a
@@ -33,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from shapecheck.numeric import budget
 from shapecheck.numeric.comparison import Comparison
 from shapecheck.numeric.verdicts import Check, Mode, Settings, Worst
 from shapecheck.symbolic import terms as t
@@ -48,14 +62,59 @@ STEP = _EPS ** (1 / 3)
 # Ulps of rounding error allowed in each perturbed output: a few per operation
 # along a modest chain; larger noise (long sums) shows in |D(h) − D(2h)| too.
 ROUNDOFF = 16.0
+# Multiples of the step, each taken both ways: a row of perturbed inputs per
+# factor, and one unperturbed row (the centre) per evaluation.
+FACTORS = (1.0, -1.0, 2.0, -2.0, 4.0, -4.0)
+POINTS = budget.POINTS
+assert len(FACTORS) == POINTS
+# How far the ratio of successive differences may stray from 4 (the h² law of
+# central differences) before the step is taken to be outside the asymptotic
+# regime. In the regime it strays by O(h²) (about 10⁻¹⁰); aliased garbage hits
+# [3.6, 4.4] by chance only rarely, and must also pass the even test and the
+# tolerance.
+RATIO_SLACK = 0.1
+
+
+@dataclass
+class Bends:
+    """How far the last `rerun` moved the arguments of sin and cos, per row of
+    its stack, from their values at x (None: it has none, or does not say).
+
+    A step that moves such an argument by more than BEND_LIMIT radians over
+    x ± 4h does not resolve it: its samples alias, and a fast oscillation of
+    small amplitude under a large smooth function (cos(10⁹ v) + 10¹³) leaves a
+    derivative term of 10²² that the differences never see, while everything
+    they do see looks asymptotic. Such entries are undecidable."""
+
+    last: Array | None = None
+
+
+# Radians an argument of sin or cos may move over x ± 4h (a quarter of that over
+# x ± h: truncation of about 1 %, which the error estimate then measures).
+BEND_LIMIT = 1.0
+
+
+def _unresolved(found: Estimate, moved: Array | None, rows: int, points: int) -> Estimate:
+    """`found` with rows whose perturbed points moved a sin or cos argument by
+    more than BEND_LIMIT (`moved`: per point, `points` per row, row-major by
+    point) left undecidable."""
+    if moved is None:
+        return found
+    worst = np.reshape(np.asarray(moved)[: points * rows], (points, rows)).max(axis=0)
+    rank = np.ndim(found.error)
+    # One row per entry, broadcast over the outputs; a direction is a scalar.
+    bent = np.reshape(worst > BEND_LIMIT, (rows,) + (1,) * (rank - 1) if rank else ())
+    return Estimate(found.value, np.where(bent, np.inf, found.error), found.magnitude)
 
 
 @dataclass(frozen=True)
 class Estimate:
-    """Finite-difference derivatives and their error estimates, same shape."""
+    """Finite-difference derivatives and their error estimates, same shape, and
+    the largest output (|f| over the points) each was taken from."""
 
     value: Array
     error: Array
+    magnitude: Array
 
 
 def signature_permutation(derivation: Derivation) -> tuple[int, ...]:
@@ -64,23 +123,67 @@ def signature_permutation(derivation: Derivation) -> tuple[int, ...]:
     return tuple(names.index(i.name) for i in derivation.signature)
 
 
-def estimate(plus: Array, minus: Array, spacing: Array, weights: Array | None = None) -> Estimate:
+def estimate(
+    plus: Array,
+    minus: Array,
+    spacing: Array,
+    centre: Array,
+    settings: Settings,
+    weights: Array | None = None,
+    scale: Array | None = None,
+) -> Estimate:
     """Richardson-extrapolated central differences and their error estimate.
 
-    `plus` and `minus` hold outputs at x ± h (index 0) and x ± 2h (index 1) on
-    their first axis; `spacing` is the exact distance between the two points
-    of each pair at h (broadcast against the outputs' remaining axes).
-    `weights` (directions mode) sums the outputs against v first.
+    `plus` and `minus` hold outputs at x ± h, x ± 2h and x ± 4h (indices 0, 1,
+    2) on their first axis, `centre` the output at x; `spacing` is the exact
+    distance between the two points of each pair at h (broadcast against the
+    outputs' remaining axes). `weights` (directions mode) sums the outputs
+    against v first. `scale` (the outputs' shape) is the outputs' rounding
+    magnitude at x (`rounding`), when known: rounding inside the evaluation
+    may exceed ε |f| by far. Entries outside the asymptotic regime get an
+    infinite error estimate (see the module's docstring).
     """
     magnitude = np.maximum(np.abs(plus), np.abs(minus)).max(axis=0)
+    magnitude = np.maximum(magnitude, np.abs(centre))
+    noisy = magnitude if scale is None else np.maximum(magnitude, scale)
     if weights is not None:
         plus, minus = _weigh(plus, weights), _weigh(minus, weights)
+        centre = _weigh(np.asarray(centre)[None], weights)[0]
         magnitude = _weigh(magnitude[None], np.abs(weights))[0]
-    narrow = (plus[0] - minus[0]) / spacing
-    wide = (plus[1] - minus[1]) / (2 * spacing)
-    value = (4 * narrow - wide) / 3
-    roundoff = ROUNDOFF * _EPS * magnitude / spacing
-    return Estimate(value, np.abs(narrow - wide) + roundoff)
+        noisy = _weigh(noisy[None], np.abs(weights))[0]
+    odd = [(plus[k] - minus[k]) / (2**k * spacing) for k in range(3)]
+    even = [plus[k] + minus[k] - 2 * centre for k in range(3)]
+    value = (4 * odd[0] - odd[1]) / 3
+    # Rounding error of one output, and of D(h) (the two outputs over the spacing).
+    ulps = ROUNDOFF * _EPS * noisy
+    roundoff = ulps / spacing
+    error = np.abs(odd[0] - odd[1]) + roundoff
+    allowed = settings.atol + settings.rtol * np.abs(value)
+    regular = asymptotic(odd, even, ulps, spacing, allowed)
+    return Estimate(value, np.where(regular, error, np.inf), magnitude)
+
+
+def asymptotic(
+    odd: list[Array], even: list[Array], ulps: Array, spacing: Array, allowed: Array
+) -> Array:
+    """Whether differences at h, 2h, 4h behave as a smooth function's do.
+
+    `odd` are D(h), D(2h), D(4h): their differences must shrink by 4 per
+    halving of the step (to within RATIO_SLACK and round-off), or D(2h) and
+    D(4h) agree already within the tolerance `allowed`. `even` are
+    f(x + kh) + f(x − kh) − 2 f(x) ≈ k² h² f'': each must be about 4 times the
+    one before, to within RATIO_SLACK, their round-off (`ulps` per output) or
+    the tolerance times the spacing (bending too slight to matter).
+    """
+    roundoff = ulps / spacing
+    near, far = odd[0] - odd[1], odd[1] - odd[2]
+    regular = (np.abs(far - 4 * near) <= RATIO_SLACK * np.abs(far) + 8 * roundoff) | (
+        np.abs(far) <= allowed + 2 * roundoff
+    )
+    for small, large in ((even[0], even[1]), (even[1], even[2])):
+        gap = np.abs(large - 4 * small)
+        regular &= gap <= RATIO_SLACK * np.abs(large) + 20 * ulps + allowed * spacing
+    return regular
 
 
 def _weigh(stack: Array, weights: Array) -> Array:
@@ -96,9 +199,13 @@ def full_check(
     rerun: Rerun,
     settings: Settings,
     chunk: int,
+    scale: Array | None = None,
+    bends: Bends | None = None,
 ) -> Check:
     """Every entry of `derived` (numerator order) against central differences,
-    `chunk` perturbed inputs per evaluation."""
+    `chunk` perturbed inputs per evaluation; `scale` is the numerator's rounding
+    magnitude (`estimate`)."""
+    flat_scale = None if scale is None else np.ravel(scale)
     out_rank = len(derivation.of_indices)
     out_shape = derived.shape[:out_rank]
     inputs = base.size
@@ -106,11 +213,17 @@ def full_check(
     flat = base.ravel()
     comparison = Comparison(settings)
     signature_order = signature_permutation(derivation)
-    per_chunk = max(1, chunk // 4)
+    # Each entry takes POINTS rows, and each evaluation one unperturbed row.
+    per_chunk = max(1, (chunk - 1) // POINTS)
     for start in range(0, inputs, per_chunk):
         entries = np.arange(start, min(inputs, start + per_chunk))
-        found = _columns(flat, base.shape, entries, rerun)
         mine = columns[:, entries].T
+
+        step = STEP * np.maximum(1.0, np.abs(flat[entries]))
+        found = _columns(flat, base.shape, entries, rerun, settings, step, flat_scale)
+        if bends is not None:
+            found = _unresolved(found, bends.last, len(entries), POINTS)
+        found = resolved(found, mine, step[:, None])
 
         def where(
             position: int, entries: Array = entries, mine: Array = mine, found: Estimate = found
@@ -128,19 +241,53 @@ def full_check(
     return comparison.result(Mode.FULL)
 
 
-def _columns(flat: Array, shape: tuple[int, ...], entries: Array, rerun: Rerun) -> Estimate:
-    """Jacobian columns for some entries of the denominator: row r of the result
-    is d(output)/d(entry r), outputs flattened."""
+def resolved(found: Estimate, derived: Array, step: Array) -> Estimate:
+    """`found`, left undecidable where the step cannot resolve the function as
+    `derived` describes it.
+
+    Over x ± 4h a function with derivative f' changes by about 8 h f', so one of
+    its outputs there is at least 4 h |f'|. Where 4 h |derived| exceeds every
+    output (`cos` of an argument that moves by 10⁵ radians over a step, whose
+    samples may even alias to a smooth-looking curve that passes the ratio
+    tests), either `derived` is wrong or the step is far too coarse, and the
+    samples cannot say which. A finer step would need to be far below the usual
+    one (h · |f| / (4 h |f'|) · STEP), where the computed function is no longer
+    the mathematical one (an intermediate such as 10¹⁰ x moves in steps of its
+    own ulp, a staircase whose slope is off by 10⁻⁵ and more, smoothly enough to
+    pass the ratio tests): so such an entry is undecidable. `step` broadcasts
+    against `derived`.
+    """
+    derived = np.abs(np.asarray(derived, dtype=np.float64))
+    coarse = 4 * derived * step > found.magnitude
+    if not np.any(coarse):
+        return found
+    return Estimate(found.value, np.where(coarse, np.inf, found.error), found.magnitude)
+
+
+def _columns(
+    flat: Array,
+    shape: tuple[int, ...],
+    entries: Array,
+    rerun: Rerun,
+    settings: Settings,
+    step: Array,
+    scale: Array | None = None,
+) -> Estimate:
+    """Jacobian columns for some entries of the denominator, at a step per entry:
+    row r of the result is d(output)/d(entry r), outputs flattened."""
     k = len(entries)
-    step = STEP * np.maximum(1.0, np.abs(flat[entries]))
     rows = np.arange(k)
-    stack = np.broadcast_to(flat, (4, k, flat.size)).copy()
-    for slot, factor in enumerate((1.0, -1.0, 2.0, -2.0)):
-        stack[slot, rows, entries] += factor * step
+    # POINTS perturbed copies per entry, then the unperturbed input (the centre).
+    stack = np.broadcast_to(flat, (POINTS * k + 1, flat.size)).copy()
+    perturbed = stack[: POINTS * k].reshape(POINTS, k, flat.size)
+    for slot, factor in enumerate(FACTORS):
+        perturbed[slot, rows, entries] += factor * step
     # The step actually taken, x + h and x − h being rounded: exact in float64.
-    spacing = stack[0, rows, entries] - stack[1, rows, entries]
-    outputs = np.reshape(rerun(np.reshape(stack, (4 * k, *shape))), (4, k, -1))
-    return estimate(outputs[[0, 2]], outputs[[1, 3]], spacing[:, None])
+    spacing = perturbed[0, rows, entries] - perturbed[1, rows, entries]
+    results = np.reshape(rerun(np.reshape(stack, (POINTS * k + 1, *shape))), (POINTS * k + 1, -1))
+    outputs = results[: POINTS * k].reshape(POINTS, k, -1)
+    centre = results[POINTS * k]
+    return estimate(outputs[0::2], outputs[1::2], spacing[:, None], centre, settings, scale=scale)
 
 
 def contracted(derivation: Derivation) -> t.Term:
@@ -168,8 +315,11 @@ def directions_check(
     settings: Settings,
     rng: np.random.Generator,
     chunk: int,
+    scale: Array | None = None,
+    bends: Bends | None = None,
 ) -> Check:
-    """vᵀ J u from `along(u, v)` (the contracted term) against directional differences."""
+    """vᵀ J u from `along(u, v)` (the contracted term) against directional
+    differences; `scale` is the numerator's rounding magnitude (`estimate`)."""
     out_shape = tuple(int(i.size.value or 0) for i in derivation.of_indices)
     comparison = Comparison(settings, unit=("direction", "directions"))
     scale = max(1.0, float(np.max(np.abs(base))) if base.size else 1.0)
@@ -179,9 +329,13 @@ def directions_check(
         u /= max(float(np.linalg.norm(u)), 1e-300)
         v = rng.standard_normal(out_shape)
         derived = along(u, v)
-        points = [base + factor * step * u for factor in (1.0, -1.0, 2.0, -2.0)]
-        outputs = _rerun_points(points, rerun, chunk)
-        found = estimate(outputs[[0, 2]], outputs[[1, 3]], 2 * step, v)
+        points = [base + factor * step * u for factor in FACTORS] + [base]
+        outputs, moved = _rerun_points(points, rerun, chunk, bends)
+        found = estimate(
+            outputs[0:-1:2], outputs[1:-1:2], 2 * step, outputs[-1], settings, v, scale
+        )
+        found = resolved(found, derived, step)
+        found = _unresolved(found, None if moved is None else moved[:POINTS], 1, POINTS)
 
         def where(
             _: int, direction: int = direction, derived: Array = derived, found: Estimate = found
@@ -192,9 +346,18 @@ def directions_check(
     return comparison.result(Mode.DIRECTIONS)
 
 
-def _rerun_points(points: list[Array], rerun: Rerun, chunk: int) -> Array:
-    """The numerator at each point, `chunk` points per evaluation."""
+def _rerun_points(
+    points: list[Array], rerun: Rerun, chunk: int, bends: Bends | None = None
+) -> tuple[Array, Array | None]:
+    """The numerator at each point, `chunk` points per evaluation, and how far
+    each point moved the arguments of sin and cos (None when nothing says)."""
     outputs: list[Array] = []
+    moved: list[Array] = []
     for start in range(0, len(points), max(1, chunk)):
-        outputs.extend(rerun(np.stack(points[start : start + max(1, chunk)])))
-    return np.stack(outputs)
+        batch = points[start : start + max(1, chunk)]
+        outputs.extend(rerun(np.stack(batch)))
+        if bends is not None and bends.last is not None:
+            moved.extend(bends.last)
+        else:
+            moved.extend([0.0] * len(batch))
+    return np.stack(outputs), np.asarray(moved) if bends is not None else None

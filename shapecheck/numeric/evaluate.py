@@ -34,7 +34,8 @@ _LETTERS = string.ascii_letters
 
 
 class EvaluationError(Exception):
-    """A value is missing, or a product has more indices than einsum can name."""
+    """A value is missing, or one step of a product has more indices than einsum
+    can name (a product as a whole may have any number: `stepwise`)."""
 
 
 def _sigmoid(x: Array) -> Array:
@@ -185,28 +186,40 @@ class Evaluator:
 
     def _product(self, term: t.Product) -> Array:
         operands = [self._value(f) for f in term.factors]
-        subscripts = product_subscripts(term)
         with np.errstate(all="ignore"):
-            return contract(subscripts, operands)
+            return contract_product(term, operands)
 
 
-def product_subscripts(term: t.Product, batch: tuple[bool, ...] | None = None) -> str:
+def contract_product(
+    term: t.Product, operands: list[Array], batch: tuple[bool, ...] | None = None
+) -> Array:
+    """The product's value from its factors' (those marked in `batch`, and the
+    result when any is, with a leading batch axis): one einsum when its indices
+    have letters enough, else factor by factor (`stepwise`)."""
+    subscripts = product_subscripts(term, batch)
+    if subscripts is None:
+        return stepwise(term, operands, batch)
+    return contract(subscripts, operands)
+
+
+def product_subscripts(term: t.Product, batch: tuple[bool, ...] | None = None) -> str | None:
     """einsum subscripts of a product; factors marked in `batch` (and the result,
-    when any is) carry a leading batch axis, named by a letter no index uses."""
+    when any is) carry a leading batch axis, named by a letter no index uses.
+    None when the product has more indices than einsum has letters (52)."""
     batched = batch or (False,) * len(term.factors)
     # Terms are immutable and evaluated many times: remember the words on the term
     # (as `terms.used_names` does).
     cache = term.__dict__.setdefault("_subscripts", {})
-    known = cache.get(batched)
-    if known is None:
-        known = cache[batched] = _subscripts(term, batched)
-    return str(known)
+    if batched not in cache:
+        cache[batched] = _subscripts(term, batched)
+    known = cache[batched]
+    return None if known is None else str(known)
 
 
-def _subscripts(term: t.Product, batched: tuple[bool, ...]) -> str:
+def _subscripts(term: t.Product, batched: tuple[bool, ...]) -> str | None:
     names = list(dict.fromkeys([*(i.name for f in term.factors for i in f.free)]))
     if len(names) + any(batched) > len(_LETTERS):
-        raise EvaluationError(f"a product with {len(names)} indices")
+        return None
     letters = {n: _LETTERS[k] for k, n in enumerate(names)}
     extra = _LETTERS[len(names)] if any(batched) else ""
     inputs = [
@@ -269,5 +282,70 @@ def largest_intermediate(subscripts: str, shapes: list[tuple[int, ...]]) -> int:
 
 def planned(product: t.Product, shapes: Sequence[tuple[int, ...]]) -> int:
     """`budget.ProductMeasure` for the einsum `Evaluator` runs: entries of the
-    largest array of its planned path (operands, intermediates, result)."""
-    return largest_intermediate(product_subscripts(product), list(shapes))
+    largest array of its planned path (operands, intermediates, result), or of
+    the factor-by-factor contraction `stepwise` runs."""
+    subscripts = product_subscripts(product)
+    if subscripts is None:
+        sizes: dict[str, int] = {}
+        for factor, shape in zip(product.factors, shapes, strict=True):
+            sizes.update(zip(t.names(factor.free), shape, strict=True))
+        steps = _steps(_factor_names(product, None), _output_names(product, None))
+        kept = [math.prod(sizes[n] for n in keep) for keep in steps]
+        return max([*kept, *(math.prod(shape) for shape in shapes)])
+    return largest_intermediate(subscripts, list(shapes))
+
+
+# The batch axis's name in `stepwise`: no index name starts with `#`.
+_BATCH = "#batch"
+
+
+def _factor_names(term: t.Product, batch: tuple[bool, ...] | None) -> list[tuple[str, ...]]:
+    batched = batch or (False,) * len(term.factors)
+    return [
+        ((_BATCH,) if here else ()) + t.names(f.free)
+        for f, here in zip(term.factors, batched, strict=True)
+    ]
+
+
+def _output_names(term: t.Product, batch: tuple[bool, ...] | None) -> tuple[str, ...]:
+    return ((_BATCH,) if batch and any(batch) else ()) + t.names(term.free)
+
+
+def _steps(names: list[tuple[str, ...]], output: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The axes kept after multiplying in each factor after the first: those the
+    result or a later factor still needs (every other index is summed there)."""
+    kept: list[tuple[str, ...]] = []
+    current = names[0]
+    for k in range(1, len(names)):
+        later = set(output).union(*names[k + 1 :])
+        current = tuple(n for n in dict.fromkeys(current + names[k]) if n in later)
+        kept.append(current)
+    return kept
+
+
+def stepwise(
+    term: t.Product, operands: list[Array], batch: tuple[bool, ...] | None = None
+) -> Array:
+    """A product with more indices than einsum has letters, contracted factor by
+    factor: each step is an einsum over two operands' indices only, summing an
+    index as soon as no later factor and not the result mentions it. Products of
+    many factors over few axes each (`a[i0] a[i1] … a[i99]`) stay small."""
+    names = _factor_names(term, batch)
+    output = _output_names(term, batch)
+    current, axes = operands[0], names[0]
+    for operand, keep, own in zip(operands[1:], _steps(names, output), names[1:], strict=True):
+        letters = {n: _LETTERS[k] for k, n in enumerate(dict.fromkeys(axes + own))}
+        if len(letters) > len(_LETTERS):
+            raise EvaluationError(f"a step of a product with {len(letters)} indices")
+        word = "".join
+        subscripts = (
+            f"{word(letters[n] for n in axes)},{word(letters[n] for n in own)}"
+            f"->{word(letters[n] for n in keep)}"
+        )
+        current, axes = contract(subscripts, [current, operand]), keep
+    if axes != output:
+        # A single factor, or axes in another order than the result's.
+        letters = {n: _LETTERS[k] for k, n in enumerate(dict.fromkeys(axes))}
+        inner = "".join(letters[n] for n in axes)
+        current = np.einsum(f"{inner}->{''.join(letters[n] for n in output)}", current)
+    return current

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import zipfile
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
@@ -75,9 +76,15 @@ def load_at(path: Path, program: CheckedProgram) -> dict[str, Array]:
     """Values from `--at FILE.npz`: every array without a literal value, no extras,
     each with its declared shape."""
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            given = {name: np.asarray(archive[name]) for name in archive.files}
-    except (OSError, ValueError) as error:
+        # Opened here, so that it is closed however numpy fails on it.
+        with path.open("rb") as handle:
+            loaded = np.load(handle, allow_pickle=False)
+            if not isinstance(loaded, np.lib.npyio.NpzFile):
+                # A .npy file (one array) is not a set of named arrays.
+                raise AtProblem(f"cannot read {path}: not an .npz archive of named arrays")
+            with loaded as archive:
+                given = {name: np.asarray(archive[name]) for name in archive.files}
+    except (zipfile.BadZipFile, EOFError, ValueError, OSError, KeyError) as error:
         raise AtProblem(f"cannot read {path}: {error}") from error
     leaves = {a.name: a for a in program.arrays if a.is_leaf}
     problems = _name_problems(path, given, leaves)
@@ -124,5 +131,8 @@ def _value_problems(path: Path, name: str, value: Array, leaf: ArrayInfo) -> lis
 def save(path: Path, arrays: Mapping[str, Array]) -> None:
     """`--save FILE.npz`: arrays by name, derivatives as `dA/dB`, scalars as 0-d."""
     contents = {name: np.asarray(value, dtype=np.float64) for name, value in arrays.items()}
-    # numpy's stubs type **kwargs like its keyword options; any name is an array.
-    np.savez(path, **contents)  # type: ignore[arg-type]
+    # Through a handle: given a path, numpy appends `.npz` to a name without it,
+    # and `--save out.dat` must write exactly out.dat.
+    with path.open("wb") as handle:
+        # numpy's stubs type **kwargs like its keyword options; any name is an array.
+        np.savez(handle, **contents)  # type: ignore[arg-type]

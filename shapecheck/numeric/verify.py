@@ -32,8 +32,9 @@ from typing import Any
 import numpy as np
 
 from shapecheck.check.program import CheckedProgram
-from shapecheck.numeric import budget, differences, hints
+from shapecheck.numeric import budget, differences, hints, rounding
 from shapecheck.numeric.batched import BatchedEvaluator, align_batched
+from shapecheck.numeric.comparison import NONFINITE
 from shapecheck.numeric.evaluate import Evaluator, align, planned
 from shapecheck.numeric.runtime import blas_threads
 from shapecheck.numeric.verdicts import (
@@ -101,6 +102,7 @@ class Verifier:
         self.rng = np.random.default_rng([settings.seed, 0x5EED])
         self.forward = self._forward(self.leaves, [d.name for d in program.definitions])
         self.derived_values: dict[str, Array] = {}
+        self.derived_magnitudes: dict[str, Array] = {}
 
     # ---- forward passes
     def _forward(self, leaves: Mapping[str, Array], names: list[str]) -> dict[str, Array]:
@@ -111,14 +113,17 @@ class Verifier:
             values[name] = align(evaluator.value(rhs), tuple(i.name for i in rhs.free), lhs)
         return values
 
-    def _rerun(self, derivation: Derivation, chain: list[str]) -> differences.Rerun:
+    def _rerun(
+        self, derivation: Derivation, chain: list[str], bends: differences.Bends
+    ) -> differences.Rerun:
         """The numerator's values for a stack of denominator values (leading batch
-        axis): every definition on the path is evaluated once for the whole stack."""
+        axis): every definition on the path is evaluated once for the whole stack;
+        how far each row moved the arguments of sin and cos goes to `bends`."""
 
         def rerun(stack: Array) -> Array:
             changed: dict[str, Array] = {derivation.wrt: stack}
             values = ChainMap(changed, self.forward)
-            evaluator = BatchedEvaluator(values, {derivation.wrt})
+            evaluator = BatchedEvaluator(values, {derivation.wrt}, self.forward)
             for name in chain:
                 lhs, rhs = self.deriver.lowered[name]
                 value, batched = evaluator.value(rhs)
@@ -129,12 +134,23 @@ class Verifier:
             if derivation.of not in evaluator.batched:
                 # The numerator does not depend on the denominator here.
                 result = np.broadcast_to(result, (len(stack), *np.shape(result)))
+            bends.last = evaluator.bend
             return result
 
         return rerun
 
     def forward_bytes(self) -> int:
-        return 8 * sum(int(np.size(v)) for v in self.forward.values())
+        """The forward values and, beside them, their rounding magnitudes."""
+        return 2 * 8 * sum(int(np.size(v)) for v in self.forward.values())
+
+    def rounding_scale(self, derivation: Derivation, chain: list[str]) -> Array | None:
+        """Magnitudes (`rounding`) of the numerator's evaluation, counting what
+        moves with the denominator: its value may carry `rounding_error` of them
+        at every perturbed point, however small it is itself (cos of an argument
+        of 10⁸ carries 10⁻⁸, and a saturated tanh a staircase)."""
+        steps = [(name, *self.deriver.lowered[name]) for name in chain]
+        varying = {derivation.wrt, *chain}
+        return rounding.forward_scales(self.forward, steps, varying).get(derivation.of)
 
     # ---- the derived value
     def _adjoint_values(self, derivation: Derivation) -> dict[str, Array]:
@@ -159,6 +175,16 @@ class Verifier:
                 derivation.indices,
             )
             self.derived_values[derivation.label] = cached
+        return cached
+
+    def derived_magnitude(self, derivation: Derivation) -> Array:
+        """The rounding magnitudes (`rounding`) of the derived Jacobian, in the
+        file's layout: its evaluation carries at most `rounding_error` of them."""
+        cached = self.derived_magnitudes.get(derivation.label)
+        if cached is None:
+            order = differences.signature_permutation(derivation)
+            cached = np.transpose(rounding.derived_scale(self.forward, derivation), order)
+            self.derived_magnitudes[derivation.label] = cached
         return cached
 
     def jacobian_fits(self, derivation: Derivation, copies: int = 1) -> bool:
@@ -196,7 +222,7 @@ class Verifier:
         # What is left for perturbed inputs after the forward pass and the derived side.
         chunk = max(0, (budget_bytes - forward - held) // max(per_input, 1))
         if contracted is None:
-            chunk = min(chunk, 4 * budget.count(derivation.wrt_indices))
+            chunk = min(chunk, budget.POINTS * budget.count(derivation.wrt_indices) + 1)
         return Plan(chain, contracted, chunk, per_input, held + chunk * per_input)
 
     def check(self, derivation: Derivation) -> Check:
@@ -216,11 +242,20 @@ class Verifier:
         """Entry by entry when `contracted` is None, else along random directions;
         `chunk` perturbed inputs go through the definitions at once."""
         base = np.asarray(self.forward[derivation.wrt], dtype=np.float64)
-        rerun = self._rerun(derivation, chain)
+        bends = differences.Bends()
+        rerun = self._rerun(derivation, chain, bends)
+        scale = self.rounding_scale(derivation, chain)
         if contracted is None:
             derived = self.derived_value(derivation)
             return differences.full_check(
-                derivation, derived, base, rerun, self.settings, min(chunk, 4 * base.size)
+                derivation,
+                derived,
+                base,
+                rerun,
+                self.settings,
+                min(chunk, budget.POINTS * base.size + 1),
+                scale,
+                bends,
             )
         values = self._adjoint_values(derivation)
 
@@ -228,24 +263,27 @@ class Verifier:
             return Evaluator({**values, "#u": u, "#v": v}).value(contracted)
 
         return differences.directions_check(
-            derivation, along, base, rerun, self.settings, self.rng, chunk
+            derivation, along, base, rerun, self.settings, self.rng, chunk, scale, bends
         )
 
     def _settle(self, result: Check, derivation: Derivation, chain: list[str]) -> Check:
-        """An inconclusive check gets hints; a failure at a kink proves nothing."""
+        """An inconclusive check gets hints; a failure at a kink proves nothing, and
+        entries left out next to a kink are explained by it."""
+        if result.verdict == Verdict.OK and not result.undecidable:
+            return result
+        kinks = hints.kinks(self.deriver, self.forward, [*chain, derivation.of])
         if result.verdict == Verdict.INCONCLUSIVE:
-            return replace(result, hints=result.hints + self.nonfinite_hints())
-        if result.verdict == Verdict.FAILED:
-            kinks = hints.kinks(self.deriver, self.forward, [*chain, derivation.of])
-            if kinks:
-                # No derivative exists there: disagreement proves nothing.
-                return replace(
-                    result,
-                    verdict=Verdict.INCONCLUSIVE,
-                    reason="a function is evaluated at a kink, where it has no derivative",
-                    hints=kinks,
-                )
-        return result
+            nonfinite = self.nonfinite_hints() if result.reason == NONFINITE else ()
+            return replace(result, hints=result.hints + nonfinite + kinks)
+        if result.verdict == Verdict.FAILED and kinks:
+            # No derivative exists there: disagreement proves nothing.
+            return replace(
+                result,
+                verdict=Verdict.INCONCLUSIVE,
+                reason="a function is evaluated at a kink, where it has no derivative",
+                hints=kinks,
+            )
+        return replace(result, hints=result.hints + kinks)
 
     def too_large(self, derivation: Derivation, evaluated: t.Term | None = None) -> Check:
         return budget.too_large(self.program, derivation, self.settings, evaluated)

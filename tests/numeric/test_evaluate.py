@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from support import run
 
 from shapecheck.check.program import Size
 from shapecheck.numeric.evaluate import EvaluationError, Evaluator, align
+from shapecheck.numeric.verdicts import Verdict
 from shapecheck.symbolic import terms as t
 
 IX = t.Idx("i", Size("n", 3))
@@ -67,3 +69,34 @@ def test_align_transposes_and_broadcasts() -> None:
     aligned = align(A, ("i", "j"), (JX, t.Idx("k", Size("p", 4)), IX))
     assert aligned.shape == (2, 4, 3)
     np.testing.assert_array_equal(aligned[:, 2, :], A.T)
+
+
+def test_a_product_over_more_indices_than_einsum_has_letters_is_contracted_stepwise() -> None:
+    # 100 factors, 100 distinct indices: one einsum cannot name them (52 letters);
+    # factor by factor, each index is summed as soon as it is done with.
+    factors = " ".join(f"a[i{k}]" for k in range(100))
+    report = run(f"dim k = 2\nparam a[k]\nL = {factors}\nderive dL/da\n")
+    assert [d.code for d in report.diagnostics] == []
+    (result,) = report.derivatives
+    assert result.check is not None and result.check.verdict is Verdict.OK
+
+
+def test_stepwise_agrees_with_one_einsum() -> None:
+    from shapecheck.numeric.evaluate import contract_product, planned, stepwise
+
+    rng = np.random.default_rng(3)
+    n = Size("n", 3)
+    i, j, k, m = (t.Idx(name, n) for name in "ijkm")
+    product = t.Product(
+        (t.Tensor("A", (i, j)), t.Tensor("B", (j, k)), t.Tensor("C", (k, m)), t.Tensor("D", (i,))),
+        (j, k),
+    )
+    arrays = [rng.standard_normal(s) for s in ((3, 3), (3, 3), (3, 3), (3,))]
+    expected = contract_product(product, arrays)
+    assert np.allclose(stepwise(product, arrays), expected)
+    # With a batch axis on the second factor.
+    batched = [arrays[0], np.stack([arrays[1], 2 * arrays[1]]), arrays[2], arrays[3]]
+    flags = (False, True, False, False)
+    both = stepwise(product, batched, flags)
+    assert np.allclose(both[0], expected) and np.allclose(both[1], 2 * expected)
+    assert planned(product, [(3, 3), (3, 3), (3, 3), (3,)]) >= 9

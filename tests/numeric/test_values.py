@@ -128,3 +128,59 @@ def test_save_writes_float_arrays_by_name(tmp_path: Path) -> None:
         assert archive["a"].shape == ()
         assert archive["dL/dx"].dtype == np.float64
         np.testing.assert_array_equal(archive["dL/dx"], [1.0, 2.0])
+
+
+def test_save_writes_exactly_the_path_given(tmp_path: Path) -> None:
+    # numpy appends `.npz` to a path without it; `--save out.dat` writes out.dat.
+    target = tmp_path / "out.dat"
+    save(target, {"a": np.array([1.0, 2.0])})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.dat"]
+    with np.load(target) as archive:
+        np.testing.assert_array_equal(archive["a"], [1.0, 2.0])
+
+
+def test_save_through_the_cli_writes_exactly_the_path_given(tmp_path: Path) -> None:
+    source = tmp_path / "m.idx"
+    source.write_text("dim n = 3\nparam x[n]\nL = x[i] x[i]\nderive dL/dx\n")
+    target = tmp_path / "out.dat"
+    result = CliRunner().invoke(app, ["check", str(source), "--save", str(target)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.idx", "out.dat"]
+    with np.load(target) as archive:
+        assert "dL/dx" in archive.files
+
+
+def _truncated_zip(path: Path) -> None:
+    np.savez(path, x=np.arange(3.0))
+    path.write_bytes(path.read_bytes()[:40])
+
+
+def _npy(path: Path) -> None:
+    with path.open("wb") as handle:
+        np.save(handle, np.arange(3.0))
+
+
+def _missing_member(path: Path) -> None:
+    # A zip whose directory names an array whose data is not there.
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("x.npy", b"\x93NUMPY\x01\x00")
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda p: p.write_bytes(b""),  # empty: EOFError or ValueError
+        lambda p: p.write_bytes(b"PK\x03\x04" + b"\x00" * 30),  # a broken zip
+        _npy,  # a .npy, not an archive
+        _truncated_zip,
+        _missing_member,
+    ],
+    ids=["empty", "broken-zip", "npy", "truncated", "bad-member"],
+)
+def test_any_unreadable_at_file_is_an_at_problem(tmp_path: Path, make) -> None:  # type: ignore[no-untyped-def]
+    values = tmp_path / "at.npz"
+    make(values)
+    with pytest.raises(AtProblem, match="cannot read"):
+        load_at(values, _checked("dim n = 3\nparam x[n]\nL = x[i] x[i]\n"))

@@ -1,0 +1,210 @@
+"""How much rounding a formula's float64 evaluation may carry: a running error bound.
+
+A claim is compared with the true derivative (`claimcheck`); both are formulas
+evaluated in float64, and a right claim written with heavy cancellation,
+`(x[i] + 1e12) - 1e12 + x[i]`, loses digits that no tolerance relative to the
+result accounts for. Its rounding error is bounded, to first order, by
+ε · A, where A is the formula evaluated on magnitudes (Wilkinson's running
+error bound):
+
+- an array or a constant: A = |value| (each carries a relative error of ε);
+- a sum: A = Σ A(part), which counts the size of the terms, not of the result;
+- a product (an einsum): the same contraction of its factors' A;
+- a function f(a): A = |f(a)| + |f'(a)| · A(a);
+- a power b^e: A = |b^e| + |e b^(e−1)| · A(b) + |log|b| · b^e| · A(e).
+
+`magnitude(term, values, known)` returns A on the term's free indices (in
+`term.free` order, as `Evaluator.value`); `known` gives A for arrays that are
+themselves results (derivative references, adjoints), and every other array
+counts |value|. A NaN (0 to a negative power's derivative) counts as infinite:
+nothing can be decided there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from shapecheck.exhaustive import assert_never
+from shapecheck.numeric.evaluate import Evaluator, align, contract_product
+from shapecheck.symbolic import terms as t
+from shapecheck.symbolic.derive import Derivation
+
+Array = Any
+
+# Ulps per operation the bound allows: the first-order bound assumes one rounding
+# of ε per operation, and a sum of n terms may carry up to n (numpy's pairwise
+# and BLAS sums carry about log n).
+ROUNDING = 16.0
+_EPS = float(np.finfo(np.float64).eps)
+
+
+def _slopes(name: str, argument: Array, value: Array) -> Array:
+    """|f'(a)| for the named function, entry by entry."""
+    a = argument
+    match name:
+        case "exp":
+            return np.abs(value)
+        case "log":
+            return 1.0 / np.abs(a)
+        case "tanh":
+            return 1.0 - value**2
+        case "sigmoid":
+            return value * (1.0 - value)
+        case "sin":
+            return np.abs(np.cos(a))
+        case "cos":
+            return np.abs(np.sin(a))
+        case "sqrt":
+            return 0.5 / np.abs(value)
+        case "relu" | "abs":
+            return np.ones_like(a)
+        case _:  # step, sign: piecewise constant
+            return np.zeros_like(a)
+
+
+class _Absolute(Mapping[str, Array]):
+    """Array magnitudes: `known` where given, else |value|."""
+
+    def __init__(self, values: Mapping[str, Array], known: Mapping[str, Array]) -> None:
+        self._values = values
+        self._known = known
+
+    def __getitem__(self, name: str) -> Array:
+        if name in self._known:
+            return self._known[name]
+        return np.abs(np.asarray(self._values[name], dtype=np.float64))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+class Magnitudes:
+    """Values and first-order rounding magnitudes of terms."""
+
+    def __init__(
+        self,
+        values: Mapping[str, Array],
+        known: Mapping[str, Array],
+        varying: set[str] | None = None,
+    ) -> None:
+        self.plain = Evaluator(values)
+        self.absolute = Evaluator(_Absolute(values, known))
+        # Only the rounding of what changes with a perturbed input matters to
+        # finite differences: a subterm free of `varying` is the same rounded
+        # number at every point, and counts only its |value|.
+        self.varying = varying
+        self._varies: dict[int, bool] = {}
+
+    def _constant(self, term: t.Term) -> bool:
+        return self.varying is not None and not self._varying(term, self.varying)
+
+    def _varying(self, term: t.Term, varying: set[str]) -> bool:
+        known = self._varies.get(id(term))
+        if known is None:
+            if isinstance(term, t.Tensor):
+                known = term.name in varying
+            elif isinstance(term, t.Loss):
+                known = term.array in varying
+            else:
+                known = any(self._varying(child, varying) for child in t.children(term))
+            self._varies[id(term)] = known
+        return known
+
+    def both(self, term: t.Term) -> tuple[Array, Array]:
+        """The term's value and its A, both on `term.free`."""
+        with np.errstate(all="ignore"):
+            value, size = self._both(term)
+        size = np.where(np.isnan(size), np.inf, size)
+        return np.asarray(value, dtype=np.float64), np.asarray(size, dtype=np.float64)
+
+    def _both(self, term: t.Term) -> tuple[Array, Array]:
+        if self._constant(term):
+            value = self.plain.value(term)
+            return value, np.abs(value)
+        match term:
+            case t.Const() | t.SizeOf() | t.Zero() | t.Delta() | t.Tensor() | t.Loss():
+                # Constants are not looked up: their sign is dropped here.
+                return self.plain.value(term), np.abs(self.absolute.value(term))
+            case t.Func():
+                argument, spread = self._both(term.arg)
+                value = self.plain.apply(term.name, argument)
+                slope = _slopes(term.name, argument, value)
+                return value, np.abs(value) + _times(slope, spread)
+            case t.Pow():
+                return self._power(term)
+            case t.Add():
+                pairs = [(self._both(part), part) for part in term.terms]
+                value = sum(_on(v, p, term) for (v, _), p in pairs)
+                size = sum(_on(a, p, term) for (_, a), p in pairs)
+                return value, size
+            case t.Product():
+                pairs = [self._both(factor) for factor in term.factors]
+                value = contract_product(term, [v for v, _ in pairs])
+                size = contract_product(term, [a for _, a in pairs])
+                return value, size
+            case _:
+                assert_never(term)
+
+    def _power(self, term: t.Pow) -> tuple[Array, Array]:
+        base, base_size = (_on(x, term.base, term) for x in self._both(term.base))
+        power, power_size = (_on(x, term.exponent, term) for x in self._both(term.exponent))
+        value = np.power(base, power)
+        by_base = _times(np.abs(power * np.power(base, power - 1.0)), base_size)
+        # A literal exponent (2, 1.5, -1) is exact; 0 to any power is exact too.
+        if isinstance(term.exponent, t.Const):
+            by_power = np.zeros_like(value)
+        else:
+            by_power = _times(np.abs(np.log(np.abs(base)) * value), power_size)
+            by_power = np.where(value == 0, 0.0, by_power)
+        return value, np.abs(value) + by_base + by_power
+
+
+def _on(array: Array, part: t.Term, whole: t.Term) -> Array:
+    return align(np.asarray(array), t.names(part.free), whole.free)
+
+
+def _times(slope: Array, spread: Array) -> Array:
+    """slope · spread, 0 where spread is 0 (an exact input at a pole is exact)."""
+    return np.where(spread == 0, 0.0, slope * spread)
+
+
+def forward_scales(
+    leaves: Mapping[str, Array],
+    steps: Iterable[tuple[str, tuple[t.Idx, ...], t.Term]],
+    varying: set[str] | None = None,
+) -> dict[str, Array]:
+    """A for every defined array of a forward pass: `steps` are (name, its
+    indices, its formula) in file order, `leaves` the values of the arrays they
+    use. With `varying`, only rounding in what depends on those arrays counts
+    (see `Magnitudes`)."""
+    values: dict[str, Array] = dict(leaves)
+    scales: dict[str, Array] = {}
+    magnitudes = Magnitudes(values, scales, varying)
+    for name, lhs, rhs in steps:
+        value, size = magnitudes.both(rhs)
+        values[name] = align(value, t.names(rhs.free), lhs)
+        scales[name] = align(size, t.names(rhs.free), lhs)
+    return scales
+
+
+def derived_scale(forward: Mapping[str, Array], derivation: Derivation) -> Array:
+    """A for a derived Jacobian (numerator order), through its adjoints."""
+    steps = [(a.label, a.indices, a.formula) for a in derivation.adjoints]
+    scales = forward_scales(forward, steps)
+    values = {**forward}
+    evaluator = Evaluator(values)
+    for label, indices, formula in steps:
+        values[label] = align(evaluator.value(formula), t.names(formula.free), indices)
+    _, size = Magnitudes(values, scales).both(derivation.formula)
+    return align(size, t.names(derivation.formula.free), derivation.indices)
+
+
+def rounding_error(size: Array) -> Array:
+    """The bound on rounding error for magnitudes A: ROUNDING · ε · A."""
+    return ROUNDING * _EPS * np.asarray(size, dtype=np.float64)

@@ -1,0 +1,119 @@
+"""No false verdict, ever (issue 14 item 1): a fuzz campaign's saved programs,
+whose derivatives are right, never get E401 or E402; a step far outside the
+linear regime, or a claim written with heavy cancellation, is inconclusive
+(E403) where the numbers cannot decide, never wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from support import run
+
+from shapecheck.numeric.verdicts import ClaimVerdict, Verdict
+from shapecheck.pipeline import FileReport
+
+FUZZ = sorted((Path(__file__).parent / "data" / "fuzz").glob("*.idx"))
+
+
+def _errors(text: str) -> list[str]:
+    return [d.code for d in run(text).diagnostics if d.is_error]
+
+
+@pytest.mark.parametrize("path", FUZZ, ids=[p.stem for p in FUZZ])
+def test_fuzz_reproducers_get_no_false_verdict(path: Path) -> None:
+    report = run(path.read_text(encoding="utf-8"))
+    codes = [d.code for d in report.diagnostics if d.is_error]
+    assert set(codes) <= {"E403"}, (path.name, report.diagnostics)
+    for result in report.derivatives:
+        assert result.check is not None
+        assert result.check.verdict in (Verdict.OK, Verdict.INCONCLUSIVE)
+        if result.check.verdict is Verdict.OK:
+            assert result.check.compared > 0
+
+
+def test_4197_cos_of_a_huge_argument_is_inconclusive_not_e401() -> None:
+    # dL/dW1 is about 2·10¹⁰: over one step the argument of cos moves by 10⁵
+    # radians, and the finite differences (−48714 before) are garbage.
+    report = run((Path(__file__).parent / "data" / "fuzz" / "4197.idx").read_text())
+    assert _errors_of(report) == ["E403"]
+    (result,) = report.derivatives
+    assert result.check is not None and result.check.verdict is Verdict.INCONCLUSIVE
+    assert "could be resolved numerically" in (result.check.reason or "")
+
+
+def _errors_of(report: FileReport) -> list[str]:
+    return [d.code for d in report.diagnostics if d.is_error]
+
+
+SIN6 = "param x = 20\nL = sin(x^6)\nderive dL/dx\n"
+
+
+def test_sin_of_x_to_the_sixth_at_20_is_never_wrong() -> None:
+    # d/dx sin(x⁶) = 6 x⁵ cos(x⁶) ≈ 2·10⁷: the step 1.2·10⁻⁴ moves x⁶ by 2300 rad.
+    assert set(_errors(SIN6)) <= {"E403"}
+    report = run(SIN6 + "dL/dx = 6 x^5 cos(x^6)\n")
+    assert set(_errors_of(report)) <= {"E403"}
+    (claim,) = report.claims
+    assert claim.check is not None and claim.check.verdict is not ClaimVerdict.WRONG
+    # A wrong claim is never called right either.
+    wrong = run(SIN6 + "dL/dx = 5 x^5 cos(x^6)\n")
+    (claim,) = wrong.claims
+    assert claim.check is not None and claim.check.verdict is not ClaimVerdict.OK
+
+
+def test_the_same_function_at_a_small_argument_is_verified() -> None:
+    report = run("param x = 0.7\nL = sin(x^6)\nderive dL/dx\ndL/dx = 6 x^5 cos(x^6)\n")
+    assert _errors_of(report) == []
+    (claim,) = report.claims
+    assert claim.check is not None and claim.check.verdict is ClaimVerdict.OK
+
+
+CANCEL = "dim n = 3\nparam x[n]\nL = x[i] x[i]\n"
+
+
+@pytest.mark.parametrize("big", ["1e8", "1e12", "1e15"])
+def test_a_right_claim_with_heavy_cancellation_is_never_wrong(big: str) -> None:
+    report = run(CANCEL + f"dL/dx[i] = (x[i] + {big}) - {big} + x[i]\n")
+    assert set(_errors_of(report)) <= {"E403"}, report.diagnostics
+    (claim,) = report.claims
+    assert claim.check is not None and claim.check.verdict is not ClaimVerdict.WRONG
+    if big == "1e8":
+        # ε · 2·10⁸ ≈ 4·10⁻⁸ is well inside the tolerance: decided, and right.
+        assert claim.check.verdict is ClaimVerdict.OK
+    else:
+        assert claim.check.check.reason is not None
+        assert "rounding error" in claim.check.check.reason
+
+
+def test_a_wrong_claim_with_mild_cancellation_is_still_wrong() -> None:
+    report = run(CANCEL + "dL/dx[i] = (x[i] + 1e4) - 1e4 + 1.1 x[i]\n")
+    assert "E402" in _errors_of(report)
+
+
+def test_cancellation_inside_a_function_is_bounded_too() -> None:
+    # exp((x + 1e12) - 1e12) x: the argument's rounding error is amplified by exp.
+    text = "dim n = 3\nparam x[n]\nL = exp(x[i]) x[i]\n"
+    claim = "dL/dx[i] = exp((x[i] + 1e12) - 1e12) (1 + x[i])\n"
+    report = run(text + claim)
+    (result,) = report.claims
+    assert result.check is not None and result.check.verdict is not ClaimVerdict.WRONG
+
+
+def test_a_fast_small_oscillation_under_a_large_smooth_function_is_not_decided() -> None:
+    # cos(1e9 v) adds a derivative term of 10⁹ · 2y ≈ 10²² to dL/dv ≈ 7·10²⁵
+    # (above the tolerance), while its samples alias to values far below it: the
+    # differences look asymptotic and agree to 10⁻⁸, and would call the right
+    # derivative wrong. The argument of cos moves by 10⁴ radians over a step.
+    text = (
+        "dim n = 2, m = 3\nparam A[n, m], v[n], w[m], s\n"
+        "y[i] = cos(1e9 * (v[i])) + (1 + (exp(10 * tanh(v[i])))^2)^1.5\nL = y[i] y[i]\n"
+    )
+    assert set(_errors(text)) <= {"E403"}
+
+
+def test_an_oscillation_the_step_resolves_is_still_verified() -> None:
+    report = run("dim n = 3\nparam v[n]\nL = cos(30 v[i]) + v[i] v[i]\nderive dL/dv\n")
+    assert _errors_of(report) == []
+    (result,) = report.derivatives
+    assert result.check is not None and result.check.compared == 3

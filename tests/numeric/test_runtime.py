@@ -1,0 +1,31 @@
+"""How verification runs: BLAS threads limited when threadpoolctl is there, and
+nothing required when it is not."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from shapecheck.numeric.runtime import THREADED_FROM_BYTES, blas_threads
+
+
+def test_blas_threads_runs_the_block_without_threadpoolctl(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A None entry in sys.modules makes `import threadpoolctl` raise ImportError.
+    monkeypatch.setitem(sys.modules, "threadpoolctl", None)
+    ran = []
+    with blas_threads(1024):
+        ran.append(True)
+    assert ran == [True]
+
+
+def test_blas_threads_limits_small_work_to_one_thread_when_available() -> None:
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    with blas_threads(1024):
+        for pool in threadpoolctl.threadpool_info():
+            if pool.get("user_api") == "blas":
+                assert pool["num_threads"] == 1
+    with blas_threads(THREADED_FROM_BYTES):
+        pass  # large work keeps the BLAS's own setting
