@@ -15,7 +15,6 @@ step, the derivative itself, is printed exactly as `derive` prints it.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from typing import Any, Literal
 
@@ -26,14 +25,13 @@ from shapecheck.render import math
 from shapecheck.render.diagnostics import render_plain
 from shapecheck.render.escape import visible
 from shapecheck.render.formula import formula, indices
+from shapecheck.render.json import escape_unsafe
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic import trace as tr
 
 Format = Literal["text", "json", "markdown"]
 FORMATS: tuple[Format, ...] = ("text", "json", "markdown")
 _ARROW = (tr.SUBSTITUTE, tr.REWRITE)  # identities on a subterm; the other kinds are equations
-# What json.dumps would pass through raw (as render.json): controls, bidi overrides.
-_RAW_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def render(result: Explanation | FileReport, output: Format) -> str:
@@ -244,8 +242,7 @@ def json_text(explanation: Explanation) -> str:
         "steps": steps_json(explanation),
         "omitted": explanation.omitted,
     }
-    text = json.dumps(document, indent=2, ensure_ascii=False)
-    return _RAW_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text) + "\n"
+    return escape_unsafe(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
 
 
 def markdown(explanation: Explanation) -> str:

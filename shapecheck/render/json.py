@@ -28,7 +28,7 @@ from shapecheck.source import Source, Span
 if TYPE_CHECKING:
     from shapecheck.numeric.verify import Check
 
-_SCHEMA_VERSION = 1
+SCHEMA_VERSION = 1
 # json.dumps escapes C0 controls itself; these it would pass through raw (they
 # can only occur inside strings, so replacing them keeps the document valid).
 _RAW_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
@@ -62,7 +62,7 @@ def _diagnostic(source: Source, problem: Diagnostic) -> dict[str, Any]:
     return entry
 
 
-def _file_json(report: FileReport, strict: bool) -> dict[str, Any]:
+def file_json(report: FileReport, strict: bool) -> dict[str, Any]:
     data: dict[str, Any] = {
         "path": report.source.name,
         "ok": not report.failed(strict),
@@ -214,16 +214,26 @@ def _derivative(result: DerivativeResult) -> dict[str, Any]:
 
 def render(reports: Sequence[FileReport], *, strict: bool, exit_status: int) -> str:
     document = {
-        "schema_version": _SCHEMA_VERSION,
+        "schema_version": SCHEMA_VERSION,
         "tool": {"name": "shapecheck", "version": __version__},
-        "files": [_file_json(r, strict) for r in reports],
-        "summary": {
-            "files": len(reports),
-            "failed": sum(1 for r in reports if r.failed(strict)),
-            "errors": sum(r.errors for r in reports),
-            "warnings": sum(r.warnings for r in reports),
-            "exit_status": exit_status,
-        },
+        "files": [file_json(r, strict) for r in reports],
+        "summary": summary(reports, strict, exit_status),
     }
-    text = json.dumps(document, indent=2, ensure_ascii=False)
+    return escape_unsafe(json.dumps(document, indent=2, ensure_ascii=False))
+
+
+def escape_unsafe(text: str) -> str:
+    """JSON text with DEL, C1 controls, bidi overrides and lone surrogates
+    written as `\\uXXXX` escapes (json.dumps leaves them raw)."""
     return _RAW_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+def summary(reports: Sequence[FileReport], strict: bool, exit_status: int) -> dict[str, Any]:
+    """The closing counts of a run (JSON's `summary`, JSON Lines' last line)."""
+    return {
+        "files": len(reports),
+        "failed": sum(1 for r in reports if r.failed(strict)),
+        "errors": sum(r.errors for r in reports),
+        "warnings": sum(r.warnings for r in reports),
+        "exit_status": exit_status,
+    }

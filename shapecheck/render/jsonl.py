@@ -18,7 +18,7 @@ from shapecheck.pipeline import FileReport
 
 # The JSON renderer's own builders and escaping, so that both formats say the
 # same thing about a file (they are private there; one definition is the point).
-from shapecheck.render.json import _RAW_UNSAFE, _SCHEMA_VERSION, _file_json
+from shapecheck.render.json import SCHEMA_VERSION, escape_unsafe, file_json, summary
 
 if TYPE_CHECKING:
     from shapecheck.render.output import RunContext
@@ -32,23 +32,17 @@ def _line(data: dict[str, Any]) -> str:
     # Compact: a newline inside a string is escaped by json.dumps, so each
     # object is one line whatever the file holds.
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    text = _RAW_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+    text = escape_unsafe(text)
     for char, escape in _SEPARATORS.items():
         text = text.replace(char, escape)
     return text
 
 
 def render(reports: Sequence[FileReport], *, strict: bool, exit_status: int) -> str:
-    lines = [_line(_file_json(report, strict)) for report in reports]
-    summary = {
-        "files": len(reports),
-        "failed": sum(1 for r in reports if r.failed(strict)),
-        "errors": sum(r.errors for r in reports),
-        "warnings": sum(r.warnings for r in reports),
-        "exit_status": exit_status,
-    }
+    lines = [_line(file_json(report, strict)) for report in reports]
     tool = {"name": "shapecheck", "version": __version__}
-    lines.append(_line({"schema_version": _SCHEMA_VERSION, "tool": tool, "summary": summary}))
+    closing = {"schema_version": SCHEMA_VERSION, "tool": tool}
+    lines.append(_line({**closing, "summary": summary(reports, strict, exit_status)}))
     return "\n".join(lines)
 
 

@@ -39,7 +39,15 @@ def _cache_hash(cls: type[_T]) -> type[_T]:
             cache["_hash"] = value
         return value  # type: ignore[no-any-return]
 
+    def __getstate__(self: Any) -> dict[str, Any]:
+        # A pickled term (sent to a `--jobs` worker) must not carry its hash:
+        # string hashes differ between processes unless PYTHONHASHSEED is set.
+        state = dict(self.__dict__)
+        state.pop("_hash", None)
+        return state
+
     cls.__hash__ = __hash__  # type: ignore[method-assign]
+    cls.__getstate__ = __getstate__  # type: ignore[attr-defined]
     return cls
 
 
