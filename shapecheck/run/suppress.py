@@ -14,11 +14,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from shapecheck.diagnostics import CODES, Code, Diagnostic, diagnostic
+from shapecheck.diagnostics import CODES, Code, Diagnostic, Severity, diagnostic
 from shapecheck.pipeline import FileReport
 from shapecheck.source import Span
 
 # A claim's verdict is what a course grades: never hidden by a comment.
+# A claim's verdict is always reported.
 NEVER_IGNORED = frozenset({Code.E402, Code.E403, Code.E404})
 _COMMENT = re.compile(r"#\s*shapecheck:\s*ignore\[([^\]\n]*)\][ \t\r]*$", re.MULTILINE)
 
@@ -60,17 +61,19 @@ def apply_ignores(report: FileReport, *, allow_ignore: bool = True) -> FileRepor
     for problem in report.diagnostics:
         line = _line_of(report, problem)
         comment = by_line.get(line) if line is not None else None
-        if (
-            comment is not None
-            and problem.code in comment.codes
-            and problem.code not in NEVER_IGNORED
-        ):
+        if comment is not None and problem.code in comment.codes and _ignorable(problem.code):
             used.add((comment.line, problem.code))
             continue
         kept.append(problem)
     for comment in comments:
         kept.extend(_unused(comment, used))
     return _with(report, kept)
+
+
+def _ignorable(code: str) -> bool:
+    """Only warnings: an error ends the file's analysis early, and silencing it
+    would leave a file that looks clean with its claims never judged."""
+    return code in CODES and CODES[Code(code)][0] is Severity.WARNING and code not in NEVER_IGNORED
 
 
 def _not_honoured(comment: _Ignore) -> Diagnostic:
@@ -85,7 +88,9 @@ def _not_honoured(comment: _Ignore) -> Diagnostic:
 def _unused(comment: _Ignore, used: set[tuple[int, str]]) -> list[Diagnostic]:
     problems = []
     for code in comment.codes:
-        if code in NEVER_IGNORED:
+        if code not in CODES:
+            problems.append(diagnostic(Code.W903, comment.span, f"{code} is not a diagnostic code"))
+        elif code in NEVER_IGNORED:
             problems.append(
                 diagnostic(
                     Code.W903,
@@ -93,8 +98,10 @@ def _unused(comment: _Ignore, used: set[tuple[int, str]]) -> list[Diagnostic]:
                     f"{code} cannot be ignored: a claim's verdict is always reported",
                 )
             )
-        elif code not in CODES:
-            problems.append(diagnostic(Code.W903, comment.span, f"{code} is not a diagnostic code"))
+        elif not _ignorable(code):
+            words = f"{code} cannot be ignored: an error stops the checks after it, "
+            words += "so ignoring it would hide them (claims and derivatives included)"
+            problems.append(diagnostic(Code.W903, comment.span, words))
         elif (comment.line, code) not in used:
             problems.append(
                 diagnostic(

@@ -134,10 +134,10 @@ def test_a_bad_configuration_exits_2_naming_file_and_key(tmp_path: Path) -> None
 
 
 def test_graded_runs_honour_no_ignore(tmp_path: Path) -> None:
-    (tmp_path / "a.idx").write_text("param a\ny = b  # shapecheck: ignore[E101]\n")
-    assert runner.invoke(app, ["check", str(tmp_path)]).exit_code == 0
+    (tmp_path / "a.idx").write_text("param b  # shapecheck: ignore[W101]\nparam a\ny = a\n")
+    assert runner.invoke(app, ["check", "--strict", str(tmp_path)]).exit_code == 0
     (tmp_path / "pyproject.toml").write_text("[tool.shapecheck]\nallow-ignore = false\n")
-    result = runner.invoke(app, ["check", str(tmp_path)])
+    result = runner.invoke(app, ["check", "--strict", str(tmp_path)])
     assert result.exit_code == 1
     assert "warning[W902]" in result.output
 
