@@ -5,10 +5,13 @@ Used by `differences` (derived against finite differences) and `claimcheck`
 its own (for finite differences: truncation plus round-off, see
 `differences`). With allowed = atol + rtol · max(|derived|, |reference|):
 
-- an entry whose error estimate exceeds `allowed` is **undecidable**: the
-  numbers cannot tell a right value from one off by the tolerance, so it is
-  left out of the comparison and counted;
-- any other entry fails when |derived − reference| > allowed + error estimate.
+- an entry fails when |derived − reference| > allowed + error estimate, however
+  large the estimate: a disagreement beyond what the numbers' own error can
+  explain is decided;
+- any other entry whose error estimate exceeds `allowed` is **undecidable**:
+  the numbers cannot tell a right value from one off by the tolerance, so it
+  is left out of the comparison and counted (an infinite or NaN estimate, a
+  step outside the differences' asymptotic regime, is always undecidable).
 
 When no entry could be decided the check is inconclusive, never a pass and
 never a failure; a NaN or an Inf on either side makes it inconclusive too.
@@ -72,8 +75,10 @@ class Comparison:
         error = np.abs(derived - reference)
         scale = np.maximum(np.abs(derived), np.abs(reference))
         allowed = self.settings.atol + self.settings.rtol * scale
-        # A NaN estimate (an overflowing perturbed output) decides nothing either.
-        decided = uncertainty <= allowed
+        # Decided: the estimate is within the tolerance, or the two disagree by
+        # more than the estimate can explain. A NaN or infinite estimate decides
+        # nothing (both comparisons are false).
+        decided = (uncertainty <= allowed) | (error > allowed + uncertainty)
         self.undecidable += int(derived.size - np.count_nonzero(decided))
         self.compared += int(np.count_nonzero(decided))
         if not np.any(decided):

@@ -322,6 +322,12 @@ def directions_check(
     differences; `scale` is the numerator's rounding magnitude (`estimate`)."""
     out_shape = tuple(int(i.size.value or 0) for i in derivation.of_indices)
     comparison = Comparison(settings, unit=("direction", "directions"))
+    # The step, and the round-off scale along a direction, follow the inputs'
+    # magnitude. The numerator's running rounding magnitude (`scale` as given)
+    # sums the rounding of every entry and, along a random direction, bounds
+    # the round-off far too loosely to decide anything at large sizes; the
+    # regime tests guard against what this scale misses (see the note in
+    # docs/verification.md).
     scale = max(1.0, float(np.max(np.abs(base))) if base.size else 1.0)
     step = STEP * scale
     for direction in range(DIRECTIONS):

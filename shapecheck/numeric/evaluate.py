@@ -94,12 +94,23 @@ class Evaluator:
 
     def __init__(self, values: Mapping[str, Array]) -> None:
         self.values = values
+        # Whether any intermediate was NaN or infinite, or a power of a nonzero
+        # number underflowed to 0: a finite result can still be wrong then
+        # (1 / S^2 is 0 for a large S), so the comparisons that read it must
+        # not trust it.
+        self.nonfinite = False
 
     def value(self, term: t.Term) -> Array:
         result = self._value(term)
         return np.asarray(result, dtype=np.float64)
 
     def _value(self, term: t.Term) -> Array:
+        result = self._node(term)
+        if not self.nonfinite and not np.all(np.isfinite(result)):
+            self.nonfinite = True
+        return result
+
+    def _node(self, term: t.Term) -> Array:
         match term:
             case t.Const():
                 return np.float64(term.value)
@@ -129,7 +140,12 @@ class Evaluator:
         base = align(self._value(term.base), t.names(term.base.free), term.free)
         exponent = align(self._value(term.exponent), t.names(term.exponent.free), term.free)
         with np.errstate(all="ignore"):
-            return np.power(base, exponent)
+            result = np.power(base, exponent)
+        # 1 / S^2 underflows to 0 for a large finite S: every product it then
+        # enters loses its value, so the result is no longer to be trusted.
+        if not self.nonfinite and np.any((result == 0) & (base != 0) & np.isfinite(base)):
+            self.nonfinite = True
+        return result
 
     def _sum(self, term: t.Add) -> Array:
         # Terms lacking some of the free indices are broadcast over them (rule 4).

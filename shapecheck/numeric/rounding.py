@@ -124,6 +124,14 @@ class Magnitudes:
         return np.asarray(value, dtype=np.float64), np.asarray(size, dtype=np.float64)
 
     def _both(self, term: t.Term) -> tuple[Array, Array]:
+        value, size = self._both_node(term)
+        # An overflowed (or NaN) intermediate makes every value above it
+        # untrustworthy, however finite it looks: its error bound is infinite.
+        if not np.all(np.isfinite(value)):
+            return value, np.full(np.shape(size), np.inf)
+        return value, size
+
+    def _both_node(self, term: t.Term) -> tuple[Array, Array]:
         if self._constant(term):
             value = self.plain.value(term)
             return value, np.abs(value)

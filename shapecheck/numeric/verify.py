@@ -153,7 +153,7 @@ class Verifier:
         return rounding.forward_scales(self.forward, steps, varying).get(derivation.of)
 
     # ---- the derived value
-    def _adjoint_values(self, derivation: Derivation) -> dict[str, Array]:
+    def _adjoint_values(self, derivation: Derivation) -> tuple[dict[str, Array], Evaluator]:
         values: dict[str, Array] = dict(self.forward)
         evaluator = Evaluator(values)
         for adjoint in derivation.adjoints:
@@ -162,15 +162,16 @@ class Verifier:
                 tuple(i.name for i in adjoint.formula.free),
                 adjoint.indices,
             )
-        return values
+        return values, evaluator
 
     def derived_value(self, derivation: Derivation) -> Array:
-        """The derived Jacobian, numerator order (A's indices, then B's)."""
+        """The derived Jacobian, numerator order (A's indices, then B's); all
+        NaN where an intermediate overflowed, so no check trusts it."""
         cached = self.derived_values.get(derivation.label)
         if cached is None:
-            values = self._adjoint_values(derivation)
+            _, evaluator = self._adjoint_values(derivation)
             cached = align(
-                Evaluator(values).value(derivation.formula),
+                _trusted(evaluator.value(derivation.formula), evaluator),
                 tuple(i.name for i in derivation.formula.free),
                 derivation.indices,
             )
@@ -257,10 +258,11 @@ class Verifier:
                 scale,
                 bends,
             )
-        values = self._adjoint_values(derivation)
+        values, adjoints = self._adjoint_values(derivation)
 
         def along(u: Array, v: Array) -> Array:
-            return Evaluator({**values, "#u": u, "#v": v}).value(contracted)
+            evaluator = Evaluator({**values, "#u": u, "#v": v})
+            return _trusted(evaluator.value(contracted), adjoints, evaluator)
 
         return differences.directions_check(
             derivation, along, base, rerun, self.settings, self.rng, chunk, scale, bends
@@ -319,3 +321,11 @@ __all__ = [
     "forward_entries",
     "too_large",
 ]
+
+
+def _trusted(value: Array, *evaluators: Evaluator) -> Array:
+    """The value, or NaN throughout where any evaluation behind it overflowed or
+    underflowed on the way: a finite result is no evidence then."""
+    if any(evaluator.nonfinite for evaluator in evaluators):
+        return np.full_like(value, np.nan)
+    return value

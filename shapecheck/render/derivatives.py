@@ -106,7 +106,9 @@ def claim_words(result: ClaimResult) -> str:
         if not result.symbolic.matches:
             parts.append("? not verified (--no-verify)")
     elif check.verdict is ClaimVerdict.OK:
-        parts.append(f"✓ numerically (rel {check.check.max_rel_error:.1e})")
+        unresolved = check.check.undecidable
+        note = f", {unresolved} unresolved" if unresolved else ""
+        parts.append(f"✓ numerically (rel {check.check.max_rel_error:.1e}{note})")
     elif check.verdict is ClaimVerdict.WRONG:
         parts.append("✗ wrong" + (f": {check.diagnosis}" if check.diagnosis else ""))
     else:

@@ -44,13 +44,23 @@ def test_the_error_estimate_widens_the_tolerance() -> None:
 
 def test_an_entry_the_estimate_cannot_resolve_is_left_out_and_counted() -> None:
     comparison = Comparison(Settings())
-    # The second entry's estimated error (0.5) exceeds its tolerance: it decides nothing,
-    # even though it disagrees by far more than the tolerance.
-    comparison.add(np.array([1.0, 28.2]), np.array([1.0, 0.0]), np.array([0.0, 0.5]), _at)
+    # The second entry's estimated error (50) exceeds its tolerance and its
+    # disagreement (28.2) is within it: it decides nothing.
+    comparison.add(np.array([1.0, 28.2]), np.array([1.0, 0.0]), np.array([0.0, 50.0]), _at)
     check = comparison.result(Mode.FULL)
     assert check.verdict is Verdict.OK
     assert (check.compared, check.undecidable) == (1, 1)
     assert check.hints == ("1 entry could not be resolved numerically (left out; 1 compared)",)
+
+
+def test_a_disagreement_beyond_a_large_estimate_is_decided() -> None:
+    comparison = Comparison(Settings())
+    # The estimate (0.5) exceeds the tolerance, but the two differ by far more
+    # than it can explain: the entry is decided, and it fails.
+    comparison.add(np.array([1.0, 28.2]), np.array([1.0, 0.0]), np.array([0.0, 0.5]), _at)
+    check = comparison.result(Mode.FULL)
+    assert check.verdict is Verdict.FAILED
+    assert (check.compared, check.undecidable) == (2, 0)
 
 
 def test_nothing_resolved_is_inconclusive_never_a_pass_nor_a_failure() -> None:
