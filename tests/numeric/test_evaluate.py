@@ -100,3 +100,15 @@ def test_stepwise_agrees_with_one_einsum() -> None:
     both = stepwise(product, batched, flags)
     assert np.allclose(both[0], expected) and np.allclose(both[1], 2 * expected)
     assert planned(product, [(3, 3), (3, 3), (3, 3), (3,)]) >= 9
+
+
+def test_sigmoid_keeps_its_relative_precision_far_out() -> None:
+    from shapecheck.numeric.evaluate import _FUNCTIONS
+
+    x = np.array([-700.0, -104.0, -40.0, 0.0, 40.0, 700.0])
+    exact = np.array([np.exp(-700.0), np.exp(-104.0) / (1 + np.exp(-104.0)), 0, 0.5, 0, 1.0])
+    exact[2] = np.exp(-40.0) / (1 + np.exp(-40.0))
+    exact[4] = 1 / (1 + np.exp(-40.0))
+    got = _FUNCTIONS["sigmoid"](x)
+    assert np.all(np.isfinite(got))
+    assert np.allclose(got, exact, rtol=1e-14, atol=0)
