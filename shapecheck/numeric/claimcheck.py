@@ -48,10 +48,10 @@ def check_claim(
             ),
         )
     with np.errstate(all="ignore"):
-        truth = verifier.signature_value(derivation)
+        truth = verifier.derived.signature_value(derivation)
         claimed, spread = _claim_value(verifier, claim)
         # Rounding in either formula's evaluation is no evidence against the claim.
-        rounding = rounding_error(spread + verifier.derived_magnitude(derivation))
+        rounding = rounding_error(spread + verifier.derived.magnitude(derivation))
     comparison = Comparison(
         verifier.settings,
         estimated="the rounding error of evaluating the claim and the true derivative",
@@ -93,8 +93,8 @@ def _claim_value(verifier: Verifier, claim: CheckedClaim) -> tuple[Array, Array]
         if isinstance(node, t.Tensor) and node.kind == t.REFERENCE and node.name not in values:
             of, wrt = node.name[1:].split("/d", 1)
             referenced = verifier.deriver.derive(of, wrt)
-            values[node.name] = verifier.signature_value(referenced)
-            known[node.name] = verifier.derived_magnitude(referenced)
+            values[node.name] = verifier.derived.signature_value(referenced)
+            known[node.name] = verifier.derived.magnitude(referenced)
         stack.extend(t.children(node))
     value, spread = Magnitudes(values, known).both(rhs)
     names = tuple(i.name for i in rhs.free)

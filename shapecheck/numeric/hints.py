@@ -62,7 +62,7 @@ def nonfinite_hints(
 ) -> tuple[str, ...]:
     """Where a NaN or Inf came from: log or sqrt of a non-positive value."""
     hints: list[str] = []
-    for name, node, value in _nodes_with_values(deriver, forward, deriver.order, powers=True):
+    for name, node, value in _nodes_with_values(deriver, forward, deriver.graph.order, powers=True):
         if isinstance(node, t.Func):
             hint = _domain_hint(program, deriver, name, node, value)
         else:
@@ -85,7 +85,7 @@ def _domain_hint(
     if not np.any(value <= 0 if node.name == "log" else value < 0):
         return None
     positive = {a.name for a in program.arrays if a.positive}
-    arrays = sorted({n.name for n in _tensors(node.arg)} - set(deriver.order) - positive)
+    arrays = sorted({n.name for n in _tensors(node.arg)} - set(deriver.graph.order) - positive)
     target = f"declare {', '.join(arrays)} positive" if arrays else "keep its argument positive"
     return f"{node.name} of a non-positive value in `{name}`: {target}"
 

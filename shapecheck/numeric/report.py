@@ -290,6 +290,6 @@ def _save(
                 )
             )
             continue
-        arrays[derivation.label] = verifier.signature_value(derivation)
+        arrays[derivation.label] = verifier.derived.signature_value(derivation)
     numbers.save(path, arrays)
     return str(path)

@@ -1,8 +1,8 @@
 """Numeric verification: every derivative against finite differences.
 
-`Verifier` holds one program's values and forward pass, evaluates derived
-derivatives, and decides how each is checked (documented in
-docs/verification.md):
+`Verifier` holds one program's values and forward pass and decides how each
+derivative is checked (documented in docs/verification.md); the derived side,
+each derivation's own value, is `derived`:
 
 - **Full** when the Jacobian is small, **directions** otherwise; both are in
   `differences`, the tolerance in `comparison`.
@@ -35,6 +35,7 @@ from shapecheck.check.program import CheckedProgram
 from shapecheck.numeric import budget, differences, hints, rounding
 from shapecheck.numeric.batched import BatchedEvaluator, align_batched
 from shapecheck.numeric.comparison import NONFINITE
+from shapecheck.numeric.derived import DerivedValues, trusted
 from shapecheck.numeric.evaluate import Evaluator, align, planned
 from shapecheck.numeric.runtime import blas_threads
 from shapecheck.numeric.verdicts import (
@@ -101,8 +102,8 @@ class Verifier:
         self.leaves = dict(values)
         self.rng = np.random.default_rng([settings.seed, 0x5EED])
         self.forward = self._forward(self.leaves, [d.name for d in program.definitions])
-        self.derived_values: dict[str, Array] = {}
-        self.derived_magnitudes: dict[str, Array] = {}
+        # The derived side: each derivation's value, evaluated once.
+        self.derived = DerivedValues(self.forward)
 
     # ---- forward passes
     def _forward(self, leaves: Mapping[str, Array], names: list[str]) -> dict[str, Array]:
@@ -152,42 +153,6 @@ class Verifier:
         varying = {derivation.wrt, *chain}
         return rounding.forward_scales(self.forward, steps, varying).get(derivation.of)
 
-    # ---- the derived value
-    def _adjoint_values(self, derivation: Derivation) -> tuple[dict[str, Array], Evaluator]:
-        values: dict[str, Array] = dict(self.forward)
-        evaluator = Evaluator(values)
-        for adjoint in derivation.adjoints:
-            values[adjoint.label] = align(
-                evaluator.value(adjoint.formula),
-                tuple(i.name for i in adjoint.formula.free),
-                adjoint.indices,
-            )
-        return values, evaluator
-
-    def derived_value(self, derivation: Derivation) -> Array:
-        """The derived Jacobian, numerator order (A's indices, then B's); all
-        NaN where an intermediate overflowed, so no check trusts it."""
-        cached = self.derived_values.get(derivation.label)
-        if cached is None:
-            _, evaluator = self._adjoint_values(derivation)
-            cached = align(
-                _trusted(evaluator.value(derivation.formula), evaluator),
-                tuple(i.name for i in derivation.formula.free),
-                derivation.indices,
-            )
-            self.derived_values[derivation.label] = cached
-        return cached
-
-    def derived_magnitude(self, derivation: Derivation) -> Array:
-        """The rounding magnitudes (`rounding`) of the derived Jacobian, in the
-        file's layout: its evaluation carries at most `rounding_error` of them."""
-        cached = self.derived_magnitudes.get(derivation.label)
-        if cached is None:
-            order = differences.signature_permutation(derivation)
-            cached = np.transpose(rounding.derived_scale(self.forward, derivation), order)
-            self.derived_magnitudes[derivation.label] = cached
-        return cached
-
     def jacobian_fits(self, derivation: Derivation, copies: int = 1) -> bool:
         """Whether the full Jacobian (`copies` arrays of its size besides it) may be
         evaluated next to the forward pass within the budget."""
@@ -196,15 +161,10 @@ class Verifier:
         )
         return self.forward_bytes() + held <= self.settings.budget_bytes
 
-    def signature_value(self, derivation: Derivation) -> Array:
-        """The derived Jacobian in the file's layout (signature order)."""
-        order = differences.signature_permutation(derivation)
-        return np.transpose(self.derived_value(derivation), order)
-
     # ---- the check
     def plan(self, derivation: Derivation) -> Plan:
         """How `check` will run and the memory it may take, before evaluating anything."""
-        chain = self.deriver.on_path(derivation.of, derivation.wrt)
+        chain = self.deriver.graph.on_path(derivation.of, derivation.wrt)
         forward = self.forward_bytes()
         budget_bytes = self.settings.budget_bytes
         steps = [(n, *self.deriver.lowered[n]) for n in chain]
@@ -247,7 +207,7 @@ class Verifier:
         rerun = self._rerun(derivation, chain, bends)
         scale = self.rounding_scale(derivation, chain)
         if contracted is None:
-            derived = self.derived_value(derivation)
+            derived = self.derived.value(derivation)
             return differences.full_check(
                 derivation,
                 derived,
@@ -258,11 +218,11 @@ class Verifier:
                 scale,
                 bends,
             )
-        values, adjoints = self._adjoint_values(derivation)
+        values, adjoints = self.derived.adjoints(derivation)
 
         def along(u: Array, v: Array) -> Array:
             evaluator = Evaluator({**values, "#u": u, "#v": v})
-            return _trusted(evaluator.value(contracted), adjoints, evaluator)
+            return trusted(evaluator.value(contracted), adjoints, evaluator)
 
         return differences.directions_check(
             derivation, along, base, rerun, self.settings, self.rng, chunk, scale, bends
@@ -321,11 +281,3 @@ __all__ = [
     "forward_entries",
     "too_large",
 ]
-
-
-def _trusted(value: Array, *evaluators: Evaluator) -> Array:
-    """The value, or NaN throughout where any evaluation behind it overflowed or
-    underflowed on the way: a finite result is no evidence then."""
-    if any(evaluator.nonfinite for evaluator in evaluators):
-        return np.full_like(value, np.nan)
-    return value

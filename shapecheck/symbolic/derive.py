@@ -24,6 +24,7 @@ from shapecheck.check.program import CheckedDefinition, CheckedProgram
 from shapecheck.exhaustive import assert_never
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.canonical import key
+from shapecheck.symbolic.graph import DefinitionGraph
 from shapecheck.symbolic.lower import lower_definition
 from shapecheck.symbolic.simplify import renamed_fixed_point, simplify
 from shapecheck.symbolic.trace import Trace, label
@@ -300,46 +301,11 @@ class Deriver:
     def __init__(self, program: CheckedProgram, trace: Trace | None = None) -> None:
         self.program = program
         self.trace = trace
-        self.order = [d.name for d in program.definitions]
-        self.position = {name: k for k, name in enumerate(self.order)}
+        self.graph = DefinitionGraph(program)
         # Simplified once here; instantiations are renamings of these, which
         # the engine then need not simplify again.
         self.lowered = {d.name: _lowered(d, trace) for d in program.definitions}
-        self.consumers: dict[str, list[str]] = {}
-        for definition in program.definitions:
-            for used in definition.depends_on:
-                self.consumers.setdefault(used, []).append(definition.name)
         self.taken = _names_in_use(program, self.lowered)
-
-    # ---- which definitions lie on a path
-    def upstream_of(self, of: str) -> set[str]:
-        """Every name `of` depends on, and `of` itself."""
-        seen = {of}
-        stack = [of]
-        while stack:
-            definition = self.program.definition(stack.pop())
-            for used in definition.depends_on if definition else ():
-                if used not in seen:
-                    seen.add(used)
-                    stack.append(used)
-        return seen
-
-    def downstream_of(self, wrt: str) -> set[str]:
-        seen = {wrt}
-        stack = [wrt]
-        while stack:
-            for consumer in self.consumers.get(stack.pop(), ()):
-                if consumer not in seen:
-                    seen.add(consumer)
-                    stack.append(consumer)
-        return seen
-
-    def on_path(self, of: str, wrt: str) -> list[str]:
-        """Definitions that depend on `wrt` and that `of` depends on (or is), in
-        file order: what reverse mode visits, and what moving `wrt` recomputes."""
-        upstream = self.upstream_of(of)
-        downstream = self.downstream_of(wrt)
-        return [n for n in self.order if n in upstream and n in downstream and n != wrt]
 
     # ---- naming
     def _indices_for(self, name: str, avoid: set[str], fresh: t.FreshNames) -> tuple[t.Idx, ...]:
@@ -365,7 +331,7 @@ class Deriver:
         return [None] * rank
 
     def _first_use(self, name: str) -> tuple[t.Index, ...] | None:
-        for consumer in self.consumers.get(name, ()):
+        for consumer in self.graph.consumers.get(name, ()):
             stack = [self.lowered[consumer][1]]
             while stack:
                 node = stack.pop()
@@ -410,7 +376,7 @@ class Deriver:
         if of == wrt:
             formula = _by_itself(of, of_indices, wrt_indices, self.trace)
             return Derivation(of, wrt, of_indices, wrt_indices, formula, (), layout)
-        on_path = set(self.on_path(of, wrt))
+        on_path = set(self.graph.on_path(of, wrt))
         if of not in on_path:
             zero = t.Zero(of_indices + wrt_indices)
             if self.trace is not None:
@@ -422,10 +388,10 @@ class Deriver:
                 f"the limit is {MAX_PATH_DEFINITIONS:,}"
             )
         if self.trace is not None:
-            self.trace.replay(n for n in self.order if n in on_path)
+            self.trace.replay(n for n in self.graph.order if n in on_path)
         adjoint_indices: dict[str, tuple[t.Idx, ...]] = {}
         adjoints: list[Adjoint] = []
-        for name in sorted(on_path, key=lambda n: -self.position[n]):
+        for name in sorted(on_path, key=lambda n: -self.graph.position[n]):
             if name == of:
                 continue
             mine = self._indices_for(name, a_names, fresh)
@@ -479,7 +445,7 @@ class Deriver:
         indices c, with the adjoint dA/dC[a, c] that multiplies ∂C[c]/∂NAME."""
         avoid = {i.name for i in of_indices} | {i.name for i in at}
         links: list[_Link] = []
-        for consumer in self.consumers.get(name, ()):
+        for consumer in self.graph.consumers.get(name, ()):
             if consumer not in on_path:
                 continue
             if consumer == of:

@@ -77,12 +77,12 @@ def test_mutated_formulas_fail() -> None:
     )
     for name, formula in mutations.items():
         mutated = replace(gradient, formula=formula)
-        verifier.derived_values.clear()
+        verifier.derived.values.clear()
         assert verifier.check(mutated).verdict is Verdict.FAILED, name
     for name, formula in jacobian_mutations.items():
-        verifier.derived_values.clear()
+        verifier.derived.values.clear()
         assert verifier.check(replace(jacobian, formula=formula)).verdict is Verdict.FAILED, name
-    verifier.derived_values.clear()
+    verifier.derived.values.clear()
     assert verifier.check(bias_dropped_term).verdict is Verdict.FAILED
 
 
@@ -112,7 +112,7 @@ def test_adjoint_with_a_dropped_term_fails() -> None:
         kids = t.children(node)
         return t.with_children(node, tuple(swap(k) for k in kids)) if kids else node
 
-    verifier.derived_values.clear()
+    verifier.derived.values.clear()
     assert verifier.check(replace(derivation, formula=swap(formula))).verdict is Verdict.FAILED
 
 

@@ -1,0 +1,79 @@
+"""The derived side of numeric verification: a derivation's own value.
+
+What `verify` compares finite differences with, what `claimcheck` compares a
+claim with, and what `--save` writes: each derived Jacobian evaluated once on
+the forward values (its adjoint lines first), cached by label, with the
+rounding magnitudes of that evaluation beside it. A value whose evaluation
+overflowed or underflowed on the way is NaN throughout, so no check trusts it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from shapecheck.numeric import differences, rounding
+from shapecheck.numeric.evaluate import Evaluator, align
+from shapecheck.symbolic.derive import Derivation
+
+Array = Any
+
+
+class DerivedValues:
+    """Derived Jacobians and their rounding magnitudes on one forward pass."""
+
+    def __init__(self, forward: Mapping[str, Array]) -> None:
+        self.forward = forward
+        self.values: dict[str, Array] = {}
+        self.magnitudes: dict[str, Array] = {}
+
+    def adjoints(self, derivation: Derivation) -> tuple[dict[str, Array], Evaluator]:
+        """The forward values with every adjoint line of the derivation beside
+        them, and the evaluator that made them (it knows whether one overflowed)."""
+        values: dict[str, Array] = dict(self.forward)
+        evaluator = Evaluator(values)
+        for adjoint in derivation.adjoints:
+            values[adjoint.label] = align(
+                evaluator.value(adjoint.formula),
+                tuple(i.name for i in adjoint.formula.free),
+                adjoint.indices,
+            )
+        return values, evaluator
+
+    def value(self, derivation: Derivation) -> Array:
+        """The derived Jacobian, numerator order (A's indices, then B's)."""
+        cached = self.values.get(derivation.label)
+        if cached is None:
+            _, evaluator = self.adjoints(derivation)
+            cached = align(
+                trusted(evaluator.value(derivation.formula), evaluator),
+                tuple(i.name for i in derivation.formula.free),
+                derivation.indices,
+            )
+            self.values[derivation.label] = cached
+        return cached
+
+    def signature_value(self, derivation: Derivation) -> Array:
+        """The derived Jacobian in the file's layout (signature order)."""
+        order = differences.signature_permutation(derivation)
+        return np.transpose(self.value(derivation), order)
+
+    def magnitude(self, derivation: Derivation) -> Array:
+        """The rounding magnitudes (`rounding`) of the derived Jacobian, in the
+        file's layout: its evaluation carries at most `rounding_error` of them."""
+        cached = self.magnitudes.get(derivation.label)
+        if cached is None:
+            order = differences.signature_permutation(derivation)
+            cached = np.transpose(rounding.derived_scale(self.forward, derivation), order)
+            self.magnitudes[derivation.label] = cached
+        return cached
+
+
+def trusted(value: Array, *evaluators: Evaluator) -> Array:
+    """The value, or NaN throughout where any evaluation behind it overflowed or
+    underflowed on the way: a finite result is no evidence then."""
+    if any(evaluator.nonfinite for evaluator in evaluators):
+        return np.full_like(value, np.nan)
+    return value
