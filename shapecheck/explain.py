@@ -26,16 +26,21 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shapecheck.check.checker import check
 from shapecheck.check.program import CheckedProgram, DeriveRequest
-from shapecheck.diagnostics import Code, Diagnostic, diagnostic
-from shapecheck.pipeline import FileReport, Options, decode, internal_error_report
+from shapecheck.diagnostics import Diagnostic
+from shapecheck.pipeline import (
+    FileReport,
+    Options,
+    decode,
+    front_end,
+    in_order,
+    internal_error_report,
+    not_derived,
+)
 from shapecheck.source import Source
 from shapecheck.symbolic.derive import Derivation, DerivationTooLarge, Deriver
 from shapecheck.symbolic.simplify import SimplifyLimit
 from shapecheck.symbolic.trace import DEFAULT_LIMIT, Step, Trace
-from shapecheck.syntax.parse import parse
-from shapecheck.syntax.unroll import loop_context, unroll
 
 _REQUEST = re.compile(r"\s*d\s*(\S+?)\s*/\s*d\s*(\S+)\s*")
 
@@ -75,22 +80,6 @@ def _source(file: Path | Source | str) -> tuple[Source, list[Diagnostic]]:
     if isinstance(file, Path):
         return decode(str(file), file.read_bytes())
     return Source("<text>", file), []
-
-
-def _checked(source: Source, options: Options) -> tuple[CheckedProgram, list[Diagnostic]]:
-    """The checked program, with the sizes the numeric checks would choose:
-    the same program `derive` derives from, so the formulas are the same."""
-    program, problems = parse(source)
-    sizes = dict(options.sizes)
-    unrolled, unroll_problems = unroll(program, sizes)
-    checked, check_problems = check(unrolled, sizes, options.layout)
-    problems += unroll_problems + check_problems
-    if options.verify and not any(p.is_error for p in problems):
-        from shapecheck.numeric.sizes import choose_sizes, with_sizes
-
-        chosen = choose_sizes(checked)
-        checked = with_sizes(checked, chosen) if chosen else checked
-    return checked, problems
 
 
 def _request(checked: CheckedProgram, of: str, wrt: str) -> DeriveRequest:
@@ -140,33 +129,21 @@ def explain(
 def _explain(
     source: Source, of: str, wrt: str, options: Options, limit: int
 ) -> Explanation | FileReport:
-    checked, problems = _checked(source, options)
+    # The same program `derive` derives from, so the formulas are the same.
+    checked, problems, _ = front_end(source, options)
     if any(p.is_error for p in problems):
-        return FileReport(source, checked, _in_order(problems))
+        return FileReport(source, checked, in_order(problems))
     request = _request(checked, of, wrt)
     trace = Trace(limit)
     try:
         derivation = Deriver(checked, trace).derive(of, wrt)
     except (DerivationTooLarge, SimplifyLimit) as error:
-        problems.append(
-            diagnostic(
-                Code.E303,
-                request.span,
-                f"{request.label} could not be derived: {error}",
-                hints=["derive with respect to an intermediate array, or use fewer steps"],
-                context=loop_context(request.loop),
-            )
-        )
-        return FileReport(source, checked, _in_order(problems))
+        problems.append(not_derived(request, error))
+        return FileReport(source, checked, in_order(problems))
     ranks = tuple((a.name, a.rank) for a in checked.arrays)
     return Explanation(
-        source, derivation, tuple(trace.steps), trace.omitted, ranks, _in_order(problems)
+        source, derivation, tuple(trace.steps), trace.omitted, ranks, in_order(problems)
     )
-
-
-def _in_order(problems: list[Diagnostic]) -> tuple[Diagnostic, ...]:
-    """In file order, file-level problems first (as the pipeline sorts them)."""
-    return tuple(sorted(problems, key=lambda d: (d.span.start if d.span else -1, d.code)))
 
 
 __all__ = ["Explanation", "UnknownDerivative", "explain", "parse_request"]

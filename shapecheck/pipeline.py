@@ -128,15 +128,7 @@ def _derive(
             derivation = deriver.derive(request.of, request.wrt)
             expanded = expand(derivation, deriver.taken) if options.expand else None
         except (DerivationTooLarge, SimplifyLimit) as error:
-            problems.append(
-                diagnostic(
-                    Code.E303,
-                    request.span,
-                    f"{request.label} could not be derived: {error}",
-                    hints=["derive with respect to an intermediate array, or use fewer steps"],
-                    context=loop_context(request.loop),
-                )
-            )
+            problems.append(not_derived(request, error))
             continue
         results.append(DerivativeResult(request, derivation, expanded))
     for claim in checked.claims:
@@ -162,7 +154,7 @@ def _unroll_and_check(
     return checked, problems + check_problems
 
 
-def _sorted(problems: list[Diagnostic]) -> tuple[Diagnostic, ...]:
+def in_order(problems: list[Diagnostic]) -> tuple[Diagnostic, ...]:
     """In file order; file-level problems first."""
     problems.sort(key=lambda d: (d.span.start if d.span else -1, d.code))
     return tuple(problems)
@@ -180,7 +172,12 @@ def _with_chosen_sizes(checked: CheckedProgram) -> tuple[dict[str, int], Checked
     return chosen, with_sizes(checked, chosen) if chosen else checked
 
 
-def analyze_source(source: Source, options: Options) -> FileReport:
+def front_end(
+    source: Source, options: Options
+) -> tuple[CheckedProgram, list[Diagnostic], dict[str, int]]:
+    """Parse, unroll and check once; where nothing failed and numbers will be
+    needed, the sizes chosen for dims without a value are substituted in. The
+    program every later stage (and `explain`) derives from."""
     # The front end's trees have no cycles: the cyclic collector only costs time.
     with collector_paused():
         program, problems = parse(source)
@@ -188,11 +185,27 @@ def analyze_source(source: Source, options: Options) -> FileReport:
     problems.extend(check_problems)
     if not source.text.strip() and not problems:
         problems.append(diagnostic(Code.W105, None, "the file is empty: nothing to check"))
-    if any(p.is_error for p in problems):
-        return FileReport(source, checked, _sorted(problems))
     chosen: dict[str, int] = {}
-    if options.verify:
+    if options.verify and not any(p.is_error for p in problems):
         chosen, checked = _with_chosen_sizes(checked)
+    return checked, problems, chosen
+
+
+def not_derived(request: DeriveRequest, error: Exception) -> Diagnostic:
+    """E303: a requested derivative over the limits of the symbolic stage."""
+    return diagnostic(
+        Code.E303,
+        request.span,
+        f"{request.label} could not be derived: {error}",
+        hints=["derive with respect to an intermediate array, or use fewer steps"],
+        context=loop_context(request.loop),
+    )
+
+
+def analyze_source(source: Source, options: Options) -> FileReport:
+    checked, problems, chosen = front_end(source, options)
+    if any(p.is_error for p in problems):
+        return FileReport(source, checked, in_order(problems))
     return _derive_and_verify(source, checked, problems, chosen, options)
 
 
@@ -210,7 +223,7 @@ def _derive_and_verify(
         first = checked.requests[0].span if checked.requests else None
         words = f"the definitions are too large to derive through: {error}"
         problems.append(diagnostic(Code.E303, first, words))
-        return FileReport(source, checked, _sorted(problems))
+        return FileReport(source, checked, in_order(problems))
     derivatives, claims, derive_problems = _derive(checked, deriver, options)
     problems.extend(derive_problems)
     claim_results = [ClaimResult(c) for c in claims]
@@ -230,7 +243,7 @@ def _derive_and_verify(
     return FileReport(
         source,
         checked,
-        _sorted(problems),
+        in_order(problems),
         tuple(derivatives),
         tuple(claim_results),
         verification,
