@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import gc
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shapecheck.check.program import CheckedDefinition, CheckedProgram
 from shapecheck.exhaustive import assert_never
@@ -286,6 +286,18 @@ def _names_in_use(
     return taken
 
 
+@dataclass
+class _Walk:
+    """One reverse-mode walk: the target A at its indices, the definitions on
+    the path, each adjoint's indices as they are named, and the fresh names."""
+
+    of: str
+    of_indices: tuple[t.Idx, ...]
+    on_path: set[str]
+    fresh: t.FreshNames
+    adjoint_indices: dict[str, tuple[t.Idx, ...]] = field(default_factory=dict)
+
+
 # A consumer C of an array in reverse mode: (C, the indices c it is taken at,
 # its right-hand side at c, the adjoint dA/dC[a, c] or None when C is A).
 _Link = tuple[str, tuple[t.Idx, ...], t.Term, t.Tensor | None]
@@ -389,30 +401,22 @@ class Deriver:
             )
         if self.trace is not None:
             self.trace.replay(n for n in self.graph.order if n in on_path)
-        adjoint_indices: dict[str, tuple[t.Idx, ...]] = {}
+        walk = _Walk(of, of_indices, on_path, fresh)
         adjoints: list[Adjoint] = []
         for name in sorted(on_path, key=lambda n: -self.graph.position[n]):
             if name == of:
                 continue
             mine = self._indices_for(name, a_names, fresh)
-            formula = self._adjoint(of, of_indices, name, mine, on_path, adjoint_indices, fresh)
-            adjoint_indices[name] = mine
+            formula = self._adjoint(walk, name, mine)
+            walk.adjoint_indices[name] = mine
             adjoints.append(Adjoint(of, name, of_indices + mine, formula))
-        final = self._adjoint(of, of_indices, wrt, wrt_indices, on_path, adjoint_indices, fresh)
+        final = self._adjoint(walk, wrt, wrt_indices)
         return Derivation(of, wrt, of_indices, wrt_indices, final, tuple(adjoints), layout)
 
-    def _adjoint(
-        self,
-        of: str,
-        of_indices: tuple[t.Idx, ...],
-        name: str,
-        at: tuple[t.Idx, ...],
-        on_path: set[str],
-        adjoint_indices: dict[str, tuple[t.Idx, ...]],
-        fresh: t.FreshNames,
-    ) -> t.Term:
+    def _adjoint(self, walk: _Walk, name: str, at: tuple[t.Idx, ...]) -> t.Term:
         """dA/dNAME[a, at] = Σ over consumers C: dA/dC[a, c] ∂C[c]/∂NAME[at]."""
-        links = self._links(of, of_indices, name, at, on_path, adjoint_indices, fresh)
+        of, of_indices = walk.of, walk.of_indices
+        links = self._links(walk, name, at)
         line = t.Tensor(f"d{of}/d{name}", of_indices + at, t.ADJOINT)
         trace = self.trace
         chain = trace.chain(line, [(c, i, r) for c, i, _, r in links], name, at) if trace else None
@@ -428,31 +432,23 @@ class Deriver:
             raise DerivationTooLarge(f"d{of}/d{name} has more than {MAX_FORMULA_NODES:,} nodes")
         if trace is not None and chain is not None:
             # The derivative itself is the one line not on the path (it is B's).
-            trace.finished(line, chain, built, result, final=name not in on_path)
+            trace.finished(line, chain, built, result, final=name not in walk.on_path)
         return result
 
-    def _links(
-        self,
-        of: str,
-        of_indices: tuple[t.Idx, ...],
-        name: str,
-        at: tuple[t.Idx, ...],
-        on_path: set[str],
-        adjoint_indices: dict[str, tuple[t.Idx, ...]],
-        fresh: t.FreshNames,
-    ) -> list[_Link]:
+    def _links(self, walk: _Walk, name: str, at: tuple[t.Idx, ...]) -> list[_Link]:
         """The consumers C of NAME on the path, each instantiated at its own
         indices c, with the adjoint dA/dC[a, c] that multiplies ∂C[c]/∂NAME."""
+        of, of_indices, fresh = walk.of, walk.of_indices, walk.fresh
         avoid = {i.name for i in of_indices} | {i.name for i in at}
         links: list[_Link] = []
         for consumer in self.graph.consumers.get(name, ()):
-            if consumer not in on_path:
+            if consumer not in walk.on_path:
                 continue
             if consumer == of:
                 rhs = self._instantiate(consumer, of_indices, avoid, fresh)
                 links.append((consumer, of_indices, rhs, None))
                 continue
-            own = adjoint_indices[consumer]
+            own = walk.adjoint_indices[consumer]
             c = tuple(i if i.name not in avoid else t.Idx(fresh.take(), i.size) for i in own)
             rhs = self._instantiate(consumer, c, avoid | {i.name for i in c}, fresh)
             reference = t.Tensor(f"d{of}/d{consumer}", of_indices + c, t.ADJOINT)
