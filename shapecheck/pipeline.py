@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from shapecheck.check.checker import check
 from shapecheck.check.program import CheckedProgram, DeriveRequest
+from shapecheck.collector import collector_paused
 from shapecheck.diagnostics import Code, Diagnostic, Severity, diagnostic
 from shapecheck.numeric.report import ValuesProblem, Verification, verify_numerically
 from shapecheck.source import Source
@@ -23,7 +24,6 @@ from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.claims import SymbolicClaim, resolve_claim
 from shapecheck.symbolic.derive import Derivation, DerivationTooLarge, Deriver, expand
 from shapecheck.symbolic.simplify import SimplifyLimit
-from shapecheck.syntax.collector import collector_paused
 from shapecheck.syntax.parse import parse
 from shapecheck.syntax.unroll import loop_context, unroll
 

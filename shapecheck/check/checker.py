@@ -20,11 +20,11 @@ from shapecheck.check.program import CheckedProgram
 from shapecheck.check.requests import check_derive, finish_requests, report_unused
 from shapecheck.check.scope import FileScope
 from shapecheck.check.statements import check_claim, check_definition, finish_claim
+from shapecheck.collector import collector_paused
 from shapecheck.diagnostics import Code, Diagnostic, diagnostic
 from shapecheck.exhaustive import assert_never
 from shapecheck.source import Span
 from shapecheck.syntax import ast
-from shapecheck.syntax.collector import collector_paused
 
 
 def _check_statement(file: FileScope, statement: ast.Statement) -> None:

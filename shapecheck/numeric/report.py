@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from shapecheck.check.program import CheckedProgram, DeriveRequest
+from shapecheck.collector import collector_paused
 from shapecheck.diagnostics import Code, Diagnostic, diagnostic
 from shapecheck.numeric.verdicts import (
     Check,
@@ -94,9 +95,8 @@ def verify_numerically(
     chosen: dict[str, int],
 ) -> NumericReport:
     """Check every derivative and claim; `chosen` names the sizes shapecheck picked."""
-    from shapecheck.numeric.runtime import no_cyclic_gc
 
-    with no_cyclic_gc():
+    with collector_paused():
         return _verify(checked, deriver, derivatives, claims, options, chosen)
 
 

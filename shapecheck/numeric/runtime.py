@@ -1,24 +1,20 @@
-"""How verification runs: BLAS threads for the work, and no cyclic garbage collection.
+"""How verification runs: BLAS threads chosen for the work.
 
-**BLAS threads.** On a busy two-core machine a multi-threaded BLAS makes the tiny products of
+On a busy two-core machine a multi-threaded BLAS makes the tiny products of
 finite differences up to 100× slower (threads spin waiting for cores the
 other processes hold). Verification runs with one BLAS thread unless one
 perturbed input's arrays are large enough for threads to pay (a product of
 1024×1024 matrices); threadpoolctl limits the threads of whichever BLAS numpy
 loaded, and when it is not installed the BLAS keeps its own setting.
 
-**Garbage collection.** Verification makes many small arrays, and each
-allocation may trigger a cyclic collection, which walks every live object:
-after deriving an RNN unrolled 1000 steps that is millions of term nodes, and
-collections took half of verification's time. Arrays make no reference
-cycles, so the collector is paused while verification runs (and resumed after,
-as it was).
+The cyclic garbage collector is paused while verification runs, by
+`shapecheck.collector` (after deriving an RNN unrolled 1000 steps its
+collections took half of verification's time).
 """
 
 from __future__ import annotations
 
 import contextlib
-import gc
 from collections.abc import Iterator
 
 # Bytes of one perturbed input's arrays from which threads pay for themselves:
@@ -39,15 +35,3 @@ def blas_threads(work_bytes: int) -> Iterator[None]:
         return
     with threadpool_limits(limits=1, user_api="blas"):
         yield
-
-
-@contextlib.contextmanager
-def no_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector inside the block, if it was running."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()

@@ -15,12 +15,10 @@ only decides the order in which the signature is shown and saved.
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from shapecheck.check.program import CheckedDefinition, CheckedProgram
+from shapecheck.collector import collector_paused
 from shapecheck.exhaustive import assert_never
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.canonical import key
@@ -40,24 +38,6 @@ MAX_PATH_DEFINITIONS = 5_000
 
 class DerivationTooLarge(Exception):
     """A formula grew past MAX_FORMULA_NODES (reported as E303)."""
-
-
-@contextlib.contextmanager
-def _without_cycle_collection() -> Iterator[None]:
-    """Pause the cyclic garbage collector while terms are built.
-
-    Terms are trees of frozen dataclasses and never form cycles, so reference
-    counting frees them; but a long derivation keeps millions of them alive,
-    and each full collection would scan them all (a quarter of the time of a
-    1,000-step RNN). The collector's state is restored afterwards.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 # ---------------------------------------------------------------------------
@@ -372,7 +352,7 @@ class Deriver:
 
     # ---- the derivative
     def derive(self, of: str, wrt: str) -> Derivation:
-        with _without_cycle_collection():
+        with collector_paused():
             return self._derive(of, wrt)
 
     def _derive(self, of: str, wrt: str) -> Derivation:

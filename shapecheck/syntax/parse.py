@@ -13,12 +13,12 @@ from __future__ import annotations
 import functools
 import re
 
+from shapecheck.collector import collector_paused
 from shapecheck.diagnostics import Code, Diagnostic, diagnostic
 from shapecheck.source import Source, Span
 from shapecheck.syntax import ast
 from shapecheck.syntax.blocks import ParsedLine, group_blocks
 from shapecheck.syntax.build import AstBuilder, SyntaxProblem
-from shapecheck.syntax.collector import collector_paused
 from shapecheck.syntax.errors import syntax_problem
 from shapecheck.syntax.lalr import LineParser, Rejected
 from shapecheck.syntax.lexer import NoTerminal

@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from shapecheck.collector import collector_paused
 from shapecheck.diagnostics import Code, Diagnostic, diagnostic
 from shapecheck.exhaustive import assert_never
 from shapecheck.source import Span
 from shapecheck.syntax import ast
-from shapecheck.syntax.collector import collector_paused
 
 MAX_LOOP_STEPS = 10_000
 MAX_UNROLLED_STATEMENTS = 50_000
