@@ -81,7 +81,21 @@ def test_ordinary_text_is_unchanged() -> None:
 def test_columns_follow_wide_escapes() -> None:
     shown, columns = visible_with_columns("a\u202eb\tc")
     assert shown == "a\\u202eb c"
-    assert columns == [0, 1, 7, 8, 9, 10]
+    assert columns == (0, 1, 7, 8, 9, 10)
+
+
+def test_columns_of_a_safe_line_are_its_offsets() -> None:
+    assert visible_with_columns("x[i] = y") == ("x[i] = y", tuple(range(9)))
+
+
+def test_a_line_is_escaped_once_for_all_its_diagnostics() -> None:
+    # Regression (fuzzing): every diagnostic of a long line escaped the whole
+    # line again, which made the text report quadratic in the line's length.
+    line = "y = " + " ".join("a[i]" for _ in range(500)) + " \u202e"
+    visible_with_columns.cache_clear()
+    for _ in range(50):
+        visible_with_columns(line)
+    assert visible_with_columns.cache_info().misses == 1
 
 
 # ---- snippets: carets stay under the characters they mark
