@@ -15,14 +15,16 @@ from shapecheck.source import Span
 
 # The first edition's keywords and functions.
 FIRST_EDITION = (
-    "dim input param derive for in layout positive sum delta loss "
-    "exp log tanh sigmoid relu sin cos sqrt abs"
-).split()
+    *("dim", "input", "param", "derive", "for", "in", "layout", "positive"),
+    *("sum", "delta", "loss"),
+    *("exp", "log", "tanh", "sigmoid", "relu", "sin", "cos", "sqrt", "abs"),
+)
 # The keywords the second edition adds (spec 9.8).
 SECOND_EDITION = (
-    "fn mean max min step sign softmax logsumexp norm argmax argmin det inv trace"
-).split()
-KEYWORDS = frozenset(FIRST_EDITION + SECOND_EDITION)
+    *("fn", "mean", "max", "min", "step", "sign", "softmax", "logsumexp", "norm"),
+    *("argmax", "argmin", "det", "inv", "trace"),
+)
+KEYWORDS = frozenset((*FIRST_EDITION, *SECOND_EDITION))
 
 # A name to suggest instead of a keyword, beside the keyword with `_`
 # appended; chosen to read as what such an array usually holds.

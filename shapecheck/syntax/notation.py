@@ -13,6 +13,7 @@ is missing from the language, not from the file.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,9 +23,9 @@ from shapecheck.source import Span
 from shapecheck.syntax import ast
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_ELEMENTWISE = "exp log tanh sigmoid relu sin cos sqrt abs".split()
+_ELEMENTWISE = ["exp", "log", "tanh", "sigmoid", "relu", "sin", "cos", "sqrt", "abs"]
 # Index letters for suggestions, in the order a textbook takes them.
-_LETTERS = "i j k l m p q r s u v w".split()
+_LETTERS = ["i", "j", "k", "l", "m", "p", "q", "r", "s", "u", "v", "w"]
 
 
 @dataclass(frozen=True)
@@ -364,7 +365,10 @@ _NUMPY: dict[str, _Translator] = {
     "einsum": _einsum,
 }
 # Names a module of numpy and its kin goes by in student code.
-_MODULES = frozenset("np numpy jnp jax torch tf math F scipy special sp la linalg nn".split())
+_MODULES = frozenset(
+    {"np", "numpy", "jnp", "jax", "torch", "tf", "math", "F", "scipy", "special", "sp"}
+    | {"la", "linalg", "nn"}
+)
 _GENERIC_HINT = (
     "write arrays with their indices (`X[i, j] W[j, k]`), the element-wise functions "
     + " ".join(_ELEMENTWISE)
@@ -385,7 +389,8 @@ def translate_call(function: str, arguments: Sequence[str], names: FileNames) ->
 
 def call_arguments(text: str, opening: int) -> list[str] | None:
     """The top-level arguments of the call whose `(` is at `opening` (None if unclosed)."""
-    depth, start, arguments = 0, opening + 1, []
+    depth, start = 0, opening + 1
+    arguments: list[str] = []
     for position in range(opening, len(text)):
         char = text[position]
         if char in "([":
@@ -647,7 +652,7 @@ _DETECTORS: tuple[Callable[[Rejection], Diagnostic | None], ...] = (
 def unknown_call(seen: Rejection, tokens: Sequence[tuple[str, str, int, int]]) -> Diagnostic | None:
     """E025 for `maximum(a, b)` or `transpose(W)`: a name the file never gives a meaning,
     written directly before `(`, up to the rejected place (`seen.at`)."""
-    for (kind, value, start, end), following in zip(tokens, tokens[1:], strict=False):
+    for (kind, value, start, end), following in itertools.pairwise(tokens):
         if start > seen.at:
             break
         if kind != "NAME" or following[0] != "LPAR" or following[2] != end:
