@@ -369,7 +369,7 @@ _MODULES = frozenset(
     {"np", "numpy", "jnp", "jax", "torch", "tf", "math", "F", "scipy", "special", "sp"}
     | {"la", "linalg", "nn"}
 )
-_GENERIC_HINT = (
+GENERIC_HINT = (
     "write arrays with their indices (`X[i, j] W[j, k]`), the element-wise functions "
     + " ".join(_ELEMENTWISE)
     + ", and `sum[j](...)`"
@@ -493,7 +493,7 @@ def _module_call(
     arguments = call_arguments(seen.text, end) if seen.text[end : end + 1] == "(" else None
     shown = written + ("(...)" if arguments is not None else "")
     translation = translate_call(function, [*leading, *(arguments or [])], seen.names)
-    hint = f"write `{translation[0]}`: {translation[1]}" if translation else _GENERIC_HINT
+    hint = f"write `{translation[0]}`: {translation[1]}" if translation else GENERIC_HINT
     return diagnostic(
         Code.E022, seen.span(start, end), f"`{shown}` is numpy, not `.idx`", hints=[hint]
     )
@@ -626,7 +626,7 @@ def _latex(seen: Rejection) -> Diagnostic | None:
             Code.E024,
             seen.span(seen.at, end),
             f"`\\{word}` is LaTeX, not `.idx`",
-            hints=["`.idx` is plain text: " + _GENERIC_HINT],
+            hints=["`.idx` is plain text: " + GENERIC_HINT],
         )
     return diagnostic(
         Code.E024,
