@@ -391,8 +391,12 @@ def call_arguments(text: str, opening: int) -> list[str] | None:
     """The top-level arguments of the call whose `(` is at `opening` (None if unclosed)."""
     depth, start = 0, opening + 1
     arguments: list[str] = []
+    quote = ""
     for position in range(opening, len(text)):
         char = text[position]
+        if quote or char in "'\"":  # an einsum subscript string: its commas are its own
+            quote = "" if char == quote else quote or char
+            continue
         if char in "([":
             depth += 1
         elif char in ")]":
