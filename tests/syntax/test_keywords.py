@@ -54,8 +54,7 @@ def test_keyword_as_a_name_golden() -> None:
     _, problems = parse(Source("t.idx", "dim n = 3\nparam mean[n]\n"))
     (problem,) = problems
     assert problem.message == (
-        "`mean` is a keyword since the second edition of the language and cannot be used "
-        "as a name"
+        "`mean` is a keyword since the second edition of the language and cannot be used as a name"
     )
     assert problem.hints == ("rename it everywhere in the file, e.g. to `mean_` or `mu`",)
     _, problems = parse(Source("t.idx", "dim sum = 3\n"))
@@ -70,8 +69,16 @@ def test_keyword_as_a_name_golden() -> None:
 @pytest.mark.parametrize(
     ("line", "message", "shown"),
     [
-        ("y = det(W)", "`det` is a keyword, and `det(...)` is not available in this version", "det"),
-        ("y = mean[i](x[i])", "`mean` is a keyword, and `mean[...]` is not available in this version", "mean"),
+        (
+            "y = det(W)",
+            "`det` is a keyword, and `det(...)` is not available in this version",
+            "det",
+        ),
+        (
+            "y = mean[i](x[i])",
+            "`mean` is a keyword, and `mean[...]` is not available in this version",
+            "mean",
+        ),
     ],
 )
 def test_a_reserved_construct_not_read_yet(line: str, message: str, shown: str) -> None:
