@@ -50,7 +50,8 @@ def shown(line: str) -> tuple[str, str, str, tuple[str, ...]]:
             "E021",
             "@",
             "`@` is not an operator of `.idx`",
-            "write the product with indices: `X[a, i] W[i, j] V[j, c]` (a repeated index is summed)",
+            "write the product with indices: `X[a, i] W[i, j] V[j, c]` "
+            "(a repeated index is summed)",
         ),
         (
             "v = x @ w",
@@ -142,7 +143,8 @@ def shown(line: str) -> tuple[str, str, str, tuple[str, ...]]:
             "E022",
             "X.dot",
             "`X.dot(...)` is numpy, not `.idx`",
-            "write `X[i, j] W[j, k]`: a product is written with indices; a repeated index is summed",
+            "write `X[i, j] W[j, k]`: a product is written with indices; "
+            "a repeated index is summed",
         ),
         (
             "Y = numpy.linalg.det(V)",
