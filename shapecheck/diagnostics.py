@@ -50,6 +50,12 @@ class Code(str, enum.Enum):
     E013 = "E013"
     E014 = "E014"
     E020 = "E020"
+    E021 = "E021"
+    E022 = "E022"
+    E023 = "E023"
+    E024 = "E024"
+    E025 = "E025"
+    E026 = "E026"
     E101 = "E101"
     E102 = "E102"
     E103 = "E103"
@@ -84,6 +90,7 @@ class Code(str, enum.Enum):
     W103 = "W103"
     W104 = "W104"
     W105 = "W105"
+    W115 = "W115"
     W901 = "W901"
     W902 = "W902"
     W903 = "W903"
@@ -109,6 +116,13 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E014: (Severity.ERROR, "malformed derivative reference"),
     # E020: a path of the command line or of a searched folder cannot be read
     Code.E020: (Severity.ERROR, "path cannot be read"),
+    # E021-E026: notation from numpy, LaTeX or paper, shown the `.idx` way (spec 9.7)
+    Code.E021: (Severity.ERROR, "matrix notation"),
+    Code.E022: (Severity.ERROR, "numpy notation"),
+    Code.E023: (Severity.ERROR, "slice"),
+    Code.E024: (Severity.ERROR, "LaTeX notation"),
+    Code.E025: (Severity.ERROR, "not a function of the language"),
+    Code.E026: (Severity.ERROR, "`sum` without its indices"),
     # E1xx: names, declarations, unrolling
     Code.E101: (Severity.ERROR, "unknown name"),
     Code.E102: (Severity.ERROR, "name defined twice"),
@@ -149,6 +163,7 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.W103: (Severity.WARNING, "`--layout` overridden by the file"),
     Code.W104: (Severity.WARNING, "derivative too large to verify"),
     Code.W105: (Severity.WARNING, "empty file"),
+    Code.W115: (Severity.WARNING, "derivative spelling also names another array"),
     # W9xx: `# shapecheck: ignore[...]` comments
     Code.W901: (Severity.WARNING, "unused suppression"),
     Code.W902: (Severity.WARNING, "suppression not honoured"),

@@ -19,6 +19,7 @@ from shapecheck.check.declarations import check_declaration, check_dim, survey
 from shapecheck.check.program import CheckedProgram
 from shapecheck.check.requests import check_derive, finish_requests, report_unused
 from shapecheck.check.scope import FileScope
+from shapecheck.check.spellings import report_spellings
 from shapecheck.check.statements import check_claim, check_definition, finish_claim
 from shapecheck.collector import collector_paused
 from shapecheck.diagnostics import Code, Diagnostic, diagnostic
@@ -97,6 +98,7 @@ def _check(
         finish_claim(file, claim, lhs, context)
     requests = finish_requests(file)
     report_unused(file)
+    report_spellings(file)
     checked = CheckedProgram(
         tuple(file.names.dims.values()),
         tuple(file.names.arrays.values()),

@@ -26,7 +26,7 @@ from shapecheck.check.program import (
 )
 from shapecheck.diagnostics import Code, Diagnostic, Label, diagnostic
 from shapecheck.source import Span
-from shapecheck.syntax import ast
+from shapecheck.syntax import ast, notation
 from shapecheck.syntax.unroll import loop_context
 
 
@@ -135,6 +135,9 @@ class StatementScope:
         self.bound: dict[str, list[ast.SumOver]] = {}
         self.depends_on: list[str] = []
         self.needs: list[SizeNeed] = []
+        # Arrays of a product written without indices (`X W`), reported once
+        # for the whole product.
+        self.bare_operands: set[Span] = set()
         # Set when the statement uses a name whose own definition failed: it
         # cannot be checked, and it is not reported a second time.
         self.poisoned = False
@@ -178,13 +181,51 @@ class StatementScope:
                 Code.E101,
                 span,
                 f"`{name}` is a size (`dim`), not an array",
-                hints=["declare an array with `input` or `param`"],
+                hints=[_size_as_value(self.names.dims[name])],
             )
         else:
             self.error(
                 Code.E101,
                 span,
                 f"unknown name `{name}`",
-                hints=did_you_mean(name, self.names.arrays)
-                or ["declare it above with `input` or `param`, or define it"],
+                hints=unknown_name_hints(name, self.names),
             )
+
+
+def _size_as_value(dim: Dim) -> str:
+    # Never "declare an array": the user means the size, which this version
+    # does not read as a number (spec 9.1 makes it one).
+    if dim.value is not None:
+        return (
+            f"a size stands in shapes and index lists; as a number, write its value `{dim.value}`"
+        )
+    return "a size stands in shapes and index lists, not as a value in an expression"
+
+
+def unknown_name_hints(name: str, names: Names) -> list[str]:
+    """What to write instead of an unknown name on a right-hand side.
+
+    `x_i` where `x` is an array is its entry `x[i]`, and a numpy function
+    name is shown the `.idx` way (spec 9.7); only a plain name gets the
+    advice to declare it.
+    """
+    subscript = _subscripted(name, names)
+    if subscript is not None:
+        return [f"`{name}` is a name of its own; an entry of `{subscript[0]}` is `{subscript[1]}`"]
+    if notation.numpy_function(name):
+        return [f"`{name}` is numpy, not `.idx`: " + notation.GENERIC_HINT]
+    return did_you_mean(name, names.arrays) or [
+        "declare it above with `input` or `param`, or define it"
+    ]
+
+
+def _subscripted(name: str, names: Names) -> tuple[str, str] | None:
+    """(`x`, `x[i]`) for `x_i`, (`X`, `X[i, j]`) for `X_ij` where `X` has rank 2."""
+    base, underscore, subscript = name.rpartition("_")
+    info = names.arrays.get(base)
+    if not underscore or info is None or not subscript.isalpha() or info.rank == 0:
+        return None
+    letters = list(subscript) if len(subscript) == info.rank else [subscript]
+    if len(letters) != info.rank:
+        letters = notation.fresh_letters(info.rank, {*names.dims, *names.arrays})
+    return base, f"{base}[{', '.join(letters)}]"

@@ -15,7 +15,7 @@ from shapecheck.check.program import NeedKind, Size, SizeNeed
 from shapecheck.check.scope import Occurrence, StatementScope
 from shapecheck.diagnostics import Code, Label
 from shapecheck.exhaustive import assert_never
-from shapecheck.syntax import ast
+from shapecheck.syntax import ast, notation
 
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
 
@@ -64,6 +64,9 @@ def note_names(scope: StatementScope, indices: tuple[ast.Index, ...]) -> None:
 
 def visit_array(scope: StatementScope, ref: ast.ArrayRef) -> None:
     """Rule 2 for `X[i, 3]`, and where its indices stand for rule 1."""
+    if ref.span in scope.bare_operands:
+        scope.names.used.add(ref.name)  # reported with its product or power; still a use
+        return
     info = scope.lookup(ref.name, ref.span)
     if info is None:
         note_names(scope, ref.indices)
@@ -73,6 +76,9 @@ def visit_array(scope: StatementScope, ref: ast.ArrayRef) -> None:
             "[" + ", ".join(str(s) for s in info.shape) + "]" if info.shape else ""
         )
         have = f"it is declared as {declared}" if info.rank else "it is a scalar: no brackets"
+        if not ref.indices and info.rank:
+            letters = notation.fresh_letters(info.rank, _taken(scope))
+            have += f"; write it with its indices, e.g. `{ref.name}[{', '.join(letters)}]`"
         scope.error(
             Code.E202,
             ref.span,
@@ -85,6 +91,74 @@ def visit_array(scope: StatementScope, ref: ast.ArrayRef) -> None:
         return
     for position, (index, size) in enumerate(zip(ref.indices, info.shape, strict=True)):
         record(scope, index, size, f"the {ordinal(position)} index of {ref.name}", "array")
+
+
+def visit_product(scope: StatementScope, product: ast.Product) -> None:
+    """`X W` or `X * W` with no indices: numpy's matrix product, shown with indices (9.7).
+
+    One E202 for the whole product instead of one per array, since the fix
+    is the product's indices together (`X[i, j] W[j, k]`).
+    """
+    refs = _bare_operands(scope, product)
+    if refs is None:
+        return
+    operands = [(ref.name, scope.names.arrays[ref.name].rank) for ref in refs]
+    shown = notation.matrix_product(operands, scope.lhs, _taken(scope))
+    if shown is None:
+        return
+    scope.bare_operands.update(r.span for r in refs)
+    for name in scope.lhs:  # they are missing for want of the product's indices
+        scope.occurrences.setdefault(name, [])
+    scope.error(
+        Code.E202,
+        product.span,
+        f"`{product}` multiplies arrays written without their indices",
+        hints=[f"write the product with indices: `{shown}` (a repeated index is summed)"],
+    )
+
+
+def visit_power(scope: StatementScope, power: ast.Power) -> None:
+    """`W^T`: a transpose written as on paper, where no array `T` exists (9.7)."""
+    exponent, base = power.exponent, power.base
+    if not (
+        isinstance(exponent, ast.ArrayRef)
+        and exponent.name == "T"
+        and not exponent.indices
+        and "T" not in scope.names.arrays
+        and isinstance(base, ast.ArrayRef)
+    ):
+        return
+    names = [i.name for i in base.indices if isinstance(i, ast.IndexName)]
+    if len(names) != 2:
+        names = notation.fresh_letters(2, _taken(scope))
+    scope.bare_operands.update((base.span, exponent.span))
+    note_names(scope, base.indices)
+    first, second = names
+    scope.error(
+        Code.E021,
+        power.span,
+        f"`{power}` (transpose) is not `.idx` notation",
+        hints=[
+            f"a transpose swaps the indices: `{base.name}[{second}, {first}]` is the transpose "
+            f"of `{base.name}[{first}, {second}]`"
+        ],
+    )
+
+
+def _bare_operands(scope: StatementScope, product: ast.Product) -> list[ast.ArrayRef] | None:
+    """`X W` or `X * W`: its factors, if all are known arrays without indices, one not a scalar."""
+    refs = [f.expr for f in product.factors if f.op != "/"]
+    if len(refs) != len(product.factors):
+        return None
+    bare = [r for r in refs if isinstance(r, ast.ArrayRef) and not r.indices]
+    known = [r for r in bare if r.name in scope.names.arrays]
+    if len(known) != len(refs) or not any(scope.names.arrays[r.name].rank for r in known):
+        return None
+    return known
+
+
+def _taken(scope: StatementScope) -> set[str]:
+    return {*scope.names.dims, *scope.names.arrays, *scope.lhs}
 
 
 def visit_delta(scope: StatementScope, delta: ast.Delta) -> None:

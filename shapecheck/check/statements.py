@@ -43,7 +43,11 @@ def visit(scope: StatementScope, expr: ast.Expr) -> None:
                 scope.lookup(node.name, node.name_span)
             case ast.SumOver():
                 summation.visit_sum(scope, node)
-            case ast.Number() | ast.Call() | ast.Negate() | ast.Power() | ast.Product() | ast.Add():
+            case ast.Product():
+                sizes.visit_product(scope, node)
+            case ast.Power():
+                sizes.visit_power(scope, node)
+            case ast.Number() | ast.Call() | ast.Negate() | ast.Add():
                 pass  # nothing of their own to check; their children are walked
             case _:
                 assert_never(node)

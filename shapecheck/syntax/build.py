@@ -16,6 +16,7 @@ from typing import Any
 from shapecheck.diagnostics import Code, Diagnostic, diagnostic
 from shapecheck.source import Span
 from shapecheck.syntax import ast
+from shapecheck.syntax.keywords import reserved_problem
 from shapecheck.syntax.lexer import Token
 
 
@@ -76,6 +77,7 @@ class _Spans:
 
     def __init__(self) -> None:
         self.offset = 0
+        self.text = ""  # the line being parsed, for words that depend on what follows
 
     def _at(self, start: int, end: int) -> Span:
         return Span(start + self.offset, end + self.offset)
@@ -326,6 +328,13 @@ class _ExpressionRules(_Spans):
         body = next(c for c in children if not isinstance(c, Token))
         return ast.SumOver(indices, body, self._span(children[0], children[-1]))
 
+    def reserved(self, children: list[Any]) -> ast.Expr:
+        """A second-edition keyword where an expression may stand: always an error (E008)."""
+        token = children[0]
+        span = self._token_span(token)
+        following = self.text[token.end_pos :].lstrip(" \t")[:1]
+        raise SyntaxProblem(reserved_problem(token.value, following, span))
+
     def paren(self, children: list[Any]) -> ast.Expr:
         return replace(children[1], span=self._span(children[0], children[2]))  # type: ignore[no-any-return]
 
@@ -333,5 +342,6 @@ class _ExpressionRules(_Spans):
 class AstBuilder(_StatementRules, _ExpressionRules):
     """One method per grammar rule; builds AST nodes and nothing else.
 
-    Set `offset` to the start of the line in the file before each parse.
+    Set `offset` to the start of the line in the file, and `text` to the
+    line, before each parse.
     """

@@ -14,25 +14,10 @@ from dataclasses import dataclass
 
 from shapecheck.diagnostics import Code, Diagnostic, diagnostic
 from shapecheck.source import Span
+from shapecheck.syntax.keywords import keyword_as_name, reserved_problem
 from shapecheck.syntax.lalr import Rejected
-from shapecheck.syntax.lexer import NoTerminal, Token
-
-_KEYWORD_TOKENS = frozenset(
-    [
-        "DIM",
-        "INPUT",
-        "PARAM",
-        "DERIVE",
-        "FOR",
-        "IN",
-        "LAYOUT",
-        "POSITIVE",
-        "SUM",
-        "DELTA",
-        "LOSS",
-        "FUNC",
-    ]
-)
+from shapecheck.syntax.lexer import NoTerminal, Token, lex
+from shapecheck.syntax.notation import FileNames, Rejection, foreign_notation, unknown_call
 
 # Terminal names in words, for "expected ..." lists.
 _TERMINAL_WORDS = {
@@ -66,7 +51,12 @@ _TERMINAL_WORDS = {
     "RSQB": "`]`",
     "$END": "the end of the statement",
 }
-_ATOM_STARTS = frozenset({"NAME", "NUMBER", "DERIV", "FUNC", "LOSS", "SUM", "DELTA", "LPAR"})
+_ATOM_STARTS = frozenset(
+    {"NAME", "NUMBER", "DERIV", "FUNC", "LOSS", "SUM", "DELTA", "LPAR", "RESERVED"}
+)
+_OPERATORS = frozenset({"PLUS", "MINUS", "MUL", "DIV", "POW"})
+_STATEMENT_STARTS = frozenset({"DIM", "INPUT", "PARAM", "DERIVE", "LAYOUT", "FOR"})
+_CLOSERS = {"(": "RPAR", "[": "RSQB"}
 
 # Characters that are not in the language, with what to write instead.
 _CHARACTER_HINTS = {
@@ -77,11 +67,50 @@ _CHARACTER_HINTS = {
 }
 
 
-def syntax_problem(error: NoTerminal | Rejected, text: str, offset: int) -> Diagnostic:
-    """Word the rejection of one statement (`text`, starting at `offset`) as a diagnostic."""
+def syntax_problem(
+    error: NoTerminal | Rejected, text: str, offset: int, names: FileNames | None = None
+) -> Diagnostic:
+    """Word the rejection of one statement (`text`, starting at `offset`) as a diagnostic.
+
+    `names` (what the rest of the file declares) lets a message about numpy,
+    LaTeX or matrix notation show the `.idx` way with the file's own arrays.
+    """
+    at = error.position if isinstance(error, NoTerminal) else _rejected_at(error, text)
+    seen = Rejection.of(text, at, offset, names or FileNames())
+    tokens = tokens_before(text, at)
+    problem = foreign_notation(seen) or _reserved_word(seen, tokens) or unknown_call(seen, tokens)
+    if problem is not None:
+        return problem
     if isinstance(error, NoTerminal):
         return _unexpected_character(error, text, offset)
     return _unexpected_token(_Unexpected.of(error, text, offset))
+
+
+def tokens_before(text: str, at: int) -> list[Token]:
+    """The tokens of `text` that start before `at` (as far as the lexer gets)."""
+    tokens: list[Token] = []
+    try:
+        for token in lex(text):
+            if token.start_pos >= at:
+                break
+            tokens.append(token)
+    except NoTerminal:
+        pass
+    return tokens
+
+
+def _rejected_at(error: Rejected, text: str) -> int:
+    return len(text.rstrip()) if error.token.type == "$END" else error.token.start_pos
+
+
+def _reserved_word(seen: Rejection, tokens: list[Token]) -> Diagnostic | None:
+    """A second-edition keyword before the rejected place is the line's first problem."""
+    for token in tokens:
+        if token.type == "RESERVED":
+            following = seen.text[token.end_pos :].lstrip(" \t")[:1]
+            span = seen.span(token.start_pos, token.end_pos)
+            return reserved_problem(token.value, following, span)
+    return None
 
 
 # ---- a character no terminal matches
@@ -150,14 +179,9 @@ class _Unexpected:
 
 
 def _keyword_as_name(seen: _Unexpected) -> Diagnostic | None:
-    if seen.token.type not in _KEYWORD_TOKENS or "NAME" not in seen.expected:
+    if not _is_keyword(seen.token) or "NAME" not in seen.expected:
         return None
-    return diagnostic(
-        Code.E008,
-        seen.span,
-        f"`{seen.token.value}` is a keyword and cannot be used as a name",
-        hints=["choose another name for the array or index"],
-    )
+    return keyword_as_name(seen.token.value, seen.span)
 
 
 def _closes_nothing(seen: _Unexpected) -> Diagnostic | None:
@@ -232,9 +256,9 @@ def _unexpected_token(seen: _Unexpected) -> Diagnostic:
         problem = mistake(seen)
         if problem is not None:
             return problem
-    return diagnostic(
-        Code.E003, seen.span, f"unexpected {seen.found}; expected {_words(seen.expected)}"
-    )
+    found = "end of the statement" if seen.token.type == "$END" else seen.found
+    expected = _words(_possible(seen.expected, seen.text[: seen.start]))
+    return diagnostic(Code.E003, seen.span, f"unexpected {found}; expected {expected}")
 
 
 def _describe(token: Token) -> str:
@@ -244,16 +268,65 @@ def _describe(token: Token) -> str:
         return f"name `{token.value}`"
     if token.type == "NUMBER":
         return f"number `{token.value}`"
-    if token.type in _KEYWORD_TOKENS:
+    if _is_keyword(token):
         return f"keyword `{token.value}`"
     return f"`{token.value}`"
 
 
+def _possible(expected: frozenset[str], before: str) -> frozenset[str]:
+    """The expected terminals that can really come next: the tables' lookaheads
+    are merged across contexts, so `)` is offered with no `(` open, and the end
+    of the statement inside brackets."""
+    innermost = _innermost_open(before)
+    closers = {"RPAR", "RSQB", "$END"}
+    keep = {_CLOSERS[innermost]} if innermost else {"$END"}
+    possible = {t for t in expected if t not in closers or t in keep}
+    if "=" in before:
+        possible.discard("EQUAL")  # a statement has one `=`
+    return frozenset(possible) or expected
+
+
 def _words(expected: frozenset[str]) -> str:
-    names = sorted({_TERMINAL_WORDS.get(name, name) for name in expected})
-    if len(names) == 1:
-        return names[0]
-    return ", ".join(names[:-1]) + " or " + names[-1]
+    """What was expected, as a few phrases: whole groups of terminals become one
+    phrase (`an expression`, `an operator`), the rest are listed."""
+    left = set(expected)
+    phrases: list[str] = []
+    if left >= _STATEMENT_STARTS:
+        phrases.append("a statement (`dim`, `input`, `param`, `derive`, a definition or a claim)")
+        left -= _STATEMENT_STARTS | {"NAME", "DERIV"}
+    operators = left & _OPERATORS
+    if len(operators) >= 3:
+        phrases.append("an operator")
+        # After an operand: juxtaposition is a product, `[` an index list.
+        left -= _OPERATORS | _ATOM_STARTS | {"LSQB"}
+    if left >= {"NAME", "NUMBER", "LPAR"}:
+        phrases.append("an expression")
+        left -= _ATOM_STARTS | {"MINUS"}
+    if {"NUMBER", "MINUS"} <= left and not left & {"NAME", "LPAR"}:
+        left.discard("MINUS")  # a signed number
+    phrases.extend(sorted(_TERMINAL_WORDS.get(name, name) for name in left - {"$END"}))
+    if "$END" in left:
+        phrases.append(_TERMINAL_WORDS["$END"])
+    if len(phrases) == 1:
+        return phrases[0]
+    return ", ".join(phrases[:-1]) + " or " + phrases[-1]
+
+
+def _is_keyword(token: Token) -> bool:
+    # Every terminal spelled as a word (or `Σ`, `δ`) is a keyword: the
+    # grammar, not a list here, decides which words those are.
+    return token.type not in ("NAME", "NUMBER", "DERIV") and token.value[:1].isalpha()
+
+
+def _innermost_open(text: str) -> str:
+    """The innermost bracket still open at the end of `text` ("" for none)."""
+    stack: list[str] = []
+    for char in text:
+        if char in "([":
+            stack.append(char)
+        elif char in ")]" and stack and stack[-1] == ("(" if char == ")" else "["):
+            stack.pop()
+    return stack[-1] if stack else ""
 
 
 def _open_count(text: str, closer: str) -> int:

@@ -2,8 +2,9 @@
 
 A straight pipeline, each step called once: `lines.split_lines` cuts the file
 into logical lines; each line is lexed (`lexer.py`) and parsed (`lalr.py`,
-with the tables of `_tables.py`) while `build.py` builds its AST node, and a rejected line
-becomes a worded diagnostic (`errors.py`); `blocks.group_blocks` nests the
+with the tables of `_tables.py`) while `build.py` builds its AST node; once
+every line is parsed, a rejected line becomes a diagnostic worded with the
+names the file declares (`errors.py`, `notation.py`); `blocks.group_blocks` nests the
 parsed lines under their `for` headers. `unroll.py` runs later, once sizes
 are known.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 
 from shapecheck.collector import collector_paused
 from shapecheck.diagnostics import Code, Diagnostic, diagnostic
@@ -19,10 +21,11 @@ from shapecheck.source import Source, Span
 from shapecheck.syntax import ast
 from shapecheck.syntax.blocks import ParsedLine, group_blocks
 from shapecheck.syntax.build import AstBuilder, SyntaxProblem
-from shapecheck.syntax.errors import syntax_problem
+from shapecheck.syntax.errors import syntax_problem, tokens_before
 from shapecheck.syntax.lalr import LineParser, Rejected
 from shapecheck.syntax.lexer import NoTerminal
 from shapecheck.syntax.lines import LogicalLine, split_lines
+from shapecheck.syntax.notation import FileNames, Rejection, unknown_call
 
 MAX_FILE_CHARS = 10_000_000
 MAX_EXPRESSION_DEPTH = 100
@@ -40,9 +43,16 @@ def parse(source: Source) -> tuple[ast.Program, list[Diagnostic]]:
 
 def _parse(source: Source) -> tuple[ast.Program, list[Diagnostic]]:
     lines, dropped, problems = split_lines(source)
+    attempts = [_attempt(source, line) for line in lines]
+    # Errors are worded once every line is parsed, so that a message can use
+    # the names and ranks the whole file declares (`X[i, j] W[j, k]`).
+    names = FileNames.of(
+        [a.statement for a in attempts if a.statement is not None],
+        _defined_names(source, [a.line.span for a in attempts if a.statement is None] + dropped),
+    )
     parsed: list[ParsedLine] = []
-    for line in lines:
-        item, problem = _parse_line(source, line)
+    for attempt in attempts:
+        item, problem = _worded(source, attempt, names)
         parsed.append(item)
         if problem is not None:
             problems.append(problem)
@@ -54,12 +64,39 @@ def _parse(source: Source) -> tuple[ast.Program, list[Diagnostic]]:
     return ast.Program(statements, unparsed_names=unparsed, complete=not problems), problems
 
 
-def _parse_line(source: Source, line: LogicalLine) -> tuple[ParsedLine, Diagnostic | None]:
+@dataclass(frozen=True)
+class _Attempt:
+    """One logical line parsed: its statement, or why it has none (worded later)."""
+
+    line: LogicalLine
+    text: str
+    statement: ast.LineStatement | ast.ForHeader | None
+    problem: Diagnostic | NoTerminal | Rejected | None
+
+
+def _attempt(source: Source, line: LogicalLine) -> _Attempt:
     text = source.text[line.span.start : line.span.end]
     statement, problem = _statement(text, line.span)
+    return _Attempt(line, text, statement, problem)
+
+
+def _worded(
+    source: Source, attempt: _Attempt, names: FileNames
+) -> tuple[ParsedLine, Diagnostic | None]:
+    statement, problem, text = attempt.statement, attempt.problem, attempt.text
+    start = attempt.line.span.start
+    if isinstance(problem, NoTerminal | Rejected):
+        problem = syntax_problem(problem, text, start, names)
+    elif isinstance(statement, ast.Definition | ast.Claim):
+        # `transpose(W)` parses as a product; a name the file never gives a
+        # meaning, written like a call, is worded as the call it is.
+        problem = unknown_call(
+            Rejection.of(text, len(text), start, names), tokens_before(text, len(text))
+        )
+        statement = None if problem is not None else statement
     # A `for` line that failed to parse still opens a block.
     opens_block = isinstance(statement, ast.ForHeader) or (statement is None and _is_for(text))
-    return ParsedLine(line, statement, opens_block), problem
+    return ParsedLine(attempt.line, statement, opens_block), problem
 
 
 @functools.lru_cache(maxsize=1)
@@ -71,16 +108,17 @@ def _line_parser() -> tuple[LineParser, AstBuilder]:
 
 def _statement(
     text: str, span: Span
-) -> tuple[ast.LineStatement | ast.ForHeader | None, Diagnostic | None]:
+) -> tuple[ast.LineStatement | ast.ForHeader | None, Diagnostic | NoTerminal | Rejected | None]:
     parser, builder = _line_parser()
     builder.offset = span.start
+    builder.text = text
     try:
         # The builder makes the result a statement, not a tree.
         statement: ast.LineStatement | ast.ForHeader = parser.parse(text)
     except SyntaxProblem as problem:
         return None, problem.problem
     except (NoTerminal, Rejected) as error:
-        return None, syntax_problem(error, text, span.start)
+        return None, error
     # Every node of a path from the root holds a token of its own or has two
     # children, so an expression is no deeper than its tokens are many, and
     # a line shorter than the limit needs no walk.

@@ -202,7 +202,31 @@ def test_names_defined_by_broken_lines_are_kept() -> None:
 
 def test_expected_words_not_token_names() -> None:
     _, problems = parse(Source("t.idx", "y = a +"))
-    assert problems[0].message == (
-        "unexpected the end of the statement; expected `(`, `-`, `delta`, `loss`, `sum`, "
-        "a derivative such as `dL/dW`, a function name, a name or a number"
-    )
+    assert problems[0].message == "unexpected end of the statement; expected an expression"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("y = a +", "unexpected end of the statement; expected an expression"),
+        ("y = a , b", "unexpected `,`; expected an operator or the end of the statement"),
+        ("y = (a , b)", "unexpected `,`; expected an operator or `)`"),
+        ("y[i] = x[i] x[i] ,", "unexpected `,`; expected an operator or the end of the statement"),
+        ("dim 3", "unexpected number `3`; expected a name"),
+        (
+            "= 3",
+            "unexpected `=`; expected a statement (`dim`, `input`, `param`, `derive`, a "
+            "definition or a claim)",
+        ),
+        ("param q[3] = [1, -]", "unexpected `]`; expected a number"),
+        ("y = x[+]", "unexpected `+`; expected a name or a number"),
+        ("for t in 1 3:", "unexpected number `3`; expected `..` or `:`"),
+        (
+            "param a *",
+            "unexpected `*`; expected `,`, `=`, `[`, `positive` or the end of the statement",
+        ),
+    ],
+)
+def test_expected_tokens_are_a_few_phrases(text: str, message: str) -> None:
+    _, problems = parse(Source("t.idx", text))
+    assert [(p.code, p.message) for p in problems] == [("E003", message)]

@@ -81,3 +81,84 @@ def test_walk_visits_parents_first_in_source_order(expression: str) -> None:
     starts = [node.span.start for node in ast.walk(statement.rhs)]
     assert starts == sorted(starts)
     assert len(starts) == 1 + sum(len(ast.children(n)) for n in ast.walk(statement.rhs))
+
+
+# Pieces of numpy, LaTeX and matrix notation (spec 9.7) and second-edition
+# keywords (9.8), mixed into otherwise valid expressions.
+_FOREIGN = st.sampled_from(
+    [
+        " @ W",
+        ".T",
+        "'",
+        "ᵀ",
+        "^T",
+        "np.",
+        "np.exp(",
+        "numpy.linalg.det(X)",
+        ".dot(",
+        "[:, 1:h]",
+        "[:",
+        ":",
+        "\\sum_j ",
+        "\\delta_{ij}",
+        "\\frac{1}{n}",
+        "\\",
+        "x_i",
+        "sum(",
+        "Σ(",
+        "maximum(",
+        "transpose(",
+        "mean",
+        "max(",
+        "det(",
+        "inv",
+        "fn ",
+        "'ij,jk->ik'",
+        ",",
+        "(",
+        ")",
+        "[",
+        "]",
+        "dout/dx",
+        "d",
+        "=",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_expressions(), st.lists(st.tuples(st.integers(0, 200), _FOREIGN), max_size=4))
+def test_foreign_notation_never_raises_and_every_error_is_located(
+    expression: str, insertions: list[tuple[int, str]]
+) -> None:
+    text = f"y[i] = {expression}"
+    for at, piece in insertions:
+        at = min(at, len(text))
+        text = text[:at] + piece + text[at:]
+    header = "dim n = 3, h = 2\ninput X[n, n], x[n]\nparam W[n, h]\n"
+    source = Source("p.idx", header + text + "\n")
+    _, problems = parse(source)
+    for problem in problems:
+        assert problem.span is not None, problem
+        assert 0 <= problem.span.start < problem.span.end <= len(source.text), problem
+        assert problem.message and not any("declare" in h for h in problem.hints)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_expressions(), st.lists(st.tuples(st.integers(0, 200), _FOREIGN), max_size=3))
+def test_foreign_notation_through_the_checker_is_never_an_internal_error(
+    expression: str, insertions: list[tuple[int, str]]
+) -> None:
+    from support import run
+
+    text = f"y[i] = {expression}"
+    for at, piece in insertions:
+        at = min(at, len(text))
+        text = text[:at] + piece + text[at:]
+    report = run(
+        "dim n = 3, h = 2\ninput X[n, n], x[n]\nparam W[n, h]\n" + text + "\n", verify=False
+    )
+    assert all(d.code != "E999" for d in report.diagnostics), [
+        d.message for d in report.diagnostics
+    ]
+    assert all(d.span is not None for d in report.diagnostics if d.code != "W105")
