@@ -132,7 +132,11 @@ class StatementScope:
         self.problems: list[Diagnostic] = []
         self.occurrences: dict[str, list[Occurrence]] = {}
         self.deltas: list[ast.Delta] = []
-        self.bound: dict[str, list[ast.SumOver]] = {}
+        self.bound: dict[str, list[ast.Reduction]] = {}
+        # Where each dim stands as a number (spec 9.1), and the warnings of
+        # the statement (they do not keep it out of the checked program).
+        self.size_uses: dict[str, list[Span]] = {}
+        self.warnings: list[Diagnostic] = []
         self.depends_on: list[str] = []
         self.needs: list[SizeNeed] = []
         # Set when the statement uses a name whose own definition failed: it

@@ -132,6 +132,9 @@ def _product_code(term: t.Product, out_axes: tuple[str, ...]) -> tuple[str, tupl
     output = "".join(letters[name] for name in out_axes)
     operands = ", ".join(numpy_code(f, f.free) for f in arrays)
     if len(arrays) == 1 and inputs == output:
+        # `2.0 * (a + b)`: a sum after scalar factors keeps its parentheses.
+        if prefix and isinstance(arrays[0], t.Add) and len(arrays[0].terms) > 1:
+            operands = f"({operands})"
         return prefix + operands, out_axes
     return prefix + f'np.einsum("{inputs}->{output}", {operands})', out_axes
 

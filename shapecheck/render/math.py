@@ -276,6 +276,12 @@ def _expr(value: ast.Expr, need: int, last: bool, ranks: Ranks) -> str:
             return _call(value.func, _expr(value.arg, _ADD, True, ranks))
         case ast.ArrayRef():
             return name(value.name) + subscript(value.indices)
+        case ast.SizeRef():
+            return name(value.name)
+        case ast.MeanOver():
+            below = ",".join(name(i.name) for i in value.indices)
+            body = _expr(value.body, _ADD, True, ranks)
+            return r"\operatorname{mean}_{" + below + r"}\left(" + body + r"\right)"
         case ast.Delta():
             return r"\delta" + subscript(value.indices)
         case ast.DerivRef():

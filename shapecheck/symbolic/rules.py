@@ -221,14 +221,18 @@ def zero_product(term: t.Term) -> t.Term | None:
 
 @rewrites(t.Product)
 def fold_constants(term: t.Term) -> t.Term | None:
-    """2 · x · 3 = 6 x; 1 · x = x; 0 · x = 0; a sized SizeOf is a number.
+    """2 · x · 3 = 6 x; 1 · x = x; 0 · x = 0; the size of a literal shape is a number.
 
+    A size with a name stays a name (`2 / n`, spec 10), whatever its value:
+    the result must not change with the number chosen or given for it.
     Terminates: constant factors drop to at most one, in front.
     """
     if not isinstance(term, t.Product):
         return None
     factors = [
-        t.Const(float(f.size.value)) if isinstance(f, t.SizeOf) and f.size.value else f
+        t.Const(float(f.size.value))
+        if isinstance(f, t.SizeOf) and f.size.name is None and f.size.value
+        else f
         for f in term.factors
     ]
     constants = [f.value for f in factors if isinstance(f, t.Const)]

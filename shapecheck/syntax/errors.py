@@ -28,6 +28,7 @@ _KEYWORD_TOKENS = frozenset(
         "LAYOUT",
         "POSITIVE",
         "SUM",
+        "MEAN",
         "DELTA",
         "LOSS",
         "FUNC",
@@ -49,6 +50,7 @@ _TERMINAL_WORDS = {
     "LAYOUT": "`layout`",
     "POSITIVE": "`positive`",
     "SUM": "`sum`",
+    "MEAN": "`mean`",
     "DELTA": "`delta`",
     "LOSS": "`loss`",
     "RANGE": "`..`",
@@ -66,7 +68,7 @@ _TERMINAL_WORDS = {
     "RSQB": "`]`",
     "$END": "the end of the statement",
 }
-_ATOM_STARTS = frozenset({"NAME", "NUMBER", "DERIV", "FUNC", "LOSS", "SUM", "DELTA", "LPAR"})
+_ATOM_STARTS = frozenset({"NAME", "NUMBER", "DERIV", "FUNC", "LOSS", "SUM", "MEAN", "DELTA", "LPAR"})
 
 # Characters that are not in the language, with what to write instead.
 _CHARACTER_HINTS = {
