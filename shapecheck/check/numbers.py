@@ -29,12 +29,14 @@ def visit_size(scope: StatementScope, ref: ast.ArrayRef) -> None:
     scope.names.used.add(ref.name)
 
 
-def check_sizes_and_indices(scope: StatementScope) -> None:
+def check_sizes_and_indices(scope: StatementScope, left: tuple[ast.Index, ...]) -> None:
     """E115 for a name that is both an index and a size in one statement;
-    W106 for a right-hand index named like a dim."""
+    W106 for a right-hand index named like a dim. `left`: the left-hand
+    indices as written (a dim among them is E107 already: no W106 besides)."""
+    on_left = {i.name for i in left if isinstance(i, ast.IndexName)}
     for name, uses in scope.size_uses.items():
         places = [o.span for o in scope.occurrences.get(name, [])]
-        if name in scope.lhs or places:
+        if name in on_left or places:
             labels = [Label(places[0], f"`{name}` is an index here")] if places else []
             scope.error(
                 Code.E115,
@@ -44,7 +46,7 @@ def check_sizes_and_indices(scope: StatementScope) -> None:
                 hints=[f"rename the index so that `{name}` means the size alone"],
             )
     for name, occurrences in scope.occurrences.items():
-        if name in scope.names.dims and name not in scope.lhs and name not in scope.size_uses:
+        if name in scope.names.dims and name not in on_left and name not in scope.size_uses:
             _shadowing(scope, name, occurrences[0].span)
 
 

@@ -153,7 +153,7 @@ def check_definition(file: FileScope, statement: ast.Definition) -> None:
     visit(scope, statement.rhs)
     resolved = sizes.resolve_sizes(scope, {})
     summation.check_bound_indices(scope)
-    numbers.check_sizes_and_indices(scope)
+    numbers.check_sizes_and_indices(scope, statement.indices)
     if lhs is not None:
         sizes.left_indices_occur(scope, lhs, statement.indices)
     sizes.report_unsized(scope, resolved)
@@ -223,7 +223,7 @@ def finish_claim(
     visit(scope, statement.rhs)
     resolved = sizes.resolve_sizes(scope, given)
     summation.check_bound_indices(scope)
-    numbers.check_sizes_and_indices(scope)
+    numbers.check_sizes_and_indices(scope, statement.indices)
     sizes.report_unsized(scope, resolved)
     # A size clash with the signature is usually the other layout's order.
     layout_hint = _signature_hint(file, statement.of, statement.wrt)

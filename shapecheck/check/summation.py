@@ -210,7 +210,11 @@ def _placements(
 ) -> dict[Path, list[str]]:
     """For each node that gets an implicit sum, the indices it sums (rule 3)."""
     sum_bodies = sorted(
-        ((*path, 0) for path, node in nodes.items() if isinstance(node, ast.SumOver | ast.MeanOver)),
+        (
+            (*path, 0)
+            for path, node in nodes.items()
+            if isinstance(node, ast.SumOver | ast.MeanOver)
+        ),
         key=len,
     )
     placements: dict[Path, list[str]] = {}

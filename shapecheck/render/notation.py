@@ -34,8 +34,10 @@ def _pretty(expr: ast.Expr, need: int, last: bool) -> str:
             return _pretty_sum(expr, need, last)
         case ast.MeanOver():
             # Written as the user wrote it: `mean[i](...)` is itself explicit.
-            return "mean" + index_list(tuple(i.name for i in expr.indices)) + (
-                f"({_pretty(expr.body, _ADD, True)})"
+            return (
+                "mean"
+                + index_list(tuple(i.name for i in expr.indices))
+                + (f"({_pretty(expr.body, _ADD, True)})")
             )
         case ast.Add():
             return _pretty_add(expr, need)

@@ -122,6 +122,7 @@ def _code(term: t.Term, scope: _Scope) -> _Code:
 
 
 def _number(value: float) -> _Code:
+    value += 0.0  # -0.0 + 0.0 is 0.0: `-0.0` is never printed
     text = repr(float(value)) if math.isfinite(value) else f'float("{value}")'
     return _Code(text, (), _NEG if value < 0 else _ATOM)
 

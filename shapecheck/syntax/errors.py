@@ -68,7 +68,9 @@ _TERMINAL_WORDS = {
     "RSQB": "`]`",
     "$END": "the end of the statement",
 }
-_ATOM_STARTS = frozenset({"NAME", "NUMBER", "DERIV", "FUNC", "LOSS", "SUM", "MEAN", "DELTA", "LPAR"})
+_ATOM_STARTS = frozenset(
+    {"NAME", "NUMBER", "DERIV", "FUNC", "LOSS", "SUM", "MEAN", "DELTA", "LPAR"}
+)
 
 # Characters that are not in the language, with what to write instead.
 _CHARACTER_HINTS = {
@@ -162,6 +164,18 @@ def _keyword_as_name(seen: _Unexpected) -> Diagnostic | None:
     )
 
 
+def _mean_without_indices(seen: _Unexpected) -> Diagnostic | None:
+    """`mean(x[i])`: the indices it averages over are missing."""
+    if seen.expected != {"LSQB"} or not seen.text[: seen.start].rstrip().endswith("mean"):
+        return None
+    return diagnostic(
+        Code.E015,
+        seen.span,
+        "`mean` needs the indices it averages over, in brackets",
+        hints=["write `mean[i](x[i])`; several indices: `mean[i, j](X[i, j])`"],
+    )
+
+
 def _closes_nothing(seen: _Unexpected) -> Diagnostic | None:
     if seen.token.type not in ("RPAR", "RSQB") or _open_count(
         seen.text[: seen.start], seen.token.value
@@ -220,6 +234,7 @@ def _missing_bracket_at_end(seen: _Unexpected) -> Diagnostic | None:
 # The common mistakes, most specific first; the first that applies words the error.
 _MISTAKES: tuple[Callable[[_Unexpected], Diagnostic | None], ...] = (
     _keyword_as_name,
+    _mean_without_indices,
     _closes_nothing,
     _unclosed_index_list,
     _spaced_derivative,
