@@ -53,7 +53,7 @@ def test_batchnorm_gradient_against_central_differences(tmp_path: Path) -> None:
         saved = _saved(BATCHNORM, tmp_path, sizes=(("n", size),))
         x, target = saved["x"], saved["T"]
         assert x.shape == (size, 3)
-        expected = _central(lambda v: _batchnorm_loss(v, target), x)
+        expected = _central(lambda v, target=target: _batchnorm_loss(v, target), x)
         np.testing.assert_allclose(saved["dL/dx"], expected, rtol=1e-6, atol=1e-8)
 
 
@@ -83,7 +83,10 @@ def test_results_keep_the_size_name_whatever_its_value() -> None:
 
 
 def test_size_as_a_number_scales_the_derivative(tmp_path: Path) -> None:
-    text = "dim n, dk\nparam Q[n, dk], K[n, dk]\nS[i, j] = Q[i, e] K[j, e] / sqrt(dk)\nL = S[i, j] S[i, j]\nderive dL/dQ\n"
+    text = (
+        "dim n, dk\nparam Q[n, dk], K[n, dk]\nS[i, j] = Q[i, e] K[j, e] / sqrt(dk)\n"
+        "L = S[i, j] S[i, j]\nderive dL/dQ\n"
+    )
     for dk in (2, 7):
         saved = _saved(text, tmp_path, sizes=(("dk", dk),))
         q, k = saved["Q"], saved["K"]
