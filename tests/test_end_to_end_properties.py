@@ -27,7 +27,7 @@ atoms_i = st.sampled_from(
     ]
 )
 atoms_j = st.sampled_from(["w[j]", "A[1, j]", "v[k] A[k, j]"])
-scalars = st.sampled_from(["s", "v[1]", "w[2] s", "2", "0.5", "n", "mean[u, r](A[u, r])"])
+scalars = st.sampled_from(["s", "v[1]", "w[2] s", "2", "0.5", "n", "mean[p, q](A[p, q])"])
 
 
 def _grow(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
