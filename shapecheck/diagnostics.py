@@ -49,6 +49,7 @@ class Code(str, enum.Enum):
     E012 = "E012"
     E013 = "E013"
     E014 = "E014"
+    E015 = "E015"
     E020 = "E020"
     E021 = "E021"
     E022 = "E022"
@@ -69,6 +70,7 @@ class Code(str, enum.Enum):
     E111 = "E111"
     E112 = "E112"
     E113 = "E113"
+    E115 = "E115"
     E201 = "E201"
     E202 = "E202"
     E203 = "E203"
@@ -78,6 +80,8 @@ class Code(str, enum.Enum):
     E207 = "E207"
     E208 = "E208"
     E209 = "E209"
+    E215 = "E215"
+    E216 = "E216"
     E301 = "E301"
     E303 = "E303"
     E401 = "E401"
@@ -90,6 +94,7 @@ class Code(str, enum.Enum):
     W103 = "W103"
     W104 = "W104"
     W105 = "W105"
+    W106 = "W106"
     W115 = "W115"
     W901 = "W901"
     W902 = "W902"
@@ -114,6 +119,7 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E012: (Severity.ERROR, "statement or file too long"),
     Code.E013: (Severity.ERROR, "malformed `for` block"),
     Code.E014: (Severity.ERROR, "malformed derivative reference"),
+    Code.E015: (Severity.ERROR, "`mean` without the indices it averages over"),
     # E020: a path of the command line or of a searched folder cannot be read
     Code.E020: (Severity.ERROR, "path cannot be read"),
     # E021-E026: notation from numpy, LaTeX or paper, shown the `.idx` way (spec 9.7)
@@ -137,6 +143,7 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E111: (Severity.ERROR, "invalid unroll range"),
     Code.E112: (Severity.ERROR, "invalid name template"),
     Code.E113: (Severity.ERROR, "left-hand side index is not a name"),
+    Code.E115: (Severity.ERROR, "name used both as an index and as a size"),
     # E2xx: the index rules of spec section 4
     Code.E201: (Severity.ERROR, "index has two sizes"),
     Code.E202: (Severity.ERROR, "wrong number of indices"),
@@ -147,6 +154,8 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E207: (Severity.ERROR, "index bound by `sum` missing from its body"),
     Code.E208: (Severity.ERROR, "delta needs two or more indices"),
     Code.E209: (Severity.ERROR, "index size unknown"),
+    Code.E215: (Severity.ERROR, "index bound by `mean` missing from its body"),
+    Code.E216: (Severity.ERROR, "index bound by `mean` used elsewhere"),
     # E3xx: derivatives and claims
     Code.E301: (Severity.ERROR, "claim signature does not match the derivative"),
     Code.E303: (Severity.ERROR, "derivation too large"),
@@ -163,6 +172,7 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.W103: (Severity.WARNING, "`--layout` overridden by the file"),
     Code.W104: (Severity.WARNING, "derivative too large to verify"),
     Code.W105: (Severity.WARNING, "empty file"),
+    Code.W106: (Severity.WARNING, "index named like a dim"),
     Code.W115: (Severity.WARNING, "derivative spelling also names another array"),
     # W9xx: `# shapecheck: ignore[...]` comments
     Code.W901: (Severity.WARNING, "unused suppression"),

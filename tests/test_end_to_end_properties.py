@@ -13,9 +13,21 @@ HEADER = "dim n = 2, m = 3\nparam A[n, m], v[n], w[m], s\n"
 
 # Expressions over the arrays, each tagged with the indices it leaves free
 # (i has size n, j has size m); j is summed wherever it is not on the left.
-atoms_i = st.sampled_from(["v[i]", "A[i, j] w[j]", "A[i, 1]", "s v[i]", "delta[i, 2] v[i]"])
+atoms_i = st.sampled_from(
+    [
+        "v[i]",
+        "A[i, j] w[j]",
+        "A[i, 1]",
+        "s v[i]",
+        "delta[i, 2] v[i]",
+        # Spec 9.1: means and sizes standing as numbers.
+        "mean[u](A[i, u])",
+        "v[i] / n",
+        "mean[u](w[u] - v[i]) m",
+    ]
+)
 atoms_j = st.sampled_from(["w[j]", "A[1, j]", "v[k] A[k, j]"])
-scalars = st.sampled_from(["s", "v[1]", "w[2] s", "2", "0.5"])
+scalars = st.sampled_from(["s", "v[1]", "w[2] s", "2", "0.5", "n", "mean[p, q](A[p, q])"])
 
 
 def _grow(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:

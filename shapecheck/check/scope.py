@@ -132,7 +132,11 @@ class StatementScope:
         self.problems: list[Diagnostic] = []
         self.occurrences: dict[str, list[Occurrence]] = {}
         self.deltas: list[ast.Delta] = []
-        self.bound: dict[str, list[ast.SumOver]] = {}
+        self.bound: dict[str, list[ast.Reduction]] = {}
+        # Where each dim stands as a number (spec 9.1), and the warnings of
+        # the statement (they do not keep it out of the checked program).
+        self.size_uses: dict[str, list[Span]] = {}
+        self.warnings: list[Diagnostic] = []
         self.depends_on: list[str] = []
         self.needs: list[SizeNeed] = []
         # Arrays of a product written without indices (`X W`), reported once
@@ -193,13 +197,12 @@ class StatementScope:
 
 
 def _size_as_value(dim: Dim) -> str:
-    # Never "declare an array": the user means the size, which this version
-    # does not read as a number (spec 9.1 makes it one).
-    if dim.value is not None:
-        return (
-            f"a size stands in shapes and index lists; as a number, write its value `{dim.value}`"
-        )
-    return "a size stands in shapes and index lists, not as a value in an expression"
+    # Never "declare an array": the user means the size. Only here, where an
+    # array must stand (`n[i]`, `loss(n)`), is a size not a number (spec 9.1).
+    return (
+        f"a size stands in shapes and index lists, or alone as a number (`/ {dim.name}`); "
+        "it has no entries"
+    )
 
 
 def unknown_name_hints(name: str, names: Names) -> list[str]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from shapecheck.check import sizes, summation
+from shapecheck.check import numbers, sizes, summation
 from shapecheck.check.program import (
     ArrayInfo,
     CheckedClaim,
@@ -34,19 +34,24 @@ def visit(scope: StatementScope, expr: ast.Expr) -> None:
     for node in ast.walk(expr):
         match node:
             case ast.ArrayRef():
-                sizes.visit_array(scope, node)
+                if numbers.is_size(scope, node):
+                    numbers.visit_size(scope, node)
+                else:
+                    sizes.visit_array(scope, node)
             case ast.Delta():
                 sizes.visit_delta(scope, node)
             case ast.DerivRef():
                 _visit_deriv(scope, node)
             case ast.Loss():
                 scope.lookup(node.name, node.name_span)
-            case ast.SumOver():
+            case ast.SumOver() | ast.MeanOver():
                 summation.visit_sum(scope, node)
             case ast.Product():
                 sizes.visit_product(scope, node)
             case ast.Power():
                 sizes.visit_power(scope, node)
+            case ast.SizeRef():
+                pass  # made by the checker; an unchecked program holds none
             case ast.Number() | ast.Call() | ast.Negate() | ast.Add():
                 pass  # nothing of their own to check; their children are walked
             case _:
@@ -152,14 +157,15 @@ def check_definition(file: FileScope, statement: ast.Definition) -> None:
     visit(scope, statement.rhs)
     resolved = sizes.resolve_sizes(scope, {})
     summation.check_bound_indices(scope)
+    numbers.check_sizes_and_indices(scope, statement.indices)
     if lhs is not None:
         sizes.left_indices_occur(scope, lhs, statement.indices)
     sizes.report_unsized(scope, resolved)
-    file.problems.extend(scope.problems)
+    file.problems.extend(scope.problems + scope.warnings)
     if scope.problems or scope.poisoned or lhs is None:
         file.names.failed.add(statement.name)
         return
-    rhs, summed, broadcast = summation.place_sums(statement.rhs, lhs)
+    rhs, summed, broadcast = summation.place_sums(numbers.as_numbers(statement.rhs, scope), lhs)
     shape = tuple(resolved[name] for name in lhs)
     file.names.arrays[statement.name] = ArrayInfo(
         statement.name, "defined", shape, statement.name_span
@@ -221,6 +227,7 @@ def finish_claim(
     visit(scope, statement.rhs)
     resolved = sizes.resolve_sizes(scope, given)
     summation.check_bound_indices(scope)
+    numbers.check_sizes_and_indices(scope, statement.indices)
     sizes.report_unsized(scope, resolved)
     # A size clash with the signature is usually the other layout's order.
     layout_hint = _signature_hint(file, statement.of, statement.wrt)
@@ -228,7 +235,7 @@ def finish_claim(
         replace(p, hints=(*p.hints, layout_hint))
         if p.code == Code.E201 and any("signature" in h for h in p.hints)
         else p
-        for p in scope.problems
+        for p in scope.problems + scope.warnings
     )
     if scope.problems or scope.poisoned:
         return
@@ -242,7 +249,7 @@ def _accept_claim(
     resolved: dict[str, Size],
     scope: StatementScope,
 ) -> None:
-    rhs, summed, _ = summation.place_sums(statement.rhs, lhs)
+    rhs, summed, _ = summation.place_sums(numbers.as_numbers(statement.rhs, scope), lhs)
     file.names.used.update((statement.of, statement.wrt))
     file.size_needs.extend(scope.needs)
     file.claims.append(

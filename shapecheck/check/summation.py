@@ -4,7 +4,8 @@ Rule 3: an index not on the left-hand side is summed, over the smallest
 product in which two or more factors hold it, else over the whole top-level
 term (`place_sums` writes every such sum out as `SumOver(explicit=False)`);
 `sum[j](body)` is a scope of its own, and the index it binds may occur nowhere
-else (E206) and must occur in its body (E207). Rule 4: a left-hand index
+else (E206) and must occur in its body (E207); `mean[j](body)` (spec 9.1)
+follows the same rules with codes of its own (E216, E215). Rule 4: a left-hand index
 missing from a top-level term is broadcast over it (`place_sums` reports
 which).
 """
@@ -18,8 +19,8 @@ from shapecheck.source import Span
 from shapecheck.syntax import ast
 
 
-def visit_sum(scope: StatementScope, node: ast.SumOver) -> None:
-    """Note which index names a `sum[...]` binds, for `check_bound_indices`."""
+def visit_sum(scope: StatementScope, node: ast.Reduction) -> None:
+    """Note which index names a `sum[...]` or `mean[...]` binds, for `check_bound_indices`."""
     for index in node.indices:
         bound = scope.bound.setdefault(index.name, [])
         if node not in bound:
@@ -36,47 +37,63 @@ def check_bound_indices(scope: StatementScope) -> None:
         _check_only_inside(scope, name, nodes)
 
 
+def _keyword(node: ast.Reduction) -> tuple[str, Code, Code]:
+    """The reduction's keyword, its code for a binding used elsewhere, and for a missing one."""
+    match node:
+        case ast.SumOver():
+            return "sum", Code.E206, Code.E207
+        case ast.MeanOver():
+            return "mean", Code.E216, Code.E215
+        case _:
+            assert_never(node)
+
+
 def _check_one_sum(
-    scope: StatementScope, name: str, node: ast.SumOver, nodes: list[ast.SumOver]
+    scope: StatementScope, name: str, node: ast.Reduction, nodes: list[ast.Reduction]
 ) -> None:
-    """One `sum[...]` binding `name`: its body uses it, it binds it once, not nested."""
+    """One `sum[...]` or `mean[...]` binding `name`: its body uses it, it binds it once,
+    not nested."""
+    keyword, elsewhere, missing = _keyword(node)
     inside = {
         i.name for n in ast.walk(node.body) for i in node_indices(n) if isinstance(i, ast.IndexName)
     }
     own = next(i for i in node.indices if i.name == name)
     if name not in inside:
+        verb = "sums" if keyword == "sum" else "averages"
         scope.error(
-            Code.E207,
+            missing,
             own.span,
-            f"`sum[{name}]` sums over `{name}`, but its body never uses `{name}`",
-            hints=["its size would be unknown; remove the sum or use the index"],
+            f"`{keyword}[{name}]` {verb} over `{name}`, but its body never uses `{name}`",
+            hints=[f"its size would be unknown; remove the {keyword} or use the index"],
         )
     repeats = [i for i in node.indices if i.name == name]
     if len(repeats) > 1:
-        scope.error(Code.E206, repeats[1].span, f"`{name}` is bound twice by one `sum`")
+        scope.error(elsewhere, repeats[1].span, f"`{name}` is bound twice by one `{keyword}`")
     _check_not_nested(scope, name, node, own, nodes)
 
 
 def _check_not_nested(
     scope: StatementScope,
     name: str,
-    node: ast.SumOver,
+    node: ast.Reduction,
     own: ast.IndexName,
-    nodes: list[ast.SumOver],
+    nodes: list[ast.Reduction],
 ) -> None:
-    """No `sum[j]` inside the body of another `sum[j]`."""
+    """No `sum[j]` or `mean[j]` inside the body of another that binds `j`."""
+    outer, _, _ = _keyword(node)
     for other in nodes:
         if other is not node and _within(other.span, node.body.span):
+            _, code, _ = _keyword(other)
             scope.error(
-                Code.E206,
+                code,
                 next(i.span for i in other.indices if i.name == name),
-                f"`{name}` is already bound by an enclosing `sum[{name}]`",
+                f"`{name}` is already bound by an enclosing `{outer}[{name}]`",
                 labels=[Label(own.span, "bound here")],
                 hints=["rename the inner index"],
             )
 
 
-def _check_only_inside(scope: StatementScope, name: str, nodes: list[ast.SumOver]) -> None:
+def _check_only_inside(scope: StatementScope, name: str, nodes: list[ast.Reduction]) -> None:
     outside = [
         occurrence
         for occurrence in scope.occurrences.get(name, [])
@@ -84,10 +101,12 @@ def _check_only_inside(scope: StatementScope, name: str, nodes: list[ast.SumOver
     ]
     if name in scope.lhs or outside:
         span = outside[0].span if outside else nodes[0].span
+        keyword, code, _ = _keyword(nodes[0])
         scope.error(
-            Code.E206,
+            code,
             span,
-            f"`{name}` is bound by `sum[{name}]` and may not occur anywhere else in the statement",
+            f"`{name}` is bound by `{keyword}[{name}]` and may not occur anywhere else "
+            "in the statement",
             labels=[Label(nodes[0].indices[0].span, "bound here")],
             hints=["rename one of the two"],
         )
@@ -104,6 +123,8 @@ def node_indices(node: ast.Expr) -> tuple[ast.Index, ...]:
             return node.indices
         case (
             ast.Number()
+            | ast.SizeRef()
+            | ast.MeanOver()
             | ast.Call()
             | ast.Loss()
             | ast.SumOver()
@@ -189,7 +210,11 @@ def _placements(
 ) -> dict[Path, list[str]]:
     """For each node that gets an implicit sum, the indices it sums (rule 3)."""
     sum_bodies = sorted(
-        ((*path, 0) for path, node in nodes.items() if isinstance(node, ast.SumOver)),
+        (
+            (*path, 0)
+            for path, node in nodes.items()
+            if isinstance(node, ast.SumOver | ast.MeanOver)
+        ),
         key=len,
     )
     placements: dict[Path, list[str]] = {}
@@ -236,9 +261,12 @@ def place_sums(
     """
     free = set(lhs)
     occurrences, nodes = _index_paths(rhs)
-    # Indices bound by an explicit `sum[j]` are already placed.
+    # Indices bound by an explicit `sum[j]` or `mean[j]` are already placed.
     bound = {
-        i.name for node in nodes.values() if isinstance(node, ast.SumOver) for i in node.indices
+        i.name
+        for node in nodes.values()
+        if isinstance(node, ast.SumOver | ast.MeanOver)
+        for i in node.indices
     }
     order = sorted(occurrences, key=lambda name: occurrences[name][0])
     placements = _placements(occurrences, nodes, order, free | bound)

@@ -63,7 +63,7 @@ def _code(term: t.Term) -> tuple[str, tuple[str, ...]]:
     """Code for `term` and the axes its value has (in order)."""
     match term:
         case t.Const():
-            return repr(term.value), ()
+            return repr(term.value + 0.0), ()  # + 0.0: never `-0.0`
         case t.SizeOf():
             return str(term.size.value), ()
         case t.Zero():
@@ -132,8 +132,13 @@ def _product_code(term: t.Product, out_axes: tuple[str, ...]) -> tuple[str, tupl
     output = "".join(letters[name] for name in out_axes)
     operands = ", ".join(numpy_code(f, f.free) for f in arrays)
     if len(arrays) == 1 and inputs == output:
-        return prefix + operands, out_axes
+        return prefix + _grouped(operands, arrays[0], prefix), out_axes
     return prefix + f'np.einsum("{inputs}->{output}", {operands})', out_axes
+
+
+def _grouped(code: str, term: t.Term, prefix: str) -> str:
+    """`2.0 * (a + b)`: a sum after scalar factors keeps its parentheses."""
+    return f"({code})" if prefix and isinstance(term, t.Add) and len(term.terms) > 1 else code
 
 
 def _letters(term: t.Product) -> dict[str, str]:

@@ -40,6 +40,10 @@ class Comparison:
     undecidable: int = 0
     max_abs: float = 0.0
     max_rel: float = 0.0
+    # Whether any compared value was away from zero: where both values are
+    # zero to within the absolute tolerance, a relative error is 0/0 and
+    # means nothing, so such entries do not count towards `max_rel`.
+    has_rel: bool = False
     worst_excess: float = -math.inf
     worst: Worst | None = None
     failed: bool = False
@@ -84,8 +88,10 @@ class Comparison:
         if not np.any(decided):
             return
         relative = np.where(scale > 0, error / np.maximum(scale, np.finfo(np.float64).tiny), 0.0)
+        away_from_zero = decided & (scale > self.settings.atol)
+        self.has_rel = self.has_rel or bool(np.any(away_from_zero))
         self.max_abs = max(self.max_abs, float(np.max(error, where=decided, initial=0.0)))
-        self.max_rel = max(self.max_rel, float(np.max(relative, where=decided, initial=0.0)))
+        self.max_rel = max(self.max_rel, float(np.max(relative, where=away_from_zero, initial=0.0)))
         excess = np.where(decided, error - allowed - uncertainty, -np.inf)
         position = int(np.argmax(excess))
         if excess[position] > self.worst_excess:
@@ -111,7 +117,7 @@ class Comparison:
             mode,
             self.compared,
             self.max_abs,
-            self.max_rel,
+            self.max_rel if self.has_rel else None,
             self.worst,
             undecidable=self.undecidable,
             hints=(self.unresolved(),) if self.undecidable else (),

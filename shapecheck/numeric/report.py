@@ -202,7 +202,9 @@ def _where(
         at = f"{label}[{','.join(str(k) for k in worst.index)}]" if worst.index else label
     else:
         at = f"{label} along random direction {worst.direction}"
-    return f"worst at {at}: {mine} {worst.derived:.6g}, {theirs} {worst.reference:.6g}"
+    # + 0.0 turns -0.0 into 0.0: `-0` is never printed.
+    derived, reference = worst.derived + 0.0, worst.reference + 0.0
+    return f"worst at {at}: {mine} {derived:.6g}, {theirs} {reference:.6g}"
 
 
 def _derivative_problem(

@@ -23,6 +23,7 @@ from shapecheck.check.program import (
     Size,
     SizeNeed,
 )
+from shapecheck.syntax import ast
 
 
 def choose_sizes(program: CheckedProgram) -> dict[str, int]:
@@ -71,8 +72,9 @@ def with_sizes(program: CheckedProgram, chosen: dict[str, int]) -> CheckedProgra
 
     Equal to what unrolling and checking with those sizes gives, when they
     meet every need (`unmet_needs` is empty): sizes enter only the checked
-    program's dims, shapes and index sizes (no expression holds a `Size`), a
-    need on a dim that now has a value is met and gone, and no loop bound
+    program's dims, shapes and index sizes, and the dims that stand as numbers
+    in right-hand sides (`ast.SizeRef`, spec 9.1), a need on a dim that now
+    has a value is met and gone, and no loop bound
     names a dim without a value (that is an error, E111, before any choice).
     """
 
@@ -91,10 +93,10 @@ def with_sizes(program: CheckedProgram, chosen: dict[str, int]) -> CheckedProgra
         return replace(a, shape=tuple(size(s) for s in a.shape))
 
     def definition(d: CheckedDefinition) -> CheckedDefinition:
-        return replace(d, sizes=sizes(d.sizes))
+        return replace(d, sizes=sizes(d.sizes), rhs=_numbers_with_sizes(d.rhs, chosen))
 
     def claim(c: CheckedClaim) -> CheckedClaim:
-        return replace(c, sizes=sizes(c.sizes))
+        return replace(c, sizes=sizes(c.sizes), rhs=_numbers_with_sizes(c.rhs, chosen))
 
     return replace(
         program,
@@ -104,3 +106,21 @@ def with_sizes(program: CheckedProgram, chosen: dict[str, int]) -> CheckedProgra
         claims=tuple(claim(c) for c in program.claims),
         size_needs=tuple(n for n in program.size_needs if n.dim not in chosen),
     )
+
+
+def _numbers_with_sizes(expr: ast.Expr, chosen: dict[str, int]) -> ast.Expr:
+    """`expr` with each dim standing as a number (`/ n`) given its chosen value."""
+    if not any(isinstance(node, ast.SizeRef) for node in ast.walk(expr)):
+        return expr
+
+    def rebuild(node: ast.Expr) -> ast.Expr:
+        if isinstance(node, ast.SizeRef):
+            if node.value is None and node.name in chosen:
+                return replace(node, value=chosen[node.name])
+            return node
+        kids = ast.children(node)
+        if not kids:
+            return node
+        return ast.with_children(node, tuple(rebuild(k) for k in kids))
+
+    return rebuild(expr)

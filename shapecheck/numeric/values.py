@@ -124,7 +124,7 @@ def _value_problems(path: Path, name: str, value: Array, leaf: ArrayInfo) -> lis
     if not np.issubdtype(value.dtype, np.number):
         return [f"`{name}` in {path} is not numeric"]
     if leaf.positive and np.any(value <= 0):
-        return [f"`{name}` is declared positive but {path} gives it {value.min():g}"]
+        return [f"`{name}` is declared positive but {path} gives it {value.min() + 0.0:g}"]
     return []
 
 

@@ -83,7 +83,9 @@ class Check:
     mode: Mode
     compared: int = 0
     max_abs_error: float = 0.0
-    max_rel_error: float = 0.0
+    # None where every compared value is zero to within the absolute
+    # tolerance: a relative error is then 0/0, not applicable.
+    max_rel_error: float | None = 0.0
     worst: Worst | None = None
     reason: str | None = None
     hints: tuple[str, ...] = ()

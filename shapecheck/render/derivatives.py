@@ -81,6 +81,14 @@ def _needed_adjoints(derivation: Derivation) -> set[str]:
     return needed
 
 
+def error_words(check: Check, digits: str) -> str:
+    """`rel 3.2e-10`, or `abs 1.1e-17` where every compared value is zero to
+    within the absolute tolerance (a relative error would be 0/0)."""
+    if check.max_rel_error is None:
+        return f"abs {check.max_abs_error + 0.0:{digits}}"
+    return f"rel {check.max_rel_error + 0.0:{digits}}"
+
+
 def check_words(check: Check | None) -> str:
     """`✓ 3.2e-10`, `✗ 0.5`, `? NaN`, `– not verified` for the check column."""
     if check is None:
@@ -89,9 +97,9 @@ def check_words(check: Check | None) -> str:
         notes = [] if check.mode is Mode.FULL else [str(check.mode)]
         if check.undecidable:
             notes.append(f"{check.undecidable} unresolved")
-        return f"✓ rel {check.max_rel_error:.1e}" + (f" ({', '.join(notes)})" if notes else "")
+        return f"✓ {error_words(check, '.1e')}" + (f" ({', '.join(notes)})" if notes else "")
     if check.verdict is Verdict.FAILED:
-        return f"✗ rel {check.max_rel_error:.2g}"
+        return f"✗ {error_words(check, '.2g')}"
     if check.verdict is Verdict.INCONCLUSIVE:
         return "? inconclusive"
     return "– not verified"
@@ -108,7 +116,7 @@ def claim_words(result: ClaimResult) -> str:
     elif check.verdict is ClaimVerdict.OK:
         unresolved = check.check.undecidable
         note = f", {unresolved} unresolved" if unresolved else ""
-        parts.append(f"✓ numerically (rel {check.check.max_rel_error:.1e}{note})")
+        parts.append(f"✓ numerically ({error_words(check.check, '.1e')}{note})")
     elif check.verdict is ClaimVerdict.WRONG:
         parts.append("✗ wrong" + (f": {check.diagnosis}" if check.diagnosis else ""))
     else:

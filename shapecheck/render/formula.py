@@ -15,6 +15,7 @@ _ADD, _PRODUCT, _UNARY, _POWER, _ATOM = range(5)
 
 
 def _number(value: float) -> str:
+    value += 0.0  # -0.0 + 0.0 is 0.0: `-0` is never printed
     if float(value).is_integer() and abs(value) < 1e15:
         return str(int(value))
     return f"{value:.6g}"

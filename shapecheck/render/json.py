@@ -156,8 +156,8 @@ def _verification(info: Verification | None) -> dict[str, Any] | None:
 
 
 def _number(value: float) -> float | str:
-    # JSON has no NaN or Inf: those are written as strings.
-    return value if math.isfinite(value) else str(value)
+    # JSON has no NaN or Inf: those are written as strings; -0.0 is written 0.0.
+    return value + 0.0 if math.isfinite(value) else str(value)
 
 
 def _check(check: Check | None) -> dict[str, Any] | None:
@@ -170,7 +170,8 @@ def _check(check: Check | None) -> dict[str, Any] | None:
         "compared": check.compared,
         "undecidable": check.undecidable,
         "max_abs_error": _number(check.max_abs_error),
-        "max_rel_error": _number(check.max_rel_error),
+        # null where every compared value is zero (a relative error is 0/0).
+        "max_rel_error": None if check.max_rel_error is None else _number(check.max_rel_error),
         "worst": None
         if worst is None
         else {

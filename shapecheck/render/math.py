@@ -93,6 +93,7 @@ def shape(sizes: tuple[Size, ...] | list[Size]) -> str:
 
 
 def number(value: float) -> str:
+    value += 0.0  # -0.0 + 0.0 is 0.0: `-0` is never printed
     if float(value).is_integer() and abs(value) < 1e15:
         return str(int(value))
     mantissa, _, exponent = f"{value:.6g}".partition("e")
@@ -261,8 +262,8 @@ def expr(value: ast.Expr, ranks: Ranks | None = None) -> str:
 
 def _expr(value: ast.Expr, need: int, last: bool, ranks: Ranks) -> str:
     match value:
-        case ast.SumOver():
-            return _expr_sum(value, need, last, ranks)
+        case ast.SumOver() | ast.MeanOver():
+            return _expr_reduction(value, need, last, ranks)
         case ast.Add():
             return _expr_add(value, need, ranks)
         case ast.Product():
@@ -274,16 +275,40 @@ def _expr(value: ast.Expr, need: int, last: bool, ranks: Ranks) -> str:
             return _expr_power(value, need, last, ranks)
         case ast.Call():
             return _call(value.func, _expr(value.arg, _ADD, True, ranks))
-        case ast.ArrayRef():
-            return name(value.name) + subscript(value.indices)
-        case ast.Delta():
-            return r"\delta" + subscript(value.indices)
+        case ast.ArrayRef() | ast.SizeRef() | ast.Delta():
+            return _expr_named(value)
         case ast.DerivRef():
             return reference(f"d{value.of}/d{value.wrt}", value.indices, ranks, numerator=False)
         case ast.Number():
             return _paren(number(value.value), value.value < 0 and need > _ADD)
         case ast.Loss():
             return r"\operatorname{loss}\left(" + name(value.name) + r"\right)"
+        case _:
+            assert_never(value)
+
+
+def _expr_named(value: ast.ArrayRef | ast.SizeRef | ast.Delta) -> str:
+    """An array, a size standing as a number (`n`), or a delta."""
+    match value:
+        case ast.ArrayRef():
+            return name(value.name) + subscript(value.indices)
+        case ast.SizeRef():
+            return name(value.name)
+        case ast.Delta():
+            return r"\delta" + subscript(value.indices)
+        case _:
+            assert_never(value)
+
+
+def _expr_reduction(value: ast.Reduction, need: int, last: bool, ranks: Ranks) -> str:
+    r"""`\sum_{j} body`, or `\operatorname{mean}_{i}\left(body\right)`."""
+    match value:
+        case ast.SumOver():
+            return _expr_sum(value, need, last, ranks)
+        case ast.MeanOver():
+            below = ",".join(name(i.name) for i in value.indices)
+            body = _expr(value.body, _ADD, True, ranks)
+            return r"\operatorname{mean}_{" + below + r"}\left(" + body + r"\right)"
         case _:
             assert_never(value)
 

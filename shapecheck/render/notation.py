@@ -32,6 +32,13 @@ def _pretty(expr: ast.Expr, need: int, last: bool) -> str:
     match expr:
         case ast.SumOver():
             return _pretty_sum(expr, need, last)
+        case ast.MeanOver():
+            # Written as the user wrote it: `mean[i](...)` is itself explicit.
+            return (
+                "mean"
+                + index_list(tuple(i.name for i in expr.indices))
+                + (f"({_pretty(expr.body, _ADD, True)})")
+            )
         case ast.Add():
             return _pretty_add(expr, need)
         case ast.Product():
@@ -45,6 +52,8 @@ def _pretty(expr: ast.Expr, need: int, last: bool) -> str:
             return f"{expr.func}({_pretty(expr.arg, _ADD, True)})"
         case ast.ArrayRef():
             return expr.name + index_list(expr.indices)
+        case ast.SizeRef():
+            return expr.name
         case ast.Delta():
             return "δ" + index_list(expr.indices)
         case ast.DerivRef():

@@ -122,6 +122,7 @@ def _code(term: t.Term, scope: _Scope) -> _Code:
 
 
 def _number(value: float) -> _Code:
+    value += 0.0  # -0.0 + 0.0 is 0.0: `-0.0` is never printed
     text = repr(float(value)) if math.isfinite(value) else f'float("{value}")'
     return _Code(text, (), _NEG if value < 0 else _ATOM)
 
@@ -361,6 +362,8 @@ class _Plan:
     shapes: tuple[tuple[str, str, str], ...]  # key, python name, shape code
     scope: _Scope
     derivatives: tuple[tuple[Derivation, tuple[Adjoint, ...]], ...]
+    # Dims passed by name like arrays (sizes as numbers that no shape gives).
+    passed_sizes: tuple[str, ...] = ()
 
 
 def _upstreams(checked: CheckedProgram) -> list[str]:
@@ -404,11 +407,41 @@ def _dims_of(
             if size.name is not None and size.name not in dims:
                 dims[size.name] = _identifier(size.name, taken)
                 lines.append((dims[size.name], f"{variable}.shape[{axis}]"))
+    as_numbers = _sizes_as_numbers(checked)
     for dim in checked.dims:
-        if dim.name not in dims and dim.value is not None:
+        if dim.name in dims:
+            continue
+        if dim.name in as_numbers:
+            # A size that no input's shape gives but that stands as a number
+            # (`/ c`, spec 9.1) is passed by name, like an array; without it
+            # the module uses the number the report used.
+            dims[dim.name] = _identifier(dim.name, taken)
+            source = (
+                f"arrays[{_q(dim.name)}]"
+                if dim.value is None
+                else (f"arrays.get({_q(dim.name)}, {dim.value})")
+            )
+            lines.append((dims[dim.name], f"int({source})"))
+        elif dim.value is not None:
             dims[dim.name] = _identifier(dim.name, taken)
             lines.append((dims[dim.name], str(dim.value)))
     return dims, lines
+
+
+def _passed_sizes(lines: list[tuple[str, str]], dims: dict[str, str]) -> tuple[str, ...]:
+    """The dims whose value the module reads from its keyword arguments."""
+    passed = {variable for variable, source in lines if source.startswith("int(arrays")}
+    return tuple(name for name, variable in dims.items() if variable in passed)
+
+
+def _sizes_as_numbers(checked: CheckedProgram) -> list[str]:
+    """The dims that stand as numbers in some right-hand side, in file order."""
+    names: list[str] = []
+    for rhs in [d.rhs for d in checked.definitions] + [c.rhs for c in checked.claims]:
+        for node in ast.walk(rhs):
+            if isinstance(node, ast.SizeRef) and node.name not in names:
+                names.append(node.name)
+    return names
 
 
 def _shape_check(scope: _Scope, shape: tuple[Size, ...]) -> str:
@@ -434,7 +467,9 @@ def _plan(report: FileReport) -> _Plan:
     shapes = tuple((key, variable, _shape_check(scope, shape)) for key, variable, shape in inputs)
     defaults = tuple((a.name, a.value) for a in checked.arrays if a.is_leaf and a.value is not None)
     keys = tuple((key, variable) for key, variable, _ in inputs)
-    return _Plan(keys, defaults, tuple(dim_lines), shapes, scope, derivatives)
+    return _Plan(
+        keys, defaults, tuple(dim_lines), shapes, scope, derivatives, _passed_sizes(dim_lines, dims)
+    )
 
 
 def _derivative_lines(
@@ -484,7 +519,7 @@ def _head(report: FileReport, plan: _Plan) -> Iterator[str]:
     yield ""
     yield "import numpy as np"
     yield ""
-    keys = [_q(key) for key, _ in plan.inputs]
+    keys = [_q(key) for key, _ in plan.inputs] + [_q(name) for name in plan.passed_sizes]
     yield f"INPUTS = ({', '.join(keys)}{',' if len(keys) == 1 else ''})"
     defaults = ", ".join(f"{_q(key)}: {_literal(value)}" for key, value in plan.defaults)
     yield f"# Literal values declared in the file: used when not passed.\nDEFAULTS = {{{defaults}}}"

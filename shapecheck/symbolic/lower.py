@@ -52,6 +52,10 @@ class _Lowering:
                 return t.Pow(self.expr(expr.base), self.expr(expr.exponent))
             case ast.SumOver():
                 return self.sum_over(expr)
+            case ast.MeanOver():
+                return self.mean_over(expr)
+            case ast.SizeRef():
+                return t.SizeOf(Size(expr.name, expr.value))
             case ast.Product():
                 return self.product(expr)
             case ast.Add():
@@ -66,6 +70,15 @@ class _Lowering:
         if isinstance(body, t.Product):
             return t.Product(body.factors, body.summed + summed)
         return t.Product((body,), summed)
+
+    def mean_over(self, expr: ast.MeanOver) -> t.Term:
+        """`mean[i](e)` is `sum[i](e)` times `1 / size of i`, for each index it binds."""
+        summed = tuple(t.Idx(i.name, self.sizes[i.name]) for i in expr.indices)
+        divisors = tuple(t.Pow(t.SizeOf(i.size), t.Const(-1.0)) for i in summed)
+        body = self.expr(expr.body)
+        if isinstance(body, t.Product):
+            return t.Product(body.factors + divisors, body.summed + summed)
+        return t.Product((body, *divisors), summed)
 
     def product(self, expr: ast.Product) -> t.Term:
         factors = []

@@ -221,14 +221,18 @@ def zero_product(term: t.Term) -> t.Term | None:
 
 @rewrites(t.Product)
 def fold_constants(term: t.Term) -> t.Term | None:
-    """2 · x · 3 = 6 x; 1 · x = x; 0 · x = 0; a sized SizeOf is a number.
+    """2 · x · 3 = 6 x; 1 · x = x; 0 · x = 0; the size of a literal shape is a number.
 
+    A size with a name stays a name (`2 / n`, spec 10), whatever its value:
+    the result must not change with the number chosen or given for it.
     Terminates: constant factors drop to at most one, in front.
     """
     if not isinstance(term, t.Product):
         return None
     factors = [
-        t.Const(float(f.size.value)) if isinstance(f, t.SizeOf) and f.size.value else f
+        t.Const(float(f.size.value))
+        if isinstance(f, t.SizeOf) and f.size.name is None and f.size.value
+        else f
         for f in term.factors
     ]
     constants = [f.value for f in factors if isinstance(f, t.Const)]
@@ -360,21 +364,23 @@ def _as_power(factor: t.Term) -> tuple[t.Term, float] | None:
     is its own first power), or None for a factor that merges with nothing."""
     if isinstance(factor, t.Pow) and isinstance(factor.exponent, t.Const):
         return factor.base, factor.exponent.value
-    if isinstance(factor, t.Tensor | t.Func):
-        return factor, 1.0
+    if isinstance(factor, t.Tensor | t.Func | t.SizeOf):
+        return factor, 1.0  # a size too: `n · n^-1 = 1` (spec 9.1)
     return None
 
 
 def _head(term: t.Term) -> tuple[str, str] | None:
-    """What a power's base is made of, coarsely: an array's or a function's name."""
+    """What a power's base is made of, coarsely: an array's, a function's or a size's name."""
     match term:
+        case t.SizeOf():
+            return ("size", str(term.size))
         case t.Tensor():
             return ("tensor", term.name)
         case t.Func():
             return ("function", term.name)
         case t.Pow():
             return _head(term.base)
-        case t.Const() | t.SizeOf() | t.Delta() | t.Loss() | t.Product() | t.Add() | t.Zero():
+        case t.Const() | t.Delta() | t.Loss() | t.Product() | t.Add() | t.Zero():
             return None
         case _:
             assert_never(term)

@@ -136,6 +136,40 @@ class SumOver:
 
 
 @dataclass(frozen=True)
+class MeanOver:
+    """`mean[i](body)`: `sum[i](body)` divided by the size of `i` (spec 9.1)."""
+
+    indices: tuple[IndexName, ...]
+    body: Expr
+    span: Span
+
+    def __str__(self) -> str:
+        return "mean" + _index_list(self.indices) + f"({self.body})"
+
+
+# The nodes that bind indices over a body of their own (rule 3's scopes).
+Reduction = SumOver | MeanOver
+
+
+@dataclass(frozen=True)
+class SizeRef:
+    """A `dim` name standing as a number (spec 9.1): `/ n`, `sqrt(dk)`.
+
+    The parser reads a bare `n` as a scalar `ArrayRef`; the checker, which
+    knows the dims, replaces it by this node. `value` is the dim's value
+    where it has one (given, `--size`, or chosen for numeric checks); the
+    node prints as the name, never as the number.
+    """
+
+    name: str
+    value: int | None
+    span: Span
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
 class Negate:
     operand: Expr
     span: Span
@@ -223,7 +257,21 @@ class Add:
         return out
 
 
-Expr = Number | ArrayRef | Delta | DerivRef | Call | Loss | SumOver | Negate | Power | Product | Add
+Expr = (
+    Number
+    | ArrayRef
+    | SizeRef
+    | Delta
+    | DerivRef
+    | Call
+    | Loss
+    | SumOver
+    | MeanOver
+    | Negate
+    | Power
+    | Product
+    | Add
+)
 
 # Binding strength, loosest first, for printing with the fewest parentheses.
 _ADD, _PRODUCT, _UNARY, _POWER, _ATOM = range(5)
@@ -241,7 +289,9 @@ def precedence(expr: Expr) -> int:
             return _POWER
         case Number():
             return _UNARY if expr.value < 0 else _ATOM
-        case ArrayRef() | Delta() | DerivRef() | Call() | Loss() | SumOver():
+        case ArrayRef() | SizeRef() | Delta() | DerivRef() | Call() | Loss() | SumOver():
+            return _ATOM
+        case MeanOver():
             return _ATOM
         case _:
             assert_never(expr)
@@ -262,7 +312,7 @@ def children(expr: Expr) -> tuple[Expr, ...]:
             return ()
         case Product():
             return tuple([f.expr for f in expr.factors])
-        case Number() | Delta() | DerivRef() | Loss():
+        case Number() | SizeRef() | Delta() | DerivRef() | Loss():
             return ()
         case Add():
             return tuple([t.expr for t in expr.terms])
@@ -272,7 +322,7 @@ def children(expr: Expr) -> tuple[Expr, ...]:
             return (expr.operand,)
         case Call():
             return (expr.arg,)
-        case SumOver():
+        case SumOver() | MeanOver():
             return (expr.body,)
         case _:
             assert_never(expr)
@@ -281,7 +331,7 @@ def children(expr: Expr) -> tuple[Expr, ...]:
 def with_children(expr: Expr, new: tuple[Expr, ...]) -> Expr:
     """The same node with its direct sub-expressions replaced (same order as `children`)."""
     match expr:
-        case ArrayRef() | Number() | Delta() | DerivRef() | Loss():
+        case ArrayRef() | Number() | SizeRef() | Delta() | DerivRef() | Loss():
             return expr
         case Product():
             factors = tuple(Factor(f.op, e) for f, e in zip(expr.factors, new, strict=True))
@@ -297,6 +347,8 @@ def with_children(expr: Expr, new: tuple[Expr, ...]) -> Expr:
             return Call(expr.func, new[0], expr.span)
         case SumOver():
             return SumOver(expr.indices, new[0], expr.span, expr.explicit)
+        case MeanOver():
+            return MeanOver(expr.indices, new[0], expr.span)
         case _:
             assert_never(expr)
 

@@ -335,6 +335,12 @@ class _ExpressionRules(_Spans):
         following = self.text[token.end_pos :].lstrip(" \t")[:1]
         raise SyntaxProblem(reserved_problem(token.value, following, span))
 
+    def mean_over(self, children: list[Any]) -> ast.MeanOver:
+        names = [c for c in children[2:] if isinstance(c, Token) and c.type == "NAME"]
+        indices = tuple(ast.IndexName(n.value, self._token_span(n)) for n in names)
+        body = next(c for c in children if not isinstance(c, Token))
+        return ast.MeanOver(indices, body, self._span(children[0], children[-1]))
+
     def paren(self, children: list[Any]) -> ast.Expr:
         return replace(children[1], span=self._span(children[0], children[2]))  # type: ignore[no-any-return]
 

@@ -34,6 +34,7 @@ _TERMINAL_WORDS = {
     "LAYOUT": "`layout`",
     "POSITIVE": "`positive`",
     "SUM": "`sum`",
+    "MEAN": "`mean`",
     "DELTA": "`delta`",
     "LOSS": "`loss`",
     "RANGE": "`..`",
@@ -52,7 +53,7 @@ _TERMINAL_WORDS = {
     "$END": "the end of the statement",
 }
 _ATOM_STARTS = frozenset(
-    {"NAME", "NUMBER", "DERIV", "FUNC", "LOSS", "SUM", "DELTA", "LPAR", "RESERVED"}
+    {"NAME", "NUMBER", "DERIV", "FUNC", "LOSS", "SUM", "MEAN", "DELTA", "LPAR", "RESERVED"}
 )
 _OPERATORS = frozenset({"PLUS", "MINUS", "MUL", "DIV", "POW"})
 _STATEMENT_STARTS = frozenset({"DIM", "INPUT", "PARAM", "DERIVE", "LAYOUT", "FOR"})
@@ -184,6 +185,24 @@ def _keyword_as_name(seen: _Unexpected) -> Diagnostic | None:
     return keyword_as_name(seen.token.value, seen.span)
 
 
+def _mean_without_indices(seen: _Unexpected) -> Diagnostic | None:
+    """`mean(x[i])`: the indices it averages over are missing; a `mean` followed
+    by anything but `(` is a first-edition name (E008, with a name to rename to)."""
+    before = seen.text[: seen.start].rstrip()
+    if seen.expected != {"LSQB"} or not before.endswith("mean"):
+        return None
+    if seen.token.type != "LPAR":
+        # The token's place in the file, less its place in the statement.
+        offset = seen.span.start - seen.start
+        return keyword_as_name("mean", Span(offset + len(before) - 4, offset + len(before)))
+    return diagnostic(
+        Code.E015,
+        seen.span,
+        "`mean` needs the indices it averages over, in brackets",
+        hints=["write `mean[i](x[i])`; several indices: `mean[i, j](X[i, j])`"],
+    )
+
+
 def _closes_nothing(seen: _Unexpected) -> Diagnostic | None:
     if seen.token.type not in ("RPAR", "RSQB") or _open_count(
         seen.text[: seen.start], seen.token.value
@@ -242,6 +261,7 @@ def _missing_bracket_at_end(seen: _Unexpected) -> Diagnostic | None:
 # The common mistakes, most specific first; the first that applies words the error.
 _MISTAKES: tuple[Callable[[_Unexpected], Diagnostic | None], ...] = (
     _keyword_as_name,
+    _mean_without_indices,
     _closes_nothing,
     _unclosed_index_list,
     _spaced_derivative,

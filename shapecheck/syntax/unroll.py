@@ -292,10 +292,10 @@ def _expr(expr: ast.Expr, values: dict[str, int], loop: ast.LoopValues) -> ast.E
             )
         case ast.Loss():
             return replace(expr, name=_name(expr.name, expr.name_span, values, loop))
-        case ast.SumOver():
+        case ast.SumOver() | ast.MeanOver():
             _check_sum_binds(expr, values, loop)
             return _with_substituted_children(expr, values, loop)
-        case ast.Number():
+        case ast.Number() | ast.SizeRef():
             return expr
         case ast.Call() | ast.Negate() | ast.Power() | ast.Product() | ast.Add():
             return _with_substituted_children(expr, values, loop)
@@ -310,14 +310,15 @@ def _with_substituted_children(
     return ast.with_children(expr, kids)
 
 
-def _check_sum_binds(expr: ast.SumOver, values: dict[str, int], loop: ast.LoopValues) -> None:
+def _check_sum_binds(expr: ast.Reduction, values: dict[str, int], loop: ast.LoopValues) -> None:
+    keyword, code = ("sum", Code.E206) if isinstance(expr, ast.SumOver) else ("mean", Code.E216)
     for index in expr.indices:
         if index.name in values:
             raise _StatementError(
                 diagnostic(
-                    Code.E206,
+                    code,
                     index.span,
-                    f"`{index.name}` is the loop variable here; `sum` cannot bind it",
+                    f"`{index.name}` is the loop variable here; `{keyword}` cannot bind it",
                     context=loop_context(loop),
                 )
             )
@@ -383,6 +384,8 @@ def _names_in(expr: ast.Expr) -> list[tuple[str, Span]]:
             case ast.Loss():
                 names.append((node.name, node.name_span))
             case ast.Number() | ast.Delta() | ast.Call() | ast.SumOver() | ast.Negate():
+                pass
+            case ast.SizeRef() | ast.MeanOver():
                 pass
             case ast.Power() | ast.Product() | ast.Add():
                 pass

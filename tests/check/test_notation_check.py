@@ -68,10 +68,11 @@ def only(text: str) -> Diagnostic:
             "`X_ij` is a name of its own; an entry of `X` is `X[i, j]`",
         ),
         (
-            "y = x[i] / n",
+            "y = n[i]",
             "E101",
             "`n` is a size (`dim`), not an array",
-            "a size stands in shapes and index lists; as a number, write its value `8`",
+            "a size stands in shapes and index lists, or alone as a number (`/ n`); it has no "
+            "entries",
         ),
         (
             "y = maximum",

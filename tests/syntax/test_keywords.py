@@ -75,9 +75,9 @@ def test_keyword_as_a_name_golden() -> None:
             "det",
         ),
         (
-            "y = mean[i](x[i])",
-            "`mean` is a keyword, and `mean[...]` is not available in this version",
-            "mean",
+            "y = inv(W)[i, j]",
+            "`inv` is a keyword, and `inv(...)` is not available in this version",
+            "inv",
         ),
     ],
 )
@@ -88,7 +88,7 @@ def test_a_reserved_construct_not_read_yet(line: str, message: str, shown: str) 
     assert problem.hints == (
         f"`{shown}` is reserved for the second edition of the language (spec 9.8)",
         f"if `{shown}` is an array of this file, rename it, e.g. to "
-        f"`{shown}_` or `{'D' if shown == 'det' else 'mu'}`",
+        f"`{shown}_` or `{'D' if shown == 'det' else 'Ainv'}`",
     )
 
 

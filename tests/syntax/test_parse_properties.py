@@ -10,6 +10,7 @@ from shapecheck.syntax import ast
 from shapecheck.syntax.parse import parse
 
 _names = st.sampled_from(["a", "b", "X", "W", "s{t}", "y_2"])
+_bound = st.lists(st.sampled_from(["i", "j", "u"]), min_size=1, max_size=2)
 _indices = st.lists(st.sampled_from(["i", "j", "k", "1", "2"]), min_size=1, max_size=3)
 
 
@@ -34,6 +35,7 @@ def _expressions() -> st.SearchStrategy[str]:
             st.builds(lambda a, b: f"({a})^{b}", inner, st.sampled_from(["2", "-1", "x^2"])),
             st.builds(lambda f, a: f"{f}({a})", st.sampled_from(["exp", "tanh", "sqrt"]), inner),
             st.builds(lambda a: f"sum[j]({a})", inner),
+            st.builds(lambda ix, a: f"mean[{', '.join(ix)}]({a})", _bound, inner),
             st.builds(lambda a: f"({a})", inner),
         ),
         max_leaves=12,
