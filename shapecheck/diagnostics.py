@@ -50,6 +50,8 @@ class Code(str, enum.Enum):
     E013 = "E013"
     E014 = "E014"
     E020 = "E020"
+    E030 = "E030"
+    E031 = "E031"
     E101 = "E101"
     E102 = "E102"
     E103 = "E103"
@@ -63,6 +65,10 @@ class Code(str, enum.Enum):
     E111 = "E111"
     E112 = "E112"
     E113 = "E113"
+    E135 = "E135"
+    E136 = "E136"
+    E137 = "E137"
+    E139 = "E139"
     E201 = "E201"
     E202 = "E202"
     E203 = "E203"
@@ -72,6 +78,8 @@ class Code(str, enum.Enum):
     E207 = "E207"
     E208 = "E208"
     E209 = "E209"
+    E235 = "E235"
+    E236 = "E236"
     E301 = "E301"
     E303 = "E303"
     E401 = "E401"
@@ -109,6 +117,8 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E014: (Severity.ERROR, "malformed derivative reference"),
     # E020: a path of the command line or of a searched folder cannot be read
     Code.E020: (Severity.ERROR, "path cannot be read"),
+    Code.E030: (Severity.ERROR, "misplaced or repeated `in` or `positive`"),
+    Code.E031: (Severity.ERROR, "integer array inside an index expression"),
     # E1xx: names, declarations, unrolling
     Code.E101: (Severity.ERROR, "unknown name"),
     Code.E102: (Severity.ERROR, "name defined twice"),
@@ -123,6 +133,10 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E111: (Severity.ERROR, "invalid unroll range"),
     Code.E112: (Severity.ERROR, "invalid name template"),
     Code.E113: (Severity.ERROR, "left-hand side index is not a name"),
+    Code.E135: (Severity.ERROR, "`in` on a declaration other than `input`"),
+    Code.E136: (Severity.ERROR, "`in` together with `positive`"),
+    Code.E137: (Severity.ERROR, "integer value outside its range"),
+    Code.E139: (Severity.ERROR, "integer array as a derivative target"),
     # E2xx: the index rules of spec section 4
     Code.E201: (Severity.ERROR, "index has two sizes"),
     Code.E202: (Severity.ERROR, "wrong number of indices"),
@@ -133,6 +147,8 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E207: (Severity.ERROR, "index bound by `sum` missing from its body"),
     Code.E208: (Severity.ERROR, "delta needs two or more indices"),
     Code.E209: (Severity.ERROR, "index size unknown"),
+    Code.E235: (Severity.ERROR, "integer array indexes a position of another size"),
+    Code.E236: (Severity.ERROR, "array in an index position is not an integer array"),
     # E3xx: derivatives and claims
     Code.E301: (Severity.ERROR, "claim signature does not match the derivative"),
     Code.E303: (Severity.ERROR, "derivation too large"),

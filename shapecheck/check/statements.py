@@ -99,6 +99,15 @@ def _lhs_indices(
                     hints=["a definition defines every entry; name the index"],
                 )
                 ok = False
+            case ast.IndexGather():
+                file.error(
+                    Code.E113,
+                    index.span,
+                    f"the left-hand side takes index names, not `{index}`",
+                    statement,
+                    hints=["a definition defines every entry; an integer array picks on the right"],
+                )
+                ok = False
             case ast.IndexName():
                 ok = _lhs_name(file, index, names, statement) and ok
                 names.append(index.name)
