@@ -69,14 +69,16 @@ def literal_labels(
             )
         return data
     at, value = bad
-    shown = int(value) if float(value).is_integer() else value
+    whole = float(value).is_integer()
+    shown = int(value) if whole else value
+    outside = f"is outside 1..{classes.describe()}" if whole else "is not a whole number"
     hints = [f"the values of `{entry.name}` are whole numbers from 1 to {classes}"]
     if looks_zero_based(values, classes.value):
         hints.insert(0, "these look 0-based: labels are 1-based, as in the notes; add 1 to each")
     file.error(
         Code.E137,
         entry.value.span,
-        f"{entry_text(entry.name, at)} = {shown} is outside 1..{classes.describe()}",
+        f"{entry_text(entry.name, at)} = {shown} {outside}",
         statement,
         hints=hints,
     )
