@@ -29,9 +29,7 @@ MAX_EXPRESSION_DEPTH = 100
 # The name a broken definition line seems to define: `y[i] = (x[i] + 1` -> y.
 # A broken `input`/`param` line with a value (`input y[2] = [1, 2] in c`)
 # seems to declare its first name, as a broken definition defines its own.
-_DEFINED_NAME = re.compile(
-    r"(?:(?:input|param)\s+)?([A-Za-z_][A-Za-z0-9_{}+\-]*)\s*(?:\[[^=]*)?="
-)
+_DEFINED_NAME = re.compile(r"(?:(?:input|param)\s+)?([A-Za-z_][A-Za-z0-9_{}+\-]*)\s*(?:\[[^=]*)?=")
 
 
 def parse(source: Source) -> tuple[ast.Program, list[Diagnostic]]:
