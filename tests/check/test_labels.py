@@ -21,7 +21,8 @@ GOLDEN = {
     ),
     "other_size": (
         "L = X[i, y[i]]\n",
-        "test.idx:5:10: error[E235]: `y` takes values in 1..c (3), but the second index of X runs over 1..d (2)\n"
+        "test.idx:5:10: error[E235]: `y` takes values in 1..c (3), but the second index "
+        "of X runs over 1..d (2)\n"
         "  2 | input y[n] in c\n"
         "    |       ^^^^^^^^^ `y` is declared `in c` here\n"
         "  5 | L = X[i, y[i]]\n"
@@ -30,7 +31,8 @@ GOLDEN = {
     ),
     "not_integer": (
         "L = P[i, X[i, 1]]\n",
-        "test.idx:5:10: error[E236]: `X` stands in an index position, but it is not an integer array\n"
+        "test.idx:5:10: error[E236]: `X` stands in an index position, but it is not an "
+        "integer array\n"
         "  4 | input X[n, d]\n"
         "    |       ^^^^^^^ `X` is declared here\n"
         "  5 | L = P[i, X[i, 1]]\n"
@@ -44,7 +46,8 @@ GOLDEN = {
         "    |       ^^^^^^^^^ `y` is declared `in c` here\n"
         "  6 | derive dL/dy\n"
         "    |        ^^^^^\n"
-        "  = help: labels and token ids are constants to every derivative; differentiate with respect to the array they index",
+        "  = help: labels and token ids are constants to every derivative; differentiate "
+        "with respect to the array they index",
     ),
     "claim": (
         "L = -log(P[i, y[i]])\ndL/dy[i] = 0\n",
@@ -53,11 +56,13 @@ GOLDEN = {
         "    |       ^^^^^^^^^ `y` is declared `in c` here\n"
         "  6 | dL/dy[i] = 0\n"
         "    | ^^^^^^^^\n"
-        "  = help: labels and token ids are constants to every derivative; differentiate with respect to the array they index",
+        "  = help: labels and token ids are constants to every derivative; differentiate "
+        "with respect to the array they index",
     ),
     "param": (
         "param z[n] in c\nL = P[i, z[i]]\n",
-        "test.idx:5:12: error[E135]: `in` declares an integer array, which is an `input`, not a `param`\n"
+        "test.idx:5:12: error[E135]: `in` declares an integer array, which is an "
+        "`input`, not a `param`\n"
         "  5 | param z[n] in c\n"
         "    |            ^^^^\n"
         "  = help: labels and token ids are data: nothing differentiates with respect to them\n"
@@ -107,7 +112,8 @@ GOLDEN = {
     ),
     "delta_size": (
         "L[i, k] = delta[k, y[i]] X[i, k]\n",
-        "test.idx:5:20: error[E205]: the indices of this delta have different sizes: `k` is d (2), `y[i]` is c (3)\n"
+        "test.idx:5:20: error[E205]: the indices of this delta have different sizes: `k` "
+        "is d (2), `y[i]` is c (3)\n"
         "  5 | L[i, k] = delta[k, y[i]] X[i, k]\n"
         "    |           ^^^^^^^^^^^^^^^^^^\n"
         "    |           in this delta",
