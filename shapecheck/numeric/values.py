@@ -144,8 +144,9 @@ def _label_problems(path: Path, name: str, value: Array, leaf: ArrayInfo) -> lis
     """Labels that are not whole numbers in `1..c`: the first such entry, 1-based."""
     assert leaf.classes is not None
     top = int(leaf.classes.value or 0)
-    whole = np.isfinite(value) & (value == np.round(value)) if value.size else value
-    bad = ~whole | (value < 1) | (value > top) if value.size else value
+    if not value.size:
+        return []
+    bad = ~(np.isfinite(value) & (value == np.round(value))) | (value < 1) | (value > top)
     if not np.any(bad):
         return []
     at = tuple(int(k) + 1 for k in np.argwhere(bad)[0])
@@ -156,10 +157,15 @@ def _label_problems(path: Path, name: str, value: Array, leaf: ArrayInfo) -> lis
         f"{where} in {path} is {shown}, but `{name}` holds whole numbers in "
         f"1..{leaf.classes.describe()}"
     )
-    flat = [float(v) for v in np.ravel(value)]
-    if 0 in flat and all(v == round(v) and 0 <= v < top for v in flat):
+    if _zero_based(value, top):
         problem += " (the values look 0-based: labels are 1-based, as in the notes; add 1)"
     return [problem]
+
+
+def _zero_based(value: Array, top: int) -> bool:
+    """Whole numbers that hold a 0 and would all lie in `1..top` shifted by one."""
+    flat = [float(v) for v in np.ravel(value)]
+    return 0 in flat and all(v == round(v) and 0 <= v < top for v in flat)
 
 
 def save(path: Path, arrays: Mapping[str, Array]) -> None:

@@ -274,12 +274,20 @@ def _eat_delta(term: t.Product, position: int, delta: t.Delta, summed: set[str])
         else:
             rest[position] = t.Delta(tuple(distinct))
         return t.Product(tuple(rest), term.summed)
-    # A summed index that a gather of the delta also reads (`δ[k, y[k]]`) is
-    # not a single value to substitute: such a delta stays under its sum.
+    victim = _victim(delta, summed)
+    if victim is None:
+        return None
+    return _sum_out(term, position, delta, victim)
+
+
+def _victim(delta: t.Delta, summed: set[str]) -> t.Idx | None:
+    """The summed index a delta eats, if any. One that a gather of the delta
+    also reads (`δ[k, y[k]]`) is not a single value to substitute: such a
+    delta stays under its sum (spec 9.3)."""
     inside = {
         i.name for g in delta.indices if isinstance(g, t.Gather) for i in t.index_leaves((g,))
     }
-    victim = next(
+    return next(
         (
             i
             for i in delta.indices
@@ -287,9 +295,6 @@ def _eat_delta(term: t.Product, position: int, delta: t.Delta, summed: set[str])
         ),
         None,
     )
-    if victim is None:
-        return None
-    return _sum_out(term, position, delta, victim)
 
 
 def _sum_out(term: t.Product, position: int, delta: t.Delta, victim: t.Idx) -> t.Term:
