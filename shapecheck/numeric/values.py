@@ -168,14 +168,13 @@ def _zero_based(value: Array, top: int) -> bool:
     return 0 in flat and all(v == round(v) and 0 <= v < top for v in flat)
 
 
-def save(path: Path, arrays: Mapping[str, Array]) -> None:
-    """`--save FILE.npz`: arrays by name, derivatives as `dA/dB`, scalars as 0-d."""
-    # Integer arrays (labels, spec 9.3) stay int64, 1-based; everything else float64.
+def save(
+    path: Path, arrays: Mapping[str, Array], labels: frozenset[str] | set[str] = frozenset()
+) -> None:
+    """`--save FILE.npz`: arrays by name, derivatives as `dA/dB`, scalars as 0-d;
+    the integer arrays named in `labels` (spec 9.3) as int64, 1-based."""
     contents = {
-        name: np.asarray(
-            value,
-            dtype=np.int64 if np.issubdtype(np.asarray(value).dtype, np.integer) else np.float64,
-        )
+        name: np.asarray(value, dtype=np.int64 if name in labels else np.float64)
         for name, value in arrays.items()
     }
     # Through a handle: given a path, numpy appends `.npz` to a name without it,

@@ -192,3 +192,15 @@ def test_the_one_hot_matrix() -> None:
     _, term = lower_definition(report.checked.definitions[0])
     value = Evaluator({"y": np.array([3, 1, 3, 2])}).value(term)
     np.testing.assert_array_equal(value, np.eye(3)[[2, 0, 2, 1]])
+
+
+def test_save_writes_labels_as_int64_one_based(tmp_path: Any) -> None:
+    target = tmp_path / "out.npz"
+    text = "dim n = 3, m\ninput e[2] in m = [1, 7]\ninput y[n] in m\nparam P[n, m]\n"
+    report = run(text + "L = P[i, y[i]] + P[1, e[k]]\n", save=target)
+    assert report.errors == 0, rendered(report)
+    with np.load(target) as archive:
+        assert archive["e"].dtype == np.int64 and archive["y"].dtype == np.int64
+        np.testing.assert_array_equal(archive["e"], [1, 7])
+        assert 1 <= archive["y"].min() and archive["y"].max() <= 7  # m is chosen as 7
+        assert archive["P"].dtype == np.float64
