@@ -202,5 +202,5 @@ def test_save_writes_labels_as_int64_one_based(tmp_path: Any) -> None:
     with np.load(target) as archive:
         assert archive["e"].dtype == np.int64 and archive["y"].dtype == np.int64
         np.testing.assert_array_equal(archive["e"], [1, 7])
-        assert 1 <= archive["y"].min() and archive["y"].max() <= 7  # m is chosen as 7
+        assert archive["y"].min() >= 1 and archive["y"].max() <= 7  # m is chosen as 7
         assert archive["P"].dtype == np.float64
