@@ -57,6 +57,8 @@ class Code(str, enum.Enum):
     E024 = "E024"
     E025 = "E025"
     E026 = "E026"
+    E030 = "E030"
+    E031 = "E031"
     E101 = "E101"
     E102 = "E102"
     E103 = "E103"
@@ -71,6 +73,10 @@ class Code(str, enum.Enum):
     E112 = "E112"
     E113 = "E113"
     E115 = "E115"
+    E135 = "E135"
+    E136 = "E136"
+    E137 = "E137"
+    E139 = "E139"
     E201 = "E201"
     E202 = "E202"
     E203 = "E203"
@@ -82,6 +88,8 @@ class Code(str, enum.Enum):
     E209 = "E209"
     E215 = "E215"
     E216 = "E216"
+    E235 = "E235"
+    E236 = "E236"
     E301 = "E301"
     E303 = "E303"
     E401 = "E401"
@@ -129,6 +137,8 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E024: (Severity.ERROR, "LaTeX notation"),
     Code.E025: (Severity.ERROR, "not a function of the language"),
     Code.E026: (Severity.ERROR, "`sum` without its indices"),
+    Code.E030: (Severity.ERROR, "misplaced or repeated `in` or `positive`"),
+    Code.E031: (Severity.ERROR, "integer array inside an index expression"),
     # E1xx: names, declarations, unrolling
     Code.E101: (Severity.ERROR, "unknown name"),
     Code.E102: (Severity.ERROR, "name defined twice"),
@@ -144,6 +154,10 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E112: (Severity.ERROR, "invalid name template"),
     Code.E113: (Severity.ERROR, "left-hand side index is not a name"),
     Code.E115: (Severity.ERROR, "name used both as an index and as a size"),
+    Code.E135: (Severity.ERROR, "`in` on a declaration other than `input`"),
+    Code.E136: (Severity.ERROR, "`in` together with `positive`"),
+    Code.E137: (Severity.ERROR, "integer value outside its range"),
+    Code.E139: (Severity.ERROR, "integer array as a derivative target"),
     # E2xx: the index rules of spec section 4
     Code.E201: (Severity.ERROR, "index has two sizes"),
     Code.E202: (Severity.ERROR, "wrong number of indices"),
@@ -156,6 +170,8 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E209: (Severity.ERROR, "index size unknown"),
     Code.E215: (Severity.ERROR, "index bound by `mean` missing from its body"),
     Code.E216: (Severity.ERROR, "index bound by `mean` used elsewhere"),
+    Code.E235: (Severity.ERROR, "integer array indexes a position of another size"),
+    Code.E236: (Severity.ERROR, "array in an index position is not an integer array"),
     # E3xx: derivatives and claims
     Code.E301: (Severity.ERROR, "claim signature does not match the derivative"),
     Code.E303: (Severity.ERROR, "derivation too large"),

@@ -5,11 +5,15 @@ Before any statement: at most one `layout` per file, and it wins over
 before its definition is told from an unknown name. Then, line by line: a
 size is a whole number in `1..MAX_SIZE` (E105); a shape names dims declared
 above (E101, E103); a literal value needs known sizes, fits its shape, and is
-positive where the array is declared `positive` (E106).
+positive where the array is declared `positive` (E106). An integer array
+(`input y[n] in c`, spec 9.3) is an `input` (E135), not `positive` (E136),
+with a range that is a dim or a positive integer, and literal values that are
+whole numbers in `1..c` (E137, with a hint where they look 0-based).
 """
 
 from __future__ import annotations
 
+from shapecheck.check import labels
 from shapecheck.check.program import ArrayInfo, Dim, Size
 from shapecheck.check.scope import FileScope, did_you_mean, introduce
 from shapecheck.diagnostics import Code, Label
@@ -136,15 +140,48 @@ def check_declaration(file: FileScope, statement: ast.DeclStmt) -> None:
             file.names.failed.add(entry.name)
             continue
         sizes = tuple(s for s in shape if s is not None)
+        classes = _classes(file, entry, statement) if entry.classes is not None else None
+        if entry.classes is not None and classes is None:
+            file.names.failed.add(entry.name)
+            continue
         value = None
         if entry.value is not None:
             value = _literal_value(file, entry, entry.value, sizes, statement)
+            if value is not None and classes is not None:
+                value = labels.literal_labels(file, entry, value, classes, statement)
             if value is None:
                 file.names.failed.add(entry.name)
                 continue
         file.names.arrays[entry.name] = ArrayInfo(
-            entry.name, statement.kind, sizes, entry.span, entry.positive, value
+            entry.name, statement.kind, sizes, entry.span, entry.positive, value, classes
         )
+
+
+def _classes(file: FileScope, entry: ast.ArrayDecl, statement: ast.DeclStmt) -> Size | None:
+    """The range of an integer array, or None after reporting why it has none."""
+    assert entry.classes is not None and entry.classes_span is not None
+    if statement.kind != "input":
+        file.error(
+            Code.E135,
+            entry.classes_span,
+            f"`in` declares an integer array, which is an `input`, not a `{statement.kind}`",
+            statement,
+            hints=[
+                "labels and token ids are data: nothing differentiates with respect to them",
+                f"write `input {entry.name}...`",
+            ],
+        )
+        return None
+    if entry.positive:
+        file.error(
+            Code.E136,
+            entry.classes_span,
+            f"`{entry.name}` is declared both `in {entry.classes}` and `positive`",
+            statement,
+            hints=["its values are 1 or more already: leave out `positive`"],
+        )
+        return None
+    return _size(file, entry.classes, statement)
 
 
 def _literal_value(

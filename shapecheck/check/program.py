@@ -57,6 +57,8 @@ class ArrayInfo:
     span: Span
     positive: bool = False
     value: ast.LiteralData | None = None
+    # An integer array (`input y[n] in c`, spec 9.3) holds integers in 1..classes.
+    classes: Size | None = None
 
     @property
     def rank(self) -> int:

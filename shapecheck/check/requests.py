@@ -4,13 +4,16 @@ Rule 7: a `derive` names known arrays (E101), and asking for the derivative of
 something that does not depend on its target is a warning (W102: it is
 identically zero). Section 5: with no `derive` statement, every scalar
 definition that nothing else uses is derived with respect to every `param`.
-Rule 8: a declaration never used is a warning (W101).
+Rule 8: a declaration never used is a warning (W101). An integer array is
+never a derivative target (E139, spec 9.3), nor a default one (it is an
+`input`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from shapecheck.check import labels
 from shapecheck.check.program import CheckedDefinition, DeriveRequest
 from shapecheck.check.scope import FileScope, did_you_mean
 from shapecheck.diagnostics import Code, diagnostic
@@ -68,6 +71,8 @@ def finish_requests(file: FileScope) -> list[DeriveRequest]:
         if (request.of, request.wrt) in seen:
             continue
         seen.add((request.of, request.wrt))
+        if not labels.check_target(file, request.wrt, request.span, f"`{request.label}`"):
+            continue
         if request.of != request.wrt and not depends(file.definitions, request.of, request.wrt):
             file.problems.append(
                 diagnostic(

@@ -11,10 +11,12 @@ size (E205), which also sizes those of its indices that index nothing else.
 
 from __future__ import annotations
 
-from shapecheck.check.program import NeedKind, Size, SizeNeed
+from shapecheck.check import labels
+from shapecheck.check.program import ArrayInfo, NeedKind, Size, SizeNeed
 from shapecheck.check.scope import Occurrence, StatementScope
 from shapecheck.diagnostics import Code, Label
 from shapecheck.exhaustive import assert_never
+from shapecheck.source import Span
 from shapecheck.syntax import ast, notation
 
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
@@ -44,6 +46,12 @@ def record(
                 )
         case ast.IndexName():
             scope.occurrences.setdefault(index.name, []).append(Occurrence(size, index.span, place))
+        case ast.IndexGather():
+            info = labels.visit_gather(scope, index, size, place)
+            if info is None:
+                note_names(scope, index.indices)
+            else:
+                _positions(scope, index.name, index.indices, index.span, info)
         case _:
             assert_never(index)
 
@@ -57,7 +65,7 @@ def _need(scope: StatementScope, size: Size, index: ast.IndexLiteral, kind: Need
 def note_names(scope: StatementScope, indices: tuple[ast.Index, ...]) -> None:
     """Note the index names of a reference that could not be checked, so that a
     left-hand index is not also reported as missing from the right."""
-    for index in indices:
+    for index in ast.leaf_indices(indices):
         if isinstance(index, ast.IndexName):
             scope.occurrences.setdefault(index.name, [])
 
@@ -71,26 +79,35 @@ def visit_array(scope: StatementScope, ref: ast.ArrayRef) -> None:
     if info is None:
         note_names(scope, ref.indices)
         return
-    if len(ref.indices) != info.rank:
-        declared = ref.name + (
-            "[" + ", ".join(str(s) for s in info.shape) + "]" if info.shape else ""
-        )
+    _positions(scope, ref.name, ref.indices, ref.span, info)
+
+
+def _positions(
+    scope: StatementScope,
+    name: str,
+    indices: tuple[ast.Index, ...],
+    span: Span,
+    info: ArrayInfo,
+) -> None:
+    """Rule 2 for `name[indices]` (an array, or an integer array in a position)."""
+    if len(indices) != info.rank:
+        declared = name + ("[" + ", ".join(str(s) for s in info.shape) + "]" if info.shape else "")
         have = f"it is declared as {declared}" if info.rank else "it is a scalar: no brackets"
-        if not ref.indices and info.rank:
+        if not indices and info.rank:
             letters = notation.fresh_letters(info.rank, _taken(scope))
-            have += f"; write it with its indices, e.g. `{ref.name}[{', '.join(letters)}]`"
+            have += f"; write it with its indices, e.g. `{name}[{', '.join(letters)}]`"
         scope.error(
             Code.E202,
-            ref.span,
-            f"`{ref.name}` takes {info.rank} {'index' if info.rank == 1 else 'indices'}, "
-            f"not {len(ref.indices)}",
-            labels=[Label(info.span, f"`{ref.name}` is declared here")],
+            span,
+            f"`{name}` takes {info.rank} {'index' if info.rank == 1 else 'indices'}, "
+            f"not {len(indices)}",
+            labels=[Label(info.span, f"`{name}` is declared here")],
             hints=[have],
         )
-        note_names(scope, ref.indices)
+        note_names(scope, indices)
         return
-    for position, (index, size) in enumerate(zip(ref.indices, info.shape, strict=True)):
-        record(scope, index, size, f"the {ordinal(position)} index of {ref.name}", "array")
+    for position, (index, size) in enumerate(zip(indices, info.shape, strict=True)):
+        record(scope, index, size, f"the {ordinal(position)} index of {name}", "array")
 
 
 def visit_product(scope: StatementScope, product: ast.Product) -> None:
@@ -222,11 +239,7 @@ def _agree(scope: StatementScope, sizes: dict[str, Size], first: dict[str, Occur
 
 def _delta_sizes(scope: StatementScope, delta: ast.Delta, sizes: dict[str, Size]) -> None:
     """Rule 6: a delta's indices all have one size, which sizes the unsized ones."""
-    known = [
-        (index, sizes[index.name])
-        for index in delta.indices
-        if isinstance(index, ast.IndexName) and index.name in sizes
-    ]
+    known = [(index, size) for index in delta.indices if (size := _known(scope, index, sizes))]
     if not known:
         return
     first, size = known[0]
@@ -236,8 +249,8 @@ def _delta_sizes(scope: StatementScope, delta: ast.Delta, sizes: dict[str, Size]
                 Code.E205,
                 index.span,
                 f"the indices of this delta have different sizes: "
-                f"`{first.name}` is {size.describe()}, "
-                f"`{index.name}` is {other.describe()}",
+                f"`{first}` is {size.describe()}, "
+                f"`{index}` is {other.describe()}",
                 labels=[Label(delta.span, "in this delta")],
             )
             break
@@ -245,6 +258,8 @@ def _delta_sizes(scope: StatementScope, delta: ast.Delta, sizes: dict[str, Size]
         match each:
             case ast.IndexName():
                 sizes.setdefault(each.name, size)
+            case ast.IndexGather():
+                pass  # its range is its size, compared above
             case ast.IndexLiteral():
                 if size.value is None:
                     _need(scope, size, each, "delta")
@@ -256,6 +271,21 @@ def _delta_sizes(scope: StatementScope, delta: ast.Delta, sizes: dict[str, Size]
                     )
             case _:
                 assert_never(each)
+
+
+def _known(scope: StatementScope, index: ast.Index, sizes: dict[str, Size]) -> Size | None:
+    """The size a delta position has before the delta sizes it: an index's own,
+    or the range of an integer array standing there (spec 9.3)."""
+    match index:
+        case ast.IndexName():
+            return sizes.get(index.name)
+        case ast.IndexGather():
+            info = scope.names.arrays.get(index.name)
+            return None if info is None else info.classes
+        case ast.IndexLiteral():
+            return None
+        case _:
+            assert_never(index)
 
 
 def left_indices_occur(

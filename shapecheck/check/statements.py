@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from shapecheck.check import numbers, sizes, summation
+from shapecheck.check import labels, numbers, sizes, summation
 from shapecheck.check.program import (
     ArrayInfo,
     CheckedClaim,
@@ -106,6 +106,15 @@ def _lhs_indices(
                     f"the left-hand side takes index names, not the number {index.value}",
                     statement,
                     hints=["a definition defines every entry; name the index"],
+                )
+                ok = False
+            case ast.IndexGather():
+                file.error(
+                    Code.E113,
+                    index.span,
+                    f"the left-hand side takes index names, not `{index}`",
+                    statement,
+                    hints=["a definition defines every entry; an integer array picks on the right"],
                 )
                 ok = False
             case ast.IndexName():
@@ -212,6 +221,9 @@ def finish_claim(
     """The claim's signature (section 5) and right-hand side."""
     if statement.of in file.names.failed or statement.wrt in file.names.failed:
         return  # already reported where the array was defined
+    label = f"the claim `d{statement.of}/d{statement.wrt}`"
+    if not labels.check_target(file, statement.wrt, statement.name_span, label):
+        return
     of = file.names.arrays[statement.of]
     wrt = file.names.arrays[statement.wrt]
     shape = derivative_shape(of.shape, wrt.shape, file.layout)

@@ -117,10 +117,12 @@ def _within(inner: Span, outer: Span) -> bool:
 
 
 def node_indices(node: ast.Expr) -> tuple[ast.Index, ...]:
-    """The indices written on the node itself (not on its sub-expressions)."""
+    """The indices written on the node itself (not on its sub-expressions), those
+    inside integer arrays standing in its positions included."""
     match node:
         case ast.ArrayRef() | ast.Delta() | ast.DerivRef():
-            return node.indices
+            # Names inside an integer array in a position (`y[i]`) count too.
+            return tuple(ast.leaf_indices(node.indices))
         case (
             ast.Number()
             | ast.SizeRef()

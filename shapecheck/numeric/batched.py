@@ -113,6 +113,11 @@ class BatchedEvaluator:
 
     def _tensor(self, term: t.Tensor) -> Array:
         array = np.asarray(self._lookup(term.name))
+        if any(isinstance(i, t.Gather) for i in term.indices):
+            # Integer arrays are never perturbed: their picks are the plain ones,
+            # and the batch axis is kept whole in front of them.
+            gathered = (slice(None), *self.plain.picks(term.indices, term.free))
+            return array[gathered]
         if any(isinstance(i, t.Fixed) for i in term.indices):
             # The batch axis is kept whole, then each index picks or keeps.
             picks = [slice(None)] + [

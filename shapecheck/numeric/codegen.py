@@ -97,9 +97,30 @@ _FUNCTION_CODE = {
 }
 
 
+def picks_code(indices: tuple[t.Index, ...], free: tuple[t.Idx, ...]) -> list[str]:
+    """Each position's 0-based picks as code broadcasting over `free`'s axes,
+    as `Evaluator.picks` computes them: `np.arange(4)`, `0`, `y - 1`."""
+    found: list[str] = []
+    for index in indices:
+        match index:
+            case t.Idx():
+                found.append(_aligned(f"np.arange({index.size.value})", (index.name,), free))
+            case t.Fixed():
+                found.append(str(index.value - 1))
+            case t.Gather():
+                inner = t.Tensor(index.name, index.indices)
+                found.append(_aligned(f"({_tensor_code(inner)} - 1)", t.names(inner.free), free))
+            case _:
+                assert_never(index)
+    return found
+
+
 def _tensor_code(term: t.Tensor) -> str:
-    """An array by name: literal indices pick, a repeated index takes a diagonal."""
+    """An array by name: literal indices pick, a repeated index takes a diagonal,
+    integer arrays in positions pick by fancy indexing (spec 9.3)."""
     name = python_name(term.name)
+    if any(isinstance(i, t.Gather) for i in term.indices):
+        return f"{name}[{', '.join(picks_code(term.indices, term.free))}]"
     if any(isinstance(i, t.Fixed) for i in term.indices):
         picks = ", ".join(str(i.value - 1) if isinstance(i, t.Fixed) else ":" for i in term.indices)
         name = f"{name}[{picks}]"
@@ -151,6 +172,11 @@ def _letters(term: t.Product) -> dict[str, str]:
 
 def _delta_code(term: t.Delta) -> str:
     free = term.free
+    if any(isinstance(i, t.Gather) for i in term.indices):
+        # 1 where every position picks the same entry: `δ[k, y[i]]` one-hot.
+        first, *others = picks_code(term.indices, free)
+        tests = " & ".join(f"np.equal({first}, {other})" for other in others)
+        return f"np.broadcast_to({tests}, {_shape(free)}).astype(float)"
     literals = sorted({i.value for i in term.indices if isinstance(i, t.Fixed)})
     if len(literals) > 1:
         return f"np.zeros({_shape(free)})"

@@ -87,6 +87,17 @@ def align(array: Array, axes: tuple[str, ...], target: tuple[t.Idx, ...]) -> Arr
     return np.broadcast_to(array, tuple(size_value(i.size) for i in target))
 
 
+def expand_axes(array: Array, axes: tuple[str, ...], target: tuple[str, ...]) -> Array:
+    """`array` (axes `axes`, a subset of `target`) transposed to `target`'s order,
+    with a length-1 axis for each axis of `target` it lacks: ready to broadcast."""
+    order = sorted(range(len(axes)), key=lambda k: target.index(axes[k]))
+    array = np.transpose(array, order) if order != list(range(len(axes))) else array
+    shape = [1] * len(target)
+    for k in order:
+        shape[target.index(axes[k])] = array.shape[order.index(k)]
+    return array.reshape(shape)
+
+
 # Contraction paths by subscripts and operand shapes: finite differences
 # evaluate the same products hundreds of times with new evaluators.
 _PATHS: dict[tuple[str, tuple[tuple[int, ...], ...]], Any] = {}
@@ -172,7 +183,36 @@ class Evaluator:
         except KeyError:
             raise EvaluationError(f"no value for `{name}`") from None
 
+    def picks(self, indices: tuple[t.Index, ...], free: tuple[t.Idx, ...]) -> list[Array]:
+        """Each position's 0-based picks as integer arrays that broadcast over the
+        axes of `free`: an index is a range along its own axis, a literal a
+        number, a gather (spec 9.3) its integer array's entries less one."""
+        axes = t.names(free)
+        found: list[Array] = []
+        for index in indices:
+            match index:
+                case t.Idx():
+                    shape = [1] * len(axes)
+                    shape[axes.index(index.name)] = size_value(index.size)
+                    found.append(np.arange(size_value(index.size)).reshape(shape))
+                case t.Fixed():
+                    found.append(np.intp(index.value - 1))
+                case t.Gather():
+                    inner = t.Tensor(index.name, index.indices)
+                    labels = np.asarray(self._tensor(inner)).astype(np.intp) - 1
+                    found.append(expand_axes(labels, t.names(inner.free), axes))
+                case _:
+                    assert_never(index)
+        return found
+
+    def _gathered(self, term: t.Tensor) -> Array:
+        """An array read at positions some integer array picks: fancy indexing."""
+        array = np.asarray(self._lookup(term.name))
+        return array[tuple(self.picks(term.indices, term.free))]
+
     def _tensor(self, term: t.Tensor) -> Array:
+        if any(isinstance(i, t.Gather) for i in term.indices):
+            return self._gathered(term)
         array = np.asarray(self._lookup(term.name))
         if any(isinstance(i, t.Fixed) for i in term.indices):
             picks = tuple(
@@ -189,6 +229,15 @@ class Evaluator:
         return array
 
     def _delta(self, term: t.Delta) -> Array:
+        if any(isinstance(i, t.Gather) for i in term.indices):
+            # 1 where every position picks the same entry: `δ[k, y[i]]` one-hot.
+            first, *others = self.picks(term.indices, term.free)
+            equal = np.ones((), dtype=bool)
+            for other in others:
+                equal = equal & np.equal(first, other)
+            return np.broadcast_to(equal, tuple(size_value(i.size) for i in term.free)).astype(
+                np.float64
+            )
         literals = {i.value for i in term.indices if isinstance(i, t.Fixed)}
         free = term.free
         if len(literals) > 1:

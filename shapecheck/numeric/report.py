@@ -293,5 +293,6 @@ def _save(
             )
             continue
         arrays[derivation.label] = verifier.derived.signature_value(derivation)
-    numbers.save(path, arrays)
+    labels = {a.name for a in checked.arrays if a.classes is not None}
+    numbers.save(path, arrays, labels)
     return str(path)

@@ -2,7 +2,8 @@
 
 A dim without a value gets a small size distinct from every other size in the
 file (dims and literal shapes alike), so that a swapped index cannot pass,
-and at least as large as any literal index used along it. The checker
+and at least as large as any literal index used along it (and any literal
+label of an integer array ranging over it, spec 9.3). The checker
 records those literal indices (`CheckedProgram.size_needs`), so sizes are
 chosen from the checked program alone, and `with_sizes` puts them into it:
 the result is the program that checking with those sizes would give. No
@@ -90,7 +91,8 @@ def with_sizes(program: CheckedProgram, chosen: dict[str, int]) -> CheckedProgra
         return replace(d, value=chosen[d.name]) if d.value is None and d.name in chosen else d
 
     def array(a: ArrayInfo) -> ArrayInfo:
-        return replace(a, shape=tuple(size(s) for s in a.shape))
+        classes = None if a.classes is None else size(a.classes)
+        return replace(a, shape=tuple(size(s) for s in a.shape), classes=classes)
 
     def definition(d: CheckedDefinition) -> CheckedDefinition:
         return replace(d, sizes=sizes(d.sizes), rhs=_numbers_with_sizes(d.rhs, chosen))

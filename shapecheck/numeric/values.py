@@ -6,6 +6,10 @@
   draws from its own stream, keyed by the seed and its name (PCG64 gives the
   same numbers on every machine), so adding an array never changes another's
   values.
+- An integer array (`input y[n] in c`, spec 9.3) holds int64 labels, 1-based:
+  drawn uniformly from `1..c` on its own stream, literal, or from `--at`
+  (whole numbers in range, else a problem with the command that names the
+  entry). `--save` writes them as int64.
 - `loss(A)` is replaced by a random linear function Σ G[a] A[a]; G is drawn the
   same way under the name `dloss/dA`.
 """
@@ -62,11 +66,17 @@ def draw_values(
 
 def _leaf_value(array: ArrayInfo, seed: int, given: Mapping[str, Array] | None) -> Array:
     """A literal, else the `--at` value, else a seeded draw (uniform on [0.5, 2] if positive)."""
+    labels = array.classes is not None
     if array.value is not None:
-        return _literal_array(array.value)
+        literal = _literal_array(array.value)
+        return literal.astype(np.int64) if labels else literal
     if given is not None and array.name in given:
-        return np.asarray(given[array.name], dtype=np.float64)
+        return np.asarray(given[array.name], dtype=np.int64 if labels else np.float64)
     shape = tuple(int(s.value or 0) for s in array.shape)
+    if array.classes is not None:
+        return _stream(seed, array.name).integers(
+            1, int(array.classes.value or 1), shape, endpoint=True
+        )
     if array.positive:
         return _stream(seed, array.name).uniform(0.5, 2.0, shape)
     return _stream(seed, array.name).standard_normal(shape)
@@ -125,12 +135,48 @@ def _value_problems(path: Path, name: str, value: Array, leaf: ArrayInfo) -> lis
         return [f"`{name}` in {path} is not numeric"]
     if leaf.positive and np.any(value <= 0):
         return [f"`{name}` is declared positive but {path} gives it {value.min() + 0.0:g}"]
+    if leaf.classes is not None:
+        return _label_problems(path, name, value, leaf)
     return []
 
 
-def save(path: Path, arrays: Mapping[str, Array]) -> None:
-    """`--save FILE.npz`: arrays by name, derivatives as `dA/dB`, scalars as 0-d."""
-    contents = {name: np.asarray(value, dtype=np.float64) for name, value in arrays.items()}
+def _label_problems(path: Path, name: str, value: Array, leaf: ArrayInfo) -> list[str]:
+    """Labels that are not whole numbers in `1..c`: the first such entry, 1-based."""
+    assert leaf.classes is not None
+    top = int(leaf.classes.value or 0)
+    if not value.size:
+        return []
+    bad = ~(np.isfinite(value) & (value == np.round(value))) | (value < 1) | (value > top)
+    if not np.any(bad):
+        return []
+    at = tuple(int(k) + 1 for k in np.argwhere(bad)[0])
+    entry = value[tuple(k - 1 for k in at)]
+    shown = f"{entry:g}" if not float(entry).is_integer() else str(int(entry))
+    where = name + ("[" + ", ".join(str(k) for k in at) + "]" if at else "")
+    problem = (
+        f"{where} in {path} is {shown}, but `{name}` holds whole numbers in "
+        f"1..{leaf.classes.describe()}"
+    )
+    if _zero_based(value, top):
+        problem += " (the values look 0-based: labels are 1-based, as in the notes; add 1)"
+    return [problem]
+
+
+def _zero_based(value: Array, top: int) -> bool:
+    """Whole numbers that hold a 0 and would all lie in `1..top` shifted by one."""
+    flat = [float(v) for v in np.ravel(value)]
+    return 0 in flat and all(v == round(v) and 0 <= v < top for v in flat)
+
+
+def save(
+    path: Path, arrays: Mapping[str, Array], labels: frozenset[str] | set[str] = frozenset()
+) -> None:
+    """`--save FILE.npz`: arrays by name, derivatives as `dA/dB`, scalars as 0-d;
+    the integer arrays named in `labels` (spec 9.3) as int64, 1-based."""
+    contents = {
+        name: np.asarray(value, dtype=np.int64 if name in labels else np.float64)
+        for name, value in arrays.items()
+    }
     # Through a handle: given a path, numpy appends `.npz` to a name without it,
     # and `--save out.dat` must write exactly out.dat.
     with path.open("wb") as handle:

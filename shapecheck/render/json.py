@@ -96,7 +96,7 @@ def file_json(report: FileReport, strict: bool) -> dict[str, Any]:
 
 
 def _array(array: ArrayInfo) -> dict[str, Any]:
-    return {
+    data: dict[str, Any] = {
         "name": array.name,
         "kind": array.kind,
         "shape": [str(s) for s in array.shape],
@@ -104,6 +104,12 @@ def _array(array: ArrayInfo) -> dict[str, Any]:
         "positive": array.positive,
         "has_value": array.value is not None,
     }
+    if array.classes is not None:
+        # Only integer arrays carry their range (spec 9.3): other arrays' output
+        # stays as it was.
+        data["in"] = str(array.classes)
+        data["in_size"] = array.classes.value
+    return data
 
 
 def _definition(

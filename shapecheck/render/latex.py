@@ -131,8 +131,10 @@ def _arrays(checked: CheckedProgram) -> list[str]:
     for array in checked.arrays:
         definition = checked.definition(array.name)
         indices = definition.indices if definition else ()
-        notes = (["positive"] if array.positive else []) + (
-            ["literal value"] if array.value is not None else []
+        notes = (
+            (["positive"] if array.positive else [])
+            + ([f"integers in 1..{array.classes}"] if array.classes else [])
+            + (["literal value"] if array.value is not None else [])
         )
         cells = [
             "$" + math.name(array.name) + math.subscript(indices) + "$",

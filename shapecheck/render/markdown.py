@@ -100,6 +100,8 @@ def _arrays(checked: CheckedProgram) -> list[str]:
         definition = checked.definition(array.name)
         indices = definition.indices if definition else ()
         notes = [word for word, yes in (("positive", array.positive),) if yes]
+        if array.classes is not None:
+            notes.append(f"integers in 1..{array.classes}")
         if array.value is not None:
             notes.append("literal value")
         rows.append(

@@ -52,9 +52,16 @@ def name(text: str) -> str:
 
 
 def subscript(items: Iterable[_Shown]) -> str:
-    """`_{i,k}` for indices (or nothing for none); literal indices as numbers."""
-    shown = [name(str(i)) if not str(i).isdigit() else str(i) for i in items]
+    """`_{i,k}` for indices (or nothing for none); literal indices as numbers; an
+    integer array in a position as its own subscripted name, `P_{i,y_{i}}`."""
+    shown = [_shown_index(i) for i in items]
     return "_{" + ",".join(shown) + "}" if shown else ""
+
+
+def _shown_index(item: _Shown) -> str:
+    if isinstance(item, ast.IndexGather | t.Gather):
+        return name(item.name) + subscript(item.indices)
+    return name(str(item)) if not str(item).isdigit() else str(item)
 
 
 def partial(of: str, wrt: str, of_at: str = "", wrt_at: str = "") -> str:

@@ -127,10 +127,34 @@ def _number(value: float) -> _Code:
     return _Code(text, (), _NEG if value < 0 else _ATOM)
 
 
+def _picks(indices: tuple[t.Index, ...], free: tuple[str, ...], scope: _Scope) -> list[str]:
+    """Each position's 0-based picks, broadcasting over the axes `free`: a range
+    for an index, a number for a literal, an integer array's labels less one."""
+    found = []
+    for index in indices:
+        match index:
+            case t.Idx():
+                code = _Code(f"np.arange({scope.size(index.size)})", (index.name,))
+                found.append(_aligned(code, free).text)
+            case t.Fixed():
+                found.append(str(index.value - 1))
+            case t.Gather():
+                inner = _tensor(t.Tensor(index.name, index.indices), scope)
+                labels = _Code(f"({inner.text} - 1).astype(int)", inner.axes)
+                found.append(_aligned(labels, free).text)
+            case _:
+                assert_never(index)
+    return found
+
+
 def _tensor(term: t.Tensor, scope: _Scope) -> _Code:
-    """By name; literal indices pick (1-based in the file), a repeated index takes a diagonal."""
+    """By name; literal indices pick (1-based in the file), a repeated index takes a
+    diagonal, an integer array in a position picks by fancy indexing (spec 9.3)."""
     kind = term.kind if term.kind != t.REFERENCE else t.ADJOINT
     name = scope.names[(kind, term.name)]
+    if any(isinstance(i, t.Gather) for i in term.indices):
+        free = t.names(term.free)
+        return _Code(f"{name}[{', '.join(_picks(term.indices, free, scope))}]", free)
     if any(isinstance(i, t.Fixed) for i in term.indices):
         picks = ", ".join(str(i.value - 1) if isinstance(i, t.Fixed) else ":" for i in term.indices)
         name = f"{name}[{picks}]"
@@ -146,6 +170,12 @@ def _tensor(term: t.Tensor, scope: _Scope) -> _Code:
 
 def _delta(term: t.Delta, scope: _Scope) -> _Code:
     free = term.free
+    if any(isinstance(i, t.Gather) for i in term.indices):
+        # 1 where every position picks the same entry: `δ[k, y[i]]` one-hot.
+        first, *others = _picks(term.indices, t.names(free), scope)
+        tests = " & ".join(f"({first} == {other})" for other in others)
+        shape = scope.shape(free)
+        return _Code(f"np.broadcast_to({tests}, {shape}).astype(float)", t.names(free))
     literals = sorted({i.value for i in term.indices if isinstance(i, t.Fixed)})
     axes = t.names(free)
     if len(literals) > 1:
@@ -276,6 +306,9 @@ def _broadcast_product(
         divisor = _divisor(factor) if parts or prefix else None
         if divisor is not None:
             shown = _aligned(_code(divisor, scope), out)
+            if not parts:
+                # `-0.2 * ` then a divisor first: `-0.2 / P`, not `-0.2 * / P`.
+                prefix = prefix.removesuffix(" * ") + " "
             parts.append(f"/ {_wrap(shown, _NEG)}")
         else:
             shown = _aligned(code, out)

@@ -60,6 +60,8 @@ def _arrays_table(report: FileReport) -> Table | None:
         notes = []
         if array.positive:
             notes.append("positive")
+        if array.classes is not None:
+            notes.append(f"integers in 1..{array.classes.describe()}")
         if array.value is not None:
             notes.append("literal value")
         table.add_row(name, array.kind, shape_both(array.shape), ", ".join(notes))

@@ -53,7 +53,17 @@ def _key(term: t.Term, rename: dict[str, str]) -> str:
 
 
 def _index_key(index: t.Index, rename: dict[str, str]) -> str:
-    return str(index.value) if isinstance(index, t.Fixed) else rename.get(index.name, index.name)
+    match index:
+        case t.Fixed():
+            return str(index.value)
+        case t.Idx():
+            return rename.get(index.name, index.name)
+        case t.Gather():
+            # `@` keeps an integer array apart from an index of the same name.
+            inner = ",".join(_index_key(i, rename) for i in index.indices)
+            return f"@{index.name}[{inner}]"
+        case _:
+            assert_never(index)
 
 
 def _product_key(term: t.Product, rename: dict[str, str]) -> str:
@@ -116,7 +126,7 @@ def _appearance_order(term: t.Term) -> list[str]:
     while stack:
         node = stack.pop()
         if isinstance(node, t.Tensor | t.Delta):
-            names.extend(i.name for i in node.indices if isinstance(i, t.Idx))
+            names.extend(i.name for i in t.index_leaves(node.indices))
         stack.extend(reversed(t.children(node)))
     return names
 

@@ -25,6 +25,8 @@ class _Lowering:
                 return t.Fixed(index.value)
             case ast.IndexName():
                 return t.Idx(index.name, self.sizes[index.name])
+            case ast.IndexGather():
+                return t.Gather(index.name, self.indices(index.indices))
             case _:
                 assert_never(index)
 

@@ -278,10 +278,27 @@ def _eat_delta(term: t.Product, position: int, delta: t.Delta, summed: set[str])
         else:
             rest[position] = t.Delta(tuple(distinct))
         return t.Product(tuple(rest), term.summed)
-    victim = next((i for i in delta.indices if isinstance(i, t.Idx) and i.name in summed), None)
+    victim = _victim(delta, summed)
     if victim is None:
         return None
     return _sum_out(term, position, delta, victim)
+
+
+def _victim(delta: t.Delta, summed: set[str]) -> t.Idx | None:
+    """The summed index a delta eats, if any. One that a gather of the delta
+    also reads (`δ[k, y[k]]`) is not a single value to substitute: such a
+    delta stays under its sum (spec 9.3)."""
+    inside = {
+        i.name for g in delta.indices if isinstance(g, t.Gather) for i in t.index_leaves((g,))
+    }
+    return next(
+        (
+            i
+            for i in delta.indices
+            if isinstance(i, t.Idx) and i.name in summed and i.name not in inside
+        ),
+        None,
+    )
 
 
 def _sum_out(term: t.Product, position: int, delta: t.Delta, victim: t.Idx) -> t.Term:

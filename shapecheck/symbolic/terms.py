@@ -4,7 +4,8 @@ Lowering turns checked definitions into these terms; differentiation and
 simplification rewrite them; evaluation turns them into numpy. Every term can
 say its free indices (each with its size), and rewriting never changes them.
 
-- `Idx(name, size)` is an index; `Fixed(value)` a literal (1-based) index.
+- `Idx(name, size)` is an index; `Fixed(value)` a literal (1-based) index;
+  `Gather(name, indices)` an integer array standing in a position (spec 9.3).
 - `Tensor` is a named array at some indices: a declared or defined array, an
   opaque upstream gradient `dloss/dY`, a derivative reference `dL/dY` of a claim,
   or an adjoint `dL/dY` named by reverse mode.
@@ -70,7 +71,32 @@ class Fixed:
         return str(self.value)
 
 
-Index = Idx | Fixed
+@dataclass(frozen=True)
+class Gather:
+    """An integer array standing in an index position (spec 9.3): `y[i]` in
+    `P[i, y[i]]` or `δ[k, y[i]]`, whose 1-based entries pick the position.
+    Its indices are free indices of whatever holds it; it may nest."""
+
+    name: str
+    indices: tuple[Index, ...]
+
+    def __str__(self) -> str:
+        return self.name + "[" + ",".join(str(i) for i in self.indices) + "]"
+
+
+Index = Idx | Fixed | Gather
+
+
+def index_leaves(indices: tuple[Index, ...]) -> list[Idx]:
+    """The index names of an index list, those inside gathers included, in order."""
+    found: list[Idx] = []
+    for index in indices:
+        if isinstance(index, Idx):
+            found.append(index)
+        elif isinstance(index, Gather):
+            found.extend(index_leaves(index.indices))
+    return found
+
 
 # Element-wise functions: the language's, plus two that only derivatives make
 # (`step` for relu', `sign` for abs').
@@ -118,7 +144,7 @@ class Tensor:
 
     @cached_property
     def free(self) -> tuple[Idx, ...]:
-        return _unique([i for i in self.indices if isinstance(i, Idx)])
+        return _unique(index_leaves(self.indices))
 
 
 @_cache_hash
@@ -132,7 +158,7 @@ class Delta:
 
     @cached_property
     def free(self) -> tuple[Idx, ...]:
-        return _unique([i for i in self.indices if isinstance(i, Idx)])
+        return _unique(index_leaves(self.indices))
 
 
 @_cache_hash
@@ -273,7 +299,7 @@ def names_in_order(term: Term) -> tuple[str, ...]:
         node = stack.pop()
         match node:
             case Tensor() | Delta():
-                seen.update((i.name, None) for i in node.indices if isinstance(i, Idx))
+                seen.update((i.name, None) for i in index_leaves(node.indices))
             case Product():
                 seen.update((i.name, None) for i in node.summed)
             case Add() | Zero():
@@ -301,7 +327,7 @@ def _collect_names(term: Term) -> set[str]:
     # subterm's names are then computed once.
     match term:
         case Tensor() | Delta():
-            return {i.name for i in term.indices if isinstance(i, Idx)}
+            return {i.name for i in index_leaves(term.indices)}
         case Product():
             names = {i.name for i in term.summed}
         case Add() | Zero():
@@ -361,7 +387,7 @@ def _substitute_in_product(term: Product, mapping: dict[str, Index]) -> Product:
     # The product's own summed indices shadow the mapping inside it.
     summed = {s.name for s in term.summed}
     inner = {k: v for k, v in mapping.items() if k not in summed}
-    targets = {v.name for v in inner.values() if isinstance(v, Idx)}
+    targets = {i.name for v in inner.values() for i in index_leaves((v,))}
     if targets & summed and any(i.name in inner for i in term.free):
         # Σ_k A[i,k] with i -> k would capture: the summed k is renamed first.
         term = _rename_summed(term, targets | set(inner))
@@ -384,12 +410,17 @@ def _map_all(indices: tuple[Index, ...], mapping: dict[str, Index]) -> tuple[Ind
 
 def _map_free(free: tuple[Idx, ...], mapping: dict[str, Index]) -> tuple[Idx, ...]:
     """Free indices renamed; one mapped to a literal is no longer free."""
-    return _unique([m for i in free if isinstance(m := _map(i, mapping), Idx)])
+    # An index mapped to a gather (a delta eating `k` for `y[i]`) leaves the
+    # gather's own indices free in its place.
+    return _unique([m for i in free for m in index_leaves((_map(i, mapping),))])
 
 
 def _map(index: Index, mapping: dict[str, Index]) -> Index:
     if isinstance(index, Idx) and index.name in mapping:
         return mapping[index.name]
+    if isinstance(index, Gather):
+        # An index inside a gather is renamed like any other (`y[i]` -> `y[p]`).
+        return Gather(index.name, _map_all(index.indices, mapping))
     return index
 
 

@@ -43,7 +43,33 @@ class IndexLiteral:
         return str(self.value)
 
 
-Index = IndexName | IndexLiteral
+@dataclass(frozen=True)
+class IndexGather:
+    """An integer array standing in an index position (spec 9.3): the `y[i]`
+    of `P[i, y[i]]`, whose entries pick the position. Its own indices may
+    hold gathers too (`P[i, y[z[i]]]`)."""
+
+    name: str
+    indices: tuple[Index, ...]
+    span: Span
+
+    def __str__(self) -> str:
+        return self.name + _index_list(self.indices)
+
+
+Index = IndexName | IndexLiteral | IndexGather
+
+
+def leaf_indices(indices: tuple[Index, ...]) -> Iterator[IndexName | IndexLiteral]:
+    """The names and literals of an index list, those inside gathers included
+    (in source order): every index name a reference uses."""
+    stack = list(reversed(indices))
+    while stack:
+        index = stack.pop()
+        if isinstance(index, IndexGather):
+            stack.extend(reversed(index.indices))
+        else:
+            yield index
 
 
 def _index_list(indices: tuple[Index, ...]) -> str:
@@ -449,11 +475,16 @@ class ArrayDecl:
     positive: bool
     value: LiteralValue | None
     span: Span
+    # `in c`: an array of integers in 1..c (spec 9.3), and where `in` was written.
+    classes: ShapeItem | None = None
+    classes_span: Span | None = None
 
     def __str__(self) -> str:
         text = self.name
         if self.shape:
             text += "[" + ", ".join(str(s) for s in self.shape) + "]"
+        if self.classes is not None:
+            text += f" in {self.classes}"
         if self.positive:
             text += " positive"
         if self.value is not None:

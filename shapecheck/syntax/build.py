@@ -10,7 +10,7 @@ fractional size, an unknown layout, a 0 index) raises `SyntaxProblem`.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from shapecheck.diagnostics import Code, Diagnostic, diagnostic
@@ -66,6 +66,32 @@ def _size_power(base: float, exponent: float) -> int | float:
         return float(base**exponent)
     except OverflowError:
         return float("inf")
+
+
+@dataclass(frozen=True)
+class _Option:
+    """`positive` (no `classes`) or `in c` of a declaration, with its span."""
+
+    classes: ast.ShapeItem | None
+    span: Span
+
+
+def _check_option(option: _Option, before: list[_Option], value: ast.LiteralValue | None) -> None:
+    """`in c` stands once and before the value; `positive` once (spec 9.3)."""
+    word = "positive" if option.classes is None else "in"
+    if value is not None:
+        raise SyntaxProblem(
+            diagnostic(
+                Code.E030,
+                option.span,
+                f"`{word}` comes before the value, not after it",
+                hints=["write it after the shape and before `=`"],
+            )
+        )
+    if any((o.classes is None) == (option.classes is None) for o in before):
+        raise SyntaxProblem(
+            diagnostic(Code.E030, option.span, f"`{word}` is written twice in one declaration")
+        )
 
 
 class _Spans:
@@ -134,16 +160,31 @@ class _StatementRules(_Spans):
     def decl_entry(self, children: list[Any]) -> ast.ArrayDecl:
         name = children[0]
         shape: tuple[ast.ShapeItem, ...] = ()
-        positive = False
         value = None
+        options: list[_Option] = []
         for child in children[1:]:
             if isinstance(child, _Bracketed):
                 shape = tuple(child)
             elif isinstance(child, ast.LiteralValue):
                 value = child
-            elif isinstance(child, Token) and child.type == "POSITIVE":
-                positive = True
-        return ast.ArrayDecl(name.value, shape, positive, value, self._span(name, children[-1]))
+            elif isinstance(child, _Option):
+                _check_option(child, options, value)
+                options.append(child)
+        classes = next((o for o in options if o.classes is not None), None)
+        return ast.ArrayDecl(
+            name.value,
+            shape,
+            any(o.classes is None for o in options),
+            value,
+            self._span(name, children[-1]),
+            None if classes is None else classes.classes,
+            None if classes is None else classes.span,
+        )
+
+    def decl_option(self, children: list[Any]) -> _Option:
+        if len(children) == 1:
+            return _Option(None, self._token_span(children[0]))
+        return _Option(children[1], self._span(children[0], children[1]))
 
     def shape(self, children: list[Any]) -> _Bracketed:
         items = [c for c in children if not isinstance(c, Token)]
@@ -248,6 +289,8 @@ class _ExpressionRules(_Spans):
     def index(self, children: list[Any]) -> ast.Index:
         token = children[0]
         span = self._token_span(token)
+        if len(children) == 2:
+            return ast.IndexGather(token.value, tuple(children[1]), self._span(token, children[1]))
         if token.type == "NAME":
             return ast.IndexName(token.value, span)
         value = _number(token)

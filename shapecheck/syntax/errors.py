@@ -212,7 +212,8 @@ def _closes_nothing(seen: _Unexpected) -> Diagnostic | None:
 
 
 def _unclosed_index_list(seen: _Unexpected) -> Diagnostic | None:
-    if not (seen.expected <= {"COMMA", "RSQB"} and "RSQB" in seen.expected):
+    # After a name, `[` may also follow (an integer array in a position, `y[i]`).
+    if not (seen.expected <= {"COMMA", "RSQB", "LSQB"} and "RSQB" in seen.expected):
         return None
     return diagnostic(
         Code.E004,

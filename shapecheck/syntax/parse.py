@@ -30,7 +30,9 @@ from shapecheck.syntax.notation import FileNames, Rejection, unknown_call
 MAX_FILE_CHARS = 10_000_000
 MAX_EXPRESSION_DEPTH = 100
 # The name a broken definition line seems to define: `y[i] = (x[i] + 1` -> y.
-_DEFINED_NAME = re.compile(r"([A-Za-z_][A-Za-z0-9_{}+\-]*)\s*(?:\[[^=]*)?=")
+# A broken `input`/`param` line with a value (`input y[2] = [1, 2] in c`)
+# seems to declare its first name, as a broken definition defines its own.
+_DEFINED_NAME = re.compile(r"(?:(?:input|param)\s+)?([A-Za-z_][A-Za-z0-9_{}+\-]*)\s*(?:\[[^=]*)?=")
 
 
 def parse(source: Source) -> tuple[ast.Program, list[Diagnostic]]:

@@ -338,6 +338,10 @@ def _name(name: str, span: Span, values: dict[str, int], loop: ast.LoopValues) -
 def _index(index: ast.Index, values: dict[str, int]) -> ast.Index:
     if isinstance(index, ast.IndexName) and index.name in values:
         return ast.IndexLiteral(values[index.name], index.span)
+    if isinstance(index, ast.IndexGather):
+        # An integer array in a position: `y{t}[i]` names one per step.
+        name = _name(index.name, index.span, values, ())
+        return ast.IndexGather(name, _indices(index.indices, values), index.span)
     return index
 
 

@@ -79,7 +79,7 @@ def test_a_save_that_fails_while_writing(monkeypatch: pytest.MonkeyPatch, idx: P
 
     target = idx.parent / "out.npz"
 
-    def full(path: Path, arrays: object) -> None:
+    def full(path: Path, arrays: object, labels: object = frozenset()) -> None:
         raise OSError(28, "No space left on device", str(path))
 
     monkeypatch.setattr(values, "save", full)

@@ -223,7 +223,7 @@ def test_expected_words_not_token_names() -> None:
         ("for t in 1 3:", "unexpected number `3`; expected `..` or `:`"),
         (
             "param a *",
-            "unexpected `*`; expected `,`, `=`, `[`, `positive` or the end of the statement",
+            "unexpected `*`; expected `,`, `=`, `[`, `in`, `positive` or the end of the statement",
         ),
     ],
 )

@@ -11,7 +11,19 @@ from shapecheck.syntax.parse import parse
 
 _names = st.sampled_from(["a", "b", "X", "W", "s{t}", "y_2"])
 _bound = st.lists(st.sampled_from(["i", "j", "u"]), min_size=1, max_size=2)
-_indices = st.lists(st.sampled_from(["i", "j", "k", "1", "2"]), min_size=1, max_size=3)
+_plain = st.sampled_from(["i", "j", "k", "1", "2"])
+# An index is a name, a literal, or an integer array standing in the position
+# (`y[i]`, spec 9.3), which may itself hold one (`y[z[i]]`).
+_index = st.recursive(
+    _plain,
+    lambda inner: st.builds(
+        lambda n, ix: f"{n}[{', '.join(ix)}]",
+        st.sampled_from(["y", "idx", "t{t}"]),
+        st.lists(inner, min_size=1, max_size=2),
+    ),
+    max_leaves=4,
+)
+_indices = st.lists(_index, min_size=1, max_size=3)
 
 
 def _atoms() -> st.SearchStrategy[str]:
@@ -164,3 +176,23 @@ def test_foreign_notation_through_the_checker_is_never_an_internal_error(
         d.message for d in report.diagnostics
     ]
     assert all(d.span is not None for d in report.diagnostics if d.code != "W105")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(["y", "idx", "t{t}"]),
+    st.lists(st.sampled_from(["n", "3", "c"]), max_size=2),
+    st.sampled_from(["c", "4", "n"]),
+    st.one_of(st.none(), st.lists(st.integers(1, 9), min_size=1, max_size=3)),
+)
+def test_integer_array_declarations_round_trip(
+    name: str, shape: list[str], classes: str, values: list[int] | None
+) -> None:
+    text = f"input {name}" + (f"[{', '.join(shape)}]" if shape else "") + f" in {classes}"
+    if values is not None:
+        text += " = [" + ", ".join(str(v) for v in values) + "]"
+    statement = _parse_one(text)
+    assert isinstance(statement, ast.DeclStmt)
+    (entry,) = statement.entries
+    assert str(entry.classes) == classes and not entry.positive
+    assert str(_parse_one(str(statement))) == str(statement)
