@@ -63,6 +63,7 @@ class Code(str, enum.Enum):
     E111 = "E111"
     E112 = "E112"
     E113 = "E113"
+    E130 = "E130"
     E201 = "E201"
     E202 = "E202"
     E203 = "E203"
@@ -72,6 +73,9 @@ class Code(str, enum.Enum):
     E207 = "E207"
     E208 = "E208"
     E209 = "E209"
+    E230 = "E230"
+    E231 = "E231"
+    E232 = "E232"
     E301 = "E301"
     E303 = "E303"
     E401 = "E401"
@@ -123,6 +127,7 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E111: (Severity.ERROR, "invalid unroll range"),
     Code.E112: (Severity.ERROR, "invalid name template"),
     Code.E113: (Severity.ERROR, "left-hand side index is not a name"),
+    Code.E130: (Severity.ERROR, "`softmax`, `logsumexp` or `norm` without its indices"),
     # E2xx: the index rules of spec section 4
     Code.E201: (Severity.ERROR, "index has two sizes"),
     Code.E202: (Severity.ERROR, "wrong number of indices"),
@@ -133,6 +138,12 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E207: (Severity.ERROR, "index bound by `sum` missing from its body"),
     Code.E208: (Severity.ERROR, "delta needs two or more indices"),
     Code.E209: (Severity.ERROR, "index size unknown"),
+    Code.E230: (
+        Severity.ERROR,
+        "index of `softmax`, `logsumexp` or `norm` missing from its argument",
+    ),
+    Code.E231: (Severity.ERROR, "index bound by `logsumexp` or `norm` used elsewhere"),
+    Code.E232: (Severity.ERROR, "index listed twice in, or not allowed in, a function's brackets"),
     # E3xx: derivatives and claims
     Code.E301: (Severity.ERROR, "claim signature does not match the derivative"),
     Code.E303: (Severity.ERROR, "derivation too large"),

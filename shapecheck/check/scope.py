@@ -101,6 +101,11 @@ def introduce(file: FileScope, name: str, span: Span, statement: ast.Statement) 
     return False
 
 
+# What binds the indices in its brackets: `sum[j]`, and the reductions
+# `logsumexp[j]` and `norm[j]` (an `IndexedCall` whose `reduces` is true).
+Binder = ast.SumOver | ast.IndexedCall
+
+
 @dataclass
 class Occurrence:
     """One place an index stands, with the size that place gives it (None: a delta)."""
@@ -132,7 +137,8 @@ class StatementScope:
         self.problems: list[Diagnostic] = []
         self.occurrences: dict[str, list[Occurrence]] = {}
         self.deltas: list[ast.Delta] = []
-        self.bound: dict[str, list[ast.SumOver]] = {}
+        self.bound: dict[str, list[Binder]] = {}
+        self.indexed_calls: list[ast.IndexedCall] = []
         self.depends_on: list[str] = []
         self.needs: list[SizeNeed] = []
         # Set when the statement uses a name whose own definition failed: it

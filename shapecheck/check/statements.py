@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from shapecheck.check import sizes, summation
+from shapecheck.check import functions, sizes, summation
 from shapecheck.check.program import (
     ArrayInfo,
     CheckedClaim,
@@ -43,6 +43,8 @@ def visit(scope: StatementScope, expr: ast.Expr) -> None:
                 scope.lookup(node.name, node.name_span)
             case ast.SumOver():
                 summation.visit_sum(scope, node)
+            case ast.IndexedCall():
+                functions.visit_indexed_call(scope, node)
             case ast.Number() | ast.Call() | ast.Negate() | ast.Power() | ast.Product() | ast.Add():
                 pass  # nothing of their own to check; their children are walked
             case _:

@@ -4,26 +4,42 @@ Rule 3: an index not on the left-hand side is summed, over the smallest
 product in which two or more factors hold it, else over the whole top-level
 term (`place_sums` writes every such sum out as `SumOver(explicit=False)`);
 `sum[j](body)` is a scope of its own, and the index it binds may occur nowhere
-else (E206) and must occur in its body (E207). Rule 4: a left-hand index
+else (E206) and must occur in its body (E207). The reductions `logsumexp[j]`
+and `norm[j]` (spec 9.5) bind their indices with the same scoping (E231; their
+own brackets are checked in `functions.py`); `softmax[j]` binds nothing, and
+its `j` counts as an occurrence at the call. Rule 4: a left-hand index
 missing from a top-level term is broadcast over it (`place_sums` reports
 which).
 """
 
 from __future__ import annotations
 
-from shapecheck.check.scope import StatementScope
+from shapecheck.check.scope import Binder, StatementScope
 from shapecheck.diagnostics import Code, Label
 from shapecheck.exhaustive import assert_never
 from shapecheck.source import Span
 from shapecheck.syntax import ast
 
 
-def visit_sum(scope: StatementScope, node: ast.SumOver) -> None:
-    """Note which index names a `sum[...]` binds, for `check_bound_indices`."""
+def visit_sum(scope: StatementScope, node: Binder) -> None:
+    """Note which index names a `sum[...]` (or a reduction) binds, for `check_bound_indices`."""
     for index in node.indices:
         bound = scope.bound.setdefault(index.name, [])
         if node not in bound:
             bound.append(node)
+
+
+def binds(node: ast.Expr) -> bool:
+    """Whether the node binds the indices in its brackets (`sum`, `logsumexp`, `norm`)."""
+    return isinstance(node, ast.SumOver) or (isinstance(node, ast.IndexedCall) and node.reduces)
+
+
+def body_of(node: Binder) -> ast.Expr:
+    return node.body if isinstance(node, ast.SumOver) else node.arg
+
+
+def _word(node: Binder) -> str:
+    return "sum" if isinstance(node, ast.SumOver) else node.func
 
 
 def check_bound_indices(scope: StatementScope) -> None:
@@ -32,14 +48,14 @@ def check_bound_indices(scope: StatementScope) -> None:
     separate sums may both use the name, as in Σ_j x[j] + Σ_j y[j]."""
     for name, nodes in scope.bound.items():
         for node in nodes:
-            _check_one_sum(scope, name, node, nodes)
+            if isinstance(node, ast.SumOver):
+                _check_one_sum(scope, name, node)
+            _check_not_nested(scope, name, node, nodes)
         _check_only_inside(scope, name, nodes)
 
 
-def _check_one_sum(
-    scope: StatementScope, name: str, node: ast.SumOver, nodes: list[ast.SumOver]
-) -> None:
-    """One `sum[...]` binding `name`: its body uses it, it binds it once, not nested."""
+def _check_one_sum(scope: StatementScope, name: str, node: ast.SumOver) -> None:
+    """One `sum[...]` binding `name`: its body uses it, it binds it once."""
     inside = {
         i.name for n in ast.walk(node.body) for i in node_indices(n) if isinstance(i, ast.IndexName)
     }
@@ -54,40 +70,36 @@ def _check_one_sum(
     repeats = [i for i in node.indices if i.name == name]
     if len(repeats) > 1:
         scope.error(Code.E206, repeats[1].span, f"`{name}` is bound twice by one `sum`")
-    _check_not_nested(scope, name, node, own, nodes)
 
 
-def _check_not_nested(
-    scope: StatementScope,
-    name: str,
-    node: ast.SumOver,
-    own: ast.IndexName,
-    nodes: list[ast.SumOver],
-) -> None:
-    """No `sum[j]` inside the body of another `sum[j]`."""
+def _check_not_nested(scope: StatementScope, name: str, node: Binder, nodes: list[Binder]) -> None:
+    """No `sum[j]` (or reduction over j) inside the body of another that binds j."""
+    own = next(i for i in node.indices if i.name == name)
     for other in nodes:
-        if other is not node and _within(other.span, node.body.span):
+        if other is not node and _within(other.span, body_of(node).span):
             scope.error(
-                Code.E206,
+                Code.E206 if isinstance(other, ast.SumOver) else Code.E231,
                 next(i.span for i in other.indices if i.name == name),
-                f"`{name}` is already bound by an enclosing `sum[{name}]`",
+                f"`{name}` is already bound by an enclosing `{_word(node)}[{name}]`",
                 labels=[Label(own.span, "bound here")],
                 hints=["rename the inner index"],
             )
 
 
-def _check_only_inside(scope: StatementScope, name: str, nodes: list[ast.SumOver]) -> None:
+def _check_only_inside(scope: StatementScope, name: str, nodes: list[Binder]) -> None:
     outside = [
         occurrence
         for occurrence in scope.occurrences.get(name, [])
-        if not any(_within(occurrence.span, node.body.span) for node in nodes)
+        if not any(_within(occurrence.span, body_of(node).span) for node in nodes)
     ]
     if name in scope.lhs or outside:
         span = outside[0].span if outside else nodes[0].span
+        word = _word(nodes[0])
         scope.error(
-            Code.E206,
+            Code.E206 if word == "sum" else Code.E231,
             span,
-            f"`{name}` is bound by `sum[{name}]` and may not occur anywhere else in the statement",
+            f"`{name}` is bound by `{word}[{name}]` and may not occur anywhere else "
+            "in the statement",
             labels=[Label(nodes[0].indices[0].span, "bound here")],
             hints=["rename one of the two"],
         )
@@ -102,6 +114,9 @@ def node_indices(node: ast.Expr) -> tuple[ast.Index, ...]:
     match node:
         case ast.ArrayRef() | ast.Delta() | ast.DerivRef():
             return node.indices
+        case ast.IndexedCall():
+            # softmax's indices stay indices of its result: an occurrence here.
+            return () if node.reduces else node.indices
         case (
             ast.Number()
             | ast.Call()
@@ -189,7 +204,7 @@ def _placements(
 ) -> dict[Path, list[str]]:
     """For each node that gets an implicit sum, the indices it sums (rule 3)."""
     sum_bodies = sorted(
-        ((*path, 0) for path, node in nodes.items() if isinstance(node, ast.SumOver)),
+        ((*path, 0) for path, node in nodes.items() if binds(node)),
         key=len,
     )
     placements: dict[Path, list[str]] = {}
@@ -238,7 +253,10 @@ def place_sums(
     occurrences, nodes = _index_paths(rhs)
     # Indices bound by an explicit `sum[j]` are already placed.
     bound = {
-        i.name for node in nodes.values() if isinstance(node, ast.SumOver) for i in node.indices
+        i.name
+        for node in nodes.values()
+        if isinstance(node, ast.SumOver | ast.IndexedCall) and binds(node)
+        for i in node.indices
     }
     order = sorted(occurrences, key=lambda name: occurrences[name][0])
     placements = _placements(occurrences, nodes, order, free | bound)

@@ -21,6 +21,7 @@ from shapecheck.exhaustive import assert_never
 from shapecheck.numeric.evaluate import (
     Evaluator,
     contract_product,
+    indexed_function,
     size_value,
 )
 from shapecheck.symbolic import terms as t
@@ -82,6 +83,9 @@ class BatchedEvaluator:
                 if self.centre is not None and term.name in OSCILLATING:
                     self._note_bend(term.arg, inner)
                 return self.plain.apply(term.name, inner)
+            case t.IndexedFunc():
+                inner, _ = self.value(term.arg)
+                return indexed_function(term, inner, lead=1)
             case t.Pow():
                 base = self._aligned(term.base, term.free)
                 exponent = self._aligned(term.exponent, term.free)

@@ -43,6 +43,8 @@ def _pretty(expr: ast.Expr, need: int, last: bool) -> str:
             return _pretty_power(expr, need, last)
         case ast.Call():
             return f"{expr.func}({_pretty(expr.arg, _ADD, True)})"
+        case ast.IndexedCall():
+            return f"{expr.func}{index_list(expr.indices)}({_pretty(expr.arg, _ADD, True)})"
         case ast.ArrayRef():
             return expr.name + index_list(expr.indices)
         case ast.Delta():

@@ -31,6 +31,7 @@ _KEYWORD_TOKENS = frozenset(
         "DELTA",
         "LOSS",
         "FUNC",
+        "INDEXED_FUNC",
     ]
 )
 
@@ -40,6 +41,7 @@ _TERMINAL_WORDS = {
     "NUMBER": "a number",
     "DERIV": "a derivative such as `dL/dW`",
     "FUNC": "a function name",
+    "INDEXED_FUNC": "`softmax`, `logsumexp`, `norm`",
     "DIM": "`dim`",
     "INPUT": "`input`",
     "PARAM": "`param`",
@@ -66,7 +68,9 @@ _TERMINAL_WORDS = {
     "RSQB": "`]`",
     "$END": "the end of the statement",
 }
-_ATOM_STARTS = frozenset({"NAME", "NUMBER", "DERIV", "FUNC", "LOSS", "SUM", "DELTA", "LPAR"})
+_ATOM_STARTS = frozenset(
+    {"NAME", "NUMBER", "DERIV", "FUNC", "INDEXED_FUNC", "LOSS", "SUM", "DELTA", "LPAR"}
+)
 
 # Characters that are not in the language, with what to write instead.
 _CHARACTER_HINTS = {

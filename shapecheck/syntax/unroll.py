@@ -295,6 +295,9 @@ def _expr(expr: ast.Expr, values: dict[str, int], loop: ast.LoopValues) -> ast.E
         case ast.SumOver():
             _check_sum_binds(expr, values, loop)
             return _with_substituted_children(expr, values, loop)
+        case ast.IndexedCall():
+            _check_sum_binds(expr, values, loop)
+            return _with_substituted_children(expr, values, loop)
         case ast.Number():
             return expr
         case ast.Call() | ast.Negate() | ast.Power() | ast.Product() | ast.Add():
@@ -310,14 +313,22 @@ def _with_substituted_children(
     return ast.with_children(expr, kids)
 
 
-def _check_sum_binds(expr: ast.SumOver, values: dict[str, int], loop: ast.LoopValues) -> None:
+def _check_sum_binds(
+    expr: ast.SumOver | ast.IndexedCall, values: dict[str, int], loop: ast.LoopValues
+) -> None:
+    # The bracket of `sum[j]` (or `softmax[j]`, ...) names an index; a loop
+    # variable there would be a number.
+    if isinstance(expr, ast.SumOver):
+        code, words = Code.E206, "`sum` cannot bind it"
+    else:
+        code, words = Code.E232, f"`{expr.func}` cannot run over it"
     for index in expr.indices:
         if index.name in values:
             raise _StatementError(
                 diagnostic(
-                    Code.E206,
+                    code,
                     index.span,
-                    f"`{index.name}` is the loop variable here; `sum` cannot bind it",
+                    f"`{index.name}` is the loop variable here; {words}",
                     context=loop_context(loop),
                 )
             )
@@ -383,6 +394,8 @@ def _names_in(expr: ast.Expr) -> list[tuple[str, Span]]:
             case ast.Loss():
                 names.append((node.name, node.name_span))
             case ast.Number() | ast.Delta() | ast.Call() | ast.SumOver() | ast.Negate():
+                pass
+            case ast.IndexedCall():
                 pass
             case ast.Power() | ast.Product() | ast.Add():
                 pass
