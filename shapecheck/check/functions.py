@@ -9,7 +9,7 @@ indices like `sum[j]` (`summation.py`); `softmax` binds nothing.
 
 from __future__ import annotations
 
-from shapecheck.check import summation
+from shapecheck.check import sizes, summation
 from shapecheck.check.scope import StatementScope
 from shapecheck.diagnostics import Code
 from shapecheck.syntax import ast
@@ -19,6 +19,10 @@ def visit_indexed_call(scope: StatementScope, node: ast.IndexedCall) -> None:
     """The brackets of one call; a reduction's indices are bound like `sum[j]`'s."""
     if node.reduces:
         summation.visit_sum(scope, node)
+    else:
+        # softmax's indices are indices of its result: a left-hand index
+        # listed there is not also missing from the right (E204).
+        sizes.note_names(scope, node.indices)
     seen: set[str] = set()
     for index in node.indices:
         if index.name in seen:
