@@ -79,10 +79,7 @@ class BatchedEvaluator:
                 array = np.asarray(self._lookup(term.array))
                 return np.sum((upstream * array).reshape(array.shape[0], -1), axis=1)
             case t.Func():
-                inner, _ = self.value(term.arg)
-                if self.centre is not None and term.name in OSCILLATING:
-                    self._note_bend(term.arg, inner)
-                return self.plain.apply(term.name, inner)
+                return self._function(term)
             case t.IndexedFunc():
                 inner, _ = self.value(term.arg)
                 return indexed_function(term, inner, lead=1)
@@ -104,6 +101,12 @@ class BatchedEvaluator:
                     return contract_product(term, [v for v, _ in pairs], batch)
             case _:
                 assert_never(term)
+
+    def _function(self, term: t.Func) -> Array:
+        inner, _ = self.value(term.arg)
+        if self.centre is not None and term.name in OSCILLATING:
+            self._note_bend(term.arg, inner)
+        return self.plain.apply(term.name, inner)
 
     def _lookup(self, name: str) -> Array:
         return self.plain.lookup(name)

@@ -468,14 +468,28 @@ def as_written(term: IndexedFunc) -> Term:
     argument already has, becomes `Σ_k softmax[k](S[i,k]) δ[k,2]`."""
     if term.name != "softmax" or names(term.over) == tuple(str(a) for a in term.at):
         return term
-    bound = {o.name for o in term.over}
-    others = {i.name for i in term.arg.free if i.name not in bound}
-    targets = [a.name for a in term.at if isinstance(a, Idx)]
-    distinct = len(targets) == len(term.at) and len(set(targets)) == len(targets)
-    if distinct and not others & set(targets):
-        at = tuple(a for a in term.at if isinstance(a, Idx))
+    at = _plain_positions(term)
+    if at is not None:
         mapping: dict[str, Index] = dict(zip(names(term.over), at, strict=True))
         return IndexedFunc(term.name, at, substitute(term.arg, mapping), term.at)
+    return _read_with_deltas(term)
+
+
+def _plain_positions(term: IndexedFunc) -> tuple[Idx, ...] | None:
+    """`at` when it is distinct index names that the argument does not
+    otherwise use (so the softmax can be written over them), else None."""
+    bound = {o.name for o in term.over}
+    others = {i.name for i in term.arg.free if i.name not in bound}
+    at = tuple(a for a in term.at if isinstance(a, Idx))
+    targets = {a.name for a in at}
+    if len(at) != len(term.at) or len(targets) != len(at) or others & targets:
+        return None
+    return at
+
+
+def _read_with_deltas(term: IndexedFunc) -> Term:
+    """Σ_k softmax[k](e) δ[k, at]: the softmax read at `at`, written out."""
+    targets = [a.name for a in term.at if isinstance(a, Idx)]
     fresh = FreshNames(set(used_names(term)))
     over = tuple(Idx(fresh.take(), o.size) if o.name in set(targets) else o for o in term.over)
     arg = substitute(term.arg, dict(zip(names(term.over), over, strict=True)))
