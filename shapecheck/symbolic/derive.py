@@ -509,6 +509,10 @@ def _named(local: t.Term, consumer: str, c: tuple[t.Idx, ...], rhs: t.Term) -> t
         rhs = rhs.terms[0]
     if not isinstance(rhs, t.IndexedFunc) or not all(a in c for a in rhs.at):
         return local
+    if rhs.at and t.plain_positions(rhs) is None:
+        # Read at an index its argument also has (a diagonal, d[i] = the
+        # softmax of row i read at i): another reading is not d elsewhere.
+        return local
     own = key(rhs)
     positions = [c.index(a) for a in rhs.at if isinstance(a, t.Idx)]
 

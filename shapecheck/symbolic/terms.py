@@ -468,14 +468,14 @@ def as_written(term: IndexedFunc) -> Term:
     argument already has, becomes `Σ_k softmax[k](S[i,k]) δ[k,2]`."""
     if term.name != "softmax" or names(term.over) == tuple(str(a) for a in term.at):
         return term
-    at = _plain_positions(term)
+    at = plain_positions(term)
     if at is not None:
         mapping: dict[str, Index] = dict(zip(names(term.over), at, strict=True))
         return IndexedFunc(term.name, at, substitute(term.arg, mapping), term.at)
     return _read_with_deltas(term)
 
 
-def _plain_positions(term: IndexedFunc) -> tuple[Idx, ...] | None:
+def plain_positions(term: IndexedFunc) -> tuple[Idx, ...] | None:
     """`at` when it is distinct index names that the argument does not
     otherwise use (so the softmax can be written over them), else None."""
     bound = {o.name for o in term.over}
