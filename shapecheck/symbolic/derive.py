@@ -250,8 +250,15 @@ def _common_deltas(own: t.Term, mean: t.Term) -> tuple[tuple[t.Term, ...], t.Ter
             mean_factors.remove(match)
     if not common:
         return (), t.add([own, _minus(mean)])
-    rest = [t.Product(tuple(own_factors)), _minus(t.Product(tuple(mean_factors)))]
+    rest = [_product_of(own_factors), _minus(_product_of(mean_factors))]
     return tuple(common), t.add(rest)
+
+
+def _product_of(factors: list[t.Term]) -> t.Term:
+    """The product of `factors`: the factor itself when there is one, 1 for none."""
+    if len(factors) == 1:
+        return factors[0]
+    return t.Product(tuple(factors)) if factors else t.Const(1.0)
 
 
 def _factors(term: t.Term) -> tuple[t.Term, ...]:
