@@ -73,6 +73,7 @@ class Code(str, enum.Enum):
     E112 = "E112"
     E113 = "E113"
     E115 = "E115"
+    E130 = "E130"
     E135 = "E135"
     E136 = "E136"
     E137 = "E137"
@@ -88,6 +89,9 @@ class Code(str, enum.Enum):
     E209 = "E209"
     E215 = "E215"
     E216 = "E216"
+    E230 = "E230"
+    E231 = "E231"
+    E232 = "E232"
     E235 = "E235"
     E236 = "E236"
     E301 = "E301"
@@ -154,6 +158,7 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E112: (Severity.ERROR, "invalid name template"),
     Code.E113: (Severity.ERROR, "left-hand side index is not a name"),
     Code.E115: (Severity.ERROR, "name used both as an index and as a size"),
+    Code.E130: (Severity.ERROR, "`softmax`, `logsumexp` or `norm` without its indices"),
     Code.E135: (Severity.ERROR, "`in` on a declaration other than `input`"),
     Code.E136: (Severity.ERROR, "`in` together with `positive`"),
     Code.E137: (Severity.ERROR, "integer value outside its range"),
@@ -170,6 +175,12 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E209: (Severity.ERROR, "index size unknown"),
     Code.E215: (Severity.ERROR, "index bound by `mean` missing from its body"),
     Code.E216: (Severity.ERROR, "index bound by `mean` used elsewhere"),
+    Code.E230: (
+        Severity.ERROR,
+        "index of `softmax`, `logsumexp` or `norm` missing from its argument",
+    ),
+    Code.E231: (Severity.ERROR, "index bound by `logsumexp` or `norm` used elsewhere"),
+    Code.E232: (Severity.ERROR, "index listed twice in, or not allowed in, a function's brackets"),
     Code.E235: (Severity.ERROR, "integer array indexes a position of another size"),
     Code.E236: (Severity.ERROR, "array in an index position is not an integer array"),
     # E3xx: derivatives and claims

@@ -21,13 +21,17 @@ atoms_i = st.sampled_from(
         "s v[i]",
         "delta[i, 2] v[i]",
         # Spec 9.1: means and sizes standing as numbers.
-        "mean[u](A[i, u])",
+        # (`e` over m: one index name has one size in a statement, and the
+        # reductions below bind `u` over n.)
+        "mean[e](A[i, e])",
         "v[i] / n",
-        "mean[u](w[u] - v[i]) m",
+        "mean[e](w[e] - v[i]) m",
     ]
 )
 atoms_j = st.sampled_from(["w[j]", "A[1, j]", "v[k] A[k, j]"])
 scalars = st.sampled_from(["s", "v[1]", "w[2] s", "2", "0.5", "n", "mean[p, q](A[p, q])"])
+# Arguments of logsumexp[u] and norm[u], which bind u (spec 9.5).
+atoms_u = st.sampled_from(["v[u]", "A[u, j] w[j]", "s v[u]", "1e3 v[u]", "A[u, 2] - v[u]"])
 
 
 def _grow(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
@@ -38,6 +42,10 @@ def _grow(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         st.builds(lambda f, a: f"{f}({a})", st.sampled_from(["tanh", "sin", "exp"]), inner),
         st.builds(lambda a: f"({a})^2", inner),
         st.builds(lambda a, b: f"({a}) / (1 + ({b})^2)", inner, scalars),
+        # spec 9.5: softmax keeps i; logsumexp and norm reduce a fresh index u.
+        st.builds(lambda a: f"softmax[i]({a})", inner),
+        st.builds(lambda a, b: f"({a}) logsumexp[u]({b})", inner, atoms_u),
+        st.builds(lambda a, b: f"({a}) norm[u]({b} + 2)", inner, atoms_u),
     )
 
 

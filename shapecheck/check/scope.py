@@ -101,6 +101,11 @@ def introduce(file: FileScope, name: str, span: Span, statement: ast.Statement) 
     return False
 
 
+# What binds the indices in its brackets: `sum[j]`, and the reductions
+# `logsumexp[j]` and `norm[j]` (an `IndexedCall` whose `reduces` is true).
+Binder = ast.SumOver | ast.MeanOver | ast.IndexedCall
+
+
 @dataclass
 class Occurrence:
     """One place an index stands, with the size that place gives it (None: a delta)."""
@@ -132,7 +137,8 @@ class StatementScope:
         self.problems: list[Diagnostic] = []
         self.occurrences: dict[str, list[Occurrence]] = {}
         self.deltas: list[ast.Delta] = []
-        self.bound: dict[str, list[ast.Reduction]] = {}
+        self.bound: dict[str, list[Binder]] = {}
+        self.indexed_calls: list[ast.IndexedCall] = []
         # Where each dim stands as a number (spec 9.1), and the warnings of
         # the statement (they do not keep it out of the checked program).
         self.size_uses: dict[str, list[Span]] = {}

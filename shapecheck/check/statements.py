@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from shapecheck.check import labels, numbers, sizes, summation
+from shapecheck.check import functions, labels, numbers, sizes, summation
 from shapecheck.check.program import (
     ArrayInfo,
     CheckedClaim,
@@ -52,6 +52,8 @@ def visit(scope: StatementScope, expr: ast.Expr) -> None:
                 sizes.visit_power(scope, node)
             case ast.SizeRef():
                 pass  # made by the checker; an unchecked program holds none
+            case ast.IndexedCall():
+                functions.visit_indexed_call(scope, node)
             case ast.Number() | ast.Call() | ast.Negate() | ast.Add():
                 pass  # nothing of their own to check; their children are walked
             case _:

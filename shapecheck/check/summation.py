@@ -5,26 +5,56 @@ product in which two or more factors hold it, else over the whole top-level
 term (`place_sums` writes every such sum out as `SumOver(explicit=False)`);
 `sum[j](body)` is a scope of its own, and the index it binds may occur nowhere
 else (E206) and must occur in its body (E207); `mean[j](body)` (spec 9.1)
-follows the same rules with codes of its own (E216, E215). Rule 4: a left-hand index
-missing from a top-level term is broadcast over it (`place_sums` reports
-which).
+follows the same rules with codes of its own (E216, E215). The reductions
+`logsumexp[j]` and `norm[j]` (spec 9.5) bind their indices with the same
+scoping (E231; their own brackets are checked in `functions.py`);
+`softmax[j]` binds nothing, and its `j` counts as an occurrence at the call.
+Rule 4: a left-hand index missing from a top-level term is broadcast over it
+(`place_sums` reports which).
 """
 
 from __future__ import annotations
 
-from shapecheck.check.scope import StatementScope
+from shapecheck.check.scope import Binder, StatementScope
 from shapecheck.diagnostics import Code, Label
 from shapecheck.exhaustive import assert_never
 from shapecheck.source import Span
 from shapecheck.syntax import ast
 
 
-def visit_sum(scope: StatementScope, node: ast.Reduction) -> None:
-    """Note which index names a `sum[...]` or `mean[...]` binds, for `check_bound_indices`."""
+def visit_sum(scope: StatementScope, node: Binder) -> None:
+    """Note which index names a `sum[...]`, `mean[...]` or reduction binds, for
+    `check_bound_indices`."""
     for index in node.indices:
         bound = scope.bound.setdefault(index.name, [])
         if node not in bound:
             bound.append(node)
+
+
+def binds(node: ast.Expr) -> bool:
+    """Whether the node binds the indices in its brackets (`sum`, `mean`,
+    `logsumexp`, `norm`; not `softmax`)."""
+    return isinstance(node, ast.SumOver | ast.MeanOver) or (
+        isinstance(node, ast.IndexedCall) and node.reduces
+    )
+
+
+def body_of(node: Binder) -> ast.Expr:
+    return node.arg if isinstance(node, ast.IndexedCall) else node.body
+
+
+def _keyword(node: Binder) -> tuple[str, Code, Code]:
+    """The binder's keyword, its code for a binding used elsewhere, and for a
+    missing one (a reduction's own brackets are checked in `functions.py`)."""
+    match node:
+        case ast.SumOver():
+            return "sum", Code.E206, Code.E207
+        case ast.MeanOver():
+            return "mean", Code.E216, Code.E215
+        case ast.IndexedCall():
+            return node.func, Code.E231, Code.E230
+        case _:
+            assert_never(node)
 
 
 def check_bound_indices(scope: StatementScope) -> None:
@@ -33,26 +63,14 @@ def check_bound_indices(scope: StatementScope) -> None:
     separate sums may both use the name, as in Σ_j x[j] + Σ_j y[j]."""
     for name, nodes in scope.bound.items():
         for node in nodes:
-            _check_one_sum(scope, name, node, nodes)
+            if not isinstance(node, ast.IndexedCall):
+                _check_one_sum(scope, name, node)
+            _check_not_nested(scope, name, node, nodes)
         _check_only_inside(scope, name, nodes)
 
 
-def _keyword(node: ast.Reduction) -> tuple[str, Code, Code]:
-    """The reduction's keyword, its code for a binding used elsewhere, and for a missing one."""
-    match node:
-        case ast.SumOver():
-            return "sum", Code.E206, Code.E207
-        case ast.MeanOver():
-            return "mean", Code.E216, Code.E215
-        case _:
-            assert_never(node)
-
-
-def _check_one_sum(
-    scope: StatementScope, name: str, node: ast.Reduction, nodes: list[ast.Reduction]
-) -> None:
-    """One `sum[...]` or `mean[...]` binding `name`: its body uses it, it binds it once,
-    not nested."""
+def _check_one_sum(scope: StatementScope, name: str, node: ast.SumOver | ast.MeanOver) -> None:
+    """One `sum[...]` or `mean[...]` binding `name`: its body uses it, it binds it once."""
     keyword, elsewhere, missing = _keyword(node)
     inside = {
         i.name for n in ast.walk(node.body) for i in node_indices(n) if isinstance(i, ast.IndexName)
@@ -69,20 +87,14 @@ def _check_one_sum(
     repeats = [i for i in node.indices if i.name == name]
     if len(repeats) > 1:
         scope.error(elsewhere, repeats[1].span, f"`{name}` is bound twice by one `{keyword}`")
-    _check_not_nested(scope, name, node, own, nodes)
 
 
-def _check_not_nested(
-    scope: StatementScope,
-    name: str,
-    node: ast.Reduction,
-    own: ast.IndexName,
-    nodes: list[ast.Reduction],
-) -> None:
-    """No `sum[j]` or `mean[j]` inside the body of another that binds `j`."""
+def _check_not_nested(scope: StatementScope, name: str, node: Binder, nodes: list[Binder]) -> None:
+    """No `sum[j]`, `mean[j]` or reduction over j inside the body of another that binds j."""
+    own = next(i for i in node.indices if i.name == name)
     outer, _, _ = _keyword(node)
     for other in nodes:
-        if other is not node and _within(other.span, node.body.span):
+        if other is not node and _within(other.span, body_of(node).span):
             _, code, _ = _keyword(other)
             scope.error(
                 code,
@@ -93,11 +105,11 @@ def _check_not_nested(
             )
 
 
-def _check_only_inside(scope: StatementScope, name: str, nodes: list[ast.Reduction]) -> None:
+def _check_only_inside(scope: StatementScope, name: str, nodes: list[Binder]) -> None:
     outside = [
         occurrence
         for occurrence in scope.occurrences.get(name, [])
-        if not any(_within(occurrence.span, node.body.span) for node in nodes)
+        if not any(_within(occurrence.span, body_of(node).span) for node in nodes)
     ]
     if name in scope.lhs or outside:
         span = outside[0].span if outside else nodes[0].span
@@ -123,6 +135,9 @@ def node_indices(node: ast.Expr) -> tuple[ast.Index, ...]:
         case ast.ArrayRef() | ast.Delta() | ast.DerivRef():
             # Names inside an integer array in a position (`y[i]`) count too.
             return tuple(ast.leaf_indices(node.indices))
+        case ast.IndexedCall():
+            # softmax's indices stay indices of its result: an occurrence here.
+            return () if node.reduces else node.indices
         case (
             ast.Number()
             | ast.SizeRef()
@@ -212,11 +227,7 @@ def _placements(
 ) -> dict[Path, list[str]]:
     """For each node that gets an implicit sum, the indices it sums (rule 3)."""
     sum_bodies = sorted(
-        (
-            (*path, 0)
-            for path, node in nodes.items()
-            if isinstance(node, ast.SumOver | ast.MeanOver)
-        ),
+        ((*path, 0) for path, node in nodes.items() if binds(node)),
         key=len,
     )
     placements: dict[Path, list[str]] = {}
@@ -267,7 +278,7 @@ def place_sums(
     bound = {
         i.name
         for node in nodes.values()
-        if isinstance(node, ast.SumOver | ast.MeanOver)
+        if isinstance(node, ast.SumOver | ast.MeanOver | ast.IndexedCall) and binds(node)
         for i in node.indices
     }
     order = sorted(occurrences, key=lambda name: occurrences[name][0])

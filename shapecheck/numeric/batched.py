@@ -21,6 +21,7 @@ from shapecheck.exhaustive import assert_never
 from shapecheck.numeric.evaluate import (
     Evaluator,
     contract_product,
+    indexed_function,
     size_value,
 )
 from shapecheck.symbolic import terms as t
@@ -78,10 +79,10 @@ class BatchedEvaluator:
                 array = np.asarray(self._lookup(term.array))
                 return np.sum((upstream * array).reshape(array.shape[0], -1), axis=1)
             case t.Func():
+                return self._function(term)
+            case t.IndexedFunc():
                 inner, _ = self.value(term.arg)
-                if self.centre is not None and term.name in OSCILLATING:
-                    self._note_bend(term.arg, inner)
-                return self.plain.apply(term.name, inner)
+                return indexed_function(term, inner, lead=1)
             case t.Pow():
                 base = self._aligned(term.base, term.free)
                 exponent = self._aligned(term.exponent, term.free)
@@ -100,6 +101,12 @@ class BatchedEvaluator:
                     return contract_product(term, [v for v, _ in pairs], batch)
             case _:
                 assert_never(term)
+
+    def _function(self, term: t.Func) -> Array:
+        inner, _ = self.value(term.arg)
+        if self.centre is not None and term.name in OSCILLATING:
+            self._note_bend(term.arg, inner)
+        return self.plain.apply(term.name, inner)
 
     def _lookup(self, name: str) -> Array:
         return self.plain.lookup(name)

@@ -77,6 +77,9 @@ def _code(term: t.Term) -> tuple[str, tuple[str, ...]]:
         case t.Func():
             inner, axes = _code(term.arg)
             return _FUNCTION_CODE.get(term.name, f"np.{term.name}({{}})").format(inner), axes
+        case t.IndexedFunc():
+            inner, axes = _code(term.arg)
+            return indexed_code(term, inner, axes, _INDEXED_CODE[term.name])
         case t.Pow():
             base = numpy_code(term.base, term.free)
             exponent = numpy_code(term.exponent, term.free)
@@ -113,6 +116,58 @@ def picks_code(indices: tuple[t.Index, ...], free: tuple[t.Idx, ...]) -> list[st
             case _:
                 assert_never(index)
     return found
+
+
+# softmax, logsumexp and norm over the axes `{axis}` of `{x}`, written as one
+# expression each; softmax and logsumexp subtract the largest entry first, as
+# the evaluator does, so that an argument of 1000 does not overflow.
+_INDEXED_CODE = {
+    "softmax": "(lambda a: (lambda e: e / e.sum(axis={axis}, keepdims=True))"
+    "(np.exp(a - a.max(axis={axis}, keepdims=True))))({x})",
+    "logsumexp": "(lambda a: (lambda m: np.log(np.exp(a - m).sum(axis={axis})) "
+    "+ m.squeeze(axis={axis}))(a.max(axis={axis}, keepdims=True)))({x})",
+    "norm": "np.sqrt(np.square({x}).sum(axis={axis}))",
+}
+
+
+def indexed_code(
+    term: t.IndexedFunc, inner: str, axes: tuple[str, ...], template: str
+) -> tuple[str, tuple[str, ...]]:
+    """Code for softmax, logsumexp or norm of `inner` (whose axes are `axes`),
+    from a template over `{x}` and `{axis}`, and the axes of its value."""
+    missing = [o.name for o in term.over if o.name not in axes]
+    if missing:
+        raise CodeError(f"{term.name} over {', '.join(missing)}, an axis its argument lacks")
+    axis = tuple(axes.index(o.name) for o in term.over)
+    code = template.format(x=inner, axis=axis)
+    if term.name != "softmax":
+        bound = {o.name for o in term.over}
+        return code, tuple(a for a in axes if a not in bound)
+    return _read_at(term, code, axes)
+
+
+def _read_at(term: t.IndexedFunc, code: str, axes: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """softmax values (axes `axes`) read at `term.at`: a literal picks an
+    entry, an index already on another axis takes a diagonal, and any other
+    index just names the axis."""
+    placed = dict(zip((o.name for o in term.over), term.at, strict=True))
+    picks: list[str] = []
+    labels: list[str] = []
+    for name in axes:
+        target = placed.get(name)
+        if isinstance(target, t.Fixed):
+            picks.append(str(target.value - 1))
+            continue
+        picks.append(":")
+        labels.append(name if target is None else target.name)
+    if any(p != ":" for p in picks):
+        code = f"{code}[{', '.join(picks)}]"
+    if len(set(labels)) == len(labels):
+        return code, tuple(labels)
+    output = t.names(term.free)
+    letters = {n: _LETTERS[k] for k, n in enumerate(dict.fromkeys([*labels, *output]))}
+    source = "".join(letters[n] for n in labels)
+    return f'np.einsum("{source}->{"".join(letters[n] for n in output)}", {code})', output
 
 
 def _tensor_code(term: t.Tensor) -> str:

@@ -142,6 +142,8 @@ class Evaluator:
                 return np.float64(np.sum(upstream * self._lookup(term.array)))
             case t.Func():
                 return self.apply(term.name, self._value(term.arg))
+            case t.IndexedFunc():
+                return indexed_function(term, self._value(term.arg))
             case t.Pow():
                 return self._power(term)
             case t.Add():
@@ -257,6 +259,85 @@ class Evaluator:
         operands = [self._value(f) for f in term.factors]
         with np.errstate(all="ignore"):
             return contract_product(term, operands)
+
+
+# ---------------------------------------------------------------------------
+# softmax, logsumexp and norm (spec 9.5), numerically stable
+
+
+def indexed_function(term: t.IndexedFunc, argument: Array, lead: int = 0) -> Array:
+    """The function's value from its argument's (axes: `lead` batch axes, then
+    `term.arg.free`), with axes `term.free` after the batch axes.
+
+    softmax and logsumexp subtract the largest entry along the reduced axes
+    first, so that an argument of 1000 neither overflows nor loses the
+    result; norm divides by the largest magnitude for the same reason.
+    """
+    names = t.names(term.arg.free)
+    argument = np.asarray(argument, dtype=np.float64)
+    missing = [o for o in term.over if o.name not in names]
+    if missing:
+        # An argument constant along an index it runs over (left by a
+        # rewrite): it runs over that index all the same.
+        expanded = np.reshape(argument, (*argument.shape, *([1] * len(missing))))
+        argument = np.broadcast_to(
+            expanded, (*argument.shape, *(size_value(o.size) for o in missing))
+        )
+        names = names + t.names(tuple(missing))
+    axes = tuple(lead + names.index(o.name) for o in term.over)
+    with np.errstate(all="ignore"):
+        if term.name == "logsumexp":
+            return _logsumexp(argument, axes)
+        if term.name == "norm":
+            return _norm(argument, axes)
+        return _read_at(term, names, _softmax(argument, axes), lead)
+
+
+def _shift(argument: Array, axes: tuple[int, ...]) -> Array:
+    """The largest entry along `axes` (kept as length-1 axes), 0 where it is not finite."""
+    largest = np.max(argument, axis=axes, keepdims=True)
+    return np.where(np.isfinite(largest), largest, 0.0)
+
+
+def _softmax(argument: Array, axes: tuple[int, ...]) -> Array:
+    shifted = np.exp(argument - _shift(argument, axes))
+    return shifted / np.sum(shifted, axis=axes, keepdims=True)
+
+
+def _logsumexp(argument: Array, axes: tuple[int, ...]) -> Array:
+    shift = _shift(argument, axes)
+    total = np.sum(np.exp(argument - shift), axis=axes, keepdims=True)
+    return np.squeeze(np.log(total) + shift, axis=axes)
+
+
+def _norm(argument: Array, axes: tuple[int, ...]) -> Array:
+    scale = np.max(np.abs(argument), axis=axes, keepdims=True)
+    safe = np.where((scale > 0) & np.isfinite(scale), scale, 1.0)
+    total = np.sqrt(np.sum(np.square(argument / safe), axis=axes, keepdims=True))
+    return np.squeeze(total * safe, axis=axes)
+
+
+def _read_at(term: t.IndexedFunc, names: tuple[str, ...], values: Array, lead: int) -> Array:
+    """softmax values (axes: batch, then `names`) read at `term.at`: a literal
+    picks one entry; an index already on another axis takes the diagonal."""
+    placed = dict(zip((o.name for o in term.over), term.at, strict=True))
+    picks: list[Any] = [slice(None)] * lead
+    labels: list[str] = []
+    for name in names:
+        target = placed.get(name)
+        if isinstance(target, t.Fixed):
+            picks.append(target.value - 1)
+            continue
+        picks.append(slice(None))
+        labels.append(name if target is None else target.name)
+    values = values[tuple(picks)]
+    output = t.names(term.free)
+    if tuple(labels) == output:
+        return values
+    letters = {n: _LETTERS[k + 1] for k, n in enumerate(dict.fromkeys([*labels, *output]))}
+    batch = "a" * lead
+    source = batch + "".join(letters[n] for n in labels)
+    return np.einsum(f"{source}->{batch}{''.join(letters[n] for n in output)}", values)
 
 
 def contract_product(

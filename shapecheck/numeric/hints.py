@@ -4,6 +4,8 @@
 is evaluated at a kink (relu, abs, step or sign within a step of 0: no
 derivative exists there), and words an inconclusive check's hints from the
 forward values: log or sqrt of a non-positive value, or division by zero.
+A norm at a zero vector is a kink too (its derivative e / norm is 0 / 0
+there), and says so when the check is inconclusive.
 """
 
 from __future__ import annotations
@@ -44,8 +46,35 @@ def _nodes_with_values(
             stack.extend(reversed(t.children(node)))
 
 
+def _zero_norms(
+    deriver: Deriver, forward: Mapping[str, Array], names: Iterable[str]
+) -> Iterator[str]:
+    """A hint for each definition holding a norm that is within reach of 0."""
+    evaluator = Evaluator(forward)
+    for name in dict.fromkeys(names):
+        if name not in deriver.lowered:
+            continue
+        for node in _walk(deriver.lowered[name][1]):
+            if isinstance(node, t.IndexedFunc) and node.name == "norm":
+                with np.errstate(all="ignore"):
+                    value = np.asarray(evaluator.value(node))
+                if np.any(np.abs(value) <= KINK_REACH):
+                    yield (
+                        f"norm of a zero vector in `{name}`: its derivative e / norm is "
+                        "undefined there; check at another point (--seed, or other literal values)"
+                    )
+
+
+def _walk(term: t.Term) -> Iterator[t.Term]:
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(t.children(node)))
+
+
 def kinks(deriver: Deriver, forward: Mapping[str, Array], names: list[str]) -> tuple[str, ...]:
-    """relu or abs evaluated within finite-difference reach of 0."""
+    """relu or abs evaluated within finite-difference reach of 0, or a norm of 0."""
     found = [
         f"{node.name} of a value at 0 in `{name}`: check at another point "
         "(--seed, or other literal values)"
@@ -54,6 +83,7 @@ def kinks(deriver: Deriver, forward: Mapping[str, Array], names: list[str]) -> t
         and node.name in _KINKED
         and np.any(np.abs(argument) <= KINK_REACH)
     ]
+    found.extend(_zero_norms(deriver, forward, names))
     return tuple(dict.fromkeys(found))
 
 

@@ -11,6 +11,8 @@ error bound):
 - a sum: A = Σ A(part), which counts the size of the terms, not of the result;
 - a product (an einsum): the same contraction of its factors' A;
 - a function f(a): A = |f(a)| + |f'(a)| · A(a);
+- softmax, logsumexp, norm along j: A = |f(a)| + (bound of the slope) · ‖A(a)‖
+  along j (their slopes sum to at most 1 in magnitude; softmax's is twice its value);
 - a power b^e: A = |b^e| + |e b^(e−1)| · A(b) + |log|b| · b^e| · A(e).
 
 `magnitude(term, values, known)` returns A on the term's free indices (in
@@ -28,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from shapecheck.exhaustive import assert_never
-from shapecheck.numeric.evaluate import Evaluator, align, contract_product
+from shapecheck.numeric.evaluate import Evaluator, align, contract_product, indexed_function
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.derive import Derivation
 
@@ -144,6 +146,8 @@ class Magnitudes:
                 value = self.plain.apply(term.name, argument)
                 slope = _slopes(term.name, argument, value)
                 return value, np.abs(value) + _times(slope, spread)
+            case t.IndexedFunc():
+                return self._indexed(term)
             case t.Pow():
                 return self._power(term)
             case t.Add():
@@ -158,6 +162,19 @@ class Magnitudes:
                 return value, size
             case _:
                 assert_never(term)
+
+    def _indexed(self, term: t.IndexedFunc) -> tuple[Array, Array]:
+        argument, spread = self._both(term.arg)
+        value = indexed_function(term, argument)
+        # Each slope is bounded along j by 1 (logsumexp's are the softmax
+        # weights, norm's e / ‖e‖), so ‖A(a)‖ along j bounds what they carry;
+        # softmax's (s (δ - s)) is bounded by twice its value.
+        along = indexed_function(t.IndexedFunc("norm", term.over, term.arg), spread)
+        if term.name != "softmax":
+            return value, np.abs(value) + along
+        reduced = tuple(i for i in term.arg.free if i.name not in {o.name for o in term.over})
+        carried = align(along, t.names(reduced), term.free)
+        return value, np.abs(value) * (1.0 + 2.0 * carried)
 
     def _power(self, term: t.Pow) -> tuple[Array, Array]:
         base, base_size = (_on(x, term.base, term) for x in self._both(term.base))

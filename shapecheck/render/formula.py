@@ -73,6 +73,8 @@ def _show(term: t.Term, need: int, last: bool) -> str:
             return f"loss({term.array})"
         case t.Func():
             return f"{term.name}({_show(term.arg, _ADD, True)})"
+        case t.IndexedFunc():
+            return _show_indexed(term, need, last)
         case t.Pow():
             return _show_pow(term, need, last)
         case t.Add():
@@ -81,6 +83,14 @@ def _show(term: t.Term, need: int, last: bool) -> str:
             return _show_product(term, need, last)
         case _:
             assert_never(term)
+
+
+def _show_indexed(term: t.IndexedFunc, need: int, last: bool) -> str:
+    written = t.as_written(term)
+    if not isinstance(written, t.IndexedFunc):
+        return _show(written, need, last)
+    over = ",".join(i.name for i in written.over)
+    return f"{written.name}[{over}]({_show(written.arg, _ADD, True)})"
 
 
 def _show_pow(term: t.Pow, need: int, last: bool) -> str:

@@ -111,6 +111,11 @@ def _paren(text: str, wrap: bool) -> str:
     return r"\left(" + text + r"\right)" if wrap else text
 
 
+def _indexed_call(function: str, over: Iterable[_Shown], argument: str) -> str:
+    """`softmax_{j}(...)`: softmax, logsumexp and norm name what they run over."""
+    return r"\operatorname{" + function + "}" + subscript(over) + r"\left(" + argument + r"\right)"
+
+
 def _call(function: str, argument: str) -> str:
     if function == "sqrt":
         return r"\sqrt{" + argument + "}"
@@ -178,6 +183,11 @@ def _term(value: t.Term, need: int, last: bool, ranks: Ranks) -> str:
             return r"\operatorname{loss}\left(" + name(value.array) + r"\right)"
         case t.Func():
             return _call(value.name, _term(value.arg, _ADD, True, ranks))
+        case t.IndexedFunc():
+            written = t.as_written(value)
+            if not isinstance(written, t.IndexedFunc):
+                return _term(written, need, last, ranks)
+            return _indexed_call(written.name, written.over, _term(written.arg, _ADD, True, ranks))
         case t.Pow():
             return _term_pow(value, need, last, ranks)
         case t.Add():
@@ -284,6 +294,8 @@ def _expr(value: ast.Expr, need: int, last: bool, ranks: Ranks) -> str:
             return _call(value.func, _expr(value.arg, _ADD, True, ranks))
         case ast.ArrayRef() | ast.SizeRef() | ast.Delta():
             return _expr_named(value)
+        case ast.IndexedCall():
+            return _indexed_call(value.func, value.indices, _expr(value.arg, _ADD, True, ranks))
         case ast.DerivRef():
             return reference(f"d{value.of}/d{value.wrt}", value.indices, ranks, numerator=False)
         case ast.Number():

@@ -32,13 +32,6 @@ def _pretty(expr: ast.Expr, need: int, last: bool) -> str:
     match expr:
         case ast.SumOver():
             return _pretty_sum(expr, need, last)
-        case ast.MeanOver():
-            # Written as the user wrote it: `mean[i](...)` is itself explicit.
-            return (
-                "mean"
-                + index_list(tuple(i.name for i in expr.indices))
-                + (f"({_pretty(expr.body, _ADD, True)})")
-            )
         case ast.Add():
             return _pretty_add(expr, need)
         case ast.Product():
@@ -48,8 +41,8 @@ def _pretty(expr: ast.Expr, need: int, last: bool) -> str:
             return _paren("-" + _pretty(expr.operand, _UNARY, True if wrap else last), wrap)
         case ast.Power():
             return _pretty_power(expr, need, last)
-        case ast.Call():
-            return f"{expr.func}({_pretty(expr.arg, _ADD, True)})"
+        case ast.Call() | ast.IndexedCall() | ast.MeanOver():
+            return _pretty_call(expr)
         case ast.ArrayRef():
             return expr.name + index_list(expr.indices)
         case ast.SizeRef():
@@ -60,6 +53,20 @@ def _pretty(expr: ast.Expr, need: int, last: bool) -> str:
             return f"d{expr.of}/d{expr.wrt}" + index_list(expr.indices)
         case ast.Number() | ast.Loss():
             return str(expr)
+        case _:
+            assert_never(expr)
+
+
+def _pretty_call(expr: ast.Call | ast.IndexedCall | ast.MeanOver) -> str:
+    """A function or `mean` with its argument: explicit as the user wrote it."""
+    match expr:
+        case ast.Call():
+            return f"{expr.func}({_pretty(expr.arg, _ADD, True)})"
+        case ast.IndexedCall():
+            return f"{expr.func}{index_list(expr.indices)}({_pretty(expr.arg, _ADD, True)})"
+        case ast.MeanOver():
+            names = tuple(i.name for i in expr.indices)
+            return f"mean{index_list(names)}({_pretty(expr.body, _ADD, True)})"
         case _:
             assert_never(expr)
 

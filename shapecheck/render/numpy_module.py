@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from shapecheck import __version__
 from shapecheck.check.program import CheckedProgram, Size
 from shapecheck.exhaustive import assert_never
-from shapecheck.numeric.codegen import CodeError, python_name
+from shapecheck.numeric.codegen import CodeError, indexed_code, python_name
 from shapecheck.pipeline import FileReport
 from shapecheck.render import derivatives as facts
 from shapecheck.render.escape import visible
@@ -44,7 +44,18 @@ if TYPE_CHECKING:
 # Python's binding strengths, loosest first: a + b, a * b, -a, a ** b, atoms.
 _SUM, _MUL, _NEG, _POW, _ATOM = range(5)
 # Names the module itself uses; a file's array may not shadow them.
-_RESERVED = {"np", "INPUTS", "DEFAULTS", "arrays", "values", "forward", "backward"}
+_RESERVED = {
+    "np",
+    "INPUTS",
+    "DEFAULTS",
+    "arrays",
+    "values",
+    "forward",
+    "backward",
+    "_softmax",
+    "_logsumexp",
+    "_norm",
+}
 _FUNCTIONS = {
     "relu": "np.maximum({}, 0.0)",
     "step": "np.heaviside({}, 0.0)",
@@ -111,6 +122,10 @@ def _code(term: t.Term, scope: _Scope) -> _Code:
             return _Code(f"np.sum({upstream} * {scope.array(term.array)})", ())
         case t.Func():
             return _function(term, scope)
+        case t.IndexedFunc():
+            inner = _code(term.arg, scope)
+            template = f"_{term.name}({{x}}, axis={{axis}})"
+            return _Code(*indexed_code(term, inner.text, inner.axes, template))
         case t.Pow():
             return _power(term, scope)
         case t.Add():
@@ -663,6 +678,30 @@ def _expect(name, value, shape):
 """
 
 
+# softmax, logsumexp and norm (spec 9.5), written into a module that uses them.
+# The largest entry is subtracted first, so that an argument of 1000 does not
+# overflow.
+_INDEXED_HELPERS = {
+    "_softmax(": """
+
+def _softmax(a, axis):
+    e = np.exp(a - a.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+""",
+    "_logsumexp(": """
+
+def _logsumexp(a, axis):
+    m = a.max(axis=axis, keepdims=True)
+    return np.log(np.exp(a - m).sum(axis=axis)) + m.squeeze(axis=axis)
+""",
+    "_norm(": """
+
+def _norm(a, axis):
+    return np.sqrt(np.square(a).sum(axis=axis))
+""",
+}
+
+
 def module(report: FileReport) -> str:
     """The module for one file without errors."""
     plan = _plan(report)
@@ -672,7 +711,9 @@ def module(report: FileReport) -> str:
         *_forward(report, plan),
         *_backward(report, plan),
     ]
-    return "\n".join(lines) + "\n" + _HELPERS
+    text = "\n".join(lines) + "\n"
+    helpers = "".join(code for call, code in _INDEXED_HELPERS.items() if call in text)
+    return text + _HELPERS + helpers
 
 
 def _refusal(report: FileReport) -> str:

@@ -42,6 +42,8 @@ def _key(term: t.Term, rename: dict[str, str]) -> str:
             return "0"
         case t.Func():
             return f"{term.name}({key(term.arg, rename)})"
+        case t.IndexedFunc():
+            return _indexed_key(term, rename)
         case t.Pow():
             return f"({key(term.base, rename)})^({key(term.exponent, rename)})"
         case t.Add():
@@ -73,6 +75,29 @@ def _product_key(term: t.Product, rename: dict[str, str]) -> str:
     parts = sorted(key(f, inner) for f in term.factors)
     sums = ",".join(sorted(local.values()))
     return f"Σ[{sums}](" + " ".join(parts) + ")"
+
+
+def _indexed_key(term: t.IndexedFunc, rename: dict[str, str]) -> str:
+    # Its bound indices are placeholders, as a product's summed ones; the
+    # prefix carries how many indexed functions nest below, so that an inner
+    # one's placeholders never coincide with this one's.
+    prefix = f"%{_binders_below(term)}."
+    local = {o.name: f"{prefix}{k}" for k, o in enumerate(term.over)}
+    inner = {**rename, **local}
+    over = ",".join(local[o.name] for o in term.over)
+    at = ",".join(_index_key(i, rename) for i in term.at)
+    return f"{term.name}[{over}]({key(term.arg, inner)})@[{at}]"
+
+
+def _binders_below(term: t.Term) -> int:
+    """How deeply indexed functions nest in the term (one alone has 1)."""
+    cache = term.__dict__
+    found: int | None = cache.get("_binders")
+    if found is None:
+        below = max((_binders_below(c) for c in t.children(term)), default=0)
+        found = below + 1 if isinstance(term, t.IndexedFunc) else below
+        cache["_binders"] = found
+    return found
 
 
 def _placeholders(term: t.Product) -> dict[str, str]:
@@ -135,7 +160,19 @@ def _appearance_order(term: t.Term) -> list[str]:
 _CATEGORY: dict[type, int] = {
     kind: position
     for position, kind in enumerate(
-        (t.Const, t.SizeOf, t.Tensor, t.Loss, t.Func, t.Pow, t.Add, t.Product, t.Delta, t.Zero)
+        (
+            t.Const,
+            t.SizeOf,
+            t.Tensor,
+            t.Loss,
+            t.Func,
+            t.IndexedFunc,
+            t.Pow,
+            t.Add,
+            t.Product,
+            t.Delta,
+            t.Zero,
+        )
     )
 }
 

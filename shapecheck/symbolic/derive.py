@@ -107,6 +107,8 @@ def _local(
         case t.Func():
             inner = partial(term.arg, name, at, trace)
             return t.Product((derivative_of_function(term.name, term.arg), inner)), "function"
+        case t.IndexedFunc():
+            return _indexed(term, name, at, trace), term.name
         case t.Pow():
             return _pow(term, name, at, trace), "power_rule"
         case t.Loss():
@@ -196,6 +198,74 @@ def _pow(term: t.Pow, name: str, at: tuple[t.Idx, ...], trace: Trace | None) -> 
     if t.mentions(exponent, name):
         parts.append(t.Product((term, t.Func("log", base), partial(exponent, name, at, trace))))
     return t.add(parts, _union(term.free, at))
+
+
+def _indexed(term: t.IndexedFunc, name: str, at: tuple[t.Idx, ...], trace: Trace | None) -> t.Term:
+    """The textbook derivatives of spec 9.5, each under its own sum over the
+    function's indices (e' is ∂arg/∂name[at]):
+    logsumexp_j(e)' = Σ_j softmax_j(e) e'; norm_j(e)' = Σ_j e e' / norm_j(e);
+    softmax_j(e)[k]' = softmax(e)[k] (e'[k] - Σ_j softmax_j(e) e'[j])."""
+    free = _union(term.free, at)
+    if term.name == "softmax":
+        return _softmax(term, name, at, trace)
+    inner = partial(term.arg, name, at, trace)
+    if term.name == "logsumexp":
+        weights = t.IndexedFunc("softmax", term.over, term.arg, term.over)
+        return t.add([t.Product((weights, inner), term.over)], free)
+    # norm: e / norm, with e and e' sharing the summed indices.
+    scale = t.Pow(term, t.Const(-1.0))
+    return t.add([t.Product((term.arg, scale, inner), term.over)], free)
+
+
+def _softmax(term: t.IndexedFunc, name: str, at: tuple[t.Idx, ...], trace: Trace | None) -> t.Term:
+    # The softmax weights are summed over indices of their own, renamed away
+    # from every index the result keeps, so no sum captures one of them.
+    fresh = t.FreshNames(set(t.used_names(term)) | {i.name for i in at})
+    inner: dict[str, t.Index] = {o.name: t.Idx(fresh.take(), o.size) for o in term.over}
+    summed = tuple(i for i in inner.values() if isinstance(i, t.Idx))
+    weights = t.IndexedFunc("softmax", term.over, term.arg, summed)
+    spread = partial(t.substitute(term.arg, inner), name, at, trace)
+    mean = t.Product((weights, spread), summed)
+    here = dict(zip((o.name for o in term.over), term.at, strict=True))
+    own = partial(t.substitute(term.arg, here), name, at, trace)
+    common, difference = _common_deltas(simplify(own), simplify(mean))
+    return t.add([t.Product((term, *common, difference))], _union(term.free, at))
+
+
+def _common_deltas(own: t.Term, mean: t.Term) -> tuple[tuple[t.Term, ...], t.Term]:
+    """own - mean with the deltas both share pulled out in front:
+    δ[i,p] δ[k,q] - P[i,q] δ[i,p] = δ[i,p] (δ[k,q] - P[i,q]), so that the
+    δ[i,p] meets the sums around it and is eaten (the simplifier does not
+    factor sums)."""
+    own_factors = list(_factors(own))
+    mean_factors = list(_factors(mean))
+    common: list[t.Term] = []
+    for factor in list(own_factors):
+        if not isinstance(factor, t.Delta):
+            continue
+        match = next((m for m in mean_factors if key(m) == key(factor)), None)
+        if match is not None:
+            common.append(factor)
+            own_factors.remove(factor)
+            mean_factors.remove(match)
+    if not common:
+        return (), t.add([own, _minus(mean)])
+    rest = [_product_of(own_factors), _minus(_product_of(mean_factors))]
+    return tuple(common), t.add(rest)
+
+
+def _product_of(factors: list[t.Term]) -> t.Term:
+    """The product of `factors`: the factor itself when there is one, 1 for none."""
+    if len(factors) == 1:
+        return factors[0]
+    return t.Product(tuple(factors)) if factors else t.Const(1.0)
+
+
+def _factors(term: t.Term) -> tuple[t.Term, ...]:
+    """The factors of a product that sums nothing; a term alone otherwise."""
+    if isinstance(term, t.Product) and not term.summed:
+        return term.factors
+    return (term,)
 
 
 # ---------------------------------------------------------------------------
@@ -401,10 +471,10 @@ class Deriver:
         trace = self.trace
         chain = trace.chain(line, [(c, i, r) for c, i, _, r in links], name, at) if trace else None
         parts = [
-            partial(rhs, name, at, trace)
+            _named(partial(rhs, name, at, trace), consumer, c, rhs)
             if reference is None
-            else t.Product((reference, partial(rhs, name, at, trace)), c)
-            for _, c, rhs, reference in links
+            else t.Product((reference, _named(partial(rhs, name, at, trace), consumer, c, rhs)), c)
+            for consumer, c, rhs, reference in links
         ]
         built = t.add(parts, of_indices + at)
         result = simplify(_bounded(built, line.name), trace=trace)
@@ -434,6 +504,41 @@ class Deriver:
             reference = t.Tensor(f"d{of}/d{consumer}", of_indices + c, t.ADJOINT)
             links.append((consumer, c, rhs, reference))
         return links
+
+
+def _named(local: t.Term, consumer: str, c: tuple[t.Idx, ...], rhs: t.Term) -> t.Term:
+    """A local derivative with each copy of its definition's softmax, logsumexp
+    or norm written as the defined array: `P[i,j] (δ[j,q] - P[i,q])` rather
+    than the function spelt out again (the softmax read at another index is
+    P there). Only a definition whose whole right-hand side is one such
+    function is named this way."""
+    if isinstance(rhs, t.Add) and len(rhs.terms) == 1:
+        rhs = rhs.terms[0]
+    if not isinstance(rhs, t.IndexedFunc) or not all(a in c for a in rhs.at):
+        return local
+    if rhs.at and t.plain_positions(rhs) is None:
+        # Read at an index its argument also has (a diagonal, d[i] = the
+        # softmax of row i read at i): another reading is not d elsewhere.
+        return local
+    own = key(rhs)
+    positions = [c.index(a) for a in rhs.at if isinstance(a, t.Idx)]
+
+    def rename(node: t.Term) -> t.Term:
+        if (
+            isinstance(node, t.IndexedFunc)
+            and node.name == rhs.name
+            and key(t.IndexedFunc(node.name, node.over, node.arg, rhs.at)) == own
+        ):
+            indices: list[t.Index] = list(c)
+            for position, where in zip(positions, node.at, strict=True):
+                indices[position] = where
+            return t.Tensor(consumer, tuple(indices))
+        kids = t.children(node)
+        if not kids:
+            return node
+        return t.with_children(node, tuple(rename(k) for k in kids))
+
+    return rename(local)
 
 
 def _by_itself(

@@ -1,7 +1,8 @@
 """Lower checked right-hand sides to terms, keeping the checker's summation.
 
 Every `SumOver` node (written or made explicit by the checker) becomes the
-`summed` of a `Product`; division becomes a power -1 and negation a factor -1,
+`summed` of a `Product`; `softmax`, `logsumexp` and `norm` become an
+`IndexedFunc` each; division becomes a power -1 and negation a factor -1,
 so that the derivative rules only know products, sums, powers and functions.
 """
 
@@ -48,6 +49,8 @@ class _Lowering:
                 return t.Loss(expr.name)
             case ast.Call():
                 return t.Func(expr.func, self.expr(expr.arg))
+            case ast.IndexedCall():
+                return self.indexed_call(expr)
             case ast.Negate():
                 return _negated(self.expr(expr.operand))
             case ast.Power():
@@ -81,6 +84,13 @@ class _Lowering:
         if isinstance(body, t.Product):
             return t.Product(body.factors + divisors, body.summed + summed)
         return t.Product((body, *divisors), summed)
+
+    def indexed_call(self, expr: ast.IndexedCall) -> t.Term:
+        # softmax[j](e) is read at j itself: `over` binds j inside e, `at`
+        # is the j of the result.
+        over = tuple(t.Idx(i.name, self.sizes[i.name]) for i in expr.indices)
+        at = () if expr.reduces else over
+        return t.IndexedFunc(expr.func, over, self.expr(expr.arg), at)
 
     def product(self, expr: ast.Product) -> t.Term:
         factors = []

@@ -381,7 +381,7 @@ def _as_power(factor: t.Term) -> tuple[t.Term, float] | None:
     is its own first power), or None for a factor that merges with nothing."""
     if isinstance(factor, t.Pow) and isinstance(factor.exponent, t.Const):
         return factor.base, factor.exponent.value
-    if isinstance(factor, t.Tensor | t.Func | t.SizeOf):
+    if isinstance(factor, t.Tensor | t.Func | t.IndexedFunc | t.SizeOf):
         return factor, 1.0  # a size too: `n · n^-1 = 1` (spec 9.1)
     return None
 
@@ -393,7 +393,7 @@ def _head(term: t.Term) -> tuple[str, str] | None:
             return ("size", str(term.size))
         case t.Tensor():
             return ("tensor", term.name)
-        case t.Func():
+        case t.Func() | t.IndexedFunc():
             return ("function", term.name)
         case t.Pow():
             return _head(term.base)

@@ -10,6 +10,8 @@ say its free indices (each with its size), and rewriting never changes them.
   opaque upstream gradient `dloss/dY`, a derivative reference `dL/dY` of a claim,
   or an adjoint `dL/dY` named by reverse mode.
 - `Product` is Σ over `summed` of the product of `factors`.
+- `IndexedFunc` is softmax, logsumexp or norm of its argument along indices it
+  binds (spec 9.5); softmax is read at positions of its own (`at`).
 - `Add` carries its free indices explicitly: a term may lack some of them and is
   then broadcast over them (spec rule 4), and simplification may not lose them.
 """
@@ -176,6 +178,47 @@ class Func:
         return self.arg.free
 
 
+# Functions of the entries along some indices (spec 9.5); all but softmax reduce.
+INDEXED_FUNCTIONS = ("softmax", "logsumexp", "norm")
+
+
+@_cache_hash
+@dataclass(frozen=True)
+class IndexedFunc:
+    """A function of `arg`'s entries along `over`, indices it binds (as a
+    product's `summed`). logsumexp and norm reduce over them (`at` is empty);
+    softmax is an array over `at`, one index or literal per index of `over`:
+    exp(arg with over = at) / Σ_over exp(arg). Keeping `at` apart from `over`
+    lets a delta eaten into a softmax (δ[k,q] sets k = q, or k = 2) keep its
+    meaning, as it would not if the normalised index were free in `arg`.
+    """
+
+    name: str
+    over: tuple[Idx, ...]
+    arg: Term
+    at: tuple[Index, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.name not in INDEXED_FUNCTIONS or not self.over:
+            raise ValueError(f"bad indexed function {self.name}")
+        if len(self.at) != (len(self.over) if self.name == "softmax" else 0):
+            raise ValueError(f"{self.name} at {self.at} over {self.over}")
+
+    @cached_property
+    def free(self) -> tuple[Idx, ...]:
+        # In the argument's order, each position of `over` read at `at`.
+        placed = {o.name: a for o, a in zip(self.over, self.at, strict=False)}
+        bound = {o.name for o in self.over}
+        ordered: list[Idx] = []
+        for index in self.arg.free:
+            if index.name not in bound:
+                ordered.append(index)
+            elif isinstance(at := placed.get(index.name), Idx):
+                ordered.append(at)
+        ordered.extend(i for i in self.at if isinstance(i, Idx))
+        return _unique(ordered)
+
+
 @_cache_hash
 @dataclass(frozen=True)
 class Pow:
@@ -231,7 +274,7 @@ class Zero:
     free: tuple[Idx, ...] = ()
 
 
-Term = Const | SizeOf | Tensor | Delta | Func | Pow | Loss | Product | Add | Zero
+Term = Const | SizeOf | Tensor | Delta | Func | IndexedFunc | Pow | Loss | Product | Add | Zero
 
 
 def names(indices: tuple[Idx, ...]) -> tuple[str, ...]:
@@ -257,7 +300,7 @@ def children(term: Term) -> tuple[Term, ...]:
             return term.terms
         case Tensor() | Delta() | Const() | SizeOf() | Loss() | Zero():
             return ()
-        case Func():
+        case Func() | IndexedFunc():
             return (term.arg,)
         case Pow():
             return (term.base, term.exponent)
@@ -274,6 +317,8 @@ def with_children(term: Term, new: tuple[Term, ...]) -> Term:
             return Add(new, term.free)
         case Func():
             return Func(term.name, new[0])
+        case IndexedFunc():
+            return IndexedFunc(term.name, term.over, new[0], term.at)
         case Pow():
             return Pow(new[0], new[1])
         case Tensor() | Delta() | Const() | SizeOf() | Loss() | Zero():
@@ -304,6 +349,8 @@ def names_in_order(term: Term) -> tuple[str, ...]:
                 seen.update((i.name, None) for i in node.summed)
             case Add() | Zero():
                 seen.update((i.name, None) for i in node.free)
+            case IndexedFunc():
+                seen.update((i.name, None) for i in (*node.over, *node.at) if isinstance(i, Idx))
             case Func() | Pow() | Const() | SizeOf() | Loss():
                 pass
             case _:
@@ -332,6 +379,8 @@ def _collect_names(term: Term) -> set[str]:
             names = {i.name for i in term.summed}
         case Add() | Zero():
             names = {i.name for i in term.free}
+        case IndexedFunc():
+            names = {i.name for i in (*term.over, *term.at) if isinstance(i, Idx)}
         case Func() | Pow() | Const() | SizeOf() | Loss():
             names = set()
         case _:
@@ -372,6 +421,8 @@ def substitute(term: Term, mapping: dict[str, Index]) -> Term:
             return Zero(_map_free(term.free, mapping))
         case Product():
             return _substitute_in_product(term, mapping)
+        case IndexedFunc():
+            return _substitute_in_indexed(term, mapping)
         case Add():
             free = _map_free(term.free, mapping)
             return Add(tuple(substitute(x, mapping) for x in term.terms), free)
@@ -392,6 +443,23 @@ def _substitute_in_product(term: Product, mapping: dict[str, Index]) -> Product:
         # Σ_k A[i,k] with i -> k would capture: the summed k is renamed first.
         term = _rename_summed(term, targets | set(inner))
     return Product(tuple(substitute(f, inner) for f in term.factors), term.summed)
+
+
+def _substitute_in_indexed(term: IndexedFunc, mapping: dict[str, Index]) -> IndexedFunc:
+    # Like a product's summed indices, `over` shadows the mapping inside the
+    # argument and is renamed first where a target would be captured.
+    bound = {o.name for o in term.over}
+    inner = {k: v for k, v in mapping.items() if k not in bound}
+    targets = {v.name for v in inner.values() if isinstance(v, Idx)}
+    over, arg = term.over, term.arg
+    if targets & bound and any(i.name in inner for i in arg.free):
+        fresh = FreshNames(set(used_names(term)) | targets | set(inner))
+        renaming: dict[str, Index] = {
+            o.name: Idx(fresh.take(), o.size) for o in over if o.name in targets
+        }
+        over = tuple(_renamed_idx(o, renaming) for o in over)
+        arg = substitute(arg, renaming)
+    return IndexedFunc(term.name, over, substitute(arg, inner), _map_all(term.at, mapping))
 
 
 def _rename_summed(term: Product, avoid: set[str]) -> Product:
@@ -424,6 +492,42 @@ def _map(index: Index, mapping: dict[str, Index]) -> Index:
     return index
 
 
+def as_written(term: IndexedFunc) -> Term:
+    """The function as `.idx` can write it: `softmax[k](S[i,k])` is read at its
+    own indices, so a softmax read elsewhere names its indices after where it
+    is read (`softmax[q](S[i,q])`), or, read at a literal or at an index its
+    argument already has, becomes `Σ_k softmax[k](S[i,k]) δ[k,2]`."""
+    if term.name != "softmax" or names(term.over) == tuple(str(a) for a in term.at):
+        return term
+    at = plain_positions(term)
+    if at is not None:
+        mapping: dict[str, Index] = dict(zip(names(term.over), at, strict=True))
+        return IndexedFunc(term.name, at, substitute(term.arg, mapping), term.at)
+    return _read_with_deltas(term)
+
+
+def plain_positions(term: IndexedFunc) -> tuple[Idx, ...] | None:
+    """`at` when it is distinct index names that the argument does not
+    otherwise use (so the softmax can be written over them), else None."""
+    bound = {o.name for o in term.over}
+    others = {i.name for i in term.arg.free if i.name not in bound}
+    at = tuple(a for a in term.at if isinstance(a, Idx))
+    targets = {a.name for a in at}
+    if len(at) != len(term.at) or len(targets) != len(at) or others & targets:
+        return None
+    return at
+
+
+def _read_with_deltas(term: IndexedFunc) -> Term:
+    """Σ_k softmax[k](e) δ[k, at]: the softmax read at `at`, written out."""
+    targets = [a.name for a in term.at if isinstance(a, Idx)]
+    fresh = FreshNames(set(used_names(term)))
+    over = tuple(Idx(fresh.take(), o.size) if o.name in set(targets) else o for o in term.over)
+    arg = substitute(term.arg, dict(zip(names(term.over), over, strict=True)))
+    deltas = tuple(Delta((o, a)) for o, a in zip(over, term.at, strict=True))
+    return Product((IndexedFunc(term.name, over, arg, over), *deltas), over)
+
+
 def size_of_index(term: Term, name: str) -> Size:
     stack = [term]
     while stack:
@@ -431,6 +535,8 @@ def size_of_index(term: Term, name: str) -> Size:
         found = [i for i in node.free if i.name == name]
         if isinstance(node, Product):
             found += [i for i in node.summed if i.name == name]
+        if isinstance(node, IndexedFunc):
+            found += [i for i in node.over if i.name == name]
         if found:
             return found[0].size
         stack.extend(children(node))
@@ -448,6 +554,10 @@ def rename(term: Term, mapping: dict[str, Index]) -> Term:
         case Add():
             free = tuple(_renamed_idx(i, mapping) for i in term.free)
             return Add(tuple(rename(x, mapping) for x in term.terms), free)
+        case IndexedFunc():
+            over = tuple(_renamed_idx(i, mapping) for i in term.over)
+            at = _map_all(term.at, mapping)
+            return IndexedFunc(term.name, over, rename(term.arg, mapping), at)
         case Func() | Pow():
             return with_children(term, tuple(rename(c, mapping) for c in children(term)))
         case Tensor() | Delta() | Zero() | Const() | SizeOf() | Loss():

@@ -54,6 +54,9 @@ RULE_WORDS: dict[str, str] = {
     "product_rule_grouped": "product rule (equal factors grouped)",
     "function": "chain rule through an element-wise function",
     "power_rule": "power rule",
+    "softmax": "softmax: s (e' - Σ s e')",
+    "logsumexp": "logsumexp: Σ softmax e'",
+    "norm": "norm: Σ e e' / norm",
     "loss": "loss: the opaque upstream gradient",
     "constant": "constant: zero",
     # rewrite rules (rules.py)

@@ -161,6 +161,36 @@ class SumOver:
         return "sum" + _index_list(self.indices) + f"({self.body})"
 
 
+# The functions written `name[indices](argument)` (spec 9.5), and those of them
+# that reduce: their indices are bound like `sum[j]`'s. `softmax` keeps its
+# indices as indices of its result.
+INDEXED_FUNCTIONS = ("softmax", "logsumexp", "norm")
+REDUCING_FUNCTIONS = ("logsumexp", "norm")
+
+
+@dataclass(frozen=True)
+class IndexedCall:
+    """`softmax[j](e)`, `logsumexp[j](e)`, `norm[i, j](e)`: a function of the
+    entries of `arg` along `indices`."""
+
+    func: str
+    indices: tuple[IndexName, ...]
+    arg: Expr
+    span: Span
+
+    def __post_init__(self) -> None:
+        if self.func not in INDEXED_FUNCTIONS or not self.indices:
+            raise ValueError(f"bad indexed function {self.func}{list(self.indices)}")
+
+    @property
+    def reduces(self) -> bool:
+        """Whether its indices are bound (summed away) like `sum[j]`'s."""
+        return self.func in REDUCING_FUNCTIONS
+
+    def __str__(self) -> str:
+        return self.func + _index_list(self.indices) + f"({self.arg})"
+
+
 @dataclass(frozen=True)
 class MeanOver:
     """`mean[i](body)`: `sum[i](body)` divided by the size of `i` (spec 9.1)."""
@@ -293,6 +323,7 @@ Expr = (
     | Loss
     | SumOver
     | MeanOver
+    | IndexedCall
     | Negate
     | Power
     | Product
@@ -315,9 +346,9 @@ def precedence(expr: Expr) -> int:
             return _POWER
         case Number():
             return _UNARY if expr.value < 0 else _ATOM
-        case ArrayRef() | SizeRef() | Delta() | DerivRef() | Call() | Loss() | SumOver():
+        case ArrayRef() | SizeRef() | Delta() | DerivRef() | Call() | IndexedCall() | Loss():
             return _ATOM
-        case MeanOver():
+        case SumOver() | MeanOver():
             return _ATOM
         case _:
             assert_never(expr)
@@ -346,7 +377,7 @@ def children(expr: Expr) -> tuple[Expr, ...]:
             return (expr.base, expr.exponent)
         case Negate():
             return (expr.operand,)
-        case Call():
+        case Call() | IndexedCall():
             return (expr.arg,)
         case SumOver() | MeanOver():
             return (expr.body,)
@@ -371,6 +402,8 @@ def with_children(expr: Expr, new: tuple[Expr, ...]) -> Expr:
             return Negate(new[0], expr.span)
         case Call():
             return Call(expr.func, new[0], expr.span)
+        case IndexedCall():
+            return IndexedCall(expr.func, expr.indices, new[0], expr.span)
         case SumOver():
             return SumOver(expr.indices, new[0], expr.span, expr.explicit)
         case MeanOver():

@@ -123,6 +123,13 @@ class _Spans:
         return Span(start, end)
 
 
+def _indices_of(node: ast.Expr) -> list[ast.IndexName]:
+    """The index names written on one node (not on its sub-expressions)."""
+    if isinstance(node, ast.ArrayRef | ast.Delta | ast.DerivRef):
+        return [i for i in node.indices if isinstance(i, ast.IndexName)]
+    return []
+
+
 class _StatementRules(_Spans):
     """The rules of the grammar's declarations, definitions and claims."""
 
@@ -360,6 +367,27 @@ class _ExpressionRules(_Spans):
 
     def call(self, children: list[Any]) -> ast.Call:
         return ast.Call(children[0].value, children[2], self._span(children[0], children[-1]))
+
+    def indexed_call(self, children: list[Any]) -> ast.IndexedCall:
+        names = [c for c in children[2:] if isinstance(c, Token) and c.type == "NAME"]
+        indices = tuple(ast.IndexName(n.value, self._token_span(n)) for n in names)
+        arg = next(c for c in children if not isinstance(c, Token))
+        return ast.IndexedCall(
+            children[0].value, indices, arg, self._span(children[0], children[-1])
+        )
+
+    def indexed_call_unindexed(self, children: list[Any]) -> ast.IndexedCall:
+        func, arg = children[0], children[2]
+        written = [i.name for n in ast.walk(arg) for i in _indices_of(n)]
+        example = written[-1] if written else "j"
+        raise SyntaxProblem(
+            diagnostic(
+                Code.E130,
+                self._token_span(func),
+                f"`{func.value}` needs the indices it runs over in brackets",
+                hints=[f"write `{func.value}[{example}]({arg})`"],
+            )
+        )
 
     def loss(self, children: list[Any]) -> ast.Loss:
         name = children[2]

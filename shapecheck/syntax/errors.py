@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from shapecheck.diagnostics import Code, Diagnostic, diagnostic
 from shapecheck.source import Span
-from shapecheck.syntax.keywords import keyword_as_name, reserved_problem
+from shapecheck.syntax.keywords import SECOND_EDITION, keyword_as_name, reserved_problem
 from shapecheck.syntax.lalr import Rejected
 from shapecheck.syntax.lexer import NoTerminal, Token, lex
 from shapecheck.syntax.notation import FileNames, Rejection, foreign_notation, unknown_call
@@ -25,6 +25,7 @@ _TERMINAL_WORDS = {
     "NUMBER": "a number",
     "DERIV": "a derivative such as `dL/dW`",
     "FUNC": "a function name",
+    "INDEXED_FUNC": "`softmax`, `logsumexp`, `norm`",
     "DIM": "`dim`",
     "INPUT": "`input`",
     "PARAM": "`param`",
@@ -53,7 +54,19 @@ _TERMINAL_WORDS = {
     "$END": "the end of the statement",
 }
 _ATOM_STARTS = frozenset(
-    {"NAME", "NUMBER", "DERIV", "FUNC", "LOSS", "SUM", "MEAN", "DELTA", "LPAR", "RESERVED"}
+    {
+        "NAME",
+        "NUMBER",
+        "DERIV",
+        "FUNC",
+        "INDEXED_FUNC",
+        "LOSS",
+        "SUM",
+        "MEAN",
+        "DELTA",
+        "LPAR",
+        "RESERVED",
+    }
 )
 _OPERATORS = frozenset({"PLUS", "MINUS", "MUL", "DIV", "POW"})
 _STATEMENT_STARTS = frozenset({"DIM", "INPUT", "PARAM", "DERIVE", "LAYOUT", "FOR"})
@@ -185,16 +198,27 @@ def _keyword_as_name(seen: _Unexpected) -> Diagnostic | None:
     return keyword_as_name(seen.token.value, seen.span)
 
 
-def _mean_without_indices(seen: _Unexpected) -> Diagnostic | None:
-    """`mean(x[i])`: the indices it averages over are missing; a `mean` followed
-    by anything but `(` is a first-edition name (E008, with a name to rename to)."""
-    before = seen.text[: seen.start].rstrip()
-    if seen.expected != {"LSQB"} or not before.endswith("mean"):
+def _construct_word_as_name(seen: _Unexpected) -> Diagnostic | None:
+    """A second-edition construct keyword (`mean`, `softmax`, ...) followed by
+    neither its `[` nor its `(`: a first-edition name (E008, with a rename)."""
+    if not seen.expected <= {"LSQB", "LPAR"} or seen.token.type in ("LSQB", "LPAR"):
         return None
-    if seen.token.type != "LPAR":
-        # The token's place in the file, less its place in the statement.
-        offset = seen.span.start - seen.start
-        return keyword_as_name("mean", Span(offset + len(before) - 4, offset + len(before)))
+    before = seen.text[: seen.start].rstrip()
+    word = _TRAILING_WORD.search(before)
+    if word is None or word.group() not in SECOND_EDITION:
+        return None
+    # The token's place in the file, less its place in the statement.
+    offset = seen.span.start - seen.start
+    return keyword_as_name(word.group(), Span(offset + word.start(), offset + word.end()))
+
+
+_TRAILING_WORD = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _mean_without_indices(seen: _Unexpected) -> Diagnostic | None:
+    """`mean(x[i])`: the indices it averages over are missing."""
+    if seen.expected != {"LSQB"} or not seen.text[: seen.start].rstrip().endswith("mean"):
+        return None
     return diagnostic(
         Code.E015,
         seen.span,
@@ -262,6 +286,7 @@ def _missing_bracket_at_end(seen: _Unexpected) -> Diagnostic | None:
 # The common mistakes, most specific first; the first that applies words the error.
 _MISTAKES: tuple[Callable[[_Unexpected], Diagnostic | None], ...] = (
     _keyword_as_name,
+    _construct_word_as_name,
     _mean_without_indices,
     _closes_nothing,
     _unclosed_index_list,

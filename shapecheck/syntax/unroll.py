@@ -295,6 +295,9 @@ def _expr(expr: ast.Expr, values: dict[str, int], loop: ast.LoopValues) -> ast.E
         case ast.SumOver() | ast.MeanOver():
             _check_sum_binds(expr, values, loop)
             return _with_substituted_children(expr, values, loop)
+        case ast.IndexedCall():
+            _check_sum_binds(expr, values, loop)
+            return _with_substituted_children(expr, values, loop)
         case ast.Number() | ast.SizeRef():
             return expr
         case ast.Call() | ast.Negate() | ast.Power() | ast.Product() | ast.Add():
@@ -310,15 +313,29 @@ def _with_substituted_children(
     return ast.with_children(expr, kids)
 
 
-def _check_sum_binds(expr: ast.Reduction, values: dict[str, int], loop: ast.LoopValues) -> None:
-    keyword, code = ("sum", Code.E206) if isinstance(expr, ast.SumOver) else ("mean", Code.E216)
+def _check_sum_binds(
+    expr: ast.SumOver | ast.MeanOver | ast.IndexedCall,
+    values: dict[str, int],
+    loop: ast.LoopValues,
+) -> None:
+    # The bracket of `sum[j]` (or `mean[j]`, `softmax[j]`, ...) names an index;
+    # a loop variable there would be a number.
+    match expr:
+        case ast.SumOver():
+            code, words = Code.E206, "`sum` cannot bind it"
+        case ast.MeanOver():
+            code, words = Code.E216, "`mean` cannot bind it"
+        case ast.IndexedCall():
+            code, words = Code.E232, f"`{expr.func}` cannot run over it"
+        case _:
+            assert_never(expr)
     for index in expr.indices:
         if index.name in values:
             raise _StatementError(
                 diagnostic(
                     code,
                     index.span,
-                    f"`{index.name}` is the loop variable here; `{keyword}` cannot bind it",
+                    f"`{index.name}` is the loop variable here; {words}",
                     context=loop_context(loop),
                 )
             )
@@ -389,7 +406,7 @@ def _names_in(expr: ast.Expr) -> list[tuple[str, Span]]:
                 names.append((node.name, node.name_span))
             case ast.Number() | ast.Delta() | ast.Call() | ast.SumOver() | ast.Negate():
                 pass
-            case ast.SizeRef() | ast.MeanOver():
+            case ast.SizeRef() | ast.MeanOver() | ast.IndexedCall():
                 pass
             case ast.Power() | ast.Product() | ast.Add():
                 pass

@@ -46,6 +46,19 @@ TERMS: dict[str, t.Term] = {
     "outer product": t.Product((V, t.Tensor("A", (KX, JX)))),
     "scalar product": t.Product((t.Const(2.0), t.SizeOf(Size("n", 3)))),
     "one factor": t.Product((t.Tensor("A", (IX, JX)),)),
+    # spec 9.5; 1000 + A checks the shift by the largest entry
+    "softmax": t.IndexedFunc("softmax", (JX,), t.Tensor("A", (IX, JX)), (JX,)),
+    "softmax of large values": t.IndexedFunc(
+        "softmax", (JX,), t.Add((t.Const(1000.0), t.Tensor("A", (IX, JX))), (IX, JX)), (JX,)
+    ),
+    "softmax over two": t.IndexedFunc("softmax", (IX, JX), t.Tensor("A", (IX, JX)), (IX, JX)),
+    "softmax at a literal": t.IndexedFunc("softmax", (JX,), t.Tensor("A", (IX, JX)), (t.Fixed(2),)),
+    "softmax diagonal": t.IndexedFunc("softmax", (KX,), t.Tensor("S", (IX, KX)), (IX,)),
+    "logsumexp": t.IndexedFunc("logsumexp", (IX,), t.Tensor("A", (IX, JX))),
+    "logsumexp of large values": t.IndexedFunc(
+        "logsumexp", (IX,), t.Add((t.Const(-1000.0), t.Tensor("A", (IX, JX))), (IX, JX))
+    ),
+    "norm": t.IndexedFunc("norm", (IX, JX), t.Tensor("A", (IX, JX))),
 }
 
 
@@ -76,3 +89,29 @@ def test_products_with_more_indices_than_letters_are_refused() -> None:
 
 def test_python_names_replace_the_slash() -> None:
     assert python_name("dL/dY") == "dL_dY"
+
+
+@pytest.mark.parametrize(
+    "name", ["softmax", "softmax over two", "softmax at a literal", "softmax diagonal"]
+)
+def test_softmax_values_are_written_here_independently(name: str) -> None:
+    # exp(x) / Σ exp(x) in plain numpy, for arguments small enough not to overflow.
+    a, s = VALUES["A"], VALUES["S"]
+    rows = np.exp(a) / np.exp(a).sum(axis=1, keepdims=True)
+    expected = {
+        "softmax": rows,
+        "softmax over two": np.exp(a) / np.exp(a).sum(),
+        "softmax at a literal": rows[:, 1],
+        "softmax diagonal": np.diag(np.exp(s) / np.exp(s).sum(axis=1, keepdims=True)),
+    }[name]
+    np.testing.assert_allclose(Evaluator(VALUES).value(TERMS[name]), expected)
+
+
+def test_large_values_stay_finite_and_right() -> None:
+    a = VALUES["A"]
+    softmax = Evaluator(VALUES).value(TERMS["softmax of large values"])
+    np.testing.assert_allclose(softmax, np.exp(a) / np.exp(a).sum(axis=1, keepdims=True))
+    logsumexp = Evaluator(VALUES).value(TERMS["logsumexp of large values"])
+    np.testing.assert_allclose(logsumexp, np.log(np.exp(a).sum(axis=0)) - 1000.0)
+    norm = Evaluator(VALUES).value(t.IndexedFunc("norm", (IX,), t.Tensor("v", (IX,))))
+    np.testing.assert_allclose(norm, np.sqrt(np.sum(VALUES["v"] ** 2)))

@@ -48,6 +48,12 @@ def _expressions() -> st.SearchStrategy[str]:
             st.builds(lambda f, a: f"{f}({a})", st.sampled_from(["exp", "tanh", "sqrt"]), inner),
             st.builds(lambda a: f"sum[j]({a})", inner),
             st.builds(lambda ix, a: f"mean[{', '.join(ix)}]({a})", _bound, inner),
+            st.builds(
+                lambda f, ix, a: f"{f}[{', '.join(ix)}]({a})",
+                st.sampled_from(["softmax", "logsumexp", "norm"]),
+                st.lists(st.sampled_from(["i", "j", "k"]), min_size=1, max_size=2, unique=True),
+                inner,
+            ),
             st.builds(lambda a: f"({a})", inner),
         ),
         max_leaves=12,
