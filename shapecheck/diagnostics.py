@@ -49,6 +49,8 @@ class Code(str, enum.Enum):
     E012 = "E012"
     E013 = "E013"
     E014 = "E014"
+    E016 = "E016"
+    E017 = "E017"
     E020 = "E020"
     E101 = "E101"
     E102 = "E102"
@@ -72,18 +74,21 @@ class Code(str, enum.Enum):
     E207 = "E207"
     E208 = "E208"
     E209 = "E209"
+    E220 = "E220"
     E301 = "E301"
     E303 = "E303"
     E401 = "E401"
     E402 = "E402"
     E403 = "E403"
     E404 = "E404"
+    E405 = "E405"
     E999 = "E999"
     W101 = "W101"
     W102 = "W102"
     W103 = "W103"
     W104 = "W104"
     W105 = "W105"
+    W110 = "W110"
     W901 = "W901"
     W902 = "W902"
     W903 = "W903"
@@ -107,6 +112,8 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E012: (Severity.ERROR, "statement or file too long"),
     Code.E013: (Severity.ERROR, "malformed `for` block"),
     Code.E014: (Severity.ERROR, "malformed derivative reference"),
+    Code.E016: (Severity.ERROR, "comparison needs parentheses"),
+    Code.E017: (Severity.ERROR, "`max` or `min` needs two arguments"),
     # E020: a path of the command line or of a searched folder cannot be read
     Code.E020: (Severity.ERROR, "path cannot be read"),
     # E1xx: names, declarations, unrolling
@@ -133,6 +140,7 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E207: (Severity.ERROR, "index bound by `sum` missing from its body"),
     Code.E208: (Severity.ERROR, "delta needs two or more indices"),
     Code.E209: (Severity.ERROR, "index size unknown"),
+    Code.E220: (Severity.ERROR, "index used as a value indexes no array"),
     # E3xx: derivatives and claims
     Code.E301: (Severity.ERROR, "claim signature does not match the derivative"),
     Code.E303: (Severity.ERROR, "derivation too large"),
@@ -141,6 +149,7 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E402: (Severity.ERROR, "claim is wrong"),
     Code.E403: (Severity.ERROR, "numeric check inconclusive"),
     Code.E404: (Severity.ERROR, "claim could not be verified"),
+    Code.E405: (Severity.ERROR, "claim could not be verified: every entry at a kink"),
     # E999: shapecheck itself failed on the file (a bug; the file still fails)
     Code.E999: (Severity.ERROR, "internal error"),
     # Wxxx: warnings never change the exit status unless --strict
@@ -149,6 +158,7 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.W103: (Severity.WARNING, "`--layout` overridden by the file"),
     Code.W104: (Severity.WARNING, "derivative too large to verify"),
     Code.W105: (Severity.WARNING, "empty file"),
+    Code.W110: (Severity.WARNING, "derivative not verified: every entry at a kink"),
     # W9xx: `# shapecheck: ignore[...]` comments
     Code.W901: (Severity.WARNING, "unused suppression"),
     Code.W902: (Severity.WARNING, "suppression not honoured"),

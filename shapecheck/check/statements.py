@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from shapecheck.check import sizes, summation
+from shapecheck.check import sizes, summation, values
 from shapecheck.check.program import (
     ArrayInfo,
     CheckedClaim,
@@ -43,8 +43,12 @@ def visit(scope: StatementScope, expr: ast.Expr) -> None:
                 scope.lookup(node.name, node.name_span)
             case ast.SumOver():
                 summation.visit_sum(scope, node)
+            case ast.IndexValue():
+                values.visit_index_value(scope, node)
             case ast.Number() | ast.Call() | ast.Negate() | ast.Power() | ast.Product() | ast.Add():
                 pass  # nothing of their own to check; their children are walked
+            case ast.Extremum() | ast.Compare():
+                pass  # operands are walked; rule 3 reads them like those of `+`
             case _:
                 assert_never(node)
 
@@ -145,7 +149,9 @@ def check_definition(file: FileScope, statement: ast.Definition) -> None:
         layout=file.layout,
         self_name=statement.name,
     )
-    visit(scope, statement.rhs)
+    rhs = values.mark_index_values(statement.rhs, lhs or (), file.names)
+    visit(scope, rhs)
+    values.check_sized(scope, rhs)
     resolved = sizes.resolve_sizes(scope, {})
     summation.check_bound_indices(scope)
     if lhs is not None:
@@ -155,7 +161,7 @@ def check_definition(file: FileScope, statement: ast.Definition) -> None:
     if scope.problems or scope.poisoned or lhs is None:
         file.names.failed.add(statement.name)
         return
-    rhs, summed, broadcast = summation.place_sums(statement.rhs, lhs)
+    rhs, summed, broadcast = summation.place_sums(rhs, lhs)
     shape = tuple(resolved[name] for name in lhs)
     file.names.arrays[statement.name] = ArrayInfo(
         statement.name, "defined", shape, statement.name_span
@@ -214,7 +220,9 @@ def finish_claim(
         name: Occurrence(size, index.span, f"position {k + 1} of {label}'s signature")
         for k, (name, size, index) in enumerate(zip(lhs, shape, statement.indices, strict=True))
     }
-    visit(scope, statement.rhs)
+    rhs = values.mark_index_values(statement.rhs, lhs, file.names)
+    visit(scope, rhs)
+    values.check_sized(scope, rhs, given)
     resolved = sizes.resolve_sizes(scope, given)
     summation.check_bound_indices(scope)
     sizes.report_unsized(scope, resolved)
@@ -228,17 +236,18 @@ def finish_claim(
     )
     if scope.problems or scope.poisoned:
         return
-    _accept_claim(file, statement, lhs, resolved, scope)
+    _accept_claim(file, statement, rhs, lhs, resolved, scope)
 
 
 def _accept_claim(
     file: FileScope,
     statement: ast.Claim,
+    rhs: ast.Expr,
     lhs: tuple[str, ...],
     resolved: dict[str, Size],
     scope: StatementScope,
 ) -> None:
-    rhs, summed, _ = summation.place_sums(statement.rhs, lhs)
+    rhs, summed, _ = summation.place_sums(rhs, lhs)
     file.names.used.update((statement.of, statement.wrt))
     file.size_needs.extend(scope.needs)
     file.claims.append(

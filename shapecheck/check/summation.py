@@ -102,9 +102,14 @@ def node_indices(node: ast.Expr) -> tuple[ast.Index, ...]:
     match node:
         case ast.ArrayRef() | ast.Delta() | ast.DerivRef():
             return node.indices
+        case ast.IndexValue():
+            # An index standing as a number is an occurrence for rule 3.
+            return (ast.IndexName(node.name, node.span),)
         case (
             ast.Number()
             | ast.Call()
+            | ast.Extremum()
+            | ast.Compare()
             | ast.Loss()
             | ast.SumOver()
             | ast.Negate()

@@ -18,8 +18,12 @@ from typing import Any
 import numpy as np
 
 from shapecheck.exhaustive import assert_never
+from shapecheck.numeric import kinks
 from shapecheck.numeric.evaluate import (
+    EXTREMUM,
     Evaluator,
+    align,
+    compare,
     contract_product,
     size_value,
 )
@@ -49,6 +53,9 @@ class BatchedEvaluator:
         # argument of any sin or cos moved from its value there (`bend`).
         self.centre = None if centre is None else Evaluator(centre)
         self.bend: Array | None = None
+        # With `centre` too: per batch row, whether a kinked node takes
+        # another branch there than at the centre (`kinks`).
+        self.straddles = kinks.Straddles()
 
     def value(self, term: t.Term) -> tuple[Array, bool]:
         """The value, and whether it has the batch axis (first)."""
@@ -69,7 +76,7 @@ class BatchedEvaluator:
     def _value(self, term: t.Term) -> Array:
         """A term that mentions a batched array (so it has the batch axis)."""
         match term:
-            case t.Const() | t.SizeOf() | t.Zero() | t.Delta():
+            case t.Const() | t.SizeOf() | t.Zero() | t.Delta() | t.IndexValue():
                 raise AssertionError("a term without arrays mentions no batched array")
             case t.Tensor():
                 return self._tensor(term)
@@ -81,7 +88,20 @@ class BatchedEvaluator:
                 inner, _ = self.value(term.arg)
                 if self.centre is not None and term.name in OSCILLATING:
                     self._note_bend(term.arg, inner)
+                if kinks.is_kinked(term):
+                    self._note_kink(term, (inner,))
                 return self.plain.apply(term.name, inner)
+            case t.Compare():
+                left = self._aligned(term.left, term.free)
+                right = self._aligned(term.right, term.free)
+                self._note_kink(term, (left, right))
+                return compare(term.op, left, right)
+            case t.Extremum():
+                first = self._aligned(term.first, term.free)
+                second = self._aligned(term.second, term.free)
+                self._note_kink(term, (first, second))
+                with np.errstate(all="ignore"):
+                    return EXTREMUM[term.name](first, second)
             case t.Pow():
                 base = self._aligned(term.base, term.free)
                 exponent = self._aligned(term.exponent, term.free)
@@ -110,6 +130,15 @@ class BatchedEvaluator:
         rows = np.reshape(moved, (moved.shape[0], -1)).max(axis=1, initial=0.0)
         rows = np.where(np.isnan(rows), np.inf, rows)
         self.bend = rows if self.bend is None else np.maximum(self.bend, rows)
+
+    def _note_kink(self, term: t.Term, operands: tuple[Array, ...]) -> None:
+        """The rows where this kinked node's branch differs from the centre's."""
+        if self.centre is None:
+            return
+        at_centre = tuple(
+            align(self.centre.value(c), t.names(c.free), term.free) for c in t.children(term)
+        )
+        self.straddles.note(kinks.branch(term, operands), kinks.branch(term, at_centre))
 
     def _tensor(self, term: t.Tensor) -> Array:
         array = np.asarray(self._lookup(term.name))

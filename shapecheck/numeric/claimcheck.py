@@ -7,7 +7,9 @@ entry by entry in the file's layout, and a wrong claim is explained by
 derived values. Rounding in how either side is written (a claim with heavy
 cancellation) is bounded (`rounding`) and carried as the truth's error
 estimate: a right claim is never wrong for it, and where the bound swamps the
-tolerance the entry is undecidable.
+tolerance the entry is undecidable. Entries where the truth's central
+differences would straddle a kink are left out (`Verifier.kinked_entries`):
+no derivative exists there, so neither side can be judged.
 """
 
 from __future__ import annotations
@@ -67,13 +69,19 @@ def check_claim(
             float(np.ravel(truth)[flat]),
         )
 
-    comparison.add(claimed, truth, rounding, where)
+    comparison.add(claimed, truth, rounding, where, verifier.kinked_entries(derivation))
     check = comparison.result(Mode.FULL)
     if check.verdict == Verdict.INCONCLUSIVE:
         hints = verifier.nonfinite_hints() if check.reason == NONFINITE else check.hints
         return ClaimCheck(
             ClaimVerdict.INCONCLUSIVE,
-            Check(Verdict.INCONCLUSIVE, Mode.FULL, reason=check.reason, hints=hints),
+            Check(
+                Verdict.INCONCLUSIVE,
+                Mode.FULL,
+                reason=check.reason,
+                hints=hints,
+                at_kink=check.at_kink,
+            ),
         )
     if check.verdict == Verdict.OK:
         return ClaimCheck(ClaimVerdict.OK, check)

@@ -11,7 +11,7 @@ from shapecheck.exhaustive import assert_never
 from shapecheck.symbolic import terms as t
 
 # Binding strength, loosest first: `need` is how tightly the context binds.
-_ADD, _PRODUCT, _UNARY, _POWER, _ATOM = range(5)
+_COMPARE, _ADD, _PRODUCT, _UNARY, _POWER, _ATOM = range(6)
 
 
 def _number(value: float) -> str:
@@ -25,7 +25,7 @@ def indices(items: tuple[t.Index, ...]) -> str:
 
 
 def formula(term: t.Term) -> str:
-    return _show(term, _ADD, True)
+    return _show(term, _COMPARE, True)
 
 
 def _paren(text: str, wrap: bool) -> str:
@@ -71,7 +71,17 @@ def _show(term: t.Term, need: int, last: bool) -> str:
         case t.Loss():
             return f"loss({term.array})"
         case t.Func():
-            return f"{term.name}({_show(term.arg, _ADD, True)})"
+            return f"{term.name}({_show(term.arg, _COMPARE, True)})"
+        case t.Extremum():
+            first = _show(term.first, _COMPARE, True)
+            return f"{term.name}({first}, {_show(term.second, _COMPARE, True)})"
+        case t.Compare():
+            # A Σ on either side stops at the comparison (spec section 10).
+            left = _show(term.left, _ADD, True)
+            right = _show(term.right, _ADD, True)
+            return _paren(f"{left} {term.op} {right}", need > _COMPARE)
+        case t.IndexValue():
+            return term.index.name
         case t.Pow():
             return _show_pow(term, need, last)
         case t.Add():

@@ -21,7 +21,10 @@ from shapecheck.symbolic import terms as t
 from shapecheck.syntax import ast
 
 # Binding strength, loosest first (as in render.formula and render.notation).
-_ADD, _PRODUCT, _UNARY, _POWER, _ATOM = range(5)
+_COMPARE, _ADD, _PRODUCT, _UNARY, _POWER, _ATOM = range(6)
+
+# Comparisons as LaTeX relations.
+_RELATIONS = {">": ">", ">=": r"\geq", "<": "<", "<=": r"\leq", "==": "=", "!=": r"\neq"}
 
 # Characters that LaTeX would read as syntax, as they may appear in a name
 # (the grammar allows `_` and, in `for` templates, braces).
@@ -37,6 +40,8 @@ _FUNCTIONS = {
     "relu": r"\operatorname{relu}",
     "step": r"\operatorname{step}",
     "sign": r"\operatorname{sign}",
+    "max": r"\max",
+    "min": r"\min",
 }
 
 
@@ -103,6 +108,16 @@ def _paren(text: str, wrap: bool) -> str:
     return r"\left(" + text + r"\right)" if wrap else text
 
 
+def _relation(op: str, left: str, right: str, wrap: bool) -> str:
+    """A comparison, worth 1 or 0: `\left(a > b\right)` wherever it is not whole."""
+    return _paren(f"{left} {_RELATIONS[op]} {right}", wrap)
+
+
+def _pair(function: str, first: str, second: str) -> str:
+    """`\max\left(a, b\right)`."""
+    return _FUNCTIONS[function] + r"\left(" + first + ", " + second + r"\right)"
+
+
 def _call(function: str, argument: str) -> str:
     if function == "sqrt":
         return r"\sqrt{" + argument + "}"
@@ -143,7 +158,7 @@ def reference(label: str, indices: tuple[_Shown, ...], ranks: Ranks, numerator: 
 
 
 def term(value: t.Term, ranks: Ranks | None = None) -> str:
-    return _term(value, _ADD, True, ranks or Ranks())
+    return _term(value, _COMPARE, True, ranks or Ranks())
 
 
 def _tensor(value: t.Tensor, ranks: Ranks) -> str:
@@ -169,7 +184,16 @@ def _term(value: t.Term, need: int, last: bool, ranks: Ranks) -> str:
         case t.Loss():
             return r"\operatorname{loss}\left(" + name(value.array) + r"\right)"
         case t.Func():
-            return _call(value.name, _term(value.arg, _ADD, True, ranks))
+            return _call(value.name, _term(value.arg, _COMPARE, True, ranks))
+        case t.Extremum():
+            first = _term(value.first, _COMPARE, True, ranks)
+            return _pair(value.name, first, _term(value.second, _COMPARE, True, ranks))
+        case t.Compare():
+            left = _term(value.left, _ADD, True, ranks)
+            right = _term(value.right, _ADD, True, ranks)
+            return _relation(value.op, left, right, need > _COMPARE)
+        case t.IndexValue():
+            return name(value.index.name)
         case t.Pow():
             return _term_pow(value, need, last, ranks)
         case t.Add():
@@ -256,7 +280,7 @@ def _term_product(value: t.Product, need: int, last: bool, ranks: Ranks) -> str:
 
 def expr(value: ast.Expr, ranks: Ranks | None = None) -> str:
     """An expression; `ranks` places the indices of a claim's `dA/dB[...]`."""
-    return _expr(value, _ADD, True, ranks or Ranks())
+    return _expr(value, _COMPARE, True, ranks or Ranks())
 
 
 def _expr(value: ast.Expr, need: int, last: bool, ranks: Ranks) -> str:
@@ -273,7 +297,16 @@ def _expr(value: ast.Expr, need: int, last: bool, ranks: Ranks) -> str:
         case ast.Power():
             return _expr_power(value, need, last, ranks)
         case ast.Call():
-            return _call(value.func, _expr(value.arg, _ADD, True, ranks))
+            return _call(value.func, _expr(value.arg, _COMPARE, True, ranks))
+        case ast.Extremum():
+            first = _expr(value.first, _COMPARE, True, ranks)
+            return _pair(value.func, first, _expr(value.second, _COMPARE, True, ranks))
+        case ast.Compare():
+            left = _expr(value.left, _ADD, True, ranks)
+            right = _expr(value.right, _ADD, True, ranks)
+            return _relation(value.op, left, right, need > _COMPARE)
+        case ast.IndexValue():
+            return name(value.name)
         case ast.ArrayRef():
             return name(value.name) + subscript(value.indices)
         case ast.Delta():

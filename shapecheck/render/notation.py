@@ -12,7 +12,7 @@ from shapecheck.exhaustive import assert_never
 from shapecheck.syntax import ast
 
 # Binding strength, loosest first: `need` is how tightly the context binds.
-_ADD, _PRODUCT, _UNARY, _POWER, _ATOM = range(5)
+_COMPARE, _ADD, _PRODUCT, _UNARY, _POWER, _ATOM = range(6)
 
 
 def index_list(indices: tuple[ast.Index, ...] | tuple[str, ...]) -> str:
@@ -20,7 +20,7 @@ def index_list(indices: tuple[ast.Index, ...] | tuple[str, ...]) -> str:
 
 
 def notation(expr: ast.Expr) -> str:
-    return _pretty(expr, _ADD, True)
+    return _pretty(expr, _COMPARE, True)
 
 
 def _paren(text: str, wrap: bool) -> str:
@@ -42,7 +42,17 @@ def _pretty(expr: ast.Expr, need: int, last: bool) -> str:
         case ast.Power():
             return _pretty_power(expr, need, last)
         case ast.Call():
-            return f"{expr.func}({_pretty(expr.arg, _ADD, True)})"
+            return f"{expr.func}({_pretty(expr.arg, _COMPARE, True)})"
+        case ast.Extremum():
+            first = _pretty(expr.first, _COMPARE, True)
+            return f"{expr.func}({first}, {_pretty(expr.second, _COMPARE, True)})"
+        case ast.Compare():
+            # A `Σ_j` on either side stops at the comparison (spec section 10).
+            left = _pretty(expr.left, _ADD, True)
+            text = f"{left} {expr.op} {_pretty(expr.right, _ADD, True if need > _COMPARE else last)}"
+            return _paren(text, need > _COMPARE)
+        case ast.IndexValue():
+            return expr.name
         case ast.ArrayRef():
             return expr.name + index_list(expr.indices)
         case ast.Delta():

@@ -44,12 +44,34 @@ def _key(term: t.Term, rename: dict[str, str]) -> str:
             return f"{term.name}({key(term.arg, rename)})"
         case t.Pow():
             return f"({key(term.base, rename)})^({key(term.exponent, rename)})"
+        case t.Compare():
+            return _compare_key(term, rename)
+        case t.Extremum():
+            # max and min are symmetric in value (ties give the same number).
+            pair = sorted((key(term.first, rename), key(term.second, rename)))
+            return f"{term.name}({pair[0]}, {pair[1]})"
+        case t.IndexValue():
+            return f"#value({_index_key(term.index, rename)})"
         case t.Add():
             return "(" + " + ".join(sorted(key(x, rename) for x in term.terms)) + ")"
         case t.Product():
             return _product_key(term, rename)
         case _:
             assert_never(term)
+
+
+# `a < b` is `b > a`: keys write every order comparison with `>` or `>=`.
+_FLIPPED = {"<": ">", "<=": ">="}
+
+
+def _compare_key(term: t.Compare, rename: dict[str, str]) -> str:
+    left, right = key(term.left, rename), key(term.right, rename)
+    op = term.op
+    if op in _FLIPPED:
+        left, right, op = right, left, _FLIPPED[op]
+    elif op in ("==", "!=") and right < left:
+        left, right = right, left
+    return f"[{left} {op} {right}]"
 
 
 def _index_key(index: t.Index, rename: dict[str, str]) -> str:
@@ -117,6 +139,8 @@ def _appearance_order(term: t.Term) -> list[str]:
         node = stack.pop()
         if isinstance(node, t.Tensor | t.Delta):
             names.extend(i.name for i in node.indices if isinstance(i, t.Idx))
+        elif isinstance(node, t.IndexValue):
+            names.append(node.index.name)
         stack.extend(reversed(t.children(node)))
     return names
 
@@ -125,7 +149,21 @@ def _appearance_order(term: t.Term) -> list[str]:
 _CATEGORY: dict[type, int] = {
     kind: position
     for position, kind in enumerate(
-        (t.Const, t.SizeOf, t.Tensor, t.Loss, t.Func, t.Pow, t.Add, t.Product, t.Delta, t.Zero)
+        (
+            t.Const,
+            t.SizeOf,
+            t.Tensor,
+            t.IndexValue,
+            t.Loss,
+            t.Func,
+            t.Extremum,
+            t.Pow,
+            t.Add,
+            t.Product,
+            t.Compare,
+            t.Delta,
+            t.Zero,
+        )
     )
 }
 

@@ -46,6 +46,12 @@ class _Lowering:
                 return t.Loss(expr.name)
             case ast.Call():
                 return t.Func(expr.func, self.expr(expr.arg))
+            case ast.Extremum():
+                return t.Extremum(expr.func, self.expr(expr.first), self.expr(expr.second))
+            case ast.Compare():
+                return t.Compare(expr.op, self.expr(expr.left), self.expr(expr.right))
+            case ast.IndexValue():
+                return t.IndexValue(t.Idx(expr.name, self.sizes[expr.name]))
             case ast.Negate():
                 return _negated(self.expr(expr.operand))
             case ast.Power():

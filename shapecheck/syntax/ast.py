@@ -100,7 +100,7 @@ class DerivRef:
 
 @dataclass(frozen=True)
 class Call:
-    """An element-wise function: exp log tanh sigmoid relu sin cos sqrt abs."""
+    """An element-wise function: exp log tanh sigmoid relu sin cos sqrt abs step sign."""
 
     func: str
     arg: Expr
@@ -108,6 +108,60 @@ class Call:
 
     def __str__(self) -> str:
         return f"{self.func}({self.arg})"
+
+
+@dataclass(frozen=True)
+class Extremum:
+    """`max(a, b)` or `min(a, b)`: the larger or smaller value, entry by entry."""
+
+    func: str  # "max" or "min"
+    first: Expr
+    second: Expr
+    span: Span
+
+    def __post_init__(self) -> None:
+        if self.func not in ("max", "min"):
+            raise ValueError(f"bad extremum {self.func!r}")
+
+    def __str__(self) -> str:
+        return f"{self.func}({self.first}, {self.second})"
+
+
+# Comparison operators as printed; the Unicode spellings are read as these.
+COMPARISONS = (">", ">=", "<", "<=", "==", "!=")
+
+
+@dataclass(frozen=True)
+class Compare:
+    """`a > b` and the other comparisons: 1 where it holds, 0 elsewhere."""
+
+    op: str
+    left: Expr
+    right: Expr
+    span: Span
+
+    def __post_init__(self) -> None:
+        if self.op not in COMPARISONS:
+            raise ValueError(f"bad comparison {self.op!r}")
+
+    def __str__(self) -> str:
+        # Comparisons do not chain, so a comparison operand keeps parentheses.
+        return f"{_wrap(self.left, _ADD)} {self.op} {_wrap(self.right, _ADD)}"
+
+
+@dataclass(frozen=True)
+class IndexValue:
+    """An index of the statement standing as a number, 1..size (`(j <= i)`, `0.9^t`).
+
+    The parser reads a bare name as an `ArrayRef`; the checker makes it an
+    `IndexValue` when the name is an index of the statement and no array.
+    """
+
+    name: str
+    span: Span
+
+    def __str__(self) -> str:
+        return self.name
 
 
 @dataclass(frozen=True)
@@ -223,14 +277,31 @@ class Add:
         return out
 
 
-Expr = Number | ArrayRef | Delta | DerivRef | Call | Loss | SumOver | Negate | Power | Product | Add
+Expr = (
+    Number
+    | ArrayRef
+    | Delta
+    | DerivRef
+    | Call
+    | Extremum
+    | Compare
+    | IndexValue
+    | Loss
+    | SumOver
+    | Negate
+    | Power
+    | Product
+    | Add
+)
 
 # Binding strength, loosest first, for printing with the fewest parentheses.
-_ADD, _PRODUCT, _UNARY, _POWER, _ATOM = range(5)
+_COMPARE, _ADD, _PRODUCT, _UNARY, _POWER, _ATOM = range(6)
 
 
 def precedence(expr: Expr) -> int:
     match expr:
+        case Compare():
+            return _COMPARE
         case Add():
             return _ADD
         case Product():
@@ -241,7 +312,9 @@ def precedence(expr: Expr) -> int:
             return _POWER
         case Number():
             return _UNARY if expr.value < 0 else _ATOM
-        case ArrayRef() | Delta() | DerivRef() | Call() | Loss() | SumOver():
+        case (
+            ArrayRef() | Delta() | DerivRef() | Call() | Extremum() | IndexValue() | Loss() | SumOver()
+        ):
             return _ATOM
         case _:
             assert_never(expr)
@@ -262,7 +335,7 @@ def children(expr: Expr) -> tuple[Expr, ...]:
             return ()
         case Product():
             return tuple([f.expr for f in expr.factors])
-        case Number() | Delta() | DerivRef() | Loss():
+        case Number() | Delta() | DerivRef() | Loss() | IndexValue():
             return ()
         case Add():
             return tuple([t.expr for t in expr.terms])
@@ -272,6 +345,10 @@ def children(expr: Expr) -> tuple[Expr, ...]:
             return (expr.operand,)
         case Call():
             return (expr.arg,)
+        case Extremum():
+            return (expr.first, expr.second)
+        case Compare():
+            return (expr.left, expr.right)
         case SumOver():
             return (expr.body,)
         case _:
@@ -281,7 +358,7 @@ def children(expr: Expr) -> tuple[Expr, ...]:
 def with_children(expr: Expr, new: tuple[Expr, ...]) -> Expr:
     """The same node with its direct sub-expressions replaced (same order as `children`)."""
     match expr:
-        case ArrayRef() | Number() | Delta() | DerivRef() | Loss():
+        case ArrayRef() | Number() | Delta() | DerivRef() | Loss() | IndexValue():
             return expr
         case Product():
             factors = tuple(Factor(f.op, e) for f, e in zip(expr.factors, new, strict=True))
@@ -295,6 +372,10 @@ def with_children(expr: Expr, new: tuple[Expr, ...]) -> Expr:
             return Negate(new[0], expr.span)
         case Call():
             return Call(expr.func, new[0], expr.span)
+        case Extremum():
+            return Extremum(expr.func, new[0], new[1], expr.span)
+        case Compare():
+            return Compare(expr.op, new[0], new[1], expr.span)
         case SumOver():
             return SumOver(expr.indices, new[0], expr.span, expr.explicit)
         case _:
