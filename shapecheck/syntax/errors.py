@@ -31,6 +31,8 @@ _KEYWORD_TOKENS = frozenset(
         "DELTA",
         "LOSS",
         "FUNC",
+        "MAX",
+        "MIN",
     ]
 )
 
@@ -51,6 +53,9 @@ _TERMINAL_WORDS = {
     "SUM": "`sum`",
     "DELTA": "`delta`",
     "LOSS": "`loss`",
+    "MAX": "`max`",
+    "MIN": "`min`",
+    "COMPARE": "a comparison",
     "RANGE": "`..`",
     "POW": "`^`",
     "MUL": "`*`",
@@ -66,7 +71,9 @@ _TERMINAL_WORDS = {
     "RSQB": "`]`",
     "$END": "the end of the statement",
 }
-_ATOM_STARTS = frozenset({"NAME", "NUMBER", "DERIV", "FUNC", "LOSS", "SUM", "DELTA", "LPAR"})
+_ATOM_STARTS = frozenset(
+    {"NAME", "NUMBER", "DERIV", "FUNC", "MAX", "MIN", "LOSS", "SUM", "DELTA", "LPAR"}
+)
 
 # Characters that are not in the language, with what to write instead.
 _CHARACTER_HINTS = {
@@ -209,6 +216,26 @@ def _missing_equals(seen: _Unexpected) -> Diagnostic | None:
     )
 
 
+def _misplaced_comparison(seen: _Unexpected) -> Diagnostic | None:
+    """E016: a comparison where only an index or an operand may stand."""
+    if seen.token.type != "COMPARE":
+        return None
+    inside_index_list = _open_count(seen.text[: seen.start], "]") > 0
+    where = (
+        "an index list holds indices, not conditions; a mask is a factor of its own: "
+        "`X[i, j] (j <= i)`"
+        if inside_index_list
+        else "a comparison is a whole right-hand side, a whole argument or `sum` body, "
+        "or stands in parentheses: `(a > b)`"
+    )
+    return diagnostic(
+        Code.E016,
+        seen.span,
+        f"a comparison cannot stand here: unexpected `{seen.token.value}`",
+        hints=[where],
+    )
+
+
 def _missing_bracket_at_end(seen: _Unexpected) -> Diagnostic | None:
     if seen.token.type != "$END" or "RSQB" not in seen.expected:
         return None
@@ -218,6 +245,7 @@ def _missing_bracket_at_end(seen: _Unexpected) -> Diagnostic | None:
 # The common mistakes, most specific first; the first that applies words the error.
 _MISTAKES: tuple[Callable[[_Unexpected], Diagnostic | None], ...] = (
     _keyword_as_name,
+    _misplaced_comparison,
     _closes_nothing,
     _unclosed_index_list,
     _spaced_derivative,

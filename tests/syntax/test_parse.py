@@ -203,6 +203,6 @@ def test_names_defined_by_broken_lines_are_kept() -> None:
 def test_expected_words_not_token_names() -> None:
     _, problems = parse(Source("t.idx", "y = a +"))
     assert problems[0].message == (
-        "unexpected the end of the statement; expected `(`, `-`, `delta`, `loss`, `sum`, "
-        "a derivative such as `dL/dW`, a function name, a name or a number"
+        "unexpected the end of the statement; expected `(`, `-`, `delta`, `loss`, `max`, "
+        "`min`, `sum`, a derivative such as `dL/dW`, a function name, a name or a number"
     )
