@@ -109,12 +109,12 @@ def _paren(text: str, wrap: bool) -> str:
 
 
 def _relation(op: str, left: str, right: str, wrap: bool) -> str:
-    """A comparison, worth 1 or 0: `\left(a > b\right)` wherever it is not whole."""
+    """A comparison, worth 1 or 0, in parentheses wherever it is not whole."""
     return _paren(f"{left} {_RELATIONS[op]} {right}", wrap)
 
 
 def _pair(function: str, first: str, second: str) -> str:
-    """`\max\left(a, b\right)`."""
+    """max or min of two values, as LaTeX writes them."""
     return _FUNCTIONS[function] + r"\left(" + first + ", " + second + r"\right)"
 
 
