@@ -26,6 +26,11 @@ def _grow(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         st.builds(lambda f, a: f"{f}({a})", st.sampled_from(["tanh", "sin", "exp"]), inner),
         st.builds(lambda a: f"({a})^2", inner),
         st.builds(lambda a, b: f"({a}) / (1 + ({b})^2)", inner, scalars),
+        # Piecewise (spec 9.2): kinks are left out of the checks, never a failure.
+        st.builds(lambda f, a, b: f"{f}({a}, {b})", st.sampled_from(["max", "min"]), inner, inner),
+        st.builds(lambda f, a: f"{f}({a})", st.sampled_from(["relu", "abs"]), inner),
+        st.builds(lambda a, b: f"({a}) ({b} > 0)", inner, inner),
+        st.builds(lambda a: f"({a}) (i <= 1) + 0.5^i ({a})", inner),
     )
 
 

@@ -169,6 +169,8 @@ def _check(check: Check | None) -> dict[str, Any] | None:
         "mode": check.mode.value,
         "compared": check.compared,
         "undecidable": check.undecidable,
+        "at_kink": check.at_kink,
+        "redraws": check.redraws,
         "max_abs_error": _number(check.max_abs_error),
         "max_rel_error": _number(check.max_rel_error),
         "worst": None

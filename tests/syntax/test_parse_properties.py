@@ -10,6 +10,7 @@ from shapecheck.syntax import ast
 from shapecheck.syntax.parse import parse
 
 _names = st.sampled_from(["a", "b", "X", "W", "s{t}", "y_2"])
+_comparisons = st.sampled_from([">", ">=", "<", "<=", "==", "!=", "≥", "≤", "≠"])
 _indices = st.lists(st.sampled_from(["i", "j", "k", "1", "2"]), min_size=1, max_size=3)
 
 
@@ -32,7 +33,14 @@ def _expressions() -> st.SearchStrategy[str]:
             st.builds(lambda a, b: f"{a} ({b})", inner, inner),
             st.builds(lambda a: f"-{a}", inner),
             st.builds(lambda a, b: f"({a})^{b}", inner, st.sampled_from(["2", "-1", "x^2"])),
-            st.builds(lambda f, a: f"{f}({a})", st.sampled_from(["exp", "tanh", "sqrt"]), inner),
+            st.builds(
+                lambda f, a: f"{f}({a})",
+                st.sampled_from(["exp", "tanh", "sqrt", "step", "sign"]),
+                inner,
+            ),
+            # Comparisons (a factor needs its parentheses) and max/min (spec 9.2).
+            st.builds(lambda a, op, b: f"({a} {op} {b})", inner, _comparisons, inner),
+            st.builds(lambda f, a, b: f"{f}({a}, {b})", st.sampled_from(["max", "min"]), inner, inner),
             st.builds(lambda a: f"sum[j]({a})", inner),
             st.builds(lambda a: f"({a})", inner),
         ),
@@ -81,3 +89,24 @@ def test_walk_visits_parents_first_in_source_order(expression: str) -> None:
     starts = [node.span.start for node in ast.walk(statement.rhs)]
     assert starts == sorted(starts)
     assert len(starts) == 1 + sum(len(ast.children(n)) for n in ast.walk(statement.rhs))
+
+
+@settings(max_examples=200, deadline=None)
+@given(_expressions(), _comparisons, _expressions())
+def test_a_whole_right_hand_side_comparison_is_one_comparison(
+    left: str, op: str, right: str
+) -> None:
+    statement = _parse_one(f"y[i] = {left} {op} {right}")
+    assert isinstance(statement, ast.Definition)
+    assert isinstance(statement.rhs, ast.Compare)
+    printed = str(statement)
+    assert str(_parse_one(printed)) == printed
+
+
+@settings(max_examples=100, deadline=None)
+@given(_expressions(), _comparisons, _expressions(), _comparisons, _expressions())
+def test_a_chain_of_comparisons_is_always_e016(
+    a: str, first: str, b: str, second: str, c: str
+) -> None:
+    _, problems = parse(Source("p.idx", f"y[i] = {a} {first} {b} {second} {c}\n"))
+    assert [p.code for p in problems] == ["E016"]
