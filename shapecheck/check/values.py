@@ -69,5 +69,7 @@ def check_sized(scope: StatementScope, rhs: ast.Expr, given: Container[str] = ()
             node.span,
             f"index `{node.name}` stands here as its value 1..size, "
             "but indexes no array in this statement, so its size is unknown",
-            hints=[f"an index takes its size from an array it indexes, as `{node.name}` in `x[{node.name}]`"],
+            hints=[
+                f"an index takes its size from an array it indexes, as `{node.name}` in `x[{node.name}]`"
+            ],
         )

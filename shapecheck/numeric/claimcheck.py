@@ -23,7 +23,15 @@ from shapecheck.numeric.comparison import NONFINITE, ROUNDING_HELP, Comparison
 from shapecheck.numeric.diagnose import diagnose
 from shapecheck.numeric.evaluate import align
 from shapecheck.numeric.rounding import Magnitudes, rounding_error
-from shapecheck.numeric.verdicts import Check, ClaimCheck, ClaimVerdict, Mode, Verdict, Worst
+from shapecheck.numeric.verdicts import (
+    AT_KINK,
+    Check,
+    ClaimCheck,
+    ClaimVerdict,
+    Mode,
+    Verdict,
+    Worst,
+)
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.derive import Derivation
 from shapecheck.symbolic.lower import lower_claim
@@ -35,19 +43,23 @@ Array = Any
 
 
 def check_claim(
-    verifier: Verifier, derivation: Derivation, claim: CheckedClaim, truth_ok: bool
+    verifier: Verifier,
+    derivation: Derivation,
+    claim: CheckedClaim,
+    truth_ok: bool,
+    truth_reason: str | None = None,
 ) -> ClaimCheck:
-    """The claim against `derivation`, whose own check passed when `truth_ok`."""
+    """The claim against `derivation`, whose own check passed when `truth_ok`
+    (else failed or was inconclusive for `truth_reason`)."""
     # The truth, the claim, and the comparison's temporaries.
     if not verifier.jacobian_fits(derivation, copies=6):
         too_large = verifier.too_large(derivation)
         return ClaimCheck(ClaimVerdict.INCONCLUSIVE, too_large, "too large to evaluate")
     if not truth_ok:
+        # Every entry at a kink leaves nothing to compare the claim with either.
+        reason = AT_KINK if truth_reason == AT_KINK else "the true derivative could not be verified"
         return ClaimCheck(
-            ClaimVerdict.INCONCLUSIVE,
-            Check(
-                Verdict.INCONCLUSIVE, Mode.FULL, reason="the true derivative could not be verified"
-            ),
+            ClaimVerdict.INCONCLUSIVE, Check(Verdict.INCONCLUSIVE, Mode.FULL, reason=reason)
         )
     with np.errstate(all="ignore"):
         truth = verifier.derived.signature_value(derivation)

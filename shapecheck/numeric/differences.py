@@ -412,7 +412,9 @@ def _with_zeroed(check: Check, zeroed: int, compared: int) -> Check:
         f"({compared} {'direction' if compared == 1 else 'directions'} compared)"
     )
     if compared == 0 and check.reason is None:
-        return replace(check, verdict=Verdict.INCONCLUSIVE, reason=AT_KINK, hints=(hint,), at_kink=zeroed)
+        return replace(
+            check, verdict=Verdict.INCONCLUSIVE, reason=AT_KINK, hints=(hint,), at_kink=zeroed
+        )
     return replace(check, hints=(*check.hints, hint), at_kink=zeroed)
 
 

@@ -53,6 +53,7 @@ KINKED_FUNCTIONS = ("relu", "abs", "step", "sign")
 # Redraws of the drawn arrays before straddling entries are left out for good.
 MAX_REDRAWS = 5
 
+
 def _side(difference: Array) -> Array:
     """-1, 0 or 1 by the sign of `difference`; NaN is a branch of its own (2)."""
     return np.where(np.isnan(difference), 2.0, np.sign(difference))

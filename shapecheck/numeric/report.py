@@ -49,7 +49,6 @@ if TYPE_CHECKING:
     from shapecheck.numeric.verify import Verifier
 
 
-
 class ValuesProblem(Exception):
     """`--at` values that do not fit the file: a problem with the command."""
 
@@ -204,12 +203,11 @@ class _Checks:
 
             truth_ok = truth.verdict == Verdict.OK
             verifier = self.checked_on.get(symbolic.derivation.label, self.verifier)
-            result = check_claim(verifier, symbolic.derivation, claim, truth_ok)
+            result = check_claim(verifier, symbolic.derivation, claim, truth_ok, truth.reason)
         problem = _claim_problem(symbolic, result)
         if problem is not None:
             self.problems.append(problem)
         return result
-
 
     def off_kinks(self, derivation: Derivation, result: Check) -> Check:
         """While the check leaves entries out at a kink and some array the

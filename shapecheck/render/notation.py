@@ -49,7 +49,9 @@ def _pretty(expr: ast.Expr, need: int, last: bool) -> str:
         case ast.Compare():
             # A `Σ_j` on either side stops at the comparison (spec section 10).
             left = _pretty(expr.left, _ADD, True)
-            text = f"{left} {expr.op} {_pretty(expr.right, _ADD, True if need > _COMPARE else last)}"
+            text = (
+                f"{left} {expr.op} {_pretty(expr.right, _ADD, True if need > _COMPARE else last)}"
+            )
             return _paren(text, need > _COMPARE)
         case ast.IndexValue():
             return expr.name

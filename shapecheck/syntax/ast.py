@@ -313,7 +313,14 @@ def precedence(expr: Expr) -> int:
         case Number():
             return _UNARY if expr.value < 0 else _ATOM
         case (
-            ArrayRef() | Delta() | DerivRef() | Call() | Extremum() | IndexValue() | Loss() | SumOver()
+            ArrayRef()
+            | Delta()
+            | DerivRef()
+            | Call()
+            | Extremum()
+            | IndexValue()
+            | Loss()
+            | SumOver()
         ):
             return _ATOM
         case _:

@@ -82,7 +82,8 @@ def _chained(operands: list[Any], operators: list[Token], span: Span) -> Diagnos
         for left, op, right in zip(operands, operators, operands[1:], strict=False)
     ]
     written = " ".join(
-        [str(operands[0])] + [f"{_spelled(op)} {e}" for op, e in zip(operators, operands[1:], strict=True)]
+        [str(operands[0])]
+        + [f"{_spelled(op)} {e}" for op, e in zip(operators, operands[1:], strict=True)]
     )
     return diagnostic(
         Code.E016,

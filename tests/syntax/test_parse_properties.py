@@ -40,7 +40,9 @@ def _expressions() -> st.SearchStrategy[str]:
             ),
             # Comparisons (a factor needs its parentheses) and max/min (spec 9.2).
             st.builds(lambda a, op, b: f"({a} {op} {b})", inner, _comparisons, inner),
-            st.builds(lambda f, a, b: f"{f}({a}, {b})", st.sampled_from(["max", "min"]), inner, inner),
+            st.builds(
+                lambda f, a, b: f"{f}({a}, {b})", st.sampled_from(["max", "min"]), inner, inner
+            ),
             st.builds(lambda a: f"sum[j]({a})", inner),
             st.builds(lambda a: f"({a})", inner),
         ),
