@@ -70,6 +70,7 @@ def check_sized(scope: StatementScope, rhs: ast.Expr, given: Container[str] = ()
             f"index `{node.name}` stands here as its value 1..size, "
             "but indexes no array in this statement, so its size is unknown",
             hints=[
-                f"an index takes its size from an array it indexes, as `{node.name}` in `x[{node.name}]`"
+                "an index takes its size from an array it indexes, "
+                + f"as `{node.name}` in `x[{node.name}]`"
             ],
         )

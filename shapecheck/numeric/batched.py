@@ -85,23 +85,9 @@ class BatchedEvaluator:
                 array = np.asarray(self._lookup(term.array))
                 return np.sum((upstream * array).reshape(array.shape[0], -1), axis=1)
             case t.Func():
-                inner, _ = self.value(term.arg)
-                if self.centre is not None and term.name in OSCILLATING:
-                    self._note_bend(term.arg, inner)
-                if kinks.is_kinked(term):
-                    self._note_kink(term, (inner,))
-                return self.plain.apply(term.name, inner)
-            case t.Compare():
-                left = self._aligned(term.left, term.free)
-                right = self._aligned(term.right, term.free)
-                self._note_kink(term, (left, right))
-                return compare(term.op, left, right)
-            case t.Extremum():
-                first = self._aligned(term.first, term.free)
-                second = self._aligned(term.second, term.free)
-                self._note_kink(term, (first, second))
-                with np.errstate(all="ignore"):
-                    return EXTREMUM[term.name](first, second)
+                return self._function(term)
+            case t.Compare() | t.Extremum():
+                return self._pair(term)
             case t.Pow():
                 base = self._aligned(term.base, term.free)
                 exponent = self._aligned(term.exponent, term.free)
@@ -130,6 +116,23 @@ class BatchedEvaluator:
         rows = np.reshape(moved, (moved.shape[0], -1)).max(axis=1, initial=0.0)
         rows = np.where(np.isnan(rows), np.inf, rows)
         self.bend = rows if self.bend is None else np.maximum(self.bend, rows)
+
+    def _function(self, term: t.Func) -> Array:
+        inner, _ = self.value(term.arg)
+        if self.centre is not None and term.name in OSCILLATING:
+            self._note_bend(term.arg, inner)
+        if kinks.is_kinked(term):
+            self._note_kink(term, (inner,))
+        return self.plain.apply(term.name, inner)
+
+    def _pair(self, term: t.Compare | t.Extremum) -> Array:
+        """A comparison or max/min: both operands on the term's axes, and its kinks noted."""
+        a, b = (self._aligned(part, term.free) for part in t.children(term))
+        self._note_kink(term, (a, b))
+        if isinstance(term, t.Compare):
+            return compare(term.op, a, b)
+        with np.errstate(all="ignore"):
+            return EXTREMUM[term.name](a, b)
 
     def _note_kink(self, term: t.Term, operands: tuple[Array, ...]) -> None:
         """The rows where this kinked node's branch differs from the centre's."""

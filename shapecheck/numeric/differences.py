@@ -45,12 +45,10 @@ along directions zeroes the direction on the coordinates that straddle.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-
-from dataclasses import replace
 
 from shapecheck.numeric import budget
 from shapecheck.numeric.comparison import Comparison
@@ -250,6 +248,25 @@ def full_check(
         rows = np.reshape(at_kink, (-1,) + (1,) * (np.ndim(found.value) - 1))
         comparison.add(mine, found.value, found.error, where, rows)
     return comparison.result(Mode.FULL)
+
+
+def kinked_columns(base: Array, rerun: Rerun, straddles: Straddles, chunk: int = 256) -> Array:
+    """Per input entry (flattened), whether its points x ± kh straddle a kink:
+    the full check's points, rerun without comparing anything."""
+    flat = base.ravel()
+    found = [np.zeros(0, dtype=bool)]
+    per_chunk = max(1, (chunk - 1) // POINTS)
+    for start in range(0, flat.size, per_chunk):
+        entries = np.arange(start, min(flat.size, start + per_chunk))
+        step = STEP * np.maximum(1.0, np.abs(flat[entries]))
+        stack = np.broadcast_to(flat, (POINTS * len(entries) + 1, flat.size)).copy()
+        perturbed = stack[:-1].reshape(POINTS, len(entries), flat.size)
+        for slot, factor in enumerate(FACTORS):
+            perturbed[slot, np.arange(len(entries)), entries] += factor * step
+        straddles.rows = None
+        rerun(np.reshape(stack, (len(stack), *base.shape)))
+        found.append(_straddling(straddles, len(entries)))
+    return np.concatenate(found)
 
 
 def _straddling(straddles: Straddles | None, entries: int) -> Array:

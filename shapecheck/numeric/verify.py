@@ -257,37 +257,15 @@ class Verifier:
             return None
         columns = self.kinked_columns.get(derivation.label)
         if columns is None:
-            columns = self._kinked_columns(derivation, chain)
+            straddles = kinks.Straddles()
+            rerun = self._rerun(derivation, chain, differences.Bends(), straddles)
+            base = np.asarray(self.forward[derivation.wrt], dtype=np.float64)
+            columns = differences.kinked_columns(base, rerun, straddles)
             self.kinked_columns[derivation.label] = columns
         shape = tuple(int(i.size.value or 0) for i in derivation.indices)
         out = shape[: len(derivation.of_indices)]
         mask = np.broadcast_to(np.reshape(columns, (1,) * len(out) + shape[len(out) :]), shape)
         return np.transpose(mask, differences.signature_permutation(derivation))
-
-    def _kinked_columns(self, derivation: Derivation, chain: list[str]) -> Array:
-        """Per input entry, whether its points x ± kh straddle a kink (a rerun of
-        the full check's points without the comparison)."""
-        base = np.asarray(self.forward[derivation.wrt], dtype=np.float64)
-        straddles = kinks.Straddles()
-        rerun = self._rerun(derivation, chain, differences.Bends(), straddles)
-        flat = base.ravel()
-        found = []
-        per_chunk = max(1, 256 // budget.POINTS)
-        for start in range(0, flat.size, per_chunk):
-            entries = np.arange(start, min(flat.size, start + per_chunk))
-            step = differences.STEP * np.maximum(1.0, np.abs(flat[entries]))
-            stack = np.broadcast_to(flat, (budget.POINTS * len(entries) + 1, flat.size)).copy()
-            perturbed = stack[:-1].reshape(budget.POINTS, len(entries), flat.size)
-            for slot, factor in enumerate(differences.FACTORS):
-                perturbed[slot, np.arange(len(entries)), entries] += factor * step
-            straddles.rows = None
-            rerun(np.reshape(stack, (len(stack), *base.shape)))
-            rows = straddles.rows
-            if rows is None:
-                found.append(np.zeros(len(entries), dtype=bool))
-            else:
-                found.append(rows[:-1].reshape(budget.POINTS, len(entries)).any(axis=0))
-        return np.concatenate(found) if found else np.zeros(0, dtype=bool)
 
     def _settle(self, result: Check, derivation: Derivation, chain: list[str]) -> Check:
         """An inconclusive check gets hints, and entries left out next to a kink

@@ -298,15 +298,8 @@ def _expr(value: ast.Expr, need: int, last: bool, ranks: Ranks) -> str:
             return _expr_power(value, need, last, ranks)
         case ast.Call():
             return _call(value.func, _expr(value.arg, _COMPARE, True, ranks))
-        case ast.Extremum():
-            first = _expr(value.first, _COMPARE, True, ranks)
-            return _pair(value.func, first, _expr(value.second, _COMPARE, True, ranks))
-        case ast.Compare():
-            left = _expr(value.left, _ADD, True, ranks)
-            right = _expr(value.right, _ADD, True, ranks)
-            return _relation(value.op, left, right, need > _COMPARE)
-        case ast.IndexValue():
-            return name(value.name)
+        case ast.Extremum() | ast.Compare() | ast.IndexValue():
+            return _expr_piecewise(value, need, ranks)
         case ast.ArrayRef():
             return name(value.name) + subscript(value.indices)
         case ast.Delta():
@@ -319,6 +312,20 @@ def _expr(value: ast.Expr, need: int, last: bool, ranks: Ranks) -> str:
             return r"\operatorname{loss}\left(" + name(value.name) + r"\right)"
         case _:
             assert_never(value)
+
+
+def _expr_piecewise(
+    value: ast.Extremum | ast.Compare | ast.IndexValue, need: int, ranks: Ranks
+) -> str:
+    """max/min, a comparison (parenthesised where it is not whole), an index value."""
+    if isinstance(value, ast.IndexValue):
+        return name(value.name)
+    if isinstance(value, ast.Extremum):
+        first = _expr(value.first, _COMPARE, True, ranks)
+        return _pair(value.func, first, _expr(value.second, _COMPARE, True, ranks))
+    left = _expr(value.left, _ADD, True, ranks)
+    right = _expr(value.right, _ADD, True, ranks)
+    return _relation(value.op, left, right, need > _COMPARE)
 
 
 def _expr_sum(value: ast.SumOver, need: int, last: bool, ranks: Ranks) -> str:

@@ -43,18 +43,8 @@ def _pretty(expr: ast.Expr, need: int, last: bool) -> str:
             return _pretty_power(expr, need, last)
         case ast.Call():
             return f"{expr.func}({_pretty(expr.arg, _COMPARE, True)})"
-        case ast.Extremum():
-            first = _pretty(expr.first, _COMPARE, True)
-            return f"{expr.func}({first}, {_pretty(expr.second, _COMPARE, True)})"
-        case ast.Compare():
-            # A `Σ_j` on either side stops at the comparison (spec section 10).
-            left = _pretty(expr.left, _ADD, True)
-            text = (
-                f"{left} {expr.op} {_pretty(expr.right, _ADD, True if need > _COMPARE else last)}"
-            )
-            return _paren(text, need > _COMPARE)
-        case ast.IndexValue():
-            return expr.name
+        case ast.Extremum() | ast.Compare() | ast.IndexValue():
+            return _pretty_piecewise(expr, need)
         case ast.ArrayRef():
             return expr.name + index_list(expr.indices)
         case ast.Delta():
@@ -65,6 +55,18 @@ def _pretty(expr: ast.Expr, need: int, last: bool) -> str:
             return str(expr)
         case _:
             assert_never(expr)
+
+
+def _pretty_piecewise(expr: ast.Extremum | ast.Compare | ast.IndexValue, need: int) -> str:
+    """max/min, a comparison (parenthesised where it is not whole), an index value."""
+    if isinstance(expr, ast.IndexValue):
+        return expr.name
+    if isinstance(expr, ast.Extremum):
+        first = _pretty(expr.first, _COMPARE, True)
+        return f"{expr.func}({first}, {_pretty(expr.second, _COMPARE, True)})"
+    # A `Σ_j` on either side stops at the comparison (spec section 10).
+    text = f"{_pretty(expr.left, _ADD, True)} {expr.op} {_pretty(expr.right, _ADD, True)}"
+    return _paren(text, need > _COMPARE)
 
 
 def _pretty_sum(expr: ast.SumOver, need: int, last: bool) -> str:

@@ -44,14 +44,8 @@ def _key(term: t.Term, rename: dict[str, str]) -> str:
             return f"{term.name}({key(term.arg, rename)})"
         case t.Pow():
             return f"({key(term.base, rename)})^({key(term.exponent, rename)})"
-        case t.Compare():
-            return _compare_key(term, rename)
-        case t.Extremum():
-            # max and min are symmetric in value (ties give the same number).
-            pair = sorted((key(term.first, rename), key(term.second, rename)))
-            return f"{term.name}({pair[0]}, {pair[1]})"
-        case t.IndexValue():
-            return f"#value({_index_key(term.index, rename)})"
+        case t.Compare() | t.Extremum() | t.IndexValue():
+            return _piecewise_key(term, rename)
         case t.Add():
             return "(" + " + ".join(sorted(key(x, rename) for x in term.terms)) + ")"
         case t.Product():
@@ -64,7 +58,13 @@ def _key(term: t.Term, rename: dict[str, str]) -> str:
 _FLIPPED = {"<": ">", "<=": ">="}
 
 
-def _compare_key(term: t.Compare, rename: dict[str, str]) -> str:
+def _piecewise_key(term: t.Compare | t.Extremum | t.IndexValue, rename: dict[str, str]) -> str:
+    if isinstance(term, t.IndexValue):
+        return f"#value({_index_key(term.index, rename)})"
+    if isinstance(term, t.Extremum):
+        # max and min are symmetric in value (ties give the same number).
+        pair = sorted((key(term.first, rename), key(term.second, rename)))
+        return f"{term.name}({pair[0]}, {pair[1]})"
     left, right = key(term.left, rename), key(term.right, rename)
     op = term.op
     if op in _FLIPPED:

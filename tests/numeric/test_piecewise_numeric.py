@@ -108,9 +108,7 @@ def test_causal_mask_with_index_values(tmp_path: Path) -> None:
     assert_clean(report)
     g = arrays["G"]
     np.testing.assert_allclose(arrays["dL/dG"], 2 * np.tril(g), atol=1e-12)
-    np.testing.assert_allclose(
-        arrays["dS/dG"], central(lambda v: np.tril(v), g), atol=1e-6
-    )
+    np.testing.assert_allclose(arrays["dS/dG"], central(lambda v: np.tril(v), g), atol=1e-6)
 
 
 def test_discount_with_an_index_value(tmp_path: Path) -> None:
@@ -131,13 +129,7 @@ def test_relu_abs_step_sign_and_a_comparison(tmp_path: Path) -> None:
     x, y = arrays["x"], arrays["y"]
 
     def energy(x: Array, y: Array) -> Array:
-        return (
-            np.maximum(x, 0) * y
-            + np.abs(x)
-            + (y > 0) * x
-            + np.sign(x) * y
-            + (x > y) * x
-        ).sum()
+        return (np.maximum(x, 0) * y + np.abs(x) + (y > 0) * x + np.sign(x) * y + (x > y) * x).sum()
 
     np.testing.assert_allclose(arrays["dE/dx"], central(lambda v: energy(v, y), x), atol=1e-6)
     np.testing.assert_allclose(arrays["dE/dy"], central(lambda v: energy(x, v), y), atol=1e-6)
@@ -166,7 +158,7 @@ def test_the_numpy_lines_compute_the_derivative(tmp_path: Path) -> None:
     scope = {"np": np, "x": arrays["x"], "G": arrays["G"]}
     for result in report.derivatives:
         derivation = result.derivation
-        value = eval(numpy_code(derivation.formula, derivation.signature), scope)  # noqa: S307
+        value = eval(numpy_code(derivation.formula, derivation.signature), scope)
         np.testing.assert_allclose(
             np.broadcast_to(value, arrays[result.derivation.label].shape),
             arrays[result.derivation.label],
@@ -189,10 +181,7 @@ def test_literal_values_on_kinks_are_left_out_and_counted() -> None:
 
 
 def test_no_false_pass_a_claim_wrong_away_from_the_kink_is_caught() -> None:
-    text = (
-        "param x[4] = [0, 1, -2, 3]\nL = relu(x[i])\n"
-        "dL/dx[p] = (x[p] >= 0) + (x[p] > 2)\n"
-    )
+    text = "param x[4] = [0, 1, -2, 3]\nL = relu(x[i])\ndL/dx[p] = (x[p] >= 0) + (x[p] > 2)\n"
     report = run(text)
     assert [d.code for d in report.diagnostics] == ["E402"]
     assert report.diagnostics[0].hints == ("worst at dL/dx[4]: claimed 2, true 1",)
@@ -291,7 +280,7 @@ def test_a_wrong_derivative_away_from_kinks_still_fails_along_directions(tmp_pat
     straddles = kinks.Straddles()
 
     def rerun(stack: Array) -> Array:
-        straddles.rows = ((np.sign(stack) != np.sign(base)).any(axis=1))
+        straddles.rows = (np.sign(stack) != np.sign(base)).any(axis=1)
         return np.maximum(stack, 0.0).sum(axis=1)
 
     class Derivation:

@@ -29,8 +29,10 @@ def test_a_comparison_binds_loosest_as_a_whole_right_hand_side() -> None:
 
 @pytest.mark.parametrize(
     ("written", "read"),
-    [(">", ">"), (">=", ">="), ("<", "<"), ("<=", "<="), ("==", "=="), ("!=", "!=")]
-    + [("≥", ">="), ("≤", "<="), ("≠", "!=")],
+    [
+        *((op, op) for op in (">", ">=", "<", "<=", "==", "!=")),
+        *(("≥", ">="), ("≤", "<="), ("≠", "!=")),
+    ],
 )
 def test_every_comparison_and_its_unicode_spelling(written: str, read: str) -> None:
     expr = rhs(f"c[i] = x[i] {written} y[i]")
