@@ -180,6 +180,17 @@ def test_literal_values_on_kinks_are_left_out_and_counted() -> None:
     assert any("3 entries left out at a kink" in h for h in check.hints)
 
 
+def test_values_near_a_kink_straddle_only_within_reach_of_the_steps() -> None:
+    # The steps reach 4 h = 2.4e-5 from x: 1e-7 and -2e-5 straddle relu's kink,
+    # 1e-3 does not and is compared (its slope is 1, and checked as such).
+    text = "param x[3] = [1e-7, -2e-5, 1e-3]\nL = relu(x[i])\nderive dL/dx\n"
+    check = run(text).derivatives[0].check
+    assert check is not None and check.verdict is Verdict.OK
+    assert (check.compared, check.at_kink) == (1, 2)
+    wrong = run(text.replace("derive dL/dx\n", "dL/dx[p] = 2 step(x[p])\n"))
+    assert [d.code for d in wrong.diagnostics] == ["E402"]
+
+
 def test_no_false_pass_a_claim_wrong_away_from_the_kink_is_caught() -> None:
     text = "param x[4] = [0, 1, -2, 3]\nL = relu(x[i])\ndL/dx[p] = (x[p] >= 0) + (x[p] > 2)\n"
     report = run(text)
