@@ -124,3 +124,11 @@ def test_the_new_keywords_cannot_name_arrays(keyword: str) -> None:
 def test_maximum_and_signal_stay_names() -> None:
     report = run("param maximum[3], signal[3]\nz = maximum[i] signal[i]\n")
     assert [d.code for d in report.diagnostics] == []
+
+
+def test_a_continued_line_starting_with_a_comparison_is_no_new_statement() -> None:
+    # `a <= b` and `== b` at the start of a line inside open parentheses carry
+    # no `=` of a definition: the statement goes on.
+    program, problems = parse(Source("t.idx", "param a, b\ny = (a +\na <= b)\nz = (a\n== b)\n"))
+    assert problems == []
+    assert [str(s) for s in program.statements[1:]] == ["y = a + a <= b", "z = a == b"]
