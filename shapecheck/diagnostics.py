@@ -50,6 +50,8 @@ class Code(str, enum.Enum):
     E013 = "E013"
     E014 = "E014"
     E015 = "E015"
+    E016 = "E016"
+    E017 = "E017"
     E020 = "E020"
     E021 = "E021"
     E022 = "E022"
@@ -89,6 +91,7 @@ class Code(str, enum.Enum):
     E209 = "E209"
     E215 = "E215"
     E216 = "E216"
+    E220 = "E220"
     E230 = "E230"
     E231 = "E231"
     E232 = "E232"
@@ -100,6 +103,7 @@ class Code(str, enum.Enum):
     E402 = "E402"
     E403 = "E403"
     E404 = "E404"
+    E405 = "E405"
     E999 = "E999"
     W101 = "W101"
     W102 = "W102"
@@ -107,6 +111,7 @@ class Code(str, enum.Enum):
     W104 = "W104"
     W105 = "W105"
     W106 = "W106"
+    W110 = "W110"
     W115 = "W115"
     W901 = "W901"
     W902 = "W902"
@@ -132,6 +137,8 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E013: (Severity.ERROR, "malformed `for` block"),
     Code.E014: (Severity.ERROR, "malformed derivative reference"),
     Code.E015: (Severity.ERROR, "`mean` without the indices it averages over"),
+    Code.E016: (Severity.ERROR, "comparison needs parentheses"),
+    Code.E017: (Severity.ERROR, "`max` or `min` needs two arguments"),
     # E020: a path of the command line or of a searched folder cannot be read
     Code.E020: (Severity.ERROR, "path cannot be read"),
     # E021-E026: notation from numpy, LaTeX or paper, shown the `.idx` way (spec 9.7)
@@ -175,6 +182,7 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E209: (Severity.ERROR, "index size unknown"),
     Code.E215: (Severity.ERROR, "index bound by `mean` missing from its body"),
     Code.E216: (Severity.ERROR, "index bound by `mean` used elsewhere"),
+    Code.E220: (Severity.ERROR, "index used as a value indexes no array"),
     Code.E230: (
         Severity.ERROR,
         "index of `softmax`, `logsumexp` or `norm` missing from its argument",
@@ -191,6 +199,7 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E402: (Severity.ERROR, "claim is wrong"),
     Code.E403: (Severity.ERROR, "numeric check inconclusive"),
     Code.E404: (Severity.ERROR, "claim could not be verified"),
+    Code.E405: (Severity.ERROR, "claim could not be verified: every entry at a kink"),
     # E999: shapecheck itself failed on the file (a bug; the file still fails)
     Code.E999: (Severity.ERROR, "internal error"),
     # Wxxx: warnings never change the exit status unless --strict
@@ -200,6 +209,7 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.W104: (Severity.WARNING, "derivative too large to verify"),
     Code.W105: (Severity.WARNING, "empty file"),
     Code.W106: (Severity.WARNING, "index named like a dim"),
+    Code.W110: (Severity.WARNING, "derivative not verified: every entry at a kink"),
     Code.W115: (Severity.WARNING, "derivative spelling also names another array"),
     # W9xx: `# shapecheck: ignore[...]` comments
     Code.W901: (Severity.WARNING, "unused suppression"),

@@ -46,6 +46,11 @@ def _grow(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         st.builds(lambda a: f"softmax[i]({a})", inner),
         st.builds(lambda a, b: f"({a}) logsumexp[u]({b})", inner, atoms_u),
         st.builds(lambda a, b: f"({a}) norm[u]({b} + 2)", inner, atoms_u),
+        # Piecewise (spec 9.2): kinks are left out of the checks, never a failure.
+        st.builds(lambda f, a, b: f"{f}({a}, {b})", st.sampled_from(["max", "min"]), inner, inner),
+        st.builds(lambda f, a: f"{f}({a})", st.sampled_from(["relu", "abs"]), inner),
+        st.builds(lambda a, b: f"({a}) ({b} > 0)", inner, inner),
+        st.builds(lambda a: f"({a}) (i <= 1) + 0.5^i ({a})", inner),
     )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from shapecheck.check import functions, labels, numbers, sizes, summation
+from shapecheck.check import functions, labels, numbers, sizes, summation, values
 from shapecheck.check.program import (
     ArrayInfo,
     CheckedClaim,
@@ -54,8 +54,12 @@ def visit(scope: StatementScope, expr: ast.Expr) -> None:
                 pass  # made by the checker; an unchecked program holds none
             case ast.IndexedCall():
                 functions.visit_indexed_call(scope, node)
+            case ast.IndexValue():
+                values.visit_index_value(scope, node)
             case ast.Number() | ast.Call() | ast.Negate() | ast.Add():
                 pass  # nothing of their own to check; their children are walked
+            case ast.Extremum() | ast.Compare():
+                pass  # operands are walked; rule 3 reads them like those of `+`
             case _:
                 assert_never(node)
 
@@ -165,7 +169,9 @@ def check_definition(file: FileScope, statement: ast.Definition) -> None:
         layout=file.layout,
         self_name=statement.name,
     )
-    visit(scope, statement.rhs)
+    rhs = values.mark_index_values(statement.rhs, lhs or (), file.names)
+    visit(scope, rhs)
+    values.check_sized(scope, rhs)
     resolved = sizes.resolve_sizes(scope, {})
     summation.check_bound_indices(scope)
     numbers.check_sizes_and_indices(scope, statement.indices)
@@ -176,7 +182,7 @@ def check_definition(file: FileScope, statement: ast.Definition) -> None:
     if scope.problems or scope.poisoned or lhs is None:
         file.names.failed.add(statement.name)
         return
-    rhs, summed, broadcast = summation.place_sums(numbers.as_numbers(statement.rhs, scope), lhs)
+    rhs, summed, broadcast = summation.place_sums(numbers.as_numbers(rhs, scope), lhs)
     shape = tuple(resolved[name] for name in lhs)
     file.names.arrays[statement.name] = ArrayInfo(
         statement.name, "defined", shape, statement.name_span
@@ -238,7 +244,9 @@ def finish_claim(
         name: Occurrence(size, index.span, f"position {k + 1} of {label}'s signature")
         for k, (name, size, index) in enumerate(zip(lhs, shape, statement.indices, strict=True))
     }
-    visit(scope, statement.rhs)
+    rhs = values.mark_index_values(statement.rhs, lhs, file.names)
+    visit(scope, rhs)
+    values.check_sized(scope, rhs, given)
     resolved = sizes.resolve_sizes(scope, given)
     summation.check_bound_indices(scope)
     numbers.check_sizes_and_indices(scope, statement.indices)
@@ -253,17 +261,18 @@ def finish_claim(
     )
     if scope.problems or scope.poisoned:
         return
-    _accept_claim(file, statement, lhs, resolved, scope)
+    _accept_claim(file, statement, rhs, lhs, resolved, scope)
 
 
 def _accept_claim(
     file: FileScope,
     statement: ast.Claim,
+    rhs: ast.Expr,
     lhs: tuple[str, ...],
     resolved: dict[str, Size],
     scope: StatementScope,
 ) -> None:
-    rhs, summed, _ = summation.place_sums(numbers.as_numbers(statement.rhs, scope), lhs)
+    rhs, summed, _ = summation.place_sums(numbers.as_numbers(rhs, scope), lhs)
     file.names.used.update((statement.of, statement.wrt))
     file.size_needs.extend(scope.needs)
     file.claims.append(

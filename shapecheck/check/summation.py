@@ -138,11 +138,16 @@ def node_indices(node: ast.Expr) -> tuple[ast.Index, ...]:
         case ast.IndexedCall():
             # softmax's indices stay indices of its result: an occurrence here.
             return () if node.reduces else node.indices
+        case ast.IndexValue():
+            # An index standing as a number is an occurrence for rule 3.
+            return (ast.IndexName(node.name, node.span),)
         case (
             ast.Number()
             | ast.SizeRef()
             | ast.MeanOver()
             | ast.Call()
+            | ast.Extremum()
+            | ast.Compare()
             | ast.Loss()
             | ast.SumOver()
             | ast.Negate()

@@ -18,8 +18,12 @@ from typing import Any
 import numpy as np
 
 from shapecheck.exhaustive import assert_never
+from shapecheck.numeric import kinks
 from shapecheck.numeric.evaluate import (
+    EXTREMUM,
     Evaluator,
+    align,
+    compare,
     contract_product,
     indexed_function,
     size_value,
@@ -50,6 +54,9 @@ class BatchedEvaluator:
         # argument of any sin or cos moved from its value there (`bend`).
         self.centre = None if centre is None else Evaluator(centre)
         self.bend: Array | None = None
+        # With `centre` too: per batch row, whether a kinked node takes
+        # another branch there than at the centre (`kinks`).
+        self.straddles = kinks.Straddles()
 
     def value(self, term: t.Term) -> tuple[Array, bool]:
         """The value, and whether it has the batch axis (first)."""
@@ -70,7 +77,7 @@ class BatchedEvaluator:
     def _value(self, term: t.Term) -> Array:
         """A term that mentions a batched array (so it has the batch axis)."""
         match term:
-            case t.Const() | t.SizeOf() | t.Zero() | t.Delta():
+            case t.Const() | t.SizeOf() | t.Zero() | t.Delta() | t.IndexValue():
                 raise AssertionError("a term without arrays mentions no batched array")
             case t.Tensor():
                 return self._tensor(term)
@@ -81,8 +88,9 @@ class BatchedEvaluator:
             case t.Func():
                 return self._function(term)
             case t.IndexedFunc():
-                inner, _ = self.value(term.arg)
-                return indexed_function(term, inner, lead=1)
+                return self._indexed(term)
+            case t.Compare() | t.Extremum():
+                return self._pair(term)
             case t.Pow():
                 base = self._aligned(term.base, term.free)
                 exponent = self._aligned(term.exponent, term.free)
@@ -102,12 +110,6 @@ class BatchedEvaluator:
             case _:
                 assert_never(term)
 
-    def _function(self, term: t.Func) -> Array:
-        inner, _ = self.value(term.arg)
-        if self.centre is not None and term.name in OSCILLATING:
-            self._note_bend(term.arg, inner)
-        return self.plain.apply(term.name, inner)
-
     def _lookup(self, name: str) -> Array:
         return self.plain.lookup(name)
 
@@ -117,6 +119,44 @@ class BatchedEvaluator:
         rows = np.reshape(moved, (moved.shape[0], -1)).max(axis=1, initial=0.0)
         rows = np.where(np.isnan(rows), np.inf, rows)
         self.bend = rows if self.bend is None else np.maximum(self.bend, rows)
+
+    def _function(self, term: t.Func) -> Array:
+        inner, _ = self.value(term.arg)
+        if self.centre is not None and term.name in OSCILLATING:
+            self._note_bend(term.arg, inner)
+        if kinks.is_kinked(term):
+            self._note_kink(term, (inner,))
+        return self.plain.apply(term.name, inner)
+
+    def _indexed(self, term: t.IndexedFunc) -> Array:
+        """softmax and its kin; a norm notes its kink (a zero vector)."""
+        inner, _ = self.value(term.arg)
+        value = indexed_function(term, inner, lead=1)
+        if kinks.is_kinked(term):
+            self._note_kink(term, (value,))
+        return value
+
+    def _pair(self, term: t.Compare | t.Extremum) -> Array:
+        """A comparison or max/min: both operands on the term's axes, and its kinks noted."""
+        a, b = (self._aligned(part, term.free) for part in t.children(term))
+        self._note_kink(term, (a, b))
+        if isinstance(term, t.Compare):
+            return compare(term.op, a, b)
+        with np.errstate(all="ignore"):
+            return EXTREMUM[term.name](a, b)
+
+    def _note_kink(self, term: t.Term, operands: tuple[Array, ...]) -> None:
+        """The rows where this kinked node's branch differs from the centre's."""
+        if self.centre is None:
+            return
+        if isinstance(term, t.IndexedFunc):
+            # A norm's branch is its own value (0 at a zero vector), not its argument's.
+            at_centre: tuple[Array, ...] = (np.asarray(self.centre.value(term)),)
+        else:
+            at_centre = tuple(
+                align(self.centre.value(c), t.names(c.free), term.free) for c in t.children(term)
+            )
+        self.straddles.note(kinks.branch(term, operands), kinks.branch(term, at_centre))
 
     def _tensor(self, term: t.Tensor) -> Array:
         array = np.asarray(self._lookup(term.name))

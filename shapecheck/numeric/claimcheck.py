@@ -7,7 +7,9 @@ entry by entry in the file's layout, and a wrong claim is explained by
 derived values. Rounding in how either side is written (a claim with heavy
 cancellation) is bounded (`rounding`) and carried as the truth's error
 estimate: a right claim is never wrong for it, and where the bound swamps the
-tolerance the entry is undecidable.
+tolerance the entry is undecidable. Entries where the truth's central
+differences would straddle a kink are left out (`Verifier.kinked_entries`):
+no derivative exists there, so neither side can be judged.
 """
 
 from __future__ import annotations
@@ -21,7 +23,15 @@ from shapecheck.numeric.comparison import NONFINITE, ROUNDING_HELP, Comparison
 from shapecheck.numeric.diagnose import diagnose
 from shapecheck.numeric.evaluate import align
 from shapecheck.numeric.rounding import Magnitudes, rounding_error
-from shapecheck.numeric.verdicts import Check, ClaimCheck, ClaimVerdict, Mode, Verdict, Worst
+from shapecheck.numeric.verdicts import (
+    AT_KINK,
+    Check,
+    ClaimCheck,
+    ClaimVerdict,
+    Mode,
+    Verdict,
+    Worst,
+)
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.derive import Derivation
 from shapecheck.symbolic.lower import lower_claim
@@ -33,19 +43,23 @@ Array = Any
 
 
 def check_claim(
-    verifier: Verifier, derivation: Derivation, claim: CheckedClaim, truth_ok: bool
+    verifier: Verifier,
+    derivation: Derivation,
+    claim: CheckedClaim,
+    truth_ok: bool,
+    truth_reason: str | None = None,
 ) -> ClaimCheck:
-    """The claim against `derivation`, whose own check passed when `truth_ok`."""
+    """The claim against `derivation`, whose own check passed when `truth_ok`
+    (else failed or was inconclusive for `truth_reason`)."""
     # The truth, the claim, and the comparison's temporaries.
     if not verifier.jacobian_fits(derivation, copies=6):
         too_large = verifier.too_large(derivation)
         return ClaimCheck(ClaimVerdict.INCONCLUSIVE, too_large, "too large to evaluate")
     if not truth_ok:
+        # Every entry at a kink leaves nothing to compare the claim with either.
+        reason = AT_KINK if truth_reason == AT_KINK else "the true derivative could not be verified"
         return ClaimCheck(
-            ClaimVerdict.INCONCLUSIVE,
-            Check(
-                Verdict.INCONCLUSIVE, Mode.FULL, reason="the true derivative could not be verified"
-            ),
+            ClaimVerdict.INCONCLUSIVE, Check(Verdict.INCONCLUSIVE, Mode.FULL, reason=reason)
         )
     with np.errstate(all="ignore"):
         truth = verifier.derived.signature_value(derivation)
@@ -67,13 +81,19 @@ def check_claim(
             float(np.ravel(truth)[flat]),
         )
 
-    comparison.add(claimed, truth, rounding, where)
+    comparison.add(claimed, truth, rounding, where, verifier.kinked_entries(derivation))
     check = comparison.result(Mode.FULL)
     if check.verdict == Verdict.INCONCLUSIVE:
         hints = verifier.nonfinite_hints() if check.reason == NONFINITE else check.hints
         return ClaimCheck(
             ClaimVerdict.INCONCLUSIVE,
-            Check(Verdict.INCONCLUSIVE, Mode.FULL, reason=check.reason, hints=hints),
+            Check(
+                Verdict.INCONCLUSIVE,
+                Mode.FULL,
+                reason=check.reason,
+                hints=hints,
+                at_kink=check.at_kink,
+            ),
         )
     if check.verdict == Verdict.OK:
         return ClaimCheck(ClaimVerdict.OK, check)

@@ -84,12 +84,32 @@ def _code(term: t.Term) -> tuple[str, tuple[str, ...]]:
             base = numpy_code(term.base, term.free)
             exponent = numpy_code(term.exponent, term.free)
             return f"np.power({base}, {exponent})", t.names(term.free)
+        case t.Compare():
+            left = numpy_code(term.left, term.free)
+            right = numpy_code(term.right, term.free)
+            return f"np.{_COMPARE_CODE[term.op]}({left}, {right}).astype(float)", t.names(term.free)
+        case t.Extremum():
+            first = numpy_code(term.first, term.free)
+            second = numpy_code(term.second, term.free)
+            return f"np.{term.name}imum({first}, {second})", t.names(term.free)
+        case t.IndexValue():
+            return f"np.arange(1.0, {term.index.size.value} + 1.0)", t.names(term.free)
         case t.Add():
             return _add_code(term), t.names(term.free)
         case t.Product():
             return _product_code(term, t.names(term.free))
         case _:
             assert_never(term)
+
+
+_COMPARE_CODE = {
+    ">": "greater",
+    ">=": "greater_equal",
+    "<": "less",
+    "<=": "less_equal",
+    "==": "equal",
+    "!=": "not_equal",
+}
 
 
 # Functions numpy does not have under the language's name.

@@ -15,6 +15,10 @@ its own (for finite differences: truncation plus round-off, see
 
 When no entry could be decided the check is inconclusive, never a pass and
 never a failure; a NaN or an Inf on either side makes it inconclusive too.
+
+Entries whose finite differences straddle a kink (`kinks`) are left out
+before anything else and counted apart (`at_kink`); when they are all there
+is, the check is inconclusive with the reason `kinks.AT_KINK`.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from shapecheck.numeric.kinks import AT_KINK
 from shapecheck.numeric.verdicts import Check, Mode, Settings, Verdict, Worst
 
 Array = Any
@@ -38,6 +43,7 @@ class Comparison:
     settings: Settings
     compared: int = 0
     undecidable: int = 0
+    at_kink: int = 0
     max_abs: float = 0.0
     max_rel: float = 0.0
     # Whether any compared value was away from zero: where both values are
@@ -59,31 +65,44 @@ class Comparison:
         reference: Array,
         uncertainty: Array,
         where: Callable[[int], Worst],
+        at_kink: Array | None = None,
     ) -> None:
         """Compare two arrays entry by entry; `uncertainty` is the reference's error
-        estimate, `where` names the entry at a flat position."""
+        estimate, `where` names the entry at a flat position; entries marked in
+        `at_kink` (broadcast to the arrays' shape) are left out and counted."""
         reference = np.asarray(reference, dtype=np.float64)
         uncertainty = np.broadcast_to(np.asarray(uncertainty, dtype=np.float64), reference.shape)
         uncertainty = np.abs(uncertainty.ravel())
+        kept = np.ones(reference.size, dtype=bool)
+        if at_kink is not None:
+            kept = ~np.broadcast_to(np.asarray(at_kink, dtype=bool), reference.shape).ravel()
+            self.at_kink += int(kept.size - np.count_nonzero(kept))
         derived = np.asarray(derived, dtype=np.float64).ravel()
         reference = reference.ravel()
-        if not (np.all(np.isfinite(derived)) and np.all(np.isfinite(reference))):
+        if not (np.all(np.isfinite(derived[kept])) and np.all(np.isfinite(reference[kept]))):
             self.nonfinite = True
             return
-        if derived.size:
-            self._update(derived, reference, uncertainty, where)
+        if np.any(kept):
+            self._update(derived, reference, uncertainty, where, kept)
 
     def _update(
-        self, derived: Array, reference: Array, uncertainty: Array, where: Callable[[int], Worst]
+        self,
+        derived: Array,
+        reference: Array,
+        uncertainty: Array,
+        where: Callable[[int], Worst],
+        kept: Array,
     ) -> None:
-        error = np.abs(derived - reference)
+        with np.errstate(invalid="ignore"):
+            error = np.abs(derived - reference)
         scale = np.maximum(np.abs(derived), np.abs(reference))
         allowed = self.settings.atol + self.settings.rtol * scale
         # Decided: the estimate is within the tolerance, or the two disagree by
         # more than the estimate can explain. A NaN or infinite estimate decides
-        # nothing (both comparisons are false).
-        decided = (uncertainty <= allowed) | (error > allowed + uncertainty)
-        self.undecidable += int(derived.size - np.count_nonzero(decided))
+        # nothing (both comparisons are false). Entries at a kink are not kept.
+        with np.errstate(invalid="ignore"):
+            decided = kept & ((uncertainty <= allowed) | (error > allowed + uncertainty))
+        self.undecidable += int(np.count_nonzero(kept) - np.count_nonzero(decided))
         self.compared += int(np.count_nonzero(decided))
         if not np.any(decided):
             return
@@ -102,7 +121,17 @@ class Comparison:
 
     def result(self, mode: Mode) -> Check:
         if self.nonfinite:
-            return Check(Verdict.INCONCLUSIVE, mode, self.compared, reason=NONFINITE)
+            return Check(
+                Verdict.INCONCLUSIVE, mode, self.compared, reason=NONFINITE, at_kink=self.at_kink
+            )
+        if self.compared == 0 and self.undecidable == 0 and self.at_kink > 0:
+            return Check(
+                Verdict.INCONCLUSIVE,
+                mode,
+                reason=AT_KINK,
+                hints=(self.left_at_kink(),),
+                at_kink=self.at_kink,
+            )
         if self.compared == 0 and self.undecidable > 0:
             return Check(
                 Verdict.INCONCLUSIVE,
@@ -111,6 +140,7 @@ class Comparison:
                 reason=f"none of its {self.undecidable} {self.unit[1]} could be resolved "
                 f"numerically: {self.estimated} exceeds the tolerance",
                 hints=(self.help or UNDECIDABLE_HELP,),
+                at_kink=self.at_kink,
             )
         return Check(
             Verdict.FAILED if self.failed else Verdict.OK,
@@ -120,7 +150,17 @@ class Comparison:
             self.max_rel if self.has_rel else None,
             self.worst,
             undecidable=self.undecidable,
-            hints=(self.unresolved(),) if self.undecidable else (),
+            hints=((self.unresolved(),) if self.undecidable else ())
+            + ((self.left_at_kink(),) if self.at_kink else ()),
+            at_kink=self.at_kink,
+        )
+
+    def left_at_kink(self) -> str:
+        """`2 entries left out at a kink` (where a central difference would straddle one)."""
+        unit = self.unit[0] if self.at_kink == 1 else self.unit[1]
+        return (
+            f"{self.at_kink} {unit} left out at a kink, where a central difference "
+            f"would straddle a change of branch ({self.compared} compared)"
         )
 
     def unresolved(self) -> str:

@@ -36,19 +36,24 @@ estimate is infinite: it is undecidable.
 `rerun(stack)` evaluates the numerator for a stack of denominator values (a
 leading batch axis), at most `chunk` at a time: every perturbed input of a
 chunk goes through the definitions at once (`batched`).
+
+Where the points of a central difference straddle a kink (`kinks`), the rerun
+says so per row (`Straddles`): a full check leaves those columns out, a check
+along directions zeroes the direction on the coordinates that straddle.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from shapecheck.numeric import budget
 from shapecheck.numeric.comparison import Comparison
-from shapecheck.numeric.verdicts import Check, Mode, Settings, Worst
+from shapecheck.numeric.kinks import AT_KINK, Straddles, clear_direction
+from shapecheck.numeric.verdicts import Check, Mode, Settings, Verdict, Worst
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.derive import Derivation
 from shapecheck.symbolic.simplify import simplify
@@ -201,10 +206,12 @@ def full_check(
     chunk: int,
     scale: Array | None = None,
     bends: Bends | None = None,
+    straddles: Straddles | None = None,
 ) -> Check:
     """Every entry of `derived` (numerator order) against central differences,
     `chunk` perturbed inputs per evaluation; `scale` is the numerator's rounding
-    magnitude (`estimate`)."""
+    magnitude (`estimate`). Columns whose points straddle a kink (`straddles`,
+    filled by `rerun`) are left out, and noted in `straddles.columns`."""
     flat_scale = None if scale is None else np.ravel(scale)
     out_rank = len(derivation.of_indices)
     out_shape = derived.shape[:out_rank]
@@ -224,6 +231,7 @@ def full_check(
         if bends is not None:
             found = _unresolved(found, bends.last, len(entries), POINTS)
         found = resolved(found, mine, step[:, None])
+        at_kink = _straddling(straddles, len(entries))
 
         def where(
             position: int, entries: Array = entries, mine: Array = mine, found: Estimate = found
@@ -237,8 +245,41 @@ def full_check(
                 ordered, None, float(mine.ravel()[position]), float(found.value.ravel()[position])
             )
 
-        comparison.add(mine, found.value, found.error, where)
+        rows = np.reshape(at_kink, (-1,) + (1,) * (np.ndim(found.value) - 1))
+        comparison.add(mine, found.value, found.error, where, rows)
     return comparison.result(Mode.FULL)
+
+
+def kinked_columns(base: Array, rerun: Rerun, straddles: Straddles, chunk: int = 256) -> Array:
+    """Per input entry (flattened), whether its points x ± kh straddle a kink:
+    the full check's points, rerun without comparing anything."""
+    flat = base.ravel()
+    found = [np.zeros(0, dtype=bool)]
+    per_chunk = max(1, (chunk - 1) // POINTS)
+    for start in range(0, flat.size, per_chunk):
+        entries = np.arange(start, min(flat.size, start + per_chunk))
+        step = STEP * np.maximum(1.0, np.abs(flat[entries]))
+        stack = np.broadcast_to(flat, (POINTS * len(entries) + 1, flat.size)).copy()
+        perturbed = stack[:-1].reshape(POINTS, len(entries), flat.size)
+        for slot, factor in enumerate(FACTORS):
+            perturbed[slot, np.arange(len(entries)), entries] += factor * step
+        straddles.rows = None
+        rerun(np.reshape(stack, (len(stack), *base.shape)))
+        found.append(_straddling(straddles, len(entries)))
+    return np.concatenate(found)
+
+
+def _straddling(straddles: Straddles | None, entries: int) -> Array:
+    """Per entry of the last `_columns`, whether any of its points straddled a
+    kink; appended to `straddles.columns` (in the order entries are checked)."""
+    at_kink: Array = np.zeros(entries, dtype=bool)
+    if straddles is not None:
+        if straddles.rows is not None:
+            rows = np.asarray(straddles.rows)[: POINTS * entries]
+            at_kink = rows.reshape(POINTS, entries).any(axis=0)
+        previous = straddles.columns if straddles.columns is not None else at_kink[:0]
+        straddles.columns = np.concatenate([previous, at_kink])
+    return at_kink
 
 
 def resolved(found: Estimate, derived: Array, step: Array) -> Estimate:
@@ -317,9 +358,12 @@ def directions_check(
     chunk: int,
     scale: Array | None = None,
     bends: Bends | None = None,
+    straddles: Straddles | None = None,
 ) -> Check:
     """vᵀ J u from `along(u, v)` (the contracted term) against directional
-    differences; `scale` is the numerator's rounding magnitude (`estimate`)."""
+    differences; `scale` is the numerator's rounding magnitude (`estimate`).
+    With `straddles`, each u is zeroed on the coordinates whose differences
+    would straddle a kink (`kinks.clear_direction`)."""
     out_shape = tuple(int(i.size.value or 0) for i in derivation.of_indices)
     comparison = Comparison(settings, unit=("direction", "directions"))
     # The step, and the round-off scale along a direction, follow the inputs'
@@ -330,10 +374,16 @@ def directions_check(
     # docs/verification.md).
     scale = max(1.0, float(np.max(np.abs(base))) if base.size else 1.0)
     step = STEP * scale
+    zeroed = 0
     for direction in range(DIRECTIONS):
         u = rng.standard_normal(base.shape)
         u /= max(float(np.linalg.norm(u)), 1e-300)
         v = rng.standard_normal(out_shape)
+        if straddles is not None:
+            cleared = clear_direction(u, _straddle_test(base, step, rerun, chunk, straddles))
+            u, zeroed = cleared.direction, zeroed + cleared.zeroed
+            if not np.any(u):
+                continue
         derived = along(u, v)
         points = [base + factor * step * u for factor in FACTORS] + [base]
         outputs, moved = _rerun_points(points, rerun, chunk, bends)
@@ -349,7 +399,40 @@ def directions_check(
             return Worst(None, direction + 1, float(derived), float(found.value))
 
         comparison.add(derived, found.value, found.error, where)
-    return comparison.result(Mode.DIRECTIONS)
+    return _with_zeroed(comparison.result(Mode.DIRECTIONS), zeroed, comparison.compared)
+
+
+def _straddle_test(
+    base: Array, step: float, rerun: Rerun, chunk: int, straddles: Straddles
+) -> Callable[[Array], bool]:
+    """Whether the points x + k h w of a direction w straddle a kink."""
+
+    def straddle(w: Array) -> bool:
+        points = [base + factor * step * w for factor in FACTORS] + [base]
+        for start in range(0, len(points), max(1, chunk)):
+            rerun(np.stack(points[start : start + max(1, chunk)]))
+            if straddles.rows is not None and np.any(straddles.rows):
+                return True
+        return False
+
+    return straddle
+
+
+def _with_zeroed(check: Check, zeroed: int, compared: int) -> Check:
+    """The directions' check, saying how many coordinates were zeroed at a kink;
+    with no direction left, inconclusive."""
+    if not zeroed:
+        return check
+    hint = (
+        f"{zeroed} {'coordinate' if zeroed == 1 else 'coordinates'} of the random directions "
+        f"left out at a kink, where a central difference would straddle a change of branch "
+        f"({compared} {'direction' if compared == 1 else 'directions'} compared)"
+    )
+    if compared == 0 and check.reason is None:
+        return replace(
+            check, verdict=Verdict.INCONCLUSIVE, reason=AT_KINK, hints=(hint,), at_kink=zeroed
+        )
+    return replace(check, hints=(*check.hints, hint), at_kink=zeroed)
 
 
 def _rerun_points(

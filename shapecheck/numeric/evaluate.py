@@ -62,6 +62,22 @@ _FUNCTIONS: dict[str, Any] = {
 }
 
 
+# Comparisons and max/min, entry by entry (1.0 or 0.0 for a comparison).
+COMPARE: dict[str, Any] = {
+    ">": np.greater,
+    ">=": np.greater_equal,
+    "<": np.less,
+    "<=": np.less_equal,
+    "==": np.equal,
+    "!=": np.not_equal,
+}
+EXTREMUM: dict[str, Any] = {"max": np.maximum, "min": np.minimum}
+
+
+def compare(op: str, left: Array, right: Array) -> Array:
+    return COMPARE[op](left, right).astype(np.float64)
+
+
 def size_value(size: Size) -> int:
     if size.value is None:
         raise EvaluationError(f"size {size} has no value")
@@ -146,10 +162,26 @@ class Evaluator:
                 return indexed_function(term, self._value(term.arg))
             case t.Pow():
                 return self._power(term)
+            case t.Compare() | t.Extremum() | t.IndexValue():
+                return self._piecewise(term)
             case t.Add():
                 return self._sum(term)
             case t.Product():
                 return self._product(term)
+            case _:
+                assert_never(term)
+
+    def _piecewise(self, term: t.Compare | t.Extremum | t.IndexValue) -> Array:
+        """A comparison (1 or 0), max/min, an index as its values 1..size."""
+        match term:
+            case t.Compare():
+                left, right = self._pair(term.left, term.right, term.free)
+                return compare(term.op, left, right)
+            case t.Extremum():
+                first, second = self._pair(term.first, term.second, term.free)
+                return EXTREMUM[term.name](first, second)
+            case t.IndexValue():
+                return np.arange(1.0, size_value(term.index.size) + 1.0)
             case _:
                 assert_never(term)
 
@@ -164,6 +196,13 @@ class Evaluator:
             self.nonfinite = True
         return result
 
+    def _pair(self, a: t.Term, b: t.Term, free: tuple[t.Idx, ...]) -> tuple[Array, Array]:
+        """Two operands on the axes of `free` (each broadcast over what it lacks)."""
+        return (
+            align(self._value(a), t.names(a.free), free),
+            align(self._value(b), t.names(b.free), free),
+        )
+
     def _sum(self, term: t.Add) -> Array:
         # Terms lacking some of the free indices are broadcast over them (rule 4).
         total = np.zeros(tuple(size_value(i.size) for i in term.free))
@@ -175,6 +214,11 @@ class Evaluator:
         """A named function, entry by entry."""
         with np.errstate(all="ignore"):
             return _FUNCTIONS[function](argument)
+
+    def apply_extremum(self, name: str, first: Array, second: Array) -> Array:
+        """max or min, entry by entry."""
+        with np.errstate(all="ignore"):
+            return EXTREMUM[name](first, second)
 
     def lookup(self, name: str) -> Array:
         return self._lookup(name)

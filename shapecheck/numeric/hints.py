@@ -1,11 +1,12 @@
 """Why a numeric check proves nothing: kinks, and where a NaN or an Inf came from.
 
-`verify` turns a failed comparison into an inconclusive one when a function
-is evaluated at a kink (relu, abs, step or sign within a step of 0: no
-derivative exists there), and words an inconclusive check's hints from the
-forward values: log or sqrt of a non-positive value, or division by zero.
+`verify` names a function evaluated near a kink (relu, abs, step or sign
+within 10⁻⁴ of 0) in the hints of a check that left entries out (the entries
+themselves are found by `kinks`), and words an inconclusive check's hints
+from the forward values: log or sqrt of a non-positive value, or division by
+zero.
 A norm at a zero vector is a kink too (its derivative e / norm is 0 / 0
-there), and says so when the check is inconclusive.
+there; `kinks` leaves it out), and the hints say so.
 """
 
 from __future__ import annotations

@@ -6,24 +6,32 @@ writes `--save`, and words every verdict that is not a pass:
 
 - E401: a derivative disagrees with finite differences (a shapecheck bug);
 - E402: a claim is wrong, with how (`diagnose`) and its worst entry;
-- E403: a check is inconclusive (NaN, Inf or a kink: never a pass);
+- E403: a check is inconclusive (NaN, Inf, nothing decidable: never a pass);
 - E404: a claim could not be verified for lack of memory;
-- W104: a derivative too large to verify or to save.
+- E405: a claim could not be verified: every entry sits at a kink;
+- W104: a derivative too large to verify or to save;
+- W110: a derivative not verified: every entry sits at a kink.
+
+Where a check leaves entries out at a kink and the arrays it depends on
+include drawn ones, those are drawn again (`_Checks.off_kinks`, at most
+`kinks.MAX_REDRAWS` times); the derivative's claims are checked on the same
+values as its check.
 
 numpy is imported only when this runs, so `check --no-verify` starts without it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from shapecheck.check.program import CheckedProgram, DeriveRequest
 from shapecheck.collector import collector_paused
 from shapecheck.diagnostics import Code, Diagnostic, diagnostic
 from shapecheck.numeric.verdicts import (
+    AT_KINK,
     Check,
     ClaimCheck,
     ClaimVerdict,
@@ -109,8 +117,8 @@ def _verify(
     chosen: dict[str, int],
 ) -> NumericReport:
     settings = Settings(options.rtol, options.atol, options.budget_bytes, options.seed)
-    verifier = _verifier(checked, deriver, options, settings)
-    checks = _Checks(checked, verifier, settings)
+    verifier, given = _verifier(checked, deriver, options, settings)
+    checks = _Checks(checked, verifier, settings, given)
     derivative_checks = tuple(checks.derivative(d, r.span, r.loop) for r, d in derivatives)
     claim_checks = tuple(checks.claim(symbolic) for symbolic in claims)
     saved = None
@@ -133,8 +141,9 @@ def _verify(
 
 def _verifier(
     checked: CheckedProgram, deriver: Deriver, options: NumericOptions, settings: Settings
-) -> Verifier | None:
-    """Values and the forward pass; None when the forward pass alone would not fit."""
+) -> tuple[Verifier | None, Mapping[str, Any] | None]:
+    """Values and the forward pass (None when the forward pass alone would not
+    fit), and the `--at` values."""
     from shapecheck.numeric import values as numbers
     from shapecheck.numeric.budget import forward_entries
     from shapecheck.numeric.verify import Verifier
@@ -145,20 +154,28 @@ def _verifier(
         raise ValuesProblem(str(problem)) from None
     # Nothing is drawn when the forward pass alone would not fit the budget.
     if 8 * forward_entries(checked) > options.budget_bytes:
-        return None
-    return Verifier(checked, deriver, numbers.draw_values(checked, options.seed, given), settings)
+        return None, given
+    values = numbers.draw_values(checked, options.seed, given)
+    return Verifier(checked, deriver, values, settings), given
 
 
 class _Checks:
     """Each derivative checked once, each verdict worded once, in order."""
 
     def __init__(
-        self, checked: CheckedProgram, verifier: Verifier | None, settings: Settings
+        self,
+        checked: CheckedProgram,
+        verifier: Verifier | None,
+        settings: Settings,
+        given: Mapping[str, Any] | None = None,
     ) -> None:
         self.checked = checked
         self.verifier = verifier
         self.settings = settings
+        self.given = given
         self.done: dict[str, Check] = {}
+        # The values each derivative was last checked on (after any redraw).
+        self.checked_on: dict[str, Verifier] = {}
         self.problems: list[Diagnostic] = []
 
     def derivative(self, derivation: Derivation, span: Span | None, loop: ast.LoopValues) -> Check:
@@ -169,7 +186,7 @@ class _Checks:
 
             result = too_large(self.checked, derivation, self.settings)
         else:
-            result = self.verifier.check(derivation)
+            result = self.off_kinks(derivation, self.verifier.check(derivation))
         self.done[derivation.label] = result
         problem = _derivative_problem(derivation.label, result, span, loop_context(loop))
         if problem is not None:
@@ -185,11 +202,52 @@ class _Checks:
             from shapecheck.numeric.claimcheck import check_claim
 
             truth_ok = truth.verdict == Verdict.OK
-            result = check_claim(self.verifier, symbolic.derivation, claim, truth_ok)
+            verifier = self.checked_on.get(symbolic.derivation.label, self.verifier)
+            result = check_claim(verifier, symbolic.derivation, claim, truth_ok, truth.reason)
         problem = _claim_problem(symbolic, result)
         if problem is not None:
             self.problems.append(problem)
         return result
+
+    def off_kinks(self, derivation: Derivation, result: Check) -> Check:
+        """While the check leaves entries out at a kink and some array the
+        numerator depends on is drawn, draw the drawn arrays again (at most
+        MAX_REDRAWS times); the last check is the result."""
+        from shapecheck.numeric import values as numbers
+        from shapecheck.numeric.kinks import MAX_REDRAWS
+        from shapecheck.numeric.verify import Verifier
+
+        assert self.verifier is not None
+        verifier = self.verifier
+        drawn = [
+            a
+            for a in self.checked.arrays
+            if a.is_leaf and numbers.is_drawn(a, self.given) and a.name in self._leaves(derivation)
+        ]
+        redraws = 0
+        while result.at_kink and drawn and redraws < MAX_REDRAWS:
+            redraws += 1
+            values = numbers.draw_values(self.checked, self.settings.seed, self.given, redraws)
+            verifier = Verifier(self.checked, verifier.deriver, values, self.settings)
+            result = replace(verifier.check(derivation), redraws=redraws)
+        self.checked_on[derivation.label] = verifier
+        if redraws:
+            times = "once" if redraws == 1 else f"{redraws} times"
+            note = f"drawn values redrawn {times} to move off a kink"
+            result = replace(result, hints=(*result.hints, note))
+        return result
+
+    def _leaves(self, derivation: Derivation) -> set[str]:
+        """The arrays the numerator depends on, through every definition."""
+        uses = {d.name: d.depends_on for d in self.checked.definitions}
+        found: set[str] = set()
+        stack = [derivation.of]
+        while stack:
+            name = stack.pop()
+            if name not in found:
+                found.add(name)
+                stack.extend(uses.get(name, ()))
+        return found
 
 
 def _where(
@@ -223,7 +281,10 @@ def _derivative_problem(
             ],
             context=context,
         )
-    if result.verdict == Verdict.INCONCLUSIVE:
+    if result.verdict == Verdict.INCONCLUSIVE and result.reason == AT_KINK:
+        # Nothing the user did wrong, and nothing the tool got wrong: a warning.
+        code, words = Code.W110, f"{label} is not verified"
+    elif result.verdict == Verdict.INCONCLUSIVE:
         code, words = Code.E403, f"the numeric check of {label} is inconclusive"
     elif result.verdict == Verdict.NOT_VERIFIED:
         code, words = Code.W104, f"{label} is not verified"
@@ -250,6 +311,8 @@ def _claim_problem(symbolic: SymbolicClaim, result: ClaimCheck) -> Diagnostic | 
         )
     if result.verdict == ClaimVerdict.INCONCLUSIVE:
         code = Code.E404 if result.check.verdict == Verdict.NOT_VERIFIED else Code.E403
+        if result.check.reason == AT_KINK:
+            code = Code.E405
         return diagnostic(
             code,
             claim.span,

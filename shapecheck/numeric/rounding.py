@@ -141,6 +141,8 @@ class Magnitudes:
             case t.Const() | t.SizeOf() | t.Zero() | t.Delta() | t.Tensor() | t.Loss():
                 # Constants are not looked up: their sign is dropped here.
                 return self.plain.value(term), np.abs(self.absolute.value(term))
+            case t.IndexValue() | t.Compare() | t.Extremum():
+                return self._piecewise(term)
             case t.Func():
                 argument, spread = self._both(term.arg)
                 value = self.plain.apply(term.name, argument)
@@ -175,6 +177,18 @@ class Magnitudes:
         reduced = tuple(i for i in term.arg.free if i.name not in {o.name for o in term.over})
         carried = align(along, t.names(reduced), term.free)
         return value, np.abs(value) * (1.0 + 2.0 * carried)
+
+    def _piecewise(self, term: t.IndexValue | t.Compare | t.Extremum) -> tuple[Array, Array]:
+        """Index values and comparisons are whole numbers, exact (a comparison
+        flipped by rounding is a kink); max/min carries the larger rounding
+        magnitude of its two arguments."""
+        if not isinstance(term, t.Extremum):
+            value = self.plain.value(term)
+            return value, np.abs(value)
+        first, first_size = (_on(x, term.first, term) for x in self._both(term.first))
+        second, second_size = (_on(x, term.second, term) for x in self._both(term.second))
+        value = self.plain.apply_extremum(term.name, first, second)
+        return value, np.maximum(first_size, second_size)
 
     def _power(self, term: t.Pow) -> tuple[Array, Array]:
         base, base_size = (_on(x, term.base, term) for x in self._both(term.base))

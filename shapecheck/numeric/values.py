@@ -52,11 +52,21 @@ def loss_arguments(program: CheckedProgram) -> list[str]:
 
 
 def draw_values(
-    program: CheckedProgram, seed: int, given: Mapping[str, Array] | None = None
+    program: CheckedProgram,
+    seed: int,
+    given: Mapping[str, Array] | None = None,
+    redraw: int = 0,
 ) -> dict[str, Array]:
-    """Values of every declared array, and of the upstream gradient of each loss."""
+    """Values of every declared array, and of the upstream gradient of each loss.
+
+    `redraw` > 0 draws the drawn arrays again, from streams of their own (a
+    check whose differences straddle a kink, `kinks`); literal and `--at`
+    values stay.
+    """
     values: dict[str, Array] = {
-        array.name: _leaf_value(array, seed, given) for array in program.arrays if array.is_leaf
+        array.name: _leaf_value(array, seed, given, redraw)
+        for array in program.arrays
+        if array.is_leaf
     }
     for name in loss_arguments(program):
         shape = tuple(int(s.value or 0) for s in program.array(name).shape)
@@ -64,7 +74,14 @@ def draw_values(
     return values
 
 
-def _leaf_value(array: ArrayInfo, seed: int, given: Mapping[str, Array] | None) -> Array:
+def is_drawn(array: ArrayInfo, given: Mapping[str, Array] | None) -> bool:
+    """Whether the array's values are a seeded draw (no literal, not in `--at`)."""
+    return array.value is None and not (given is not None and array.name in given)
+
+
+def _leaf_value(
+    array: ArrayInfo, seed: int, given: Mapping[str, Array] | None, redraw: int = 0
+) -> Array:
     """A literal, else the `--at` value, else a seeded draw (uniform on [0.5, 2] if positive)."""
     labels = array.classes is not None
     if array.value is not None:
@@ -73,13 +90,12 @@ def _leaf_value(array: ArrayInfo, seed: int, given: Mapping[str, Array] | None) 
     if given is not None and array.name in given:
         return np.asarray(given[array.name], dtype=np.int64 if labels else np.float64)
     shape = tuple(int(s.value or 0) for s in array.shape)
+    stream = _stream(seed, array.name if not redraw else f"{array.name}#redraw{redraw}")
     if array.classes is not None:
-        return _stream(seed, array.name).integers(
-            1, int(array.classes.value or 1), shape, endpoint=True
-        )
+        return stream.integers(1, int(array.classes.value or 1), shape, endpoint=True)
     if array.positive:
-        return _stream(seed, array.name).uniform(0.5, 2.0, shape)
-    return _stream(seed, array.name).standard_normal(shape)
+        return stream.uniform(0.5, 2.0, shape)
+    return stream.standard_normal(shape)
 
 
 def load_at(path: Path, program: CheckedProgram) -> dict[str, Array]:

@@ -54,6 +54,10 @@ class Mode(_Word):
     NONE = "none"  # not evaluated
 
 
+# The reason of a check with nothing left to compare once the entries whose
+# differences straddle a kink are left out (`kinks`).
+AT_KINK = "all entries at a kink"
+
 DEFAULT_RTOL = 1e-5
 DEFAULT_ATOL = 1e-8
 DEFAULT_BUDGET_BYTES = 256 * 2**20
@@ -93,6 +97,11 @@ class Check:
     # Entries (or directions) the finite differences could not resolve: their
     # own error estimate exceeds the tolerance; left out of `compared`.
     undecidable: int = 0
+    # Entries (or direction coordinates) left out because a central difference
+    # would straddle a kink (`kinks`), and how often drawn values were redrawn
+    # to move off one.
+    at_kink: int = 0
+    redraws: int = 0
 
 
 @dataclass(frozen=True)

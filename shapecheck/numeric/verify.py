@@ -9,8 +9,10 @@ each derivation's own value, is `derived`:
 - **Error estimates**: each finite difference carries its own (truncation and
   round-off, `differences`); entries it swamps are left out and counted, and
   a check with nothing decided is inconclusive (`comparison`).
-- **Inconclusive, never a pass**, when a NaN or an Inf appears on either side,
-  or when a failed check evaluates a function at a kink (`hints`).
+- **Inconclusive, never a pass**, when a NaN or an Inf appears on either side.
+- **Kinks** (`kinks`): entries whose central differences straddle a change
+  of branch are left out (and counted); `kinked_entries` gives claims the same
+  entries to leave out. Redrawing drawn values is `report`'s.
 - **In bulk**: perturbed inputs go through the definitions stacked along a
   batch axis (`batched`), in chunks the budget allows (`plan`).
 - **Memory budget** (`budget`). Nothing larger than the budget is evaluated:
@@ -32,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from shapecheck.check.program import CheckedProgram
-from shapecheck.numeric import budget, differences, hints, rounding
+from shapecheck.numeric import budget, differences, hints, kinks, rounding
 from shapecheck.numeric.batched import BatchedEvaluator, align_batched
 from shapecheck.numeric.comparison import NONFINITE
 from shapecheck.numeric.derived import DerivedValues, trusted
@@ -104,6 +106,9 @@ class Verifier:
         self.forward = self._forward(self.leaves, [d.name for d in program.definitions])
         # The derived side: each derivation's value, evaluated once.
         self.derived = DerivedValues(self.forward)
+        # Per derivative label: which input entries of its full check straddled
+        # a kink (numerator order, flattened), for its claims.
+        self.kinked_columns: dict[str, Array] = {}
 
     # ---- forward passes
     def _forward(self, leaves: Mapping[str, Array], names: list[str]) -> dict[str, Array]:
@@ -115,11 +120,16 @@ class Verifier:
         return values
 
     def _rerun(
-        self, derivation: Derivation, chain: list[str], bends: differences.Bends
+        self,
+        derivation: Derivation,
+        chain: list[str],
+        bends: differences.Bends,
+        straddles: kinks.Straddles | None = None,
     ) -> differences.Rerun:
         """The numerator's values for a stack of denominator values (leading batch
         axis): every definition on the path is evaluated once for the whole stack;
-        how far each row moved the arguments of sin and cos goes to `bends`."""
+        how far each row moved the arguments of sin and cos goes to `bends`, and
+        which rows straddle a kink to `straddles`."""
 
         def rerun(stack: Array) -> Array:
             changed: dict[str, Array] = {derivation.wrt: stack}
@@ -136,6 +146,8 @@ class Verifier:
                 # The numerator does not depend on the denominator here.
                 result = np.broadcast_to(result, (len(stack), *np.shape(result)))
             bends.last = evaluator.bend
+            if straddles is not None:
+                straddles.rows = evaluator.straddles.rows
             return result
 
         return rerun
@@ -204,11 +216,12 @@ class Verifier:
         `chunk` perturbed inputs go through the definitions at once."""
         base = np.asarray(self.forward[derivation.wrt], dtype=np.float64)
         bends = differences.Bends()
-        rerun = self._rerun(derivation, chain, bends)
+        straddles = kinks.Straddles() if self.kinked(chain) else None
+        rerun = self._rerun(derivation, chain, bends, straddles)
         scale = self.rounding_scale(derivation, chain)
         if contracted is None:
             derived = self.derived.value(derivation)
-            return differences.full_check(
+            check = differences.full_check(
                 derivation,
                 derived,
                 base,
@@ -217,7 +230,11 @@ class Verifier:
                 min(chunk, budget.POINTS * base.size + 1),
                 scale,
                 bends,
+                straddles,
             )
+            if straddles is not None and straddles.columns is not None:
+                self.kinked_columns[derivation.label] = straddles.columns
+            return check
         values, adjoints = self.derived.adjoints(derivation)
 
         def along(u: Array, v: Array) -> Array:
@@ -225,27 +242,42 @@ class Verifier:
             return trusted(evaluator.value(contracted), adjoints, evaluator)
 
         return differences.directions_check(
-            derivation, along, base, rerun, self.settings, self.rng, chunk, scale, bends
+            derivation, along, base, rerun, self.settings, self.rng, chunk, scale, bends, straddles
         )
 
+    def kinked(self, chain: list[str]) -> bool:
+        """Whether a definition on the way has kinks (else no kink work is done)."""
+        return any(kinks.has_kinks(self.deriver.lowered[name][1]) for name in chain)
+
+    def kinked_entries(self, derivation: Derivation) -> Array | None:
+        """Which entries of the derivative (signature order) sit where a central
+        difference would straddle a kink; None when none can."""
+        chain = self.deriver.graph.on_path(derivation.of, derivation.wrt)
+        if not self.kinked(chain):
+            return None
+        columns = self.kinked_columns.get(derivation.label)
+        if columns is None:
+            straddles = kinks.Straddles()
+            rerun = self._rerun(derivation, chain, differences.Bends(), straddles)
+            base = np.asarray(self.forward[derivation.wrt], dtype=np.float64)
+            columns = differences.kinked_columns(base, rerun, straddles)
+            self.kinked_columns[derivation.label] = columns
+        shape = tuple(int(i.size.value or 0) for i in derivation.indices)
+        out = shape[: len(derivation.of_indices)]
+        mask = np.broadcast_to(np.reshape(columns, (1,) * len(out) + shape[len(out) :]), shape)
+        return np.transpose(mask, differences.signature_permutation(derivation))
+
     def _settle(self, result: Check, derivation: Derivation, chain: list[str]) -> Check:
-        """An inconclusive check gets hints; a failure at a kink proves nothing, and
-        entries left out next to a kink are explained by it."""
-        if result.verdict == Verdict.OK and not result.undecidable:
+        """An inconclusive check gets hints, and entries left out next to a kink
+        are explained by it. A failure stands: entries whose differences would
+        straddle a kink were left out before comparing (`kinks`)."""
+        if result.verdict == Verdict.OK and not (result.undecidable or result.at_kink):
             return result
-        kinks = hints.kinks(self.deriver, self.forward, [*chain, derivation.of])
+        near = hints.kinks(self.deriver, self.forward, [*chain, derivation.of])
         if result.verdict == Verdict.INCONCLUSIVE:
             nonfinite = self.nonfinite_hints() if result.reason == NONFINITE else ()
-            return replace(result, hints=result.hints + nonfinite + kinks)
-        if result.verdict == Verdict.FAILED and kinks:
-            # No derivative exists there: disagreement proves nothing.
-            return replace(
-                result,
-                verdict=Verdict.INCONCLUSIVE,
-                reason="a function is evaluated at a kink, where it has no derivative",
-                hints=kinks,
-            )
-        return replace(result, hints=result.hints + kinks)
+            return replace(result, hints=result.hints + nonfinite + near)
+        return replace(result, hints=result.hints + near)
 
     def too_large(self, derivation: Derivation, evaluated: t.Term | None = None) -> Check:
         return budget.too_large(self.program, derivation, self.settings, evaluated)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from shapecheck.numeric.codegen import CodeError, numpy_code, python_name
-from shapecheck.numeric.verdicts import ClaimVerdict, Mode, Verdict
+from shapecheck.numeric.verdicts import AT_KINK, ClaimVerdict, Mode, Verdict
 from shapecheck.pipeline import ClaimResult, DerivativeResult
 from shapecheck.render.common import shape_both
 from shapecheck.render.formula import formula, indices
@@ -97,9 +97,13 @@ def check_words(check: Check | None) -> str:
         notes = [] if check.mode is Mode.FULL else [str(check.mode)]
         if check.undecidable:
             notes.append(f"{check.undecidable} unresolved")
+        if check.at_kink:
+            notes.append(f"{check.at_kink} at a kink")
         return f"✓ {error_words(check, '.1e')}" + (f" ({', '.join(notes)})" if notes else "")
     if check.verdict is Verdict.FAILED:
         return f"✗ {error_words(check, '.2g')}"
+    if check.verdict is Verdict.INCONCLUSIVE and check.reason == AT_KINK:
+        return f"– not verified ({AT_KINK})"
     if check.verdict is Verdict.INCONCLUSIVE:
         return "? inconclusive"
     return "– not verified"
@@ -114,8 +118,9 @@ def claim_words(result: ClaimResult) -> str:
         if not result.symbolic.matches:
             parts.append("? not verified (--no-verify)")
     elif check.verdict is ClaimVerdict.OK:
-        unresolved = check.check.undecidable
+        unresolved, at_kink = check.check.undecidable, check.check.at_kink
         note = f", {unresolved} unresolved" if unresolved else ""
+        note += f", {at_kink} at a kink" if at_kink else ""
         parts.append(f"✓ numerically ({error_words(check.check, '.1e')}{note})")
     elif check.verdict is ClaimVerdict.WRONG:
         parts.append("✗ wrong" + (f": {check.diagnosis}" if check.diagnosis else ""))

@@ -11,7 +11,7 @@ from shapecheck.exhaustive import assert_never
 from shapecheck.symbolic import terms as t
 
 # Binding strength, loosest first: `need` is how tightly the context binds.
-_ADD, _PRODUCT, _UNARY, _POWER, _ATOM = range(5)
+_COMPARE, _ADD, _PRODUCT, _UNARY, _POWER, _ATOM = range(6)
 
 
 def _number(value: float) -> str:
@@ -26,7 +26,7 @@ def indices(items: tuple[t.Index, ...]) -> str:
 
 
 def formula(term: t.Term) -> str:
-    return _show(term, _ADD, True)
+    return _show(term, _COMPARE, True)
 
 
 def _paren(text: str, wrap: bool) -> str:
@@ -71,8 +71,8 @@ def _show(term: t.Term, need: int, last: bool) -> str:
             return "δ" + indices(term.indices)
         case t.Loss():
             return f"loss({term.array})"
-        case t.Func():
-            return f"{term.name}({_show(term.arg, _ADD, True)})"
+        case t.Func() | t.Extremum() | t.Compare() | t.IndexValue():
+            return _show_piecewise(term, need)
         case t.IndexedFunc():
             return _show_indexed(term, need, last)
         case t.Pow():
@@ -85,12 +85,31 @@ def _show(term: t.Term, need: int, last: bool) -> str:
             assert_never(term)
 
 
+def _show_piecewise(term: t.Func | t.Extremum | t.Compare | t.IndexValue, need: int) -> str:
+    """A function of one argument, max/min, a comparison, an index value."""
+    match term:
+        case t.Func():
+            return f"{term.name}({_show(term.arg, _COMPARE, True)})"
+        case t.Extremum():
+            first = _show(term.first, _COMPARE, True)
+            return f"{term.name}({first}, {_show(term.second, _COMPARE, True)})"
+        case t.Compare():
+            # A Σ on either side stops at the comparison (spec section 10).
+            left = _show(term.left, _ADD, True)
+            right = _show(term.right, _ADD, True)
+            return _paren(f"{left} {term.op} {right}", need > _COMPARE)
+        case t.IndexValue():
+            return term.index.name
+        case _:
+            assert_never(term)
+
+
 def _show_indexed(term: t.IndexedFunc, need: int, last: bool) -> str:
     written = t.as_written(term)
     if not isinstance(written, t.IndexedFunc):
         return _show(written, need, last)
     over = ",".join(i.name for i in written.over)
-    return f"{written.name}[{over}]({_show(written.arg, _ADD, True)})"
+    return f"{written.name}[{over}]({_show(written.arg, _COMPARE, True)})"
 
 
 def _show_pow(term: t.Pow, need: int, last: bool) -> str:

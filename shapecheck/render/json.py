@@ -175,6 +175,8 @@ def _check(check: Check | None) -> dict[str, Any] | None:
         "mode": check.mode.value,
         "compared": check.compared,
         "undecidable": check.undecidable,
+        "at_kink": check.at_kink,
+        "redraws": check.redraws,
         "max_abs_error": _number(check.max_abs_error),
         # null where every compared value is zero (a relative error is 0/0).
         "max_rel_error": None if check.max_rel_error is None else _number(check.max_rel_error),

@@ -21,7 +21,10 @@ from shapecheck.symbolic import terms as t
 from shapecheck.syntax import ast
 
 # Binding strength, loosest first (as in render.formula and render.notation).
-_ADD, _PRODUCT, _UNARY, _POWER, _ATOM = range(5)
+_COMPARE, _ADD, _PRODUCT, _UNARY, _POWER, _ATOM = range(6)
+
+# Comparisons as LaTeX relations.
+_RELATIONS = {">": ">", ">=": r"\geq", "<": "<", "<=": r"\leq", "==": "=", "!=": r"\neq"}
 
 # Characters that LaTeX would read as syntax, as they may appear in a name
 # (the grammar allows `_` and, in `for` templates, braces).
@@ -37,6 +40,8 @@ _FUNCTIONS = {
     "relu": r"\operatorname{relu}",
     "step": r"\operatorname{step}",
     "sign": r"\operatorname{sign}",
+    "max": r"\max",
+    "min": r"\min",
 }
 
 
@@ -116,6 +121,16 @@ def _indexed_call(function: str, over: Iterable[_Shown], argument: str) -> str:
     return r"\operatorname{" + function + "}" + subscript(over) + r"\left(" + argument + r"\right)"
 
 
+def _relation(op: str, left: str, right: str, wrap: bool) -> str:
+    """A comparison, worth 1 or 0, in parentheses wherever it is not whole."""
+    return _paren(f"{left} {_RELATIONS[op]} {right}", wrap)
+
+
+def _pair(function: str, first: str, second: str) -> str:
+    """max or min of two values, as LaTeX writes them."""
+    return _FUNCTIONS[function] + r"\left(" + first + ", " + second + r"\right)"
+
+
 def _call(function: str, argument: str) -> str:
     if function == "sqrt":
         return r"\sqrt{" + argument + "}"
@@ -156,7 +171,7 @@ def reference(label: str, indices: tuple[_Shown, ...], ranks: Ranks, numerator: 
 
 
 def term(value: t.Term, ranks: Ranks | None = None) -> str:
-    return _term(value, _ADD, True, ranks or Ranks())
+    return _term(value, _COMPARE, True, ranks or Ranks())
 
 
 def _tensor(value: t.Tensor, ranks: Ranks) -> str:
@@ -181,19 +196,44 @@ def _term(value: t.Term, need: int, last: bool, ranks: Ranks) -> str:
             return r"\delta" + subscript(value.indices)
         case t.Loss():
             return r"\operatorname{loss}\left(" + name(value.array) + r"\right)"
-        case t.Func():
-            return _call(value.name, _term(value.arg, _ADD, True, ranks))
-        case t.IndexedFunc():
-            written = t.as_written(value)
-            if not isinstance(written, t.IndexedFunc):
-                return _term(written, need, last, ranks)
-            return _indexed_call(written.name, written.over, _term(written.arg, _ADD, True, ranks))
+        case t.Func() | t.Extremum() | t.Compare() | t.IndexValue() | t.IndexedFunc():
+            return _term_call(value, need, last, ranks)
         case t.Pow():
             return _term_pow(value, need, last, ranks)
         case t.Add():
             return _term_add(value, need, ranks)
         case t.Product():
             return _term_product(value, need, last, ranks)
+        case _:
+            assert_never(value)
+
+
+def _term_call(
+    value: t.Func | t.Extremum | t.Compare | t.IndexValue | t.IndexedFunc,
+    need: int,
+    last: bool,
+    ranks: Ranks,
+) -> str:
+    """A function, max/min, a comparison, an index value, softmax and its kin."""
+    match value:
+        case t.Func():
+            return _call(value.name, _term(value.arg, _COMPARE, True, ranks))
+        case t.Extremum():
+            first = _term(value.first, _COMPARE, True, ranks)
+            return _pair(value.name, first, _term(value.second, _COMPARE, True, ranks))
+        case t.Compare():
+            left = _term(value.left, _ADD, True, ranks)
+            right = _term(value.right, _ADD, True, ranks)
+            return _relation(value.op, left, right, need > _COMPARE)
+        case t.IndexValue():
+            return name(value.index.name)
+        case t.IndexedFunc():
+            written = t.as_written(value)
+            if not isinstance(written, t.IndexedFunc):
+                return _term(written, need, last, ranks)
+            return _indexed_call(
+                written.name, written.over, _term(written.arg, _COMPARE, True, ranks)
+            )
         case _:
             assert_never(value)
 
@@ -274,7 +314,7 @@ def _term_product(value: t.Product, need: int, last: bool, ranks: Ranks) -> str:
 
 def expr(value: ast.Expr, ranks: Ranks | None = None) -> str:
     """An expression; `ranks` places the indices of a claim's `dA/dB[...]`."""
-    return _expr(value, _ADD, True, ranks or Ranks())
+    return _expr(value, _COMPARE, True, ranks or Ranks())
 
 
 def _expr(value: ast.Expr, need: int, last: bool, ranks: Ranks) -> str:
@@ -291,11 +331,13 @@ def _expr(value: ast.Expr, need: int, last: bool, ranks: Ranks) -> str:
         case ast.Power():
             return _expr_power(value, need, last, ranks)
         case ast.Call():
-            return _call(value.func, _expr(value.arg, _ADD, True, ranks))
+            return _call(value.func, _expr(value.arg, _COMPARE, True, ranks))
+        case ast.Extremum() | ast.Compare() | ast.IndexValue():
+            return _expr_piecewise(value, need, ranks)
         case ast.ArrayRef() | ast.SizeRef() | ast.Delta():
             return _expr_named(value)
         case ast.IndexedCall():
-            return _indexed_call(value.func, value.indices, _expr(value.arg, _ADD, True, ranks))
+            return _indexed_call(value.func, value.indices, _expr(value.arg, _COMPARE, True, ranks))
         case ast.DerivRef():
             return reference(f"d{value.of}/d{value.wrt}", value.indices, ranks, numerator=False)
         case ast.Number():
@@ -326,10 +368,24 @@ def _expr_reduction(value: ast.Reduction, need: int, last: bool, ranks: Ranks) -
             return _expr_sum(value, need, last, ranks)
         case ast.MeanOver():
             below = ",".join(name(i.name) for i in value.indices)
-            body = _expr(value.body, _ADD, True, ranks)
+            body = _expr(value.body, _COMPARE, True, ranks)
             return r"\operatorname{mean}_{" + below + r"}\left(" + body + r"\right)"
         case _:
             assert_never(value)
+
+
+def _expr_piecewise(
+    value: ast.Extremum | ast.Compare | ast.IndexValue, need: int, ranks: Ranks
+) -> str:
+    """max/min, a comparison (parenthesised where it is not whole), an index value."""
+    if isinstance(value, ast.IndexValue):
+        return name(value.name)
+    if isinstance(value, ast.Extremum):
+        first = _expr(value.first, _COMPARE, True, ranks)
+        return _pair(value.func, first, _expr(value.second, _COMPARE, True, ranks))
+    left = _expr(value.left, _ADD, True, ranks)
+    right = _expr(value.right, _ADD, True, ranks)
+    return _relation(value.op, left, right, need > _COMPARE)
 
 
 def _expr_sum(value: ast.SumOver, need: int, last: bool, ranks: Ranks) -> str:

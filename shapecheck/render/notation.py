@@ -12,7 +12,7 @@ from shapecheck.exhaustive import assert_never
 from shapecheck.syntax import ast
 
 # Binding strength, loosest first: `need` is how tightly the context binds.
-_ADD, _PRODUCT, _UNARY, _POWER, _ATOM = range(5)
+_COMPARE, _ADD, _PRODUCT, _UNARY, _POWER, _ATOM = range(6)
 
 
 def index_list(indices: tuple[ast.Index, ...] | tuple[str, ...]) -> str:
@@ -20,7 +20,7 @@ def index_list(indices: tuple[ast.Index, ...] | tuple[str, ...]) -> str:
 
 
 def notation(expr: ast.Expr) -> str:
-    return _pretty(expr, _ADD, True)
+    return _pretty(expr, _COMPARE, True)
 
 
 def _paren(text: str, wrap: bool) -> str:
@@ -43,6 +43,8 @@ def _pretty(expr: ast.Expr, need: int, last: bool) -> str:
             return _pretty_power(expr, need, last)
         case ast.Call() | ast.IndexedCall() | ast.MeanOver():
             return _pretty_call(expr)
+        case ast.Extremum() | ast.Compare() | ast.IndexValue():
+            return _pretty_piecewise(expr, need)
         case ast.ArrayRef():
             return expr.name + index_list(expr.indices)
         case ast.SizeRef():
@@ -61,14 +63,26 @@ def _pretty_call(expr: ast.Call | ast.IndexedCall | ast.MeanOver) -> str:
     """A function or `mean` with its argument: explicit as the user wrote it."""
     match expr:
         case ast.Call():
-            return f"{expr.func}({_pretty(expr.arg, _ADD, True)})"
+            return f"{expr.func}({_pretty(expr.arg, _COMPARE, True)})"
         case ast.IndexedCall():
-            return f"{expr.func}{index_list(expr.indices)}({_pretty(expr.arg, _ADD, True)})"
+            return f"{expr.func}{index_list(expr.indices)}({_pretty(expr.arg, _COMPARE, True)})"
         case ast.MeanOver():
             names = tuple(i.name for i in expr.indices)
-            return f"mean{index_list(names)}({_pretty(expr.body, _ADD, True)})"
+            return f"mean{index_list(names)}({_pretty(expr.body, _COMPARE, True)})"
         case _:
             assert_never(expr)
+
+
+def _pretty_piecewise(expr: ast.Extremum | ast.Compare | ast.IndexValue, need: int) -> str:
+    """max/min, a comparison (parenthesised where it is not whole), an index value."""
+    if isinstance(expr, ast.IndexValue):
+        return expr.name
+    if isinstance(expr, ast.Extremum):
+        first = _pretty(expr.first, _COMPARE, True)
+        return f"{expr.func}({first}, {_pretty(expr.second, _COMPARE, True)})"
+    # A `Σ_j` on either side stops at the comparison (spec section 10).
+    text = f"{_pretty(expr.left, _ADD, True)} {expr.op} {_pretty(expr.right, _ADD, True)}"
+    return _paren(text, need > _COMPARE)
 
 
 def _pretty_sum(expr: ast.SumOver, need: int, last: bool) -> str:

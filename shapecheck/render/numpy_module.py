@@ -122,16 +122,34 @@ def _code(term: t.Term, scope: _Scope) -> _Code:
             return _Code(f"np.sum({upstream} * {scope.array(term.array)})", ())
         case t.Func():
             return _function(term, scope)
-        case t.IndexedFunc():
-            inner = _code(term.arg, scope)
-            template = f"_{term.name}({{x}}, axis={{axis}})"
-            return _Code(*indexed_code(term, inner.text, inner.axes, template))
+        case t.IndexedFunc() | t.Compare() | t.Extremum() | t.IndexValue():
+            return _code_of_function(term, scope)
         case t.Pow():
             return _power(term, scope)
         case t.Add():
             return _add(term, scope)
         case t.Product():
             return _product(term, t.names(term.free), scope)
+        case _:
+            assert_never(term)
+
+
+def _code_of_function(
+    term: t.IndexedFunc | t.Compare | t.Extremum | t.IndexValue, scope: _Scope
+) -> _Code:
+    """softmax and its kin, a comparison, max/min, an index value."""
+    match term:
+        case t.IndexedFunc():
+            inner = _code(term.arg, scope)
+            template = f"_{term.name}({{x}}, axis={{axis}})"
+            return _Code(*indexed_code(term, inner.text, inner.axes, template))
+        case t.Compare():
+            return _pair(f"np.{_COMPARISONS[term.op]}", term.left, term.right, term, scope, True)
+        case t.Extremum():
+            return _pair(f"np.{term.name}imum", term.first, term.second, term, scope, False)
+        case t.IndexValue():
+            n = scope.size(term.index.size)
+            return _Code(f"np.arange(1.0, {n} + 1.0)", t.names(term.free))
         case _:
             assert_never(term)
 
@@ -226,6 +244,29 @@ def _function(term: t.Func, scope: _Scope) -> _Code:
         return _Code(f"1.0 / (1.0 + np.exp(-{_wrap(inner, _POW)}))", inner.axes, _MUL)
     template = _FUNCTIONS.get(term.name, f"np.{term.name}({{}})")
     return _Code(template.format(inner.text), inner.axes)
+
+
+_COMPARISONS = {
+    ">": "greater",
+    ">=": "greater_equal",
+    "<": "less",
+    "<=": "less_equal",
+    "==": "equal",
+    "!=": "not_equal",
+}
+
+
+def _pair(
+    function: str, a: t.Term, b: t.Term, whole: t.Term, scope: _Scope, indicator: bool
+) -> _Code:
+    """`np.greater(a, b) * 1.0` or `np.maximum(a, b)`, both sides on the whole's axes."""
+    axes = t.names(whole.free)
+    first = _aligned(_code(a, scope), axes).text
+    second = _aligned(_code(b, scope), axes).text
+    text = f"{function}({first}, {second})"
+    if indicator:
+        return _Code(f"{text} * 1.0", axes, _MUL)
+    return _Code(text, axes)
 
 
 def _power(term: t.Pow, scope: _Scope) -> _Code:

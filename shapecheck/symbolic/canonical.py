@@ -28,6 +28,28 @@ def key(term: t.Term, rename: dict[str, str] | None = None) -> str:
 
 def _key(term: t.Term, rename: dict[str, str]) -> str:
     match term:
+        case t.Const() | t.SizeOf() | t.Tensor() | t.Delta() | t.Loss() | t.Zero():
+            return _leaf_key(term, rename)
+        case t.Func():
+            return f"{term.name}({key(term.arg, rename)})"
+        case t.IndexedFunc():
+            return _indexed_key(term, rename)
+        case t.Pow():
+            return f"({key(term.base, rename)})^({key(term.exponent, rename)})"
+        case t.Compare() | t.Extremum() | t.IndexValue():
+            return _piecewise_key(term, rename)
+        case t.Add():
+            return "(" + " + ".join(sorted(key(x, rename) for x in term.terms)) + ")"
+        case t.Product():
+            return _product_key(term, rename)
+        case _:
+            assert_never(term)
+
+
+def _leaf_key(
+    term: t.Const | t.SizeOf | t.Tensor | t.Delta | t.Loss | t.Zero, rename: dict[str, str]
+) -> str:
+    match term:
         case t.Const():
             return repr(term.value)
         case t.SizeOf():
@@ -40,18 +62,28 @@ def _key(term: t.Term, rename: dict[str, str]) -> str:
             return f"loss({term.array})"
         case t.Zero():
             return "0"
-        case t.Func():
-            return f"{term.name}({key(term.arg, rename)})"
-        case t.IndexedFunc():
-            return _indexed_key(term, rename)
-        case t.Pow():
-            return f"({key(term.base, rename)})^({key(term.exponent, rename)})"
-        case t.Add():
-            return "(" + " + ".join(sorted(key(x, rename) for x in term.terms)) + ")"
-        case t.Product():
-            return _product_key(term, rename)
         case _:
             assert_never(term)
+
+
+# `a < b` is `b > a`: keys write every order comparison with `>` or `>=`.
+_FLIPPED = {"<": ">", "<=": ">="}
+
+
+def _piecewise_key(term: t.Compare | t.Extremum | t.IndexValue, rename: dict[str, str]) -> str:
+    if isinstance(term, t.IndexValue):
+        return f"#value({_index_key(term.index, rename)})"
+    if isinstance(term, t.Extremum):
+        # max and min are symmetric in value (ties give the same number).
+        pair = sorted((key(term.first, rename), key(term.second, rename)))
+        return f"{term.name}({pair[0]}, {pair[1]})"
+    left, right = key(term.left, rename), key(term.right, rename)
+    op = term.op
+    if op in _FLIPPED:
+        left, right, op = right, left, _FLIPPED[op]
+    elif op in ("==", "!=") and right < left:
+        left, right = right, left
+    return f"[{left} {op} {right}]"
 
 
 def _index_key(index: t.Index, rename: dict[str, str]) -> str:
@@ -152,6 +184,8 @@ def _appearance_order(term: t.Term) -> list[str]:
         node = stack.pop()
         if isinstance(node, t.Tensor | t.Delta):
             names.extend(i.name for i in t.index_leaves(node.indices))
+        elif isinstance(node, t.IndexValue):
+            names.append(node.index.name)
         stack.extend(reversed(t.children(node)))
     return names
 
@@ -164,12 +198,15 @@ _CATEGORY: dict[type, int] = {
             t.Const,
             t.SizeOf,
             t.Tensor,
+            t.IndexValue,
             t.Loss,
             t.Func,
             t.IndexedFunc,
+            t.Extremum,
             t.Pow,
             t.Add,
             t.Product,
+            t.Compare,
             t.Delta,
             t.Zero,
         )

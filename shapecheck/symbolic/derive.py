@@ -111,10 +111,15 @@ def _local(
             return _indexed(term, name, at, trace), term.name
         case t.Pow():
             return _pow(term, name, at, trace), "power_rule"
+        case t.Extremum():
+            return _extremum(term, name, at, trace), "extremum"
+        case t.Compare():
+            # 1 or 0, flat on both sides of its kink (numeric checks stay off it).
+            return t.Zero(_union(term.free, at)), "comparison"
         case t.Loss():
             # The derivative of an unspecified loss is an opaque upstream gradient.
             return t.Tensor(f"dloss/d{name}", at, t.UPSTREAM), "loss"
-        case t.Const() | t.SizeOf() | t.Delta() | t.Zero():
+        case t.Const() | t.SizeOf() | t.Delta() | t.Zero() | t.IndexValue():
             return t.Zero(_union(term.free, at)), "constant"
         case _:
             assert_never(term)
@@ -186,6 +191,22 @@ def _factor_classes(term: t.Product, name: str) -> list[tuple[int, int]]:
         alone = key(t.Product((factor,), private)) if private else key(factor)
         classes.setdefault(alone, [position, 0])[1] += 1
     return [(position, count) for position, count in classes.values()]
+
+
+# Which argument max/min selects, as the comparison that says so; a tie goes
+# to the first: max(a, b)' = (a >= b) a' + (a < b) b'.
+_SELECTS_FIRST = {"max": (">=", "<"), "min": ("<=", ">")}
+
+
+def _extremum(term: t.Extremum, name: str, at: tuple[t.Idx, ...], trace: Trace | None) -> t.Term:
+    first_op, second_op = _SELECTS_FIRST[term.name]
+    a, b = term.first, term.second
+    parts: list[t.Term] = []
+    if t.mentions(a, name):
+        parts.append(t.Product((t.Compare(first_op, a, b), partial(a, name, at, trace))))
+    if t.mentions(b, name):
+        parts.append(t.Product((t.Compare(second_op, a, b), partial(b, name, at, trace))))
+    return t.add(parts, _union(term.free, at))
 
 
 def _pow(term: t.Pow, name: str, at: tuple[t.Idx, ...], trace: Trace | None) -> t.Term:

@@ -36,6 +36,45 @@ class _Lowering:
 
     def expr(self, expr: ast.Expr) -> t.Term:
         match expr:
+            case (
+                ast.Number()
+                | ast.ArrayRef()
+                | ast.Delta()
+                | ast.DerivRef()
+                | ast.Loss()
+                | ast.SizeRef()
+                | ast.IndexValue()
+            ):
+                return self.leaf(expr)
+            case ast.Call() | ast.IndexedCall() | ast.Extremum() | ast.Compare():
+                return self.call(expr)
+            case ast.Negate():
+                return _negated(self.expr(expr.operand))
+            case ast.Power():
+                return t.Pow(self.expr(expr.base), self.expr(expr.exponent))
+            case ast.SumOver():
+                return self.sum_over(expr)
+            case ast.MeanOver():
+                return self.mean_over(expr)
+            case ast.Product():
+                return self.product(expr)
+            case ast.Add():
+                return self.add(expr)
+            case _:
+                assert_never(expr)
+
+    def leaf(
+        self,
+        expr: ast.Number
+        | ast.ArrayRef
+        | ast.Delta
+        | ast.DerivRef
+        | ast.Loss
+        | ast.SizeRef
+        | ast.IndexValue,
+    ) -> t.Term:
+        """A number, an array, a delta, a derivative reference, a loss, a size or an index value."""
+        match expr:
             case ast.Number():
                 return t.Const(expr.value)
             case ast.ArrayRef():
@@ -47,24 +86,24 @@ class _Lowering:
                 return t.Tensor(name, self.indices(expr.indices), t.REFERENCE)
             case ast.Loss():
                 return t.Loss(expr.name)
+            case ast.SizeRef():
+                return t.SizeOf(Size(expr.name, expr.value))
+            case ast.IndexValue():
+                return t.IndexValue(t.Idx(expr.name, self.sizes[expr.name]))
+            case _:
+                assert_never(expr)
+
+    def call(self, expr: ast.Call | ast.IndexedCall | ast.Extremum | ast.Compare) -> t.Term:
+        """A function of one argument, softmax and its kin, max/min, a comparison."""
+        match expr:
             case ast.Call():
                 return t.Func(expr.func, self.expr(expr.arg))
             case ast.IndexedCall():
                 return self.indexed_call(expr)
-            case ast.Negate():
-                return _negated(self.expr(expr.operand))
-            case ast.Power():
-                return t.Pow(self.expr(expr.base), self.expr(expr.exponent))
-            case ast.SumOver():
-                return self.sum_over(expr)
-            case ast.MeanOver():
-                return self.mean_over(expr)
-            case ast.SizeRef():
-                return t.SizeOf(Size(expr.name, expr.value))
-            case ast.Product():
-                return self.product(expr)
-            case ast.Add():
-                return self.add(expr)
+            case ast.Extremum():
+                return t.Extremum(expr.func, self.expr(expr.first), self.expr(expr.second))
+            case ast.Compare():
+                return t.Compare(expr.op, self.expr(expr.left), self.expr(expr.right))
             case _:
                 assert_never(expr)
 

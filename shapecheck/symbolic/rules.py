@@ -131,13 +131,14 @@ def distribute_constant(term: t.Term) -> t.Term | None:
     return t.Add(tuple(_scaled(first.value, x) for x in second.terms), second.free)
 
 
-@rewrites(t.Func, t.Pow)
+@rewrites(t.Func, t.Pow, t.Compare, t.Extremum)
 def lift_broadcast(term: t.Term) -> t.Term | None:
-    """f(x broadcast over i) = f(x) broadcast over i; likewise for powers.
+    """f(x broadcast over i) = f(x) broadcast over i; likewise for powers,
+    comparisons and max/min.
 
     Terminates: the broadcast wrapper moves one level up the tree.
     """
-    if not isinstance(term, t.Func | t.Pow):
+    if not isinstance(term, t.Func | t.Pow | t.Compare | t.Extremum):
         return None
     kids = t.children(term)
     if not any(isinstance(k, t.Add) and len(k.terms) == 1 for k in kids):
@@ -399,6 +400,8 @@ def _head(term: t.Term) -> tuple[str, str] | None:
             return _head(term.base)
         case t.Const() | t.Delta() | t.Loss() | t.Product() | t.Add() | t.Zero():
             return None
+        case t.Compare() | t.Extremum() | t.IndexValue():
+            return None
         case _:
             assert_never(term)
 
@@ -469,6 +472,43 @@ def _fold_function(term: t.Func) -> t.Term | None:
     return None
 
 
+_COMPARED: dict[str, Callable[[float, float], bool]] = {
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+}
+
+
+def _constant_value(term: t.Term) -> float | None:
+    if isinstance(term, t.Const):
+        return term.value
+    return 0.0 if isinstance(term, t.Zero) else None
+
+
+@rewrites(t.Compare, t.Extremum)
+def fold_piecewise(term: t.Term) -> t.Term | None:
+    """A comparison, max or min of two constants is a number (broadcast as before).
+
+    Terminates: the comparison or max/min node goes.
+    """
+    if not isinstance(term, t.Compare | t.Extremum):
+        return None
+    first, second = (
+        (term.left, term.right) if isinstance(term, t.Compare) else (term.first, term.second)
+    )
+    a, b = _constant_value(first), _constant_value(second)
+    if a is None or b is None:
+        return None
+    if isinstance(term, t.Compare):
+        value = 1.0 if _COMPARED[term.op](a, b) else 0.0
+    else:
+        value = max(a, b) if term.name == "max" else min(a, b)
+    return t.add([t.Const(value)], term.free) if value != 0.0 else t.Zero(term.free)
+
+
 def _fold_power(term: t.Pow, exponent: float) -> t.Term | None:
     """x^1 = x; x^0 = 1; c^d a number; 0^d = 0 for d > 0; (x^a)^n = x^(a n) for whole n."""
     base = term.base
@@ -509,6 +549,7 @@ RULES: tuple[Rule, ...] = (
     merge_powers,
     single_factor,
     fold_functions,
+    fold_piecewise,
     merge_like_terms,
     sort_factors,
 )

@@ -49,7 +49,7 @@ def normal_form(term: t.Term) -> t.Term:
     return simplify(term, NORMAL_FORM_RULES)
 
 
-_LEAVES = (t.Const, t.SizeOf, t.Tensor, t.Delta, t.Loss, t.Zero)
+_LEAVES = (t.Const, t.SizeOf, t.Tensor, t.Delta, t.Loss, t.Zero, t.IndexValue)
 # Marks a term as a fixed point of a rule set (the tuple itself is the mark).
 _FIXED = "_fixed"
 
@@ -77,7 +77,7 @@ class _Engine:
         self.trace = trace
         self.by_kind: dict[type, tuple[Rule, ...]] = {
             kind: tuple(r for r in rules if kind in getattr(r, "kinds", (kind,)))
-            for kind in (t.Add, t.Product, t.Func, t.Pow)
+            for kind in (t.Add, t.Product, t.Func, t.Pow, t.Compare, t.Extremum)
         }
         self.rewrites = 0
         self.work = 0

@@ -12,6 +12,10 @@ say its free indices (each with its size), and rewriting never changes them.
 - `Product` is Σ over `summed` of the product of `factors`.
 - `IndexedFunc` is softmax, logsumexp or norm of its argument along indices it
   binds (spec 9.5); softmax is read at positions of its own (`at`).
+- `Compare` is 1 where a comparison holds and 0 elsewhere; `Extremum` is
+  `max(a, b)` or `min(a, b)`; `IndexValue` is an index as a number 1..size.
+  With `step`, `sign`, `relu` and `abs` they are the piecewise terms: each has
+  kinks where it changes branch (see `numeric/kinks.py`).
 - `Add` carries its free indices explicitly: a term may lack some of them and is
   then broadcast over them (spec rule 4), and simplification may not lose them.
 """
@@ -103,6 +107,10 @@ def index_leaves(indices: tuple[Index, ...]) -> list[Idx]:
 # Element-wise functions: the language's, plus two that only derivatives make
 # (`step` for relu', `sign` for abs').
 FUNCTIONS = ("exp", "log", "tanh", "sigmoid", "relu", "sin", "cos", "sqrt", "abs", "step", "sign")
+
+# Comparisons, as printed (the Unicode spellings are read as these).
+COMPARISONS = (">", ">=", "<", "<=", "==", "!=")
+EXTREMA = ("max", "min")
 
 # Tensor kinds
 ARRAY, UPSTREAM, REFERENCE, ADJOINT = "array", "upstream", "reference", "adjoint"
@@ -221,6 +229,54 @@ class IndexedFunc:
 
 @_cache_hash
 @dataclass(frozen=True)
+class Compare:
+    """`left op right`: 1 where it holds, 0 elsewhere, entry by entry."""
+
+    op: str
+    left: Term
+    right: Term
+
+    def __post_init__(self) -> None:
+        if self.op not in COMPARISONS:
+            raise ValueError(f"unknown comparison {self.op}")
+
+    @cached_property
+    def free(self) -> tuple[Idx, ...]:
+        return _unique([*self.left.free, *self.right.free])
+
+
+@_cache_hash
+@dataclass(frozen=True)
+class Extremum:
+    """`max(first, second)` or `min(first, second)`, entry by entry."""
+
+    name: str
+    first: Term
+    second: Term
+
+    def __post_init__(self) -> None:
+        if self.name not in EXTREMA:
+            raise ValueError(f"unknown extremum {self.name}")
+
+    @cached_property
+    def free(self) -> tuple[Idx, ...]:
+        return _unique([*self.first.free, *self.second.free])
+
+
+@_cache_hash
+@dataclass(frozen=True)
+class IndexValue:
+    """An index as a number: `index` takes the values 1..size."""
+
+    index: Idx
+
+    @property
+    def free(self) -> tuple[Idx, ...]:
+        return (self.index,)
+
+
+@_cache_hash
+@dataclass(frozen=True)
 class Pow:
     base: Term
     exponent: Term
@@ -274,7 +330,22 @@ class Zero:
     free: tuple[Idx, ...] = ()
 
 
-Term = Const | SizeOf | Tensor | Delta | Func | IndexedFunc | Pow | Loss | Product | Add | Zero
+Term = (
+    Const
+    | SizeOf
+    | Tensor
+    | Delta
+    | IndexValue
+    | Func
+    | IndexedFunc
+    | Compare
+    | Extremum
+    | Pow
+    | Loss
+    | Product
+    | Add
+    | Zero
+)
 
 
 def names(indices: tuple[Idx, ...]) -> tuple[str, ...]:
@@ -304,6 +375,12 @@ def children(term: Term) -> tuple[Term, ...]:
             return (term.arg,)
         case Pow():
             return (term.base, term.exponent)
+        case Compare():
+            return (term.left, term.right)
+        case Extremum():
+            return (term.first, term.second)
+        case IndexValue():
+            return ()
         case _:
             assert_never(term)
 
@@ -321,7 +398,11 @@ def with_children(term: Term, new: tuple[Term, ...]) -> Term:
             return IndexedFunc(term.name, term.over, new[0], term.at)
         case Pow():
             return Pow(new[0], new[1])
-        case Tensor() | Delta() | Const() | SizeOf() | Loss() | Zero():
+        case Compare():
+            return Compare(term.op, new[0], new[1])
+        case Extremum():
+            return Extremum(term.name, new[0], new[1])
+        case Tensor() | Delta() | Const() | SizeOf() | Loss() | Zero() | IndexValue():
             return term
         case _:
             assert_never(term)
@@ -347,11 +428,11 @@ def names_in_order(term: Term) -> tuple[str, ...]:
                 seen.update((i.name, None) for i in index_leaves(node.indices))
             case Product():
                 seen.update((i.name, None) for i in node.summed)
-            case Add() | Zero():
+            case Add() | Zero() | IndexValue():
                 seen.update((i.name, None) for i in node.free)
             case IndexedFunc():
                 seen.update((i.name, None) for i in (*node.over, *node.at) if isinstance(i, Idx))
-            case Func() | Pow() | Const() | SizeOf() | Loss():
+            case Func() | Pow() | Const() | SizeOf() | Loss() | Compare() | Extremum():
                 pass
             case _:
                 assert_never(node)
@@ -377,11 +458,11 @@ def _collect_names(term: Term) -> set[str]:
             return {i.name for i in index_leaves(term.indices)}
         case Product():
             names = {i.name for i in term.summed}
-        case Add() | Zero():
+        case Add() | Zero() | IndexValue():
             names = {i.name for i in term.free}
         case IndexedFunc():
             names = {i.name for i in (*term.over, *term.at) if isinstance(i, Idx)}
-        case Func() | Pow() | Const() | SizeOf() | Loss():
+        case Func() | Pow() | Const() | SizeOf() | Loss() | Compare() | Extremum():
             names = set()
         case _:
             assert_never(term)
@@ -426,12 +507,29 @@ def substitute(term: Term, mapping: dict[str, Index]) -> Term:
         case Add():
             free = _map_free(term.free, mapping)
             return Add(tuple(substitute(x, mapping) for x in term.terms), free)
-        case Func() | Pow():
+        case Func() | Pow() | Compare() | Extremum():
             return with_children(term, tuple(substitute(c, mapping) for c in children(term)))
+        case IndexValue():
+            return _substitute_value(term, mapping)
         case Const() | SizeOf() | Loss():
             return term
         case _:
             assert_never(term)
+
+
+def _substitute_value(term: IndexValue, mapping: dict[str, Index]) -> Term:
+    """An index value renamed, the number it becomes when its index is fixed,
+    or the integer array's entry when a delta made it a gather (`y[i]`)."""
+    new = _map(term.index, mapping)
+    match new:
+        case Idx():
+            return IndexValue(new)
+        case Fixed():
+            return Const(float(new.value))
+        case Gather():
+            return Tensor(new.name, new.indices)
+        case _:
+            assert_never(new)
 
 
 def _substitute_in_product(term: Product, mapping: dict[str, Index]) -> Product:
@@ -558,9 +656,9 @@ def rename(term: Term, mapping: dict[str, Index]) -> Term:
             over = tuple(_renamed_idx(i, mapping) for i in term.over)
             at = _map_all(term.at, mapping)
             return IndexedFunc(term.name, over, rename(term.arg, mapping), at)
-        case Func() | Pow():
+        case Func() | Pow() | Compare() | Extremum():
             return with_children(term, tuple(rename(c, mapping) for c in children(term)))
-        case Tensor() | Delta() | Zero() | Const() | SizeOf() | Loss():
+        case Tensor() | Delta() | Zero() | Const() | SizeOf() | Loss() | IndexValue():
             return substitute(term, mapping)
         case _:
             assert_never(term)

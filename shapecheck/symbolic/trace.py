@@ -59,6 +59,8 @@ RULE_WORDS: dict[str, str] = {
     "norm": "norm: Σ e e' / norm",
     "loss": "loss: the opaque upstream gradient",
     "constant": "constant: zero",
+    "comparison": "a comparison is flat wherever it does not jump: zero",
+    "extremum": "max/min: the derivative of the argument it selects (a tie goes to the first)",
     # rewrite rules (rules.py)
     "flatten_add": "nested sums flattened",
     "drop_zero_terms": "zero terms dropped",
@@ -71,6 +73,7 @@ RULE_WORDS: dict[str, str] = {
     "eat_deltas": "a delta eats a summed index",
     "unused_sum": "a sum over an unused index is its size",
     "fold_constants": "constants folded",
+    "fold_piecewise": "a comparison, max or min of numbers folded",
     "merge_powers": "equal bases: powers merged",
     "single_factor": "a product of one factor is the factor",
     "fold_functions": "function of a constant evaluated",

@@ -126,7 +126,7 @@ class DerivRef:
 
 @dataclass(frozen=True)
 class Call:
-    """An element-wise function: exp log tanh sigmoid relu sin cos sqrt abs."""
+    """An element-wise function: exp log tanh sigmoid relu sin cos sqrt abs step sign."""
 
     func: str
     arg: Expr
@@ -134,6 +134,60 @@ class Call:
 
     def __str__(self) -> str:
         return f"{self.func}({self.arg})"
+
+
+@dataclass(frozen=True)
+class Extremum:
+    """`max(a, b)` or `min(a, b)`: the larger or smaller value, entry by entry."""
+
+    func: str  # "max" or "min"
+    first: Expr
+    second: Expr
+    span: Span
+
+    def __post_init__(self) -> None:
+        if self.func not in ("max", "min"):
+            raise ValueError(f"bad extremum {self.func!r}")
+
+    def __str__(self) -> str:
+        return f"{self.func}({self.first}, {self.second})"
+
+
+# Comparison operators as printed; the Unicode spellings are read as these.
+COMPARISONS = (">", ">=", "<", "<=", "==", "!=")
+
+
+@dataclass(frozen=True)
+class Compare:
+    """`a > b` and the other comparisons: 1 where it holds, 0 elsewhere."""
+
+    op: str
+    left: Expr
+    right: Expr
+    span: Span
+
+    def __post_init__(self) -> None:
+        if self.op not in COMPARISONS:
+            raise ValueError(f"bad comparison {self.op!r}")
+
+    def __str__(self) -> str:
+        # Comparisons do not chain, so a comparison operand keeps parentheses.
+        return f"{_wrap(self.left, _ADD)} {self.op} {_wrap(self.right, _ADD)}"
+
+
+@dataclass(frozen=True)
+class IndexValue:
+    """An index of the statement standing as a number, 1..size (`(j <= i)`, `0.9^t`).
+
+    The parser reads a bare name as an `ArrayRef`; the checker makes it an
+    `IndexValue` when the name is an index of the statement and no array.
+    """
+
+    name: str
+    span: Span
+
+    def __str__(self) -> str:
+        return self.name
 
 
 @dataclass(frozen=True)
@@ -324,6 +378,9 @@ Expr = (
     | SumOver
     | MeanOver
     | IndexedCall
+    | Extremum
+    | Compare
+    | IndexValue
     | Negate
     | Power
     | Product
@@ -331,11 +388,13 @@ Expr = (
 )
 
 # Binding strength, loosest first, for printing with the fewest parentheses.
-_ADD, _PRODUCT, _UNARY, _POWER, _ATOM = range(5)
+_COMPARE, _ADD, _PRODUCT, _UNARY, _POWER, _ATOM = range(6)
 
 
 def precedence(expr: Expr) -> int:
     match expr:
+        case Compare():
+            return _COMPARE
         case Add():
             return _ADD
         case Product():
@@ -346,9 +405,19 @@ def precedence(expr: Expr) -> int:
             return _POWER
         case Number():
             return _UNARY if expr.value < 0 else _ATOM
-        case ArrayRef() | SizeRef() | Delta() | DerivRef() | Call() | IndexedCall() | Loss():
-            return _ATOM
-        case SumOver() | MeanOver():
+        case (
+            ArrayRef()
+            | SizeRef()
+            | Delta()
+            | DerivRef()
+            | Call()
+            | IndexedCall()
+            | Extremum()
+            | IndexValue()
+            | Loss()
+            | SumOver()
+            | MeanOver()
+        ):
             return _ATOM
         case _:
             assert_never(expr)
@@ -369,7 +438,7 @@ def children(expr: Expr) -> tuple[Expr, ...]:
             return ()
         case Product():
             return tuple([f.expr for f in expr.factors])
-        case Number() | SizeRef() | Delta() | DerivRef() | Loss():
+        case Number() | SizeRef() | Delta() | DerivRef() | Loss() | IndexValue():
             return ()
         case Add():
             return tuple([t.expr for t in expr.terms])
@@ -379,6 +448,10 @@ def children(expr: Expr) -> tuple[Expr, ...]:
             return (expr.operand,)
         case Call() | IndexedCall():
             return (expr.arg,)
+        case Extremum():
+            return (expr.first, expr.second)
+        case Compare():
+            return (expr.left, expr.right)
         case SumOver() | MeanOver():
             return (expr.body,)
         case _:
@@ -388,7 +461,7 @@ def children(expr: Expr) -> tuple[Expr, ...]:
 def with_children(expr: Expr, new: tuple[Expr, ...]) -> Expr:
     """The same node with its direct sub-expressions replaced (same order as `children`)."""
     match expr:
-        case ArrayRef() | Number() | SizeRef() | Delta() | DerivRef() | Loss():
+        case ArrayRef() | Number() | SizeRef() | Delta() | DerivRef() | Loss() | IndexValue():
             return expr
         case Product():
             factors = tuple(Factor(f.op, e) for f, e in zip(expr.factors, new, strict=True))
@@ -404,6 +477,10 @@ def with_children(expr: Expr, new: tuple[Expr, ...]) -> Expr:
             return Call(expr.func, new[0], expr.span)
         case IndexedCall():
             return IndexedCall(expr.func, expr.indices, new[0], expr.span)
+        case Extremum():
+            return Extremum(expr.func, new[0], new[1], expr.span)
+        case Compare():
+            return Compare(expr.op, new[0], new[1], expr.span)
         case SumOver():
             return SumOver(expr.indices, new[0], expr.span, expr.explicit)
         case MeanOver():

@@ -94,6 +94,54 @@ def _check_option(option: _Option, before: list[_Option], value: ast.LiteralValu
         )
 
 
+# The Unicode spellings of comparisons, read as the ASCII ones they print as.
+_COMPARISON_SPELLINGS = {"≥": ">=", "≤": "<=", "≠": "!="}
+
+
+def _spelled(token: Token) -> str:
+    return _COMPARISON_SPELLINGS.get(token.value, token.value)
+
+
+def _chained(operands: list[Any], operators: list[Token], span: Span) -> Diagnostic:
+    """E016 for `0 < r[i] < 1`: comparisons do not chain; each pair is a factor."""
+    pairs = [
+        str(ast.Compare(_spelled(op), left, right, left.span))
+        for left, op, right in zip(operands, operators, operands[1:], strict=False)
+    ]
+    written = " ".join(
+        [str(operands[0])]
+        + [f"{_spelled(op)} {e}" for op, e in zip(operators, operands[1:], strict=True)]
+    )
+    return diagnostic(
+        Code.E016,
+        span,
+        f"comparisons do not chain: `{written}`",
+        hints=[
+            "a comparison is worth 1 or 0; for both, multiply them: `"
+            + " ".join(f"({pair})" for pair in pairs)
+            + "`"
+        ],
+    )
+
+
+def _extremum_arity(func: str, arguments: list[Any], span: Span) -> Diagnostic:
+    """E017: element-wise `max`/`min` compares exactly two values."""
+    count = len(arguments)
+    if count > 2:
+        nested = f"{func}({arguments[0]}, {arguments[1]})"
+        for argument in arguments[2:]:
+            nested = f"{func}({nested}, {argument})"
+        hint = f"for more values, nest it: `{nested}`"
+    else:
+        hint = f"it compares two values entry by entry, e.g. `{func}({arguments[0]}, 0)`"
+    return diagnostic(
+        Code.E017,
+        span,
+        f"`{func}` takes exactly two arguments, not {count}",
+        hints=[hint],
+    )
+
+
 class _Spans:
     """Spans of built nodes, in the whole file.
 
@@ -388,6 +436,22 @@ class _ExpressionRules(_Spans):
                 hints=[f"write `{func.value}[{example}]({arg})`"],
             )
         )
+
+    def comparison(self, children: list[Any]) -> ast.Compare:
+        operands = children[0::2]
+        operators = children[1::2]
+        if len(operators) > 1:
+            raise SyntaxProblem(_chained(operands, operators, self._token_span(operators[1])))
+        op = _COMPARISON_SPELLINGS.get(operators[0].value, operators[0].value)
+        return ast.Compare(op, operands[0], operands[1], self._span(operands[0], operands[1]))
+
+    def extremum(self, children: list[Any]) -> ast.Extremum:
+        func = children[0]
+        arguments = [c for c in children[2:] if not isinstance(c, Token)]
+        span = self._span(func, children[-1])
+        if len(arguments) != 2:
+            raise SyntaxProblem(_extremum_arity(func.value, arguments, span))
+        return ast.Extremum(func.value, arguments[0], arguments[1], span)
 
     def loss(self, children: list[Any]) -> ast.Loss:
         name = children[2]

@@ -38,6 +38,9 @@ _TERMINAL_WORDS = {
     "MEAN": "`mean`",
     "DELTA": "`delta`",
     "LOSS": "`loss`",
+    "MAX": "`max`",
+    "MIN": "`min`",
+    "COMPARE": "a comparison",
     "RANGE": "`..`",
     "POW": "`^`",
     "MUL": "`*`",
@@ -60,6 +63,8 @@ _ATOM_STARTS = frozenset(
         "DERIV",
         "FUNC",
         "INDEXED_FUNC",
+        "MAX",
+        "MIN",
         "LOSS",
         "SUM",
         "MEAN",
@@ -277,6 +282,26 @@ def _missing_equals(seen: _Unexpected) -> Diagnostic | None:
     )
 
 
+def _misplaced_comparison(seen: _Unexpected) -> Diagnostic | None:
+    """E016: a comparison where only an index or an operand may stand."""
+    if seen.token.type != "COMPARE":
+        return None
+    inside_index_list = _open_count(seen.text[: seen.start], "]") > 0
+    where = (
+        "an index list holds indices, not conditions; a mask is a factor of its own: "
+        "`X[i, j] (j <= i)`"
+        if inside_index_list
+        else "a comparison is a whole right-hand side, a whole argument or `sum` body, "
+        "or stands in parentheses: `(a > b)`"
+    )
+    return diagnostic(
+        Code.E016,
+        seen.span,
+        f"a comparison cannot stand here: unexpected `{seen.token.value}`",
+        hints=[where],
+    )
+
+
 def _missing_bracket_at_end(seen: _Unexpected) -> Diagnostic | None:
     if seen.token.type != "$END" or "RSQB" not in seen.expected:
         return None
@@ -288,6 +313,7 @@ _MISTAKES: tuple[Callable[[_Unexpected], Diagnostic | None], ...] = (
     _keyword_as_name,
     _construct_word_as_name,
     _mean_without_indices,
+    _misplaced_comparison,
     _closes_nothing,
     _unclosed_index_list,
     _spaced_derivative,

@@ -30,7 +30,10 @@ _OPENERS = {"(": ")", "[": "]"}
 _CLOSERS = {")": "(", "]": "["}
 _STATEMENT_KEYWORD = re.compile(r"(dim|input|param|derive|layout|for)(?![A-Za-z0-9_{])")
 # `NAME[...] =` or `dA/dB[...] =` at the start of a line: a definition or claim.
-_DEFINITION_START = re.compile(r"[A-Za-z_∂][^=()\[\]#\r\n]*(\[[^\[\]()#\r\n]*\])?\s*=")
+# A comparison (`a <= b`, `a == b`) at the start of a continued line is no `=`.
+_DEFINITION_START = re.compile(
+    r"[A-Za-z_∂][^=()\[\]#\r\n]*(\[[^\[\]()#\r\n]*\])?\s*(?<![<>!=])=(?!=)"
+)
 
 # The brackets open at some point of a statement, each with its offset in the file.
 _OpenBrackets = list[tuple[str, int]]

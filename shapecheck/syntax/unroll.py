@@ -298,9 +298,11 @@ def _expr(expr: ast.Expr, values: dict[str, int], loop: ast.LoopValues) -> ast.E
         case ast.IndexedCall():
             _check_sum_binds(expr, values, loop)
             return _with_substituted_children(expr, values, loop)
-        case ast.Number() | ast.SizeRef():
+        case ast.Number() | ast.SizeRef() | ast.IndexValue():
             return expr
         case ast.Call() | ast.Negate() | ast.Power() | ast.Product() | ast.Add():
+            return _with_substituted_children(expr, values, loop)
+        case ast.Extremum() | ast.Compare():
             return _with_substituted_children(expr, values, loop)
         case _:
             assert_never(expr)
@@ -409,6 +411,8 @@ def _names_in(expr: ast.Expr) -> list[tuple[str, Span]]:
             case ast.SizeRef() | ast.MeanOver() | ast.IndexedCall():
                 pass
             case ast.Power() | ast.Product() | ast.Add():
+                pass
+            case ast.Extremum() | ast.Compare() | ast.IndexValue():
                 pass
             case _:
                 assert_never(node)

@@ -71,6 +71,22 @@ def reference(term: t.Term, env: dict[str, int], values: dict[str, np.ndarray]) 
         }[term.name](x)
     if isinstance(term, t.Pow):
         return reference(term.base, env, values) ** reference(term.exponent, env, values)
+    if isinstance(term, t.Compare):
+        a, b = reference(term.left, env, values), reference(term.right, env, values)
+        holds = {
+            ">": a > b,
+            ">=": a >= b,
+            "<": a < b,
+            "<=": a <= b,
+            "==": a == b,
+            "!=": a != b,
+        }[term.op]
+        return 1.0 if holds else 0.0
+    if isinstance(term, t.Extremum):
+        a, b = reference(term.first, env, values), reference(term.second, env, values)
+        return max(a, b) if term.name == "max" else min(a, b)
+    if isinstance(term, t.IndexValue):
+        return float(env[term.index.name] + 1)
     if isinstance(term, t.Add):
         return sum(reference(x, env, values) for x in term.terms)
     assert isinstance(term, t.Product)
@@ -132,6 +148,7 @@ atoms = st.one_of(
     deltas,
     zeros,
     st.just(t.SizeOf(IDX["j"].size)),
+    st.just(t.IndexValue(IDX["i"])),
 )
 
 
@@ -189,6 +206,11 @@ def _composites(inner: st.SearchStrategy[t.Term]) -> st.SearchStrategy[t.Term]:
         # f(x broadcast over i): lifted out of functions and powers by
         # lift_broadcast, unwrapped in products by unwrap_broadcast
         st.builds(lambda wrap, x: wrap(t.add([x], (IDX["i"],))), st.sampled_from(_WRAPS), inner),
+        # comparisons and max/min, also of two numbers (fold_piecewise)
+        st.builds(t.Compare, st.sampled_from(t.COMPARISONS), inner, inner),
+        st.builds(t.Extremum, st.sampled_from(t.EXTREMA), inner, inner),
+        st.builds(t.Compare, st.sampled_from(t.COMPARISONS), constants, constants),
+        st.builds(t.Extremum, st.sampled_from(t.EXTREMA), constants, zeros),
     )
 
 

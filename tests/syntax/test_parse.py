@@ -209,9 +209,11 @@ def test_expected_words_not_token_names() -> None:
     ("text", "message"),
     [
         ("y = a +", "unexpected end of the statement; expected an expression"),
-        ("y = a , b", "unexpected `,`; expected an operator or the end of the statement"),
-        ("y = (a , b)", "unexpected `,`; expected an operator or `)`"),
-        ("y[i] = x[i] x[i] ,", "unexpected `,`; expected an operator or the end of the statement"),
+        # After a whole operand the parser has reduced it (a comparison may
+        # follow only there), so only what ends it is expected.
+        ("y = a , b", "unexpected `,`; expected the end of the statement"),
+        ("y = (a , b)", "unexpected `,`; expected `)`"),
+        ("y[i] = x[i] x[i] ,", "unexpected `,`; expected the end of the statement"),
         ("dim 3", "unexpected number `3`; expected a name"),
         (
             "= 3",

@@ -24,6 +24,7 @@ _index = st.recursive(
     max_leaves=4,
 )
 _indices = st.lists(_index, min_size=1, max_size=3)
+_comparisons = st.sampled_from([">", ">=", "<", "<=", "==", "!=", "≥", "≤", "≠"])
 
 
 def _atoms() -> st.SearchStrategy[str]:
@@ -45,7 +46,16 @@ def _expressions() -> st.SearchStrategy[str]:
             st.builds(lambda a, b: f"{a} ({b})", inner, inner),
             st.builds(lambda a: f"-{a}", inner),
             st.builds(lambda a, b: f"({a})^{b}", inner, st.sampled_from(["2", "-1", "x^2"])),
-            st.builds(lambda f, a: f"{f}({a})", st.sampled_from(["exp", "tanh", "sqrt"]), inner),
+            st.builds(
+                lambda f, a: f"{f}({a})",
+                st.sampled_from(["exp", "tanh", "sqrt", "step", "sign"]),
+                inner,
+            ),
+            # Comparisons (a factor needs its parentheses) and max/min (spec 9.2).
+            st.builds(lambda a, op, b: f"({a} {op} {b})", inner, _comparisons, inner),
+            st.builds(
+                lambda f, a, b: f"{f}({a}, {b})", st.sampled_from(["max", "min"]), inner, inner
+            ),
             st.builds(lambda a: f"sum[j]({a})", inner),
             st.builds(lambda ix, a: f"mean[{', '.join(ix)}]({a})", _bound, inner),
             st.builds(
@@ -202,3 +212,24 @@ def test_integer_array_declarations_round_trip(
     (entry,) = statement.entries
     assert str(entry.classes) == classes and not entry.positive
     assert str(_parse_one(str(statement))) == str(statement)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_expressions(), _comparisons, _expressions())
+def test_a_whole_right_hand_side_comparison_is_one_comparison(
+    left: str, op: str, right: str
+) -> None:
+    statement = _parse_one(f"y[i] = {left} {op} {right}")
+    assert isinstance(statement, ast.Definition)
+    assert isinstance(statement.rhs, ast.Compare)
+    printed = str(statement)
+    assert str(_parse_one(printed)) == printed
+
+
+@settings(max_examples=100, deadline=None)
+@given(_expressions(), _comparisons, _expressions(), _comparisons, _expressions())
+def test_a_chain_of_comparisons_is_always_e016(
+    a: str, first: str, b: str, second: str, c: str
+) -> None:
+    _, problems = parse(Source("p.idx", f"y[i] = {a} {first} {b} {second} {c}\n"))
+    assert [p.code for p in problems] == ["E016"]

@@ -1,0 +1,76 @@
+"""Check, index values: an index name standing as a number (spec 9.2).
+
+Outside an index list, a bare name that is an index of the statement, and no
+array, is that index's value `1..size` (`M[i, j] = (j <= i)`, `0.9^t r[t]`).
+The parser reads every bare name as an `ArrayRef`; `mark_index_values` turns
+these into `IndexValue` nodes before the other rules look at the statement.
+The value counts as an occurrence of its index for rule 3; its size comes from
+an array position of the statement (or a claim's signature), else E220.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container
+
+from shapecheck.check.scope import Names, Occurrence, StatementScope
+from shapecheck.diagnostics import Code
+from shapecheck.syntax import ast
+
+
+def index_names(rhs: ast.Expr, lhs: tuple[str, ...]) -> set[str]:
+    """The statement's indices: the left-hand ones and every name in a right-hand index list."""
+    names = set(lhs)
+    for node in ast.walk(rhs):
+        match node:
+            case ast.ArrayRef() | ast.Delta() | ast.DerivRef():
+                names.update(i.name for i in node.indices if isinstance(i, ast.IndexName))
+            case ast.SumOver():
+                names.update(i.name for i in node.indices)
+            case _:
+                pass  # no index list of its own
+    return names
+
+
+def mark_index_values(rhs: ast.Expr, lhs: tuple[str, ...], names: Names) -> ast.Expr:
+    """`rhs` with each bare name that is an index, and no array or dim, as an `IndexValue`."""
+    indices = index_names(rhs, lhs) - names.everywhere.keys() - names.dims.keys()
+    if not indices:
+        return rhs
+    return _marked(rhs, indices)
+
+
+def _marked(expr: ast.Expr, indices: Container[str]) -> ast.Expr:
+    if isinstance(expr, ast.ArrayRef) and not expr.indices and expr.name in indices:
+        return ast.IndexValue(expr.name, expr.span)
+    kids = ast.children(expr)
+    if not kids:
+        return expr
+    return ast.with_children(expr, tuple(_marked(k, indices) for k in kids))
+
+
+def visit_index_value(scope: StatementScope, node: ast.IndexValue) -> None:
+    """An occurrence of the index with no size of its own (rule 3 counts it)."""
+    scope.occurrences.setdefault(node.name, []).append(
+        Occurrence(None, node.span, f"`{node.name}` as a value")
+    )
+
+
+def check_sized(scope: StatementScope, rhs: ast.Expr, given: Container[str] = ()) -> None:
+    """E220: an index used as a value must also stand in an array position."""
+    reported: set[str] = set()
+    for node in ast.walk(rhs):
+        if not isinstance(node, ast.IndexValue) or node.name in reported or node.name in given:
+            continue
+        if any(o.size is not None for o in scope.occurrences.get(node.name, [])):
+            continue
+        reported.add(node.name)
+        scope.error(
+            Code.E220,
+            node.span,
+            f"index `{node.name}` stands here as its value 1..size, "
+            "but indexes no array in this statement, so its size is unknown",
+            hints=[
+                "an index takes its size from an array it indexes, "
+                + f"as `{node.name}` in `x[{node.name}]`"
+            ],
+        )

@@ -1,0 +1,170 @@
+"""Kinks in numeric checks (spec 9.2): where a piecewise term changes branch.
+
+A comparison, `step`, `sign`, `relu`, `abs`, `max(a, b)` and `min(a, b)` (and
+`norm` at a zero vector) have no derivative where they change branch, and a
+central difference whose points lie on both sides of such a point measures a
+jump or a corner, not a slope.
+So numeric checks never compare there:
+
+- **The branch signature.** While the finite differences rerun the
+  definitions for a stack of perturbed inputs (`batched.BatchedEvaluator`),
+  every kinked node reports which branch each of its entries takes, at every
+  perturbed point and at the unperturbed centre. A perturbed point whose
+  signature differs anywhere from the centre's *straddles* a kink
+  (`Straddles.rows`). An entry exactly at a kink (a tie, a relu of 0) has
+  branch 0 there and ±1 at any point that moves it: it straddles too.
+- **Full checks** leave out every Jacobian column (a perturbed input entry)
+  whose points straddle; **directions** are zeroed on the coordinates whose
+  perturbation straddles (`clear_direction`, by bisection); claims leave out
+  the same entries as their true derivative (`Verifier.kinked_entries`).
+- **Redraws** (`numeric/report.py`): while entries are left out and some array
+  on the way is drawn, the drawn arrays are drawn again (a new seeded draw,
+  at most MAX_REDRAWS times); literal and `--at` values are kept.
+- Entries left out are counted (`Check.at_kink`), and a check with nothing
+  left to compare is inconclusive with the reason AT_KINK.
+
+**The hook.** `branch(term, operands)` is the one place that knows which term
+kinds have kinks and what their branch is; `is_kinked(term)` says which nodes
+it answers for. A new piecewise term (a reduction `max[j](e)`, whose branch is
+the position it selects) adds one arm to each, and has the evaluator that
+computes its value (`BatchedEvaluator._value`) call `_note_kink(term,
+operands)` with the operand values it already computed (so nothing is
+evaluated twice): an array per entry of the term (any dtype; equal entries
+mean the same branch). Everything else (full checks, directions, claims,
+redraws, the report) follows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from shapecheck.numeric.verdicts import AT_KINK
+from shapecheck.symbolic import terms as t
+
+__all__ = ["AT_KINK", "MAX_REDRAWS", "Cleared", "Straddles", "branch", "clear_direction"]
+
+Array = Any
+
+# Functions whose derivative jumps or does not exist at 0.
+KINKED_FUNCTIONS = ("relu", "abs", "step", "sign")
+# Redraws of the drawn arrays before straddling entries are left out for good.
+MAX_REDRAWS = 5
+
+
+def _side(difference: Array) -> Array:
+    """-1, 0 or 1 by the sign of `difference`; NaN is a branch of its own (2)."""
+    return np.where(np.isnan(difference), 2.0, np.sign(difference))
+
+
+def is_kinked(term: t.Term) -> bool:
+    """Whether the node has kinks of its own (part of THE HOOK)."""
+    match term:
+        case t.Compare() | t.Extremum():
+            return True
+        case t.Func():
+            return term.name in KINKED_FUNCTIONS
+        case t.IndexedFunc():
+            # A norm of a zero vector: its derivative e / norm is 0 / 0 there.
+            return term.name == "norm"
+        case _:
+            return False
+
+
+def branch(term: t.Term, operands: tuple[Array, ...]) -> Array:
+    """The branch each entry of a kinked node takes (THE HOOK: one arm per kind).
+
+    `operands` are the values the evaluator computed for the node's own value,
+    on the axes of its free indices (after the batch axis when there is one):
+    a comparison's two sides, max/min's two arguments, a function's argument.
+    """
+    with np.errstate(invalid="ignore"):
+        match term:
+            case t.Compare() | t.Extremum():
+                return _side(operands[0] - operands[1])
+            case t.Func():
+                return _side(operands[0])
+            case t.IndexedFunc():
+                # The norm's own value: 0 at a zero vector, positive elsewhere.
+                return _side(operands[0])
+            case _:
+                raise ValueError(f"{type(term).__name__} has no kinks")
+
+
+def has_kinks(term: t.Term) -> bool:
+    """Whether any node of `term` is kinked (checks skip the kink work otherwise)."""
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        if is_kinked(node):
+            return True
+        stack.extend(t.children(node))
+    return False
+
+
+@dataclass
+class Straddles:
+    """What the last rerun saw: per row of its stack, whether the row's branch
+    signature differs from the centre's (None: nothing kinked was evaluated).
+    `columns` collects, per input entry of a full check, whether any of its
+    points straddled (numerator order, flattened)."""
+
+    rows: Array | None = None
+    columns: Array | None = None
+
+    def note(self, batched_branch: Array, centre_branch: Array) -> None:
+        """Rows of a kinked node's batched branch that differ from the centre's."""
+        differs = np.asarray(batched_branch != np.asarray(centre_branch)[None])
+        rows = np.reshape(differs, (differs.shape[0], -1)).any(axis=1)
+        self.rows = rows if self.rows is None else self.rows | rows
+
+
+@dataclass
+class Cleared:
+    """A direction with the coordinates that straddle a kink zeroed."""
+
+    direction: Array
+    zeroed: int = 0
+
+
+def clear_direction(u: Array, straddles: Callable[[Array], bool]) -> Cleared:
+    """`u` zeroed on the coordinates whose perturbation straddles a kink.
+
+    `straddles(w)` says whether the points x ± k h w straddle one. Coordinates
+    are found by bisection: a half that does not straddle is kept whole, one
+    that does is split, down to single coordinates, so k straddling
+    coordinates cost about k log n reruns. Halves that are clear apart but
+    straddle together (two coordinates that move one comparison's two sides)
+    keep the larger half.
+    """
+    if not straddles(u):
+        return Cleared(u)
+    flat = np.ravel(u)
+    kept = _clear(np.flatnonzero(flat), flat, straddles)
+    cleared = np.zeros_like(flat)
+    cleared[kept] = flat[kept]
+    zeroed = int(np.count_nonzero(flat) - len(kept))
+    return Cleared(np.reshape(cleared, np.shape(u)), zeroed)
+
+
+def _clear(coordinates: Array, flat: Array, straddles: Callable[[Array], bool]) -> Array:
+    if len(coordinates) == 0:
+        return coordinates
+    only = np.zeros_like(flat)
+    only[coordinates] = flat[coordinates]
+    if not straddles(only):
+        return coordinates
+    if len(coordinates) == 1:
+        return coordinates[:0]
+    half = len(coordinates) // 2
+    first = _clear(coordinates[:half], flat, straddles)
+    second = _clear(coordinates[half:], flat, straddles)
+    both = np.concatenate([first, second])
+    together = np.zeros_like(flat)
+    together[both] = flat[both]
+    if len(both) and straddles(together):
+        return first if len(first) >= len(second) else second
+    return both

@@ -1,0 +1,94 @@
+"""Rule 3 for comparisons and max/min, and index values (spec 9.2): where the
+sums go, what a bare index name means, and the golden E220."""
+
+from __future__ import annotations
+
+import pytest
+from support import codes, rendered, run
+
+from shapecheck.render.notation import notation
+from shapecheck.syntax import ast
+
+HEADER = "dim n = 4, c = 3\ninput X[n, c], x[n], y[n], G[n, n]\nparam a, w[n]\n"
+
+
+def formula(text: str, name: str = "out") -> str:
+    report = run(HEADER + text)
+    assert [d.code for d in report.diagnostics if d.is_error] == [], rendered(report)
+    assert report.checked is not None
+    definition = report.checked.definition(name)
+    assert definition is not None
+    return notation(definition.rhs)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Both sides compared entry by entry, then summed over the whole term.
+        ("out = x[i] > y[i]", "Σ_i (x[i] > y[i])"),
+        ("out = (x[i] > y[i])", "Σ_i (x[i] > y[i])"),
+        # As for `+`: an index on one side only is summed over the whole term.
+        ("out[i] = x[i] > X[i, k]", "Σ_k (x[i] > X[i,k])"),
+        # A contraction inside one side stays inside it.
+        ("out[i] = X[i, k] X[i, k] >= a", "Σ_k X[i,k] X[i,k] >= a"),
+        ("out = max(0, x[i] y[i])", "max(0, Σ_i x[i] y[i])"),
+        # max's two arguments are like the operands of `+`.
+        ("out = max(x[i], y[i])", "Σ_i max(x[i], y[i])"),
+        ("out[i] = min(x[i], X[i, k])", "Σ_k min(x[i], X[i,k])"),
+        # A comparison as a factor is one factor of its product.
+        ("out = x[i] (x[i] > 0)", "Σ_i x[i] (x[i] > 0)"),
+        ("out[i, j] = G[i, j] (G[i, j] > 0)", "G[i,j] (G[i,j] > 0)"),
+        ("out = sum[i](x[i] > 0)", "Σ_i (x[i] > 0)"),
+        # Index values: a causal mask and a discount, counted for rule 3.
+        ("out[i, j] = G[i, j] (j <= i)", "G[i,j] (j <= i)"),
+        ("out = 0.9^t w[t]", "Σ_t 0.9^t w[t]"),
+        ("out[i] = G[i, j] (j <= i)", "Σ_j G[i,j] (j <= i)"),
+        ("out = step(x[i]) + sign(y[i])", "Σ_i step(x[i]) + Σ_i sign(y[i])"),
+    ],
+)
+def test_summation_placement(text: str, expected: str) -> None:
+    assert formula(text) == expected
+
+
+def test_an_index_name_outside_an_index_list_is_its_value() -> None:
+    report = run(HEADER + "out[i, j] = G[i, j] (j <= i)\n")
+    assert report.checked is not None
+    definition = report.checked.definition("out")
+    assert definition is not None
+    values = [n for n in ast.walk(definition.rhs) if isinstance(n, ast.IndexValue)]
+    assert [v.name for v in values] == ["j", "i"]
+
+
+def test_a_declared_scalar_is_never_an_index_value() -> None:
+    # `a` is a scalar array and also an index here: the bare `a` is the array.
+    report = run(HEADER + "out[i] = x[i] a\n")
+    assert report.checked is not None
+    definition = report.checked.definition("out")
+    assert definition is not None
+    assert not any(isinstance(n, ast.IndexValue) for n in ast.walk(definition.rhs))
+
+
+def test_a_name_that_is_no_index_is_still_unknown() -> None:
+    assert codes(HEADER + "out[i] = x[i] (q > 0)\n") == ["E101"]
+
+
+def test_an_index_value_in_no_array_position_is_e220() -> None:
+    report = run(HEADER + "out[i, j] = (j <= i) x[j]\n")
+    assert rendered(report) == (
+        "test.idx:4:19: error[E220]: index `i` stands here as its value 1..size, but "
+        "indexes no array in this statement, so its size is unknown\n"
+        "  4 | out[i, j] = (j <= i) x[j]\n"
+        "    |                   ^\n"
+        "  = help: an index takes its size from an array it indexes, as `i` in `x[i]`"
+    )
+
+
+def test_a_claims_signature_sizes_an_index_value() -> None:
+    text = HEADER + "L = 0.5^t w[t]\ndL/dw[p] = 0.5^p\n"
+    report = run(text)
+    assert [d.code for d in report.diagnostics if d.is_error] == []
+    assert report.claims[0].symbolic.matches
+
+
+def test_an_index_bound_by_sum_may_not_stand_as_a_value_outside() -> None:
+    assert "E206" in codes(HEADER + "out = sum[t](w[t]) + t\n")
