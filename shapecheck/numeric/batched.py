@@ -130,6 +130,8 @@ class BatchedEvaluator:
 
     def _indexed(self, term: t.IndexedFunc) -> Array:
         """softmax and its kin; a norm notes its kink (a zero vector)."""
+        if t.read_at_gather(term):
+            return self._aligned(t.as_written(term), term.free)
         inner, _ = self.value(term.arg)
         value = indexed_function(term, inner, lead=1)
         if kinks.is_kinked(term):

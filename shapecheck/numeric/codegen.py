@@ -77,13 +77,31 @@ def _code(term: t.Term) -> tuple[str, tuple[str, ...]]:
         case t.Func():
             inner, axes = _code(term.arg)
             return _FUNCTION_CODE.get(term.name, f"np.{term.name}({{}})").format(inner), axes
-        case t.IndexedFunc():
-            inner, axes = _code(term.arg)
-            return indexed_code(term, inner, axes, _INDEXED_CODE[term.name])
         case t.Pow():
             base = numpy_code(term.base, term.free)
             exponent = numpy_code(term.exponent, term.free)
             return f"np.power({base}, {exponent})", t.names(term.free)
+        case t.IndexedFunc() | t.Compare() | t.Extremum() | t.IndexValue():
+            return _function_code(term)
+        case t.Add():
+            return _add_code(term), t.names(term.free)
+        case t.Product():
+            return _product_code(term, t.names(term.free))
+        case _:
+            assert_never(term)
+
+
+def _function_code(
+    term: t.IndexedFunc | t.Compare | t.Extremum | t.IndexValue,
+) -> tuple[str, tuple[str, ...]]:
+    """softmax and its kin, a comparison, max/min, an index value."""
+    match term:
+        case t.IndexedFunc() if t.read_at_gather(term):
+            written = t.as_written(term)
+            return numpy_code(written, term.free), t.names(term.free)
+        case t.IndexedFunc():
+            inner, axes = _code(term.arg)
+            return indexed_code(term, inner, axes, _INDEXED_CODE[term.name])
         case t.Compare():
             left = numpy_code(term.left, term.free)
             right = numpy_code(term.right, term.free)
@@ -94,10 +112,6 @@ def _code(term: t.Term) -> tuple[str, tuple[str, ...]]:
             return f"np.{term.name}imum({first}, {second})", t.names(term.free)
         case t.IndexValue():
             return f"np.arange(1.0, {term.index.size.value} + 1.0)", t.names(term.free)
-        case t.Add():
-            return _add_code(term), t.names(term.free)
-        case t.Product():
-            return _product_code(term, t.names(term.free))
         case _:
             assert_never(term)
 

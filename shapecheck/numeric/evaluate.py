@@ -158,6 +158,9 @@ class Evaluator:
                 return np.float64(np.sum(upstream * self._lookup(term.array)))
             case t.Func():
                 return self.apply(term.name, self._value(term.arg))
+            case t.IndexedFunc() if t.read_at_gather(term):
+                written = t.as_written(term)
+                return align(self._value(written), t.names(written.free), term.free)
             case t.IndexedFunc():
                 return indexed_function(term, self._value(term.arg))
             case t.Pow():
@@ -317,6 +320,20 @@ def indexed_function(term: t.IndexedFunc, argument: Array, lead: int = 0) -> Arr
     first, so that an argument of 1000 neither overflows nor loses the
     result; norm divides by the largest magnitude for the same reason.
     """
+    argument, names, axes = _along(term, argument, lead)
+    with np.errstate(all="ignore"):
+        if term.name == "logsumexp":
+            return _logsumexp(argument, axes)
+        if term.name == "norm":
+            return _norm(argument, axes)
+        return _read_at(term, names, _softmax(argument, axes), lead)
+
+
+def _along(
+    term: t.IndexedFunc, argument: Array, lead: int
+) -> tuple[Array, tuple[str, ...], tuple[int, ...]]:
+    """The argument on axes that hold every index the function runs over, their
+    names (after `lead` batch axes), and the axes it runs along."""
     names = t.names(term.arg.free)
     argument = np.asarray(argument, dtype=np.float64)
     missing = [o for o in term.over if o.name not in names]
@@ -328,13 +345,21 @@ def indexed_function(term: t.IndexedFunc, argument: Array, lead: int = 0) -> Arr
             expanded, (*argument.shape, *(size_value(o.size) for o in missing))
         )
         names = names + t.names(tuple(missing))
-    axes = tuple(lead + names.index(o.name) for o in term.over)
+    return argument, names, tuple(lead + names.index(o.name) for o in term.over)
+
+
+def softmax_magnitude(term: t.IndexedFunc, argument: Array, spread: Array) -> Array:
+    """A bound on the magnitudes softmax carries from its argument's (for
+    `rounding.py`): s_k (1 + A_k + Σ_j s_j A_j), its first-order slopes
+    s_k (δ[k,j] - s_j) taken in absolute value. Each entry's magnitude is
+    weighted by its own probability, so an entry masked to 0 (`- 1e9` in a
+    causal mask) carries nothing of its huge magnitude."""
+    argument, names, axes = _along(term, argument, 0)
+    spread, _, _ = _along(term, spread, 0)
     with np.errstate(all="ignore"):
-        if term.name == "logsumexp":
-            return _logsumexp(argument, axes)
-        if term.name == "norm":
-            return _norm(argument, axes)
-        return _read_at(term, names, _softmax(argument, axes), lead)
+        weights = _softmax(argument, axes)
+        weighted = np.sum(weights * spread, axis=axes, keepdims=True)
+        return _read_at(term, names, weights * (1.0 + spread + weighted), 0)
 
 
 def _shift(argument: Array, axes: tuple[int, ...]) -> Array:

@@ -344,6 +344,9 @@ def _save(
     from shapecheck.numeric import values as numbers
 
     arrays = {a.name: verifier.leaves[a.name] for a in checked.arrays if a.is_leaf}
+    # The upstream gradient of each `loss(A)`, so that the run can be repeated
+    # (`--at`) and a derivative through it recomputed by hand.
+    arrays.update((name, verifier.leaves[name]) for name in numbers.upstream_shapes(checked))
     for (request, derivation), result in zip(derivatives, results, strict=True):
         # A check along directions never builds the Jacobian; saving it must fit too.
         if result.verdict == Verdict.NOT_VERIFIED or not verifier.jacobian_fits(derivation):

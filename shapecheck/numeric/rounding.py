@@ -30,7 +30,13 @@ from typing import Any
 import numpy as np
 
 from shapecheck.exhaustive import assert_never
-from shapecheck.numeric.evaluate import Evaluator, align, contract_product, indexed_function
+from shapecheck.numeric.evaluate import (
+    Evaluator,
+    align,
+    contract_product,
+    indexed_function,
+    softmax_magnitude,
+)
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.derive import Derivation
 
@@ -166,17 +172,18 @@ class Magnitudes:
                 assert_never(term)
 
     def _indexed(self, term: t.IndexedFunc) -> tuple[Array, Array]:
+        if t.read_at_gather(term):
+            written = t.as_written(term)
+            value, size = self._both(written)
+            return _on(value, written, term), _on(size, written, term)
         argument, spread = self._both(term.arg)
         value = indexed_function(term, argument)
+        if term.name == "softmax":
+            return value, softmax_magnitude(term, argument, spread)
         # Each slope is bounded along j by 1 (logsumexp's are the softmax
-        # weights, norm's e / ‖e‖), so ‖A(a)‖ along j bounds what they carry;
-        # softmax's (s (δ - s)) is bounded by twice its value.
+        # weights, norm's e / ‖e‖), so ‖A(a)‖ along j bounds what they carry.
         along = indexed_function(t.IndexedFunc("norm", term.over, term.arg), spread)
-        if term.name != "softmax":
-            return value, np.abs(value) + along
-        reduced = tuple(i for i in term.arg.free if i.name not in {o.name for o in term.over})
-        carried = align(along, t.names(reduced), term.free)
-        return value, np.abs(value) * (1.0 + 2.0 * carried)
+        return value, np.abs(value) + along
 
     def _piecewise(self, term: t.IndexValue | t.Compare | t.Extremum) -> tuple[Array, Array]:
         """Index values and comparisons are whole numbers, exact (a comparison

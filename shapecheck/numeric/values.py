@@ -68,10 +68,21 @@ def draw_values(
         for array in program.arrays
         if array.is_leaf
     }
-    for name in loss_arguments(program):
-        shape = tuple(int(s.value or 0) for s in program.array(name).shape)
-        values[f"dloss/d{name}"] = _stream(seed, f"dloss/d{name}").standard_normal(shape)
+    for name, shape in upstream_shapes(program).items():
+        if given is not None and name in given:
+            values[name] = np.asarray(given[name], dtype=np.float64)
+        else:
+            values[name] = _stream(seed, name).standard_normal(shape)
     return values
+
+
+def upstream_shapes(program: CheckedProgram) -> dict[str, tuple[int, ...]]:
+    """`dloss/dA` for each `loss(A)`, with A's shape: `--save` writes it and
+    `--at` may give it (else it is drawn), so that a run can be repeated."""
+    return {
+        f"dloss/d{name}": tuple(int(s.value or 0) for s in program.array(name).shape)
+        for name in loss_arguments(program)
+    }
 
 
 def is_drawn(array: ArrayInfo, given: Mapping[str, Array] | None) -> bool:
@@ -113,13 +124,25 @@ def load_at(path: Path, program: CheckedProgram) -> dict[str, Array]:
     except (zipfile.BadZipFile, EOFError, ValueError, OSError, KeyError) as error:
         raise AtProblem(f"cannot read {path}: {error}") from error
     leaves = {a.name: a for a in program.arrays if a.is_leaf}
-    problems = _name_problems(path, given, leaves)
+    upstream = upstream_shapes(program)
+    problems = _name_problems(path, {k: v for k, v in given.items() if k not in upstream}, leaves)
     for name, value in given.items():
         if name in leaves and leaves[name].value is None:
             problems.extend(_value_problems(path, name, value, leaves[name]))
+        elif name in upstream:
+            problems.extend(_upstream_problems(path, name, value, upstream[name]))
     if problems:
         raise AtProblem("; ".join(problems))
     return given
+
+
+def _upstream_problems(path: Path, name: str, value: Array, shape: tuple[int, ...]) -> list[str]:
+    """A given `dloss/dA` of the wrong shape or not numeric."""
+    if value.shape != shape:
+        return [f"`{name}` in {path} has shape {value.shape}, but `loss`'s argument has {shape}"]
+    if not np.issubdtype(value.dtype, np.number):
+        return [f"`{name}` in {path} is not numeric"]
+    return []
 
 
 def _name_problems(

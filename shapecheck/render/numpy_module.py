@@ -139,6 +139,8 @@ def _code_of_function(
 ) -> _Code:
     """softmax and its kin, a comparison, max/min, an index value."""
     match term:
+        case t.IndexedFunc() if t.read_at_gather(term):
+            return _aligned(_code(t.as_written(term), scope), t.names(term.free))
         case t.IndexedFunc():
             inner = _code(term.arg, scope)
             template = f"_{term.name}({{x}}, axis={{axis}})"

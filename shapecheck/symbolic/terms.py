@@ -604,6 +604,13 @@ def as_written(term: IndexedFunc) -> Term:
     return _read_with_deltas(term)
 
 
+def read_at_gather(term: Term) -> bool:
+    """A softmax read at an integer array's entry (`δ[q, y[i]]` eaten into it):
+    evaluators compute its written form `Σ_q softmax[q](…) δ[q, y[i]]`, whose
+    delta they can pick with, instead of reading the softmax there."""
+    return isinstance(term, IndexedFunc) and any(isinstance(a, Gather) for a in term.at)
+
+
 def plain_positions(term: IndexedFunc) -> tuple[Idx, ...] | None:
     """`at` when it is distinct index names that the argument does not
     otherwise use (so the softmax can be written over them), else None."""

@@ -173,3 +173,26 @@ def test_as_a_subprocess(idx: Path, option: str) -> None:
     assert result.stdout == ""
     assert result.stderr.startswith(f"shapecheck: {option} {target}: ")
     assert "Traceback" not in result.stderr
+
+
+def test_the_upstream_gradient_of_loss_is_saved_and_may_be_given(tmp_path: Path) -> None:
+    """`dloss/dA` of `loss(A)` is written by `--save` and read by `--at`, so a
+    run can be repeated and a gradient through it recomputed by hand."""
+    source = tmp_path / "u.idx"
+    source.write_text("dim n = 3\nparam w[n]\ny[i] = tanh(w[i])\nL = loss(y)\nderive dL/dw\n")
+    saved = tmp_path / "saved.npz"
+    assert _invoke("check", str(source), "--save", str(saved))[0] == 0
+    with np.load(saved) as archive:
+        values = {name: archive[name] for name in archive.files}
+    upstream = values["dloss/dy"]
+    np.testing.assert_allclose(values["dL/dw"], upstream * (1 - np.tanh(values["w"]) ** 2))
+    given = tmp_path / "given.npz"
+    np.savez(given, w=values["w"], **{"dloss/dy": 2 * upstream})
+    again = tmp_path / "again.npz"
+    assert _invoke("check", str(source), "--at", str(given), "--save", str(again))[0] == 0
+    with np.load(again) as archive:
+        np.testing.assert_allclose(archive["dL/dw"], 2 * values["dL/dw"])
+    np.savez(given, w=values["w"], **{"dloss/dy": np.ones(2)})
+    code, output = _invoke("check", str(source), "--at", str(given))
+    assert code == 2
+    assert "`dloss/dy`" in output and "has shape (2,)" in output

@@ -1,0 +1,63 @@
+"""A softmax read at a label (`Σ_k softmax[k](S[i,k]) δ[k, y[i]]`, the delta
+eaten into the softmax) is evaluated as written, in the verifier, the printed
+numpy lines and the emitted module (a regression: it was read at the label's
+name, a false E401)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+from typer.testing import CliRunner
+
+from shapecheck.cli import app
+
+SOURCE = (
+    "dim n = 3, c = 4\n"
+    "input S[n, c]\n"
+    "input y[n] in c\n"
+    "L = sum[k](softmax[k](S[i, k]) delta[k, y[i]])\n"
+    "derive dL/dS\n"
+)
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _expected(S: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """d/dS Σ_i P[i, y_i] = P[i, y_i] (onehot - P), by hand."""
+    P = _softmax(S)
+    rows = np.arange(S.shape[0])
+    onehot = np.zeros_like(S)
+    onehot[rows, y - 1] = 1.0
+    return P[rows, y - 1][:, None] * (onehot - P)
+
+
+def test_the_derivative_verifies_and_equals_the_hand_written_one(tmp_path: Path) -> None:
+    source = tmp_path / "g.idx"
+    source.write_text(SOURCE)
+    saved = tmp_path / "g.npz"
+    result = CliRunner().invoke(app, ["check", str(source), "--save", str(saved)])
+    assert result.exit_code == 0, result.output
+    with np.load(saved) as values:
+        np.testing.assert_allclose(values["dL/dS"], _expected(values["S"], values["y"]), atol=1e-12)
+
+
+def test_the_emitted_module_agrees(tmp_path: Path) -> None:
+    source = tmp_path / "g.idx"
+    source.write_text(SOURCE)
+    result = CliRunner().invoke(app, ["derive", str(source), "--emit", "numpy"])
+    assert result.exit_code == 0, result.output
+    module_path = tmp_path / "g_module.py"
+    module_path.write_text(result.output)
+    spec = importlib.util.spec_from_file_location("g_module", module_path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    S = np.random.default_rng(1).standard_normal((3, 4))
+    y = np.array([2, 4, 1])
+    grads = module.backward(S=S, y=y)
+    np.testing.assert_allclose(grads["dL/dS"], _expected(S, y), atol=1e-12)
