@@ -15,7 +15,11 @@ from shapecheck import analyze_text
 from shapecheck.pipeline import FileReport, Options, analyze_bytes, analyze_path
 
 DATA = Path(__file__).resolve().parent / "data"
-SAMPLE_PATHS = sorted(SAMPLES.glob("*.idx")) + sorted((SAMPLES / "mistakes").glob("*.idx"))
+SAMPLE_PATHS = (
+    sorted(SAMPLES.glob("*.idx"))
+    + sorted((SAMPLES / "mistakes").glob("*.idx"))
+    + sorted((SAMPLES / "course").glob("*.idx"))
+)
 EVERY_C0 = "".join(chr(c) for c in range(0x20)) + "\x7f"
 BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 HOSTILE = EVERY_C0 + "\x1b[2J\x9b\ufffe\uffff" + BIDI + "\u2028%,:](1)"

@@ -22,8 +22,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = sorted((ROOT / "samples").glob("*.idx")) + sorted(
-    (ROOT / "samples" / "mistakes").glob("*.idx")
+SAMPLES = (
+    sorted((ROOT / "samples").glob("*.idx"))
+    + sorted((ROOT / "samples" / "mistakes").glob("*.idx"))
+    + sorted((ROOT / "samples" / "course").glob("*.idx"))
 )
 VERIFIED = {"ridge.idx", "rnn.idx", "softmax.idx"}
 SEEDS = ("0", "1", "42", str(random.randrange(43, 2**32 - 1)))

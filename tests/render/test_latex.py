@@ -16,7 +16,11 @@ from shapecheck.source import Source
 latexwalker = pytest.importorskip("pylatexenc.latexwalker")
 
 ROOT = Path(__file__).resolve().parents[2]
-FILES = sorted((ROOT / "samples").glob("*.idx")) + sorted((ROOT / "samples/mistakes").glob("*.idx"))
+FILES = (
+    sorted((ROOT / "samples").glob("*.idx"))
+    + sorted((ROOT / "samples/mistakes").glob("*.idx"))
+    + sorted((ROOT / "samples/course").glob("*.idx"))
+)
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ dollarmath = pytest.importorskip("mdit_py_plugins.dollarmath")
 latexwalker = pytest.importorskip("pylatexenc.latexwalker")
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = sorted((ROOT / "samples").glob("*.idx"))
+SAMPLES = sorted((ROOT / "samples").glob("*.idx")) + sorted((ROOT / "samples/course").glob("*.idx"))
 MISTAKES = sorted((ROOT / "samples" / "mistakes").glob("*.idx"))
 
 

@@ -19,7 +19,7 @@ from shapecheck.render import numpy_module
 from shapecheck.source import Source
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = sorted((ROOT / "samples").glob("*.idx"))
+SAMPLES = sorted((ROOT / "samples").glob("*.idx")) + sorted((ROOT / "samples/course").glob("*.idx"))
 
 
 def _load(source: str, folder: Path, name: str = "emitted") -> ModuleType:
