@@ -168,8 +168,12 @@ class Magnitudes:
     def _indexed(self, term: t.IndexedFunc) -> tuple[Array, Array]:
         argument, spread = self._both(term.arg)
         value = indexed_function(term, argument)
+        if term.name in t.SELECTIONS:
+            # A position: a whole number, exact (one flipped by rounding is a kink).
+            return value, np.abs(value)
         # Each slope is bounded along j by 1 (logsumexp's are the softmax
-        # weights, norm's e / ‖e‖), so ‖A(a)‖ along j bounds what they carry;
+        # weights, norm's e / ‖e‖, max's a delta), so ‖A(a)‖ along j bounds
+        # what they carry;
         # softmax's (s (δ - s)) is bounded by twice its value.
         along = indexed_function(t.IndexedFunc("norm", term.over, term.arg), spread)
         if term.name != "softmax":

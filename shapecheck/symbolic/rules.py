@@ -287,10 +287,14 @@ def _eat_delta(term: t.Product, position: int, delta: t.Delta, summed: set[str])
 
 def _victim(delta: t.Delta, summed: set[str]) -> t.Idx | None:
     """The summed index a delta eats, if any. One that a gather of the delta
-    also reads (`δ[k, y[k]]`) is not a single value to substitute: such a
-    delta stays under its sum (spec 9.3)."""
+    also reads (`δ[k, y[k]]`), or that an argmax of the delta reads free
+    (`δ[k, argmax[j](X[k,j])]`), is not a single value to substitute: such a
+    delta stays under its sum (spec 9.3, 9.2)."""
     inside = {
-        i.name for g in delta.indices if isinstance(g, t.Gather) for i in t.index_leaves((g,))
+        i.name
+        for g in delta.indices
+        if isinstance(g, t.Gather | t.Select)
+        for i in t.index_leaves((g,))
     }
     return next(
         (
