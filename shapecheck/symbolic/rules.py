@@ -313,9 +313,19 @@ def _sum_out(term: t.Product, position: int, delta: t.Delta, victim: t.Idx) -> t
     rest = [f for k, f in enumerate(term.factors) if k != position]
     if len(remaining) >= 2:
         rest.insert(position, t.Delta(tuple(remaining)))
-    replaced = tuple(t.substitute(f, {victim.name: keeper}) for f in rest)
+    replaced = tuple(_selections_last(t.substitute(f, {victim.name: keeper})) for f in rest)
     new_summed = tuple(i for i in term.summed if i.name != victim.name)
     return t.Product(replaced, new_summed)
+
+
+def _selections_last(factor: t.Term) -> t.Term:
+    """A delta that an `argmax[j](e)` was substituted into, with the argmax
+    last, as the notes write it: `δ[q, argmax[j](X[i,j])]` (order in a delta
+    does not change its value)."""
+    if not isinstance(factor, t.Delta) or not isinstance(factor.indices[0], t.Select):
+        return factor
+    plain = [i for i in factor.indices if not isinstance(i, t.Select)]
+    return t.Delta((*plain, *(i for i in factor.indices if isinstance(i, t.Select))))
 
 
 def _keeper(remaining: list[t.Index], summed: set[str]) -> t.Index:
