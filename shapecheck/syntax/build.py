@@ -183,7 +183,9 @@ def _written_names(expr: ast.Expr) -> list[str]:
     return list(names)
 
 
-def _selection_problem(func: Token, indices: tuple[ast.IndexName, ...], arg: ast.Expr) -> Diagnostic:
+def _selection_problem(
+    func: Token, indices: tuple[ast.IndexName, ...], arg: ast.Expr
+) -> Diagnostic:
     """E032: `argmax`/`argmin` pick one position, along one index."""
     nested = f"{func.value}[{indices[0]}](max[{', '.join(str(i) for i in indices[1:])}]({arg}))"
     return diagnostic(
