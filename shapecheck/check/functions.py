@@ -3,9 +3,10 @@ and the reductions `max[j]`, `min[j]`, `argmax[j]`, `argmin[j]` (spec 9.2).
 
 Each lists in brackets the indices it runs over; each listed index must stand
 in its argument, outside any inner `sum` or reduction that binds the same name
-(E230, E238 for the reductions of 9.2: without it the function would run over nothing, and the index would
-have no size), and is listed once (E232). The reductions then bind their
-indices like `sum[j]` (`summation.py`); `softmax` binds nothing.
+(E230; E238 for the reductions of 9.2: without it the function would run
+over nothing, and the index would have no size), and is listed once (E232).
+The reductions then bind their indices like `sum[j]` (`summation.py`);
+`softmax` binds nothing.
 """
 
 from __future__ import annotations
