@@ -199,6 +199,10 @@ def _selection_problem(
     )
 
 
+def _what_it_runs_over(func: str) -> str:
+    return "index" if func in ast.SELECTIONS else "indices"
+
+
 def _indices_of(node: ast.Expr) -> list[ast.IndexName]:
     """The index names written on one node (not on its sub-expressions)."""
     if isinstance(node, ast.ArrayRef | ast.Delta | ast.DerivRef):
@@ -482,7 +486,7 @@ class _ExpressionRules(_Spans):
             diagnostic(
                 Code.E138 if func.value in ast.SELECTIONS else Code.E130,
                 self._token_span(func),
-                f"`{func.value}` needs the indices it runs over in brackets",
+                f"`{func.value}` needs the {_what_it_runs_over(func.value)} it runs over in brackets",
                 hints=[f"write `{func.value}[{example}]({arg})`"],
             )
         )
