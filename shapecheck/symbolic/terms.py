@@ -593,7 +593,7 @@ def _substitute_in_product(term: Product, mapping: dict[str, Index]) -> Product:
     # The product's own summed indices shadow the mapping inside it.
     summed = {s.name for s in term.summed}
     inner = {k: v for k, v in mapping.items() if k not in summed}
-    targets = {i.name for v in inner.values() for i in index_leaves((v,))}
+    targets = _target_names(inner)
     if targets & summed and any(i.name in inner for i in term.free):
         # Σ_k A[i,k] with i -> k would capture: the summed k is renamed first.
         term = _rename_summed(term, targets | set(inner))
@@ -605,16 +605,29 @@ def _substitute_in_indexed(term: IndexedFunc, mapping: dict[str, Index]) -> Inde
     # argument and is renamed first where a target would be captured.
     bound = {o.name for o in term.over}
     inner = {k: v for k, v in mapping.items() if k not in bound}
-    targets = {v.name for v in inner.values() if isinstance(v, Idx)}
+    targets = _target_names(inner)
     over, arg = term.over, term.arg
     if targets & bound and any(i.name in inner for i in arg.free):
         fresh = FreshNames(set(used_names(term)) | targets | set(inner))
+        # `v1` for a captured `v`: the context's own names (a signature's
+        # p, q, ...) are unknown here, and a suffixed name rarely meets one.
         renaming: dict[str, Index] = {
-            o.name: Idx(fresh.take(), o.size) for o in over if o.name in targets
+            o.name: Idx(fresh.take(f"{o.name}1"), o.size) for o in over if o.name in targets
         }
         over = tuple(_renamed_idx(o, renaming) for o in over)
         arg = substitute(arg, renaming)
     return IndexedFunc(term.name, over, substitute(arg, inner), _map_all(term.at, mapping))
+
+
+def _target_names(mapping: dict[str, Index]) -> set[str]:
+    """The names a substitution brings in: free ones, and those an `argmax[j](e)`
+    binds inside (so that a sum or reduction around them is renamed rather than
+    printed as a second binder of the same name, which `.idx` does not take)."""
+    names = {i.name for v in mapping.values() for i in index_leaves((v,))}
+    for value in mapping.values():
+        for select in selections((value,)):
+            names |= used_names(select.choice)
+    return names
 
 
 def _rename_summed(term: Product, avoid: set[str]) -> Product:
