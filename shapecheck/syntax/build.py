@@ -486,7 +486,8 @@ class _ExpressionRules(_Spans):
             diagnostic(
                 Code.E138 if func.value in ast.SELECTIONS else Code.E130,
                 self._token_span(func),
-                f"`{func.value}` needs the {_what_it_runs_over(func.value)} it runs over in brackets",
+                f"`{func.value}` needs the {_what_it_runs_over(func.value)} it runs over "
+                "in brackets",
                 hints=[f"write `{func.value}[{example}]({arg})`"],
             )
         )

@@ -23,7 +23,8 @@ def test_reductions_and_selections_check_clean() -> None:
 
 def test_max_over_an_index_missing_from_its_body_is_e238() -> None:
     assert rendered(run(HEADER + "m[i] = max[j](X[i, k])\n")) == (
-        "test.idx:3:12: error[E238]: `max[j]` runs over `j`, but its argument `X[i, k]` has no `j`\n"
+        "test.idx:3:12: error[E238]: `max[j]` runs over `j`, "
+        "but its argument `X[i, k]` has no `j`\n"
         "  3 | m[i] = max[j](X[i, k])\n"
         "    |            ^\n"
         "  = help: the argument's indices are `i`, `k`; max runs over some of them"
