@@ -714,6 +714,9 @@ def size_of_index(term: Term, name: str) -> Size:
         if found:
             return found[0].size
         stack.extend(children(node))
+        if isinstance(node, Tensor | Delta):
+            # An index bound inside an `argmax[j](e)` standing in a position.
+            stack.extend(select.choice for select in selections(node.indices))
     raise KeyError(name)
 
 
