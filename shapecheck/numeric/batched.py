@@ -84,10 +84,8 @@ class BatchedEvaluator:
         match term:
             case t.Const() | t.SizeOf() | t.Zero() | t.IndexValue():
                 raise AssertionError("a term without arrays mentions no batched array")
-            case t.Delta():
-                return self._delta(term)
-            case t.Tensor():
-                return self._tensor(term)
+            case t.Tensor() | t.Delta():
+                return self._positioned(term)
             case t.Loss():
                 upstream = np.asarray(self._lookup(f"dloss/d{term.array}"))
                 array = np.asarray(self._lookup(term.array))
@@ -119,6 +117,16 @@ class BatchedEvaluator:
 
     def _lookup(self, name: str) -> Array:
         return self.plain.lookup(name)
+
+    def _positioned(self, term: t.Tensor | t.Delta) -> Array:
+        """An array, or a delta (only one holding a selection that moves with the batch)."""
+        match term:
+            case t.Tensor():
+                return self._tensor(term)
+            case t.Delta():
+                return self._delta(term)
+            case _:
+                assert_never(term)
 
     def _note_bend(self, argument: t.Term, inner: Array) -> None:
         assert self.centre is not None
@@ -213,28 +221,25 @@ class BatchedEvaluator:
         if term.name in self.batched:
             rows = np.arange(array.shape[0]).reshape((-1,) + (1,) * len(term.free))
             return array[tuple([rows, *picks])]
-        return np.broadcast_to(array[tuple(picks)], self._batched_shape(picks, term.free))
+        return np.broadcast_to(array[tuple(picks)], _batched_shape(picks, term.free))
 
     def _delta(self, term: t.Delta) -> Array:
         """A delta holding an `argmax[j](e)` that moves with the batch."""
-        first, *others = self._picks(term.indices, term.free)
-        equal = np.ones((), dtype=bool)
-        for other in others:
-            equal = equal & np.equal(first, other)
-        return np.broadcast_to(equal, self._batched_shape([first, *others], term.free)).astype(
-            np.float64
-        )
-
-    @staticmethod
-    def _batched_shape(picks: list[Array], free: tuple[t.Idx, ...]) -> tuple[int, ...]:
-        rows = max(np.shape(p)[0] for p in picks if np.ndim(p) == len(free) + 1)
-        return (rows, *(size_value(i.size) for i in free))
+        picks = self._picks(term.indices, term.free)
+        equal = np.all(np.broadcast_arrays(*[np.equal(picks[0], p) for p in picks[1:]]), axis=0)
+        return np.broadcast_to(equal, _batched_shape(picks, term.free)).astype(np.float64)
 
     def _aligned(self, term: t.Term, target: tuple[t.Idx, ...]) -> Array:
         """A part's value on `target`'s axes (after the batch axis, when it has one);
         numpy broadcasting adds the batch axis to parts without it."""
         value, batched = self.value(term)
         return align_batched(value, t.names(term.free), target, batched)
+
+
+def _batched_shape(picks: list[Array], free: tuple[t.Idx, ...]) -> tuple[int, ...]:
+    """The shape of a pick over `free` with the batch axis of the picks that have it."""
+    rows = max(np.shape(p)[0] for p in picks if np.ndim(p) == len(free) + 1)
+    return (rows, *(size_value(i.size) for i in free))
 
 
 def _selections(term: t.Term) -> list[t.Select]:

@@ -517,7 +517,7 @@ def with_children(expr: Expr, new: tuple[Expr, ...]) -> Expr:
         case Number() | SizeRef() | Loss() | IndexValue():
             return expr
         case ArrayRef() | Delta() | DerivRef():
-            return _with_new_selections(expr, new) if new else expr
+            return _with_new_selections(expr, new)
         case Product():
             factors = tuple(Factor(f.op, e) for f, e in zip(expr.factors, new, strict=True))
             return Product(factors, expr.span)
@@ -545,6 +545,8 @@ def with_children(expr: Expr, new: tuple[Expr, ...]) -> Expr:
 
 
 def _with_new_selections(expr: ArrayRef | Delta | DerivRef, new: tuple[Expr, ...]) -> Expr:
+    if not new:
+        return expr
     indices = with_selections(expr.indices, list(new))
     return replace(expr, indices=indices)
 
