@@ -185,3 +185,18 @@ def test_drawn_values_are_checked_without_ties() -> None:
     (result,) = run(text).derivatives
     assert result.check is not None and result.check.verdict is Verdict.OK
     assert result.check.at_kink == 0
+
+
+def test_a_selection_in_a_delta_moves_with_the_perturbed_input(tmp_path: Path) -> None:
+    text = (
+        "dim n = 3, c = 4\nparam X[n, c]\n"
+        "o[i, k] = delta[k, argmax[j](X[i, j])] X[i, k]\nL = o[i, k] o[i, k]\nderive dL/dX\n"
+    )
+    report, arrays = saved(text, tmp_path)
+    assert_clean(report)
+    x = arrays["X"]
+
+    def loss(x: Array) -> Array:
+        return (x.max(axis=1) ** 2).sum()
+
+    np.testing.assert_allclose(arrays["dL/dX"], central(loss, x), atol=1e-6)
