@@ -61,6 +61,8 @@ class Code(str, enum.Enum):
     E026 = "E026"
     E030 = "E030"
     E031 = "E031"
+    E032 = "E032"
+    E033 = "E033"
     E101 = "E101"
     E102 = "E102"
     E103 = "E103"
@@ -79,6 +81,7 @@ class Code(str, enum.Enum):
     E135 = "E135"
     E136 = "E136"
     E137 = "E137"
+    E138 = "E138"
     E139 = "E139"
     E201 = "E201"
     E202 = "E202"
@@ -97,6 +100,9 @@ class Code(str, enum.Enum):
     E232 = "E232"
     E235 = "E235"
     E236 = "E236"
+    E237 = "E237"
+    E238 = "E238"
+    E239 = "E239"
     E301 = "E301"
     E303 = "E303"
     E401 = "E401"
@@ -150,6 +156,8 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E026: (Severity.ERROR, "`sum` without its indices"),
     Code.E030: (Severity.ERROR, "misplaced or repeated `in` or `positive`"),
     Code.E031: (Severity.ERROR, "integer array inside an index expression"),
+    Code.E032: (Severity.ERROR, "`argmax` or `argmin` over several indices"),
+    Code.E033: (Severity.ERROR, "function other than `argmax` or `argmin` in an index position"),
     # E1xx: names, declarations, unrolling
     Code.E101: (Severity.ERROR, "unknown name"),
     Code.E102: (Severity.ERROR, "name defined twice"),
@@ -169,6 +177,7 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E135: (Severity.ERROR, "`in` on a declaration other than `input`"),
     Code.E136: (Severity.ERROR, "`in` together with `positive`"),
     Code.E137: (Severity.ERROR, "integer value outside its range"),
+    Code.E138: (Severity.ERROR, "`argmax` or `argmin` without its index"),
     Code.E139: (Severity.ERROR, "integer array as a derivative target"),
     # E2xx: the index rules of spec section 4
     Code.E201: (Severity.ERROR, "index has two sizes"),
@@ -191,6 +200,15 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E232: (Severity.ERROR, "index listed twice in, or not allowed in, a function's brackets"),
     Code.E235: (Severity.ERROR, "integer array indexes a position of another size"),
     Code.E236: (Severity.ERROR, "array in an index position is not an integer array"),
+    Code.E237: (
+        Severity.ERROR,
+        "index bound by `max`, `min`, `argmax` or `argmin` used elsewhere",
+    ),
+    Code.E238: (
+        Severity.ERROR,
+        "index of `max`, `min`, `argmax` or `argmin` missing from its argument",
+    ),
+    Code.E239: (Severity.ERROR, "`argmax` or `argmin` indexes a position of another size"),
     # E3xx: derivatives and claims
     Code.E301: (Severity.ERROR, "claim signature does not match the derivative"),
     Code.E303: (Severity.ERROR, "derivation too large"),

@@ -169,6 +169,15 @@ def cosine_similarity(v: Values) -> Values:
     return {"dc/da": b / (na * nb) - c * a / na**2}
 
 
+def global_max_pool(v: Values) -> Values:
+    x, g = v["x"], v["dloss/dm"]
+    grad = np.zeros_like(x)
+    first = x.argmax(axis=1)  # numpy's argmax is the first maximum too
+    rows, channels = np.meshgrid(np.arange(x.shape[0]), np.arange(x.shape[2]), indexing="ij")
+    grad[rows, first, channels] = g
+    return {"dL/dx": grad}
+
+
 def rnn(v: Values) -> Values:
     Wx, Wh, b = v["Wx"], v["Wh"], v["b"]
     states = [v["h0"]]
@@ -203,6 +212,7 @@ REFERENCES: dict[str, Callable[[Values], Values]] = {
         linear_regression,
         logistic_regression,
         cosine_similarity,
+        global_max_pool,
         rnn,
     )
 }

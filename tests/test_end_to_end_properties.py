@@ -51,6 +51,17 @@ def _grow(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         st.builds(lambda f, a: f"{f}({a})", st.sampled_from(["relu", "abs"]), inner),
         st.builds(lambda a, b: f"({a}) ({b} > 0)", inner, inner),
         st.builds(lambda a: f"({a}) (i <= 1) + 0.5^i ({a})", inner),
+        # Reductions and selections (spec 9.2): ties are kinks, left out.
+        st.builds(
+            lambda f, a, b: f"({a}) {f}[u]({b})", st.sampled_from(["max", "min"]), inner, atoms_u
+        ),
+        st.builds(lambda a: f"({a}) - max[u, e](A[u, e] v[u])", inner),
+        st.builds(
+            lambda a, f: f"({a}) A[i, {f}[e](A[i, e] + w[e])]",
+            inner,
+            st.sampled_from(["argmax", "argmin"]),
+        ),
+        st.builds(lambda a: f"({a}) argmax[u](v[u])", inner),
     )
 
 

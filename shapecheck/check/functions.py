@@ -1,10 +1,12 @@
-"""Check, named functions: `softmax[j]`, `logsumexp[j]` and `norm[j]` (spec 9.5).
+"""Check, named functions: `softmax[j]`, `logsumexp[j]` and `norm[j]` (spec 9.5),
+and the reductions `max[j]`, `min[j]`, `argmax[j]`, `argmin[j]` (spec 9.2).
 
 Each lists in brackets the indices it runs over; each listed index must stand
 in its argument, outside any inner `sum` or reduction that binds the same name
-(E230: without it the function would run over nothing, and the index would
-have no size), and is listed once (E232). The reductions then bind their
-indices like `sum[j]` (`summation.py`); `softmax` binds nothing.
+(E230; E238 for the reductions of 9.2: without it the function would run
+over nothing, and the index would have no size), and is listed once (E232).
+The reductions then bind their indices like `sum[j]` (`summation.py`);
+`softmax` binds nothing.
 """
 
 from __future__ import annotations
@@ -35,8 +37,9 @@ def visit_indexed_call(scope: StatementScope, node: ast.IndexedCall) -> None:
             continue
         seen.add(index.name)
         if not _free_in(node.arg, index.name):
+            _, _, missing = summation.keyword_codes(node)
             scope.error(
-                Code.E230,
+                missing,
                 index.span,
                 f"`{node.func}[{index.name}]` runs over `{index.name}`, "
                 f"but its argument `{node.arg}` has no `{index.name}`",

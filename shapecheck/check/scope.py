@@ -139,6 +139,8 @@ class StatementScope:
         self.deltas: list[ast.Delta] = []
         self.bound: dict[str, list[Binder]] = {}
         self.indexed_calls: list[ast.IndexedCall] = []
+        # `argmax[j](e)` in array positions, with the position's size and name.
+        self.selections: list[tuple[ast.IndexSelect, Size, str]] = []
         # Where each dim stands as a number (spec 9.1), and the warnings of
         # the statement (they do not keep it out of the checked program).
         self.size_uses: dict[str, list[Span]] = {}

@@ -52,6 +52,12 @@ def record(
                 note_names(scope, index.indices)
             else:
                 _positions(scope, index.name, index.indices, index.span, info)
+        case ast.IndexSelect():
+            # Its size is its index's, known once the statement's sizes are
+            # resolved (`reductions.check_selections`); its call is walked as
+            # a sub-expression of the reference.
+            if size is not None:
+                scope.selections.append((index, size, place))
         case _:
             assert_never(index)
 
@@ -258,7 +264,7 @@ def _delta_sizes(scope: StatementScope, delta: ast.Delta, sizes: dict[str, Size]
         match each:
             case ast.IndexName():
                 sizes.setdefault(each.name, size)
-            case ast.IndexGather():
+            case ast.IndexGather() | ast.IndexSelect():
                 pass  # its range is its size, compared above
             case ast.IndexLiteral():
                 if size.value is None:
@@ -282,6 +288,9 @@ def _known(scope: StatementScope, index: ast.Index, sizes: dict[str, Size]) -> S
         case ast.IndexGather():
             info = scope.names.arrays.get(index.name)
             return None if info is None else info.classes
+        case ast.IndexSelect():
+            # `argmax[j](e)` runs over 1..size of j.
+            return sizes.get(index.call.indices[0].name)
         case ast.IndexLiteral():
             return None
         case _:

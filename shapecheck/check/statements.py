@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from shapecheck.check import functions, labels, numbers, sizes, summation, values
+from shapecheck.check import functions, labels, numbers, reductions, sizes, summation, values
 from shapecheck.check.program import (
     ArrayInfo,
     CheckedClaim,
@@ -114,7 +114,7 @@ def _lhs_indices(
                     hints=["a definition defines every entry; name the index"],
                 )
                 ok = False
-            case ast.IndexGather():
+            case ast.IndexGather() | ast.IndexSelect():
                 file.error(
                     Code.E113,
                     index.span,
@@ -173,6 +173,7 @@ def check_definition(file: FileScope, statement: ast.Definition) -> None:
     visit(scope, rhs)
     values.check_sized(scope, rhs)
     resolved = sizes.resolve_sizes(scope, {})
+    reductions.check_selections(scope, resolved)
     summation.check_bound_indices(scope)
     numbers.check_sizes_and_indices(scope, statement.indices)
     if lhs is not None:
@@ -248,6 +249,7 @@ def finish_claim(
     visit(scope, rhs)
     values.check_sized(scope, rhs, given)
     resolved = sizes.resolve_sizes(scope, given)
+    reductions.check_selections(scope, resolved)
     summation.check_bound_indices(scope)
     numbers.check_sizes_and_indices(scope, statement.indices)
     sizes.report_unsized(scope, resolved)

@@ -9,6 +9,8 @@ follows the same rules with codes of its own (E216, E215). The reductions
 `logsumexp[j]` and `norm[j]` (spec 9.5) bind their indices with the same
 scoping (E231; their own brackets are checked in `functions.py`);
 `softmax[j]` binds nothing, and its `j` counts as an occurrence at the call.
+`max[j]`, `min[j]`, `argmax[j]` and `argmin[j]` (spec 9.2) bind theirs the
+same way, with codes of their own (E237, E238).
 Rule 4: a left-hand index missing from a top-level term is broadcast over it
 (`place_sums` reports which).
 """
@@ -43,6 +45,15 @@ def body_of(node: Binder) -> ast.Expr:
     return node.arg if isinstance(node, ast.IndexedCall) else node.body
 
 
+# `max[j]`, `min[j]`, `argmax[j]`, `argmin[j]` (spec 9.2) have codes of their own.
+_EXTREMES = (*ast.EXTREME_REDUCTIONS, *ast.SELECTIONS)
+
+
+def keyword_codes(node: Binder) -> tuple[str, Code, Code]:
+    """`_keyword`, for the checks of a reduction's own brackets."""
+    return _keyword(node)
+
+
 def _keyword(node: Binder) -> tuple[str, Code, Code]:
     """The binder's keyword, its code for a binding used elsewhere, and for a
     missing one (a reduction's own brackets are checked in `functions.py`)."""
@@ -51,6 +62,8 @@ def _keyword(node: Binder) -> tuple[str, Code, Code]:
             return "sum", Code.E206, Code.E207
         case ast.MeanOver():
             return "mean", Code.E216, Code.E215
+        case ast.IndexedCall() if node.func in _EXTREMES:
+            return node.func, Code.E237, Code.E238
         case ast.IndexedCall():
             return node.func, Code.E231, Code.E230
         case _:

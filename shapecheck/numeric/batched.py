@@ -25,6 +25,7 @@ from shapecheck.numeric.evaluate import (
     align,
     compare,
     contract_product,
+    expand_axes,
     indexed_function,
     size_value,
 )
@@ -68,19 +69,23 @@ class BatchedEvaluator:
         known = self._depends.get(id(term))
         if known is None:
             known = (
-                isinstance(term, (t.Tensor, t.Loss))
-                and (term.name if isinstance(term, t.Tensor) else term.array) in self.batched
-            ) or any(self._mentions_batched(c) for c in t.children(term))
+                (
+                    isinstance(term, (t.Tensor, t.Loss))
+                    and (term.name if isinstance(term, t.Tensor) else term.array) in self.batched
+                )
+                or any(self._mentions_batched(c) for c in t.children(term))
+                or any(self._mentions_batched(s.choice) for s in _selections(term))
+            )
             self._depends[id(term)] = known
         return known
 
     def _value(self, term: t.Term) -> Array:
         """A term that mentions a batched array (so it has the batch axis)."""
         match term:
-            case t.Const() | t.SizeOf() | t.Zero() | t.Delta() | t.IndexValue():
+            case t.Const() | t.SizeOf() | t.Zero() | t.IndexValue():
                 raise AssertionError("a term without arrays mentions no batched array")
-            case t.Tensor():
-                return self._tensor(term)
+            case t.Tensor() | t.Delta():
+                return self._positioned(term)
             case t.Loss():
                 upstream = np.asarray(self._lookup(f"dloss/d{term.array}"))
                 array = np.asarray(self._lookup(term.array))
@@ -113,6 +118,16 @@ class BatchedEvaluator:
     def _lookup(self, name: str) -> Array:
         return self.plain.lookup(name)
 
+    def _positioned(self, term: t.Tensor | t.Delta) -> Array:
+        """An array, or a delta (only one holding a selection that moves with the batch)."""
+        match term:
+            case t.Tensor():
+                return self._tensor(term)
+            case t.Delta():
+                return self._delta(term)
+            case _:
+                assert_never(term)
+
     def _note_bend(self, argument: t.Term, inner: Array) -> None:
         assert self.centre is not None
         moved = np.abs(np.asarray(inner) - self.centre.value(argument))
@@ -129,13 +144,14 @@ class BatchedEvaluator:
         return self.plain.apply(term.name, inner)
 
     def _indexed(self, term: t.IndexedFunc) -> Array:
-        """softmax and its kin; a norm notes its kink (a zero vector)."""
+        """softmax and its kin; a norm notes its kink (a zero vector), `max[j]`
+        and its kin theirs (the position they select, from their argument)."""
         if t.read_at_gather(term):
             return self._aligned(t.as_written(term), term.free)
         inner, _ = self.value(term.arg)
         value = indexed_function(term, inner, lead=1)
         if kinks.is_kinked(term):
-            self._note_kink(term, (value,))
+            self._note_kink(term, (inner,) if term.name in kinks.SELECTING else (value,))
         return value
 
     def _pair(self, term: t.Compare | t.Extremum) -> Array:
@@ -151,9 +167,12 @@ class BatchedEvaluator:
         """The rows where this kinked node's branch differs from the centre's."""
         if self.centre is None:
             return
-        if isinstance(term, t.IndexedFunc):
+        if isinstance(term, t.IndexedFunc) and term.name in kinks.SELECTING:
+            # `max[j]` and its kin: the position they select, from their argument.
+            at_centre: tuple[Array, ...] = (np.asarray(self.centre.value(term.arg)),)
+        elif isinstance(term, t.IndexedFunc):
             # A norm's branch is its own value (0 at a zero vector), not its argument's.
-            at_centre: tuple[Array, ...] = (np.asarray(self.centre.value(term)),)
+            at_centre = (np.asarray(self.centre.value(term)),)
         else:
             at_centre = tuple(
                 align(self.centre.value(c), t.names(c.free), term.free) for c in t.children(term)
@@ -162,6 +181,8 @@ class BatchedEvaluator:
 
     def _tensor(self, term: t.Tensor) -> Array:
         array = np.asarray(self._lookup(term.name))
+        if t.selections(term.indices):
+            return self._selected(term, array)
         if any(isinstance(i, t.Gather) for i in term.indices):
             # Integer arrays are never perturbed: their picks are the plain ones,
             # and the batch axis is kept whole in front of them.
@@ -181,11 +202,53 @@ class BatchedEvaluator:
             array = np.einsum(f"Z{subscripts}->Z{output}", array)
         return array
 
+    def _picks(self, indices: tuple[t.Index, ...], free: tuple[t.Idx, ...]) -> list[Array]:
+        """`Evaluator.picks` where an `argmax[j](e)` in a position moves with the
+        batch: its picks get the batch axis in front (and its kink is noted);
+        every other position's picks broadcast over it from the right."""
+        axes = ("", *t.names(free))  # "" names the batch axis: no index is named so
+        found: list[Array] = []
+        for index in indices:
+            if isinstance(index, t.Select) and self._mentions_batched(index.choice):
+                chosen = np.asarray(self._indexed(index.choice)).astype(np.intp) - 1
+                names = ("", *t.names(index.choice.free))
+                found.append(expand_axes(chosen, names, axes))
+            else:
+                found.extend(self.plain.picks((index,), free))
+        return found
+
+    def _selected(self, term: t.Tensor, array: Array) -> Array:
+        """An array read at positions an `argmax[j](e)` selects, per batch row."""
+        picks = self._picks(term.indices, term.free)
+        if term.name in self.batched:
+            rows = np.arange(array.shape[0]).reshape((-1,) + (1,) * len(term.free))
+            return array[tuple([rows, *picks])]
+        return np.broadcast_to(array[tuple(picks)], _batched_shape(picks, term.free))
+
+    def _delta(self, term: t.Delta) -> Array:
+        """A delta holding an `argmax[j](e)` that moves with the batch."""
+        picks = self._picks(term.indices, term.free)
+        equal = np.all(np.broadcast_arrays(*[np.equal(picks[0], p) for p in picks[1:]]), axis=0)
+        return np.broadcast_to(equal, _batched_shape(picks, term.free)).astype(np.float64)
+
     def _aligned(self, term: t.Term, target: tuple[t.Idx, ...]) -> Array:
         """A part's value on `target`'s axes (after the batch axis, when it has one);
         numpy broadcasting adds the batch axis to parts without it."""
         value, batched = self.value(term)
         return align_batched(value, t.names(term.free), target, batched)
+
+
+def _batched_shape(picks: list[Array], free: tuple[t.Idx, ...]) -> tuple[int, ...]:
+    """The shape of a pick over `free` with the batch axis of the picks that have it."""
+    rows = max(np.shape(p)[0] for p in picks if np.ndim(p) == len(free) + 1)
+    return (rows, *(size_value(i.size) for i in free))
+
+
+def _selections(term: t.Term) -> list[t.Select]:
+    """The selections in the positions of an array or delta (none elsewhere)."""
+    if isinstance(term, t.Tensor | t.Delta):
+        return t.selections(term.indices)
+    return []
 
 
 def align_batched(

@@ -14,6 +14,7 @@ no derivative exists there, so neither side can be judged.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -96,9 +97,32 @@ def check_claim(
             ),
         )
     if check.verdict == Verdict.OK:
+        if _selects(derivation) and check.at_kink:
+            check = replace(check, hints=(*check.hints, TIE_CONVENTION))
         return ClaimCheck(ClaimVerdict.OK, check)
     diagnosis = diagnose(claimed, truth, claim.indices, verifier.program)
     return ClaimCheck(ClaimVerdict.WRONG, check, diagnosis)
+
+
+# Spec 9.2: a claim that writes the selection of `max[j]` as an indicator
+# differs from the derivation only at ties, which the check leaves out.
+TIE_CONVENTION = (
+    "max[j] and min[j] pass their derivative to the first position that attains "
+    "them (argmax[j], argmin[j]); a claim that differs only at ties (an indicator "
+    "such as `(X[i,q] == mx[i])` selects every tied position) is confirmed away from them"
+)
+
+
+def _selects(derivation: Derivation) -> bool:
+    """Whether the derivation selects a position with `argmax[j]` or `argmin[j]`."""
+    terms = [derivation.formula, *(a.formula for a in derivation.adjoints)]
+    stack: list[t.Term] = terms
+    while stack:
+        node = stack.pop()
+        if isinstance(node, t.Tensor | t.Delta) and t.selections(node.indices):
+            return True
+        stack.extend(t.children(node))
+    return False
 
 
 def _claim_value(verifier: Verifier, claim: CheckedClaim) -> tuple[Array, Array]:

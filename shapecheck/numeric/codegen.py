@@ -147,6 +147,10 @@ def picks_code(indices: tuple[t.Index, ...], free: tuple[t.Idx, ...]) -> list[st
             case t.Gather():
                 inner = t.Tensor(index.name, index.indices)
                 found.append(_aligned(f"({_tensor_code(inner)} - 1)", t.names(inner.free), free))
+            case t.Select():
+                choice = index.choice
+                code = f"({numpy_code(choice, choice.free)}).astype(int) - 1"
+                found.append(_aligned(f"({code})", t.names(choice.free), free))
             case _:
                 assert_never(index)
     return found
@@ -161,6 +165,11 @@ _INDEXED_CODE = {
     "logsumexp": "(lambda a: (lambda m: np.log(np.exp(a - m).sum(axis={axis})) "
     "+ m.squeeze(axis={axis}))(a.max(axis={axis}, keepdims=True)))({x})",
     "norm": "np.sqrt(np.square({x}).sum(axis={axis}))",
+    # np.argmax and np.argmin give the FIRST extreme, as the language does.
+    "max": "{x}.max(axis={axis})",
+    "min": "{x}.min(axis={axis})",
+    "argmax": "({x}.argmax(axis={one}) + 1)",
+    "argmin": "({x}.argmin(axis={one}) + 1)",
 }
 
 
@@ -173,7 +182,7 @@ def indexed_code(
     if missing:
         raise CodeError(f"{term.name} over {', '.join(missing)}, an axis its argument lacks")
     axis = tuple(axes.index(o.name) for o in term.over)
-    code = template.format(x=inner, axis=axis)
+    code = template.format(x=inner, axis=axis, one=axis[0])
     if term.name != "softmax":
         bound = {o.name for o in term.over}
         return code, tuple(a for a in axes if a not in bound)
@@ -189,6 +198,8 @@ def _read_at(term: t.IndexedFunc, code: str, axes: tuple[str, ...]) -> tuple[str
     labels: list[str] = []
     for name in axes:
         target = placed.get(name)
+        if isinstance(target, t.Select):
+            raise CodeError("softmax read at an argmax or argmin")
         if isinstance(target, t.Fixed):
             picks.append(str(target.value - 1))
             continue
@@ -208,7 +219,7 @@ def _tensor_code(term: t.Tensor) -> str:
     """An array by name: literal indices pick, a repeated index takes a diagonal,
     integer arrays in positions pick by fancy indexing (spec 9.3)."""
     name = python_name(term.name)
-    if any(isinstance(i, t.Gather) for i in term.indices):
+    if t.picks_entries(term.indices):
         return f"{name}[{', '.join(picks_code(term.indices, term.free))}]"
     if any(isinstance(i, t.Fixed) for i in term.indices):
         picks = ", ".join(str(i.value - 1) if isinstance(i, t.Fixed) else ":" for i in term.indices)
@@ -261,7 +272,7 @@ def _letters(term: t.Product) -> dict[str, str]:
 
 def _delta_code(term: t.Delta) -> str:
     free = term.free
-    if any(isinstance(i, t.Gather) for i in term.indices):
+    if t.picks_entries(term.indices):
         # 1 where every position picks the same entry: `δ[k, y[i]]` one-hot.
         first, *others = picks_code(term.indices, free)
         tests = " & ".join(f"np.equal({first}, {other})" for other in others)

@@ -235,7 +235,8 @@ class Evaluator:
     def picks(self, indices: tuple[t.Index, ...], free: tuple[t.Idx, ...]) -> list[Array]:
         """Each position's 0-based picks as integer arrays that broadcast over the
         axes of `free`: an index is a range along its own axis, a literal a
-        number, a gather (spec 9.3) its integer array's entries less one."""
+        number, a gather (spec 9.3) its integer array's entries less one, a
+        selection (spec 9.2) the position it selects less one."""
         axes = t.names(free)
         found: list[Array] = []
         for index in indices:
@@ -250,6 +251,10 @@ class Evaluator:
                     inner = t.Tensor(index.name, index.indices)
                     labels = np.asarray(self._tensor(inner)).astype(np.intp) - 1
                     found.append(expand_axes(labels, t.names(inner.free), axes))
+                case t.Select():
+                    # The first position of the maximum, 1-based as a value.
+                    chosen = np.asarray(self._value(index.choice)).astype(np.intp) - 1
+                    found.append(expand_axes(chosen, t.names(index.choice.free), axes))
                 case _:
                     assert_never(index)
         return found
@@ -260,7 +265,7 @@ class Evaluator:
         return array[tuple(self.picks(term.indices, term.free))]
 
     def _tensor(self, term: t.Tensor) -> Array:
-        if any(isinstance(i, t.Gather) for i in term.indices):
+        if t.picks_entries(term.indices):
             return self._gathered(term)
         array = np.asarray(self._lookup(term.name))
         if any(isinstance(i, t.Fixed) for i in term.indices):
@@ -278,7 +283,7 @@ class Evaluator:
         return array
 
     def _delta(self, term: t.Delta) -> Array:
-        if any(isinstance(i, t.Gather) for i in term.indices):
+        if t.picks_entries(term.indices):
             # 1 where every position picks the same entry: `δ[k, y[i]]` one-hot.
             first, *others = self.picks(term.indices, term.free)
             equal = np.ones((), dtype=bool)
@@ -322,6 +327,8 @@ def indexed_function(term: t.IndexedFunc, argument: Array, lead: int = 0) -> Arr
     """
     argument, names, axes = _along(term, argument, lead)
     with np.errstate(all="ignore"):
+        if term.name in EXTREMES:
+            return EXTREMES[term.name](argument, axes)
         if term.name == "logsumexp":
             return _logsumexp(argument, axes)
         if term.name == "norm":
@@ -362,6 +369,21 @@ def softmax_magnitude(term: t.IndexedFunc, argument: Array, spread: Array) -> Ar
         return _read_at(term, names, weights * (1.0 + spread + weighted), 0)
 
 
+def _first(argument: Array, axes: tuple[int, ...], pick: Any) -> Array:
+    """1 + the first position of the maximum (or minimum) along the one axis,
+    as numpy's argmax gives it (a NaN counts as the extreme, as in np.max)."""
+    return (pick(argument, axis=axes[0]) + 1).astype(np.float64)
+
+
+# `max[j]`, `min[j]`, `argmax[j]`, `argmin[j]` (spec 9.2) over the axes of `j`.
+EXTREMES: dict[str, Any] = {
+    "max": lambda a, axes: np.max(a, axis=axes),
+    "min": lambda a, axes: np.min(a, axis=axes),
+    "argmax": lambda a, axes: _first(a, axes, np.argmax),
+    "argmin": lambda a, axes: _first(a, axes, np.argmin),
+}
+
+
 def _shift(argument: Array, axes: tuple[int, ...]) -> Array:
     """The largest entry along `axes` (kept as length-1 axes), 0 where it is not finite."""
     largest = np.max(argument, axis=axes, keepdims=True)
@@ -394,6 +416,8 @@ def _read_at(term: t.IndexedFunc, names: tuple[str, ...], values: Array, lead: i
     labels: list[str] = []
     for name in names:
         target = placed.get(name)
+        if isinstance(target, t.Select):
+            raise EvaluationError("softmax read at an argmax or argmin")
         if isinstance(target, t.Fixed):
             picks.append(target.value - 1)
             continue

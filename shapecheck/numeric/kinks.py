@@ -1,7 +1,9 @@
 """Kinks in numeric checks (spec 9.2): where a piecewise term changes branch.
 
-A comparison, `step`, `sign`, `relu`, `abs`, `max(a, b)` and `min(a, b)` (and
-`norm` at a zero vector) have no derivative where they change branch, and a
+A comparison, `step`, `sign`, `relu`, `abs`, `max(a, b)` and `min(a, b)`, the
+reductions `max[j]`, `min[j]`, `argmax[j]`, `argmin[j]` (where the position
+they select changes: a tie), and `norm` at a zero vector have no derivative
+where they change branch, and a
 central difference whose points lie on both sides of such a point measures a
 jump or a corner, not a slope.
 So numeric checks never compare there:
@@ -68,8 +70,9 @@ def is_kinked(term: t.Term) -> bool:
         case t.Func():
             return term.name in KINKED_FUNCTIONS
         case t.IndexedFunc():
-            # A norm of a zero vector: its derivative e / norm is 0 / 0 there.
-            return term.name == "norm"
+            # A norm of a zero vector: its derivative e / norm is 0 / 0 there;
+            # `max[j]`, `argmax[j]` and their kin where the position they select changes.
+            return term.name in SELECTING or term.name == "norm"
         case _:
             return False
 
@@ -87,6 +90,8 @@ def branch(term: t.Term, operands: tuple[Array, ...]) -> Array:
                 return _side(operands[0] - operands[1])
             case t.Func():
                 return _side(operands[0])
+            case t.IndexedFunc() if term.name in SELECTING:
+                return _selected_position(term, operands[0])
             case t.IndexedFunc():
                 # The norm's own value: 0 at a zero vector, positive elsewhere.
                 return _side(operands[0])
@@ -94,14 +99,37 @@ def branch(term: t.Term, operands: tuple[Array, ...]) -> Array:
                 raise ValueError(f"{type(term).__name__} has no kinks")
 
 
+# The reductions whose branch is the position they select (spec 9.2).
+SELECTING = (*t.EXTREME_REDUCTIONS, *t.SELECTIONS)
+
+
+def _selected_position(term: t.IndexedFunc, argument: Array) -> Array:
+    """The branch of `max[j](e)` and its kin, from e's values (axes: any batch
+    axes, then `term.arg.free`): 1 + the first position of the extreme along
+    j, 0 where two entries tie for it (a tie is a kink: any point that moves
+    one of them selects one position), -1 where the entries hold a NaN."""
+    argument = np.asarray(argument, dtype=np.float64)
+    (index,) = term.over
+    axis = argument.ndim - len(term.arg.free) + t.names(term.arg.free).index(index.name)
+    pick = np.argmax if term.name in ("max", "argmax") else np.argmin
+    position = pick(argument, axis=axis)
+    extreme = np.take_along_axis(argument, np.expand_dims(position, axis), axis=axis)
+    ties = np.sum(argument == extreme, axis=axis) > 1
+    broken = np.any(np.isnan(argument), axis=axis)
+    return np.where(broken, -1, np.where(ties, 0, position + 1))
+
+
 def has_kinks(term: t.Term) -> bool:
-    """Whether any node of `term` is kinked (checks skip the kink work otherwise)."""
+    """Whether any node of `term` is kinked (checks skip the kink work otherwise);
+    an `argmax[j](e)` standing in an index position is a node too."""
     stack = [term]
     while stack:
         node = stack.pop()
         if is_kinked(node):
             return True
         stack.extend(t.children(node))
+        if isinstance(node, t.Tensor | t.Delta):
+            stack.extend(s.choice for s in t.selections(node.indices))
     return False
 
 

@@ -178,10 +178,14 @@ class Magnitudes:
             return _on(value, written, term), _on(size, written, term)
         argument, spread = self._both(term.arg)
         value = indexed_function(term, argument)
+        if term.name in t.SELECTIONS:
+            # A position: a whole number, exact (one flipped by rounding is a kink).
+            return value, np.abs(value)
         if term.name == "softmax":
             return value, softmax_magnitude(term, argument, spread)
         # Each slope is bounded along j by 1 (logsumexp's are the softmax
-        # weights, norm's e / ‖e‖), so ‖A(a)‖ along j bounds what they carry.
+        # weights, norm's e / ‖e‖, max's a delta), so ‖A(a)‖ along j bounds
+        # what they carry.
         along = indexed_function(t.IndexedFunc("norm", term.over, term.arg), spread)
         return value, np.abs(value) + along
 

@@ -22,7 +22,24 @@ def _number(value: float) -> str:
 
 
 def indices(items: tuple[t.Index, ...]) -> str:
-    return "[" + ",".join(str(i) for i in items) + "]" if items else ""
+    if not items:
+        return ""
+    # A list holding an `argmax[j](...)` reads better spaced: `δ[q, argmax[j](X[i,j])]`.
+    comma = ", " if t.selections(items) else ","
+    return "[" + comma.join(index_text(i) for i in items) + "]"
+
+
+def index_text(index: t.Index) -> str:
+    """One index as `.idx` writes it; a selection is its whole call."""
+    match index:
+        case t.Idx() | t.Fixed():
+            return str(index)
+        case t.Gather():
+            return index.name + indices(index.indices)
+        case t.Select():
+            return formula(index.choice)
+        case _:
+            assert_never(index)
 
 
 def formula(term: t.Term) -> str:

@@ -66,6 +66,11 @@ def subscript(items: Iterable[_Shown]) -> str:
 def _shown_index(item: _Shown) -> str:
     if isinstance(item, ast.IndexGather | t.Gather):
         return name(item.name) + subscript(item.indices)
+    if isinstance(item, t.Select):
+        # `\delta_{q,\operatorname{argmax}_{j}(X_{i,j})}` (spec 9.2).
+        return term(item.choice)
+    if isinstance(item, ast.IndexSelect):
+        return expr(item.call)
     return name(str(item)) if not str(item).isdigit() else str(item)
 
 

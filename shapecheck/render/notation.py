@@ -16,7 +16,12 @@ _COMPARE, _ADD, _PRODUCT, _UNARY, _POWER, _ATOM = range(6)
 
 
 def index_list(indices: tuple[ast.Index, ...] | tuple[str, ...]) -> str:
-    return "[" + ",".join(str(i) for i in indices) + "]" if indices else ""
+    if not indices:
+        return ""
+    # `argmax[j](e)` in a position is shown with its sums written out, spaced.
+    shown = [notation(i.call) if isinstance(i, ast.IndexSelect) else str(i) for i in indices]
+    spaced = any(isinstance(i, ast.IndexSelect) for i in indices)
+    return "[" + (", " if spaced else ",").join(shown) + "]"
 
 
 def notation(expr: ast.Expr) -> str:

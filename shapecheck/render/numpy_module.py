@@ -143,7 +143,7 @@ def _code_of_function(
             return _aligned(_code(t.as_written(term), scope), t.names(term.free))
         case t.IndexedFunc():
             inner = _code(term.arg, scope)
-            template = f"_{term.name}({{x}}, axis={{axis}})"
+            template = _EXTREME_TEMPLATES.get(term.name, f"_{term.name}({{x}}, axis={{axis}})")
             return _Code(*indexed_code(term, inner.text, inner.axes, template))
         case t.Compare():
             return _pair(f"np.{_COMPARISONS[term.op]}", term.left, term.right, term, scope, True)
@@ -154,6 +154,16 @@ def _code_of_function(
             return _Code(f"np.arange(1.0, {n} + 1.0)", t.names(term.free))
         case _:
             assert_never(term)
+
+
+# `max[j]`, `min[j]` and the 1-based first positions `argmax[j]`, `argmin[j]`
+# (spec 9.2): numpy's argmax and argmin give the FIRST extreme too.
+_EXTREME_TEMPLATES = {
+    "max": "np.max({x}, axis={axis})",
+    "min": "np.min({x}, axis={axis})",
+    "argmax": "(np.argmax({x}, axis={one}) + 1.0)",
+    "argmin": "(np.argmin({x}, axis={one}) + 1.0)",
+}
 
 
 def _number(value: float) -> _Code:
@@ -177,6 +187,10 @@ def _picks(indices: tuple[t.Index, ...], free: tuple[str, ...], scope: _Scope) -
                 inner = _tensor(t.Tensor(index.name, index.indices), scope)
                 labels = _Code(f"({inner.text} - 1).astype(int)", inner.axes)
                 found.append(_aligned(labels, free).text)
+            case t.Select():
+                chosen = _code(index.choice, scope)
+                labels = _Code(f"({chosen.text} - 1).astype(int)", chosen.axes)
+                found.append(_aligned(labels, free).text)
             case _:
                 assert_never(index)
     return found
@@ -187,7 +201,7 @@ def _tensor(term: t.Tensor, scope: _Scope) -> _Code:
     diagonal, an integer array in a position picks by fancy indexing (spec 9.3)."""
     kind = term.kind if term.kind != t.REFERENCE else t.ADJOINT
     name = scope.names[(kind, term.name)]
-    if any(isinstance(i, t.Gather) for i in term.indices):
+    if t.picks_entries(term.indices):
         free = t.names(term.free)
         return _Code(f"{name}[{', '.join(_picks(term.indices, free, scope))}]", free)
     if any(isinstance(i, t.Fixed) for i in term.indices):
@@ -205,7 +219,7 @@ def _tensor(term: t.Tensor, scope: _Scope) -> _Code:
 
 def _delta(term: t.Delta, scope: _Scope) -> _Code:
     free = term.free
-    if any(isinstance(i, t.Gather) for i in term.indices):
+    if t.picks_entries(term.indices):
         # 1 where every position picks the same entry: `δ[k, y[i]]` one-hot.
         first, *others = _picks(term.indices, t.names(free), scope)
         tests = " & ".join(f"({first} == {other})" for other in others)

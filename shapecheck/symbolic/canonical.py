@@ -96,6 +96,9 @@ def _index_key(index: t.Index, rename: dict[str, str]) -> str:
             # `@` keeps an integer array apart from an index of the same name.
             inner = ",".join(_index_key(i, rename) for i in index.indices)
             return f"@{index.name}[{inner}]"
+        case t.Select():
+            # `@` again; the choice's key names its bound index by placeholder.
+            return "@" + key(index.choice, rename)
         case _:
             assert_never(index)
 

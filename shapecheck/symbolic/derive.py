@@ -225,17 +225,33 @@ def _indexed(term: t.IndexedFunc, name: str, at: tuple[t.Idx, ...], trace: Trace
     """The textbook derivatives of spec 9.5, each under its own sum over the
     function's indices (e' is ∂arg/∂name[at]):
     logsumexp_j(e)' = Σ_j softmax_j(e) e'; norm_j(e)' = Σ_j e e' / norm_j(e);
+    max_j(e)' = Σ_j δ[j, argmax_j(e)] e' (spec 9.2); argmax_j(e)' = 0;
     softmax_j(e)[k]' = softmax(e)[k] (e'[k] - Σ_j softmax_j(e) e'[j])."""
     free = _union(term.free, at)
     if term.name == "softmax":
         return _softmax(term, name, at, trace)
+    if term.name in t.SELECTIONS:
+        # An integer, flat wherever it does not jump (numeric checks stay off ties).
+        return t.Zero(free)
     inner = partial(term.arg, name, at, trace)
+    if term.name in t.EXTREME_REDUCTIONS:
+        return t.add([_selected(term, inner)], free)
     if term.name == "logsumexp":
         weights = t.IndexedFunc("softmax", term.over, term.arg, term.over)
         return t.add([t.Product((weights, inner), term.over)], free)
     # norm: e / norm, with e and e' sharing the summed indices.
     scale = t.Pow(term, t.Const(-1.0))
     return t.add([t.Product((term.arg, scale, inner), term.over)], free)
+
+
+def _selected(term: t.IndexedFunc, inner: t.Term) -> t.Term:
+    """max_j(e)' = Σ_j δ[j, argmax_j(e)] e' (min with argmin): the derivative
+    of the first entry that attains it (spec 9.2). The sum's j and the j bound
+    inside the argmax are one name in two scopes; the delta eats the sum's."""
+    (index,) = term.over
+    choice = t.IndexedFunc("arg" + term.name, term.over, term.arg)
+    selector = t.Delta((index, t.Select(choice)))
+    return t.Product((selector, inner), term.over)
 
 
 def _softmax(term: t.IndexedFunc, name: str, at: tuple[t.Idx, ...], trace: Trace | None) -> t.Term:

@@ -28,6 +28,10 @@ class _Lowering:
                 return t.Idx(index.name, self.sizes[index.name])
             case ast.IndexGather():
                 return t.Gather(index.name, self.indices(index.indices))
+            case ast.IndexSelect():
+                choice = self.indexed_call(index.call)
+                assert isinstance(choice, t.IndexedFunc)
+                return t.Select(choice)
             case _:
                 assert_never(index)
 
@@ -129,6 +133,13 @@ class _Lowering:
         # is the j of the result.
         over = tuple(t.Idx(i.name, self.sizes[i.name]) for i in expr.indices)
         at = () if expr.reduces else over
+        if expr.func in t.EXTREME_REDUCTIONS:
+            # `max[u, v](e)` is `max[u](max[v](e))`: the same value, and the
+            # same first position in row-major order (u slowest).
+            lowered = self.expr(expr.arg)
+            for index in reversed(over):
+                lowered = t.IndexedFunc(expr.func, (index,), lowered)
+            return lowered
         return t.IndexedFunc(expr.func, over, self.expr(expr.arg), at)
 
     def product(self, expr: ast.Product) -> t.Term:

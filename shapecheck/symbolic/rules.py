@@ -287,10 +287,14 @@ def _eat_delta(term: t.Product, position: int, delta: t.Delta, summed: set[str])
 
 def _victim(delta: t.Delta, summed: set[str]) -> t.Idx | None:
     """The summed index a delta eats, if any. One that a gather of the delta
-    also reads (`δ[k, y[k]]`) is not a single value to substitute: such a
-    delta stays under its sum (spec 9.3)."""
+    also reads (`δ[k, y[k]]`), or that an argmax of the delta reads free
+    (`δ[k, argmax[j](X[k,j])]`), is not a single value to substitute: such a
+    delta stays under its sum (spec 9.3, 9.2)."""
     inside = {
-        i.name for g in delta.indices if isinstance(g, t.Gather) for i in t.index_leaves((g,))
+        i.name
+        for g in delta.indices
+        if isinstance(g, t.Gather | t.Select)
+        for i in t.index_leaves((g,))
     }
     return next(
         (
@@ -309,9 +313,19 @@ def _sum_out(term: t.Product, position: int, delta: t.Delta, victim: t.Idx) -> t
     rest = [f for k, f in enumerate(term.factors) if k != position]
     if len(remaining) >= 2:
         rest.insert(position, t.Delta(tuple(remaining)))
-    replaced = tuple(t.substitute(f, {victim.name: keeper}) for f in rest)
+    replaced = tuple(_selections_last(t.substitute(f, {victim.name: keeper})) for f in rest)
     new_summed = tuple(i for i in term.summed if i.name != victim.name)
     return t.Product(replaced, new_summed)
+
+
+def _selections_last(factor: t.Term) -> t.Term:
+    """A delta that an `argmax[j](e)` was substituted into, with the argmax
+    last, as the notes write it: `δ[q, argmax[j](X[i,j])]` (order in a delta
+    does not change its value)."""
+    if not isinstance(factor, t.Delta) or not isinstance(factor.indices[0], t.Select):
+        return factor
+    plain = [i for i in factor.indices if not isinstance(i, t.Select)]
+    return t.Delta((*plain, *(i for i in factor.indices if isinstance(i, t.Select))))
 
 
 def _keeper(remaining: list[t.Index], summed: set[str]) -> t.Index:

@@ -5,13 +5,16 @@ simplification rewrite them; evaluation turns them into numpy. Every term can
 say its free indices (each with its size), and rewriting never changes them.
 
 - `Idx(name, size)` is an index; `Fixed(value)` a literal (1-based) index;
-  `Gather(name, indices)` an integer array standing in a position (spec 9.3).
+  `Gather(name, indices)` an integer array standing in a position (spec 9.3);
+  `Select(choice)` an `argmax[j](e)` or `argmin[j](e)` standing in one (9.2).
 - `Tensor` is a named array at some indices: a declared or defined array, an
   opaque upstream gradient `dloss/dY`, a derivative reference `dL/dY` of a claim,
   or an adjoint `dL/dY` named by reverse mode.
 - `Product` is Σ over `summed` of the product of `factors`.
 - `IndexedFunc` is softmax, logsumexp or norm of its argument along indices it
-  binds (spec 9.5); softmax is read at positions of its own (`at`).
+  binds (spec 9.5); softmax is read at positions of its own (`at`). The
+  reductions `max[j]`, `min[j]` and the selections `argmax[j]`, `argmin[j]`
+  (spec 9.2) are indexed functions too; the selections' value is an integer.
 - `Compare` is 1 where a comparison holds and 0 elsewhere; `Extremum` is
   `max(a, b)` or `min(a, b)`; `IndexValue` is an index as a number 1..size.
   With `step`, `sign`, `relu` and `abs` they are the piecewise terms: each has
@@ -90,18 +93,56 @@ class Gather:
         return self.name + "[" + ",".join(str(i) for i in self.indices) + "]"
 
 
-Index = Idx | Fixed | Gather
+@dataclass(frozen=True)
+class Select:
+    """`argmax[j](e)` or `argmin[j](e)` standing in an index position (spec
+    9.2): the first position of the maximum or minimum of `e` along `j` picks
+    the position. `choice` is the `IndexedFunc` that is its value; the free
+    indices of the choice are free indices of whatever holds it, as a
+    gather's are. Printers print it with their own term printer."""
+
+    choice: IndexedFunc
+
+    def __post_init__(self) -> None:
+        if self.choice.name not in SELECTIONS:
+            raise ValueError(f"{self.choice.name} cannot stand in an index position")
+
+    def __str__(self) -> str:
+        over = ",".join(o.name for o in self.choice.over)
+        return f"{self.choice.name}[{over}](…)"
+
+
+Index = Idx | Fixed | Gather | Select
 
 
 def index_leaves(indices: tuple[Index, ...]) -> list[Idx]:
-    """The index names of an index list, those inside gathers included, in order."""
+    """The index names of an index list, those inside gathers and selections
+    included, in order."""
     found: list[Idx] = []
     for index in indices:
         if isinstance(index, Idx):
             found.append(index)
         elif isinstance(index, Gather):
             found.extend(index_leaves(index.indices))
+        elif isinstance(index, Select):
+            found.extend(index.choice.free)
     return found
+
+
+def selections(indices: tuple[Index, ...]) -> list[Select]:
+    """The selections standing in an index list, those inside gathers included."""
+    found: list[Select] = []
+    for index in indices:
+        if isinstance(index, Select):
+            found.append(index)
+        elif isinstance(index, Gather):
+            found.extend(selections(index.indices))
+    return found
+
+
+def picks_entries(indices: tuple[Index, ...]) -> bool:
+    """Whether a position is picked by values (a gather or a selection)."""
+    return any(isinstance(i, Gather | Select) for i in indices)
 
 
 # Element-wise functions: the language's, plus two that only derivatives make
@@ -186,8 +227,14 @@ class Func:
         return self.arg.free
 
 
-# Functions of the entries along some indices (spec 9.5); all but softmax reduce.
-INDEXED_FUNCTIONS = ("softmax", "logsumexp", "norm")
+# Functions of the entries along some indices (spec 9.5); all but softmax
+# reduce. The maximum and minimum along an index and their first positions
+# (spec 9.2) are among them: each of those runs over one index (lowering nests
+# `max[u, v](e)` as `max[u](max[v](e))`, the same value and the same first
+# position in row-major order).
+EXTREME_REDUCTIONS = ("max", "min")
+SELECTIONS = ("argmax", "argmin")
+INDEXED_FUNCTIONS = ("softmax", "logsumexp", "norm", *EXTREME_REDUCTIONS, *SELECTIONS)
 
 
 @_cache_hash
@@ -211,6 +258,8 @@ class IndexedFunc:
             raise ValueError(f"bad indexed function {self.name}")
         if len(self.at) != (len(self.over) if self.name == "softmax" else 0):
             raise ValueError(f"{self.name} at {self.at} over {self.over}")
+        if self.name in (*EXTREME_REDUCTIONS, *SELECTIONS) and len(self.over) != 1:
+            raise ValueError(f"{self.name} runs over one index, not {self.over}")
 
     @cached_property
     def free(self) -> tuple[Idx, ...]:
@@ -426,6 +475,8 @@ def names_in_order(term: Term) -> tuple[str, ...]:
         match node:
             case Tensor() | Delta():
                 seen.update((i.name, None) for i in index_leaves(node.indices))
+                for select in selections(node.indices):
+                    seen.update((n, None) for n in names_in_order(select.choice))
             case Product():
                 seen.update((i.name, None) for i in node.summed)
             case Add() | Zero() | IndexValue():
@@ -455,7 +506,10 @@ def _collect_names(term: Term) -> set[str]:
     # subterm's names are then computed once.
     match term:
         case Tensor() | Delta():
-            return {i.name for i in index_leaves(term.indices)}
+            found = {i.name for i in index_leaves(term.indices)}
+            for select in selections(term.indices):
+                found |= used_names(select.choice)
+            return found
         case Product():
             names = {i.name for i in term.summed}
         case Add() | Zero() | IndexValue():
@@ -528,6 +582,9 @@ def _substitute_value(term: IndexValue, mapping: dict[str, Index]) -> Term:
             return Const(float(new.value))
         case Gather():
             return Tensor(new.name, new.indices)
+        case Select():
+            # A delta set the index to a selection: its value is the position.
+            return new.choice
         case _:
             assert_never(new)
 
@@ -536,7 +593,7 @@ def _substitute_in_product(term: Product, mapping: dict[str, Index]) -> Product:
     # The product's own summed indices shadow the mapping inside it.
     summed = {s.name for s in term.summed}
     inner = {k: v for k, v in mapping.items() if k not in summed}
-    targets = {i.name for v in inner.values() for i in index_leaves((v,))}
+    targets = _target_names(inner)
     if targets & summed and any(i.name in inner for i in term.free):
         # Σ_k A[i,k] with i -> k would capture: the summed k is renamed first.
         term = _rename_summed(term, targets | set(inner))
@@ -548,16 +605,29 @@ def _substitute_in_indexed(term: IndexedFunc, mapping: dict[str, Index]) -> Inde
     # argument and is renamed first where a target would be captured.
     bound = {o.name for o in term.over}
     inner = {k: v for k, v in mapping.items() if k not in bound}
-    targets = {v.name for v in inner.values() if isinstance(v, Idx)}
+    targets = _target_names(inner)
     over, arg = term.over, term.arg
     if targets & bound and any(i.name in inner for i in arg.free):
         fresh = FreshNames(set(used_names(term)) | targets | set(inner))
+        # `v1` for a captured `v`: the context's own names (a signature's
+        # p, q, ...) are unknown here, and a suffixed name rarely meets one.
         renaming: dict[str, Index] = {
-            o.name: Idx(fresh.take(), o.size) for o in over if o.name in targets
+            o.name: Idx(fresh.take(f"{o.name}1"), o.size) for o in over if o.name in targets
         }
         over = tuple(_renamed_idx(o, renaming) for o in over)
         arg = substitute(arg, renaming)
     return IndexedFunc(term.name, over, substitute(arg, inner), _map_all(term.at, mapping))
+
+
+def _target_names(mapping: dict[str, Index]) -> set[str]:
+    """The names a substitution brings in: free ones, and those an `argmax[j](e)`
+    binds inside (so that a sum or reduction around them is renamed rather than
+    printed as a second binder of the same name, which `.idx` does not take)."""
+    names = {i.name for v in mapping.values() for i in index_leaves((v,))}
+    for value in mapping.values():
+        for select in selections((value,)):
+            names |= used_names(select.choice)
+    return names
 
 
 def _rename_summed(term: Product, avoid: set[str]) -> Product:
@@ -587,6 +657,12 @@ def _map(index: Index, mapping: dict[str, Index]) -> Index:
     if isinstance(index, Gather):
         # An index inside a gather is renamed like any other (`y[i]` -> `y[p]`).
         return Gather(index.name, _map_all(index.indices, mapping))
+    if isinstance(index, Select):
+        # Its own index is bound inside it and shadows the mapping (as
+        # `substitute` does for any indexed function).
+        choice = substitute(index.choice, mapping)
+        assert isinstance(choice, IndexedFunc)
+        return Select(choice)
     return index
 
 
@@ -605,10 +681,11 @@ def as_written(term: IndexedFunc) -> Term:
 
 
 def read_at_gather(term: Term) -> bool:
-    """A softmax read at an integer array's entry (`δ[q, y[i]]` eaten into it):
-    evaluators compute its written form `Σ_q softmax[q](…) δ[q, y[i]]`, whose
-    delta they can pick with, instead of reading the softmax there."""
-    return isinstance(term, IndexedFunc) and any(isinstance(a, Gather) for a in term.at)
+    """A softmax read at an integer array's entry or at a selection (`δ[q, y[i]]`
+    or `δ[q, argmax[j](…)]` eaten into it): evaluators compute its written form
+    `Σ_q softmax[q](…) δ[q, y[i]]`, whose delta they can pick with, instead of
+    reading the softmax there."""
+    return isinstance(term, IndexedFunc) and any(isinstance(a, Gather | Select) for a in term.at)
 
 
 def plain_positions(term: IndexedFunc) -> tuple[Idx, ...] | None:
@@ -645,6 +722,9 @@ def size_of_index(term: Term, name: str) -> Size:
         if found:
             return found[0].size
         stack.extend(children(node))
+        if isinstance(node, Tensor | Delta):
+            # An index bound inside an `argmax[j](e)` standing in a position.
+            stack.extend(select.choice for select in selections(node.indices))
     raise KeyError(name)
 
 

@@ -14,7 +14,7 @@ line from becoming a deep tree.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from shapecheck.exhaustive import assert_never
 from shapecheck.source import Span
@@ -57,19 +57,66 @@ class IndexGather:
         return self.name + _index_list(self.indices)
 
 
-Index = IndexName | IndexLiteral | IndexGather
+@dataclass(frozen=True)
+class IndexSelect:
+    """`argmax[j](e)` or `argmin[j](e)` standing in an index position (spec
+    9.2): the first position of the maximum or minimum picks the position.
+    The call is a sub-expression of the reference that holds it (`children`
+    gives it), so every stage checks and walks it like any other call; the
+    names free in it are occurrences there, not on the reference itself."""
+
+    call: IndexedCall
+
+    @property
+    def span(self) -> Span:
+        return self.call.span
+
+    def __str__(self) -> str:
+        return str(self.call)
+
+
+Index = IndexName | IndexLiteral | IndexGather | IndexSelect
 
 
 def leaf_indices(indices: tuple[Index, ...]) -> Iterator[IndexName | IndexLiteral]:
     """The names and literals of an index list, those inside gathers included
-    (in source order): every index name a reference uses."""
+    (in source order): every index name a reference uses. A selection's names
+    belong to its call, a sub-expression of the reference."""
     stack = list(reversed(indices))
     while stack:
         index = stack.pop()
         if isinstance(index, IndexGather):
             stack.extend(reversed(index.indices))
-        else:
+        elif not isinstance(index, IndexSelect):
             yield index
+
+
+def selections(indices: tuple[Index, ...]) -> tuple[IndexedCall, ...]:
+    """The `argmax`/`argmin` calls standing in an index list, in source order
+    (those inside gathers included)."""
+    found: list[IndexedCall] = []
+    for index in indices:
+        if isinstance(index, IndexSelect):
+            found.append(index.call)
+        elif isinstance(index, IndexGather):
+            found.extend(selections(index.indices))
+    return tuple(found)
+
+
+def with_selections(indices: tuple[Index, ...], calls: list[Expr]) -> tuple[Index, ...]:
+    """The index list with its selections' calls replaced by `calls`, in the
+    order `selections` gives (consumed from the front)."""
+    new: list[Index] = []
+    for index in indices:
+        if isinstance(index, IndexSelect):
+            call = calls.pop(0)
+            assert isinstance(call, IndexedCall)
+            new.append(IndexSelect(call))
+        elif isinstance(index, IndexGather):
+            new.append(IndexGather(index.name, with_selections(index.indices, calls), index.span))
+        else:
+            new.append(index)
+    return tuple(new)
 
 
 def _index_list(indices: tuple[Index, ...]) -> str:
@@ -218,14 +265,19 @@ class SumOver:
 # The functions written `name[indices](argument)` (spec 9.5), and those of them
 # that reduce: their indices are bound like `sum[j]`'s. `softmax` keeps its
 # indices as indices of its result.
-INDEXED_FUNCTIONS = ("softmax", "logsumexp", "norm")
-REDUCING_FUNCTIONS = ("logsumexp", "norm")
+INDEXED_FUNCTIONS = ("softmax", "logsumexp", "norm", "max", "min", "argmax", "argmin")
+REDUCING_FUNCTIONS = ("logsumexp", "norm", "max", "min", "argmax", "argmin")
+# The reductions of spec 9.2: the maximum or minimum along the bracket's
+# indices, and its first position (an integer, 1..size of the index).
+EXTREME_REDUCTIONS = ("max", "min")
+SELECTIONS = ("argmax", "argmin")
 
 
 @dataclass(frozen=True)
 class IndexedCall:
-    """`softmax[j](e)`, `logsumexp[j](e)`, `norm[i, j](e)`: a function of the
-    entries of `arg` along `indices`."""
+    """`softmax[j](e)`, `logsumexp[j](e)`, `norm[i, j](e)`, `max[j](e)`,
+    `min[u, v](e)`, `argmax[j](e)`, `argmin[j](e)`: a function of the entries
+    of `arg` along `indices`."""
 
     func: str
     indices: tuple[IndexName, ...]
@@ -434,11 +486,12 @@ def children(expr: Expr) -> tuple[Expr, ...]:
     """The direct sub-expressions, in source order."""
     # The commonest kinds first: this runs for every node of every walk.
     match expr:
-        case ArrayRef():
-            return ()
+        case ArrayRef() | Delta() | DerivRef():
+            # `argmax[j](e)` standing in a position is a sub-expression.
+            return selections(expr.indices)
         case Product():
             return tuple([f.expr for f in expr.factors])
-        case Number() | SizeRef() | Delta() | DerivRef() | Loss() | IndexValue():
+        case Number() | SizeRef() | Loss() | IndexValue():
             return ()
         case Add():
             return tuple([t.expr for t in expr.terms])
@@ -461,8 +514,10 @@ def children(expr: Expr) -> tuple[Expr, ...]:
 def with_children(expr: Expr, new: tuple[Expr, ...]) -> Expr:
     """The same node with its direct sub-expressions replaced (same order as `children`)."""
     match expr:
-        case ArrayRef() | Number() | SizeRef() | Delta() | DerivRef() | Loss() | IndexValue():
+        case Number() | SizeRef() | Loss() | IndexValue():
             return expr
+        case ArrayRef() | Delta() | DerivRef():
+            return _with_new_selections(expr, new)
         case Product():
             factors = tuple(Factor(f.op, e) for f, e in zip(expr.factors, new, strict=True))
             return Product(factors, expr.span)
@@ -487,6 +542,13 @@ def with_children(expr: Expr, new: tuple[Expr, ...]) -> Expr:
             return MeanOver(expr.indices, new[0], expr.span)
         case _:
             assert_never(expr)
+
+
+def _with_new_selections(expr: ArrayRef | Delta | DerivRef, new: tuple[Expr, ...]) -> Expr:
+    if not new:
+        return expr
+    indices = with_selections(expr.indices, list(new))
+    return replace(expr, indices=indices)
 
 
 def walk(expr: Expr) -> Iterator[Expr]:

@@ -132,6 +132,12 @@ def _extremum_arity(func: str, arguments: list[Any], span: Span) -> Diagnostic:
         for argument in arguments[2:]:
             nested = f"{func}({nested}, {argument})"
         hint = f"for more values, nest it: `{nested}`"
+    elif count == 1 and (written := _written_names(arguments[0])):
+        # One argument with indices: most likely the reduction was meant.
+        hint = (
+            f"it compares two values entry by entry, e.g. `{func}({arguments[0]}, 0)`; "
+            f"the {func}imum along an index is `{func}[{written[-1]}]({arguments[0]})`"
+        )
     else:
         hint = f"it compares two values entry by entry, e.g. `{func}({arguments[0]}, 0)`"
     return diagnostic(
@@ -169,6 +175,32 @@ class _Spans:
         else:
             end = last.span.end
         return Span(start, end)
+
+
+def _written_names(expr: ast.Expr) -> list[str]:
+    """The index names written in `expr`, in order of first appearance."""
+    names = {i.name: None for n in ast.walk(expr) for i in _indices_of(n)}
+    return list(names)
+
+
+def _selection_problem(
+    func: Token, indices: tuple[ast.IndexName, ...], arg: ast.Expr
+) -> Diagnostic:
+    """E032: `argmax`/`argmin` pick one position, along one index."""
+    nested = f"{func.value}[{indices[0]}](max[{', '.join(str(i) for i in indices[1:])}]({arg}))"
+    return diagnostic(
+        Code.E032,
+        indices[1].span,
+        f"`{func.value}` runs over one index, not {len(indices)}",
+        hints=[
+            "a position is one index; for the first row that holds the maximum, "
+            f"nest it: `{nested}`"
+        ],
+    )
+
+
+def _what_it_runs_over(func: str) -> str:
+    return "index" if func in ast.SELECTIONS else "indices"
 
 
 def _indices_of(node: ast.Expr) -> list[ast.IndexName]:
@@ -420,9 +452,31 @@ class _ExpressionRules(_Spans):
         names = [c for c in children[2:] if isinstance(c, Token) and c.type == "NAME"]
         indices = tuple(ast.IndexName(n.value, self._token_span(n)) for n in names)
         arg = next(c for c in children if not isinstance(c, Token))
-        return ast.IndexedCall(
-            children[0].value, indices, arg, self._span(children[0], children[-1])
-        )
+        func = children[0]
+        if func.value in ast.SELECTIONS and len(indices) > 1:
+            raise SyntaxProblem(_selection_problem(func, indices, arg))
+        return ast.IndexedCall(func.value, indices, arg, self._span(func, children[-1]))
+
+    def extremum_over(self, children: list[Any]) -> ast.IndexedCall:
+        """`max[j](e)`, `min[u, v](e)`: the reductions (spec 9.2)."""
+        return self.indexed_call(children)
+
+    def index_call(self, children: list[Any]) -> ast.IndexSelect:
+        """`argmax[j](e)` standing in an index position (spec 9.2)."""
+        func = children[0]
+        if func.value not in ast.SELECTIONS:
+            raise SyntaxProblem(
+                diagnostic(
+                    Code.E033,
+                    self._span(func, children[-1]),
+                    f"`{func.value}[...](...)` cannot stand in an index position",
+                    hints=[
+                        "an index position takes an index name, a number, an integer "
+                        "array or `argmax[j](...)`/`argmin[j](...)`"
+                    ],
+                )
+            )
+        return ast.IndexSelect(self.indexed_call(children))
 
     def indexed_call_unindexed(self, children: list[Any]) -> ast.IndexedCall:
         func, arg = children[0], children[2]
@@ -430,9 +484,10 @@ class _ExpressionRules(_Spans):
         example = written[-1] if written else "j"
         raise SyntaxProblem(
             diagnostic(
-                Code.E130,
+                Code.E138 if func.value in ast.SELECTIONS else Code.E130,
                 self._token_span(func),
-                f"`{func.value}` needs the indices it runs over in brackets",
+                f"`{func.value}` needs the {_what_it_runs_over(func.value)} it runs over "
+                "in brackets",
                 hints=[f"write `{func.value}[{example}]({arg})`"],
             )
         )

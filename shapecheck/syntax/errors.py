@@ -25,7 +25,7 @@ _TERMINAL_WORDS = {
     "NUMBER": "a number",
     "DERIV": "a derivative such as `dL/dW`",
     "FUNC": "a function name",
-    "INDEXED_FUNC": "`softmax`, `logsumexp`, `norm`",
+    "INDEXED_FUNC": "`softmax`, `logsumexp`, `norm`, `argmax`, `argmin`",
     "DIM": "`dim`",
     "INPUT": "`input`",
     "PARAM": "`param`",
@@ -374,6 +374,10 @@ def _words(expected: frozenset[str]) -> str:
     if left >= {"NAME", "NUMBER", "LPAR"}:
         phrases.append("an expression")
         left -= _ATOM_STARTS | {"MINUS"}
+    elif left >= {"NAME", "NUMBER"}:
+        # An index position: `argmax[j](...)` may stand there too, but "a name
+        # or a number" is what the writer of an index list needs to read.
+        left.discard("INDEXED_FUNC")
     if {"NUMBER", "MINUS"} <= left and not left & {"NAME", "LPAR"}:
         left.discard("MINUS")  # a signed number
     phrases.extend(sorted(_TERMINAL_WORDS.get(name, name) for name in left - {"$END"}))

@@ -61,3 +61,20 @@ def test_the_emitted_module_agrees(tmp_path: Path) -> None:
     y = np.array([2, 4, 1])
     grads = module.backward(S=S, y=y)
     np.testing.assert_allclose(grads["dL/dS"], _expected(S, y), atol=1e-12)
+
+
+def test_a_softmax_read_at_a_selection_too(tmp_path: Path) -> None:
+    """The same with `argmax[j](Z[i, j])` in the delta instead of a label."""
+    source = tmp_path / "s.idx"
+    source.write_text(
+        "dim n = 3, c = 4\n"
+        "input S[n, c], Z[n, c]\n"
+        "L = sum[k](softmax[k](S[i, k]) delta[k, argmax[j](Z[i, j])])\n"
+        "derive dL/dS\n"
+    )
+    saved = tmp_path / "s.npz"
+    result = CliRunner().invoke(app, ["check", str(source), "--save", str(saved)])
+    assert result.exit_code == 0, result.output
+    with np.load(saved) as values:
+        chosen = values["Z"].argmax(axis=1) + 1
+        np.testing.assert_allclose(values["dL/dS"], _expected(values["S"], chosen), atol=1e-12)

@@ -12,14 +12,23 @@ from shapecheck.syntax.parse import parse
 _names = st.sampled_from(["a", "b", "X", "W", "s{t}", "y_2"])
 _bound = st.lists(st.sampled_from(["i", "j", "u"]), min_size=1, max_size=2)
 _plain = st.sampled_from(["i", "j", "k", "1", "2"])
-# An index is a name, a literal, or an integer array standing in the position
-# (`y[i]`, spec 9.3), which may itself hold one (`y[z[i]]`).
+# An index is a name, a literal, an integer array standing in the position
+# (`y[i]`, spec 9.3), which may itself hold one (`y[z[i]]`), or a selection
+# `argmax[j](X[i, j])` (spec 9.2).
 _index = st.recursive(
     _plain,
-    lambda inner: st.builds(
-        lambda n, ix: f"{n}[{', '.join(ix)}]",
-        st.sampled_from(["y", "idx", "t{t}"]),
-        st.lists(inner, min_size=1, max_size=2),
+    lambda inner: st.one_of(
+        st.builds(
+            lambda n, ix: f"{n}[{', '.join(ix)}]",
+            st.sampled_from(["y", "idx", "t{t}"]),
+            st.lists(inner, min_size=1, max_size=2),
+        ),
+        st.builds(
+            lambda f, j, ix: f"{f}[{j}](X[{', '.join([*ix, j])}])",
+            st.sampled_from(["argmax", "argmin"]),
+            st.sampled_from(["j", "u"]),
+            st.lists(inner, max_size=1),
+        ),
     ),
     max_leaves=4,
 )
@@ -60,8 +69,14 @@ def _expressions() -> st.SearchStrategy[str]:
             st.builds(lambda ix, a: f"mean[{', '.join(ix)}]({a})", _bound, inner),
             st.builds(
                 lambda f, ix, a: f"{f}[{', '.join(ix)}]({a})",
-                st.sampled_from(["softmax", "logsumexp", "norm"]),
+                st.sampled_from(["softmax", "logsumexp", "norm", "max", "min"]),
                 st.lists(st.sampled_from(["i", "j", "k"]), min_size=1, max_size=2, unique=True),
+                inner,
+            ),
+            st.builds(
+                lambda f, j, a: f"{f}[{j}]({a})",
+                st.sampled_from(["argmax", "argmin"]),
+                st.sampled_from(["i", "j", "k"]),
                 inner,
             ),
             st.builds(lambda a: f"({a})", inner),

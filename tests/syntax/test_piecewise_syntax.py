@@ -98,7 +98,8 @@ def test_max_with_one_argument_is_e017() -> None:
         "test.idx:3:8: error[E017]: `max` takes exactly two arguments, not 1\n"
         "  3 | m[i] = max(x[i])\n"
         "    |        ^^^^^^^^^\n"
-        "  = help: it compares two values entry by entry, e.g. `max(x[i], 0)`"
+        "  = help: it compares two values entry by entry, e.g. `max(x[i], 0)`; "
+        "the maximum along an index is `max[i](x[i])`"
     )
 
 
