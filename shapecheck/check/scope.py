@@ -224,6 +224,10 @@ def unknown_name_hints(name: str, names: Names) -> list[str]:
     if subscript is not None:
         return [f"`{name}` is a name of its own; an entry of `{subscript[0]}` is `{subscript[1]}`"]
     if notation.numpy_function(name):
+        # A bare `maximum`: the call it names, with placeholder arguments.
+        example = notation.translate_call(name, ["a", "b"], notation.FileNames())
+        if example is not None:
+            return [f"`{name}` is numpy, not `.idx`: write `{example[0]}`: {example[1]}"]
         return [f"`{name}` is numpy, not `.idx`: " + notation.GENERIC_HINT]
     return did_you_mean(name, names.arrays) or [
         "declare it above with `input` or `param`, or define it"

@@ -312,7 +312,11 @@ def left_indices_occur(
 
 
 def report_unsized(scope: StatementScope, sizes: dict[str, Size]) -> None:
-    """An index that only indexes deltas has no size (reported only when nothing else is)."""
+    """An index that only indexes deltas has no size (reported only when nothing
+    else is, and not where a name the statement uses failed: its positions were
+    not recorded)."""
+    if scope.poisoned:
+        return
     for name, occurrences in scope.occurrences.items():
         if name not in sizes and occurrences and not scope.problems:
             scope.error(

@@ -56,7 +56,12 @@ def visit_index_value(scope: StatementScope, node: ast.IndexValue) -> None:
 
 
 def check_sized(scope: StatementScope, rhs: ast.Expr, given: Container[str] = ()) -> None:
-    """E220: an index used as a value must also stand in an array position."""
+    """E220: an index used as a value must also stand in an array position.
+
+    Not where the statement uses a name whose own declaration or definition
+    failed: its positions were not recorded, and that error is reported."""
+    if scope.poisoned:
+        return
     reported: set[str] = set()
     for node in ast.walk(rhs):
         if not isinstance(node, ast.IndexValue) or node.name in reported or node.name in given:

@@ -88,9 +88,21 @@ def _dim_factor(factor: float, program: CheckedProgram) -> str | None:
 
 
 def _broadcast(claimed: Array, truth: Array, indices: tuple[str, ...]) -> str | None:
-    """The claim agrees with the truth only once summed over one axis."""
+    """The claim is constant along one axis (broadcast over it) and agrees with
+    the truth only once summed over it. A claim that merely sums to the same
+    along an axis (an error that cancels) is not a broadcast: saying so would
+    mislead."""
     for axis in range(truth.ndim):
-        if _close(claimed.sum(axis=axis), truth.sum(axis=axis)) and not _close(claimed, truth):
+        if truth.shape[axis] < 2:
+            continue
+        constant = _close(
+            claimed, np.broadcast_to(claimed.mean(axis=axis, keepdims=True), claimed.shape)
+        )
+        if (
+            constant
+            and _close(claimed.sum(axis=axis), truth.sum(axis=axis))
+            and not _close(claimed, truth)
+        ):
             return (
                 f"it agrees with the true derivative only once summed over `{indices[axis]}`: "
                 f"right only up to a broadcast over `{indices[axis]}`"

@@ -79,7 +79,7 @@ class Verification:
     rtol: float
     atol: float
     budget_bytes: int
-    values_from: str  # "seeded draws" or the --at file
+    values_from: str  # "seeded draws", "literal values" or the --at file
     saved_to: str | None
 
 
@@ -133,10 +133,23 @@ def _verify(
         options.rtol,
         options.atol,
         options.budget_bytes,
-        str(options.at) if options.at is not None else "seeded draws",
+        _values_from(checked, options),
         saved,
     )
     return NumericReport(derivative_checks, claim_checks, tuple(checks.problems), info)
+
+
+def _values_from(checked: CheckedProgram, options: NumericOptions) -> str:
+    """Where the values came from: the `--at` file, the file's literal values
+    (every array has one and no `loss` draws an upstream gradient), or draws."""
+    if options.at is not None:
+        return str(options.at)
+    leaves = [a for a in checked.arrays if a.is_leaf]
+    from shapecheck.numeric.values import upstream_shapes
+
+    if leaves and all(a.value is not None for a in leaves) and not upstream_shapes(checked):
+        return "literal values"
+    return "seeded draws"
 
 
 def _verifier(

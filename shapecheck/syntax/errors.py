@@ -14,7 +14,12 @@ from dataclasses import dataclass
 
 from shapecheck.diagnostics import Code, Diagnostic, diagnostic
 from shapecheck.source import Span
-from shapecheck.syntax.keywords import SECOND_EDITION, keyword_as_name, reserved_problem
+from shapecheck.syntax.keywords import (
+    SECOND_EDITION,
+    keyword_as_name,
+    reserved_problem,
+    reserved_use,
+)
 from shapecheck.syntax.lalr import Rejected
 from shapecheck.syntax.lexer import NoTerminal, Token, lex
 from shapecheck.syntax.notation import FileNames, Rejection, foreign_notation, unknown_call
@@ -203,6 +208,15 @@ def _keyword_as_name(seen: _Unexpected) -> Diagnostic | None:
     return keyword_as_name(seen.token.value, seen.span)
 
 
+def _fn_statement(seen: _Unexpected) -> Diagnostic | None:
+    """`fn f, g` (opaque functions, spec 9.5): planned, not available yet."""
+    if seen.token.value != "fn" or seen.text[: seen.start].strip():
+        return None
+    if not re.match(r"\s+[A-Za-z_]", seen.text[seen.start + 2 :]):
+        return None
+    return reserved_use("fn", " ", seen.span)
+
+
 def _construct_word_as_name(seen: _Unexpected) -> Diagnostic | None:
     """A second-edition construct keyword (`mean`, `softmax`, ...) followed by
     neither its `[` nor its `(`: a first-edition name (E008, with a rename)."""
@@ -310,6 +324,7 @@ def _missing_bracket_at_end(seen: _Unexpected) -> Diagnostic | None:
 
 # The common mistakes, most specific first; the first that applies words the error.
 _MISTAKES: tuple[Callable[[_Unexpected], Diagnostic | None], ...] = (
+    _fn_statement,
     _keyword_as_name,
     _construct_word_as_name,
     _mean_without_indices,

@@ -91,13 +91,15 @@ def reserved_use(word: str, bracket: str, span: Span) -> Diagnostic:
     The word may also be a first-edition array (`mean[i]`, or `mean (x + 1)`
     by juxtaposition), so the hint says how to rename it.
     """
-    shown = f"{word}{bracket}...{')' if bracket == '(' else ']'}"
+    closing = {"(": ")", "[": "]"}.get(bracket, "")
+    shown = f"{word}{bracket}...{closing}"
     return diagnostic(
         Code.E008,
         span,
         f"`{word}` is a keyword, and `{shown}` is not available in this version",
         hints=[
-            f"`{word}` is reserved for the second edition of the language (spec 9.8)",
+            f"`{word}` is kept for a construct that is planned but not available yet "
+            "(docs/language.md, 12.10)",
             f"if `{word}` is an array of this file, rename it, e.g. to {renamed(word)}",
         ],
     )

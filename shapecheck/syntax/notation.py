@@ -23,7 +23,28 @@ from shapecheck.source import Span
 from shapecheck.syntax import ast
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_ELEMENTWISE = ["exp", "log", "tanh", "sigmoid", "relu", "sin", "cos", "sqrt", "abs"]
+_ELEMENTWISE = ["exp", "log", "tanh", "sigmoid", "relu", "sin", "cos", "sqrt", "abs", "sign"]
+# What the language offers for what numpy writes as functions, in words.
+_FUNCTIONS_IN_WORDS = (
+    "the element-wise functions exp log tanh sigmoid relu sin cos sqrt abs step sign, "
+    "`max(a, b)`, `min(a, b)`, comparisons `(a > b)`, and the reductions `sum[j](...)`, "
+    "`mean[j]`, `max[j]`, `min[j]`, `logsumexp[j]`, `norm[j]` and `softmax[j]`"
+)
+# The derivative of each built-in function, as `.idx` writes it (spec 9.5:
+# `relu'(x)` is an error that shows `step(x)`).
+_DERIVATIVES = {
+    "exp": "exp(x)",
+    "log": "1 / x",
+    "tanh": "1 - tanh(x)^2",
+    "sigmoid": "sigmoid(x) (1 - sigmoid(x))",
+    "relu": "step(x)",
+    "sin": "cos(x)",
+    "cos": "-sin(x)",
+    "sqrt": "1 / (2 sqrt(x))",
+    "abs": "sign(x)",
+    "step": "0",
+    "sign": "0",
+}
 # Index letters for suggestions, in the order a textbook takes them.
 _LETTERS = ["i", "j", "k", "l", "m", "p", "q", "r", "s", "u", "v", "w"]
 
@@ -306,13 +327,15 @@ def _power(arguments: Sequence[str], names: FileNames) -> Translation | None:
     return None
 
 
+# numpy functions whose `.idx` construct is planned, not available yet.
+_PLANNED = frozenset({"det", "inv", "trace"})
+
+
 def _matrix_function(word: str) -> _Translator:
+    # `det`, `inv` and `trace` are planned, not available yet: no `.idx` form
+    # to show, so the message falls back to what the language has.
     def translate(arguments: Sequence[str], names: FileNames) -> Translation | None:
-        if len(arguments) != 1 or not _IDENTIFIER.fullmatch(arguments[0].strip()):
-            return None
-        name = arguments[0].strip()
-        shown = f"{word}({name})" + ("[i, j]" if word == "inv" else "")
-        return shown, f"`{word}` takes the name of a square matrix (spec 9.5)"
+        return None
 
     return translate
 
@@ -369,11 +392,7 @@ _MODULES = frozenset(
     {"np", "numpy", "jnp", "jax", "torch", "tf", "math", "F", "scipy", "special", "sp"}
     | {"la", "linalg", "nn"}
 )
-GENERIC_HINT = (
-    "write arrays with their indices (`X[i, j] W[j, k]`), the element-wise functions "
-    + " ".join(_ELEMENTWISE)
-    + ", and `sum[j](...)`"
-)
+GENERIC_HINT = "write arrays with their indices (`X[i, j] W[j, k]`), " + _FUNCTIONS_IN_WORDS
 
 
 def numpy_function(name: str) -> bool:
@@ -497,7 +516,15 @@ def _module_call(
     arguments = call_arguments(seen.text, end) if seen.text[end : end + 1] == "(" else None
     shown = written + ("(...)" if arguments is not None else "")
     translation = translate_call(function, [*leading, *(arguments or [])], seen.names)
-    hint = f"write `{translation[0]}`: {translation[1]}" if translation else GENERIC_HINT
+    if translation:
+        hint = f"write `{translation[0]}`: {translation[1]}"
+    elif function in _PLANNED:
+        hint = (
+            f"`{function}` of a matrix is planned but not available in this version "
+            "(docs/language.md, 12.10)"
+        )
+    else:
+        hint = GENERIC_HINT
     return diagnostic(
         Code.E022, seen.span(start, end), f"`{shown}` is numpy, not `.idx`", hints=[hint]
     )
@@ -528,9 +555,22 @@ def _prime_or_superscript(seen: Rejection) -> Diagnostic | None:
     owner = seen.name_before(seen.at)
     if owner is None or owner.end() != seen.at:
         return None
+    if char == "'" and owner.group(1) in _DERIVATIVES:
+        return _function_prime(seen, owner)
     if char == "'" and seen.names.rank(owner.group(1)) not in (2, None):
         return None  # a prime on a vector or a scalar is not a transpose
     return _transpose(seen, owner, seen.at, seen.at + 1, f"`{owner.group(1)}{char}`")
+
+
+def _function_prime(seen: Rejection, owner: re.Match[str]) -> Diagnostic:
+    """`relu'(x)`: a built-in's derivative is written with built-ins (spec 9.5)."""
+    name = owner.group(1)
+    return diagnostic(
+        Code.E025,
+        seen.span(owner.start(1), seen.at + 1),
+        f"`{name}'` is not a function of `.idx`",
+        hints=[f"the derivative of `{name}(x)` is written `{_DERIVATIVES[name]}`"],
+    )
 
 
 def _reduction_without_indices(seen: Rejection) -> Diagnostic | None:
@@ -565,6 +605,11 @@ def _slice(seen: Rejection) -> Diagnostic | None:
         ranges.extend([note] if note else [])
     hints = [f"write an index for every position: `{name}[{', '.join(shown)}]`"]
     hints.extend(ranges)
+    if any("+" in index for index in shown):
+        hints.append(
+            "offset indices such as `j + 1` are planned but not available in this version "
+            "(docs/language.md, 12.10)"
+        )
     return diagnostic(
         Code.E023, seen.span(opening, closing + 1), "slices are not `.idx` notation", hints=hints
     )
@@ -668,7 +713,7 @@ def unknown_call(seen: Rejection, tokens: Sequence[tuple[str, str, int, int]]) -
         hint = (
             f"write `{translation[0]}`: {translation[1]}"
             if translation
-            else f"the functions of `.idx` are {', '.join(_ELEMENTWISE)}; "
+            else f"`.idx` has {_FUNCTIONS_IN_WORDS}; "
             f"to multiply by an array `{value}`, write `{value} * (...)`"
         )
         return diagnostic(

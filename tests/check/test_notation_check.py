@@ -78,9 +78,8 @@ def only(text: str) -> Diagnostic:
             "y = maximum",
             "E101",
             "unknown name `maximum`",
-            "`maximum` is numpy, not `.idx`: write arrays with their indices (`X[i, j] "
-            "W[j, k]`), the element-wise functions exp log tanh sigmoid relu sin cos sqrt abs, "
-            "and `sum[j](...)`",
+            "`maximum` is numpy, not `.idx`: write `max(a, b)`: `max(a, b)` compares entry by "
+            "entry",
         ),
     ],
 )

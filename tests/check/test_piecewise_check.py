@@ -92,3 +92,10 @@ def test_a_claims_signature_sizes_an_index_value() -> None:
 
 def test_an_index_bound_by_sum_may_not_stand_as_a_value_outside() -> None:
     assert "E206" in codes(HEADER + "out = sum[t](w[t]) + t\n")
+
+
+def test_an_index_value_beside_a_failed_array_is_not_also_an_error() -> None:
+    """The array's own error is the only one: its positions were never
+    recorded, so neither E220 nor E209 may claim the index indexes nothing."""
+    report = run("dim n = 2, c = 3\ninput x[n, c] = [[1, 2, 3]]\nm[i, k] = x[i, k] (k > 1)\n")
+    assert [d.code for d in report.diagnostics if d.is_error] == ["E106"]

@@ -86,7 +86,8 @@ def test_a_reserved_construct_not_read_yet(line: str, message: str, shown: str) 
     (problem,) = problems
     assert (problem.code, problem.message) == ("E008", message)
     assert problem.hints == (
-        f"`{shown}` is reserved for the second edition of the language (spec 9.8)",
+        f"`{shown}` is kept for a construct that is planned but not available yet "
+        "(docs/language.md, 12.10)",
         f"if `{shown}` is an array of this file, rename it, e.g. to "
         f"`{shown}_` or `{'D' if shown == 'det' else 'Ainv'}`",
     )
