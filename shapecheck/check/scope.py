@@ -12,6 +12,7 @@ redefinition. The other rule modules read and fill these scopes.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -229,9 +230,17 @@ def unknown_name_hints(name: str, names: Names) -> list[str]:
         if example is not None:
             return [f"`{name}` is numpy, not `.idx`: write `{example[0]}`: {example[1]}"]
         return [f"`{name}` is numpy, not `.idx`: " + notation.GENERIC_HINT]
-    return did_you_mean(name, names.arrays) or [
-        "declare it above with `input` or `param`, or define it"
-    ]
+    close = did_you_mean(name, names.arrays)
+    if close:
+        return close
+    if re.fullmatch(r"[a-z][0-9]?", name):
+        # A name like an index: the user most likely meant its value (12.2).
+        return [
+            f"an index stands as its value (`({name} <= i)`, `0.9^{name}`) only where it also "
+            f"indexes an array of the statement (`x[{name}]`); otherwise declare `{name}` above "
+            "with `input` or `param`, or define it"
+        ]
+    return ["declare it above with `input` or `param`, or define it"]
 
 
 def _subscripted(name: str, names: Names) -> tuple[str, str] | None:

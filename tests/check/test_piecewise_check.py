@@ -99,3 +99,10 @@ def test_an_index_value_beside_a_failed_array_is_not_also_an_error() -> None:
     recorded, so neither E220 nor E209 may claim the index indexes nothing."""
     report = run("dim n = 2, c = 3\ninput x[n, c] = [[1, 2, 3]]\nm[i, k] = x[i, k] (k > 1)\n")
     assert [d.code for d in report.diagnostics if d.is_error] == ["E106"]
+
+
+def test_an_unknown_index_like_name_says_how_index_values_work() -> None:
+    report = run("dim d = 3\ninput x[d]\nS[i] = (i <= j) x[i]\n")
+    (problem,) = [d for d in report.diagnostics if d.is_error]
+    assert (problem.code, problem.message) == ("E101", "unknown name `j`")
+    assert problem.hints[0].startswith("an index stands as its value (`(j <= i)`, `0.9^j`)")
