@@ -10,6 +10,7 @@ import numpy as np
 from shapecheck.numeric.verdicts import Verdict
 from shapecheck.pipeline import FileReport, Options, analyze_source
 from shapecheck.render.diagnostics import render_plain
+from shapecheck.render.notation import notation
 from shapecheck.source import Source
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +32,16 @@ def codes(text: str, **options: object) -> list[str]:
 def rendered(report: FileReport) -> str:
     shown = [d for d in report.diagnostics if d.code != "W101"]
     return "\n\n".join(render_plain(report.source, d) for d in shown)
+
+
+def notation_of(text: str, name: str = "out") -> str:
+    """How `name`'s right-hand side is shown, once `text` checks without errors."""
+    report = run(text)
+    assert [d.code for d in report.diagnostics if d.is_error] == [], rendered(report)
+    assert report.checked is not None
+    definition = report.checked.definition(name)
+    assert definition is not None
+    return notation(definition.rhs)
 
 
 def saved(text: str, tmp_path: Path, **options: object) -> tuple[Any, dict[str, Array]]:
