@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -10,8 +12,10 @@ import numpy as np
 from shapecheck.numeric.verdicts import Verdict
 from shapecheck.pipeline import FileReport, Options, analyze_source
 from shapecheck.render.diagnostics import render_plain
+from shapecheck.render.formula import formula
 from shapecheck.render.notation import notation
 from shapecheck.source import Source
+from shapecheck.syntax import ast
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -34,14 +38,42 @@ def rendered(report: FileReport) -> str:
     return "\n\n".join(render_plain(report.source, d) for d in shown)
 
 
+def run_quiet(text: str) -> FileReport:
+    """Run `text`, asserting it gives no diagnostics at all."""
+    report = run(text)
+    assert [d.code for d in report.diagnostics] == []
+    return report
+
+
+def rhs_of(report: FileReport, name: str) -> ast.Expr:
+    """The right-hand side of the checked definition of `name`."""
+    assert report.checked is not None
+    definition = report.checked.definition(name)
+    assert definition is not None
+    return definition.rhs
+
+
 def notation_of(text: str, name: str = "out") -> str:
     """How `name`'s right-hand side is shown, once `text` checks without errors."""
     report = run(text)
     assert [d.code for d in report.diagnostics if d.is_error] == [], rendered(report)
-    assert report.checked is not None
-    definition = report.checked.definition(name)
-    assert definition is not None
-    return notation(definition.rhs)
+    return notation(rhs_of(report, name))
+
+
+def formulas(report: FileReport) -> dict[str, str]:
+    """Each derivative's printed formula, by its label."""
+    return {r.derivation.label: formula(r.derivation.formula) for r in report.derivatives}
+
+
+def load_module(source: str, folder: Path, name: str = "emitted") -> ModuleType:
+    """Write `source` to `folder`/`name`.py and import it from there."""
+    path = folder / f"{name}.py"
+    path.write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def saved(text: str, tmp_path: Path, **options: object) -> tuple[Any, dict[str, Array]]:
