@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
+from shapecheck.numeric.codegen import python_name
 from shapecheck.numeric.verdicts import Verdict
-from shapecheck.pipeline import FileReport, Options, analyze_source
+from shapecheck.pipeline import DerivativeResult, FileReport, Options, analyze_source
+from shapecheck.render.derivatives import derivative_code
 from shapecheck.render.diagnostics import render_plain
 from shapecheck.render.formula import formula
 from shapecheck.render.notation import notation
@@ -21,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 
 Array = Any
+Forward = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
 
 
 def run(text: str, **options: object) -> FileReport:
@@ -103,3 +107,37 @@ def assert_clean(report: Any) -> None:
     assert [d.code for d in report.diagnostics if d.code != "W101"] == [], report.diagnostics
     for result in report.derivatives:
         assert result.check is not None and result.check.verdict is Verdict.OK
+
+
+def finite_jacobian(
+    forward: Forward,
+    values: dict[str, np.ndarray],
+    of: str,
+    wrt: str,
+    layout: str = "numerator",
+) -> np.ndarray:
+    """Central differences of `of` with respect to every entry of `wrt`."""
+    base = np.asarray(values[wrt], dtype=float)
+    out_shape = np.shape(forward(values)[of])
+    jacobian = np.zeros(out_shape + base.shape)
+    step = 1e-6
+    for position in np.ndindex(base.shape):
+        plus, minus = base.copy(), base.copy()
+        plus[position] += step
+        minus[position] -= step
+        up = forward({**values, wrt: plus})[of]
+        down = forward({**values, wrt: minus})[of]
+        jacobian[(..., *position)] = (up - down) / (2 * step)
+    if layout == "denominator" and out_shape:
+        rank_b = base.ndim
+        order = list(range(len(out_shape), len(out_shape) + rank_b)) + list(range(len(out_shape)))
+        jacobian = np.transpose(jacobian, order)
+    return jacobian
+
+
+def printed_value(result: DerivativeResult, namespace: dict[str, Any]) -> np.ndarray:
+    """Run the numpy lines the tool prints for this derivative."""
+    scope: dict[str, Any] = {"np": np, **{python_name(k): v for k, v in namespace.items()}}
+    for line in derivative_code(result):
+        exec(line, scope)
+    return np.asarray(scope[python_name(result.derivation.label)], dtype=float)
