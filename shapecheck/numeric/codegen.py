@@ -105,7 +105,7 @@ def _function_code(
         case t.Compare():
             left = numpy_code(term.left, term.free)
             right = numpy_code(term.right, term.free)
-            return f"np.{_COMPARE_CODE[term.op]}({left}, {right}).astype(float)", t.names(term.free)
+            return f"np.{COMPARE_CODE[term.op]}({left}, {right}).astype(float)", t.names(term.free)
         case t.Extremum():
             first = numpy_code(term.first, term.free)
             second = numpy_code(term.second, term.free)
@@ -116,7 +116,8 @@ def _function_code(
             assert_never(term)
 
 
-_COMPARE_CODE = {
+# numpy's name for each comparison (also the emitted module's, render/numpy_module.py).
+COMPARE_CODE = {
     ">": "greater",
     ">=": "greater_equal",
     "<": "less",
