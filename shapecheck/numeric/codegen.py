@@ -105,7 +105,7 @@ def _function_code(
         case t.Compare():
             left = numpy_code(term.left, term.free)
             right = numpy_code(term.right, term.free)
-            return f"np.{_COMPARE_CODE[term.op]}({left}, {right}).astype(float)", t.names(term.free)
+            return f"np.{COMPARE_CODE[term.op]}({left}, {right}).astype(float)", t.names(term.free)
         case t.Extremum():
             first = numpy_code(term.first, term.free)
             second = numpy_code(term.second, term.free)
@@ -116,7 +116,8 @@ def _function_code(
             assert_never(term)
 
 
-_COMPARE_CODE = {
+# numpy's name for each comparison (also the emitted module's, render/numpy_module.py).
+COMPARE_CODE = {
     ">": "greater",
     ">=": "greater_equal",
     "<": "less",
@@ -193,19 +194,12 @@ def _read_at(term: t.IndexedFunc, code: str, axes: tuple[str, ...]) -> tuple[str
     """softmax values (axes `axes`) read at `term.at`: a literal picks an
     entry, an index already on another axis takes a diagonal, and any other
     index just names the axis."""
-    placed = dict(zip((o.name for o in term.over), term.at, strict=True))
-    picks: list[str] = []
-    labels: list[str] = []
-    for name in axes:
-        target = placed.get(name)
-        if isinstance(target, t.Select):
-            raise CodeError("softmax read at an argmax or argmin")
-        if isinstance(target, t.Fixed):
-            picks.append(str(target.value - 1))
-            continue
-        picks.append(":")
-        labels.append(name if target is None else target.name)
-    if any(p != ":" for p in picks):
+    places = t.read_at_places(term, axes)
+    if places is None:
+        raise CodeError("softmax read at an argmax or argmin")
+    positions, labels = places
+    if any(p is not None for p in positions):
+        picks = (":" if p is None else str(p) for p in positions)
         code = f"{code}[{', '.join(picks)}]"
     if len(set(labels)) == len(labels):
         return code, tuple(labels)

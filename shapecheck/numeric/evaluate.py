@@ -411,18 +411,12 @@ def _norm(argument: Array, axes: tuple[int, ...]) -> Array:
 def _read_at(term: t.IndexedFunc, names: tuple[str, ...], values: Array, lead: int) -> Array:
     """softmax values (axes: batch, then `names`) read at `term.at`: a literal
     picks one entry; an index already on another axis takes the diagonal."""
-    placed = dict(zip((o.name for o in term.over), term.at, strict=True))
+    places = t.read_at_places(term, names)
+    if places is None:
+        raise EvaluationError("softmax read at an argmax or argmin")
+    positions, labels = places
     picks: list[Any] = [slice(None)] * lead
-    labels: list[str] = []
-    for name in names:
-        target = placed.get(name)
-        if isinstance(target, t.Select):
-            raise EvaluationError("softmax read at an argmax or argmin")
-        if isinstance(target, t.Fixed):
-            picks.append(target.value - 1)
-            continue
-        picks.append(slice(None))
-        labels.append(name if target is None else target.name)
+    picks.extend(slice(None) if p is None else p for p in positions)
     values = values[tuple(picks)]
     output = t.names(term.free)
     if tuple(labels) == output:

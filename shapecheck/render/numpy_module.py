@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from shapecheck import __version__
 from shapecheck.check.program import CheckedProgram, Size
 from shapecheck.exhaustive import assert_never
-from shapecheck.numeric.codegen import CodeError, indexed_code, python_name
+from shapecheck.numeric.codegen import COMPARE_CODE, CodeError, indexed_code, python_name
 from shapecheck.pipeline import FileReport
 from shapecheck.render import derivatives as facts
 from shapecheck.render.escape import visible
@@ -146,7 +146,7 @@ def _code_of_function(
             template = _EXTREME_TEMPLATES.get(term.name, f"_{term.name}({{x}}, axis={{axis}})")
             return _Code(*indexed_code(term, inner.text, inner.axes, template))
         case t.Compare():
-            return _pair(f"np.{_COMPARISONS[term.op]}", term.left, term.right, term, scope, True)
+            return _pair(f"np.{COMPARE_CODE[term.op]}", term.left, term.right, term, scope, True)
         case t.Extremum():
             return _pair(f"np.{term.name}imum", term.first, term.second, term, scope, False)
         case t.IndexValue():
@@ -260,16 +260,6 @@ def _function(term: t.Func, scope: _Scope) -> _Code:
         return _Code(f"1.0 / (1.0 + np.exp(-{_wrap(inner, _POW)}))", inner.axes, _MUL)
     template = _FUNCTIONS.get(term.name, f"np.{term.name}({{}})")
     return _Code(template.format(inner.text), inner.axes)
-
-
-_COMPARISONS = {
-    ">": "greater",
-    ">=": "greater_equal",
-    "<": "less",
-    "<=": "less_equal",
-    "==": "equal",
-    "!=": "not_equal",
-}
 
 
 def _pair(

@@ -124,17 +124,6 @@ def _indexed_key(term: t.IndexedFunc, rename: dict[str, str]) -> str:
     return f"{term.name}[{over}]({key(term.arg, inner)})@[{at}]"
 
 
-def _binders_below(term: t.Term) -> int:
-    """How deeply indexed functions nest in the term (one alone has 1)."""
-    cache = term.__dict__
-    found: int | None = cache.get("_binders")
-    if found is None:
-        below = max((_binders_below(c) for c in t.children(term)), default=0)
-        found = below + 1 if isinstance(term, t.IndexedFunc) else below
-        cache["_binders"] = found
-    return found
-
-
 def _placeholders(term: t.Product) -> dict[str, str]:
     """The names a product's summed indices take in keys, chosen once per product.
 
@@ -171,12 +160,22 @@ def _placeholders(term: t.Product) -> dict[str, str]:
 
 def _height(term: t.Term) -> int:
     """How deeply products nest in the term (a product of leaves has height 1)."""
+    return _nesting(term, t.Product, "_height")
+
+
+def _binders_below(term: t.Term) -> int:
+    """How deeply indexed functions nest in the term (one alone has 1)."""
+    return _nesting(term, t.IndexedFunc, "_binders")
+
+
+def _nesting(term: t.Term, kind: type[t.Term], slot: str) -> int:
+    """How deeply terms of `kind` nest in the term, cached on each term under `slot`."""
     cache = term.__dict__
-    found: int | None = cache.get("_height")
+    found: int | None = cache.get(slot)
     if found is None:
-        below = max((_height(c) for c in t.children(term)), default=0)
-        found = below + 1 if isinstance(term, t.Product) else below
-        cache["_height"] = found
+        below = max((_nesting(c, kind, slot) for c in t.children(term)), default=0)
+        found = below + 1 if isinstance(term, kind) else below
+        cache[slot] = found
     return found
 
 

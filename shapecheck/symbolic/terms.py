@@ -688,6 +688,29 @@ def read_at_gather(term: Term) -> bool:
     return isinstance(term, IndexedFunc) and any(isinstance(a, Gather | Select) for a in term.at)
 
 
+def read_at_places(
+    term: IndexedFunc, axes: tuple[str, ...]
+) -> tuple[list[int | None], list[str]] | None:
+    """How softmax values over `axes` are read at `term.at`, as the evaluator
+    and the printed numpy code both do it: for each axis, the 0-based entry a
+    literal picks (None: the axis stays), and the names of the axes that stay
+    (an index in `at` names its axis; one already on another axis makes a
+    diagonal). None when an argmax or argmin stands in `at` for one of `axes`."""
+    placed = dict(zip((o.name for o in term.over), term.at, strict=True))
+    picks: list[int | None] = []
+    labels: list[str] = []
+    for name in axes:
+        target = placed.get(name)
+        if isinstance(target, Select):
+            return None
+        if isinstance(target, Fixed):
+            picks.append(target.value - 1)
+            continue
+        picks.append(None)
+        labels.append(name if target is None else target.name)
+    return picks, labels
+
+
 def plain_positions(term: IndexedFunc) -> tuple[Idx, ...] | None:
     """`at` when it is distinct index names that the argument does not
     otherwise use (so the softmax can be written over them), else None."""

@@ -3,20 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from support import codes, rendered, run
+from support import codes, notation_of, rendered, run
 
 from shapecheck.render.notation import notation
 
 HEADER = "dim n = 8, d = 3, h = 5\ninput X[n, d], x[d], y[n], Z[n, h]\nparam W[d, h], b[h], a\n"
-
-
-def formula(text: str, name: str = "out") -> str:
-    report = run(HEADER + text)
-    assert [d.code for d in report.diagnostics if d.is_error] == [], rendered(report)
-    assert report.checked is not None
-    definition = report.checked.definition(name)
-    assert definition is not None
-    return notation(definition.rhs)
 
 
 # ---- rule 3: where the sums go (the spec's own examples)
@@ -49,11 +40,11 @@ def formula(text: str, name: str = "out") -> str:
     ],
 )
 def test_summation_placement(text: str, expected: str) -> None:
-    assert formula(text) == expected
+    assert notation_of(HEADER + text) == expected
 
 
 def test_sum_not_last_in_product_gets_parentheses() -> None:
-    assert formula("out[k] = sum[i](Z[i, k]) b[k]") == "(Σ_i Z[i,k]) b[k]"
+    assert notation_of(HEADER + "out[k] = sum[i](Z[i, k]) b[k]") == "(Σ_i Z[i,k]) b[k]"
 
 
 def test_summed_and_broadcast_are_reported() -> None:
@@ -306,4 +297,5 @@ def test_unroll_errors(text: str, code: str) -> None:
 
 
 def test_separate_sums_may_reuse_an_index_name() -> None:
-    assert formula("out = sum[j](x[j]) + sum[j](x[j] x[j])") == "Σ_j x[j] + Σ_j x[j] x[j]"
+    shown = notation_of(HEADER + "out = sum[j](x[j]) + sum[j](x[j] x[j])")
+    assert shown == "Σ_j x[j] + Σ_j x[j] x[j]"

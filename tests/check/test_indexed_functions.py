@@ -4,20 +4,9 @@ misuse as a located diagnostic (golden: compared as whole strings)."""
 from __future__ import annotations
 
 import pytest
-from support import codes, rendered, run
-
-from shapecheck.render.notation import notation
+from support import codes, notation_of, rendered, run
 
 HEADER = "dim n = 4, c = 3\ninput Z[n, c], x[c], T[n, c]\nparam W[c, c]\n"
-
-
-def shown(text: str, name: str = "out") -> str:
-    report = run(HEADER + text)
-    assert [d.code for d in report.diagnostics if d.is_error] == [], rendered(report)
-    assert report.checked is not None
-    definition = report.checked.definition(name)
-    assert definition is not None
-    return notation(definition.rhs)
 
 
 @pytest.mark.parametrize(
@@ -42,7 +31,7 @@ def shown(text: str, name: str = "out") -> str:
     ],
 )
 def test_where_the_indices_go(text: str, expected: str) -> None:
-    assert shown(text + "\n") == expected
+    assert notation_of(HEADER + text + "\n") == expected
 
 
 def test_without_brackets_is_located_and_shows_the_fix() -> None:

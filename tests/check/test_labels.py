@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from support import codes, rendered, run
-
-from shapecheck.render.notation import notation
+from support import codes, notation_of, rendered, run
 
 HEADER = "dim n = 4, c = 3, d = 2\ninput y[n] in c\nparam P[n, c] positive\ninput X[n, d]\n"
 
@@ -127,18 +125,9 @@ def test_golden_diagnostics(case: str) -> None:
     assert rendered(run(HEADER + text)) == "".join(expected)
 
 
-def _rhs(text: str, name: str = "out") -> str:
-    report = run(HEADER + text)
-    assert report.errors == 0, rendered(report)
-    assert report.checked is not None
-    definition = report.checked.definition(name)
-    assert definition is not None
-    return notation(definition.rhs)
-
-
 def test_a_gather_counts_as_an_occurrence_for_the_sums() -> None:
     # `i` stands in P and inside y's position: one factor, summed over the term.
-    assert _rhs("out = -log(P[i, y[i]])") == "Σ_i -log(P[i,y[i]])"
+    assert notation_of(HEADER + "out = -log(P[i, y[i]])") == "Σ_i -log(P[i,y[i]])"
 
 
 def test_the_one_hot_matrix_is_sized_by_the_label_array() -> None:

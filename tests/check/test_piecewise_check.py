@@ -4,21 +4,11 @@ sums go, what a bare index name means, and the golden E220."""
 from __future__ import annotations
 
 import pytest
-from support import codes, rendered, run
+from support import codes, notation_of, rendered, run
 
-from shapecheck.render.notation import notation
 from shapecheck.syntax import ast
 
 HEADER = "dim n = 4, c = 3\ninput X[n, c], x[n], y[n], G[n, n]\nparam a, w[n]\n"
-
-
-def formula(text: str, name: str = "out") -> str:
-    report = run(HEADER + text)
-    assert [d.code for d in report.diagnostics if d.is_error] == [], rendered(report)
-    assert report.checked is not None
-    definition = report.checked.definition(name)
-    assert definition is not None
-    return notation(definition.rhs)
 
 
 @pytest.mark.parametrize(
@@ -47,7 +37,7 @@ def formula(text: str, name: str = "out") -> str:
     ],
 )
 def test_summation_placement(text: str, expected: str) -> None:
-    assert formula(text) == expected
+    assert notation_of(HEADER + text) == expected
 
 
 def test_an_index_name_outside_an_index_list_is_its_value() -> None:

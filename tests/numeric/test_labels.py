@@ -14,12 +14,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from support import rendered, run
+from support import central, printed_value, rendered, run
 
-from shapecheck.numeric.codegen import python_name
 from shapecheck.numeric.evaluate import Evaluator, align
 from shapecheck.pipeline import DerivativeResult, FileReport
-from shapecheck.render.derivatives import derivative_code
 from shapecheck.render.numpy_module import module
 from shapecheck.symbolic import terms as t
 
@@ -30,14 +28,6 @@ Forward = Callable[[dict[str, Any]], float]
 def _derived(report: FileReport, label: str) -> DerivativeResult:
     assert report.errors == 0, rendered(report)
     return next(r for r in report.derivatives if r.derivation.label == label)
-
-
-def printed_value(result: DerivativeResult, values: dict[str, Any]) -> np.ndarray:
-    """Run the numpy lines the tool prints for this derivative."""
-    scope: dict[str, Any] = {"np": np, **{python_name(k): v for k, v in values.items()}}
-    for line in derivative_code(result):
-        exec(line, scope)
-    return np.asarray(scope[python_name(result.derivation.label)], dtype=float)
 
 
 def evaluated_value(result: DerivativeResult, values: dict[str, Any]) -> np.ndarray:
@@ -62,15 +52,7 @@ def module_value(report: FileReport, label: str, values: dict[str, Any]) -> np.n
 
 def differences(forward: Forward, values: dict[str, Any], wrt: str) -> np.ndarray:
     """Central differences of a scalar forward pass, entry by entry."""
-    base = np.asarray(values[wrt], dtype=float)
-    gradient = np.zeros(base.shape)
-    step = 1e-6
-    for at in np.ndindex(base.shape):
-        up, down = base.copy(), base.copy()
-        up[at] += step
-        down[at] -= step
-        gradient[at] = (forward({**values, wrt: up}) - forward({**values, wrt: down})) / (2 * step)
-    return gradient
+    return central(lambda v: forward({**values, wrt: v}), values[wrt])
 
 
 def _all_three(text: str, label: str, values: dict[str, Any], expected: np.ndarray) -> None:

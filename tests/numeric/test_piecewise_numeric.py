@@ -9,41 +9,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from support import run
+from support import assert_clean, central, run, saved
 
 from shapecheck.numeric import kinks
 from shapecheck.numeric import values as numbers
 from shapecheck.numeric.verdicts import AT_KINK, ClaimVerdict, Verdict
 
 Array = Any
-
-
-def saved(text: str, tmp_path: Path, **options: object) -> tuple[Any, dict[str, Array]]:
-    """Run `text` saving values and derivatives; the report and the saved arrays."""
-    path = tmp_path / "out.npz"
-    report = run(text, save=path, **options)
-    with np.load(path) as data:
-        arrays = {name: data[name] for name in data.files}
-    return report, arrays
-
-
-def central(function: Any, values: Array, h: float = 1e-6) -> Array:
-    """d function / d values by central differences, written here (numpy only)."""
-    base = np.asarray(values, dtype=np.float64)
-    out = np.asarray(function(base))
-    gradient = np.zeros(out.shape + base.shape)
-    for position in np.ndindex(base.shape):
-        up, down = base.copy(), base.copy()
-        up[position] += h
-        down[position] -= h
-        gradient[(..., *position)] = (function(up) - function(down)) / (2 * h)
-    return gradient
-
-
-def assert_clean(report: Any) -> None:
-    assert [d.code for d in report.diagnostics if d.code != "W101"] == [], report.diagnostics
-    for result in report.derivatives:
-        assert result.check is not None and result.check.verdict is Verdict.OK
 
 
 # ---- each derivative rule against independent numbers

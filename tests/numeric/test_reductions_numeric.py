@@ -9,39 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from support import run
+from support import assert_clean, central, run, saved
 
 from shapecheck.numeric.claimcheck import TIE_CONVENTION
 from shapecheck.numeric.verdicts import ClaimVerdict, Verdict
 
 Array = Any
-
-
-def saved(text: str, tmp_path: Path, **options: object) -> tuple[Any, dict[str, Array]]:
-    path = tmp_path / "out.npz"
-    report = run(text, save=path, **options)
-    with np.load(path) as data:
-        arrays = {name: data[name] for name in data.files}
-    return report, arrays
-
-
-def central(function: Any, values: Array, h: float = 1e-6) -> Array:
-    """d function / d values by central differences, written here (numpy only)."""
-    base = np.asarray(values, dtype=np.float64)
-    out = np.asarray(function(base))
-    gradient = np.zeros(out.shape + base.shape)
-    for position in np.ndindex(base.shape):
-        up, down = base.copy(), base.copy()
-        up[position] += h
-        down[position] -= h
-        gradient[(..., *position)] = (function(up) - function(down)) / (2 * h)
-    return gradient
-
-
-def assert_clean(report: Any) -> None:
-    assert [d.code for d in report.diagnostics if d.code != "W101"] == [], report.diagnostics
-    for result in report.derivatives:
-        assert result.check is not None and result.check.verdict is Verdict.OK
 
 
 def test_global_max_pooling_against_a_hand_written_gradient(tmp_path: Path) -> None:

@@ -6,14 +6,12 @@ pass written here."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
-from support import run
+from support import load_module, run
 
 from shapecheck.render.formula import formula
 from shapecheck.render.notation import notation
@@ -107,16 +105,6 @@ def _one_sum(text: str) -> str:
     return f"{text[:start]}sum[{match.group(1)}]({text[body_start:end]}){text[end:]}"
 
 
-def _load(source: str, folder: Path) -> ModuleType:
-    path = folder / "emitted_softmax.py"
-    path.write_text(source, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("emitted_softmax", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _forward(z: np.ndarray, w: np.ndarray, v: np.ndarray) -> float:
     """L of PROGRAM in plain numpy, stably."""
     s = z @ w / 1000
@@ -139,7 +127,7 @@ def test_emitted_module_is_stable_and_right(tmp_path: Path) -> None:
     source = numpy_module.render([report])
     for helper in ("def _softmax(", "def _logsumexp(", "def _norm("):
         assert helper in source
-    module = _load(source, tmp_path)
+    module = load_module(source, tmp_path, "emitted_softmax")
     rng = np.random.default_rng(7)
     w, v = rng.standard_normal((3, 3)), rng.standard_normal(3)
     z = np.array([[1000, 999, -1000], [0.5, -0.25, 2]])

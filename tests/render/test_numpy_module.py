@@ -4,13 +4,13 @@ its own forward pass; sizes come from the arrays passed in."""
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pytest
+from support import load_module
 
 from shapecheck.numeric.codegen import python_name
 from shapecheck.numeric.values import draw_values
@@ -20,16 +20,6 @@ from shapecheck.source import Source
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = sorted((ROOT / "samples").glob("*.idx")) + sorted((ROOT / "samples/course").glob("*.idx"))
-
-
-def _load(source: str, folder: Path, name: str = "emitted") -> ModuleType:
-    path = folder / f"{name}.py"
-    path.write_text(source, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _arguments(report: FileReport) -> dict[str, np.ndarray]:
@@ -60,7 +50,7 @@ def test_backward_gives_the_derived_values(path: Path, tmp_path: Path) -> None:
     saved = tmp_path / "values.npz"
     report = analyze_path(path, Options(save=saved))
     assert report.errors == 0
-    module = _load(numpy_module.render([report]), tmp_path)
+    module = load_module(numpy_module.render([report]), tmp_path)
     arguments = _arguments(report)
     results = module.backward(**arguments)
     assert list(results) == [r.derivation.label for r in report.derivatives]
@@ -81,7 +71,7 @@ def test_backward_gives_the_derived_values(path: Path, tmp_path: Path) -> None:
 
 def test_forward_matches_the_definitions_in_order(tmp_path: Path) -> None:
     report = analyze_path(ROOT / "samples" / "affine.idx", Options(verify=False))
-    module = _load(numpy_module.render([report]), tmp_path)
+    module = load_module(numpy_module.render([report]), tmp_path)
     arguments = _arguments(analyze_path(ROOT / "samples" / "affine.idx", Options()))
     values = module.forward(**arguments)
     assert list(values) == ["Y", "L"]
@@ -94,7 +84,7 @@ def test_sizes_come_from_the_arrays(tmp_path: Path) -> None:
     report = analyze_path(ROOT / "samples" / "affine.idx", Options(verify=False))
     source = numpy_module.render([report])
     assert "np.eye(n)" in source and "np.eye(8)" not in source
-    module = _load(source, tmp_path)
+    module = load_module(source, tmp_path)
     rng = np.random.default_rng(1)
     X, W, b = rng.standard_normal((2, 3)), rng.standard_normal((3, 7)), rng.standard_normal(7)
     gradients = module.backward(X=X, W=W, b=b)
@@ -110,7 +100,7 @@ def test_sizes_come_from_the_arrays(tmp_path: Path) -> None:
 
 def test_literal_values_are_defaults(tmp_path: Path) -> None:
     report = analyze_path(ROOT / "samples" / "dot.idx", Options(verify=False))
-    module = _load(numpy_module.render([report]), tmp_path)
+    module = load_module(numpy_module.render([report]), tmp_path)
     assert module.forward()["f"] == pytest.approx(5 + 16 - 3)
     np.testing.assert_allclose(module.backward()["df/dx"], [1, 2, 3])
     np.testing.assert_allclose(module.backward(a=[1, 1, 1])["df/dx"], [1, 1, 1])
@@ -120,7 +110,7 @@ def test_names_python_reserves_are_renamed(tmp_path: Path) -> None:
     text = "dim n = 3\nparam np[n], lambda[n]\nforward = np[i] lambda[i]\nderive dforward/dnp\n"
     report = analyze_source(Source("odd.idx", text), Options(verify=False))
     assert report.errors == 0, report.diagnostics
-    module = _load(numpy_module.render([report]), tmp_path)
+    module = load_module(numpy_module.render([report]), tmp_path)
     a, b = np.arange(3.0), np.ones(3)
     assert module.forward(**{"np": a, "lambda": b})["forward"] == pytest.approx(3.0)
     np.testing.assert_allclose(module.backward(**{"np": a, "lambda": b})["dforward/dnp"], b)
@@ -131,7 +121,7 @@ def test_a_file_with_errors_gives_a_module_that_refuses(tmp_path: Path) -> None:
     source = numpy_module.render([report])
     assert "# " in source and "E201" in source
     with pytest.raises(ImportError, match="1 error"):
-        _load(source, tmp_path)
+        load_module(source, tmp_path)
 
 
 def test_the_same_input_gives_the_same_bytes() -> None:

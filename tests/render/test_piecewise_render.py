@@ -3,18 +3,14 @@ the notes' notation, LaTeX, JSON, and the emitted numpy module (run here)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
-from support import run
+from support import formulas, load_module, rhs_of, run, run_quiet
 
 from shapecheck.numeric.values import draw_values
-from shapecheck.pipeline import FileReport
 from shapecheck.render import math, numpy_module
-from shapecheck.render.formula import formula
 from shapecheck.render.json import render as render_json
 from shapecheck.render.notation import notation
 
@@ -27,41 +23,24 @@ TEXT = (
 )
 
 
-def _report() -> FileReport:
-    report = run(TEXT)
-    assert [d.code for d in report.diagnostics] == []
-    return report
-
-
-def _rhs(report: FileReport, name: str) -> object:
-    assert report.checked is not None
-    definition = report.checked.definition(name)
-    assert definition is not None
-    return definition.rhs
-
-
 def test_definitions_in_the_notes_notation() -> None:
-    report = _report()
-    assert notation(_rhs(report, "h")) == (  # type: ignore[arg-type]
-        "max(0, x[i]) + min(x[i], 1) + step(x[i]) sign(x[i])"
-    )
-    assert notation(_rhs(report, "M")) == "G[i,j] (j <= i)"  # type: ignore[arg-type]
-    assert notation(_rhs(report, "L")) == (  # type: ignore[arg-type]
-        "Σ_i h[i] 0.9^i + Σ_i Σ_j M[i,j] + Σ_i (x[i] != 0)"
-    )
+    report = run_quiet(TEXT)
+    assert notation(rhs_of(report, "h")) == "max(0, x[i]) + min(x[i], 1) + step(x[i]) sign(x[i])"
+    assert notation(rhs_of(report, "M")) == "G[i,j] (j <= i)"
+    assert notation(rhs_of(report, "L")) == "Σ_i h[i] 0.9^i + Σ_i Σ_j M[i,j] + Σ_i (x[i] != 0)"
 
 
 def test_derivatives_print_with_comparisons() -> None:
-    report = _report()
-    shown = {r.derivation.label: formula(r.derivation.formula) for r in report.derivatives}
+    report = run_quiet(TEXT)
+    shown = formulas(report)
     assert shown["dL/dG"] == "dL/dM[i,j] (j <= i)"
     assert shown["dh/dx"] == "(0 < x[i]) δ[i,p] + (x[i] <= 1) δ[i,p]"
 
 
 def test_latex() -> None:
-    report = _report()
-    assert math.expr(_rhs(report, "M")) == r"G_{i,j} \left(j \leq i\right)"  # type: ignore[arg-type]
-    assert math.expr(_rhs(report, "h")) == (  # type: ignore[arg-type]
+    report = run_quiet(TEXT)
+    assert math.expr(rhs_of(report, "M")) == r"G_{i,j} \left(j \leq i\right)"
+    assert math.expr(rhs_of(report, "h")) == (
         r"\max\left(0, x_{i}\right) + \min\left(x_{i}, 1\right) "
         r"+ \operatorname{step}\left(x_{i}\right) \operatorname{sign}\left(x_{i}\right)"
     )
@@ -80,20 +59,10 @@ def test_json_counts_entries_at_a_kink() -> None:
     assert derivative["check"]["compared"] == 2
 
 
-def _load(source: str, folder: Path) -> ModuleType:
-    path = folder / "emitted.py"
-    path.write_text(source, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("emitted", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_emitted_module_computes_forward_and_backward(tmp_path: Path) -> None:
     saved = tmp_path / "values.npz"
     report = run(TEXT, save=saved)
-    module = _load(numpy_module.render([report]), tmp_path)
+    module = load_module(numpy_module.render([report]), tmp_path)
     assert report.checked is not None
     arguments = draw_values(report.checked, 0)
     x, g = arguments["x"], arguments["G"]

@@ -4,17 +4,14 @@ numpy module (run here); printed `.idx` forms parse back."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
-from support import run
+from support import formulas, load_module, rhs_of, run, run_quiet
 
 from shapecheck.numeric.codegen import numpy_code
 from shapecheck.numeric.values import draw_values
-from shapecheck.pipeline import FileReport
 from shapecheck.render import math, numpy_module
 from shapecheck.render.formula import formula
 from shapecheck.render.json import render as render_json
@@ -29,33 +26,14 @@ TEXT = (
 )
 
 
-def _report() -> FileReport:
-    report = run(TEXT)
-    assert [d.code for d in report.diagnostics] == []
-    return report
-
-
-def _rhs(report: FileReport, name: str) -> object:
-    assert report.checked is not None
-    definition = report.checked.definition(name)
-    assert definition is not None
-    return definition.rhs
-
-
-def _formulas(report: FileReport) -> dict[str, str]:
-    return {r.derivation.label: formula(r.derivation.formula) for r in report.derivatives}
-
-
 def test_definitions_in_the_notes_notation() -> None:
-    report = _report()
-    assert notation(_rhs(report, "m")) == "max[k](S[i,k]) - min[u,v](S[u,v])"  # type: ignore[arg-type]
-    assert notation(_rhs(report, "z")) == (  # type: ignore[arg-type]
-        "P[i, argmax[k](S[i,k])] argmin[k](P[i,k] + S[i,k])"
-    )
+    report = run_quiet(TEXT)
+    assert notation(rhs_of(report, "m")) == "max[k](S[i,k]) - min[u,v](S[u,v])"
+    assert notation(rhs_of(report, "z")) == "P[i, argmax[k](S[i,k])] argmin[k](P[i,k] + S[i,k])"
 
 
 def test_derivatives_print_with_argmax() -> None:
-    shown = _formulas(_report())
+    shown = formulas(run_quiet(TEXT))
     # min[u, v] is min[u](min[v](e)): the first row holding the minimum, then
     # the first column of that row (row-major order).
     assert shown["dm/dS"] == (
@@ -66,7 +44,7 @@ def test_derivatives_print_with_argmax() -> None:
 
 
 def test_printed_derivatives_parse_back_and_are_confirmed() -> None:
-    report = _report()
+    report = run_quiet(TEXT)
     claims = "".join(
         f"{r.derivation.label}[{','.join(i.name for i in r.derivation.indices)}] = "
         f"{formula(r.derivation.formula)}\n"
@@ -79,8 +57,8 @@ def test_printed_derivatives_parse_back_and_are_confirmed() -> None:
 
 
 def test_latex() -> None:
-    report = _report()
-    assert math.expr(_rhs(report, "z")) == (  # type: ignore[arg-type]
+    report = run_quiet(TEXT)
+    assert math.expr(rhs_of(report, "z")) == (
         r"P_{i,\operatorname{argmax}_{k}\left(S_{i,k}\right)} "
         r"\operatorname{argmin}_{k}\left(P_{i,k} + S_{i,k}\right)"
     )
@@ -91,7 +69,7 @@ def test_latex() -> None:
 
 
 def test_json_and_numpy_lines() -> None:
-    report = _report()
+    report = run_quiet(TEXT)
     document = json.loads(render_json([report], strict=False, exit_status=0))
     texts = json.dumps(document)
     assert "argmax[k](S[p,k])" in texts
@@ -99,22 +77,12 @@ def test_json_and_numpy_lines() -> None:
     assert ".argmax(axis=1)" in numpy_code(dp.derivation.formula, dp.derivation.formula.free)
 
 
-def _load(source: str, folder: Path) -> ModuleType:
-    path = folder / "emitted.py"
-    path.write_text(source, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("emitted", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_emitted_module_computes_forward_and_backward(tmp_path: Path) -> None:
     saved = tmp_path / "values.npz"
     report = run(TEXT, save=saved)
     source = numpy_module.render([report])
     assert "np.argmax(" in source and "np.max(" in source
-    module = _load(source, tmp_path)
+    module = load_module(source, tmp_path)
     assert report.checked is not None
     arguments = draw_values(report.checked, 0)
     s, p = arguments["S"], arguments["P"]

@@ -15,45 +15,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from support import SAMPLES, run
+from support import SAMPLES, Forward, finite_jacobian, printed_value, run
 
-from shapecheck.numeric.codegen import python_name
 from shapecheck.pipeline import DerivativeResult, FileReport, Options, analyze_path
-from shapecheck.render.derivatives import derivative_code
 from shapecheck.render.formula import formula
 
-Forward = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
 RNG = np.random.default_rng(20261122)
-
-
-def finite_jacobian(
-    forward: Forward, values: dict[str, np.ndarray], of: str, wrt: str, layout: str
-) -> np.ndarray:
-    """Central differences of `of` with respect to every entry of `wrt`."""
-    base = np.asarray(values[wrt], dtype=float)
-    out_shape = np.shape(forward(values)[of])
-    jacobian = np.zeros(out_shape + base.shape)
-    step = 1e-6
-    for position in np.ndindex(base.shape):
-        plus, minus = base.copy(), base.copy()
-        plus[position] += step
-        minus[position] -= step
-        up = forward({**values, wrt: plus})[of]
-        down = forward({**values, wrt: minus})[of]
-        jacobian[(..., *position)] = (up - down) / (2 * step)
-    if layout == "denominator" and out_shape:
-        rank_b = base.ndim
-        order = list(range(len(out_shape), len(out_shape) + rank_b)) + list(range(len(out_shape)))
-        jacobian = np.transpose(jacobian, order)
-    return jacobian
-
-
-def tool_value(result: DerivativeResult, namespace: dict[str, Any]) -> np.ndarray:
-    """Run the numpy code the tool prints for this derivative."""
-    scope = {"np": np, **{python_name(k): v for k, v in namespace.items()}}
-    for line in derivative_code(result):
-        exec(line, scope)
-    return np.asarray(scope[python_name(result.derivation.label)], dtype=float)
 
 
 def check_all(
@@ -65,7 +32,7 @@ def check_all(
     got = {}
     for result in report.derivatives:
         derivation = result.derivation
-        mine = tool_value(result, namespace)
+        mine = printed_value(result, namespace)
         theirs = finite_jacobian(forward, values, derivation.of, derivation.wrt, derivation.layout)
         assert mine.shape == theirs.shape, derivation.label
         np.testing.assert_allclose(
@@ -274,7 +241,7 @@ def test_dY_dW_closed_form() -> None:
         "dY/dW",
     )
     x = randn(4, 3)
-    mine = tool_value(result, {"X": x, "W": randn(3, 2)})
+    mine = printed_value(result, {"X": x, "W": randn(3, 2)})
     # dY[i,k]/dW[p,q] = X[i,p] δ[k,q]
     np.testing.assert_allclose(mine, np.einsum("ip,kq->ikpq", x, np.eye(2)))
 
@@ -285,7 +252,7 @@ def test_cookbook_quadratic_form() -> None:
     )
     b, x = randn(4, 4), randn(4)
     # Matrix Cookbook (81): ∂(xᵀBx)/∂x = (B + Bᵀ)x.
-    np.testing.assert_allclose(tool_value(result, {"B": b, "x": x}), (b + b.T) @ x)
+    np.testing.assert_allclose(printed_value(result, {"B": b, "x": x}), (b + b.T) @ x)
 
 
 def test_cookbook_bilinear_form() -> None:
@@ -296,7 +263,7 @@ def test_cookbook_bilinear_form() -> None:
     a, b = randn(3), randn(4)
     # Matrix Cookbook (70): ∂(aᵀXb)/∂X = abᵀ.
     np.testing.assert_allclose(
-        tool_value(result, {"a": a, "b": b, "X": randn(3, 4)}), np.outer(a, b)
+        printed_value(result, {"a": a, "b": b, "X": randn(3, 4)}), np.outer(a, b)
     )
 
 
@@ -373,10 +340,10 @@ def test_derivative_by_an_intermediate() -> None:
     values["y"] = np.tanh(values["x"])
     namespace = {**values, **forward(values)}
     dl_dy = next(r for r in report.derivatives if r.derivation.label == "dL/dy")
-    np.testing.assert_allclose(tool_value(dl_dy, namespace), 2 * values["y"])
+    np.testing.assert_allclose(printed_value(dl_dy, namespace), 2 * values["y"])
     dz_dx = next(r for r in report.derivatives if r.derivation.label == "dz/dx")
     np.testing.assert_allclose(
-        tool_value(dz_dx, namespace), np.diag(2 * values["y"] * (1 - values["y"] ** 2))
+        printed_value(dz_dx, namespace), np.diag(2 * values["y"] * (1 - values["y"] ** 2))
     )
 
 

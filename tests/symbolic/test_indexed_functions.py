@@ -11,21 +11,16 @@ d norm = x / ‖x‖, and the cross-entropy gradient P - T.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import pytest
-from support import run
+from support import Forward, finite_jacobian, printed_value, run
 
-from shapecheck.numeric.codegen import python_name
 from shapecheck.numeric.verdicts import ClaimVerdict, Verdict
 from shapecheck.pipeline import DerivativeResult, FileReport
-from shapecheck.render.derivatives import derivative_code
 from shapecheck.render.formula import formula
 
 RNG = np.random.default_rng(95)
-Forward = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
 
 
 def _literal(array: np.ndarray) -> str:
@@ -35,29 +30,6 @@ def _literal(array: np.ndarray) -> str:
 def _softmax(x: np.ndarray, axis: int | tuple[int, ...]) -> np.ndarray:
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))
     return e / np.sum(e, axis=axis, keepdims=True)
-
-
-def _finite_jacobian(forward: Forward, values: dict[str, np.ndarray], of: str, wrt: str) -> Any:
-    base = np.asarray(values[wrt], dtype=float)
-    out = np.asarray(forward(values)[of])
-    jacobian = np.zeros(out.shape + base.shape)
-    step = 1e-6
-    for position in np.ndindex(base.shape):
-        plus, minus = base.copy(), base.copy()
-        plus[position] += step
-        minus[position] -= step
-        up = forward({**values, wrt: plus})[of]
-        down = forward({**values, wrt: minus})[of]
-        jacobian[(..., *position)] = (up - down) / (2 * step)
-    return jacobian
-
-
-def _printed_value(result: DerivativeResult, namespace: dict[str, Any]) -> np.ndarray:
-    """Run the numpy lines the tool prints for this derivative."""
-    scope = {"np": np, **{python_name(k): v for k, v in namespace.items()}}
-    for line in derivative_code(result):
-        exec(line, scope)
-    return np.asarray(scope[python_name(result.derivation.label)], dtype=float)
 
 
 def _derivative(report: FileReport, label: str) -> DerivativeResult:
@@ -88,9 +60,9 @@ def _check(
     for label in labels:
         result = _derivative(report, label)
         assert result.check is not None and result.check.verdict == Verdict.OK, label
-        mine = _printed_value(result, namespace)
+        mine = printed_value(result, namespace)
         of, wrt = label[1:].split("/d")
-        theirs = _finite_jacobian(forward, values, of, wrt)
+        theirs = finite_jacobian(forward, values, of, wrt)
         np.testing.assert_allclose(
             mine,
             theirs,
@@ -221,7 +193,7 @@ def test_large_arguments_neither_overflow_nor_lose_the_result(values: list[float
     w = np.array([0.5, -1, 2])
     # dL/dw = p (w - p·w) + p + p: written out by hand, in a stable form.
     expected_gradient = p * (w - p @ w) + p + p
-    got = _printed_value(
+    got = printed_value(
         result,
         {
             "z": x,

@@ -171,17 +171,21 @@ _FOREIGN = st.sampled_from(
 )
 
 
+def _foreign_program(expression: str, insertions: list[tuple[int, str]]) -> str:
+    """`y[i] = expression` with foreign pieces inserted, under a fixed header."""
+    text = f"y[i] = {expression}"
+    for at, piece in insertions:
+        at = min(at, len(text))
+        text = text[:at] + piece + text[at:]
+    return "dim n = 3, h = 2\ninput X[n, n], x[n]\nparam W[n, h]\n" + text + "\n"
+
+
 @settings(max_examples=400, deadline=None)
 @given(_expressions(), st.lists(st.tuples(st.integers(0, 200), _FOREIGN), max_size=4))
 def test_foreign_notation_never_raises_and_every_error_is_located(
     expression: str, insertions: list[tuple[int, str]]
 ) -> None:
-    text = f"y[i] = {expression}"
-    for at, piece in insertions:
-        at = min(at, len(text))
-        text = text[:at] + piece + text[at:]
-    header = "dim n = 3, h = 2\ninput X[n, n], x[n]\nparam W[n, h]\n"
-    source = Source("p.idx", header + text + "\n")
+    source = Source("p.idx", _foreign_program(expression, insertions))
     _, problems = parse(source)
     for problem in problems:
         assert problem.span is not None, problem
@@ -196,13 +200,7 @@ def test_foreign_notation_through_the_checker_is_never_an_internal_error(
 ) -> None:
     from support import run
 
-    text = f"y[i] = {expression}"
-    for at, piece in insertions:
-        at = min(at, len(text))
-        text = text[:at] + piece + text[at:]
-    report = run(
-        "dim n = 3, h = 2\ninput X[n, n], x[n]\nparam W[n, h]\n" + text + "\n", verify=False
-    )
+    report = run(_foreign_program(expression, insertions), verify=False)
     assert all(d.code != "E999" for d in report.diagnostics), [
         d.message for d in report.diagnostics
     ]
