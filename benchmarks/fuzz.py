@@ -4,8 +4,9 @@
     python -m benchmarks.fuzz --runs 1 --start K --seed S   # replay run K of a campaign
 
 Inputs (a pure function of seed and run index, see `fuzzing.cases`): byte-level
-mutations of samples/*.idx and samples/mistakes/*.idx, grammar-generated
-programs that are valid by construction, and token-level mutations of those.
+mutations of samples/*.idx, samples/mistakes/*.idx and samples/course/*.idx,
+grammar-generated programs that are valid by construction (first- and
+second-edition constructs), and token-level mutations of those.
 Each input is analysed in a worker process (in-process for speed; the worker
 is killed on a timeout) and rendered as text, JSON, JUnit and GitHub output.
 A failing input is saved under --out with its findings, one folder per class

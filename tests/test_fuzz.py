@@ -130,6 +130,13 @@ def test_generated_programs_pass_the_checker() -> None:
         assert [d.code for d in report.diagnostics if d.is_error] == [], text
 
 
+def test_generated_programs_use_the_second_edition() -> None:
+    texts = "\n".join(generate(random.Random(seed)) for seed in range(200))
+    for construct in ("mean[", "softmax[", "logsumexp[", "norm[", "max(", "min(", "step(",
+                      "sign(", " in ", " >= ", "0.9^", " / n", "[y"):  # fmt: skip
+        assert construct in texts, construct
+
+
 @pytest.mark.parametrize(
     ("printed", "idx"),
     [
@@ -138,6 +145,9 @@ def test_generated_programs_pass_the_checker() -> None:
         ("tanh(Σ_j W[j,k] X[i,j] + b[k])^2", "tanh(sum[j](W[j,k] X[i,j] )+ b[k])^2"),
         ("0.333333 x", None),
         ("Σ_j x[j] + Σ_j y[j]", None),
+        ("max(Σ_j a[j], b)", "max(sum[j](a[j]), b)"),
+        ("step(Σ_j a[j] > 0)", "step(sum[j](a[j] )> 0)"),
+        ("Σ_p x[p] softmax[q,j](W[q,j])", "sum[p](x[p] softmax[q,j](W[q,j]))"),
     ],
 )
 def test_printed_formulas_are_written_back_with_explicit_sums(

@@ -30,6 +30,7 @@ class Case:
 
 def load_corpus(folder: Path = SAMPLES) -> list[bytes]:
     files = sorted(folder.glob("*.idx")) + sorted(folder.glob("mistakes/*.idx"))
+    files += sorted(folder.glob("course/*.idx"))  # the second edition as a course writes it
     if not files:
         raise FileNotFoundError(f"no samples under {folder}")
     return [f.read_bytes() for f in files]

@@ -1,8 +1,9 @@
 """Claims the generator can state as the exact truth: the tool's own formulas, round-tripped.
 
 `--expand` prints each derivative as one formula in the notes' notation,
-where a bare `Σ_j` reaches as far right as its product (to the next `+`/`-`
-or closing parenthesis of its level). Rewritten with explicit `sum[j](...)`,
+where a bare `Σ_j` reaches as far right as its product (to the next `+`/`-`,
+comparison, `,` or closing bracket of its level: `max(Σ_j a[j], b)`,
+`step(Σ_j a[j] > 0)`). Rewritten with explicit `sum[j](...)`,
 that formula is a claim that must be judged right. A formula that cannot be
 written back (a rounded constant, a size printed as a dim name, a name bound
 by two sums, notation the claim grammar refuses) is skipped, never judged.
@@ -15,6 +16,9 @@ import re
 
 _TOKEN = re.compile(r"Σ_\w+|\w+/\w+|[A-Za-z_]\w*|\d+(?:\.\d*)?(?:e[+-]?\d+)?|\s+|.")
 _NUMBER = re.compile(r"\d+(?:\.\d*)?(?:e[+-]?\d+)?$")
+# Where a printed `Σ_j` stops besides `+`/`-`: a comparison (its first
+# character) or a comma between arguments.
+_STOPS = frozenset(",<>=!≥≤≠")
 
 
 def _ends_operand(token: str | None) -> bool:
@@ -53,11 +57,11 @@ def to_idx(formula: str) -> str | None:
             out.append(f"sum[{', '.join(pending)}](")
             open_sums[-1] += 1
             pending = []
-        if token == "(":
+        if token in "([":
             open_sums.append(0)
-        elif token == ")" and len(open_sums) > 1:
+        elif token in ")]" and len(open_sums) > 1:
             out.append(")" * open_sums.pop())
-        elif token in "+-" and _ends_operand(previous):
+        elif token in _STOPS or (token in "+-" and _ends_operand(previous)):
             out.append(")" * open_sums[-1])
             open_sums[-1] = 0
         out.append(token)

@@ -3,11 +3,15 @@
 A generated program declares a few dims and leaf arrays, defines some
 intermediate arrays and a scalar loss from a small expression grammar
 (products, sums, powers, functions, explicit `sum[j](...)`, deltas, literal
-indices), and asks for derivatives of the loss. "Valid by construction" means:
+indices; and, for three compound factors in ten, the second edition's constructs of
+`course.py`: sizes as numbers, `mean`, `max`/`min`, comparisons, `step`/`sign`,
+index values, labels `input y5[n] in m` and their gathers and deltas,
+`softmax`, `logsumexp`, `norm`), and asks for derivatives of the loss.
+"Valid by construction" means:
 
 - every index has one size in its statement (rule 1), ranks match (rule 2),
   literal indices are in range, every left-hand index occurs on the right;
-- a `sum[j]` binds a fresh name used only in its body;
+- a `sum[j]` (`mean`, `logsumexp`, `norm`) binds a fresh name used only in its body;
 - `log`, `sqrt`, division and non-integer powers only see expressions that
   are positive for any values (positive arrays, `exp`, `sigmoid`, `1 + e^2`,
   sums and products of those), so the numeric check meets no NaN.
@@ -22,11 +26,15 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from benchmarks.fuzzing.course import Course, Label
+
 # Index names avoid dim names (n, m, h, d), array names (upper case) and
 # keywords; `t` is left for loops.
 INDEX_NAMES = ("i", "j", "k", "p", "q", "r", "u", "v", "a", "b", "c", "e", "g", "w")
 DIM_NAMES = ("n", "m", "h", "d")
 FUNCTIONS = ("exp", "log", "tanh", "sigmoid", "relu", "abs", "sqrt", "sin", "cos")
+# How often a factor is one of the second edition's constructs (course.py).
+COURSE_SHARE = 0.3
 # Constants exact in six significant digits, so printed formulas round-trip.
 CONSTANTS = ("2", "3", "0.5", "1.5", "0.25")
 
@@ -47,6 +55,7 @@ class Program:
     arrays: list[Array] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
     leaves: list[str] = field(default_factory=list)
+    labels: list[Label] = field(default_factory=list)  # `input y5[n] in m`
 
     def array(self, name: str) -> Array:
         return next(a for a in self.arrays if a.name == name)
@@ -64,11 +73,19 @@ class _Statement:
         self.bound: set[str] = set()  # names bound by some sum[j]: never reused outside
         self.open_sums: list[str] = []
         self.used: set[str] = set()  # arrays referenced
+        self.only_in_deltas: set[str] = set()  # sized by a label in a delta (`delta[k, y5[i]]`)
+        self.course = Course(self)  # second-edition factors
         # Mostly shallow: deep programs cost seconds to verify and find little more.
         self.depth_left = rng.choice((1, 1, 2))
 
+    def names(self) -> tuple[str, ...]:
+        return INDEX_NAMES
+
     def index_for(self, dim: str) -> str:
-        """An index of size `dim`: a left-hand one, a summed one, or a literal."""
+        """An index of size `dim`: a left-hand one, a summed one, a literal or a label."""
+        gathered = self.course.gather(dim)
+        if gathered is not None:
+            return gathered
         size = self.program.dims[dim]
         roll = self.rng.random()
         if size is not None and roll < 0.1:
@@ -111,7 +128,7 @@ class _Statement:
             require if position == forced and require is not None else self.index_for(dim)
             for position, dim in enumerate(array.dims)
         ]
-        self.sized.update(i for i in indices if not i.isdigit())
+        self.sized.update(i for i in indices if i.isidentifier())  # not literals, not gathers
         return indices
 
     def expr(self, positive: bool) -> str:
@@ -133,6 +150,8 @@ class _Statement:
             explicit = factor[0] in "(0123456789" or self.rng.random() < 0.5
             out += self.rng.choice((" * ", " · ", " × ")) if explicit else " " + factor
             out += factor if explicit else ""
+        if self.rng.random() < 0.1:
+            out += " / " + self.factor(True)  # only a positive divisor
         return out
 
     def factor(self, positive: bool) -> str:
@@ -145,6 +164,8 @@ class _Statement:
             self.depth_left += 1
 
     def _compound(self, positive: bool) -> str:
+        if self.rng.random() < COURSE_SHARE:
+            return self.course.factor(positive)
         roll = self.rng.random()
         if roll < 0.4:
             return self.atom(positive)
@@ -171,7 +192,7 @@ class _Statement:
             return f"exp(0.5 * ({self.expr(False)}))"
         if name == "abs" and not positive:
             return f"abs({self.expr(False)})"
-        return f"{name}({self.expr(False)})"
+        return f"{name}({self.course.argument()})"
 
     def _power(self, positive: bool) -> str:
         if positive or self.rng.random() < 0.5:
@@ -205,6 +226,9 @@ class _Statement:
         return f"{keyword}[{name}]({body})"
 
     def _delta(self) -> str:
+        with_label = self.course.delta()
+        if with_label is not None:
+            return with_label
         by_dim: dict[str, list[str]] = {}
         for name in sorted(self.sized):
             if name not in self.bound or name in self.open_sums:
@@ -219,7 +243,7 @@ class _Statement:
     def finish(self, text: str, positive: bool) -> str:
         """Make every left-hand index occur on the right (rule 5)."""
         for index in self.lhs:
-            if index not in self.sized:
+            if index not in self.sized and index not in self.only_in_deltas:
                 extra = self.atom(positive, require=index)
                 text = f"{text} + {extra}" if positive else f"({text}) + {extra}"
         return text
@@ -240,6 +264,31 @@ def _declare(rng: random.Random, program: Program) -> None:
         program.leaves.append(name)
         shape = f"[{', '.join(dims)}]" if dims else ""
         program.lines.append(f"{kind} {name}{shape}" + (" positive" if positive else ""))
+    if rng.random() < 0.5:
+        _declare_labels(rng, program, names)
+
+
+def _declare_labels(rng: random.Random, program: Program, names: list[str]) -> None:
+    """`input y5[n] in m`: integer arrays whose range is a size some array has."""
+    used = sorted({d for a in program.arrays for d in a.dims})
+    for number in range(rng.choice((1, 1, 2)) if used else 0):
+        classes = rng.choice(used)
+        dims = tuple(rng.choice(names) for _ in range(rng.choice((1, 1, 2))))
+        name = f"y{len(program.arrays) + number}"
+        program.labels.append(Label(name, dims, classes))
+        size = program.dims[classes]
+        written = str(size) if size is not None and rng.random() < 0.15 else classes
+        line = f"input {name}[{', '.join(dims)}] in {written}"
+        shape = [program.dims[d] for d in dims]
+        if all(shape) and rng.random() < 0.25:
+            line += " = " + _label_literal(rng, [s for s in shape if s], size or 3)
+        program.lines.append(line)
+
+
+def _label_literal(rng: random.Random, shape: list[int], classes: int) -> str:
+    if len(shape) == 1:
+        return "[" + ", ".join(str(rng.randint(1, classes)) for _ in range(shape[0])) + "]"
+    return "[" + ", ".join(_label_literal(rng, shape[1:], classes) for _ in range(shape[0])) + "]"
 
 
 def _dim_text(name: str, size: int | None) -> str:
@@ -253,7 +302,11 @@ def _define(rng: random.Random, program: Program, name: str, rank: int) -> Array
     lhs = {INDEX_NAMES[n]: rng.choice(dims_in_use) for n in range(rank)}
     positive = rng.random() < 0.25
     statement = _Statement(rng, program, lhs)
-    text = statement.finish(statement.expr(positive), positive)
+    if not positive and name != "L" and rng.random() < 0.08:
+        body = statement.course.comparison()  # a whole right-hand side: no parentheses
+    else:
+        body = statement.expr(positive)
+    text = statement.finish(body, positive)
     deps = frozenset({name}).union(*(program.array(u).deps for u in statement.used))
     array = Array(name, tuple(lhs.values()), positive, deps)
     program.arrays.append(array)
