@@ -46,7 +46,14 @@ def check_sizes_and_indices(scope: StatementScope, left: tuple[ast.Index, ...]) 
                 hints=[f"rename the index so that `{name}` means the size alone"],
             )
     for name, occurrences in scope.occurrences.items():
-        if name in scope.names.dims and name not in on_left and name not in scope.size_uses:
+        # No occurrence: the name stood in a reference that could not be
+        # checked (`n[i]` where `n` is a size), and that error is reported.
+        if (
+            occurrences
+            and name in scope.names.dims
+            and name not in on_left
+            and name not in scope.size_uses
+        ):
             _shadowing(scope, name, occurrences[0].span)
 
 

@@ -230,6 +230,10 @@ def finish_claim(
     """The claim's signature (section 5) and right-hand side."""
     if statement.of in file.names.failed or statement.wrt in file.names.failed:
         return  # already reported where the array was defined
+    if statement.of not in file.names.arrays or statement.wrt not in file.names.arrays:
+        # A definition rejected before it was recorded (`c = a` where `c` is a
+        # dim: E102), reported where it stands.
+        return
     label = f"the claim `d{statement.of}/d{statement.wrt}`"
     if not labels.check_target(file, statement.wrt, statement.name_span, label):
         return

@@ -18,13 +18,17 @@ from shapecheck.syntax import ast
 
 
 def index_names(rhs: ast.Expr, lhs: tuple[str, ...]) -> set[str]:
-    """The statement's indices: the left-hand ones and every name in a right-hand index list."""
+    """The statement's indices: the left-hand ones and every name in a right-hand
+    index list, those inside an integer array in a position (`x[y[g]]`) and in a
+    reduction's brackets included."""
     names = set(lhs)
     for node in ast.walk(rhs):
         match node:
             case ast.ArrayRef() | ast.Delta() | ast.DerivRef():
-                names.update(i.name for i in node.indices if isinstance(i, ast.IndexName))
-            case ast.SumOver():
+                names.update(
+                    i.name for i in ast.leaf_indices(node.indices) if isinstance(i, ast.IndexName)
+                )
+            case ast.SumOver() | ast.MeanOver() | ast.IndexedCall():
                 names.update(i.name for i in node.indices)
             case _:
                 pass  # no index list of its own

@@ -171,7 +171,14 @@ def clear_direction(u: Array, straddles: Callable[[Array], bool]) -> Cleared:
     if not straddles(u):
         return Cleared(u)
     flat = np.ravel(u)
-    kept = _clear(np.flatnonzero(flat), flat, straddles)
+    shape = np.shape(u)
+
+    def straddles_flat(w: Array) -> bool:
+        # The bisection works on the flattened direction; the test takes the
+        # direction in the target's own shape (a matrix W moves as a matrix).
+        return straddles(np.reshape(w, shape))
+
+    kept = _clear(np.flatnonzero(flat), flat, straddles_flat)
     cleared = np.zeros_like(flat)
     cleared[kept] = flat[kept]
     zeroed = int(np.count_nonzero(flat) - len(kept))

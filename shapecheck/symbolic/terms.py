@@ -270,9 +270,10 @@ class IndexedFunc:
         for index in self.arg.free:
             if index.name not in bound:
                 ordered.append(index)
-            elif isinstance(at := placed.get(index.name), Idx):
-                ordered.append(at)
-        ordered.extend(i for i in self.at if isinstance(i, Idx))
+            elif (at := placed.get(index.name)) is not None and not isinstance(at, Fixed):
+                # Read at an index, or at a label or selection (`y[i]`): its indices.
+                ordered.extend(index_leaves((at,)))
+        ordered.extend(index_leaves(self.at))
         return _unique(ordered)
 
 

@@ -96,3 +96,23 @@ def test_an_unknown_index_like_name_says_how_index_values_work() -> None:
     (problem,) = [d for d in report.diagnostics if d.is_error]
     assert (problem.code, problem.message) == ("E101", "unknown name `j`")
     assert problem.hints[0].startswith("an index stands as its value (`(j <= i)`, `0.9^j`)")
+
+
+def test_an_index_value_whose_index_stands_only_inside_a_label() -> None:
+    """Regression (fuzzing): `x[y[g]] 0.9^g` is valid, `g` indexes `y`."""
+    text = "dim n = 3\nparam x[n]\ninput y[n] in n\nL = x[y[g]] 0.9^g\n"
+    assert codes(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A size used as an array and indexed with another size's name.
+        ("dim n = 5, i = 6\nL = n[i]\n", ["E101"]),
+        # A claim about a definition rejected because its name is a dim.
+        ("dim c\nparam a\nc = a\ndc/da = 1\n", ["E102"]),
+    ],
+)
+def test_fuzzed_inputs_that_crashed_the_checker(text: str, expected: list[str]) -> None:
+    """Regressions (fuzzing): each was E999; each is now its located error."""
+    assert [d.code for d in run(text).diagnostics if d.is_error] == expected

@@ -301,3 +301,23 @@ def test_clear_direction_finds_exactly_the_straddling_coordinates() -> None:
     assert cleared.zeroed == 3
     assert set(np.flatnonzero(cleared.direction == 0)) == bad
     assert len(calls) < 64  # bisection, not one rerun per coordinate
+
+
+def test_clear_direction_tests_a_matrix_direction_in_its_own_shape() -> None:
+    """Regression (fuzzing): the bisection passed flattened halves to a test
+    that adds them to the matrix of values (a broadcast error, E999)."""
+    u = np.arange(1.0, 17.0).reshape(4, 4)
+    base = np.zeros((4, 4))
+
+    def straddles(w: Array) -> bool:
+        assert np.shape(w) == (4, 4)
+        moved = base + w
+        return bool(moved[1, 2] != 0 or moved[3, 0] != 0)
+
+    cleared = kinks.clear_direction(u, straddles)
+    assert cleared.zeroed == 2
+    assert cleared.direction.shape == (4, 4)
+    assert {tuple(int(c) for c in k) for k in np.argwhere(cleared.direction == 0)} == {
+        (1, 2),
+        (3, 0),
+    }

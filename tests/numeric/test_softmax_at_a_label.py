@@ -78,3 +78,20 @@ def test_a_softmax_read_at_a_selection_too(tmp_path: Path) -> None:
     with np.load(saved) as values:
         chosen = values["Z"].argmax(axis=1) + 1
         np.testing.assert_allclose(values["dL/dS"], _expected(values["S"], chosen), atol=1e-12)
+
+
+def test_an_inline_softmax_that_a_label_delta_eats(tmp_path: Path) -> None:
+    """Regression (fuzzing): `softmax[k](s[k]) delta[k, y[i]]` lost the label's
+    index `i` from the softmax's free indices: E999 in the forward pass."""
+    source = tmp_path / "i.idx"
+    source.write_text(
+        "dim n = 3, c = 4\nparam s[c]\ninput y[n] in c\nL = softmax[k](s[k]) delta[k, y[i]]\n"
+    )
+    saved = tmp_path / "i.npz"
+    result = CliRunner().invoke(app, ["check", str(source), "--save", str(saved)])
+    assert result.exit_code == 0, result.output
+    with np.load(saved) as values:
+        s, y = values["s"], values["y"]
+        p = np.exp(s - s.max()) / np.exp(s - s.max()).sum()
+        expected = sum(p[label - 1] * (np.eye(4)[label - 1] - p) for label in y)
+        np.testing.assert_allclose(values["dL/ds"], expected, atol=1e-12)
