@@ -46,6 +46,7 @@ class BatchedEvaluator:
         values: Mapping[str, Array],
         batched: set[str],
         centre: Mapping[str, Array] | None = None,
+        centre_branches: dict[t.Term, Array] | None = None,
     ) -> None:
         self.values = values
         self.batched = batched
@@ -58,6 +59,9 @@ class BatchedEvaluator:
         # With `centre` too: per batch row, whether a kinked node takes
         # another branch there than at the centre (`kinks`).
         self.straddles = kinks.Straddles()
+        # The centre's branch of each kinked node, kept by the caller across
+        # reruns: it is the same for every stack of perturbed points.
+        self.centre_branches = {} if centre_branches is None else centre_branches
 
     def value(self, term: t.Term) -> tuple[Array, bool]:
         """The value, and whether it has the batch axis (first)."""
@@ -167,6 +171,14 @@ class BatchedEvaluator:
         """The rows where this kinked node's branch differs from the centre's."""
         if self.centre is None:
             return
+        centre = self.centre_branches.get(term)
+        if centre is None:
+            centre = self.centre_branches[term] = self._centre_branch(term)
+        self.straddles.note(kinks.branch(term, operands), centre)
+
+    def _centre_branch(self, term: t.Term) -> Array:
+        """The branch a kinked node takes at the unperturbed values."""
+        assert self.centre is not None
         if isinstance(term, t.IndexedFunc) and term.name in kinks.SELECTING:
             # `max[j]` and its kin: the position they select, from their argument.
             at_centre: tuple[Array, ...] = (np.asarray(self.centre.value(term.arg)),)
@@ -177,7 +189,7 @@ class BatchedEvaluator:
             at_centre = tuple(
                 align(self.centre.value(c), t.names(c.free), term.free) for c in t.children(term)
             )
-        self.straddles.note(kinks.branch(term, operands), kinks.branch(term, at_centre))
+        return kinks.branch(term, at_centre)
 
     def _tensor(self, term: t.Tensor) -> Array:
         array = np.asarray(self._lookup(term.name))

@@ -57,9 +57,20 @@ KINKED_FUNCTIONS = ("relu", "abs", "step", "sign")
 MAX_REDRAWS = 5
 
 
-def _side(difference: Array) -> Array:
-    """-1, 0 or 1 by the sign of `difference`; NaN is a branch of its own (2)."""
-    return np.where(np.isnan(difference), 2.0, np.sign(difference))
+def _side(left: Array, right: Array | float = 0.0) -> Array:
+    """-1, 0 or 1 by the sign of `left - right`; NaN is a branch of its own (2).
+
+    Compared, not subtracted, into 1-byte integers: a comparison broadcast
+    over many indices is millions of entries per perturbed point, and a
+    float difference, its NaN mask and its sign cost eight times the memory
+    and twice the passes (a fuzzed file spent 4.5 s of 10 here)."""
+    above = np.greater(left, right)
+    below = np.less(left, right)
+    side = above.view(np.int8) - below.view(np.int8)
+    unordered = ~(above | below | np.equal(left, right))
+    if unordered.any():
+        side[unordered] = 2
+    return side
 
 
 def is_kinked(term: t.Term) -> bool:
@@ -87,7 +98,7 @@ def branch(term: t.Term, operands: tuple[Array, ...]) -> Array:
     with np.errstate(invalid="ignore"):
         match term:
             case t.Compare() | t.Extremum():
-                return _side(operands[0] - operands[1])
+                return _side(operands[0], operands[1])
             case t.Func():
                 return _side(operands[0])
             case t.IndexedFunc() if term.name in SELECTING:

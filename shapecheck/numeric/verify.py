@@ -131,10 +131,12 @@ class Verifier:
         how far each row moved the arguments of sin and cos goes to `bends`, and
         which rows straddle a kink to `straddles`."""
 
+        centre_branches: dict[t.Term, Array] = {}
+
         def rerun(stack: Array) -> Array:
             changed: dict[str, Array] = {derivation.wrt: stack}
             values = ChainMap(changed, self.forward)
-            evaluator = BatchedEvaluator(values, {derivation.wrt}, self.forward)
+            evaluator = BatchedEvaluator(values, {derivation.wrt}, self.forward, centre_branches)
             for name in chain:
                 lhs, rhs = self.deriver.lowered[name]
                 value, batched = evaluator.value(rhs)
