@@ -59,6 +59,7 @@ class Code(str, enum.Enum):
     E024 = "E024"
     E025 = "E025"
     E026 = "E026"
+    E027 = "E027"
     E030 = "E030"
     E031 = "E031"
     E032 = "E032"
@@ -154,6 +155,8 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E024: (Severity.ERROR, "LaTeX notation"),
     Code.E025: (Severity.ERROR, "not a function of the language"),
     Code.E026: (Severity.ERROR, "`sum` without its indices"),
+    # E027: a function of one argument given several
+    Code.E027: (Severity.ERROR, "function takes one argument"),
     Code.E030: (Severity.ERROR, "misplaced or repeated `in` or `positive`"),
     Code.E031: (Severity.ERROR, "integer array inside an index expression"),
     Code.E032: (Severity.ERROR, "`argmax` or `argmin` over several indices"),

@@ -153,9 +153,12 @@ def visit_power(scope: StatementScope, power: ast.Power) -> None:
         return
     names = [i.name for i in base.indices if isinstance(i, ast.IndexName)]
     if len(names) != 2:
-        names = notation.fresh_letters(2, _taken(scope))
+        # `V[k, j] = W^T`: the left side's own names, so the hint reads as the fix.
+        names = list(scope.lhs) if len(scope.lhs) == 2 else notation.fresh_letters(2, _taken(scope))
     scope.bare_operands.update((base.span, exponent.span))
     note_names(scope, base.indices)
+    for name in scope.lhs:  # they are missing for want of the transpose's indices
+        scope.occurrences.setdefault(name, [])
     first, second = names
     scope.error(
         Code.E021,

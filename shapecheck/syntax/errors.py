@@ -246,6 +246,71 @@ def _mean_without_indices(seen: _Unexpected) -> Diagnostic | None:
     )
 
 
+def _open_call(text: str) -> tuple[str, int] | None:
+    """The function word of the innermost `(` still open at the end of `text`
+    (`step` in `step(x, `, `softmax` in `softmax[k](a, `), and where the `(` is."""
+    stack: list[int] = []
+    for position, char in enumerate(text):
+        if char in "([":
+            stack.append(position)
+        elif char in ")]" and stack:
+            stack.pop()
+    if not stack or text[stack[-1]] != "(":
+        return None
+    before = text[: stack[-1]].rstrip()
+    if before.endswith("]"):  # `softmax[k](`: the word before its brackets
+        before = before[: before.rfind("[")].rstrip()
+    word = _TRAILING_WORD.search(before)
+    return (word.group(), stack[-1]) if word else None
+
+
+# Functions that take exactly one argument (spec 3, 9.2, 9.5).
+_ONE_ARGUMENT = frozenset(
+    {"exp", "log", "tanh", "sigmoid", "relu", "sin", "cos", "sqrt", "abs", "step", "sign"}
+    | {"sum", "mean", "softmax", "logsumexp", "norm", "argmax", "argmin", "loss"}
+)
+
+
+def _arity(seen: _Unexpected) -> Diagnostic | None:
+    """`step(x, 1)`, `norm[i](a, b)`: a function of one argument given several;
+    `max()`: element-wise max or min given none (E017)."""
+    call = _open_call(seen.text[: seen.start])
+    if call is None:
+        return None
+    word, _ = call
+    if seen.token.type == "COMMA" and word in _ONE_ARGUMENT:
+        return diagnostic(
+            Code.E027,
+            seen.span,
+            f"`{word}` takes one argument",
+            hints=["write the arithmetic that combines values inside the one argument"],
+        )
+    if (
+        seen.token.type == "RPAR"
+        and word in ("max", "min")
+        and seen.text[: seen.start].rstrip().endswith("(")
+    ):
+        return diagnostic(
+            Code.E017,
+            seen.span,
+            f"`{word}` takes exactly two arguments, not 0",
+            hints=[f"it compares two values entry by entry, e.g. `{word}(a, 0)`"],
+        )
+    return None
+
+
+def _reversed_comparison(seen: _Unexpected) -> Diagnostic | None:
+    """`x => 0`, `x =< 0`: comparisons are written `>=` and `<=`."""
+    following = seen.text[seen.start + 1 : seen.start + 2]
+    if seen.token.type != "EQUAL" or following not in (">", "<"):
+        return None
+    return diagnostic(
+        Code.E003,
+        Span(seen.span.start, seen.span.start + 2),
+        f"`={following}` is not an operator: write `{following}=`",
+    )
+
+
 def _closes_nothing(seen: _Unexpected) -> Diagnostic | None:
     if seen.token.type not in ("RPAR", "RSQB") or _open_count(
         seen.text[: seen.start], seen.token.value
@@ -329,6 +394,8 @@ _MISTAKES: tuple[Callable[[_Unexpected], Diagnostic | None], ...] = (
     _construct_word_as_name,
     _mean_without_indices,
     _misplaced_comparison,
+    _reversed_comparison,
+    _arity,
     _closes_nothing,
     _unclosed_index_list,
     _spaced_derivative,

@@ -157,3 +157,16 @@ def test_spellings_in_claims_and_unambiguous_ones() -> None:
     assert [d.code for d in problems(claim)] == ["W115"]
     # `dL/ddout` is with respect to `dout`; no `ddout` or `dL` exists: no warning.
     assert problems(SPELLINGS + "derive dL/ddout\n") == []
+
+
+def test_a_paper_transpose_is_one_error_named_after_the_left_side() -> None:
+    """`V[k, j] = W^T`: one E021 whose hint uses the left side's names, and no
+    E204 for the indices the transpose would have carried."""
+    from support import run
+
+    report = run("dim d = 3, h = 2\nparam W[d, h]\nV[k, j] = W^T\n")
+    (problem,) = [d for d in report.diagnostics if d.is_error]
+    assert problem.code == "E021"
+    assert problem.hints == (
+        "a transpose swaps the indices: `W[j, k]` is the transpose of `W[k, j]`",
+    )

@@ -232,3 +232,24 @@ def test_expected_words_not_token_names() -> None:
 def test_expected_tokens_are_a_few_phrases(text: str, message: str) -> None:
     _, problems = parse(Source("t.idx", text))
     assert [(p.code, p.message) for p in problems] == [("E003", message)]
+
+
+@pytest.mark.parametrize(
+    ("line", "code", "message", "column"),
+    [
+        ("y[i] = step(x[i], 1)", "E027", "`step` takes one argument", 17),
+        ("y[i] = exp(x[i], 2)", "E027", "`exp` takes one argument", 16),
+        ("y = norm[i](x[i], w[i])", "E027", "`norm` takes one argument", 17),
+        ("y = min()", "E017", "`min` takes exactly two arguments, not 0", 9),
+        ("y[i] = (x[i] => 0)", "E003", "`=>` is not an operator: write `>=`", 14),
+        ("y[i] = x[i] =< 0", "E003", "`=<` is not an operator: write `<=`", 13),
+    ],
+)
+def test_wrong_arity_and_reversed_comparisons_are_named(
+    line: str, code: str, message: str, column: int
+) -> None:
+    source = Source("t.idx", "dim d = 3\ninput x[d], w[d]\n" + line + "\n")
+    _, problems = parse(source)
+    assert [(p.code, p.message) for p in problems] == [(code, message)]
+    assert problems[0].span is not None
+    assert source.position(problems[0].span.start) == (3, column)
