@@ -173,23 +173,8 @@ class BatchedEvaluator:
             return
         centre = self.centre_branches.get(term)
         if centre is None:
-            centre = self.centre_branches[term] = self._centre_branch(term)
+            centre = self.centre_branches[term] = centre_branch(self.centre, term)
         self.straddles.note(kinks.branch(term, operands), centre)
-
-    def _centre_branch(self, term: t.Term) -> Array:
-        """The branch a kinked node takes at the unperturbed values."""
-        assert self.centre is not None
-        if isinstance(term, t.IndexedFunc) and term.name in kinks.SELECTING:
-            # `max[j]` and its kin: the position they select, from their argument.
-            at_centre: tuple[Array, ...] = (np.asarray(self.centre.value(term.arg)),)
-        elif isinstance(term, t.IndexedFunc):
-            # A norm's branch is its own value (0 at a zero vector), not its argument's.
-            at_centre = (np.asarray(self.centre.value(term)),)
-        else:
-            at_centre = tuple(
-                align(self.centre.value(c), t.names(c.free), term.free) for c in t.children(term)
-            )
-        return kinks.branch(term, at_centre)
 
     def _tensor(self, term: t.Tensor) -> Array:
         array = np.asarray(self._lookup(term.name))
@@ -248,6 +233,21 @@ class BatchedEvaluator:
         numpy broadcasting adds the batch axis to parts without it."""
         value, batched = self.value(term)
         return align_batched(value, t.names(term.free), target, batched)
+
+
+def centre_branch(centre: Evaluator, term: t.Term) -> Array:
+    """The branch a kinked node takes at the unperturbed values."""
+    if isinstance(term, t.IndexedFunc) and term.name in kinks.SELECTING:
+        # `max[j]` and its kin: the position they select, from their argument.
+        at_centre: tuple[Array, ...] = (np.asarray(centre.value(term.arg)),)
+    elif isinstance(term, t.IndexedFunc):
+        # A norm's branch is its own value (0 at a zero vector), not its argument's.
+        at_centre = (np.asarray(centre.value(term)),)
+    else:
+        at_centre = tuple(
+            align(centre.value(c), t.names(c.free), term.free) for c in t.children(term)
+        )
+    return kinks.branch(term, at_centre)
 
 
 def _batched_shape(picks: list[Array], free: tuple[t.Idx, ...]) -> tuple[int, ...]:
