@@ -1,8 +1,9 @@
 """Which diagnostics word a claim's or a derivative's numeric verdict.
 
 `numeric.report` turns a wrong claim into an E402 at the claim, an
-inconclusive check into an E403 or E404, a failed derivative into an E401 and
-one too large into a W104 at its `derive` statement. Formats that give each
+inconclusive check into an E403 or E404 (E405 for a claim with every entry at
+a kink), a failed derivative into an E401, one too large into a W104 and one
+with every entry at a kink into a W110 at its `derive` statement. Formats that give each
 claim and each derivative a record of its own (JUnit, SARIF properties) use
 this to show such a diagnostic with its claim once, not twice.
 """
@@ -12,8 +13,8 @@ from __future__ import annotations
 from shapecheck.diagnostics import Code, Diagnostic
 from shapecheck.pipeline import ClaimResult, DerivativeResult, FileReport
 
-_CLAIM_CODES = frozenset({Code.E402, Code.E403, Code.E404})
-_DERIVATIVE_CODES = frozenset({Code.E401, Code.E403, Code.W104})
+_CLAIM_CODES = frozenset({Code.E402, Code.E403, Code.E404, Code.E405})
+_DERIVATIVE_CODES = frozenset({Code.E401, Code.E403, Code.W104, Code.W110})
 
 
 def claim_of(report: FileReport, problem: Diagnostic) -> ClaimResult | None:

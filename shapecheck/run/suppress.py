@@ -20,7 +20,7 @@ from shapecheck.source import Span
 
 # A claim's verdict is what a course grades: never hidden by a comment.
 # A claim's verdict is always reported.
-NEVER_IGNORED = frozenset({Code.E402, Code.E403, Code.E404})
+NEVER_IGNORED = frozenset({Code.E402, Code.E403, Code.E404, Code.E405})
 _COMMENT = re.compile(r"#\s*shapecheck:\s*ignore\[([^\]\n]*)\][ \t\r]*$", re.MULTILINE)
 
 

@@ -128,3 +128,16 @@ def test_no_verify_skips_derivative_checks() -> None:
     skipped = [c.name for c in next(iter(xml)) if _skipped(c)]
     # Neither derivative was checked, nor the claim that does not match symbolically.
     assert skipped == ["derivative dL/dW", "derivative dL/db", "claim dL/dW (line 6)"]
+
+
+def test_every_entry_at_a_kink_is_a_skipped_derivative_and_a_failed_claim() -> None:
+    """W110 (a warning) skips the derivative's case and E405 (an error) fails
+    the claim's, each once: the verdict's diagnostic is not a case of its own."""
+    text = "param x[2] = [0, 0]\nL = relu(x[i])\nderive dL/dx\ndL/dx[i] = step(x[i])\n"
+    report = analyze_text("k.idx", text, Options())
+    assert sorted(str(d.code) for d in report.diagnostics) == ["E405", "W110"]
+    xml = _validate(junit.render([report], strict=False), [report])
+    cases = {case.name: case for suite in xml for case in suite}
+    assert sorted(cases) == ["claim dL/dx (line 4)", "derivative dL/dx", "index and shape rules"]
+    assert _skipped(cases["derivative dL/dx"]) and not _failed(cases["derivative dL/dx"])
+    assert _failed(cases["claim dL/dx (line 4)"])
