@@ -51,7 +51,7 @@ class BatchedEvaluator:
         self.values = values
         self.batched = batched
         self.plain = Evaluator(values)
-        self._depends: dict[int, bool] = {}
+        self._depends: dict[int, tuple[t.Term, bool]] = {}
         # With the unperturbed values (`centre`): per batch row, how far the
         # argument of any sin or cos moved from its value there (`bend`).
         self.centre = None if centre is None else Evaluator(centre)
@@ -70,7 +70,11 @@ class BatchedEvaluator:
         return np.asarray(self._value(term), dtype=np.float64), True
 
     def _mentions_batched(self, term: t.Term) -> bool:
-        known = self._depends.get(id(term))
+        # Keyed by identity, and the term is kept with its answer: a term made
+        # for one evaluation (a softmax's written form) could otherwise be
+        # freed and its id reused by another, which would inherit the answer.
+        cached = self._depends.get(id(term))
+        known = None if cached is None else cached[1]
         if known is None:
             known = (
                 (
@@ -80,7 +84,7 @@ class BatchedEvaluator:
                 or any(self._mentions_batched(c) for c in t.children(term))
                 or any(self._mentions_batched(s.choice) for s in _selections(term))
             )
-            self._depends[id(term)] = known
+            self._depends[id(term)] = (term, known)
         return known
 
     def _value(self, term: t.Term) -> Array:

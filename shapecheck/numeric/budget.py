@@ -161,10 +161,12 @@ class _ArrayNames:
     definitions are walked once, not once per earlier definition."""
 
     def __init__(self) -> None:
-        self.known: dict[int, frozenset[str]] = {}
+        # By identity, with the term kept so that its id is never reused.
+        self.known: dict[int, tuple[t.Term, frozenset[str]]] = {}
 
     def of(self, term: t.Term) -> frozenset[str]:
-        names = self.known.get(id(term))
+        cached = self.known.get(id(term))
+        names = None if cached is None else cached[1]
         if names is None:
             own: frozenset[str] = frozenset()
             if isinstance(term, t.Tensor):
@@ -172,7 +174,7 @@ class _ArrayNames:
             elif isinstance(term, t.Loss):
                 own = frozenset((term.array,))
             names = own.union(*(self.of(c) for c in t.children(term)))
-            self.known[id(term)] = names
+            self.known[id(term)] = (term, names)
         return names
 
 

@@ -69,7 +69,8 @@ def _side(left: Array, right: Array | float = 0.0) -> Array:
     side = above.view(np.int8) - below.view(np.int8)
     unordered = ~(above | below | np.equal(left, right))
     if unordered.any():
-        side[unordered] = 2
+        # Rare (a NaN), and `where` serves a 0-d operand too.
+        side = np.where(unordered, np.int8(2), side)
     return side
 
 

@@ -107,13 +107,16 @@ class Magnitudes:
         # finite differences: a subterm free of `varying` is the same rounded
         # number at every point, and counts only its |value|.
         self.varying = varying
-        self._varies: dict[int, bool] = {}
+        # By identity, with the term kept: a term made for one evaluation (a
+        # softmax's written form) is never freed for its id to be reused.
+        self._varies: dict[int, tuple[t.Term, bool]] = {}
 
     def _constant(self, term: t.Term) -> bool:
         return self.varying is not None and not self._varying(term, self.varying)
 
     def _varying(self, term: t.Term, varying: set[str]) -> bool:
-        known = self._varies.get(id(term))
+        cached = self._varies.get(id(term))
+        known = None if cached is None else cached[1]
         if known is None:
             if isinstance(term, t.Tensor):
                 known = term.name in varying
@@ -121,7 +124,7 @@ class Magnitudes:
                 known = term.array in varying
             else:
                 known = any(self._varying(child, varying) for child in t.children(term))
-            self._varies[id(term)] = known
+            self._varies[id(term)] = (term, known)
         return known
 
     def both(self, term: t.Term) -> tuple[Array, Array]:

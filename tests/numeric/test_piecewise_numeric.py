@@ -321,3 +321,18 @@ def test_clear_direction_tests_a_matrix_direction_in_its_own_shape() -> None:
         (1, 2),
         (3, 0),
     }
+
+
+def test_the_branch_of_a_scalar_with_a_nan_is_its_own() -> None:
+    """Regression (fuzzing): a 0-d operand holding a NaN crashed the branch."""
+    assert int(kinks.branch(_relu(), (np.float64("nan"),))) == 2
+    assert int(kinks.branch(_relu(), (np.float64(-1.0),))) == -1
+    np.testing.assert_array_equal(
+        kinks.branch(_relu(), (np.array([1.0, 0.0, np.nan]),)), np.array([1, 0, 2])
+    )
+
+
+def _relu() -> Any:
+    from shapecheck.symbolic import terms as t
+
+    return t.Func("relu", t.Const(0.0))

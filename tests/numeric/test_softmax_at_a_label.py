@@ -95,3 +95,19 @@ def test_an_inline_softmax_that_a_label_delta_eats(tmp_path: Path) -> None:
         p = np.exp(s - s.max()) / np.exp(s - s.max()).sum()
         expected = sum(p[label - 1] * (np.eye(4)[label - 1] - p) for label in y)
         np.testing.assert_allclose(values["dL/ds"], expected, atol=1e-12)
+
+
+def test_the_batched_evaluator_keeps_what_it_remembers_alive() -> None:
+    """Regression (fuzzing): whether a term depends on the perturbed array was
+    remembered by the term's id alone, and a softmax's written form, made and
+    freed during a run, passed its id on to another term (E999 on a file with
+    `softmax[e](B2[e]) delta[e, y3[k, k]]`). Each answer now keeps its term."""
+    from shapecheck.numeric.batched import BatchedEvaluator
+    from shapecheck.symbolic import terms as t
+
+    evaluator = BatchedEvaluator({"a": np.ones((2, 3))}, {"a"})
+    size = t.Size("n", 3)
+    written = t.Tensor("a", (t.Idx("i", size),))
+    assert evaluator._mentions_batched(written)
+    kept = [entry[0] for entry in evaluator._depends.values()]
+    assert any(term is written for term in kept)
