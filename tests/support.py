@@ -23,6 +23,19 @@ from shapecheck.syntax import ast
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 
+
+def sample_lines() -> list[str]:
+    """Every logical line of every shipped sample (samples/ and below)."""
+    from shapecheck.syntax.lines import split_lines
+
+    lines = []
+    for path in sorted(SAMPLES.rglob("*.idx")):
+        text = path.read_text(encoding="utf-8")
+        logical, _, _ = split_lines(Source(path.name, text))
+        lines.extend(text[line.span.start : line.span.end] for line in logical)
+    return lines
+
+
 Array = Any
 Forward = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
 

@@ -162,16 +162,16 @@ def _show_product(term: t.Product, need: int, last: bool) -> str:
     parts: list[str] = []
     for position, factor in enumerate(term.factors):
         is_last = position == len(term.factors) - 1 and inner_last
-        divisor = _divisor(factor) if parts else None
-        if divisor is not None:
-            parts.append("/ " + _show(divisor, _POWER, is_last))
+        by = divisor(factor) if parts else None
+        if by is not None:
+            parts.append("/ " + _show(by, _POWER, is_last))
         else:
             parts.append(_show(factor, _POWER if position else _UNARY, is_last))
     body = " ".join(parts) if parts else "1"
     return _paren(prefix + body, not bare)
 
 
-def _divisor(factor: t.Term) -> t.Term | None:
+def divisor(factor: t.Term) -> t.Term | None:
     """What a factor divides by, if it is a negative power: `x^-2` divides by `x^2`."""
     if not (
         isinstance(factor, t.Pow)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from shapecheck.check.program import Size
 from shapecheck.exhaustive import assert_never
+from shapecheck.render.formula import divisor
 from shapecheck.symbolic import terms as t
 from shapecheck.syntax import ast
 
@@ -282,17 +283,6 @@ def _term_add(value: t.Add, need: int, ranks: Ranks) -> str:
     return _paren(out, need > _ADD)
 
 
-def _divisor(factor: t.Term) -> t.Term | None:
-    if not (
-        isinstance(factor, t.Pow)
-        and isinstance(factor.exponent, t.Const)
-        and factor.exponent.value < 0
-    ):
-        return None
-    magnitude = -factor.exponent.value
-    return factor.base if magnitude == 1.0 else t.Pow(factor.base, t.Const(magnitude))
-
-
 def _term_product(value: t.Product, need: int, last: bool, ranks: Ranks) -> str:
     negative, shown = _negative(value)
     if negative:
@@ -304,9 +294,9 @@ def _term_product(value: t.Product, need: int, last: bool, ranks: Ranks) -> str:
     parts: list[str] = []
     for position, factor in enumerate(value.factors):
         is_last = position == len(value.factors) - 1 and inner_last
-        divisor = _divisor(factor) if parts else None
-        if divisor is not None:
-            parts.append("/ " + _term(divisor, _POWER, is_last, ranks))
+        by = divisor(factor) if parts else None
+        if by is not None:
+            parts.append("/ " + _term(by, _POWER, is_last, ranks))
         else:
             parts.append(_term(factor, _POWER if position else _UNARY, is_last, ranks))
     body = " ".join(parts) if parts else "1"

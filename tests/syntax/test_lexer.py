@@ -9,11 +9,10 @@ from typing import Any
 import pytest
 from lark import Lark
 from lark.exceptions import UnexpectedCharacters
+from support import sample_lines
 
-from shapecheck.source import Source
 from shapecheck.syntax.grammar import grammar_text
 from shapecheck.syntax.lexer import NoTerminal, lex
-from shapecheck.syntax.lines import split_lines
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
@@ -92,19 +91,10 @@ def test_a_character_no_terminal_matches_stops_the_tokens() -> None:
     ]
 
 
-def _sample_lines() -> list[str]:
-    lines = []
-    for path in sorted(SAMPLES.rglob("*.idx")):
-        text = path.read_text(encoding="utf-8")
-        logical, _, _ = split_lines(Source(path.name, text))
-        lines.extend(text[line.span.start : line.span.end] for line in logical)
-    return lines
-
-
 @pytest.mark.parametrize(
     "text",
     [
-        *_sample_lines(),
+        *sample_lines(),
         "y = δ[i, j] Σ[j](a[j]) · b × c ** 2 ^ d",
         "∂L/∂W[j] = exp(a) - .5e-3 + 1.25E+2",
         "for t in 1..n:",

@@ -14,14 +14,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+from support import sample_lines
 
-from shapecheck.source import Source
 from shapecheck.syntax import _tables
 from shapecheck.syntax.grammar import grammar_text
 from shapecheck.syntax.lalr import LineParser, Rejected
 from shapecheck.syntax.lexer import NoTerminal
 from shapecheck.syntax.lexer import Token as OurToken
-from shapecheck.syntax.lines import split_lines
 from shapecheck.syntax.tables import generate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,19 +71,10 @@ _PARSER = LineParser(_TreeBuilder())
 _LARK = Lark(grammar_text(), parser="lalr", lexer="basic", maybe_placeholders=False)
 
 
-def _sample_lines() -> list[str]:
-    lines = []
-    for path in sorted((ROOT / "samples").rglob("*.idx")):
-        text = path.read_text(encoding="utf-8")
-        logical, _, _ = split_lines(Source(path.name, text))
-        lines.extend(text[line.span.start : line.span.end] for line in logical)
-    return lines
-
-
 @pytest.mark.parametrize(
     "text",
     [
-        *_sample_lines(),
+        *sample_lines(),
         "dim n = 2^3 * 4, d",
         "param W[d, 3] positive = [[1, -2], [3, 4.5]]",
         "derive dL/dW, dL/db",
