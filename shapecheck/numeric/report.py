@@ -6,11 +6,14 @@ writes `--save`, and words every verdict that is not a pass:
 
 - E401: a derivative disagrees with finite differences (a shapecheck bug);
 - E402: a claim is wrong, with how (`diagnose`) and its worst entry;
-- E403: a check is inconclusive (NaN, Inf, nothing decidable: never a pass);
+- E403: a claim's check is inconclusive (NaN, Inf, nothing decidable: never a pass);
 - E404: a claim could not be verified for lack of memory;
 - E405: a claim could not be verified: every entry sits at a kink;
 - W104: a derivative too large to verify or to save;
-- W110: a derivative not verified: every entry sits at a kink.
+- W110: a derivative not verified: every entry sits at a kink;
+- W113: a derived derivative (or a claim confirmed symbolically) whose numeric
+  check is inconclusive: not verified, a warning, since the user did nothing
+  wrong (spec 6, second edition).
 
 Where a check leaves entries out at a kink and the arrays it depends on
 include drawn ones, those are drawn again (`_Checks.off_kinks`, at most
@@ -191,7 +194,16 @@ class _Checks:
         self.checked_on: dict[str, Verifier] = {}
         self.problems: list[Diagnostic] = []
 
-    def derivative(self, derivation: Derivation, span: Span | None, loop: ast.LoopValues) -> Check:
+    def derivative(
+        self,
+        derivation: Derivation,
+        span: Span | None,
+        loop: ast.LoopValues,
+        requested: bool = True,
+    ) -> Check:
+        """The check of `derivation`, and its diagnostic. Derivatives checked only
+        for a claim (not `requested`) report a failure alone (a bug in shapecheck):
+        the claim's own diagnostic carries any other reason and its hints."""
         if derivation.label in self.done:
             return self.done[derivation.label]
         if self.verifier is None:
@@ -202,13 +214,13 @@ class _Checks:
             result = self.off_kinks(derivation, self.verifier.check(derivation))
         self.done[derivation.label] = result
         problem = _derivative_problem(derivation.label, result, span, loop_context(loop))
-        if problem is not None:
+        if problem is not None and (requested or result.verdict == Verdict.FAILED):
             self.problems.append(problem)
         return result
 
     def claim(self, symbolic: SymbolicClaim) -> ClaimCheck:
         claim = symbolic.claim
-        truth = self.derivative(symbolic.derivation, claim.span, claim.loop)
+        truth = self.derivative(symbolic.derivation, claim.span, claim.loop, requested=False)
         if self.verifier is None:
             result = ClaimCheck(ClaimVerdict.INCONCLUSIVE, truth, "too large to evaluate")
         else:
@@ -216,7 +228,9 @@ class _Checks:
 
             truth_ok = truth.verdict == Verdict.OK
             verifier = self.checked_on.get(symbolic.derivation.label, self.verifier)
-            result = check_claim(verifier, symbolic.derivation, claim, truth_ok, truth.reason)
+            result = check_claim(
+                verifier, symbolic.derivation, claim, truth_ok, truth.reason, truth.hints
+            )
         problem = _claim_problem(symbolic, result)
         if problem is not None:
             self.problems.append(problem)
@@ -281,8 +295,8 @@ def _where(
 def _derivative_problem(
     label: str, result: Check, span: Span | None, context: str | None
 ) -> Diagnostic | None:
-    """E401 for a failure; E403 for an inconclusive check (never a pass); W104 for
-    one too large to check."""
+    """E401 for a failure; W113 for an inconclusive check (never a pass, but the
+    user did nothing wrong); W104 for one too large to check."""
     if result.verdict == Verdict.FAILED:
         return diagnostic(
             Code.E401,
@@ -298,7 +312,7 @@ def _derivative_problem(
         # Nothing the user did wrong, and nothing the tool got wrong: a warning.
         code, words = Code.W110, f"{label} is not verified"
     elif result.verdict == Verdict.INCONCLUSIVE:
-        code, words = Code.E403, f"the numeric check of {label} is inconclusive"
+        code, words = Code.W113, f"{label} is not verified: the numeric check is inconclusive"
     elif result.verdict == Verdict.NOT_VERIFIED:
         code, words = Code.W104, f"{label} is not verified"
     else:
@@ -309,10 +323,16 @@ def _derivative_problem(
 
 
 def _claim_problem(symbolic: SymbolicClaim, result: ClaimCheck) -> Diagnostic | None:
-    """E402 for a wrong claim; E403, or E404 when too large, for an unverified one."""
+    """E402 for a wrong claim; E403, or E404 when too large, for an unverified one.
+
+    A claim confirmed symbolically is right (spec 6): a numeric disagreement is
+    a bug in shapecheck (E401), an inconclusive check a warning (W113).
+    """
     claim = symbolic.claim
     context = loop_context(claim.loop)
     label = claim.label + (f"[{','.join(claim.indices)}]" if claim.indices else "")
+    if symbolic.matches:
+        return _confirmed_claim_problem(symbolic, label, result, context)
     if result.verdict == ClaimVerdict.WRONG:
         detail = _where(claim.label, result.check.worst, "claimed", "true")
         return diagnostic(
@@ -330,6 +350,34 @@ def _claim_problem(symbolic: SymbolicClaim, result: ClaimCheck) -> Diagnostic | 
             code,
             claim.span,
             f"the claim {label} could not be verified: {result.check.reason}",
+            hints=list(result.check.hints),
+            context=context,
+        )
+    return None
+
+
+def _confirmed_claim_problem(
+    symbolic: SymbolicClaim, label: str, result: ClaimCheck, context: str | None
+) -> Diagnostic | None:
+    """The numeric check of a claim already confirmed symbolically."""
+    span = symbolic.claim.span
+    if result.verdict == ClaimVerdict.WRONG:
+        return diagnostic(
+            Code.E401,
+            span,
+            f"the claim {label} is confirmed symbolically but disagrees with finite differences",
+            hints=[
+                _where(symbolic.claim.label, result.check.worst, "claimed", "finite differences"),
+                "this is a bug in shapecheck; please report it with the file",
+            ],
+            context=context,
+        )
+    if result.verdict == ClaimVerdict.INCONCLUSIVE:
+        return diagnostic(
+            Code.W113,
+            span,
+            f"the claim {label} is confirmed symbolically; its numeric check is inconclusive: "
+            f"{result.check.reason}",
             hints=list(result.check.hints),
             context=context,
         )

@@ -105,7 +105,8 @@ def check_words(check: Check | None) -> str:
     if check.verdict is Verdict.INCONCLUSIVE and check.reason == AT_KINK:
         return f"– not verified ({AT_KINK})"
     if check.verdict is Verdict.INCONCLUSIVE:
-        return "? inconclusive"
+        # A warning (W113): the user did nothing wrong, the numbers cannot decide.
+        return "– not verified (inconclusive)"
     return "– not verified"
 
 
@@ -124,6 +125,8 @@ def claim_words(result: ClaimResult) -> str:
         parts.append(f"✓ numerically ({error_words(check.check, '.1e')}{note})")
     elif check.verdict is ClaimVerdict.WRONG:
         parts.append("✗ wrong" + (f": {check.diagnosis}" if check.diagnosis else ""))
+    elif result.symbolic.matches:
+        parts.append("numerically inconclusive")
     else:
         parts.append("? inconclusive")
     return "; ".join(parts)

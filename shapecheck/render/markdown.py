@@ -22,8 +22,7 @@ from typing import TYPE_CHECKING
 
 from shapecheck.check.program import CheckedProgram
 from shapecheck.diagnostics import Diagnostic
-from shapecheck.numeric.verdicts import ClaimVerdict
-from shapecheck.pipeline import ClaimResult, FileReport
+from shapecheck.pipeline import FileReport
 from shapecheck.render import derivatives as facts
 from shapecheck.render import math
 from shapecheck.render.common import plural
@@ -197,16 +196,6 @@ def _numpy(report: FileReport) -> list[str]:
     return ["#### numpy (axes in signature order)", "", fence + "python", *lines, fence, ""]
 
 
-def claim_passed(result: ClaimResult) -> bool | None:
-    """True if a claim is confirmed, False if shown wrong, None if undecided."""
-    check = result.check
-    if check is not None and check.verdict is ClaimVerdict.WRONG:
-        return False
-    if result.symbolic.matches or (check is not None and check.verdict is ClaimVerdict.OK):
-        return True
-    return None
-
-
 def _claims(report: FileReport, ranks: math.Ranks) -> list[str]:
     rows = []
     for result in report.claims:
@@ -278,7 +267,7 @@ def _file(report: FileReport, strict: bool, detailed: bool, folded: bool) -> lis
 def _claims_count(report: FileReport) -> str:
     if not report.claims:
         return "–"
-    passed = [claim_passed(c) for c in report.claims]
+    passed = [c.confirmed for c in report.claims]
     words = f"{passed.count(True)}/{len(passed)} ✓"
     return words + (f", {passed.count(False)} ✗" if False in passed else "")
 

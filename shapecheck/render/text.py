@@ -15,7 +15,6 @@ from rich.table import Table
 from rich.text import Text
 
 from shapecheck.diagnostics import Diagnostic, Severity
-from shapecheck.numeric.verdicts import ClaimVerdict
 from shapecheck.pipeline import FileReport
 from shapecheck.render import derivatives as facts
 from shapecheck.render import diagnostics as plain
@@ -236,22 +235,9 @@ def render_closing(reports: Sequence[FileReport], context: RunContext, console: 
 
 
 def _claim_tally(reports: Sequence[FileReport]) -> tuple[int, int, int]:
-    """Claims right, wrong and inconclusive (not verified counts as inconclusive
-    unless confirmed symbolically)."""
-    right = wrong = unsure = 0
-    for report in reports:
-        for claim in report.claims:
-            check = claim.check
-            if check is None:
-                right += claim.symbolic.matches
-                unsure += not claim.symbolic.matches
-            elif check.verdict is ClaimVerdict.OK:
-                right += 1
-            elif check.verdict is ClaimVerdict.WRONG:
-                wrong += 1
-            else:
-                unsure += 1
-    return right, wrong, unsure
+    """Claims right, wrong and inconclusive (`ClaimResult.confirmed`)."""
+    standings = [claim.confirmed for report in reports for claim in report.claims]
+    return standings.count(True), standings.count(False), standings.count(None)
 
 
 def _summary_table(reports: Sequence[FileReport], failed: int) -> Table:
