@@ -292,22 +292,20 @@ def _where(
     return f"worst at {at}: {mine} {derived:.6g}, {theirs} {reference:.6g}"
 
 
+def _bug(span: Span | None, message: str, worst: str, context: str | None) -> Diagnostic:
+    """E401: the derivation disagrees with finite differences, a bug in shapecheck."""
+    hints = [worst, "this is a bug in shapecheck; please report it with the file"]
+    return diagnostic(Code.E401, span, message, hints=hints, context=context)
+
+
 def _derivative_problem(
     label: str, result: Check, span: Span | None, context: str | None
 ) -> Diagnostic | None:
     """E401 for a failure; W113 for an inconclusive check (never a pass, but the
     user did nothing wrong); W104 for one too large to check."""
     if result.verdict == Verdict.FAILED:
-        return diagnostic(
-            Code.E401,
-            span,
-            f"{label} as derived disagrees with finite differences",
-            hints=[
-                _where(label, result.worst),
-                "this is a bug in shapecheck; please report it with the file",
-            ],
-            context=context,
-        )
+        message = f"{label} as derived disagrees with finite differences"
+        return _bug(span, message, _where(label, result.worst), context)
     if result.verdict == Verdict.INCONCLUSIVE and result.reason == AT_KINK:
         # Nothing the user did wrong, and nothing the tool got wrong: a warning.
         code, words = Code.W110, f"{label} is not verified"
@@ -362,16 +360,11 @@ def _confirmed_claim_problem(
     """The numeric check of a claim already confirmed symbolically."""
     span = symbolic.claim.span
     if result.verdict == ClaimVerdict.WRONG:
-        return diagnostic(
-            Code.E401,
-            span,
-            f"the claim {label} is confirmed symbolically but disagrees with finite differences",
-            hints=[
-                _where(symbolic.claim.label, result.check.worst, "claimed", "finite differences"),
-                "this is a bug in shapecheck; please report it with the file",
-            ],
-            context=context,
+        message = (
+            f"the claim {label} is confirmed symbolically but disagrees with finite differences"
         )
+        worst = _where(symbolic.claim.label, result.check.worst, "claimed", "finite differences")
+        return _bug(span, message, worst, context)
     if result.verdict == ClaimVerdict.INCONCLUSIVE:
         return diagnostic(
             Code.W113,

@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 from shapecheck.cli import app
 from shapecheck.numeric import verify
 from shapecheck.numeric.report import ValuesProblem
-from shapecheck.numeric.verdicts import Check, Mode, Verdict, Worst
+from shapecheck.numeric import claimcheck
+from shapecheck.numeric.verdicts import Check, ClaimCheck, ClaimVerdict, Mode, Verdict, Worst
 from shapecheck.pipeline import ValuesProblem as PipelineValuesProblem
 
 AFFINE = (
@@ -85,6 +86,27 @@ def test_a_claim_confirmed_symbolically_is_right_when_the_numbers_cannot_decide(
     assert [(d.code, d.is_error) for d in report.diagnostics] == [("W113", False)] * 2
     assert report.diagnostics[1].message.startswith(
         "the claim dL/dx[i] is confirmed symbolically; its numeric check is inconclusive"
+    )
+
+
+def test_a_claim_confirmed_symbolically_that_the_numbers_contradict_is_a_bug(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    wrong = Check(Verdict.FAILED, Mode.FULL, 3, 1.0, 1.0, Worst((2,), None, 1.5, 0.5))
+    monkeypatch.setattr(
+        claimcheck, "check_claim", lambda *args: ClaimCheck(ClaimVerdict.WRONG, wrong)
+    )
+    report = run("dim n = 3\nparam x[n]\nL = x[i] x[i]\ndL/dx[i] = 2 x[i]\n")
+    (claim,) = report.claims
+    assert claim.symbolic.matches and claim.confirmed is True
+    (problem,) = [d for d in report.diagnostics if d.is_error]
+    assert problem.code == "E401"
+    assert problem.message == (
+        "the claim dL/dx[i] is confirmed symbolically but disagrees with finite differences"
+    )
+    assert problem.hints == (
+        "worst at dL/dx[2]: claimed 1.5, finite differences 0.5",
+        "this is a bug in shapecheck; please report it with the file",
     )
 
 
