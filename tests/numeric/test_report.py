@@ -11,9 +11,8 @@ from support import run
 from typer.testing import CliRunner
 
 from shapecheck.cli import app
-from shapecheck.numeric import verify
+from shapecheck.numeric import claimcheck, verify
 from shapecheck.numeric.report import ValuesProblem
-from shapecheck.numeric import claimcheck
 from shapecheck.numeric.verdicts import Check, ClaimCheck, ClaimVerdict, Mode, Verdict, Worst
 from shapecheck.pipeline import ValuesProblem as PipelineValuesProblem
 
