@@ -123,6 +123,7 @@ def _verify(
     verifier, given = _verifier(checked, deriver, options, settings)
     checks = _Checks(checked, verifier, settings, given)
     derivative_checks = tuple(checks.derivative(d, r.span, r.loop) for r, d in derivatives)
+    derivative_checks = _with_point_values(checks, derivatives, derivative_checks)
     claim_checks = tuple(checks.claim(symbolic) for symbolic in claims)
     saved = None
     if options.save is not None:
@@ -140,6 +141,31 @@ def _verify(
         saved,
     )
     return NumericReport(derivative_checks, claim_checks, tuple(checks.problems), info)
+
+
+def _with_point_values(
+    checks: _Checks,
+    derivatives: Sequence[tuple[DeriveRequest, Derivation]],
+    results: tuple[Check, ...],
+) -> tuple[Check, ...]:
+    """Each passed check with its derivative's value where the file fixes every
+    value the derivative depends on (`numeric.point`)."""
+    if checks.verifier is None:
+        return results
+    from shapecheck.numeric.point import fixed_by_file, point_value
+
+    shown = []
+    for (request, derivation), result in zip(derivatives, results, strict=True):
+        verifier = checks.checked_on.get(derivation.label, checks.verifier)
+        if (
+            result.verdict == Verdict.OK
+            and fixed_by_file(checks.checked, checks.given, request.of)
+            and verifier.jacobian_fits(derivation)
+        ):
+            value = point_value(verifier.derived.signature_value(derivation))
+            result = replace(result, value=value)
+        shown.append(result)
+    return tuple(shown)
 
 
 def _values_from(checked: CheckedProgram, options: NumericOptions) -> str:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from shapecheck.numeric.codegen import CodeError, numpy_code, python_name
-from shapecheck.numeric.verdicts import AT_KINK, ClaimVerdict, Mode, Verdict
+from shapecheck.numeric.verdicts import AT_KINK, ClaimVerdict, Mode, PointValue, Verdict
 from shapecheck.pipeline import ClaimResult, DerivativeResult
 from shapecheck.render.common import shape_both
 from shapecheck.render.formula import formula, indices
@@ -35,6 +35,39 @@ def shape(derivation: Derivation) -> str:
 def shown_formula(result: DerivativeResult) -> str:
     term = result.expanded if result.expanded is not None else result.derivation.formula
     return formula(term)
+
+
+def point_value_lines(results: tuple[DerivativeResult, ...]) -> list[str]:
+    """`dD/dX[p,q] = [[-4, -6], [-2, 3]]` for each derivative with a value at
+    the file's literal point (`Check.value`)."""
+    lines = []
+    for result in results:
+        value = result.check.value if result.check is not None else None
+        if value is not None:
+            derivation = result.derivation
+            lines.append(
+                f"{derivation.label}{indices(derivation.signature)} = {value_words(value)}"
+            )
+    return lines
+
+
+def point_words(values_from: str) -> str:
+    """Where the shown values come from: the file's literals, or an `--at` file."""
+    if values_from == "literal values":
+        return "the file's literal values"
+    return f"the file's literal values and {values_from}"
+
+
+def value_words(value: PointValue) -> str:
+    """The value as nested brackets, one level per axis, numbers as `%.6g`."""
+    nested = value.nested()
+
+    def words(level: float | list[Any]) -> str:
+        if isinstance(level, list):
+            return "[" + ", ".join(words(entry) for entry in level) + "]"
+        return f"{level:.6g}"
+
+    return words(nested)
 
 
 def adjoint_line(adjoint: Adjoint) -> str:

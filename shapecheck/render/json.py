@@ -178,6 +178,7 @@ def _check(check: Check | None) -> dict[str, Any] | None:
         "undecidable": check.undecidable,
         "at_kink": check.at_kink,
         "redraws": check.redraws,
+        "value": check.value.nested() if check.value is not None else None,
         "max_abs_error": _number(check.max_abs_error),
         # null where every compared value is zero (a relative error is 0/0).
         "max_rel_error": None if check.max_rel_error is None else _number(check.max_rel_error),

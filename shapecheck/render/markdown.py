@@ -186,6 +186,14 @@ def _adjoints(report: FileReport, ranks: math.Ranks) -> list[str]:
     return [*lines, ""]
 
 
+def _point_values(report: FileReport) -> list[str]:
+    lines = facts.point_value_lines(report.derivatives)
+    if not lines or report.verification is None:
+        return []
+    where = facts.point_words(report.verification.values_from)
+    return [f"#### Values at {text(where)}", "", *(f"- {code(line)}" for line in lines), ""]
+
+
 def _numpy(report: FileReport) -> list[str]:
     if not report.derivatives:
         return []
@@ -244,7 +252,7 @@ def _tables(report: FileReport, detailed: bool) -> list[str]:
     lines += _definitions(checked)
     if checked.definitions:
         lines += ["#### Which definition uses which array", "", *mermaid(checked)]
-    lines += _derivatives(report, ranks)
+    lines += _derivatives(report, ranks) + _point_values(report)
     if detailed:
         lines += _adjoints(report, ranks) + _numpy(report)
     return lines + _claims(report, ranks) + _verification(report)

@@ -144,6 +144,17 @@ def _verification_line(console: Console, report: FileReport) -> None:
     console.print()
 
 
+def _point_values(console: Console, report: FileReport) -> None:
+    """Each derivative's value where the file fixes every value it depends on."""
+    lines = facts.point_value_lines(report.derivatives)
+    if lines and report.verification is not None:
+        where = facts.point_words(report.verification.values_from)
+        console.print(Text(visible(f"Values at {where}", keep=""), style="italic"))
+        for line in lines:
+            console.print(Text("  " + line), soft_wrap=True)
+        console.print()
+
+
 def _adjoints(console: Console, report: FileReport) -> None:
     adjoints = facts.unique_adjoints(report.derivatives)
     if adjoints:
@@ -267,6 +278,7 @@ def _report(console: Console, report: FileReport, strict: bool, detailed: bool) 
     if derivatives is not None:
         console.print(derivatives)
         console.print()
+        _point_values(console, report)
         if detailed:
             _adjoints(console, report)
             _numpy(console, report)
