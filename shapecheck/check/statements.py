@@ -14,7 +14,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from shapecheck.check import functions, labels, numbers, reductions, sizes, summation, values
+from shapecheck.check import (
+    functions,
+    labels,
+    numbers,
+    opaque,
+    reductions,
+    sizes,
+    summation,
+    values,
+)
 from shapecheck.check.program import (
     ArrayInfo,
     CheckedClaim,
@@ -56,6 +65,8 @@ def visit(scope: StatementScope, expr: ast.Expr) -> None:
                 functions.visit_indexed_call(scope, node)
             case ast.IndexValue():
                 values.visit_index_value(scope, node)
+            case ast.OpaqueCall():
+                opaque.visit_opaque_call(scope, node)
             case ast.Number() | ast.Call() | ast.Negate() | ast.Add():
                 pass  # nothing of their own to check; their children are walked
             case ast.Extremum() | ast.Compare():
@@ -211,6 +222,9 @@ def check_claim(file: FileScope, statement: ast.Claim) -> None:
         return  # the array's own problem is already reported
     missing = [n for n in (statement.of, statement.wrt) if n not in file.names.everywhere]
     for name in missing:
+        written = f"d{statement.of}/d{statement.wrt}"
+        if opaque.report_function_target(file, name, statement.name_span, written, statement):
+            continue
         file.error(
             Code.E101,
             statement.name_span,

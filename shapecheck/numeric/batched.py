@@ -100,6 +100,11 @@ class BatchedEvaluator:
                 return np.sum((upstream * array).reshape(array.shape[0], -1), axis=1)
             case t.Func():
                 return self._function(term)
+            case t.Opaque():
+                inner, _ = self.value(term.arg)
+                if self.centre is not None:
+                    self._note_bend(term.arg, inner)  # a stand-in is a sine (`standins`)
+                return self.plain.apply_opaque(term, inner)
             case t.IndexedFunc():
                 return self._indexed(term)
             case t.Compare() | t.Extremum():

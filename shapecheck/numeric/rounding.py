@@ -92,6 +92,11 @@ class _Absolute(Mapping[str, Array]):
         return len(self._values)
 
 
+def _next(term: t.Opaque) -> t.Opaque:
+    """The derivative of an `fn` function's stand-in: its slope."""
+    return t.Opaque(term.name, term.order + 1, term.arg)
+
+
 class Magnitudes:
     """Values and first-order rounding magnitudes of terms."""
 
@@ -156,6 +161,11 @@ class Magnitudes:
                 argument, spread = self._both(term.arg)
                 value = self.plain.apply(term.name, argument)
                 slope = _slopes(term.name, argument, value)
+                return value, np.abs(value) + _times(slope, spread)
+            case t.Opaque():
+                argument, spread = self._both(term.arg)
+                value = self.plain.apply_opaque(term, argument)
+                slope = np.abs(self.plain.apply_opaque(_next(term), argument))
                 return value, np.abs(value) + _times(slope, spread)
             case t.IndexedFunc():
                 return self._indexed(term)

@@ -90,6 +90,8 @@ def _show(term: t.Term, need: int, last: bool) -> str:
             return f"loss({term.array})"
         case t.Func() | t.Extremum() | t.Compare() | t.IndexValue():
             return _show_piecewise(term, need)
+        case t.Opaque():
+            return f"{term.written}({_show(term.arg, _COMPARE, True)})"
         case t.IndexedFunc():
             return _show_indexed(term, need, last)
         case t.Pow():

@@ -114,6 +114,8 @@ class Step:
             return _delta_words(self.before, self.after)
         if self.rule == "function" and isinstance(self.before, t.Func):
             return f"chain rule through {self.before.name}"
+        if self.rule == "opaque_function" and isinstance(self.before, t.Opaque):
+            return f"chain rule through {self.before.written}"
         if self.rule == "fold_functions" and isinstance(self.before, t.Pow):
             return "power simplified"
         if self.rule == "merge_like_terms" and isinstance(self.after, t.Const):

@@ -108,6 +108,8 @@ def _names_given(
             return [statement.name]
         case ast.ForHeader():
             return [statement.var]
+        case ast.FnStmt():
+            return [name.name for name in statement.names]
         case ast.Claim() | ast.DeriveStmt() | ast.LayoutStmt():
             return []
 
