@@ -66,6 +66,7 @@ class Code(str, enum.Enum):
     E033 = "E033"
     E060 = "E060"
     E061 = "E061"
+    E062 = "E062"
     E101 = "E101"
     E102 = "E102"
     E103 = "E103"
@@ -167,6 +168,7 @@ CODES: dict[Code, tuple[Severity, str]] = {
     # E060-E064: opaque functions `fn f` and their primes `f'(x)` (spec 9.5)
     Code.E060: (Severity.ERROR, "prime after a name that is not an `fn` function"),
     Code.E061: (Severity.ERROR, "`fn` function without its argument in parentheses"),
+    Code.E062: (Severity.ERROR, "`fn` statement with a shape, value or argument"),
     # E1xx: names, declarations, unrolling
     Code.E101: (Severity.ERROR, "unknown name"),
     Code.E102: (Severity.ERROR, "name defined twice"),

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from shapecheck.check import labels
+from shapecheck.check import labels, opaque
 from shapecheck.check.program import CheckedDefinition, DeriveRequest
-from shapecheck.check import opaque
 from shapecheck.check.scope import FileScope, did_you_mean
 from shapecheck.diagnostics import Code, diagnostic
 from shapecheck.syntax import ast

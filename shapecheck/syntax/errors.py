@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 from shapecheck.diagnostics import Code, Diagnostic, diagnostic
 from shapecheck.source import Span
+from shapecheck.syntax.functions import opaque_problem
 from shapecheck.syntax.keywords import (
     SECOND_EDITION,
     keyword_as_name,
     reserved_problem,
-    reserved_use,
 )
 from shapecheck.syntax.lalr import Rejected
 from shapecheck.syntax.lexer import NoTerminal, Token, lex
@@ -102,7 +102,12 @@ def syntax_problem(
     at = error.position if isinstance(error, NoTerminal) else _rejected_at(error, text)
     seen = Rejection.of(text, at, offset, names or FileNames())
     tokens = tokens_before(text, at)
-    problem = foreign_notation(seen) or _reserved_word(seen, tokens) or unknown_call(seen, tokens)
+    problem = (
+        opaque_problem(seen)
+        or foreign_notation(seen)
+        or _reserved_word(seen, tokens)
+        or unknown_call(seen, tokens)
+    )
     if problem is not None:
         return problem
     if isinstance(error, NoTerminal):
@@ -206,15 +211,6 @@ def _keyword_as_name(seen: _Unexpected) -> Diagnostic | None:
     if not _is_keyword(seen.token) or "NAME" not in seen.expected:
         return None
     return keyword_as_name(seen.token.value, seen.span)
-
-
-def _fn_statement(seen: _Unexpected) -> Diagnostic | None:
-    """`fn f, g` (opaque functions, spec 9.5): planned, not available yet."""
-    if seen.token.value != "fn" or seen.text[: seen.start].strip():
-        return None
-    if not re.match(r"\s+[A-Za-z_]", seen.text[seen.start + 2 :]):
-        return None
-    return reserved_use("fn", " ", seen.span)
 
 
 def _construct_word_as_name(seen: _Unexpected) -> Diagnostic | None:
@@ -389,7 +385,6 @@ def _missing_bracket_at_end(seen: _Unexpected) -> Diagnostic | None:
 
 # The common mistakes, most specific first; the first that applies words the error.
 _MISTAKES: tuple[Callable[[_Unexpected], Diagnostic | None], ...] = (
-    _fn_statement,
     _keyword_as_name,
     _construct_word_as_name,
     _mean_without_indices,
