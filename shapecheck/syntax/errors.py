@@ -43,6 +43,9 @@ _TERMINAL_WORDS = {
     "MEAN": "`mean`",
     "DELTA": "`delta`",
     "LOSS": "`loss`",
+    "FN": "`fn`",
+    "FN_NAME": "a function declared with `fn`",
+    "PRIME": "`'`",
     "MAX": "`max`",
     "MIN": "`min`",
     "COMPARE": "a comparison",
@@ -71,6 +74,7 @@ _ATOM_STARTS = frozenset(
         "MAX",
         "MIN",
         "LOSS",
+        "FN_NAME",
         "SUM",
         "MEAN",
         "DELTA",
@@ -79,14 +83,15 @@ _ATOM_STARTS = frozenset(
     }
 )
 _OPERATORS = frozenset({"PLUS", "MINUS", "MUL", "DIV", "POW"})
-_STATEMENT_STARTS = frozenset({"DIM", "INPUT", "PARAM", "DERIVE", "LAYOUT", "FOR"})
+_STATEMENT_STARTS = frozenset({"DIM", "INPUT", "PARAM", "FN", "DERIVE", "LAYOUT", "FOR"})
 _CLOSERS = {"(": "RPAR", "[": "RSQB"}
 
 # Characters that are not in the language, with what to write instead.
 _CHARACTER_HINTS = {
     "−": "use the ASCII minus `-`",
     "’": "names are ASCII letters, digits and `_`",
-    "'": "there are no primes: name the array, e.g. `dY`",
+    "'": "primes follow only the name of an `fn` function (`f'(x)`); "
+    "to hold a derivative, name an array, e.g. `dY`",
     "$": "there are no variables with `$`",
 }
 
@@ -110,6 +115,10 @@ def syntax_problem(
     )
     if problem is not None:
         return problem
+    if isinstance(error, Rejected) and error.token.type == "PRIME":
+        # A prime after anything but an `fn` function is a stray character,
+        # as it was before primes were tokens.
+        return _unexpected_character(NoTerminal(error.token.start_pos), text, offset)
     if isinstance(error, NoTerminal):
         return _unexpected_character(error, text, offset)
     return _unexpected_token(_Unexpected.of(error, text, offset))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from shapecheck.diagnostics import Code, Diagnostic, diagnostic
+from shapecheck.syntax.keywords import keyword_as_name
 from shapecheck.syntax.notation import Rejection
 
 # A name and the primes after it, ending where the parser stopped.
@@ -34,8 +35,12 @@ def opaque_problem(seen: Rejection) -> Diagnostic | None:
 
 
 def _declaration_with_more(seen: Rejection) -> Diagnostic | None:
-    """`fn f[n]`, `fn f = 3`, `fn f(x)`: an `fn` statement names functions only."""
+    """`fn f[n]`, `fn f = 3`, `fn f(x)`: an `fn` statement names functions only;
+    `fn = 3`, `fn[i] = ...`: a first-edition array named `fn` (E008)."""
     written = seen.text[seen.at : seen.at + 1]
+    keyword = re.match(r"\s*(fn)\s*[=\[]", seen.text)
+    if keyword is not None:
+        return keyword_as_name("fn", seen.span(keyword.start(1), keyword.end(1)))
     head = re.match(r"\s*fn\s+([A-Za-z_][A-Za-z0-9_]*)", seen.text)
     if head is None or written not in ("[", "=", "("):
         return None
@@ -64,19 +69,19 @@ def _prime_on_other_name(seen: Rejection) -> Diagnostic | None:
     written = name + primes.group()
     if seen.names.is_known(name):
         hint = (
-            f"`{name}` is an array or a size of this file; a function's derivative is "
-            f"written `{written}(...)` only for a function declared with `fn` "
-            "(docs/language.md, 12.13)"
+            f"`{name}` is an array or a size of this file; primes follow only the name "
+            "of an `fn` function (docs/language.md, 12.13)"
         )
     else:
         hint = (
-            f"to name an unspecified smooth function, declare it above its first use: "
-            f"`fn {name}`; then `{written}(...)` is its derivative (docs/language.md, 12.13)"
+            f"an unspecified smooth function is named by an `fn` statement above its "
+            f"first use, `fn {name}`; then `{written}(...)` is its derivative "
+            "(docs/language.md, 12.13)"
         )
     return diagnostic(
         Code.E060,
         seen.span(before.start(1), seen.at + primes.end()),
-        f"`{written}`: only a function declared with `fn` takes primes",
+        f"`{written}`: only an `fn` function takes primes",
         hints=[hint],
     )
 
