@@ -61,18 +61,24 @@ def visit(scope: StatementScope, expr: ast.Expr) -> None:
                 sizes.visit_power(scope, node)
             case ast.SizeRef():
                 pass  # made by the checker; an unchecked program holds none
-            case ast.IndexedCall():
-                functions.visit_indexed_call(scope, node)
+            case ast.IndexedCall() | ast.OpaqueCall():
+                _visit_call(scope, node)
             case ast.IndexValue():
                 values.visit_index_value(scope, node)
-            case ast.OpaqueCall():
-                opaque.visit_opaque_call(scope, node)
             case ast.Number() | ast.Call() | ast.Negate() | ast.Add():
                 pass  # nothing of their own to check; their children are walked
             case ast.Extremum() | ast.Compare():
                 pass  # operands are walked; rule 3 reads them like those of `+`
             case _:
                 assert_never(node)
+
+
+def _visit_call(scope: StatementScope, node: ast.IndexedCall | ast.OpaqueCall) -> None:
+    """softmax and its kin (their brackets), or an `fn` function (its declaration)."""
+    if isinstance(node, ast.IndexedCall):
+        functions.visit_indexed_call(scope, node)
+    else:
+        opaque.visit_opaque_call(scope, node)
 
 
 def _visit_deriv(scope: StatementScope, ref: ast.DerivRef) -> None:

@@ -334,10 +334,8 @@ def _expr(value: ast.Expr, need: int, last: bool, ranks: Ranks) -> str:
             return _paren("-" + _expr(value.operand, _UNARY, True if wrap else last, ranks), wrap)
         case ast.Power():
             return _expr_power(value, need, last, ranks)
-        case ast.Call():
-            return _call(value.func, _expr(value.arg, _COMPARE, True, ranks))
-        case ast.OpaqueCall():
-            return opaque_call(value.func, value.order, _expr(value.arg, _COMPARE, True, ranks))
+        case ast.Call() | ast.OpaqueCall():
+            return _expr_call(value, _expr(value.arg, _COMPARE, True, ranks))
         case ast.Extremum() | ast.Compare() | ast.IndexValue():
             return _expr_piecewise(value, need, ranks)
         case ast.ArrayRef() | ast.SizeRef() | ast.Delta():
@@ -352,6 +350,13 @@ def _expr(value: ast.Expr, need: int, last: bool, ranks: Ranks) -> str:
             return r"\operatorname{loss}\left(" + name(value.name) + r"\right)"
         case _:
             assert_never(value)
+
+
+def _expr_call(value: ast.Call | ast.OpaqueCall, argument: str) -> str:
+    """A built-in function or an `fn` function, of its argument in math."""
+    if isinstance(value, ast.OpaqueCall):
+        return opaque_call(value.func, value.order, argument)
+    return _call(value.func, argument)
 
 
 def _expr_named(value: ast.ArrayRef | ast.SizeRef | ast.Delta) -> str:

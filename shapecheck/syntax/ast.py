@@ -552,10 +552,8 @@ def with_children(expr: Expr, new: tuple[Expr, ...]) -> Expr:
             return Power(new[0], new[1], expr.span)
         case Negate():
             return Negate(new[0], expr.span)
-        case Call():
-            return Call(expr.func, new[0], expr.span)
-        case OpaqueCall():
-            return OpaqueCall(expr.func, expr.order, new[0], expr.span)
+        case Call() | OpaqueCall():
+            return replace(expr, arg=new[0])
         case IndexedCall():
             return IndexedCall(expr.func, expr.indices, new[0], expr.span)
         case Extremum():
