@@ -53,6 +53,7 @@ RULE_WORDS: dict[str, str] = {
     "product_rule": "product rule",
     "product_rule_grouped": "product rule (equal factors grouped)",
     "function": "chain rule through an element-wise function",
+    "opaque_function": "chain rule through an `fn` function: one more prime",
     "power_rule": "power rule",
     "softmax": "softmax: s (e' - Σ s e')",
     "logsumexp": "logsumexp: Σ softmax e'",
