@@ -64,6 +64,9 @@ class Code(str, enum.Enum):
     E031 = "E031"
     E032 = "E032"
     E033 = "E033"
+    E060 = "E060"
+    E061 = "E061"
+    E062 = "E062"
     E101 = "E101"
     E102 = "E102"
     E103 = "E103"
@@ -84,6 +87,7 @@ class Code(str, enum.Enum):
     E137 = "E137"
     E138 = "E138"
     E139 = "E139"
+    E165 = "E165"
     E201 = "E201"
     E202 = "E202"
     E203 = "E203"
@@ -162,6 +166,10 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E031: (Severity.ERROR, "integer array inside an index expression"),
     Code.E032: (Severity.ERROR, "`argmax` or `argmin` over several indices"),
     Code.E033: (Severity.ERROR, "function other than `argmax` or `argmin` in an index position"),
+    # E060-E064: opaque functions `fn f` and their primes `f'(x)` (spec 9.5)
+    Code.E060: (Severity.ERROR, "prime after a name that is not an `fn` function"),
+    Code.E061: (Severity.ERROR, "`fn` function without its argument in parentheses"),
+    Code.E062: (Severity.ERROR, "`fn` statement with a shape, value or argument"),
     # E1xx: names, declarations, unrolling
     Code.E101: (Severity.ERROR, "unknown name"),
     Code.E102: (Severity.ERROR, "name defined twice"),
@@ -183,6 +191,7 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E137: (Severity.ERROR, "integer value outside its range"),
     Code.E138: (Severity.ERROR, "`argmax` or `argmin` without its index"),
     Code.E139: (Severity.ERROR, "integer array as a derivative target"),
+    Code.E165: (Severity.ERROR, "`fn` function used as an array"),
     # E2xx: the index rules of spec section 4
     Code.E201: (Severity.ERROR, "index has two sizes"),
     Code.E202: (Severity.ERROR, "wrong number of indices"),

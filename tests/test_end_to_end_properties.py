@@ -9,7 +9,7 @@ from support import run
 
 from shapecheck.numeric.verdicts import ClaimVerdict, Verdict
 
-HEADER = "dim n = 2, m = 3\nparam A[n, m], v[n], w[m], s\n"
+HEADER = "dim n = 2, m = 3\nparam A[n, m], v[n], w[m], s\nfn f, g\n"
 
 # Expressions over the arrays, each tagged with the indices it leaves free
 # (i has size n, j has size m); j is summed wherever it is not on the left.
@@ -40,6 +40,13 @@ def _grow(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         st.builds(lambda a, b: f"{a} - {b}", inner, inner),
         st.builds(lambda a, b: f"({a}) * ({b})", inner, scalars),
         st.builds(lambda f, a: f"{f}({a})", st.sampled_from(["tanh", "sin", "exp"]), inner),
+        # Opaque functions and their derivatives (spec 9.5), seeded stand-ins.
+        st.builds(
+            lambda f, primes, a: f"{f}{primes}({a})",
+            st.sampled_from(["f", "g"]),
+            st.sampled_from(["", "'", "''"]),
+            inner,
+        ),
         st.builds(lambda a: f"({a})^2", inner),
         st.builds(lambda a, b: f"({a}) / (1 + ({b})^2)", inner, scalars),
         # spec 9.5: softmax keeps i; logsumexp and norm reduce a fresh index u.

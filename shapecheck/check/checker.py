@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from shapecheck.check.declarations import MAX_SIZE as MAX_SIZE
 from shapecheck.check.declarations import check_declaration, check_dim, survey
+from shapecheck.check.opaque import check_fn
 from shapecheck.check.program import CheckedProgram
 from shapecheck.check.requests import check_derive, finish_requests, report_unused
 from shapecheck.check.scope import FileScope
@@ -34,6 +35,8 @@ def _check_statement(file: FileScope, statement: ast.Statement) -> None:
             check_dim(file, statement)
         case ast.DeclStmt():
             check_declaration(file, statement)
+        case ast.FnStmt():
+            check_fn(file, statement)
         case ast.Definition():
             check_definition(file, statement)
         case ast.Claim():
@@ -107,6 +110,7 @@ def _check(
         tuple(file.claims),
         file.layout,
         tuple(file.size_needs),
+        tuple(file.names.functions),
     )
     problems = merge_repeats(file.problems)
     problems.sort(key=lambda d: d.span.start if d.span else -1)

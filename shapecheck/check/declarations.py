@@ -53,6 +53,9 @@ def survey(file: FileScope, layout_override: str | None) -> None:
                 file.names.everywhere.setdefault(entry.name, entry.span)
         elif isinstance(statement, ast.Definition):
             file.names.everywhere.setdefault(statement.name, statement.name_span)
+        elif isinstance(statement, ast.FnStmt):
+            for function in statement.names:
+                file.names.everywhere_functions.setdefault(function.name, function.span)
 
 
 def check_dim(file: FileScope, statement: ast.DimStmt) -> None:

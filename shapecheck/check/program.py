@@ -149,6 +149,8 @@ class CheckedProgram:
     # only when both name one dim or both have equal values, which any
     # choice keeps.
     size_needs: tuple[SizeNeed, ...] = ()
+    # The opaque functions the file declares with `fn` (spec 9.5), in order.
+    functions: tuple[str, ...] = ()
 
     @cached_property
     def _arrays(self) -> dict[str, ArrayInfo]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from shapecheck.check import labels
+from shapecheck.check import labels, opaque
 from shapecheck.check.program import CheckedDefinition, DeriveRequest
 from shapecheck.check.scope import FileScope, did_you_mean
 from shapecheck.diagnostics import Code, diagnostic
@@ -29,6 +29,8 @@ def check_derive(file: FileScope, statement: ast.DeriveStmt) -> None:
             continue  # the array's own problem is already reported
         unknown = [n for n in (target.of, target.wrt) if n not in names.everywhere]
         for name in unknown:
+            if opaque.report_function_target(file, name, target.span, str(target), statement):
+                continue
             file.error(
                 Code.E101,
                 target.span,
@@ -122,3 +124,6 @@ def report_unused(file: FileScope) -> None:
             file.problems.append(
                 diagnostic(Code.W101, array.span, f"{array.kind} `{array.name}` is never used")
             )
+    for function, span in file.names.functions.items():
+        if function not in file.names.used:
+            file.problems.append(diagnostic(Code.W101, span, f"fn `{function}` is never used"))

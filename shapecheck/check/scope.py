@@ -48,6 +48,10 @@ class Names:
     # defined, to tell "unknown" from "used before its definition".
     everywhere: dict[str, Span] = field(default_factory=dict)
     used: set[str] = field(default_factory=set)
+    # Opaque functions (`fn`, spec 9.5): declared so far, and every one in the
+    # file (to tell "used before its declaration" from "unknown").
+    functions: dict[str, Span] = field(default_factory=dict)
+    everywhere_functions: dict[str, Span] = field(default_factory=dict)
     # Names whose own declaration or definition failed (already reported):
     # their uses are not reported again.
     failed: set[str] = field(default_factory=set)
@@ -88,9 +92,10 @@ def introduce(file: FileScope, name: str, span: Span, statement: ast.Statement) 
     """Whether `name` is new here; a second declaration or definition is E102."""
     names = file.names
     earlier = names.dims.get(name) or names.arrays.get(name)
-    if earlier is None and name not in names.failed:
+    first = earlier.span if earlier is not None else names.functions.get(name)
+    if first is None and name not in names.failed:
         return True
-    where = [Label(earlier.span, f"`{name}` is first defined here")] if earlier else []
+    where = [Label(first, f"`{name}` is first defined here")] if first else []
     file.error(
         Code.E102,
         span,
@@ -181,7 +186,18 @@ class StatementScope:
         return None
 
     def _not_an_array(self, name: str, span: Span) -> None:
-        if name in self.names.everywhere and not self.in_claim:
+        if name in self.names.everywhere_functions:
+            # `fn f` and then `f[i]` or a bare `f` (spec 9.5).
+            self.error(
+                Code.E165,
+                span,
+                f"`{name}` is a function (`fn`), not an array",
+                hints=[
+                    f"a function applies entry by entry to one argument, e.g. `{name}(x[i])`; "
+                    f"its derivative is `{name}'(x[i])`"
+                ],
+            )
+        elif name in self.names.everywhere and not self.in_claim:
             self.error(
                 Code.E103,
                 span,

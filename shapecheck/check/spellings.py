@@ -67,7 +67,7 @@ def _references(statements: tuple[ast.Statement, ...]) -> Iterator[_Reference]:
                 yield from _in_expression(statement.rhs, statement)
             case ast.ForBlock():
                 yield from _references(statement.body)
-            case ast.DimStmt() | ast.DeclStmt() | ast.LayoutStmt():
+            case ast.DimStmt() | ast.DeclStmt() | ast.FnStmt() | ast.LayoutStmt():
                 pass
             case _:
                 assert_never(statement)

@@ -14,7 +14,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from shapecheck.check import functions, labels, numbers, reductions, sizes, summation, values
+from shapecheck.check import (
+    functions,
+    labels,
+    numbers,
+    opaque,
+    reductions,
+    sizes,
+    summation,
+    values,
+)
 from shapecheck.check.program import (
     ArrayInfo,
     CheckedClaim,
@@ -52,8 +61,8 @@ def visit(scope: StatementScope, expr: ast.Expr) -> None:
                 sizes.visit_power(scope, node)
             case ast.SizeRef():
                 pass  # made by the checker; an unchecked program holds none
-            case ast.IndexedCall():
-                functions.visit_indexed_call(scope, node)
+            case ast.IndexedCall() | ast.OpaqueCall():
+                _visit_call(scope, node)
             case ast.IndexValue():
                 values.visit_index_value(scope, node)
             case ast.Number() | ast.Call() | ast.Negate() | ast.Add():
@@ -62,6 +71,14 @@ def visit(scope: StatementScope, expr: ast.Expr) -> None:
                 pass  # operands are walked; rule 3 reads them like those of `+`
             case _:
                 assert_never(node)
+
+
+def _visit_call(scope: StatementScope, node: ast.IndexedCall | ast.OpaqueCall) -> None:
+    """softmax and its kin (their brackets), or an `fn` function (its declaration)."""
+    if isinstance(node, ast.IndexedCall):
+        functions.visit_indexed_call(scope, node)
+    else:
+        opaque.visit_opaque_call(scope, node)
 
 
 def _visit_deriv(scope: StatementScope, ref: ast.DerivRef) -> None:
@@ -211,6 +228,9 @@ def check_claim(file: FileScope, statement: ast.Claim) -> None:
         return  # the array's own problem is already reported
     missing = [n for n in (statement.of, statement.wrt) if n not in file.names.everywhere]
     for name in missing:
+        written = f"d{statement.of}/d{statement.wrt}"
+        if opaque.report_function_target(file, name, statement.name_span, written, statement):
+            continue
         file.error(
             Code.E101,
             statement.name_span,

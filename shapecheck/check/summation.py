@@ -159,6 +159,7 @@ def node_indices(node: ast.Expr) -> tuple[ast.Index, ...]:
             | ast.SizeRef()
             | ast.MeanOver()
             | ast.Call()
+            | ast.OpaqueCall()
             | ast.Extremum()
             | ast.Compare()
             | ast.Loss()

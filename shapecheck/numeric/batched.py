@@ -38,6 +38,11 @@ Array = Any
 OSCILLATING = ("sin", "cos")
 
 
+def _oscillates(term: t.Func | t.Opaque) -> bool:
+    # An `fn` function's stand-in is a sine too (`standins.py`).
+    return isinstance(term, t.Opaque) or term.name in OSCILLATING
+
+
 class BatchedEvaluator:
     """Values of terms when the arrays in `batched` have a leading batch axis."""
 
@@ -98,7 +103,7 @@ class BatchedEvaluator:
                 upstream = np.asarray(self._lookup(f"dloss/d{term.array}"))
                 array = np.asarray(self._lookup(term.array))
                 return np.sum((upstream * array).reshape(array.shape[0], -1), axis=1)
-            case t.Func():
+            case t.Func() | t.Opaque():
                 return self._function(term)
             case t.IndexedFunc():
                 return self._indexed(term)
@@ -143,13 +148,13 @@ class BatchedEvaluator:
         rows = np.where(np.isnan(rows), np.inf, rows)
         self.bend = rows if self.bend is None else np.maximum(self.bend, rows)
 
-    def _function(self, term: t.Func) -> Array:
+    def _function(self, term: t.Func | t.Opaque) -> Array:
         inner, _ = self.value(term.arg)
-        if self.centre is not None and term.name in OSCILLATING:
+        if self.centre is not None and _oscillates(term):
             self._note_bend(term.arg, inner)
         if kinks.is_kinked(term):
             self._note_kink(term, (inner,))
-        return self.plain.apply(term.name, inner)
+        return self.plain.apply_term(term, inner)
 
     def _indexed(self, term: t.IndexedFunc) -> Array:
         """softmax and its kin; a norm notes its kink (a zero vector), `max[j]`

@@ -77,6 +77,9 @@ def _code(term: t.Term) -> tuple[str, tuple[str, ...]]:
         case t.Func():
             inner, axes = _code(term.arg)
             return _FUNCTION_CODE.get(term.name, f"np.{term.name}({{}})").format(inner), axes
+        case t.Opaque():
+            inner, axes = _code(term.arg)
+            return opaque_code(python_name(term.name), term.order, inner), axes
         case t.Pow():
             base = numpy_code(term.base, term.free)
             exponent = numpy_code(term.exponent, term.free)
@@ -114,6 +117,12 @@ def _function_code(
             return f"np.arange(1.0, {term.index.size.value} + 1.0)", t.names(term.free)
         case _:
             assert_never(term)
+
+
+def opaque_code(function: str, order: int, argument: str) -> str:
+    """`f(x)`, `f(x, 1)`: an `fn` function's stand-in (`numeric/standins.py`)
+    called with the order of its derivative, as `--emit numpy` defines it."""
+    return f"{function}({argument})" if order == 0 else f"{function}({argument}, {order})"
 
 
 # numpy's name for each comparison (also the emitted module's, render/numpy_module.py).

@@ -26,6 +26,7 @@ import numpy as np
 
 from shapecheck.check.program import Size
 from shapecheck.exhaustive import assert_never
+from shapecheck.numeric import standins
 from shapecheck.symbolic import terms as t
 
 Array = Any  # numpy.ndarray; kept loose so that mypy does not need numpy's stubs here
@@ -156,8 +157,8 @@ class Evaluator:
             case t.Loss():
                 upstream = self._lookup(f"dloss/d{term.array}")
                 return np.float64(np.sum(upstream * self._lookup(term.array)))
-            case t.Func():
-                return self.apply(term.name, self._value(term.arg))
+            case t.Func() | t.Opaque():
+                return self.apply_term(term, self._value(term.arg))
             case t.IndexedFunc() if t.read_at_gather(term):
                 written = t.as_written(term)
                 return align(self._value(written), t.names(written.free), term.free)
@@ -217,6 +218,12 @@ class Evaluator:
         """A named function, entry by entry."""
         with np.errstate(all="ignore"):
             return _FUNCTIONS[function](argument)
+
+    def apply_term(self, term: t.Func | t.Opaque, argument: Array) -> Array:
+        """A built-in function or an `fn` function's seeded stand-in, entry by entry."""
+        if isinstance(term, t.Opaque):
+            return standins.apply(self._lookup(standins.key(term.name)), term.order, argument)
+        return self.apply(term.name, argument)
 
     def apply_extremum(self, name: str, first: Array, second: Array) -> Array:
         """max or min, entry by entry."""

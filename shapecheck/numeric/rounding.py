@@ -152,10 +152,10 @@ class Magnitudes:
                 return self.plain.value(term), np.abs(self.absolute.value(term))
             case t.IndexValue() | t.Compare() | t.Extremum():
                 return self._piecewise(term)
-            case t.Func():
+            case t.Func() | t.Opaque():
                 argument, spread = self._both(term.arg)
-                value = self.plain.apply(term.name, argument)
-                slope = _slopes(term.name, argument, value)
+                value = self.plain.apply_term(term, argument)
+                slope = self._slope(term, argument, value)
                 return value, np.abs(value) + _times(slope, spread)
             case t.IndexedFunc():
                 return self._indexed(term)
@@ -173,6 +173,13 @@ class Magnitudes:
                 return value, size
             case _:
                 assert_never(term)
+
+    def _slope(self, term: t.Func | t.Opaque, argument: Array, value: Array) -> Array:
+        """|f'(a)|: a built-in's, or the derivative of an `fn` function's stand-in."""
+        if isinstance(term, t.Opaque):
+            following = t.Opaque(term.name, term.order + 1, term.arg)
+            return np.abs(self.plain.apply_term(following, argument))
+        return _slopes(term.name, argument, value)
 
     def _indexed(self, term: t.IndexedFunc) -> tuple[Array, Array]:
         if t.read_at_gather(term):

@@ -12,6 +12,9 @@
   entry). `--save` writes them as int64.
 - `loss(A)` is replaced by a random linear function Σ G[a] A[a]; G is drawn the
   same way under the name `dloss/dA`.
+- Each `fn f` (spec 9.5) is replaced by a smooth stand-in whose coefficients
+  are drawn the same way under the name `fn f` (`standins.py`); `--at` and
+  `--save` leave them out.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from shapecheck.check.program import ArrayInfo, CheckedProgram
+from shapecheck.numeric import standins
 from shapecheck.syntax import ast
 
 Array = Any
@@ -73,6 +77,8 @@ def draw_values(
             values[name] = np.asarray(given[name], dtype=np.float64)
         else:
             values[name] = _stream(seed, name).standard_normal(shape)
+    for function in program.functions:
+        values[standins.key(function)] = standins.coefficients(seed, function)
     return values
 
 

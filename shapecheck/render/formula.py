@@ -99,10 +99,7 @@ def _show(term: t.Term, need: int, last: bool) -> str:
     """`need`: how tightly the context binds; `last`: nothing follows in its product."""
     match term:
         case t.Const():
-            shown = _number(term.value)
-            # `x (2/3)` and `(2/3)^2`: a ratio is bare only where a product starts.
-            wrap = (term.value < 0 and need > _ADD) or ("/" in shown and need > _UNARY)
-            return _paren(shown, wrap)
+            return _show_const(term.value, need)
         case t.SizeOf():
             return str(term.size)
         case t.Zero():
@@ -115,6 +112,8 @@ def _show(term: t.Term, need: int, last: bool) -> str:
             return f"loss({term.array})"
         case t.Func() | t.Extremum() | t.Compare() | t.IndexValue():
             return _show_piecewise(term, need)
+        case t.Opaque():
+            return f"{term.written}({_show(term.arg, _COMPARE, True)})"
         case t.IndexedFunc():
             return _show_indexed(term, need, last)
         case t.Pow():
@@ -125,6 +124,13 @@ def _show(term: t.Term, need: int, last: bool) -> str:
             return _show_product(term, need, last)
         case _:
             assert_never(term)
+
+
+def _show_const(value: float, need: int) -> str:
+    shown = _number(value)
+    # `x (2/3)` and `(2/3)^2`: a ratio is bare only where a product starts.
+    wrap = (value < 0 and need > _ADD) or ("/" in shown and need > _UNARY)
+    return _paren(shown, wrap)
 
 
 def _show_piecewise(term: t.Func | t.Extremum | t.Compare | t.IndexValue, need: int) -> str:

@@ -141,6 +141,13 @@ def _pair(function: str, first: str, second: str) -> str:
     return _FUNCTIONS[function] + r"\left(" + first + ", " + second + r"\right)"
 
 
+def opaque_call(function: str, order: int, argument: str) -> str:
+    """`f'\\left(x\\right)`: an `fn` function (spec 9.5) or its derivative,
+    primes up to the third and `f^{(4)}` beyond, as textbooks write them."""
+    marks = "'" * order if order <= 3 else "^{(" + str(order) + ")}"
+    return name(function) + marks + r"\left(" + argument + r"\right)"
+
+
 def _call(function: str, argument: str) -> str:
     if function == "sqrt":
         return r"\sqrt{" + argument + "}"
@@ -208,6 +215,8 @@ def _term(value: t.Term, need: int, last: bool, ranks: Ranks) -> str:
             return r"\operatorname{loss}\left(" + name(value.array) + r"\right)"
         case t.Func() | t.Extremum() | t.Compare() | t.IndexValue() | t.IndexedFunc():
             return _term_call(value, need, last, ranks)
+        case t.Opaque():
+            return opaque_call(value.name, value.order, _term(value.arg, _COMPARE, True, ranks))
         case t.Pow():
             return _term_pow(value, need, last, ranks)
         case t.Add():
@@ -329,8 +338,8 @@ def _expr(value: ast.Expr, need: int, last: bool, ranks: Ranks) -> str:
             return _paren("-" + _expr(value.operand, _UNARY, True if wrap else last, ranks), wrap)
         case ast.Power():
             return _expr_power(value, need, last, ranks)
-        case ast.Call():
-            return _call(value.func, _expr(value.arg, _COMPARE, True, ranks))
+        case ast.Call() | ast.OpaqueCall():
+            return _expr_call(value, _expr(value.arg, _COMPARE, True, ranks))
         case ast.Extremum() | ast.Compare() | ast.IndexValue():
             return _expr_piecewise(value, need, ranks)
         case ast.ArrayRef() | ast.SizeRef() | ast.Delta():
@@ -345,6 +354,13 @@ def _expr(value: ast.Expr, need: int, last: bool, ranks: Ranks) -> str:
             return r"\operatorname{loss}\left(" + name(value.name) + r"\right)"
         case _:
             assert_never(value)
+
+
+def _expr_call(value: ast.Call | ast.OpaqueCall, argument: str) -> str:
+    """A built-in function or an `fn` function, of its argument in math."""
+    if isinstance(value, ast.OpaqueCall):
+        return opaque_call(value.func, value.order, argument)
+    return _call(value.func, argument)
 
 
 def _expr_named(value: ast.ArrayRef | ast.SizeRef | ast.Delta) -> str:

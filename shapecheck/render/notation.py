@@ -48,6 +48,9 @@ def _pretty(expr: ast.Expr, need: int, last: bool) -> str:
             return _pretty_power(expr, need, last)
         case ast.Call() | ast.IndexedCall() | ast.MeanOver():
             return _pretty_call(expr)
+        case ast.OpaqueCall():
+            primes = ast.PRIME * expr.order
+            return f"{expr.func}{primes}({_pretty(expr.arg, _COMPARE, True)})"
         case ast.Extremum() | ast.Compare() | ast.IndexValue():
             return _pretty_piecewise(expr, need)
         case ast.ArrayRef():

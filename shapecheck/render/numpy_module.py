@@ -14,6 +14,11 @@ others, and deltas, zeros and broadcasts are sized by those names. Products
 that sum are one `np.einsum(..., optimize=True)`; products that do not are
 written with numpy broadcasting (`np.exp(Z) / S[:, None]`), so each line can
 be read against the formula it computes.
+
+An `fn` function (spec 9.5) is a module-level Python function `f(x, order=0)`,
+defined as the seeded stand-in the checks used (`numeric/standins.py`, with
+the run's seed): replace it with the function meant, and the passes compute
+with that one; `f(x, k)` is its derivative of order k.
 """
 
 from __future__ import annotations
@@ -29,7 +34,13 @@ from typing import TYPE_CHECKING
 from shapecheck import __version__
 from shapecheck.check.program import CheckedProgram, Size
 from shapecheck.exhaustive import assert_never
-from shapecheck.numeric.codegen import COMPARE_CODE, CodeError, indexed_code, python_name
+from shapecheck.numeric.codegen import (
+    COMPARE_CODE,
+    CodeError,
+    indexed_code,
+    opaque_code,
+    python_name,
+)
 from shapecheck.pipeline import FileReport
 from shapecheck.render import derivatives as facts
 from shapecheck.render.escape import visible
@@ -55,6 +66,7 @@ _RESERVED = {
     "_softmax",
     "_logsumexp",
     "_norm",
+    "_stand_in",
 }
 _FUNCTIONS = {
     "relu": "np.maximum({}, 0.0)",
@@ -122,6 +134,10 @@ def _code(term: t.Term, scope: _Scope) -> _Code:
             return _Code(f"np.sum({upstream} * {scope.array(term.array)})", ())
         case t.Func():
             return _function(term, scope)
+        case t.Opaque():
+            inner = _code(term.arg, scope)
+            function = scope.names[("fn", term.name)]
+            return _Code(opaque_code(function, term.order, inner.text), inner.axes)
         case t.IndexedFunc() | t.Compare() | t.Extremum() | t.IndexValue():
             return _code_of_function(term, scope)
         case t.Pow():
@@ -554,6 +570,8 @@ def _plan(report: FileReport) -> _Plan:
     taken = set(_RESERVED)
     names: dict[tuple[str, str], str] = {}
     inputs = _inputs_of(checked, names, taken)
+    for function in checked.functions:
+        names[("fn", function)] = _identifier(function, taken)
     dims, dim_lines = _dims_of(checked, inputs, taken)
     for definition in checked.definitions:
         names[("array", definition.name)] = _identifier(definition.name, taken)
@@ -618,6 +636,27 @@ def _head(report: FileReport, plan: _Plan) -> Iterator[str]:
     yield f"INPUTS = ({', '.join(keys)}{',' if len(keys) == 1 else ''})"
     defaults = ", ".join(f"{_q(key)}: {_literal(value)}" for key, value in plan.defaults)
     yield f"# Literal values declared in the file: used when not passed.\nDEFAULTS = {{{defaults}}}"
+
+
+def _stand_ins(report: FileReport, plan: _Plan) -> Iterator[str]:
+    """Each `fn` function as the stand-in the checks used, to be replaced at will."""
+    assert report.checked is not None
+    if not report.checked.functions:
+        return
+    from shapecheck.numeric import standins
+
+    seed = report.verification.seed if report.verification is not None else 0
+    yield ""
+    yield ""
+    yield "# The file's `fn` functions, as the seeded stand-ins the checks used"
+    yield f"# (seed {seed}): a sin(b x + c) + d x. Replace one with the function you"
+    yield "# mean: it is called as f(x, order), order k giving its k-th derivative."
+    for function in report.checked.functions:
+        a, b, c, d = (repr(float(v)) for v in standins.coefficients(seed, function))
+        yield ""
+        yield ""
+        yield f"def {plan.scope.names[('fn', function)]}(x, order=0):"
+        yield f"    return _stand_in(x, order, {a}, {b}, {c}, {d})"
 
 
 def _inputs_function(plan: _Plan) -> Iterator[str]:
@@ -754,12 +793,17 @@ def module(report: FileReport) -> str:
     plan = _plan(report)
     lines = [
         *_head(report, plan),
+        *_stand_ins(report, plan),
         *_inputs_function(plan),
         *_forward(report, plan),
         *_backward(report, plan),
     ]
     text = "\n".join(lines) + "\n"
     helpers = "".join(code for call, code in _INDEXED_HELPERS.items() if call in text)
+    if "_stand_in(" in text:
+        from shapecheck.numeric.standins import SOURCE
+
+        helpers += SOURCE
     return text + _HELPERS + helpers
 
 

@@ -32,6 +32,9 @@ def _key(term: t.Term, rename: dict[str, str]) -> str:
             return _leaf_key(term, rename)
         case t.Func():
             return f"{term.name}({key(term.arg, rename)})"
+        case t.Opaque():
+            # "fn " keeps a declared function apart from the built-ins.
+            return f"fn {term.written}({key(term.arg, rename)})"
         case t.IndexedFunc():
             return _indexed_key(term, rename)
         case t.Pow():
@@ -203,6 +206,7 @@ _CATEGORY: dict[type, int] = {
             t.IndexValue,
             t.Loss,
             t.Func,
+            t.Opaque,
             t.IndexedFunc,
             t.Extremum,
             t.Pow,

@@ -107,6 +107,11 @@ def _local(
         case t.Func():
             inner = partial(term.arg, name, at, trace)
             return t.Product((derivative_of_function(term.name, term.arg), inner)), "function"
+        case t.Opaque():
+            # The chain rule with one more prime: (f^(k)(u))' = f^(k+1)(u) u'.
+            inner = partial(term.arg, name, at, trace)
+            outer = t.Opaque(term.name, term.order + 1, term.arg)
+            return t.Product((outer, inner)), "opaque_function"
         case t.IndexedFunc():
             return _indexed(term, name, at, trace), term.name
         case t.Pow():

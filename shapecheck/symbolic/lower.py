@@ -52,6 +52,8 @@ class _Lowering:
                 return self.leaf(expr)
             case ast.Call() | ast.IndexedCall() | ast.Extremum() | ast.Compare():
                 return self.call(expr)
+            case ast.OpaqueCall():
+                return t.Opaque(expr.func, expr.order, self.expr(expr.arg))
             case ast.Negate():
                 return _negated(self.expr(expr.operand))
             case ast.Power():

@@ -131,14 +131,14 @@ def distribute_constant(term: t.Term) -> t.Term | None:
     return t.Add(tuple(_scaled(first.value, x) for x in second.terms), second.free)
 
 
-@rewrites(t.Func, t.Pow, t.Compare, t.Extremum)
+@rewrites(t.Func, t.Opaque, t.Pow, t.Compare, t.Extremum)
 def lift_broadcast(term: t.Term) -> t.Term | None:
-    """f(x broadcast over i) = f(x) broadcast over i; likewise for powers,
-    comparisons and max/min.
+    """f(x broadcast over i) = f(x) broadcast over i; likewise for `fn`
+    functions, powers, comparisons and max/min.
 
     Terminates: the broadcast wrapper moves one level up the tree.
     """
-    if not isinstance(term, t.Func | t.Pow | t.Compare | t.Extremum):
+    if not isinstance(term, t.Func | t.Opaque | t.Pow | t.Compare | t.Extremum):
         return None
     kids = t.children(term)
     if not any(isinstance(k, t.Add) and len(k.terms) == 1 for k in kids):
@@ -396,7 +396,7 @@ def _as_power(factor: t.Term) -> tuple[t.Term, float] | None:
     is its own first power), or None for a factor that merges with nothing."""
     if isinstance(factor, t.Pow) and isinstance(factor.exponent, t.Const):
         return factor.base, factor.exponent.value
-    if isinstance(factor, t.Tensor | t.Func | t.IndexedFunc | t.SizeOf):
+    if isinstance(factor, t.Tensor | t.Func | t.Opaque | t.IndexedFunc | t.SizeOf):
         return factor, 1.0  # a size too: `n · n^-1 = 1` (spec 9.1)
     return None
 
@@ -410,6 +410,8 @@ def _head(term: t.Term) -> tuple[str, str] | None:
             return ("tensor", term.name)
         case t.Func() | t.IndexedFunc():
             return ("function", term.name)
+        case t.Opaque():
+            return ("fn", term.written)
         case t.Pow():
             return _head(term.base)
         case t.Const() | t.Delta() | t.Loss() | t.Product() | t.Add() | t.Zero():

@@ -77,7 +77,7 @@ class _Engine:
         self.trace = trace
         self.by_kind: dict[type, tuple[Rule, ...]] = {
             kind: tuple(r for r in rules if kind in getattr(r, "kinds", (kind,)))
-            for kind in (t.Add, t.Product, t.Func, t.Pow, t.Compare, t.Extremum)
+            for kind in (t.Add, t.Product, t.Func, t.Opaque, t.Pow, t.Compare, t.Extremum)
         }
         self.rewrites = 0
         self.work = 0

@@ -227,6 +227,31 @@ class Func:
         return self.arg.free
 
 
+@_cache_hash
+@dataclass(frozen=True)
+class Opaque:
+    """`f(arg)` for a function the file declares with `fn` (spec 9.5), or its
+    derivative of order `order`: `f'(arg)` is `Opaque("f", 1, arg)`. Nothing is
+    known of it but smoothness, so no rule looks inside the name."""
+
+    name: str
+    order: int
+    arg: Term
+
+    def __post_init__(self) -> None:
+        if self.order < 0:
+            raise ValueError(f"bad derivative order {self.order}")
+
+    @property
+    def free(self) -> tuple[Idx, ...]:
+        return self.arg.free
+
+    @property
+    def written(self) -> str:
+        """The name with its primes, as `.idx` writes it: `f''`."""
+        return self.name + "'" * self.order
+
+
 # Functions of the entries along some indices (spec 9.5); all but softmax
 # reduce. The maximum and minimum along an index and their first positions
 # (spec 9.2) are among them: each of those runs over one index (lowering nests
@@ -387,6 +412,7 @@ Term = (
     | Delta
     | IndexValue
     | Func
+    | Opaque
     | IndexedFunc
     | Compare
     | Extremum
@@ -421,7 +447,7 @@ def children(term: Term) -> tuple[Term, ...]:
             return term.terms
         case Tensor() | Delta() | Const() | SizeOf() | Loss() | Zero():
             return ()
-        case Func() | IndexedFunc():
+        case Func() | Opaque() | IndexedFunc():
             return (term.arg,)
         case Pow():
             return (term.base, term.exponent)
@@ -444,6 +470,8 @@ def with_children(term: Term, new: tuple[Term, ...]) -> Term:
             return Add(new, term.free)
         case Func():
             return Func(term.name, new[0])
+        case Opaque():
+            return Opaque(term.name, term.order, new[0])
         case IndexedFunc():
             return IndexedFunc(term.name, term.over, new[0], term.at)
         case Pow():
@@ -484,7 +512,7 @@ def names_in_order(term: Term) -> tuple[str, ...]:
                 seen.update((i.name, None) for i in node.free)
             case IndexedFunc():
                 seen.update((i.name, None) for i in (*node.over, *node.at) if isinstance(i, Idx))
-            case Func() | Pow() | Const() | SizeOf() | Loss() | Compare() | Extremum():
+            case Func() | Opaque() | Pow() | Const() | SizeOf() | Loss() | Compare() | Extremum():
                 pass
             case _:
                 assert_never(node)
@@ -517,7 +545,7 @@ def _collect_names(term: Term) -> set[str]:
             names = {i.name for i in term.free}
         case IndexedFunc():
             names = {i.name for i in (*term.over, *term.at) if isinstance(i, Idx)}
-        case Func() | Pow() | Const() | SizeOf() | Loss() | Compare() | Extremum():
+        case Func() | Opaque() | Pow() | Const() | SizeOf() | Loss() | Compare() | Extremum():
             names = set()
         case _:
             assert_never(term)
@@ -562,7 +590,7 @@ def substitute(term: Term, mapping: dict[str, Index]) -> Term:
         case Add():
             free = _map_free(term.free, mapping)
             return Add(tuple(substitute(x, mapping) for x in term.terms), free)
-        case Func() | Pow() | Compare() | Extremum():
+        case Func() | Opaque() | Pow() | Compare() | Extremum():
             return with_children(term, tuple(substitute(c, mapping) for c in children(term)))
         case IndexValue():
             return _substitute_value(term, mapping)
@@ -767,7 +795,7 @@ def rename(term: Term, mapping: dict[str, Index]) -> Term:
             over = tuple(_renamed_idx(i, mapping) for i in term.over)
             at = _map_all(term.at, mapping)
             return IndexedFunc(term.name, over, rename(term.arg, mapping), at)
-        case Func() | Pow() | Compare() | Extremum():
+        case Func() | Opaque() | Pow() | Compare() | Extremum():
             return with_children(term, tuple(rename(c, mapping) for c in children(term)))
         case Tensor() | Delta() | Zero() | Const() | SizeOf() | Loss() | IndexValue():
             return substitute(term, mapping)

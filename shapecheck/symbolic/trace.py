@@ -53,6 +53,7 @@ RULE_WORDS: dict[str, str] = {
     "product_rule": "product rule",
     "product_rule_grouped": "product rule (equal factors grouped)",
     "function": "chain rule through an element-wise function",
+    "opaque_function": "chain rule through an `fn` function: one more prime",
     "power_rule": "power rule",
     "softmax": "softmax: s (e' - Σ s e')",
     "logsumexp": "logsumexp: Σ softmax e'",
@@ -114,6 +115,8 @@ class Step:
             return _delta_words(self.before, self.after)
         if self.rule == "function" and isinstance(self.before, t.Func):
             return f"chain rule through {self.before.name}"
+        if self.rule == "opaque_function" and isinstance(self.before, t.Opaque):
+            return f"chain rule through {self.before.written}"
         if self.rule == "fold_functions" and isinstance(self.before, t.Pow):
             return "power simplified"
         if self.rule == "merge_like_terms" and isinstance(self.after, t.Const):

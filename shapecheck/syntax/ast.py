@@ -183,6 +183,28 @@ class Call:
         return f"{self.func}({self.arg})"
 
 
+# The mark of a derivative after an opaque function's name: `f'(x)`, `f''(x)`.
+PRIME = "'"
+
+
+@dataclass(frozen=True)
+class OpaqueCall:
+    """`f(e)`, `f'(e)`, `f''(e)`: a function the file declares with `fn` (spec 9.5),
+    or its derivative of order `order` (the number of primes), entry by entry."""
+
+    func: str
+    order: int
+    arg: Expr
+    span: Span
+
+    def __post_init__(self) -> None:
+        if self.order < 0:
+            raise ValueError(f"bad derivative order {self.order}")
+
+    def __str__(self) -> str:
+        return f"{self.func}{PRIME * self.order}({self.arg})"
+
+
 @dataclass(frozen=True)
 class Extremum:
     """`max(a, b)` or `min(a, b)`: the larger or smaller value, entry by entry."""
@@ -426,6 +448,7 @@ Expr = (
     | Delta
     | DerivRef
     | Call
+    | OpaqueCall
     | Loss
     | SumOver
     | MeanOver
@@ -463,6 +486,7 @@ def precedence(expr: Expr) -> int:
             | Delta()
             | DerivRef()
             | Call()
+            | OpaqueCall()
             | IndexedCall()
             | Extremum()
             | IndexValue()
@@ -499,7 +523,7 @@ def children(expr: Expr) -> tuple[Expr, ...]:
             return (expr.base, expr.exponent)
         case Negate():
             return (expr.operand,)
-        case Call() | IndexedCall():
+        case Call() | OpaqueCall() | IndexedCall():
             return (expr.arg,)
         case Extremum():
             return (expr.first, expr.second)
@@ -528,8 +552,8 @@ def with_children(expr: Expr, new: tuple[Expr, ...]) -> Expr:
             return Power(new[0], new[1], expr.span)
         case Negate():
             return Negate(new[0], expr.span)
-        case Call():
-            return Call(expr.func, new[0], expr.span)
+        case Call() | OpaqueCall():
+            return replace(expr, arg=new[0])
         case IndexedCall():
             return IndexedCall(expr.func, expr.indices, new[0], expr.span)
         case Extremum():
@@ -676,6 +700,27 @@ class DeclStmt:
 
 
 @dataclass(frozen=True)
+class FnName:
+    name: str
+    span: Span
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class FnStmt:
+    """`fn f, g`: names of opaque element-wise functions (spec 9.5)."""
+
+    names: tuple[FnName, ...]
+    span: Span
+    loop: LoopValues = ()
+
+    def __str__(self) -> str:
+        return "fn " + ", ".join(str(n) for n in self.names)
+
+
+@dataclass(frozen=True)
 class DeriveTarget:
     of: str
     wrt: str
@@ -773,7 +818,7 @@ class ForBlock:
 
 
 # A statement of one logical line; `ForBlock` is the one made of several.
-LineStatement = DimStmt | DeclStmt | DeriveStmt | LayoutStmt | Definition | Claim
+LineStatement = DimStmt | DeclStmt | FnStmt | DeriveStmt | LayoutStmt | Definition | Claim
 Statement = LineStatement | ForBlock
 
 

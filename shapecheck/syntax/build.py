@@ -301,6 +301,12 @@ class _StatementRules(_Spans):
             value = -value
         return ast.LiteralValue(value, self._span(children[0], children[-1]))
 
+    def fn_stmt(self, children: list[Any]) -> ast.FnStmt:
+        names = tuple(
+            ast.FnName(c.value, self._token_span(c)) for c in children[1:] if c.type == "NAME"
+        )
+        return ast.FnStmt(names, self._span(children[0], children[-1]))
+
     def derive_stmt(self, children: list[Any]) -> ast.DeriveStmt:
         targets = []
         for token in children[1:]:
@@ -447,6 +453,11 @@ class _ExpressionRules(_Spans):
 
     def call(self, children: list[Any]) -> ast.Call:
         return ast.Call(children[0].value, children[2], self._span(children[0], children[-1]))
+
+    def opaque_call(self, children: list[Any]) -> ast.OpaqueCall:
+        name, after = children[0], children[1]
+        order = len(after.value) if after.type == "PRIME" else 0
+        return ast.OpaqueCall(name.value, order, children[-2], self._span(name, children[-1]))
 
     def indexed_call(self, children: list[Any]) -> ast.IndexedCall:
         names = [c for c in children[2:] if isinstance(c, Token) and c.type == "NAME"]

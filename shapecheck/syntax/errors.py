@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 from shapecheck.diagnostics import Code, Diagnostic, diagnostic
 from shapecheck.source import Span
+from shapecheck.syntax.functions import opaque_problem
 from shapecheck.syntax.keywords import (
     SECOND_EDITION,
     keyword_as_name,
     reserved_problem,
-    reserved_use,
 )
 from shapecheck.syntax.lalr import Rejected
 from shapecheck.syntax.lexer import NoTerminal, Token, lex
@@ -43,6 +43,9 @@ _TERMINAL_WORDS = {
     "MEAN": "`mean`",
     "DELTA": "`delta`",
     "LOSS": "`loss`",
+    "FN": "`fn`",
+    "FN_NAME": "a function declared with `fn`",
+    "PRIME": "`'`",
     "MAX": "`max`",
     "MIN": "`min`",
     "COMPARE": "a comparison",
@@ -71,6 +74,7 @@ _ATOM_STARTS = frozenset(
         "MAX",
         "MIN",
         "LOSS",
+        "FN_NAME",
         "SUM",
         "MEAN",
         "DELTA",
@@ -79,14 +83,15 @@ _ATOM_STARTS = frozenset(
     }
 )
 _OPERATORS = frozenset({"PLUS", "MINUS", "MUL", "DIV", "POW"})
-_STATEMENT_STARTS = frozenset({"DIM", "INPUT", "PARAM", "DERIVE", "LAYOUT", "FOR"})
+_STATEMENT_STARTS = frozenset({"DIM", "INPUT", "PARAM", "FN", "DERIVE", "LAYOUT", "FOR"})
 _CLOSERS = {"(": "RPAR", "[": "RSQB"}
 
 # Characters that are not in the language, with what to write instead.
 _CHARACTER_HINTS = {
     "−": "use the ASCII minus `-`",
     "’": "names are ASCII letters, digits and `_`",
-    "'": "there are no primes: name the array, e.g. `dY`",
+    "'": "primes follow only the name of an `fn` function (`f'(x)`); "
+    "to hold a derivative, name an array, e.g. `dY`",
     "$": "there are no variables with `$`",
 }
 
@@ -102,9 +107,18 @@ def syntax_problem(
     at = error.position if isinstance(error, NoTerminal) else _rejected_at(error, text)
     seen = Rejection.of(text, at, offset, names or FileNames())
     tokens = tokens_before(text, at)
-    problem = foreign_notation(seen) or _reserved_word(seen, tokens) or unknown_call(seen, tokens)
+    problem = (
+        opaque_problem(seen)
+        or foreign_notation(seen)
+        or _reserved_word(seen, tokens)
+        or unknown_call(seen, tokens)
+    )
     if problem is not None:
         return problem
+    if isinstance(error, Rejected) and error.token.type == "PRIME":
+        # A prime after anything but an `fn` function is a stray character,
+        # as it was before primes were tokens.
+        return _unexpected_character(NoTerminal(error.token.start_pos), text, offset)
     if isinstance(error, NoTerminal):
         return _unexpected_character(error, text, offset)
     return _unexpected_token(_Unexpected.of(error, text, offset))
@@ -206,15 +220,6 @@ def _keyword_as_name(seen: _Unexpected) -> Diagnostic | None:
     if not _is_keyword(seen.token) or "NAME" not in seen.expected:
         return None
     return keyword_as_name(seen.token.value, seen.span)
-
-
-def _fn_statement(seen: _Unexpected) -> Diagnostic | None:
-    """`fn f, g` (opaque functions, spec 9.5): planned, not available yet."""
-    if seen.token.value != "fn" or seen.text[: seen.start].strip():
-        return None
-    if not re.match(r"\s+[A-Za-z_]", seen.text[seen.start + 2 :]):
-        return None
-    return reserved_use("fn", " ", seen.span)
 
 
 def _construct_word_as_name(seen: _Unexpected) -> Diagnostic | None:
@@ -389,7 +394,6 @@ def _missing_bracket_at_end(seen: _Unexpected) -> Diagnostic | None:
 
 # The common mistakes, most specific first; the first that applies words the error.
 _MISTAKES: tuple[Callable[[_Unexpected], Diagnostic | None], ...] = (
-    _fn_statement,
     _keyword_as_name,
     _construct_word_as_name,
     _mean_without_indices,

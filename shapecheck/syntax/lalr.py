@@ -11,6 +11,7 @@ their parent, so the builder sees exactly the children Lark would give it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -31,11 +32,21 @@ class Rejected(Exception):
         self.expected = expected
 
 
+# What follows the name of an opaque function where it is called: `f(`, `f'(`.
+_CALLED = re.compile(r"[ \t\f\r\n]*['(]").match
+
+
 class LineParser:
-    """Parses one statement at a time, calling the methods of `builder` as rules reduce."""
+    """Parses one statement at a time, calling the methods of `builder` as rules reduce.
+
+    `functions` holds the names the file declares with `fn` (spec 9.5): such a
+    NAME directly before `(` or a prime is the token FN_NAME, a call, as a
+    C parser knows a typedef name; any other NAME before `(` is juxtaposition.
+    """
 
     def __init__(self, builder: object) -> None:
         self._reducers = tuple(_reducer(row, builder) for row in _tables.RULES)
+        self.functions: frozenset[str] = frozenset()
 
     def parse(self, text: str) -> Any:
         """The builder's value for the statement `text`; raises `Rejected` or `NoTerminal`."""
@@ -43,6 +54,7 @@ class LineParser:
         # and a generator per line costs more than the table lookups.
         actions, gotos, reducers = _tables.ACTIONS, _tables.GOTOS, self._reducers
         scan, ignore, end_state = SCAN, IGNORE, _tables.END_STATE
+        functions = self.functions
         state = _tables.START_STATE
         states = [state]
         values: list[Any] = []
@@ -56,6 +68,8 @@ class LineParser:
                 if kind in ignore:
                     position = found.end()
                     continue
+                if functions and kind == "NAME" and found.group() in functions:
+                    kind = "FN_NAME" if _CALLED(text, found.end()) else kind
                 token = _new_token(Token, (kind, found.group(), position, found.end()))
                 position = token.end_pos
             else:

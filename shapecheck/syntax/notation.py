@@ -62,6 +62,8 @@ class FileNames:
     # broken lines seem to define), and patterns of `x{t}` template names.
     known: frozenset[str] = frozenset()
     templates: tuple[re.Pattern[str], ...] = ()
+    # The opaque functions the file declares with `fn` (spec 9.5).
+    functions: frozenset[str] = frozenset()
 
     @classmethod
     def of(
@@ -70,8 +72,11 @@ class FileNames:
         ranks: dict[str, int] = {}
         written: dict[str, tuple[str, ...]] = {}
         known = set(unparsed)
+        functions: set[str] = set()
         for statement in statements:
             known.update(_names_given(statement, ranks, written))
+            if isinstance(statement, ast.FnStmt):
+                functions.update(name.name for name in statement.names)
             if isinstance(statement, ast.Definition | ast.Claim):
                 _note_uses(statement.rhs, written)
         templates = tuple(
@@ -79,7 +84,7 @@ class FileNames:
             for name in known
             if "{" in name
         )
-        return cls(ranks, written, frozenset(known), templates)
+        return cls(ranks, written, frozenset(known), templates, frozenset(functions))
 
     def is_known(self, name: str) -> bool:
         return name in self.known or any(t.fullmatch(name) for t in self.templates)
@@ -108,6 +113,8 @@ def _names_given(
             return [statement.name]
         case ast.ForHeader():
             return [statement.var]
+        case ast.FnStmt():
+            return [name.name for name in statement.names]
         case ast.Claim() | ast.DeriveStmt() | ast.LayoutStmt():
             return []
 

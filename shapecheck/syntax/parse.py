@@ -45,7 +45,7 @@ def parse(source: Source) -> tuple[ast.Program, list[Diagnostic]]:
 
 def _parse(source: Source) -> tuple[ast.Program, list[Diagnostic]]:
     lines, dropped, problems = split_lines(source)
-    attempts = [_attempt(source, line) for line in lines]
+    attempts = _with_functions(source, [_attempt(source, line) for line in lines])
     # Errors are worded once every line is parsed, so that a message can use
     # the names and ranks the whole file declares (`X[i, j] W[j, k]`).
     names = FileNames.of(
@@ -76,10 +76,40 @@ class _Attempt:
     problem: Diagnostic | NoTerminal | Rejected | None
 
 
-def _attempt(source: Source, line: LogicalLine) -> _Attempt:
+def _attempt(
+    source: Source, line: LogicalLine, functions: frozenset[str] = frozenset()
+) -> _Attempt:
     text = source.text[line.span.start : line.span.end]
-    statement, problem = _statement(text, line.span)
+    statement, problem = _statement(text, line.span, functions)
     return _Attempt(line, text, statement, problem)
+
+
+def _with_functions(source: Source, attempts: list[_Attempt]) -> list[_Attempt]:
+    """The lines again that call a function the file declares with `fn` (spec 9.5).
+
+    Only a declared name makes `f(x)` a call rather than the product `f (x)`,
+    so the lines are parsed once to find the `fn` statements, and the lines
+    that write one of their names before `(` or a prime are parsed again
+    knowing them (a use above the declaration parses too, and is reported
+    by the checker as used before its declaration).
+    """
+    functions = frozenset(
+        name.name
+        for attempt in attempts
+        if isinstance(attempt.statement, ast.FnStmt)
+        for name in attempt.statement.names
+    )
+    if not functions:
+        return attempts
+    called = re.compile(
+        r"(?<![A-Za-z0-9_}])(?:"
+        + "|".join(re.escape(name) for name in sorted(functions))
+        + r")[ \t\f\r\n]*['(]"
+    )
+    return [
+        _attempt(source, attempt.line, functions) if called.search(attempt.text) else attempt
+        for attempt in attempts
+    ]
 
 
 def _worded(
@@ -109,11 +139,12 @@ def _line_parser() -> tuple[LineParser, AstBuilder]:
 
 
 def _statement(
-    text: str, span: Span
+    text: str, span: Span, functions: frozenset[str] = frozenset()
 ) -> tuple[ast.LineStatement | ast.ForHeader | None, Diagnostic | NoTerminal | Rejected | None]:
     parser, builder = _line_parser()
     builder.offset = span.start
     builder.text = text
+    parser.functions = functions
     try:
         # The builder makes the result a statement, not a tree.
         statement: ast.LineStatement | ast.ForHeader = parser.parse(text)

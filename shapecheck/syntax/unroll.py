@@ -243,6 +243,11 @@ def _substituted(
                 replace(e, name=_name(e.name, e.span, values, loop)) for e in statement.entries
             )
             return replace(statement, entries=arrays, loop=loop)
+        case ast.FnStmt():
+            functions = tuple(
+                replace(f, name=_name(f.name, f.span, values, loop)) for f in statement.names
+            )
+            return replace(statement, names=functions, loop=loop)
         case ast.DeriveStmt():
             targets = tuple(
                 ast.DeriveTarget(
@@ -292,6 +297,9 @@ def _expr(expr: ast.Expr, values: dict[str, int], loop: ast.LoopValues) -> ast.E
             )
         case ast.Loss():
             return replace(expr, name=_name(expr.name, expr.name_span, values, loop))
+        case ast.OpaqueCall():
+            func = _name(expr.func, expr.span, values, loop)
+            return replace(expr, func=func, arg=_expr(expr.arg, values, loop))
         case ast.SumOver() | ast.MeanOver():
             _check_sum_binds(expr, values, loop)
             return _with_substituted_children(expr, values, loop)
@@ -384,6 +392,8 @@ def _written_names(statement: ast.LineStatement) -> list[tuple[str, Span]]:
     match statement:
         case ast.DimStmt() | ast.DeclStmt():
             return [(e.name, e.span) for e in statement.entries]
+        case ast.FnStmt():
+            return [(f.name, f.span) for f in statement.names]
         case ast.DeriveStmt():
             return [(t.of + t.wrt, t.span) for t in statement.targets]
         case ast.Definition():
@@ -406,6 +416,8 @@ def _names_in(expr: ast.Expr) -> list[tuple[str, Span]]:
                 names.append((node.of + node.wrt, node.span))
             case ast.Loss():
                 names.append((node.name, node.name_span))
+            case ast.OpaqueCall():
+                names.append((node.func, node.span))
             case ast.Number() | ast.Delta() | ast.Call() | ast.SumOver() | ast.Negate():
                 pass
             case ast.SizeRef() | ast.MeanOver() | ast.IndexedCall():

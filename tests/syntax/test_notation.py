@@ -268,12 +268,3 @@ def test_a_primed_function_shows_its_derivative_not_a_transpose(line: str, deriv
     name = line.split("'")[0].split()[-1]
     assert (problem.code, problem.message) == ("E025", f"`{name}'` is not a function of `.idx`")
     assert problem.hints == (f"the derivative of `{name}(x)` is written `{derivative}`",)
-
-
-def test_an_fn_statement_says_it_is_planned() -> None:
-    problem = only_problem("fn f, g")
-    assert (problem.code, problem.message) == (
-        "E008",
-        "`fn` is a keyword, and `fn ...` is not available in this version",
-    )
-    assert "planned but not available yet" in problem.hints[0]

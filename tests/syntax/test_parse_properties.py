@@ -34,6 +34,9 @@ _index = st.recursive(
 )
 _indices = st.lists(_index, min_size=1, max_size=3)
 _comparisons = st.sampled_from([">", ">=", "<", "<=", "==", "!=", "≥", "≤", "≠"])
+# Opaque functions (spec 9.5): every generated statement stands below `fn f, g2`.
+_FUNCTIONS = ["f", "g2"]
+_DECLARED = "fn " + ", ".join(_FUNCTIONS) + "\n"
 
 
 def _atoms() -> st.SearchStrategy[str]:
@@ -65,6 +68,15 @@ def _expressions() -> st.SearchStrategy[str]:
             st.builds(
                 lambda f, a, b: f"{f}({a}, {b})", st.sampled_from(["max", "min"]), inner, inner
             ),
+            # Opaque functions and their derivatives (spec 9.5), declared by
+            # the `fn` line `_parse_one` puts first.
+            st.builds(
+                lambda f, primes, a: f"{f}{primes}({a})",
+                st.sampled_from(_FUNCTIONS),
+                st.sampled_from(["", "'", "''", "'''''"]),
+                inner,
+            ),
+            st.builds(lambda f, a: f"{f} ({a})", st.sampled_from(_FUNCTIONS), inner),
             st.builds(lambda a: f"sum[j]({a})", inner),
             st.builds(lambda ix, a: f"mean[{', '.join(ix)}]({a})", _bound, inner),
             st.builds(
@@ -86,9 +98,11 @@ def _expressions() -> st.SearchStrategy[str]:
 
 
 def _parse_one(text: str) -> ast.Statement:
-    program, problems = parse(Source("p.idx", text))
+    """The one statement of `text`, parsed below the line that declares `_FUNCTIONS`."""
+    program, problems = parse(Source("p.idx", _DECLARED + text))
     assert problems == [], (text, [p.message for p in problems])
-    (statement,) = program.statements
+    declaration, statement = program.statements
+    assert isinstance(declaration, ast.FnStmt)
     return statement
 
 
@@ -123,7 +137,7 @@ def test_with_children_of_children_gives_back_the_node(expression: str) -> None:
 def test_walk_visits_parents_first_in_source_order(expression: str) -> None:
     statement = _parse_one(f"y[i] = {expression}")
     assert isinstance(statement, ast.Definition)
-    starts = [node.span.start for node in ast.walk(statement.rhs)]
+    starts = [node.span.start - len(_DECLARED) for node in ast.walk(statement.rhs)]
     assert starts == sorted(starts)
     assert len(starts) == 1 + sum(len(ast.children(n)) for n in ast.walk(statement.rhs))
 
@@ -158,6 +172,9 @@ _FOREIGN = st.sampled_from(
         "det(",
         "inv",
         "fn ",
+        "f'",
+        "f''(",
+        "f(",
         "'ij,jk->ik'",
         ",",
         "(",
@@ -177,7 +194,7 @@ def _foreign_program(expression: str, insertions: list[tuple[int, str]]) -> str:
     for at, piece in insertions:
         at = min(at, len(text))
         text = text[:at] + piece + text[at:]
-    return "dim n = 3, h = 2\ninput X[n, n], x[n]\nparam W[n, h]\n" + text + "\n"
+    return "dim n = 3, h = 2\ninput X[n, n], x[n]\nparam W[n, h]\nfn f\n" + text + "\n"
 
 
 @settings(max_examples=400, deadline=None)
@@ -244,5 +261,6 @@ def test_a_whole_right_hand_side_comparison_is_one_comparison(
 def test_a_chain_of_comparisons_is_always_e016(
     a: str, first: str, b: str, second: str, c: str
 ) -> None:
-    _, problems = parse(Source("p.idx", f"y[i] = {a} {first} {b} {second} {c}\n"))
+    text = f"{_DECLARED}y[i] = {a} {first} {b} {second} {c}\n"
+    _, problems = parse(Source("p.idx", text))
     assert [p.code for p in problems] == ["E016"]
