@@ -84,6 +84,10 @@ class Code(str, enum.Enum):
     E137 = "E137"
     E138 = "E138"
     E139 = "E139"
+    E140 = "E140"
+    E141 = "E141"
+    E142 = "E142"
+    E143 = "E143"
     E201 = "E201"
     E202 = "E202"
     E203 = "E203"
@@ -120,6 +124,7 @@ class Code(str, enum.Enum):
     W106 = "W106"
     W110 = "W110"
     W115 = "W115"
+    W120 = "W120"
     W901 = "W901"
     W902 = "W902"
     W903 = "W903"
@@ -182,6 +187,10 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E137: (Severity.ERROR, "integer value outside its range"),
     Code.E138: (Severity.ERROR, "`argmax` or `argmin` without its index"),
     Code.E139: (Severity.ERROR, "integer array as a derivative target"),
+    Code.E140: (Severity.ERROR, "index position may leave its range"),
+    Code.E141: (Severity.ERROR, "size expression that is not a polynomial of the sizes"),
+    Code.E142: (Severity.ERROR, "`--size` sets a computed size"),
+    Code.E143: (Severity.ERROR, "no sizes make a computed size a positive whole number"),
     # E2xx: the index rules of spec section 4
     Code.E201: (Severity.ERROR, "index has two sizes"),
     Code.E202: (Severity.ERROR, "wrong number of indices"),
@@ -232,6 +241,7 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.W106: (Severity.WARNING, "index named like a dim"),
     Code.W110: (Severity.WARNING, "derivative not verified: every entry at a kink"),
     Code.W115: (Severity.WARNING, "derivative spelling also names another array"),
+    Code.W120: (Severity.WARNING, "two sizes coincide in the numeric checks"),
     # W9xx: `# shapecheck: ignore[...]` comments
     Code.W901: (Severity.WARNING, "unused suppression"),
     Code.W902: (Severity.WARNING, "suppression not honoured"),

@@ -13,8 +13,9 @@ line from becoming a deep tree.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 from shapecheck.exhaustive import assert_never
 from shapecheck.source import Span
@@ -578,13 +579,144 @@ def depth(expr: Expr) -> int:
 LoopValues = tuple[tuple[str, int], ...]
 
 
+# A size expression of `dim` (spec 9.4): numbers, earlier dims, `+ - * /`,
+# juxtaposition, `^` with a number exponent, unary minus and parentheses.
+# The checker reads it exactly (check/sizeexpr.py); it never stands elsewhere.
+
+
 @dataclass(frozen=True)
-class DimEntry:
-    name: str
-    value: int | float | None
+class SizeNumber:
+    value: int | float
     span: Span
 
     def __str__(self) -> str:
+        return str(int(self.value)) if float(self.value).is_integer() else str(self.value)
+
+
+@dataclass(frozen=True)
+class SizeDim:
+    name: str
+    span: Span
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class SizeArith:
+    op: str  # "+", "-", "*", "/" or "^"
+    left: SizeExpr
+    right: SizeExpr
+    span: Span
+
+    def __str__(self) -> str:
+        mine = _SIZE_PRECEDENCE[self.op]
+        # Left to right: a right operand of equal precedence needs parentheses
+        # (`n - (k - 1)`), except for `^`, which groups to the right.
+        left = _size_operand(self.left, mine + (1 if self.op == "^" else 0))
+        right = _size_operand(self.right, mine + (0 if self.op == "^" else 1))
+        if self.op == "*" and isinstance(self.left, SizeNumber) and _starts_with_dim(self.right):
+            return f"{left} {right}"
+        spaced = "^" if self.op == "^" else f" {self.op} "
+        return f"{left}{spaced}{right}"
+
+
+@dataclass(frozen=True)
+class SizeNeg:
+    operand: SizeExpr
+    span: Span
+
+    def __str__(self) -> str:
+        return "-" + _size_operand(self.operand, 3)
+
+
+SizeExpr = SizeNumber | SizeDim | SizeArith | SizeNeg
+
+
+def _starts_with_dim(expr: SizeExpr) -> bool:
+    """`n` or `n^2`: what juxtaposition prints after a number (`2 n^2`)."""
+    return isinstance(expr, SizeDim) or (
+        isinstance(expr, SizeArith) and expr.op == "^" and isinstance(expr.left, SizeDim)
+    )
+
+_SIZE_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "^": 4}
+
+
+def _size_operand(expr: SizeExpr, needed: int) -> str:
+    match expr:
+        case SizeArith():
+            own = _SIZE_PRECEDENCE[expr.op]
+        case SizeNeg():
+            own = 3
+        case SizeNumber() | SizeDim():
+            own = 5
+        case _:
+            assert_never(expr)
+    return f"({expr})" if own < needed else str(expr)
+
+
+def size_names(expr: SizeExpr) -> Iterator[SizeDim]:
+    """The dims a size expression names, left to right (iteratively: no depth limit)."""
+    stack: list[SizeExpr] = [expr]
+    while stack:
+        node = stack.pop()
+        match node:
+            case SizeDim():
+                yield node
+            case SizeArith():
+                stack.extend((node.right, node.left))
+            case SizeNeg():
+                stack.append(node.operand)
+            case SizeNumber():
+                pass
+            case _:
+                assert_never(node)
+
+
+_V = TypeVar("_V")
+
+
+def fold_size(
+    expr: SizeExpr,
+    leaf: Callable[[SizeNumber | SizeDim], _V],
+    arith: Callable[[SizeArith, _V, _V], _V],
+    negate: Callable[[SizeNeg, _V], _V],
+) -> _V:
+    """A size expression folded bottom-up, iteratively (a long chain is a deep tree)."""
+    done: list[_V] = []
+    stack: list[tuple[SizeExpr, bool]] = [(expr, False)]
+    while stack:
+        node, visited = stack.pop()
+        match node:
+            case SizeNumber() | SizeDim():
+                done.append(leaf(node))
+            case SizeArith() if visited:
+                right = done.pop()
+                done.append(arith(node, done.pop(), right))
+            case SizeArith():
+                stack.extend(((node, True), (node.right, False), (node.left, False)))
+            case SizeNeg() if visited:
+                done.append(negate(node, done.pop()))
+            case SizeNeg():
+                stack.extend(((node, True), (node.operand, False)))
+            case _:
+                assert_never(node)
+    return done[0]
+
+
+@dataclass(frozen=True)
+class DimEntry:
+    """`n`, `n = 8`, or `m = n - k + 1` (a size expression naming earlier dims)."""
+
+    name: str
+    value: int | float | None
+    span: Span
+    # The written expression where it names a dim; `value` is then None.
+    size: SizeExpr | None = None
+
+    def __str__(self) -> str:
+        if self.size is not None:
+            return f"{self.name} = {self.size}"
         if self.value is None:
             return self.name
         value = int(self.value) if float(self.value).is_integer() else self.value

@@ -68,6 +68,45 @@ def _size_power(base: float, exponent: float) -> int | float:
         return float("inf")
 
 
+def _whole(value: float) -> int | float:
+    return int(value) if value.is_integer() else value
+
+
+def _plain_number(expr: ast.SizeExpr) -> bool:
+    """A number, a power or a product of numbers: the sizes of the first edition."""
+
+    def leaf(node: ast.SizeNumber | ast.SizeDim) -> bool:
+        return isinstance(node, ast.SizeNumber)
+
+    def arith(node: ast.SizeArith, left: bool, right: bool) -> bool:
+        # A power of a power goes to the checker, which bounds its size.
+        if node.op == "^":
+            return isinstance(node.left, ast.SizeNumber)
+        return node.op == "*" and left and right
+
+    def negate(node: ast.SizeNeg, operand: bool) -> bool:
+        return False
+
+    return ast.fold_size(expr, leaf, arith, negate)
+
+
+def _constant_size(expr: ast.SizeExpr) -> int | float:
+    """The value of a plain number (`8`, `2^10`, `3 * 4`), as the first edition read it."""
+
+    def leaf(node: ast.SizeNumber | ast.SizeDim) -> int | float:
+        return node.value if isinstance(node, ast.SizeNumber) else 0
+
+    def arith(node: ast.SizeArith, left: int | float, right: int | float) -> int | float:
+        if node.op == "^":
+            return _size_power(float(left), float(right))
+        return _times(left, right)
+
+    def negate(node: ast.SizeNeg, operand: int | float) -> int | float:
+        return -operand
+
+    return ast.fold_size(expr, leaf, arith, negate)
+
+
 @dataclass(frozen=True)
 class _Option:
     """`positive` (no `classes`) or `in c` of a declaration, with its span."""
@@ -221,24 +260,47 @@ class _StatementRules(_Spans):
         name = children[0]
         if len(children) == 1:
             return ast.DimEntry(name.value, None, self._token_span(name))
-        value, end = children[2]
-        return ast.DimEntry(name.value, value, self._at(name.start_pos, end))
+        size: ast.SizeExpr = children[2]
+        span = Span(name.start_pos + self.offset, size.span.end)
+        if _plain_number(size):
+            return ast.DimEntry(name.value, _constant_size(size), span)
+        return ast.DimEntry(name.value, None, span, size)
 
-    def int_expr(self, children: list[Any]) -> tuple[int | float, int]:
-        result: int | float = 1
-        end = 0
-        for child in children:
-            if not isinstance(child, Token):
-                value, end = child
-                result = _times(result, value)
-        return result, end
+    def size_sum(self, children: list[Any]) -> ast.SizeExpr:
+        return self._size_chain(children)
 
-    def int_power(self, children: list[Any]) -> tuple[int | float, int]:
-        base = _number(children[0])
-        end = children[-1].end_pos
-        if len(children) == 1:
-            return (int(base) if base.is_integer() else base), end
-        return _size_power(base, _number(children[2])), end
+    def size_product(self, children: list[Any]) -> ast.SizeExpr:
+        return self._size_chain(children)
+
+    def _size_chain(self, children: list[Any]) -> ast.SizeExpr:
+        # Left to right; an operand with no operator before it is juxtaposed (`2 n`).
+        result: ast.SizeExpr = children[0]
+        op = "*"
+        for child in children[1:]:
+            if isinstance(child, Token):
+                op = "*" if child.type == "MUL" else child.value
+                continue
+            result = ast.SizeArith(op, result, child, Span(result.span.start, child.span.end))
+            op = "*"
+        return result
+
+    def size_negate(self, children: list[Any]) -> ast.SizeExpr:
+        return ast.SizeNeg(children[1], self._span(children[0], children[1]))
+
+    def size_power(self, children: list[Any]) -> ast.SizeExpr:
+        base, _, exponent = children
+        power = ast.SizeNumber(_whole(_number(exponent)), self._token_span(exponent))
+        return ast.SizeArith("^", base, power, self._span(base, exponent))
+
+    def size_number(self, children: list[Any]) -> ast.SizeExpr:
+        return ast.SizeNumber(_whole(_number(children[0])), self._token_span(children[0]))
+
+    def size_dim(self, children: list[Any]) -> ast.SizeExpr:
+        return ast.SizeDim(children[0].value, self._token_span(children[0]))
+
+    def size_paren(self, children: list[Any]) -> ast.SizeExpr:
+        inner: ast.SizeExpr = children[1]
+        return inner
 
     def decl_stmt(self, children: list[Any]) -> ast.DeclStmt:
         entries = tuple(c for c in children if isinstance(c, ast.ArrayDecl))
