@@ -639,6 +639,7 @@ def _starts_with_dim(expr: SizeExpr) -> bool:
         isinstance(expr, SizeArith) and expr.op == "^" and isinstance(expr.left, SizeDim)
     )
 
+
 _SIZE_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "^": 4}
 
 
