@@ -64,6 +64,7 @@ class Code(str, enum.Enum):
     E031 = "E031"
     E032 = "E032"
     E033 = "E033"
+    E040 = "E040"
     E101 = "E101"
     E102 = "E102"
     E103 = "E103"
@@ -88,6 +89,8 @@ class Code(str, enum.Enum):
     E141 = "E141"
     E142 = "E142"
     E143 = "E143"
+    E144 = "E144"
+    E145 = "E145"
     E201 = "E201"
     E202 = "E202"
     E203 = "E203"
@@ -167,6 +170,7 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E032: (Severity.ERROR, "`argmax` or `argmin` over several indices"),
     Code.E033: (Severity.ERROR, "function other than `argmax` or `argmin` in an index position"),
     # E1xx: names, declarations, unrolling
+    Code.E040: (Severity.ERROR, "number with an exponent in an index list"),
     Code.E101: (Severity.ERROR, "unknown name"),
     Code.E102: (Severity.ERROR, "name defined twice"),
     Code.E103: (Severity.ERROR, "name used before its definition"),
@@ -191,6 +195,8 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E141: (Severity.ERROR, "size expression that is not a polynomial of the sizes"),
     Code.E142: (Severity.ERROR, "`--size` sets a computed size"),
     Code.E143: (Severity.ERROR, "no sizes make a computed size a positive whole number"),
+    Code.E144: (Severity.ERROR, "product of two indices in an index expression"),
+    Code.E145: (Severity.ERROR, "index that stands only inside index expressions has no size"),
     # E2xx: the index rules of spec section 4
     Code.E201: (Severity.ERROR, "index has two sizes"),
     Code.E202: (Severity.ERROR, "wrong number of indices"),

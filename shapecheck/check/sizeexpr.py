@@ -106,8 +106,8 @@ class Poly:
     def __str__(self) -> str:
         if not self.terms:
             return "0"
-        # Dims first, the constant last: `n - k + 1`, as one writes a size.
-        ordered = sorted(self.terms, key=lambda t: (t[0] == (), t[0]))
+        # Added dims first, then subtracted ones, the constant last: `n - k + 1`.
+        ordered = sorted(self.terms, key=lambda t: (t[0] == (), t[1] < 0, t[0]))
         text = ""
         for monomial, coefficient in ordered:
             sign = "-" if coefficient < 0 else "+"

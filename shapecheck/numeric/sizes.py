@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
+from shapecheck.check import windows
 from shapecheck.check.program import (
     ArrayInfo,
     CheckedClaim,
@@ -249,7 +250,9 @@ def with_sizes(program: CheckedProgram, chosen: dict[str, int]) -> CheckedProgra
 
 
 def _numbers_with_sizes(expr: ast.Expr, chosen: dict[str, int]) -> ast.Expr:
-    """`expr` with each dim standing as a number (`/ n`) given its chosen value."""
+    """`expr` with each dim standing as a number (`/ n`, or inside an index
+    expression, `k + h`) given its chosen value."""
+    expr = windows.map_index_exprs(expr, lambda e: _index_sizes(e, chosen))
     if not any(isinstance(node, ast.SizeRef) for node in ast.walk(expr)):
         return expr
 
@@ -264,3 +267,12 @@ def _numbers_with_sizes(expr: ast.Expr, chosen: dict[str, int]) -> ast.Expr:
         return ast.with_children(node, tuple(rebuild(k) for k in kids))
 
     return rebuild(expr)
+
+
+def _index_sizes(expr: ast.IndexExpr, chosen: dict[str, int]) -> ast.IndexExpr:
+    def leaf(node: ast.IndexTree) -> ast.IndexTree:
+        if isinstance(node, ast.IndexSize) and node.value is None and node.name in chosen:
+            return replace(node, value=chosen[node.name])
+        return node
+
+    return replace(expr, tree=windows.map_tree(expr.tree, leaf))

@@ -7,6 +7,8 @@ minus sign, and a sum reaches as far right as its product, as in
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from shapecheck.exhaustive import assert_never
 from shapecheck.symbolic import terms as t
 
@@ -38,8 +40,19 @@ def index_text(index: t.Index) -> str:
             return index.name + indices(index.indices)
         case t.Select():
             return formula(index.choice)
+        case t.Shift():
+            return shift_text(index, index_text)
         case _:
             assert_never(index)
+
+
+def shift_text(index: t.Shift, part_text: Callable[[t.Index], str]) -> str:
+    """`a + u - 1`, `2 a + u - 2`, `k + h`: each part as `part_text` prints it."""
+    pieces: list[tuple[int, str]] = []
+    for part, coefficient in index.parts:
+        pieces.extend(t.scaled_index(part_text(part), coefficient))
+    pieces.extend(index.offset.terms_text())
+    return t.signed_sum(pieces)
 
 
 def formula(term: t.Term) -> str:

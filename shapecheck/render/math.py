@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from shapecheck.check.program import Size
 from shapecheck.exhaustive import assert_never
-from shapecheck.render.formula import divisor
+from shapecheck.render.formula import divisor, shift_text
 from shapecheck.symbolic import terms as t
 from shapecheck.syntax import ast
 
@@ -72,6 +72,8 @@ def _shown_index(item: _Shown) -> str:
         return term(item.choice)
     if isinstance(item, ast.IndexSelect):
         return expr(item.call)
+    if isinstance(item, t.Shift):
+        return shift_text(item, _shown_index)
     return name(str(item)) if not str(item).isdigit() else str(item)
 
 

@@ -29,7 +29,13 @@ from typing import TYPE_CHECKING
 from shapecheck import __version__
 from shapecheck.check.program import CheckedProgram, Size
 from shapecheck.exhaustive import assert_never
-from shapecheck.numeric.codegen import COMPARE_CODE, CodeError, indexed_code, python_name
+from shapecheck.numeric.codegen import (
+    COMPARE_CODE,
+    CodeError,
+    indexed_code,
+    python_name,
+    shifted_code,
+)
 from shapecheck.pipeline import FileReport
 from shapecheck.render import derivatives as facts
 from shapecheck.render.escape import visible
@@ -191,6 +197,9 @@ def _picks(indices: tuple[t.Index, ...], free: tuple[str, ...], scope: _Scope) -
                 chosen = _code(index.choice, scope)
                 labels = _Code(f"({chosen.text} - 1).astype(int)", chosen.axes)
                 found.append(_aligned(labels, free).text)
+            case t.Shift():
+                parts = _picks(tuple(p for p, _ in index.parts), free, scope)
+                found.append(shifted_code(index, parts, scope.size))
             case _:
                 assert_never(index)
     return found

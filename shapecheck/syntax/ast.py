@@ -28,9 +28,11 @@ from shapecheck.source import Span
 class IndexName:
     name: str
     span: Span
+    # `a:m` on a left-hand side (spec 9.4): `a` runs over 1..m.
+    runs_over: SizeName | SizeLiteral | None = None
 
     def __str__(self) -> str:
-        return self.name
+        return self.name if self.runs_over is None else f"{self.name}:{self.runs_over}"
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,84 @@ class IndexSelect:
         return str(self.call)
 
 
-Index = IndexName | IndexLiteral | IndexGather | IndexSelect
+@dataclass(frozen=True)
+class IndexSize:
+    """A dim's name inside an index expression: that size as a number
+    (`Z[i, k + h]`, spec 9.4). The checker turns each name of an expression
+    that is a dim into one of these; the parser cannot tell them apart."""
+
+    name: str
+    span: Span
+    # Its value where it has one (given, `--size`, or chosen for numeric checks).
+    value: int | None = None
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class IndexArith:
+    """`left op right` inside an index expression: `+`, `-` or `*`."""
+
+    op: str
+    left: IndexTree
+    right: IndexTree
+    span: Span
+
+    def __str__(self) -> str:
+        mine = 1 if self.op in "+-" else 2
+        left = _index_operand(self.left, mine)
+        right = _index_operand(self.right, mine + 1)
+        if self.op == "*" and isinstance(self.left, IndexLiteral):
+            return f"{left} {right}"  # `2 a`, `2 (a - 1)`: juxtaposition, as written
+        return f"{left} {self.op} {right}"
+
+
+@dataclass(frozen=True)
+class IndexNeg:
+    operand: IndexTree
+    span: Span
+
+    def __str__(self) -> str:
+        return "-" + _index_operand(self.operand, 3)
+
+
+IndexTree = IndexName | IndexLiteral | IndexGather | IndexSelect | IndexSize | IndexArith | IndexNeg
+
+
+def _index_operand(tree: IndexTree, needed: int) -> str:
+    own = 1 if isinstance(tree, IndexArith) and tree.op in "+-" else 2
+    own = 3 if isinstance(tree, IndexNeg) else own
+    own = 4 if not isinstance(tree, IndexArith | IndexNeg) else own
+    return f"({tree})" if own < needed else str(tree)
+
+
+@dataclass(frozen=True)
+class IndexExpr:
+    """An index expression standing in a position (spec 9.4): `a + u - 1`,
+    `2 a + u - 2`, `k + h`. Names in it are indices or, once checked, sizes."""
+
+    tree: IndexTree
+    span: Span
+
+    def __str__(self) -> str:
+        return str(self.tree)
+
+
+def index_tree_leaves(tree: IndexTree) -> Iterator[IndexTree]:
+    """The leaves of an index expression, left to right (iteratively)."""
+    stack: list[IndexTree] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, IndexArith):
+            stack.extend((node.right, node.left))
+        elif isinstance(node, IndexNeg):
+            stack.append(node.operand)
+        else:
+            yield node
+
+
+Index = IndexName | IndexLiteral | IndexGather | IndexSelect | IndexExpr
 
 
 def leaf_indices(indices: tuple[Index, ...]) -> Iterator[IndexName | IndexLiteral]:
@@ -88,6 +167,13 @@ def leaf_indices(indices: tuple[Index, ...]) -> Iterator[IndexName | IndexLitera
         index = stack.pop()
         if isinstance(index, IndexGather):
             stack.extend(reversed(index.indices))
+        elif isinstance(index, IndexExpr):
+            # The names of an expression (not its numbers, which are no positions).
+            for leaf in index_tree_leaves(index.tree):
+                if isinstance(leaf, IndexName):
+                    yield leaf
+                elif isinstance(leaf, IndexGather):
+                    yield from leaf_indices(leaf.indices)
         elif not isinstance(index, IndexSelect):
             yield index
 

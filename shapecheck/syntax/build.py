@@ -10,10 +10,12 @@ fractional size, an unknown layout, a 0 index) raises `SyntaxProblem`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
 from shapecheck.diagnostics import Code, Diagnostic, diagnostic
+from shapecheck.exhaustive import assert_never
 from shapecheck.source import Span
 from shapecheck.syntax import ast
 from shapecheck.syntax.keywords import reserved_problem
@@ -66,6 +68,10 @@ def _size_power(base: float, exponent: float) -> int | float:
         return float(base**exponent)
     except OverflowError:
         return float("inf")
+
+
+# `2e+1`, `3E-2`: digits, an exponent letter, a sign and digits.
+_SIGNED_EXPONENT = re.compile(r"(\d+)([eE])([+-])(\d+)")
 
 
 def _whole(value: float) -> int | float:
@@ -435,33 +441,6 @@ class _ExpressionRules(_Spans):
         items = [c for c in children if not isinstance(c, Token)]
         return _bracketed(items, children[-1].end_pos)
 
-    def index(self, children: list[Any]) -> ast.Index:
-        token = children[0]
-        span = self._token_span(token)
-        if len(children) == 2:
-            return ast.IndexGather(token.value, tuple(children[1]), self._span(token, children[1]))
-        if token.type == "NAME":
-            return ast.IndexName(token.value, span)
-        value = _number(token)
-        if not value.is_integer() or not token.value.isdigit():
-            raise SyntaxProblem(
-                diagnostic(
-                    Code.E203,
-                    span,
-                    f"a literal index is a whole number from 1, not `{token.value}`",
-                )
-            )
-        if value < 1:
-            raise SyntaxProblem(
-                diagnostic(
-                    Code.E203,
-                    span,
-                    "literal indices start at 1",
-                    hints=["the notation is 1-based, as in the notes' x₁₂"],
-                )
-            )
-        return ast.IndexLiteral(int(value), span)
-
     def sum_expr(self, children: list[Any]) -> ast.Expr:
         if len(children) == 1:
             return children[0]  # type: ignore[no-any-return]
@@ -597,7 +576,106 @@ class _ExpressionRules(_Spans):
         return replace(children[1], span=self._span(children[0], children[2]))  # type: ignore[no-any-return]
 
 
-class AstBuilder(_StatementRules, _ExpressionRules):
+class _IndexRules(_Spans):
+    """The rules of the grammar's index positions: names, numbers, gathers and
+    index expressions (spec 9.4), and the left-hand annotation `a:m`."""
+
+    def index(self, children: list[Any]) -> ast.Index:
+        tree: ast.IndexTree = children[0]
+        match tree:
+            case ast.IndexArith() | ast.IndexNeg():
+                return ast.IndexExpr(tree, tree.span)
+            case ast.IndexLiteral():
+                if tree.value < 1:
+                    raise SyntaxProblem(
+                        diagnostic(
+                            Code.E203,
+                            tree.span,
+                            "literal indices start at 1",
+                            hints=["the notation is 1-based, as in the notes' x₁₂"],
+                        )
+                    )
+                return tree
+            case ast.IndexName() | ast.IndexGather() | ast.IndexSelect():
+                return tree
+            case ast.IndexSize():
+                raise AssertionError("the parser makes no sizes")
+            case _:
+                assert_never(tree)
+
+    def index_sum(self, children: list[Any]) -> ast.IndexTree:
+        return self._index_chain(children)
+
+    def index_product(self, children: list[Any]) -> ast.IndexTree:
+        return self._index_chain(children)
+
+    def _index_chain(self, children: list[Any]) -> ast.IndexTree:
+        # Left to right; an operand with no operator before it is juxtaposed (`2 a`).
+        result: ast.IndexTree = children[0]
+        op = "*"
+        for child in children[1:]:
+            if isinstance(child, Token):
+                op = "*" if child.type == "MUL" else child.value
+                continue
+            result = ast.IndexArith(op, result, child, Span(result.span.start, child.span.end))
+            op = "*"
+        return result
+
+    def index_negate(self, children: list[Any]) -> ast.IndexTree:
+        return ast.IndexNeg(children[1], self._span(children[0], children[1]))
+
+    def index_paren(self, children: list[Any]) -> ast.IndexTree:
+        inner: ast.IndexTree = children[1]
+        return inner
+
+    def index_name(self, children: list[Any]) -> ast.IndexTree:
+        return ast.IndexName(children[0].value, self._token_span(children[0]))
+
+    def index_gather(self, children: list[Any]) -> ast.IndexTree:
+        token = children[0]
+        return ast.IndexGather(token.value, tuple(children[1]), self._span(token, children[1]))
+
+    def index_number(self, children: list[Any]) -> ast.IndexTree:
+        token = children[0]
+        span = self._token_span(token)
+        exponent = _SIGNED_EXPONENT.fullmatch(token.value)
+        if exponent is not None:
+            # `x[2e+1]`: the lexer reads a number with an exponent (spec 9.4).
+            shown = " ".join(exponent.groups())
+            raise SyntaxProblem(
+                diagnostic(
+                    Code.E040,
+                    span,
+                    f"`{token.value}` is read as a number with an exponent",
+                    hints=[
+                        "numbers inside an index list are plain digits; for an index "
+                        f"expression write spaces: `{shown}`"
+                    ],
+                )
+            )
+        value = _number(token)
+        if not value.is_integer() or not token.value.isdigit():
+            raise SyntaxProblem(
+                diagnostic(
+                    Code.E203,
+                    span,
+                    f"a literal index is a whole number from 1, not `{token.value}`",
+                )
+            )
+        return ast.IndexLiteral(int(value), span)
+
+    def lhs_list(self, children: list[Any]) -> _Bracketed:
+        # The same checks as any index position (a literal 0 is E203).
+        items = [self.index([c]) for c in children if not isinstance(c, Token)]
+        return _bracketed(items, children[-1].end_pos)
+
+    def index_annotated(self, children: list[Any]) -> ast.IndexName:
+        """`a:m` on a left-hand side: `a` runs over `1..m` (spec 9.4)."""
+        name, _, size = children
+        return ast.IndexName(name.value, self._span(name, size), size)
+
+
+class AstBuilder(_StatementRules, _ExpressionRules, _IndexRules):
     """One method per grammar rule; builds AST nodes and nothing else.
 
     Set `offset` to the start of the line in the file, and `text` to the
