@@ -155,6 +155,8 @@ class StatementScope:
         self.needs: list[SizeNeed] = []
         # Positions holding an index expression (spec 9.4), for the range proof.
         self.windows: list[Window] = []
+        # Indices a left-hand annotation sizes (`y[a:m]`).
+        self.annotated: set[str] = set()
         # Arrays of a product written without indices (`X W`), reported once
         # for the whole product.
         self.bare_operands: set[Span] = set()

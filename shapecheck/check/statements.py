@@ -178,9 +178,9 @@ def check_definition(file: FileScope, statement: ast.Definition) -> None:
         layout=file.layout,
         self_name=statement.name,
     )
-    rhs = windows.with_sizes_named(statement.rhs, file.names)
-    rhs = values.mark_index_values(rhs, lhs or (), file.names)
     annotated = windows.left_annotations(scope, statement.indices)
+    rhs = windows.prepare(scope, statement.rhs, annotated)
+    rhs = values.mark_index_values(rhs, lhs or (), file.names)
     visit(scope, rhs)
     values.check_sized(scope, rhs, annotated)
     resolved = sizes.resolve_sizes(scope, annotated)
@@ -262,7 +262,9 @@ def finish_claim(
         name: Occurrence(size, index.span, f"position {k + 1} of {label}'s signature")
         for k, (name, size, index) in enumerate(zip(lhs, shape, statement.indices, strict=True))
     }
-    rhs = windows.with_sizes_named(statement.rhs, file.names)
+    annotated: dict[str, Occurrence] = {}
+    rhs = windows.prepare(scope, statement.rhs, annotated)
+    given = {**given, **annotated}
     rhs = values.mark_index_values(rhs, lhs, file.names)
     visit(scope, rhs)
     values.check_sized(scope, rhs, given)
@@ -271,7 +273,7 @@ def finish_claim(
     summation.check_bound_indices(scope)
     numbers.check_sizes_and_indices(scope, statement.indices)
     windows.report_unsized(scope, resolved, statement.indices, f"d{statement.of}/d{statement.wrt}")
-    windows.prove_ranges(scope, resolved, {})
+    windows.prove_ranges(scope, resolved, annotated)
     sizes.report_unsized(scope, resolved)
     # A size clash with the signature is usually the other layout's order.
     layout_hint = _signature_hint(file, statement.of, statement.wrt)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from shapecheck.check.program import Dim, Size
-from shapecheck.check.scope import Names, Occurrence, StatementScope
+from shapecheck.check.scope import Occurrence, StatementScope
 from shapecheck.check.sizeexpr import Poly
 from shapecheck.diagnostics import Code
 from shapecheck.exhaustive import assert_never
@@ -69,10 +69,39 @@ class _NotLinear(Exception):
 # Before the walk: dims inside expressions are sizes
 
 
-def with_sizes_named(rhs: ast.Expr, names: Names) -> ast.Expr:
-    """`rhs` with each dim name inside an index expression made an `IndexSize`."""
-    dims = {name: dim.value for name, dim in names.dims.items()}
-    return map_index_exprs(rhs, lambda e: _sized(e, dims))
+def prepare(scope: StatementScope, rhs: ast.Expr, annotated: dict[str, Occurrence]) -> ast.Expr:
+    """`rhs` ready for the walk: each dim name inside an index expression made
+    an `IndexSize`; the sizes reductions' annotations give (`max[u:2](...)`)
+    added to `annotated`; and each plain position of an annotated index in an
+    array made an expression, read and range-proved like one (`h[a, k]` with
+    `a:m` over `h[T, k]` holds 1..m of 1..T)."""
+    for node in ast.walk(rhs):
+        if isinstance(node, ast.SumOver | ast.MeanOver | ast.IndexedCall):
+            _binder_annotations(scope, node.indices, annotated)
+    scope.annotated.update(annotated)
+    dims = {name: dim.value for name, dim in scope.names.dims.items()}
+    rhs = map_index_exprs(rhs, lambda e: _sized(e, dims))
+    if not annotated:
+        return rhs
+    return _plain_as_windows(rhs, set(annotated))
+
+
+def _plain_as_windows(rhs: ast.Expr, annotated: set[str]) -> ast.Expr:
+    def rebuild(node: ast.Expr) -> ast.Expr:
+        if isinstance(node, ast.ArrayRef | ast.DerivRef) and any(
+            isinstance(i, ast.IndexName) and i.name in annotated for i in node.indices
+        ):
+            indices = tuple(
+                ast.IndexExpr(i, i.span)
+                if isinstance(i, ast.IndexName) and i.name in annotated
+                else i
+                for i in node.indices
+            )
+            node = replace(node, indices=indices)
+        kids = ast.children(node)
+        return ast.with_children(node, tuple(rebuild(k) for k in kids)) if kids else node
+
+    return rebuild(rhs)
 
 
 def map_index_exprs(rhs: ast.Expr, change: _Change) -> ast.Expr:
@@ -146,7 +175,7 @@ def visit_index_expr(
 ) -> None:
     """An expression in a position: its names are occurrences without a size;
     in an array position (`size` given) it is kept for the range proof."""
-    for leaf in ast.index_tree_leaves(expr.tree):
+    for leaf in ast.leaf_indices((expr,)):
         if isinstance(leaf, ast.IndexName):
             scope.occurrences.setdefault(leaf.name, []).append(
                 Occurrence(None, leaf.span, f"`{leaf.name}` in `{expr}`")
@@ -205,8 +234,8 @@ def _inside(scope: StatementScope, tree: ast.IndexGather | ast.IndexSelect) -> N
         tree.span,
         f"`{tree}` is {what}, which stands alone in its position, not in an index expression",
         hints=[
-            f"define the shifted entries first (`z[i] = {tree} + 1` cannot pick); "
-            "an index expression adds indices and whole numbers"
+            f"it picks a position on its own (`x[{tree}]`); an index expression adds "
+            "indices times whole numbers or sizes, and whole numbers"
         ],
     )
 
@@ -227,6 +256,19 @@ def left_annotations(
         if size is not None:
             given[index.name] = Occurrence(size, index.span, f"the annotation `{index}`")
     return given
+
+
+def _binder_annotations(
+    scope: StatementScope, indices: tuple[ast.IndexName, ...], annotated: dict[str, Occurrence]
+) -> None:
+    """`max[u:2, v:2](...)`: the size of an index a reduction binds, for one
+    that stands only inside index expressions (as the left-hand `y[a:m]`)."""
+    for index in indices:
+        if index.runs_over is None:
+            continue
+        size = _annotated_size(scope, index.runs_over)
+        if size is not None:
+            annotated[index.name] = Occurrence(size, index.span, f"the annotation `{index}`")
 
 
 def _annotated_size(scope: StatementScope, item: ast.SizeName | ast.SizeLiteral) -> Size | None:

@@ -188,7 +188,7 @@ class Shift:
     offset, `a + u - 1`, `2 a + u - 2`, `k + h`. Its indices are free indices
     of whatever holds it (as a gather's are); coefficients and offset are
     whole numbers that may name sizes. Built by `shift`, which folds literals
-    and nested shifts and gives back a plain index where nothing is added."""
+    and nested shifts; a number is a `Fixed`."""
 
     parts: tuple[tuple[Idx | Gather | Select, SizeSum], ...]
     offset: SizeSum
@@ -214,8 +214,7 @@ def scaled_index(name: str, coefficient: SizeSum) -> list[tuple[int, str]]:
 
 def shift(parts: list[tuple[Index, SizeSum]], offset: SizeSum) -> Index:
     """The index `Σ coefficient × index + offset`, normalised: literals and
-    nested shifts folded in, like indices collected, a lone index with
-    coefficient 1 and offset 0 given back as that index, a number as `Fixed`."""
+    nested shifts folded in, like indices collected, a number as `Fixed`."""
     collected: dict[Idx | Gather | Select, SizeSum] = {}
     for index, coefficient in parts:
         match index:
@@ -235,8 +234,8 @@ def shift(parts: list[tuple[Index, SizeSum]], offset: SizeSum) -> Index:
     number = offset.constant
     if not kept and number is not None and number >= 1:
         return Fixed(number)
-    if len(kept) == 1 and kept[0][1] == SizeSum.number(1) and not offset.terms:
-        return kept[0][0]
+    # A lone index stays a shift: it may run over fewer entries than the
+    # axis it reads (`h[a, k]` with `a:m` over `h[T, k]`), so it picks.
     return Shift(kept, offset)
 
 

@@ -489,10 +489,21 @@ class _ExpressionRules(_Spans):
     def call(self, children: list[Any]) -> ast.Call:
         return ast.Call(children[0].value, children[2], self._span(children[0], children[-1]))
 
+    def _binders(self, children: list[Any]) -> tuple[ast.IndexName, ...]:
+        """The indices in a reduction's brackets, annotated (`u:2`) or not."""
+        return tuple(
+            c if isinstance(c, ast.IndexName) else ast.IndexName(c.value, self._token_span(c))
+            for c in children[2:-3]
+            if isinstance(c, ast.IndexName) or c.type == "NAME"
+        )
+
+    def binder_annotated(self, children: list[Any]) -> ast.IndexName:
+        name, _, size = children
+        return ast.IndexName(name.value, self._span(name, size), size)
+
     def indexed_call(self, children: list[Any]) -> ast.IndexedCall:
-        names = [c for c in children[2:] if isinstance(c, Token) and c.type == "NAME"]
-        indices = tuple(ast.IndexName(n.value, self._token_span(n)) for n in names)
-        arg = next(c for c in children if not isinstance(c, Token))
+        indices = self._binders(children)
+        arg = children[-2]
         func = children[0]
         if func.value in ast.SELECTIONS and len(indices) > 1:
             raise SyntaxProblem(_selection_problem(func, indices, arg))
@@ -554,9 +565,8 @@ class _ExpressionRules(_Spans):
         return ast.Loss(name.value, self._span(children[0], children[-1]), self._token_span(name))
 
     def sum_over(self, children: list[Any]) -> ast.SumOver:
-        names = [c for c in children[2:] if isinstance(c, Token) and c.type == "NAME"]
-        indices = tuple(ast.IndexName(n.value, self._token_span(n)) for n in names)
-        body = next(c for c in children if not isinstance(c, Token))
+        indices = self._binders(children)
+        body = children[-2]
         return ast.SumOver(indices, body, self._span(children[0], children[-1]))
 
     def reserved(self, children: list[Any]) -> ast.Expr:
@@ -567,9 +577,8 @@ class _ExpressionRules(_Spans):
         raise SyntaxProblem(reserved_problem(token.value, following, span))
 
     def mean_over(self, children: list[Any]) -> ast.MeanOver:
-        names = [c for c in children[2:] if isinstance(c, Token) and c.type == "NAME"]
-        indices = tuple(ast.IndexName(n.value, self._token_span(n)) for n in names)
-        body = next(c for c in children if not isinstance(c, Token))
+        indices = self._binders(children)
+        body = children[-2]
         return ast.MeanOver(indices, body, self._span(children[0], children[-1]))
 
     def paren(self, children: list[Any]) -> ast.Expr:
