@@ -27,7 +27,9 @@ def indices(items: tuple[t.Index, ...]) -> str:
     if not items:
         return ""
     # A list holding an `argmax[j](...)` reads better spaced: `δ[q, argmax[j](X[i,j])]`.
-    comma = ", " if t.selections(items) else ","
+    # So does one holding an index expression: `X[a + u - 1, b + v - 1]`.
+    spaced = t.selections(items) or any(isinstance(i, t.Shift) for i in items)
+    comma = ", " if spaced else ","
     return "[" + comma.join(index_text(i) for i in items) + "]"
 
 
