@@ -290,7 +290,7 @@ def test_an_index_expression_means_what_it_says(
     (index,) = statement.rhs.indices
     assert isinstance(index, ast.IndexExpr | ast.IndexName)
     tree = index.tree if isinstance(index, ast.IndexExpr) else index
-    expected = eval(python, {}, dict(values))  # noqa: S307 - digits, names and + - * only
+    expected = eval(python, {}, dict(values))
     assert _value(tree, values) == expected
     again = _parse_one(str(statement))
     assert isinstance(again, ast.Definition) and str(again) == str(statement)
