@@ -209,6 +209,10 @@ def front_end(
         program, problems = parse(source)
         checked, check_problems = _unroll_and_check(program, dict(options.sizes), options)
     problems.extend(check_problems)
+    computed = next((p for p in problems if p.code == Code.E142), None)
+    if computed is not None:
+        # `--size m=3` for `dim m = n - k + 1`: a problem with the command (exit 2).
+        raise ValuesProblem(computed.message + "; " + computed.hints[0])
     if not source.text.strip() and not problems:
         problems.append(diagnostic(Code.W105, None, "the file is empty: nothing to check"))
     chosen: dict[str, int] = {}
