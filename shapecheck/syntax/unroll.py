@@ -401,7 +401,37 @@ def _index(index: ast.Index, values: dict[str, int]) -> ast.Index:
         # An integer array in a position: `y{t}[i]` names one per step.
         name = _name(index.name, index.span, values, ())
         return ast.IndexGather(name, _indices(index.indices, values), index.span)
+    if isinstance(index, ast.IndexExpr):
+        # `x[t + 1]` inside a loop: `t` is the number there too (spec 7), and
+        # a part left with numbers only is that number (`x[3]`, not `x[2 + 1]`).
+        tree = _tree(index.tree, values)
+        if isinstance(tree, ast.IndexLiteral) and tree.value >= 1:
+            return tree
+        return ast.IndexExpr(tree, index.span)
     return index
+
+
+def _tree(tree: ast.IndexTree, values: dict[str, int]) -> ast.IndexTree:
+    match tree:
+        case ast.IndexArith():
+            left, right = _tree(tree.left, values), _tree(tree.right, values)
+            if isinstance(left, ast.IndexLiteral) and isinstance(right, ast.IndexLiteral):
+                value = {"+": left.value + right.value, "-": left.value - right.value}.get(
+                    tree.op, left.value * right.value
+                )
+                if value >= 1:
+                    return ast.IndexLiteral(value, tree.span)
+            return replace(tree, left=left, right=right)
+        case ast.IndexNeg():
+            return replace(tree, operand=_tree(tree.operand, values))
+        case ast.IndexName() | ast.IndexGather():
+            index = _index(tree, values)
+            assert isinstance(index, ast.IndexName | ast.IndexLiteral | ast.IndexGather)
+            return index
+        case ast.IndexLiteral() | ast.IndexSelect() | ast.IndexSize():
+            return tree
+        case _:
+            assert_never(tree)
 
 
 def _indices(indices: tuple[ast.Index, ...], values: dict[str, int]) -> tuple[ast.Index, ...]:

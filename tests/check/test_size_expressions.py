@@ -151,3 +151,14 @@ def test_the_command_line_stops_with_status_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["check", str(path), "--size", "m=3"])
     assert result.exit_code == 2
     assert "computed size" in result.output
+
+
+def test_sizes_that_must_coincide_are_named() -> None:
+    report = run("dim n, m = 2 - n\nparam x[n], y[m]\nL = x[i] y[j]\n")
+    assert rendered(report) == (
+        "test.idx:1:8: warning[W120]: sizes `n` and `m` are both 1 in the numeric checks: "
+        "no small choice keeps every size distinct\n"
+        "  1 | dim n, m = 2 - n\n"
+        "    |        ^^^^^^^^^\n"
+        "  = help: a swapped index along these two cannot be told apart; give values with `dim`"
+    )

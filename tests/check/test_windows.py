@@ -145,3 +145,14 @@ def test_the_shifted_delta_stays_under_its_sums() -> None:
     shown = formulas(report)
     assert shown["dL/dx"] == "Σ_a Σ_u dL/dy[a] w[u] δ[a + u - 1, p]"
     assert shown["dL/dw"] == "Σ_a dL/dy[a] x[a + u - 1]"
+
+
+def test_a_loop_variable_in_an_index_expression_is_its_number() -> None:
+    text = "dim n = 5\nparam x[n]\nfor t in 1..3:\n    y{t} = x[t + 1] x[2 t - 1] x[t + n - 4]\n"
+    report = run(text + "L = y1 + y2 + y3\n", verify=False)
+    assert report.errors == 0, rendered(report)
+    assert report.checked is not None
+    shown = [str(d.rhs) for d in report.checked.definitions[:3]]
+    assert shown == ["x[2] x[1] x[t + n - 4]".replace("t", "1")] + [
+        f"x[{t + 1}] x[{2 * t - 1}] x[{t} + n - 4]" for t in (2, 3)
+    ]
