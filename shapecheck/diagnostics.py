@@ -65,6 +65,7 @@ class Code(str, enum.Enum):
     E032 = "E032"
     E033 = "E033"
     E040 = "E040"
+    E041 = "E041"
     E101 = "E101"
     E102 = "E102"
     E103 = "E103"
@@ -171,6 +172,7 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E033: (Severity.ERROR, "function other than `argmax` or `argmin` in an index position"),
     # E1xx: names, declarations, unrolling
     Code.E040: (Severity.ERROR, "number with an exponent in an index list"),
+    Code.E041: (Severity.ERROR, "index or size expression too long"),
     Code.E101: (Severity.ERROR, "unknown name"),
     Code.E102: (Severity.ERROR, "name defined twice"),
     Code.E103: (Severity.ERROR, "name used before its definition"),

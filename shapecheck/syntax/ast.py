@@ -742,6 +742,19 @@ def _size_operand(expr: SizeExpr, needed: int) -> str:
     return f"({expr})" if own < needed else str(expr)
 
 
+def size_leaves(expr: SizeExpr) -> Iterator[SizeNumber | SizeDim]:
+    """The numbers and dims of a size expression, left to right (iteratively)."""
+    stack: list[SizeExpr] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, SizeArith):
+            stack.extend((node.right, node.left))
+        elif isinstance(node, SizeNeg):
+            stack.append(node.operand)
+        else:
+            yield node
+
+
 def size_names(expr: SizeExpr) -> Iterator[SizeDim]:
     """The dims a size expression names, left to right (iteratively: no depth limit)."""
     stack: list[SizeExpr] = [expr]

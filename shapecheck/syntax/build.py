@@ -74,6 +74,24 @@ def _size_power(base: float, exponent: float) -> int | float:
 _SIGNED_EXPONENT = re.compile(r"(\d+)([eE])([+-])(\d+)")
 
 
+# Index and size expressions are a few terms (`2 a + u - 2`, `(n - 2) / 2 + 1`);
+# the bound keeps every later walk over them shallow.
+MAX_TERMS = 64
+
+
+def _short_enough(span: Span, leaves: int) -> None:
+    if leaves > MAX_TERMS:
+        raise SyntaxProblem(
+            diagnostic(
+                Code.E041,
+                span,
+                f"this expression has {leaves} terms; an index or size expression has at "
+                f"most {MAX_TERMS}",
+                hints=["define a size with `dim` for a long sum, and use its name"],
+            )
+        )
+
+
 def _whole(value: float) -> int | float:
     return int(value) if value.is_integer() else value
 
@@ -268,6 +286,7 @@ class _StatementRules(_Spans):
             return ast.DimEntry(name.value, None, self._token_span(name))
         size: ast.SizeExpr = children[2]
         span = Span(name.start_pos + self.offset, size.span.end)
+        _short_enough(size.span, sum(1 for _ in ast.size_leaves(size)))
         if _plain_number(size):
             return ast.DimEntry(name.value, _constant_size(size), span)
         return ast.DimEntry(name.value, None, span, size)
@@ -593,6 +612,7 @@ class _IndexRules(_Spans):
         tree: ast.IndexTree = children[0]
         match tree:
             case ast.IndexArith() | ast.IndexNeg():
+                _short_enough(tree.span, sum(1 for _ in ast.index_tree_leaves(tree)))
                 return ast.IndexExpr(tree, tree.span)
             case ast.IndexLiteral():
                 if tree.value < 1:
