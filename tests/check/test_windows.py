@@ -156,3 +156,23 @@ def test_a_loop_variable_in_an_index_expression_is_its_number() -> None:
     assert shown == ["x[2] x[1] x[t + n - 4]".replace("t", "1")] + [
         f"x[{t + 1}] x[{2 * t - 1}] x[{t} + n - 4]" for t in (2, 3)
     ]
+
+
+def test_a_long_index_expression_is_refused_before_any_walk() -> None:
+    chain = " + ".join(["a"] * 70)
+    assert rendered(run(f"dim n\nparam x[n]\nL = x[{chain}]\n")).startswith(
+        "test.idx:3:7: error[E041]: this expression has 70 terms; an index or size "
+        "expression has at most 64\n"
+    )
+
+
+def test_latex_and_markdown_print_the_expression_in_math() -> None:
+    from shapecheck.render import output
+
+    report = run(HEADER + "y[a:m] = x[a + u - 1] w[u]\nL = loss(y)\nderive dL/dx\n")
+    assert report.errors == 0, rendered(report)
+    for name in ("latex", "markdown"):
+        text, _ = output.render([report], name, strict=False, status_of=lambda r: 0, detailed=True)
+        assert "x_{a + u - 1}" in text
+        assert r"\delta_{a + u - 1,p}" in text
+        assert r"\mathit{a + u - 1}" not in text
