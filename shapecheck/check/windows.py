@@ -220,7 +220,8 @@ def _product(scope: StatementScope, tree: ast.IndexArith, left: Linear, right: L
             f"`{tree}` multiplies two indices (`{first}` and `{second}`)",
             hints=[
                 "an index expression is a sum of indices times whole numbers or sizes, "
-                "such as `2 a + u - 1`"
+                "such as `2 a + u - 1`",
+                f"for two positions, separate them with a comma: `{first}, {second}`",
             ],
         )
         raise _NotLinear

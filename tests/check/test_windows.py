@@ -42,7 +42,8 @@ GOLDEN = {
         "  4 | y[a:m] = x[a u]\n"
         "    |            ^^^\n"
         "  = help: an index expression is a sum of indices times whole numbers or sizes, "
-        "such as `2 a + u - 1`",
+        "such as `2 a + u - 1`\n"
+        "  = help: for two positions, separate them with a comma: `a, u`",
     ),
     "label": (
         HEADER + "input z[n] in n\nq[i] = x[z[i] + 1]\n",
