@@ -67,6 +67,8 @@ class Code(str, enum.Enum):
     E060 = "E060"
     E061 = "E061"
     E062 = "E062"
+    E040 = "E040"
+    E041 = "E041"
     E101 = "E101"
     E102 = "E102"
     E103 = "E103"
@@ -88,6 +90,12 @@ class Code(str, enum.Enum):
     E138 = "E138"
     E139 = "E139"
     E165 = "E165"
+    E140 = "E140"
+    E141 = "E141"
+    E142 = "E142"
+    E143 = "E143"
+    E144 = "E144"
+    E145 = "E145"
     E201 = "E201"
     E202 = "E202"
     E203 = "E203"
@@ -125,6 +133,7 @@ class Code(str, enum.Enum):
     W110 = "W110"
     W113 = "W113"
     W115 = "W115"
+    W120 = "W120"
     W901 = "W901"
     W902 = "W902"
     W903 = "W903"
@@ -171,6 +180,8 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E061: (Severity.ERROR, "`fn` function without its argument in parentheses"),
     Code.E062: (Severity.ERROR, "`fn` statement with a shape, value or argument"),
     # E1xx: names, declarations, unrolling
+    Code.E040: (Severity.ERROR, "number with an exponent in an index list"),
+    Code.E041: (Severity.ERROR, "index or size expression too long"),
     Code.E101: (Severity.ERROR, "unknown name"),
     Code.E102: (Severity.ERROR, "name defined twice"),
     Code.E103: (Severity.ERROR, "name used before its definition"),
@@ -192,6 +203,12 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E138: (Severity.ERROR, "`argmax` or `argmin` without its index"),
     Code.E139: (Severity.ERROR, "integer array as a derivative target"),
     Code.E165: (Severity.ERROR, "`fn` function used as an array"),
+    Code.E140: (Severity.ERROR, "index position may leave its range"),
+    Code.E141: (Severity.ERROR, "size expression that is not a polynomial of the sizes"),
+    Code.E142: (Severity.ERROR, "`--size` sets a computed size"),
+    Code.E143: (Severity.ERROR, "no sizes make a computed size a positive whole number"),
+    Code.E144: (Severity.ERROR, "product of two indices in an index expression"),
+    Code.E145: (Severity.ERROR, "index that stands only inside index expressions has no size"),
     # E2xx: the index rules of spec section 4
     Code.E201: (Severity.ERROR, "index has two sizes"),
     Code.E202: (Severity.ERROR, "wrong number of indices"),
@@ -243,6 +260,7 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.W110: (Severity.WARNING, "derivative not verified: every entry at a kink"),
     Code.W113: (Severity.WARNING, "not verified: numeric check inconclusive"),
     Code.W115: (Severity.WARNING, "derivative spelling also names another array"),
+    Code.W120: (Severity.WARNING, "two sizes coincide in the numeric checks"),
     # W9xx: `# shapecheck: ignore[...]` comments
     Code.W901: (Severity.WARNING, "unused suppression"),
     Code.W902: (Severity.WARNING, "suppression not honoured"),

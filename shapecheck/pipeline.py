@@ -175,16 +175,42 @@ def in_order(problems: list[Diagnostic]) -> tuple[Diagnostic, ...]:
     return tuple(problems)
 
 
-def _with_chosen_sizes(checked: CheckedProgram) -> tuple[dict[str, int], CheckedProgram]:
+def _with_chosen_sizes(
+    checked: CheckedProgram,
+) -> tuple[dict[str, int], CheckedProgram, list[Diagnostic]]:
     """Numbers for the dims that have none, substituted into the checked program.
 
     They are chosen from the constraints the checker recorded (every literal
-    index along a dim), so the file is read, unrolled and checked once.
+    index along a dim, every computed size a positive whole number), so the
+    file is read, unrolled and checked once. Computed sizes that no choice
+    makes positive and whole (E143), and sizes that had to coincide (W120),
+    are reported.
     """
-    from shapecheck.numeric.sizes import choose_sizes, with_sizes
+    from shapecheck.numeric.sizes import choose_sizes, coinciding, impossible, with_sizes
 
     chosen = choose_sizes(checked)
-    return chosen, with_sizes(checked, chosen) if chosen else checked
+    problems = [
+        diagnostic(
+            Code.E143,
+            dim.span,
+            f"no sizes make `{dim.name} = {dim.written}` a positive whole number",
+            hints=["numeric checks need one; give the sizes it is computed from values"],
+        )
+        for dim in impossible(checked, chosen)
+    ]
+    if problems:
+        return chosen, checked, problems
+    problems = [
+        diagnostic(
+            Code.W120,
+            second.span,
+            f"sizes `{first.name}` and `{second.name}` are both {value} in the numeric checks: "
+            "no small choice keeps every size distinct",
+            hints=["a swapped index along these two cannot be told apart; give values with `dim`"],
+        )
+        for first, second, value in coinciding(checked, chosen)
+    ]
+    return chosen, with_sizes(checked, chosen) if chosen else checked, problems
 
 
 def front_end(
@@ -198,11 +224,16 @@ def front_end(
         program, problems = parse(source)
         checked, check_problems = _unroll_and_check(program, dict(options.sizes), options)
     problems.extend(check_problems)
+    computed = next((p for p in problems if p.code == Code.E142), None)
+    if computed is not None:
+        # `--size m=3` for `dim m = n - k + 1`: a problem with the command (exit 2).
+        raise ValuesProblem(computed.message + "; " + computed.hints[0])
     if not source.text.strip() and not problems:
         problems.append(diagnostic(Code.W105, None, "the file is empty: nothing to check"))
     chosen: dict[str, int] = {}
     if options.verify and not any(p.is_error for p in problems):
-        chosen, checked = _with_chosen_sizes(checked)
+        chosen, checked, size_problems = _with_chosen_sizes(checked)
+        problems.extend(size_problems)
     return checked, problems, chosen
 
 

@@ -194,6 +194,66 @@ def rnn(v: Values) -> Values:
     return grads
 
 
+def conv1d(v: Values) -> Values:
+    # Valid correlation y = x ⋆ w + b: the input's gradient is the full
+    # convolution of the upstream gradient with the kernel.
+    x, w, g = v["x"], v["w"], v["dloss/dy"]
+    assert g.shape == (x.size - w.size + 1,)
+    return {
+        "dL/dw": np.correlate(x, g, mode="valid"),
+        "dL/db": g.sum(),
+        "dL/dx": np.convolve(g, w, mode="full"),
+    }
+
+
+def conv2d(v: Values) -> Values:
+    X, K, G = v["X"], v["K"], v["dloss/dY"]
+    k, m = K.shape[0], G.shape[0]
+    assert m == X.shape[0] - k + 1
+    dX = np.zeros_like(X)
+    dK = np.zeros_like(K)
+    for u in range(k):
+        for w in range(k):
+            dX[u : u + m, w : w + m] += G * K[u, w]
+            dK[u, w] = np.sum(G * X[u : u + m, w : w + m])
+    return {"dL/dK": dK, "dL/dc": G.sum(), "dL/dX": dX}
+
+
+def max_pool(v: Values) -> Values:
+    # Each 2×2 window's first maximum in row-major order takes the gradient.
+    X, G = v["X"], v["dloss/dY"]
+    p = G.shape[0]
+    assert X.shape == (2 * p, 2 * p)
+    windows = X.reshape(p, 2, p, 2).transpose(0, 2, 1, 3).reshape(p, p, 4)
+    first = windows.argmax(axis=-1)
+    dX = np.zeros_like(X)
+    rows, cols = np.meshgrid(np.arange(p), np.arange(p), indexing="ij")
+    dX[2 * rows + first // 2, 2 * cols + first % 2] = G
+    return {"dL/dX": dX}
+
+
+def lstm(v: Values) -> Values:
+    x, hp, cp, W, U, b = (v[k] for k in ("x", "hp", "cp", "W", "U", "b"))
+    h = hp.shape[1]
+    Z = x @ W + hp @ U + b
+    s = 1 / (1 + np.exp(-Z))
+    i, f, o = s[:, :h], s[:, h : 2 * h], s[:, 3 * h :]
+    g = np.tanh(Z[:, 2 * h : 3 * h])
+    c = f * cp + i * g
+    dh = v["dloss/dhn"]
+    dc = dh * o * (1 - np.tanh(c) ** 2)
+    dZ = np.concatenate(
+        [
+            dc * g * i * (1 - i),
+            dc * cp * f * (1 - f),
+            dc * i * (1 - g**2),
+            dh * np.tanh(c) * o * (1 - o),
+        ],
+        axis=1,
+    )
+    return {"dL/dW": x.T @ dZ, "dL/dU": hp.T @ dZ, "dL/db": dZ.sum(axis=0), "dL/dcp": dc * f}
+
+
 REFERENCES: dict[str, Callable[[Values], Values]] = {
     f.__name__: f
     for f in (
@@ -214,6 +274,10 @@ REFERENCES: dict[str, Callable[[Values], Values]] = {
         cosine_similarity,
         global_max_pool,
         rnn,
+        conv1d,
+        conv2d,
+        max_pool,
+        lstm,
     )
 }
 

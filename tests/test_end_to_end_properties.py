@@ -253,3 +253,37 @@ def test_large_arguments_never_get_a_false_e401(expression: str, loss: str) -> N
 @given(large_expressions)
 def test_large_argument_jacobians_never_get_a_false_e401(expression: str) -> None:
     _no_false_failure(f"{LARGE_HEADER}y[i] = {expression}\nderive dy/dA, dy/dv, dy/ds\n")
+
+
+# Strided windows (spec 9.4): a stride, a kernel and an output size computed by
+# a size expression; the derived gradients against a numpy loop written here.
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(1, 3), st.integers(1, 3), st.sampled_from(["", " + b", " - w[u] w[u]"]))
+def test_strided_windows_agree_with_a_numpy_loop(stride: int, kernel: int, extra: str) -> None:
+    import tempfile
+    from pathlib import Path
+
+    import numpy as np
+
+    text = (
+        f"dim s = {stride}, k = {kernel}, n, m = (n - k) / s + 1\n"
+        "input x[n]\nparam w[k], b\n"
+        f"y[a:m] = x[s a + u - s] w[u]{extra}\nL = loss(y)\nderive dL/dx, dL/dw\n"
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "out.npz"
+        report = run(text, save=path)
+        assert report.errors == 0, (text, report.diagnostics)
+        with np.load(path) as data:
+            v = {name: data[name] for name in data.files}
+    x, w, g = v["x"], v["w"], v["dloss/dy"]
+    assert (x.size - kernel) % stride == 0 and g.size == (x.size - kernel) // stride + 1
+    dx, dw = np.zeros_like(x), np.zeros_like(w)
+    for a in range(g.size):
+        for u in range(kernel):
+            dx[stride * a + u] += g[a] * w[u]
+            dw[u] += g[a] * x[stride * a + u]
+    if extra == " - w[u] w[u]":
+        dw -= 2 * w * g.sum()
+    np.testing.assert_allclose(v["dL/dx"], dx, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(v["dL/dw"], dw, rtol=1e-9, atol=1e-12)

@@ -13,11 +13,15 @@ whole numbers in `1..c` (E137, with a hint where they look 0-based).
 
 from __future__ import annotations
 
-from shapecheck.check import labels
+from fractions import Fraction
+
+from shapecheck.check import labels, sizeexpr
 from shapecheck.check.program import ArrayInfo, Dim, Size
 from shapecheck.check.scope import FileScope, did_you_mean, introduce
+from shapecheck.check.sizeexpr import Poly
 from shapecheck.diagnostics import Code, Label
 from shapecheck.exhaustive import assert_never
+from shapecheck.source import Span
 from shapecheck.syntax import ast
 
 MAX_SIZE = 2**31 - 1
@@ -59,32 +63,115 @@ def survey(file: FileScope, layout_override: str | None) -> None:
 
 
 def check_dim(file: FileScope, statement: ast.DimStmt) -> None:
-    """`dim n = 8, d`: each size a whole number in range, or none (symbolic)."""
+    """`dim n = 8, d, m = n - d + 1`: each size a whole number in range, none
+    (symbolic), or an expression over earlier dims (spec 9.4)."""
     for entry in statement.entries:
         if not introduce(file, entry.name, entry.span, statement):
             continue
-        value = file.size_overrides.get(entry.name, entry.value)
-        if value is not None and not (
-            isinstance(value, int)
-            or (isinstance(value, float) and value.is_integer() and value < 2**63)
-        ):
-            file.error(
-                Code.E105, entry.span, f"`{entry.name}` = {value} is not a whole number", statement
-            )
-            value = None
-        elif value is not None and not 1 <= int(value) <= MAX_SIZE:
-            file.error(
-                Code.E105,
-                entry.span,
-                f"`{entry.name}` = {int(value):,} is out of range: sizes run from 1 to "
-                f"{MAX_SIZE:,}",
-                statement,
-                hints=["leave the size out (`dim n`) to let numeric checks choose one"],
-            )
-            value = None
-        file.names.dims[entry.name] = Dim(
-            entry.name, None if value is None else int(value), entry.span
+        if entry.size is not None:
+            dim = _computed_dim(file, entry, statement)
+            if dim is not None:
+                file.names.dims[entry.name] = dim
+            else:
+                file.names.failed.add(entry.name)
+            continue
+        value = _whole_size(file, entry, statement)
+        poly = Poly.dim(entry.name) if value is None else None
+        file.names.dims[entry.name] = Dim(entry.name, value, entry.span, poly)
+
+
+def _whole_size(file: FileScope, entry: ast.DimEntry, statement: ast.DimStmt) -> int | None:
+    """The value as a size, or None after reporting why it is not one (E105)."""
+    value = file.size_overrides.get(entry.name, entry.value)
+    if value is None:
+        return None
+    if not (
+        isinstance(value, int)
+        or (isinstance(value, float) and value.is_integer() and value < 2**63)
+    ):
+        file.error(
+            Code.E105, entry.span, f"`{entry.name}` = {value} is not a whole number", statement
         )
+        return None
+    if not 1 <= int(value) <= MAX_SIZE:
+        file.error(
+            Code.E105,
+            entry.span,
+            f"`{entry.name}` = {int(value):,} is out of range: sizes run from 1 to {MAX_SIZE:,}",
+            statement,
+            hints=["leave the size out (`dim n`) to let numeric checks choose one"],
+        )
+        return None
+    return int(value)
+
+
+def _computed_dim(file: FileScope, entry: ast.DimEntry, statement: ast.DimStmt) -> Dim | None:
+    """`m = n - k + 1`: valued at once where every dim it names has a value."""
+    assert entry.size is not None
+    if entry.name in file.size_overrides:
+        file.error(
+            Code.E142,
+            entry.span,
+            f"`--size {entry.name}=...` sets a computed size: `{entry.name} = {entry.size}`",
+            statement,
+            hints=[
+                "`--size` sets the sizes that have no expression; set those it is computed from"
+            ],
+        )
+    try:
+        poly = sizeexpr.read(entry.size, lambda node: _dim_poly(file, node, statement))
+    except _UnknownDim:
+        return None
+    except sizeexpr.SizeProblem as problem:
+        assert isinstance(problem.span, Span)
+        file.error(Code.E141, problem.span, problem.message, statement)
+        return None
+    written = str(entry.size)
+    value = poly.value
+    if value is None:
+        return Dim(entry.name, None, entry.span, poly, written)
+    shown = f"`{entry.name} = {written}` is {_fraction_text(value)}"
+    given = [
+        f"{node.name} = {file.names.dims[node.name].value}"
+        for node in dict.fromkeys(ast.size_names(entry.size))
+    ]
+    hints = [f"with {', '.join(dict.fromkeys(given))}"] if given else []
+    if value.denominator != 1:
+        file.error(Code.E105, entry.span, f"{shown}, not a whole number", statement, hints=hints)
+        return None
+    if not 1 <= value <= MAX_SIZE:
+        file.error(
+            Code.E105,
+            entry.span,
+            f"{shown}: sizes run from 1 to {MAX_SIZE:,}",
+            statement,
+            hints=hints,
+        )
+        return None
+    return Dim(entry.name, int(value), entry.span, None, written)
+
+
+def _fraction_text(value: Fraction) -> str:
+    return (
+        str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    )
+
+
+class _UnknownDim(Exception):
+    """A size expression names something that is not a dim above it (reported)."""
+
+
+def _dim_poly(file: FileScope, node: ast.SizeDim, statement: ast.Statement) -> Poly:
+    dim = file.names.dims.get(node.name)
+    if dim is None:
+        if node.name not in file.names.failed:
+            _unknown_size(file, ast.SizeName(node.name, node.span), statement)
+        raise _UnknownDim
+    file.names.used.add(node.name)
+    if dim.value is not None:
+        return Poly.constant(dim.value)
+    assert dim.poly is not None
+    return dim.poly
 
 
 def _size(file: FileScope, item: ast.ShapeItem, statement: ast.Statement) -> Size | None:
@@ -102,10 +189,11 @@ def _size(file: FileScope, item: ast.ShapeItem, statement: ast.Statement) -> Siz
         case ast.SizeName():
             dim = file.names.dims.get(item.name)
             if dim is None:
-                _unknown_size(file, item, statement)
+                if item.name not in file.names.failed:
+                    _unknown_size(file, item, statement)
                 return None
             file.names.used.add(item.name)
-            return Size(dim.name, dim.value)
+            return dim.size()
         case _:
             assert_never(item)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
+from shapecheck.check.sizeexpr import Poly
 from shapecheck.source import Span
 from shapecheck.syntax import ast
 
@@ -20,14 +21,21 @@ LAYOUTS = ("numerator", "denominator")
 
 @dataclass(frozen=True)
 class Size:
-    """A size as declared: a dim (with or without a value) or a literal number."""
+    """A size as declared: a dim (with or without a value) or a literal number.
+
+    A dim without a value carries its polynomial over the free dims (spec
+    9.4): its own name for a free dim, `n - k + 1` for `dim m = n - k + 1`.
+    """
 
     name: str | None
     value: int | None
+    poly: Poly | None = None
 
     def same_as(self, other: Size) -> bool:
         if self.value is not None and other.value is not None:
             return self.value == other.value
+        if self.poly is not None and other.poly is not None:
+            return self.poly == other.poly
         return self.name is not None and self.name == other.name
 
     def __str__(self) -> str:
@@ -42,9 +50,22 @@ class Size:
 
 @dataclass(frozen=True)
 class Dim:
+    """A `dim`: its value, or none; a computed dim without a value keeps its
+    polynomial over the free dims (`n - k + 1`), a free one its own name's."""
+
     name: str
     value: int | None
     span: Span
+    poly: Poly | None = None
+    # The written expression of a computed dim (`n - k + 1`), for messages.
+    written: str | None = None
+
+    @property
+    def computed(self) -> bool:
+        return self.written is not None
+
+    def size(self) -> Size:
+        return Size(self.name, self.value, self.poly)
 
 
 @dataclass(frozen=True)

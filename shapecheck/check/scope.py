@@ -15,6 +15,7 @@ import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from shapecheck.check.program import (
     ArrayInfo,
@@ -112,6 +113,10 @@ def introduce(file: FileScope, name: str, span: Span, statement: ast.Statement) 
 Binder = ast.SumOver | ast.MeanOver | ast.IndexedCall
 
 
+if TYPE_CHECKING:
+    from shapecheck.check.windows import Window
+
+
 @dataclass
 class Occurrence:
     """One place an index stands, with the size that place gives it (None: a delta)."""
@@ -153,6 +158,10 @@ class StatementScope:
         self.warnings: list[Diagnostic] = []
         self.depends_on: list[str] = []
         self.needs: list[SizeNeed] = []
+        # Positions holding an index expression (spec 9.4), for the range proof.
+        self.windows: list[Window] = []
+        # Indices a left-hand annotation sizes (`y[a:m]`).
+        self.annotated: set[str] = set()
         # Arrays of a product written without indices (`X W`), reported once
         # for the whole product.
         self.bare_operands: set[Span] = set()

@@ -11,7 +11,7 @@ size (E205), which also sizes those of its indices that index nothing else.
 
 from __future__ import annotations
 
-from shapecheck.check import labels
+from shapecheck.check import labels, windows
 from shapecheck.check.program import ArrayInfo, NeedKind, Size, SizeNeed
 from shapecheck.check.scope import Occurrence, StatementScope
 from shapecheck.diagnostics import Code, Label
@@ -58,6 +58,9 @@ def record(
             # a sub-expression of the reference.
             if size is not None:
                 scope.selections.append((index, size, place))
+        case ast.IndexExpr():
+            # A delta position (no size) binds nothing for the range proof.
+            windows.visit_index_expr(scope, index, size if kind == "array" else None, place)
         case _:
             assert_never(index)
 
@@ -267,8 +270,8 @@ def _delta_sizes(scope: StatementScope, delta: ast.Delta, sizes: dict[str, Size]
         match each:
             case ast.IndexName():
                 sizes.setdefault(each.name, size)
-            case ast.IndexGather() | ast.IndexSelect():
-                pass  # its range is its size, compared above
+            case ast.IndexGather() | ast.IndexSelect() | ast.IndexExpr():
+                pass  # its range is its size, compared above; an expression may leave it
             case ast.IndexLiteral():
                 if size.value is None:
                     _need(scope, size, each, "delta")
@@ -294,7 +297,7 @@ def _known(scope: StatementScope, index: ast.Index, sizes: dict[str, Size]) -> S
         case ast.IndexSelect():
             # `argmax[j](e)` runs over 1..size of j.
             return sizes.get(index.call.indices[0].name)
-        case ast.IndexLiteral():
+        case ast.IndexLiteral() | ast.IndexExpr():
             return None
         case _:
             assert_never(index)

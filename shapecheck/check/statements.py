@@ -23,6 +23,7 @@ from shapecheck.check import (
     sizes,
     summation,
     values,
+    windows,
 )
 from shapecheck.check.program import (
     ArrayInfo,
@@ -131,7 +132,7 @@ def _lhs_indices(
                     hints=["a definition defines every entry; name the index"],
                 )
                 ok = False
-            case ast.IndexGather() | ast.IndexSelect():
+            case ast.IndexGather() | ast.IndexSelect() | ast.IndexExpr():
                 file.error(
                     Code.E113,
                     index.span,
@@ -186,15 +187,19 @@ def check_definition(file: FileScope, statement: ast.Definition) -> None:
         layout=file.layout,
         self_name=statement.name,
     )
-    rhs = values.mark_index_values(statement.rhs, lhs or (), file.names)
+    annotated = windows.left_annotations(scope, statement.indices)
+    rhs = windows.prepare(scope, statement.rhs, annotated)
+    rhs = values.mark_index_values(rhs, lhs or (), file.names)
     visit(scope, rhs)
-    values.check_sized(scope, rhs)
-    resolved = sizes.resolve_sizes(scope, {})
+    values.check_sized(scope, rhs, annotated)
+    resolved = sizes.resolve_sizes(scope, annotated)
     reductions.check_selections(scope, resolved)
     summation.check_bound_indices(scope)
     numbers.check_sizes_and_indices(scope, statement.indices)
     if lhs is not None:
         sizes.left_indices_occur(scope, lhs, statement.indices)
+    windows.report_unsized(scope, resolved, statement.indices, statement.name)
+    windows.prove_ranges(scope, resolved, annotated)
     sizes.report_unsized(scope, resolved)
     file.problems.extend(scope.problems + scope.warnings)
     if scope.problems or scope.poisoned or lhs is None:
@@ -269,13 +274,18 @@ def finish_claim(
         name: Occurrence(size, index.span, f"position {k + 1} of {label}'s signature")
         for k, (name, size, index) in enumerate(zip(lhs, shape, statement.indices, strict=True))
     }
-    rhs = values.mark_index_values(statement.rhs, lhs, file.names)
+    annotated: dict[str, Occurrence] = {}
+    rhs = windows.prepare(scope, statement.rhs, annotated)
+    given = {**given, **annotated}
+    rhs = values.mark_index_values(rhs, lhs, file.names)
     visit(scope, rhs)
     values.check_sized(scope, rhs, given)
     resolved = sizes.resolve_sizes(scope, given)
     reductions.check_selections(scope, resolved)
     summation.check_bound_indices(scope)
     numbers.check_sizes_and_indices(scope, statement.indices)
+    windows.report_unsized(scope, resolved, statement.indices, f"d{statement.of}/d{statement.wrt}")
+    windows.prove_ranges(scope, resolved, annotated)
     sizes.report_unsized(scope, resolved)
     # A size clash with the signature is usually the other layout's order.
     layout_hint = _signature_hint(file, statement.of, statement.wrt)

@@ -189,7 +189,7 @@ class BatchedEvaluator:
         array = np.asarray(self._lookup(term.name))
         if t.selections(term.indices):
             return self._selected(term, array)
-        if any(isinstance(i, t.Gather) for i in term.indices):
+        if any(isinstance(i, t.Gather | t.Shift) for i in term.indices):
             # Integer arrays are never perturbed: their picks are the plain ones,
             # and the batch axis is kept whole in front of them.
             gathered = (slice(None), *self.plain.picks(term.indices, term.free))

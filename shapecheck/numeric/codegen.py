@@ -9,7 +9,9 @@ this code and compare it with finite differences. No numpy is needed to print it
 from __future__ import annotations
 
 import string
+from collections.abc import Callable
 
+from shapecheck.check.program import Size
 from shapecheck.exhaustive import assert_never
 from shapecheck.symbolic import terms as t
 
@@ -161,9 +163,33 @@ def picks_code(indices: tuple[t.Index, ...], free: tuple[t.Idx, ...]) -> list[st
                 choice = index.choice
                 code = f"({numpy_code(choice, choice.free)}).astype(int) - 1"
                 found.append(_aligned(f"({code})", t.names(choice.free), free))
+            case t.Shift():
+                parts = picks_code(tuple(p for p, _ in index.parts), free)
+                found.append(shifted_code(index, parts, lambda s: str(s.value)))
             case _:
                 assert_never(index)
     return found
+
+
+def shifted_code(index: t.Shift, parts: list[str], size: Callable[[Size], str]) -> str:
+    """`2 a + u - 2` as 0-based picks from its parts' 0-based picks A and U:
+    the value is Σ c (P + 1) + offset, so the pick is Σ c P + (Σ c + offset - 1),
+    `(2 * A + U)`; sizes as `size` writes them."""
+    constant = index.offset + t.SizeSum.number(-1)
+    terms: list[str] = []
+    for pick, (_, coefficient) in zip(parts, index.parts, strict=True):
+        constant = constant + coefficient
+        number = coefficient.constant
+        terms.append(pick if number == 1 else f"{_size_code(coefficient, size)} * {pick}")
+    if constant.terms:
+        terms.append(_size_code(constant, size))
+    return "(" + " + ".join(terms) + ")"
+
+
+def _size_code(value: t.SizeSum, size: Callable[[Size], str]) -> str:
+    terms = [" * ".join([str(c), *(size(s) for s in sizes)]) for c, sizes in value.terms]
+    number = value.constant
+    return str(number) if number is not None else "(" + " + ".join(terms) + ")"
 
 
 # softmax, logsumexp and norm over the axes `{axis}` of `{x}`, written as one

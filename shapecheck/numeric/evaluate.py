@@ -121,6 +121,16 @@ _PATHS: dict[tuple[str, tuple[tuple[int, ...], ...]], Any] = {}
 _MAX_PATHS = 4096
 
 
+def shifted_picks(index: t.Shift, parts: list[Array]) -> Array:
+    """`2 a + u - 2` as 0-based picks from its parts' 0-based picks: each
+    part's 1-based values, scaled and summed by broadcasting (no loop over
+    entries)."""
+    total: Array = np.intp(index.offset.value() - 1)
+    for pick, (_, coefficient) in zip(parts, index.parts, strict=True):
+        total = total + coefficient.value() * (pick + 1)
+    return total
+
+
 class Evaluator:
     """Values of terms given the values of the arrays they name."""
 
@@ -262,6 +272,9 @@ class Evaluator:
                     # The first position of the maximum, 1-based as a value.
                     chosen = np.asarray(self._value(index.choice)).astype(np.intp) - 1
                     found.append(expand_axes(chosen, t.names(index.choice.free), axes))
+                case t.Shift():
+                    parts = self.picks(tuple(part for part, _ in index.parts), free)
+                    found.append(shifted_picks(index, parts))
                 case _:
                     assert_never(index)
         return found

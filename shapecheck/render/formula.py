@@ -7,6 +7,7 @@ minus sign, and a sum reaches as far right as its product, as in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
 
 from shapecheck.exhaustive import assert_never
@@ -47,7 +48,9 @@ def indices(items: tuple[t.Index, ...]) -> str:
     if not items:
         return ""
     # A list holding an `argmax[j](...)` reads better spaced: `δ[q, argmax[j](X[i,j])]`.
-    comma = ", " if t.selections(items) else ","
+    # So does one holding an index expression: `X[a + u - 1, b + v - 1]`.
+    spaced = t.selections(items) or any(isinstance(i, t.Shift) for i in items)
+    comma = ", " if spaced else ","
     return "[" + comma.join(index_text(i) for i in items) + "]"
 
 
@@ -60,8 +63,19 @@ def index_text(index: t.Index) -> str:
             return index.name + indices(index.indices)
         case t.Select():
             return formula(index.choice)
+        case t.Shift():
+            return shift_text(index, index_text)
         case _:
             assert_never(index)
+
+
+def shift_text(index: t.Shift, part_text: Callable[[t.Index], str]) -> str:
+    """`a + u - 1`, `2 a + u - 2`, `k + h`: each part as `part_text` prints it."""
+    pieces: list[tuple[int, str]] = []
+    for part, coefficient in index.parts:
+        pieces.extend(t.scaled_index(part_text(part), coefficient))
+    pieces.extend(index.offset.terms_text())
+    return t.signed_sum(pieces)
 
 
 def formula(term: t.Term) -> str:

@@ -12,12 +12,13 @@ into Markdown table cells, where a `|` would end the cell.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from shapecheck.check.program import Size
 from shapecheck.exhaustive import assert_never
-from shapecheck.render.formula import divisor, exact_fraction
+from shapecheck.render.formula import divisor, exact_fraction, shift_text
 from shapecheck.symbolic import terms as t
 from shapecheck.syntax import ast
 
@@ -72,6 +73,11 @@ def _shown_index(item: _Shown) -> str:
         return term(item.choice)
     if isinstance(item, ast.IndexSelect):
         return expr(item.call)
+    if isinstance(item, t.Shift):
+        return shift_text(item, _shown_index)
+    if isinstance(item, ast.IndexExpr):
+        # `a + u - 1`, `2 a + k`: each name as a math name, numbers and signs kept.
+        return re.sub(r"[A-Za-z_][A-Za-z0-9_]*", lambda m: name(m.group()), str(item))
     return name(str(item)) if not str(item).isdigit() else str(item)
 
 

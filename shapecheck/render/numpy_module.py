@@ -40,6 +40,7 @@ from shapecheck.numeric.codegen import (
     indexed_code,
     opaque_code,
     python_name,
+    shifted_code,
 )
 from shapecheck.pipeline import FileReport
 from shapecheck.render import derivatives as facts
@@ -207,6 +208,9 @@ def _picks(indices: tuple[t.Index, ...], free: tuple[str, ...], scope: _Scope) -
                 chosen = _code(index.choice, scope)
                 labels = _Code(f"({chosen.text} - 1).astype(int)", chosen.axes)
                 found.append(_aligned(labels, free).text)
+            case t.Shift():
+                parts = _picks(tuple(p for p, _ in index.parts), free, scope)
+                found.append(shifted_code(index, parts, scope.size))
             case _:
                 assert_never(index)
     return found

@@ -102,6 +102,10 @@ def _index_key(index: t.Index, rename: dict[str, str]) -> str:
         case t.Select():
             # `@` again; the choice's key names its bound index by placeholder.
             return "@" + key(index.choice, rename)
+        case t.Shift():
+            # Parts in key order, so that `u + a - 1` and `a + u - 1` are one key.
+            parts = sorted(f"{c}*{_index_key(i, rename)}" for i, c in index.parts)
+            return "(" + "+".join(parts) + f"+{index.offset})"
         case _:
             assert_never(index)
 

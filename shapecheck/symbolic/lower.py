@@ -13,6 +13,13 @@ from shapecheck.exhaustive import assert_never
 from shapecheck.symbolic import terms as t
 from shapecheck.syntax import ast
 
+_Shifted = tuple[list[tuple[t.Index, t.SizeSum]], t.SizeSum]
+
+
+def _scaled(shifted: _Shifted, factor: t.SizeSum) -> _Shifted:
+    parts, offset = shifted
+    return [(i, c.times(factor)) for i, c in parts], offset.times(factor)
+
 
 class _Lowering:
     """Lowers the expressions of one definition or claim, whose index sizes it knows."""
@@ -32,8 +39,35 @@ class _Lowering:
                 choice = self.indexed_call(index.call)
                 assert isinstance(choice, t.IndexedFunc)
                 return t.Select(choice)
+            case ast.IndexExpr():
+                parts, offset = self.shift(index.tree)
+                return t.shift(parts, offset)
             case _:
                 assert_never(index)
+
+    def shift(self, tree: ast.IndexTree) -> tuple[list[tuple[t.Index, t.SizeSum]], t.SizeSum]:
+        """An index expression as (index, coefficient) parts and an offset; the
+        checker made it linear (no product of two indices, no gather inside)."""
+        match tree:
+            case ast.IndexName():
+                return [(t.Idx(tree.name, self.sizes[tree.name]), t.SizeSum.number(1))], t.SizeSum()
+            case ast.IndexLiteral():
+                return [], t.SizeSum.number(tree.value)
+            case ast.IndexSize():
+                return [], t.SizeSum.of([(1, (Size(tree.name, tree.value),))])
+            case ast.IndexNeg():
+                return _scaled(self.shift(tree.operand), t.SizeSum.number(-1))
+            case ast.IndexArith():
+                left, right = self.shift(tree.left), self.shift(tree.right)
+                if tree.op == "*":
+                    return _scaled(right, left[1]) if not left[0] else _scaled(left, right[1])
+                if tree.op == "-":
+                    right = _scaled(right, t.SizeSum.number(-1))
+                return left[0] + right[0], left[1] + right[1]
+            case ast.IndexGather() | ast.IndexSelect():
+                raise AssertionError("the checker keeps these out of index expressions")
+            case _:
+                assert_never(tree)
 
     def indices(self, indices: tuple[ast.Index, ...]) -> tuple[t.Index, ...]:
         return tuple(self.index(i) for i in indices)

@@ -290,6 +290,10 @@ def _victim(delta: t.Delta, summed: set[str]) -> t.Idx | None:
     also reads (`δ[k, y[k]]`), or that an argmax of the delta reads free
     (`δ[k, argmax[j](X[k,j])]`), is not a single value to substitute: such a
     delta stays under its sum (spec 9.3, 9.2)."""
+    if any(isinstance(i, t.Shift) for i in delta.indices):
+        # Setting an index to `a + u - 1` would need `1 <= a + u - 1 <= size`:
+        # a shifted or strided delta stays under its sum (spec 9.4).
+        return None
     inside = {
         i.name
         for g in delta.indices

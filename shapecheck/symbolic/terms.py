@@ -112,12 +112,139 @@ class Select:
         return f"{self.choice.name}[{over}](…)"
 
 
-Index = Idx | Fixed | Gather | Select
+@dataclass(frozen=True)
+class SizeSum:
+    """A whole number made of sizes (spec 9.4): Σ integer × product of sizes,
+    `h`, `2 w - 1`, `3`; sizes print by name, so results keep `--size` honest."""
+
+    terms: tuple[tuple[int, tuple[Size, ...]], ...] = ()
+
+    @staticmethod
+    def of(pairs: list[tuple[int, tuple[Size, ...]]]) -> SizeSum:
+        summed: dict[tuple[Size, ...], int] = {}
+        for coefficient, sizes in pairs:
+            key = tuple(sorted(sizes, key=_size_key))
+            summed[key] = summed.get(key, 0) + coefficient
+        # Sizes first, the number last: `k + h - 1`.
+        ordered = sorted(summed.items(), key=lambda p: (not p[0], [_size_key(s) for s in p[0]]))
+        return SizeSum(tuple((c, sizes) for sizes, c in ordered if c != 0))
+
+    @staticmethod
+    def number(value: int) -> SizeSum:
+        return SizeSum.of([(value, ())])
+
+    def __add__(self, other: SizeSum) -> SizeSum:
+        return SizeSum.of([*self.terms, *other.terms])
+
+    def times(self, other: SizeSum) -> SizeSum:
+        return SizeSum.of([(c1 * c2, s1 + s2) for c1, s1 in self.terms for c2, s2 in other.terms])
+
+    @property
+    def constant(self) -> int | None:
+        """The number, where no size stands in it."""
+        if all(not sizes for _, sizes in self.terms):
+            return sum(c for c, _ in self.terms)
+        return None
+
+    def value(self) -> int:
+        """The number with every size's value (known wherever terms are evaluated)."""
+        total = 0
+        for coefficient, sizes in self.terms:
+            product = coefficient
+            for size in sizes:
+                if size.value is None:
+                    raise ValueError(f"size {size} has no value")
+                product *= size.value
+            total += product
+        return total
+
+    def terms_text(self) -> list[tuple[int, str]]:
+        return [(c, " ".join(str(s) for s in sizes)) for c, sizes in self.terms]
+
+    def __str__(self) -> str:
+        return signed_sum(self.terms_text())
+
+
+def _size_key(size: Size) -> tuple[str, int]:
+    return (size.name or "", size.value or 0)
+
+
+def signed_sum(parts: list[tuple[int, str]]) -> str:
+    """`2 a + u - 1` from (coefficient, text) pairs; empty text is the number."""
+    text = ""
+    for coefficient, body in parts:
+        magnitude = abs(coefficient)
+        shown = body if magnitude == 1 and body else f"{magnitude} {body}".strip()
+        if not text:
+            text = f"-{shown}" if coefficient < 0 else shown
+        else:
+            text += f" {'-' if coefficient < 0 else '+'} {shown}"
+    return text or "0"
+
+
+@dataclass(frozen=True)
+class Shift:
+    """An index expression in a position (spec 9.4): Σ coefficient × index +
+    offset, `a + u - 1`, `2 a + u - 2`, `k + h`. Its indices are free indices
+    of whatever holds it (as a gather's are); coefficients and offset are
+    whole numbers that may name sizes. Built by `shift`, which folds literals
+    and nested shifts; a number is a `Fixed`."""
+
+    parts: tuple[tuple[Idx | Gather | Select, SizeSum], ...]
+    offset: SizeSum
+
+    def __str__(self) -> str:
+        pieces = []
+        for index, coefficient in self.parts:
+            pieces.extend(scaled_index(str(index), coefficient))
+        pieces.extend(self.offset.terms_text())
+        return signed_sum(pieces)
+
+
+def scaled_index(name: str, coefficient: SizeSum) -> list[tuple[int, str]]:
+    # `2 a`, `-a`, `w a` (a size times the index), `(w - 1) a`.
+    number = coefficient.constant
+    if number is not None:
+        return [(number, name)]
+    if len(coefficient.terms) == 1:
+        c, sizes = coefficient.terms[0]
+        return [(c, " ".join([*(str(s) for s in sizes), name]))]
+    return [(1, f"({coefficient}) {name}")]
+
+
+def shift(parts: list[tuple[Index, SizeSum]], offset: SizeSum) -> Index:
+    """The index `Σ coefficient × index + offset`, normalised: literals and
+    nested shifts folded in, like indices collected, a number as `Fixed`."""
+    collected: dict[Idx | Gather | Select, SizeSum] = {}
+    for index, coefficient in parts:
+        match index:
+            case Idx() | Gather() | Select():
+                # A gather or selection comes in only where a delta set an
+                # index of the expression to one (`δ[a, y[i]]` eaten).
+                collected[index] = collected.get(index, SizeSum()) + coefficient
+            case Fixed():
+                offset = offset + coefficient.times(SizeSum.number(index.value))
+            case Shift():
+                for inner, c in index.parts:
+                    collected[inner] = collected.get(inner, SizeSum()) + coefficient.times(c)
+                offset = offset + coefficient.times(index.offset)
+            case _:
+                assert_never(index)
+    kept = tuple((i, c) for i, c in collected.items() if c.terms)
+    number = offset.constant
+    if not kept and number is not None and number >= 1:
+        return Fixed(number)
+    # A lone index stays a shift: it may run over fewer entries than the
+    # axis it reads (`h[a, k]` with `a:m` over `h[T, k]`), so it picks.
+    return Shift(kept, offset)
+
+
+Index = Idx | Fixed | Gather | Select | Shift
 
 
 def index_leaves(indices: tuple[Index, ...]) -> list[Idx]:
-    """The index names of an index list, those inside gathers and selections
-    included, in order."""
+    """The index names of an index list, those inside gathers, selections
+    and index expressions included, in order."""
     found: list[Idx] = []
     for index in indices:
         if isinstance(index, Idx):
@@ -126,6 +253,8 @@ def index_leaves(indices: tuple[Index, ...]) -> list[Idx]:
             found.extend(index_leaves(index.indices))
         elif isinstance(index, Select):
             found.extend(index.choice.free)
+        elif isinstance(index, Shift):
+            found.extend(index_leaves(tuple(i for i, _ in index.parts)))
     return found
 
 
@@ -137,12 +266,15 @@ def selections(indices: tuple[Index, ...]) -> list[Select]:
             found.append(index)
         elif isinstance(index, Gather):
             found.extend(selections(index.indices))
+        elif isinstance(index, Shift):
+            found.extend(selections(tuple(i for i, _ in index.parts)))
     return found
 
 
 def picks_entries(indices: tuple[Index, ...]) -> bool:
-    """Whether a position is picked by values (a gather or a selection)."""
-    return any(isinstance(i, Gather | Select) for i in indices)
+    """Whether a position is picked by values (a gather, a selection or an
+    index expression: evaluators read them all by fancy indexing)."""
+    return any(isinstance(i, Gather | Select | Shift) for i in indices)
 
 
 # Element-wise functions: the language's, plus two that only derivatives make
@@ -614,8 +746,34 @@ def _substitute_value(term: IndexValue, mapping: dict[str, Index]) -> Term:
         case Select():
             # A delta set the index to a selection: its value is the position.
             return new.choice
+        case Shift():
+            return shift_value(new)
         case _:
             assert_never(new)
+
+
+def shift_value(index: Shift) -> Term:
+    """An index expression as a number: Σ coefficient × value of each index + offset."""
+
+    def value(part: Idx | Gather | Select) -> Term:
+        match part:
+            case Idx():
+                return IndexValue(part)
+            case Gather():
+                return Tensor(part.name, part.indices)
+            case Select():
+                return part.choice
+            case _:
+                assert_never(part)
+
+    terms: list[Term] = []
+    for part, coefficient in index.parts:
+        for c, sizes in coefficient.terms:
+            factors = (Const(float(c)), *(SizeOf(s) for s in sizes), value(part))
+            terms.append(Product(factors, ()))
+    for c, sizes in index.offset.terms:
+        terms.append(Product((Const(float(c)), *(SizeOf(s) for s in sizes)), ()))
+    return add(terms)
 
 
 def _substitute_in_product(term: Product, mapping: dict[str, Index]) -> Product:
@@ -692,6 +850,8 @@ def _map(index: Index, mapping: dict[str, Index]) -> Index:
         choice = substitute(index.choice, mapping)
         assert isinstance(choice, IndexedFunc)
         return Select(choice)
+    if isinstance(index, Shift):
+        return shift([(_map(i, mapping), c) for i, c in index.parts], index.offset)
     return index
 
 
@@ -714,7 +874,9 @@ def read_at_gather(term: Term) -> bool:
     or `δ[q, argmax[j](…)]` eaten into it): evaluators compute its written form
     `Σ_q softmax[q](…) δ[q, y[i]]`, whose delta they can pick with, instead of
     reading the softmax there."""
-    return isinstance(term, IndexedFunc) and any(isinstance(a, Gather | Select) for a in term.at)
+    return isinstance(term, IndexedFunc) and any(
+        isinstance(a, Gather | Select | Shift) for a in term.at
+    )
 
 
 def read_at_places(
@@ -730,7 +892,7 @@ def read_at_places(
     labels: list[str] = []
     for name in axes:
         target = placed.get(name)
-        if isinstance(target, Select):
+        if isinstance(target, Select | Shift):
             return None
         if isinstance(target, Fixed):
             picks.append(target.value - 1)

@@ -13,8 +13,9 @@ line from becoming a deep tree.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 from shapecheck.exhaustive import assert_never
 from shapecheck.source import Span
@@ -27,9 +28,11 @@ from shapecheck.source import Span
 class IndexName:
     name: str
     span: Span
+    # `a:m` on a left-hand side (spec 9.4): `a` runs over 1..m.
+    runs_over: SizeName | SizeLiteral | None = None
 
     def __str__(self) -> str:
-        return self.name
+        return self.name if self.runs_over is None else f"{self.name}:{self.runs_over}"
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,84 @@ class IndexSelect:
         return str(self.call)
 
 
-Index = IndexName | IndexLiteral | IndexGather | IndexSelect
+@dataclass(frozen=True)
+class IndexSize:
+    """A dim's name inside an index expression: that size as a number
+    (`Z[i, k + h]`, spec 9.4). The checker turns each name of an expression
+    that is a dim into one of these; the parser cannot tell them apart."""
+
+    name: str
+    span: Span
+    # Its value where it has one (given, `--size`, or chosen for numeric checks).
+    value: int | None = None
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class IndexArith:
+    """`left op right` inside an index expression: `+`, `-` or `*`."""
+
+    op: str
+    left: IndexTree
+    right: IndexTree
+    span: Span
+
+    def __str__(self) -> str:
+        mine = 1 if self.op in "+-" else 2
+        left = _index_operand(self.left, mine)
+        right = _index_operand(self.right, mine + 1)
+        if self.op == "*" and isinstance(self.left, IndexLiteral):
+            return f"{left} {right}"  # `2 a`, `2 (a - 1)`: juxtaposition, as written
+        return f"{left} {self.op} {right}"
+
+
+@dataclass(frozen=True)
+class IndexNeg:
+    operand: IndexTree
+    span: Span
+
+    def __str__(self) -> str:
+        return "-" + _index_operand(self.operand, 3)
+
+
+IndexTree = IndexName | IndexLiteral | IndexGather | IndexSelect | IndexSize | IndexArith | IndexNeg
+
+
+def _index_operand(tree: IndexTree, needed: int) -> str:
+    own = 1 if isinstance(tree, IndexArith) and tree.op in "+-" else 2
+    own = 3 if isinstance(tree, IndexNeg) else own
+    own = 4 if not isinstance(tree, IndexArith | IndexNeg) else own
+    return f"({tree})" if own < needed else str(tree)
+
+
+@dataclass(frozen=True)
+class IndexExpr:
+    """An index expression standing in a position (spec 9.4): `a + u - 1`,
+    `2 a + u - 2`, `k + h`. Names in it are indices or, once checked, sizes."""
+
+    tree: IndexTree
+    span: Span
+
+    def __str__(self) -> str:
+        return str(self.tree)
+
+
+def index_tree_leaves(tree: IndexTree) -> Iterator[IndexTree]:
+    """The leaves of an index expression, left to right (iteratively)."""
+    stack: list[IndexTree] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, IndexArith):
+            stack.extend((node.right, node.left))
+        elif isinstance(node, IndexNeg):
+            stack.append(node.operand)
+        else:
+            yield node
+
+
+Index = IndexName | IndexLiteral | IndexGather | IndexSelect | IndexExpr
 
 
 def leaf_indices(indices: tuple[Index, ...]) -> Iterator[IndexName | IndexLiteral]:
@@ -87,6 +167,13 @@ def leaf_indices(indices: tuple[Index, ...]) -> Iterator[IndexName | IndexLitera
         index = stack.pop()
         if isinstance(index, IndexGather):
             stack.extend(reversed(index.indices))
+        elif isinstance(index, IndexExpr):
+            # The names of an expression (not its numbers, which are no positions).
+            for leaf in index_tree_leaves(index.tree):
+                if isinstance(leaf, IndexName):
+                    yield leaf
+                elif isinstance(leaf, IndexGather):
+                    yield from leaf_indices(leaf.indices)
         elif not isinstance(index, IndexSelect):
             yield index
 
@@ -602,13 +689,158 @@ def depth(expr: Expr) -> int:
 LoopValues = tuple[tuple[str, int], ...]
 
 
+# A size expression of `dim` (spec 9.4): numbers, earlier dims, `+ - * /`,
+# juxtaposition, `^` with a number exponent, unary minus and parentheses.
+# The checker reads it exactly (check/sizeexpr.py); it never stands elsewhere.
+
+
 @dataclass(frozen=True)
-class DimEntry:
-    name: str
-    value: int | float | None
+class SizeNumber:
+    value: int | float
     span: Span
 
     def __str__(self) -> str:
+        return str(int(self.value)) if float(self.value).is_integer() else str(self.value)
+
+
+@dataclass(frozen=True)
+class SizeDim:
+    name: str
+    span: Span
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class SizeArith:
+    op: str  # "+", "-", "*", "/" or "^"
+    left: SizeExpr
+    right: SizeExpr
+    span: Span
+
+    def __str__(self) -> str:
+        mine = _SIZE_PRECEDENCE[self.op]
+        # Left to right: a right operand of equal precedence needs parentheses
+        # (`n - (k - 1)`), except for `^`, which groups to the right.
+        left = _size_operand(self.left, mine + (1 if self.op == "^" else 0))
+        right = _size_operand(self.right, mine + (0 if self.op == "^" else 1))
+        if self.op == "*" and isinstance(self.left, SizeNumber) and _starts_with_dim(self.right):
+            return f"{left} {right}"
+        spaced = "^" if self.op == "^" else f" {self.op} "
+        return f"{left}{spaced}{right}"
+
+
+@dataclass(frozen=True)
+class SizeNeg:
+    operand: SizeExpr
+    span: Span
+
+    def __str__(self) -> str:
+        return "-" + _size_operand(self.operand, 3)
+
+
+SizeExpr = SizeNumber | SizeDim | SizeArith | SizeNeg
+
+
+def _starts_with_dim(expr: SizeExpr) -> bool:
+    """`n` or `n^2`: what juxtaposition prints after a number (`2 n^2`)."""
+    return isinstance(expr, SizeDim) or (
+        isinstance(expr, SizeArith) and expr.op == "^" and isinstance(expr.left, SizeDim)
+    )
+
+
+_SIZE_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "^": 4}
+
+
+def _size_operand(expr: SizeExpr, needed: int) -> str:
+    match expr:
+        case SizeArith():
+            own = _SIZE_PRECEDENCE[expr.op]
+        case SizeNeg():
+            own = 3
+        case SizeNumber() | SizeDim():
+            own = 5
+        case _:
+            assert_never(expr)
+    return f"({expr})" if own < needed else str(expr)
+
+
+def size_leaves(expr: SizeExpr) -> Iterator[SizeNumber | SizeDim]:
+    """The numbers and dims of a size expression, left to right (iteratively)."""
+    stack: list[SizeExpr] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, SizeArith):
+            stack.extend((node.right, node.left))
+        elif isinstance(node, SizeNeg):
+            stack.append(node.operand)
+        else:
+            yield node
+
+
+def size_names(expr: SizeExpr) -> Iterator[SizeDim]:
+    """The dims a size expression names, left to right (iteratively: no depth limit)."""
+    stack: list[SizeExpr] = [expr]
+    while stack:
+        node = stack.pop()
+        match node:
+            case SizeDim():
+                yield node
+            case SizeArith():
+                stack.extend((node.right, node.left))
+            case SizeNeg():
+                stack.append(node.operand)
+            case SizeNumber():
+                pass
+            case _:
+                assert_never(node)
+
+
+_V = TypeVar("_V")
+
+
+def fold_size(
+    expr: SizeExpr,
+    leaf: Callable[[SizeNumber | SizeDim], _V],
+    arith: Callable[[SizeArith, _V, _V], _V],
+    negate: Callable[[SizeNeg, _V], _V],
+) -> _V:
+    """A size expression folded bottom-up, iteratively (a long chain is a deep tree)."""
+    done: list[_V] = []
+    stack: list[tuple[SizeExpr, bool]] = [(expr, False)]
+    while stack:
+        node, visited = stack.pop()
+        match node:
+            case SizeNumber() | SizeDim():
+                done.append(leaf(node))
+            case SizeArith() if visited:
+                right = done.pop()
+                done.append(arith(node, done.pop(), right))
+            case SizeArith():
+                stack.extend(((node, True), (node.right, False), (node.left, False)))
+            case SizeNeg() if visited:
+                done.append(negate(node, done.pop()))
+            case SizeNeg():
+                stack.extend(((node, True), (node.operand, False)))
+            case _:
+                assert_never(node)
+    return done[0]
+
+
+@dataclass(frozen=True)
+class DimEntry:
+    """`n`, `n = 8`, or `m = n - k + 1` (a size expression naming earlier dims)."""
+
+    name: str
+    value: int | float | None
+    span: Span
+    # The written expression where it names a dim; `value` is then None.
+    size: SizeExpr | None = None
+
+    def __str__(self) -> str:
+        if self.size is not None:
+            return f"{self.name} = {self.size}"
         if self.value is None:
             return self.name
         value = int(self.value) if float(self.value).is_integer() else self.value

@@ -10,10 +10,12 @@ fractional size, an unknown layout, a 0 index) raises `SyntaxProblem`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
 from shapecheck.diagnostics import Code, Diagnostic, diagnostic
+from shapecheck.exhaustive import assert_never
 from shapecheck.source import Span
 from shapecheck.syntax import ast
 from shapecheck.syntax.keywords import reserved_problem
@@ -66,6 +68,67 @@ def _size_power(base: float, exponent: float) -> int | float:
         return float(base**exponent)
     except OverflowError:
         return float("inf")
+
+
+# `2e+1`, `3E-2`: digits, an exponent letter, a sign and digits.
+_SIGNED_EXPONENT = re.compile(r"(\d+)([eE])([+-])(\d+)")
+
+
+# Index and size expressions are a few terms (`2 a + u - 2`, `(n - 2) / 2 + 1`);
+# the bound keeps every later walk over them shallow.
+MAX_TERMS = 64
+
+
+def _short_enough(span: Span, leaves: int) -> None:
+    if leaves > MAX_TERMS:
+        raise SyntaxProblem(
+            diagnostic(
+                Code.E041,
+                span,
+                f"this expression has {leaves} terms; an index or size expression has at "
+                f"most {MAX_TERMS}",
+                hints=["define a size with `dim` for a long sum, and use its name"],
+            )
+        )
+
+
+def _whole(value: float) -> int | float:
+    return int(value) if value.is_integer() else value
+
+
+def _plain_number(expr: ast.SizeExpr) -> bool:
+    """A number, a power or a product of numbers: the sizes of the first edition."""
+
+    def leaf(node: ast.SizeNumber | ast.SizeDim) -> bool:
+        return isinstance(node, ast.SizeNumber)
+
+    def arith(node: ast.SizeArith, left: bool, right: bool) -> bool:
+        # A power of a power goes to the checker, which bounds its size.
+        if node.op == "^":
+            return isinstance(node.left, ast.SizeNumber)
+        return node.op == "*" and left and right
+
+    def negate(node: ast.SizeNeg, operand: bool) -> bool:
+        return False
+
+    return ast.fold_size(expr, leaf, arith, negate)
+
+
+def _constant_size(expr: ast.SizeExpr) -> int | float:
+    """The value of a plain number (`8`, `2^10`, `3 * 4`), as the first edition read it."""
+
+    def leaf(node: ast.SizeNumber | ast.SizeDim) -> int | float:
+        return node.value if isinstance(node, ast.SizeNumber) else 0
+
+    def arith(node: ast.SizeArith, left: int | float, right: int | float) -> int | float:
+        if node.op == "^":
+            return _size_power(float(left), float(right))
+        return _times(left, right)
+
+    def negate(node: ast.SizeNeg, operand: int | float) -> int | float:
+        return -operand
+
+    return ast.fold_size(expr, leaf, arith, negate)
 
 
 @dataclass(frozen=True)
@@ -221,24 +284,48 @@ class _StatementRules(_Spans):
         name = children[0]
         if len(children) == 1:
             return ast.DimEntry(name.value, None, self._token_span(name))
-        value, end = children[2]
-        return ast.DimEntry(name.value, value, self._at(name.start_pos, end))
+        size: ast.SizeExpr = children[2]
+        span = Span(name.start_pos + self.offset, size.span.end)
+        _short_enough(size.span, sum(1 for _ in ast.size_leaves(size)))
+        if _plain_number(size):
+            return ast.DimEntry(name.value, _constant_size(size), span)
+        return ast.DimEntry(name.value, None, span, size)
 
-    def int_expr(self, children: list[Any]) -> tuple[int | float, int]:
-        result: int | float = 1
-        end = 0
-        for child in children:
-            if not isinstance(child, Token):
-                value, end = child
-                result = _times(result, value)
-        return result, end
+    def size_sum(self, children: list[Any]) -> ast.SizeExpr:
+        return self._size_chain(children)
 
-    def int_power(self, children: list[Any]) -> tuple[int | float, int]:
-        base = _number(children[0])
-        end = children[-1].end_pos
-        if len(children) == 1:
-            return (int(base) if base.is_integer() else base), end
-        return _size_power(base, _number(children[2])), end
+    def size_product(self, children: list[Any]) -> ast.SizeExpr:
+        return self._size_chain(children)
+
+    def _size_chain(self, children: list[Any]) -> ast.SizeExpr:
+        # Left to right; an operand with no operator before it is juxtaposed (`2 n`).
+        result: ast.SizeExpr = children[0]
+        op = "*"
+        for child in children[1:]:
+            if isinstance(child, Token):
+                op = "*" if child.type == "MUL" else child.value
+                continue
+            result = ast.SizeArith(op, result, child, Span(result.span.start, child.span.end))
+            op = "*"
+        return result
+
+    def size_negate(self, children: list[Any]) -> ast.SizeExpr:
+        return ast.SizeNeg(children[1], self._span(children[0], children[1]))
+
+    def size_power(self, children: list[Any]) -> ast.SizeExpr:
+        base, _, exponent = children
+        power = ast.SizeNumber(_whole(_number(exponent)), self._token_span(exponent))
+        return ast.SizeArith("^", base, power, self._span(base, exponent))
+
+    def size_number(self, children: list[Any]) -> ast.SizeExpr:
+        return ast.SizeNumber(_whole(_number(children[0])), self._token_span(children[0]))
+
+    def size_dim(self, children: list[Any]) -> ast.SizeExpr:
+        return ast.SizeDim(children[0].value, self._token_span(children[0]))
+
+    def size_paren(self, children: list[Any]) -> ast.SizeExpr:
+        inner: ast.SizeExpr = children[1]
+        return inner
 
     def decl_stmt(self, children: list[Any]) -> ast.DeclStmt:
         entries = tuple(c for c in children if isinstance(c, ast.ArrayDecl))
@@ -379,33 +466,6 @@ class _ExpressionRules(_Spans):
         items = [c for c in children if not isinstance(c, Token)]
         return _bracketed(items, children[-1].end_pos)
 
-    def index(self, children: list[Any]) -> ast.Index:
-        token = children[0]
-        span = self._token_span(token)
-        if len(children) == 2:
-            return ast.IndexGather(token.value, tuple(children[1]), self._span(token, children[1]))
-        if token.type == "NAME":
-            return ast.IndexName(token.value, span)
-        value = _number(token)
-        if not value.is_integer() or not token.value.isdigit():
-            raise SyntaxProblem(
-                diagnostic(
-                    Code.E203,
-                    span,
-                    f"a literal index is a whole number from 1, not `{token.value}`",
-                )
-            )
-        if value < 1:
-            raise SyntaxProblem(
-                diagnostic(
-                    Code.E203,
-                    span,
-                    "literal indices start at 1",
-                    hints=["the notation is 1-based, as in the notes' x₁₂"],
-                )
-            )
-        return ast.IndexLiteral(int(value), span)
-
     def sum_expr(self, children: list[Any]) -> ast.Expr:
         if len(children) == 1:
             return children[0]  # type: ignore[no-any-return]
@@ -459,10 +519,21 @@ class _ExpressionRules(_Spans):
         order = len(after.value) if after.type == "PRIME" else 0
         return ast.OpaqueCall(name.value, order, children[-2], self._span(name, children[-1]))
 
+    def _binders(self, children: list[Any]) -> tuple[ast.IndexName, ...]:
+        """The indices in a reduction's brackets, annotated (`u:2`) or not."""
+        return tuple(
+            c if isinstance(c, ast.IndexName) else ast.IndexName(c.value, self._token_span(c))
+            for c in children[2:-3]
+            if isinstance(c, ast.IndexName) or c.type == "NAME"
+        )
+
+    def binder_annotated(self, children: list[Any]) -> ast.IndexName:
+        name, _, size = children
+        return ast.IndexName(name.value, self._span(name, size), size)
+
     def indexed_call(self, children: list[Any]) -> ast.IndexedCall:
-        names = [c for c in children[2:] if isinstance(c, Token) and c.type == "NAME"]
-        indices = tuple(ast.IndexName(n.value, self._token_span(n)) for n in names)
-        arg = next(c for c in children if not isinstance(c, Token))
+        indices = self._binders(children)
+        arg = children[-2]
         func = children[0]
         if func.value in ast.SELECTIONS and len(indices) > 1:
             raise SyntaxProblem(_selection_problem(func, indices, arg))
@@ -524,9 +595,8 @@ class _ExpressionRules(_Spans):
         return ast.Loss(name.value, self._span(children[0], children[-1]), self._token_span(name))
 
     def sum_over(self, children: list[Any]) -> ast.SumOver:
-        names = [c for c in children[2:] if isinstance(c, Token) and c.type == "NAME"]
-        indices = tuple(ast.IndexName(n.value, self._token_span(n)) for n in names)
-        body = next(c for c in children if not isinstance(c, Token))
+        indices = self._binders(children)
+        body = children[-2]
         return ast.SumOver(indices, body, self._span(children[0], children[-1]))
 
     def reserved(self, children: list[Any]) -> ast.Expr:
@@ -537,16 +607,115 @@ class _ExpressionRules(_Spans):
         raise SyntaxProblem(reserved_problem(token.value, following, span))
 
     def mean_over(self, children: list[Any]) -> ast.MeanOver:
-        names = [c for c in children[2:] if isinstance(c, Token) and c.type == "NAME"]
-        indices = tuple(ast.IndexName(n.value, self._token_span(n)) for n in names)
-        body = next(c for c in children if not isinstance(c, Token))
+        indices = self._binders(children)
+        body = children[-2]
         return ast.MeanOver(indices, body, self._span(children[0], children[-1]))
 
     def paren(self, children: list[Any]) -> ast.Expr:
         return replace(children[1], span=self._span(children[0], children[2]))  # type: ignore[no-any-return]
 
 
-class AstBuilder(_StatementRules, _ExpressionRules):
+class _IndexRules(_Spans):
+    """The rules of the grammar's index positions: names, numbers, gathers and
+    index expressions (spec 9.4), and the left-hand annotation `a:m`."""
+
+    def index(self, children: list[Any]) -> ast.Index:
+        tree: ast.IndexTree = children[0]
+        match tree:
+            case ast.IndexArith() | ast.IndexNeg():
+                _short_enough(tree.span, sum(1 for _ in ast.index_tree_leaves(tree)))
+                return ast.IndexExpr(tree, tree.span)
+            case ast.IndexLiteral():
+                if tree.value < 1:
+                    raise SyntaxProblem(
+                        diagnostic(
+                            Code.E203,
+                            tree.span,
+                            "literal indices start at 1",
+                            hints=["the notation is 1-based, as in the notes' x₁₂"],
+                        )
+                    )
+                return tree
+            case ast.IndexName() | ast.IndexGather() | ast.IndexSelect():
+                return tree
+            case ast.IndexSize():
+                raise AssertionError("the parser makes no sizes")
+            case _:
+                assert_never(tree)
+
+    def index_sum(self, children: list[Any]) -> ast.IndexTree:
+        return self._index_chain(children)
+
+    def index_product(self, children: list[Any]) -> ast.IndexTree:
+        return self._index_chain(children)
+
+    def _index_chain(self, children: list[Any]) -> ast.IndexTree:
+        # Left to right; an operand with no operator before it is juxtaposed (`2 a`).
+        result: ast.IndexTree = children[0]
+        op = "*"
+        for child in children[1:]:
+            if isinstance(child, Token):
+                op = "*" if child.type == "MUL" else child.value
+                continue
+            result = ast.IndexArith(op, result, child, Span(result.span.start, child.span.end))
+            op = "*"
+        return result
+
+    def index_negate(self, children: list[Any]) -> ast.IndexTree:
+        return ast.IndexNeg(children[1], self._span(children[0], children[1]))
+
+    def index_paren(self, children: list[Any]) -> ast.IndexTree:
+        inner: ast.IndexTree = children[1]
+        return inner
+
+    def index_name(self, children: list[Any]) -> ast.IndexTree:
+        return ast.IndexName(children[0].value, self._token_span(children[0]))
+
+    def index_gather(self, children: list[Any]) -> ast.IndexTree:
+        token = children[0]
+        return ast.IndexGather(token.value, tuple(children[1]), self._span(token, children[1]))
+
+    def index_number(self, children: list[Any]) -> ast.IndexTree:
+        token = children[0]
+        span = self._token_span(token)
+        exponent = _SIGNED_EXPONENT.fullmatch(token.value)
+        if exponent is not None:
+            # `x[2e+1]`: the lexer reads a number with an exponent (spec 9.4).
+            shown = " ".join(exponent.groups())
+            raise SyntaxProblem(
+                diagnostic(
+                    Code.E040,
+                    span,
+                    f"`{token.value}` is read as a number with an exponent",
+                    hints=[
+                        "numbers inside an index list are plain digits; for an index "
+                        f"expression write spaces: `{shown}`"
+                    ],
+                )
+            )
+        value = _number(token)
+        if not value.is_integer() or not token.value.isdigit():
+            raise SyntaxProblem(
+                diagnostic(
+                    Code.E203,
+                    span,
+                    f"a literal index is a whole number from 1, not `{token.value}`",
+                )
+            )
+        return ast.IndexLiteral(int(value), span)
+
+    def lhs_list(self, children: list[Any]) -> _Bracketed:
+        # The same checks as any index position (a literal 0 is E203).
+        items = [self.index([c]) for c in children if not isinstance(c, Token)]
+        return _bracketed(items, children[-1].end_pos)
+
+    def index_annotated(self, children: list[Any]) -> ast.IndexName:
+        """`a:m` on a left-hand side: `a` runs over `1..m` (spec 9.4)."""
+        name, _, size = children
+        return ast.IndexName(name.value, self._span(name, size), size)
+
+
+class AstBuilder(_StatementRules, _ExpressionRules, _IndexRules):
     """One method per grammar rule; builds AST nodes and nothing else.
 
     Set `offset` to the start of the line in the file, and `text` to the

@@ -326,7 +326,7 @@ def _closes_nothing(seen: _Unexpected) -> Diagnostic | None:
 
 def _unclosed_index_list(seen: _Unexpected) -> Diagnostic | None:
     # After a name, `[` may also follow (an integer array in a position, `y[i]`).
-    if not (seen.expected <= {"COMMA", "RSQB", "LSQB"} and "RSQB" in seen.expected):
+    if not (seen.expected <= {"COMMA", "RSQB", "LSQB", "COLON"} and "RSQB" in seen.expected):
         return None
     return diagnostic(
         Code.E004,

@@ -614,8 +614,8 @@ def _slice(seen: Rejection) -> Diagnostic | None:
     hints.extend(ranges)
     if any("+" in index for index in shown):
         hints.append(
-            "offset indices such as `j + 1` are planned but not available in this version "
-            "(docs/language.md, 12.10)"
+            "an offset index such as `j + 1` runs over a range its left-hand side names: "
+            "`y[j:m] = x[j + 1]` (docs/language.md, 12.10)"
         )
     return diagnostic(
         Code.E023, seen.span(opening, closing + 1), "slices are not `.idx` notation", hints=hints

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from fractions import Fraction
 
 from shapecheck.collector import collector_paused
 from shapecheck.diagnostics import Code, Diagnostic, diagnostic
@@ -90,6 +91,42 @@ def unroll(
     return unrolled, unroller.problems
 
 
+def _size_value(expr: ast.SizeExpr, dims: dict[str, int | None]) -> int | None:
+    """A computed dim's value where every dim it names has one (a loop bound);
+    None otherwise, and where it is no whole size (the checker words why)."""
+
+    def leaf(node: ast.SizeNumber | ast.SizeDim) -> Fraction | None:
+        if isinstance(node, ast.SizeDim):
+            value = dims.get(node.name)
+            return None if value is None else Fraction(value)
+        return Fraction(node.value) if float(node.value).is_integer() else None
+
+    def arith(
+        node: ast.SizeArith, left: Fraction | None, right: Fraction | None
+    ) -> Fraction | None:
+        if left is None or right is None or max(abs(left), abs(right)) > 2**64:
+            return None
+        match node.op:
+            case "+":
+                return left + right
+            case "-":
+                return left - right
+            case "*":
+                return left * right
+            case "/":
+                return None if right == 0 else left / right
+            case _:
+                if right.denominator != 1 or not 0 <= right <= 64:
+                    return None
+                return left ** int(right)
+
+    def negate(node: ast.SizeNeg, operand: Fraction | None) -> Fraction | None:
+        return None if operand is None else -operand
+
+    value = ast.fold_size(expr, leaf, arith, negate)
+    return int(value) if value is not None and value.denominator == 1 and value >= 1 else None
+
+
 class _Unroller:
     """Walks the statements once, keeping the dims seen so far (for loop bounds)."""
 
@@ -117,6 +154,9 @@ class _Unroller:
     def note_dims(self, statement: ast.Statement) -> None:
         if isinstance(statement, ast.DimStmt):
             for entry in statement.entries:
+                if entry.size is not None:
+                    self.dims[entry.name] = _size_value(entry.size, self.dims)
+                    continue
                 value = self.size_overrides.get(entry.name, entry.value)
                 self.dims[entry.name] = (
                     int(value)
@@ -369,7 +409,37 @@ def _index(index: ast.Index, values: dict[str, int]) -> ast.Index:
         # An integer array in a position: `y{t}[i]` names one per step.
         name = _name(index.name, index.span, values, ())
         return ast.IndexGather(name, _indices(index.indices, values), index.span)
+    if isinstance(index, ast.IndexExpr):
+        # `x[t + 1]` inside a loop: `t` is the number there too (spec 7), and
+        # a part left with numbers only is that number (`x[3]`, not `x[2 + 1]`).
+        tree = _tree(index.tree, values)
+        if isinstance(tree, ast.IndexLiteral) and tree.value >= 1:
+            return tree
+        return ast.IndexExpr(tree, index.span)
     return index
+
+
+def _tree(tree: ast.IndexTree, values: dict[str, int]) -> ast.IndexTree:
+    match tree:
+        case ast.IndexArith():
+            left, right = _tree(tree.left, values), _tree(tree.right, values)
+            if isinstance(left, ast.IndexLiteral) and isinstance(right, ast.IndexLiteral):
+                value = {"+": left.value + right.value, "-": left.value - right.value}.get(
+                    tree.op, left.value * right.value
+                )
+                if value >= 1:
+                    return ast.IndexLiteral(value, tree.span)
+            return replace(tree, left=left, right=right)
+        case ast.IndexNeg():
+            return replace(tree, operand=_tree(tree.operand, values))
+        case ast.IndexName() | ast.IndexGather():
+            index = _index(tree, values)
+            assert isinstance(index, ast.IndexName | ast.IndexLiteral | ast.IndexGather)
+            return index
+        case ast.IndexLiteral() | ast.IndexSelect() | ast.IndexSize():
+            return tree
+        case _:
+            assert_never(tree)
 
 
 def _indices(indices: tuple[ast.Index, ...], values: dict[str, int]) -> tuple[ast.Index, ...]:

@@ -230,8 +230,8 @@ def test_a_slice_says_what_its_offset_index_runs_over() -> None:
         "write an index for every position: `H[i, j + 1]`",
         "an offset index: numpy's `1:h` (counted from 0) is `j + 1` with `j` running over "
         "`1..h - 1`",
-        "offset indices such as `j + 1` are planned but not available in this version "
-        "(docs/language.md, 12.10)",
+        "an offset index such as `j + 1` runs over a range its left-hand side names: "
+        "`y[j:m] = x[j + 1]` (docs/language.md, 12.10)",
     )
     assert only_problem("Z[i, k] = H[:, :h]").hints == (
         "write an index for every position: `H[i, j]`",

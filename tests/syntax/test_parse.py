@@ -221,7 +221,8 @@ def test_expected_words_not_token_names() -> None:
             "definition or a claim)",
         ),
         ("param q[3] = [1, -]", "unexpected `]`; expected a number"),
-        ("y = x[+]", "unexpected `+`; expected a name or a number"),
+        # An index position takes an index expression (spec 9.4).
+        ("y = x[+]", "unexpected `+`; expected an expression"),
         ("for t in 1 3:", "unexpected number `3`; expected `..` or `:`"),
         (
             "param a *",

@@ -32,7 +32,35 @@ _index = st.recursive(
     ),
     max_leaves=4,
 )
-_indices = st.lists(_index, min_size=1, max_size=3)
+# Index expressions (spec 9.4): sums of `c`, `c a`, `a c`, `c*a`, `(2 h) a`,
+# with unary minus; each drawn with the Python text that computes its value.
+_coefficients = st.sampled_from([("2", "2"), ("3", "3"), ("(2 h)", "(2*h)"), ("h", "h")])
+_index_names = st.sampled_from(["a", "u", "i"])
+_index_terms = st.one_of(
+    st.builds(lambda c: c, st.sampled_from([("1", "1"), ("2", "2"), ("h", "h")])),
+    st.builds(lambda a: (a, a), _index_names),
+    st.builds(lambda c, a: (f"{c[0]} {a}", f"{c[1]}*{a}"), _coefficients, _index_names),
+    st.builds(lambda c, a: (f"{a} {c[0]}", f"{a}*{c[1]}"), _coefficients, _index_names),
+    st.builds(lambda c, a: (f"{c[0]}*{a}", f"{c[1]}*{a}"), _coefficients, _index_names),
+)
+
+
+@st.composite
+def _index_expression(draw: st.DrawFn) -> tuple[str, str]:
+    first = draw(_index_names)
+    text, python = first, first
+    for _ in range(draw(st.integers(1, 3))):
+        op = draw(st.sampled_from(["+", "-"]))
+        term, value = draw(_index_terms)
+        text, python = f"{text} {op} {term}", f"{python} {op} ({value})"
+    if draw(st.booleans()):
+        text, python = f"-({text})", f"-({python})"
+    return text, python
+
+
+_indices = st.lists(
+    st.one_of(_index, _index_expression().map(lambda pair: pair[0])), min_size=1, max_size=3
+)
 _comparisons = st.sampled_from([">", ">=", "<", "<=", "==", "!=", "≥", "≤", "≠"])
 # Opaque functions (spec 9.5): every generated statement stands below `fn f, g2`.
 _FUNCTIONS = ["f", "g2"]
@@ -264,3 +292,38 @@ def test_a_chain_of_comparisons_is_always_e016(
     text = f"{_DECLARED}y[i] = {a} {first} {b} {second} {c}\n"
     _, problems = parse(Source("p.idx", text))
     assert [p.code for p in problems] == ["E016"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(_index_expression(), st.integers(1, 5), st.integers(1, 5), st.integers(1, 5))
+def test_an_index_expression_means_what_it_says(
+    drawn: tuple[str, str], a: int, u: int, h: int
+) -> None:
+    """The parsed tree (and its printed form, re-parsed) computes the written value."""
+    text, python = drawn
+    values = {"a": a, "u": u, "i": 3, "h": h}
+    statement = _parse_one(f"y[i] = x[{text}]")
+    assert isinstance(statement, ast.Definition)
+    assert isinstance(statement.rhs, ast.ArrayRef)
+    (index,) = statement.rhs.indices
+    assert isinstance(index, ast.IndexExpr | ast.IndexName)
+    tree = index.tree if isinstance(index, ast.IndexExpr) else index
+    expected = eval(python, {}, dict(values))
+    assert _value(tree, values) == expected
+    again = _parse_one(str(statement))
+    assert isinstance(again, ast.Definition) and str(again) == str(statement)
+
+
+def _value(tree: ast.IndexTree, values: dict[str, int]) -> int:
+    match tree:
+        case ast.IndexName() | ast.IndexSize():
+            return values[tree.name]
+        case ast.IndexLiteral():
+            return tree.value
+        case ast.IndexNeg():
+            return -_value(tree.operand, values)
+        case ast.IndexArith():
+            left, right = _value(tree.left, values), _value(tree.right, values)
+            return {"+": left + right, "-": left - right, "*": left * right}[tree.op]
+        case _:
+            raise AssertionError(tree)
