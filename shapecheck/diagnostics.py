@@ -64,6 +64,9 @@ class Code(str, enum.Enum):
     E031 = "E031"
     E032 = "E032"
     E033 = "E033"
+    E055 = "E055"
+    E056 = "E056"
+    E057 = "E057"
     E101 = "E101"
     E102 = "E102"
     E103 = "E103"
@@ -84,6 +87,8 @@ class Code(str, enum.Enum):
     E137 = "E137"
     E138 = "E138"
     E139 = "E139"
+    E160 = "E160"
+    E161 = "E161"
     E201 = "E201"
     E202 = "E202"
     E203 = "E203"
@@ -119,6 +124,7 @@ class Code(str, enum.Enum):
     W105 = "W105"
     W106 = "W106"
     W110 = "W110"
+    W111 = "W111"
     W115 = "W115"
     W901 = "W901"
     W902 = "W902"
@@ -161,6 +167,10 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E031: (Severity.ERROR, "integer array inside an index expression"),
     Code.E032: (Severity.ERROR, "`argmax` or `argmin` over several indices"),
     Code.E033: (Severity.ERROR, "function other than `argmax` or `argmin` in an index position"),
+    # E055-E057: the call forms of the matrix functions (spec 9.5)
+    Code.E055: (Severity.ERROR, "matrix function of an expression"),
+    Code.E056: (Severity.ERROR, "`inv(A)` without its two indices"),
+    Code.E057: (Severity.ERROR, "`det(A)` or `trace(A)` with indices"),
     # E1xx: names, declarations, unrolling
     Code.E101: (Severity.ERROR, "unknown name"),
     Code.E102: (Severity.ERROR, "name defined twice"),
@@ -182,6 +192,9 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E137: (Severity.ERROR, "integer value outside its range"),
     Code.E138: (Severity.ERROR, "`argmax` or `argmin` without its index"),
     Code.E139: (Severity.ERROR, "integer array as a derivative target"),
+    # E160-E161: the matrix of `det`, `inv`, `trace` (spec 9.5)
+    Code.E160: (Severity.ERROR, "matrix function of an array that is not 2-D"),
+    Code.E161: (Severity.ERROR, "matrix function of a matrix that is not square"),
     # E2xx: the index rules of spec section 4
     Code.E201: (Severity.ERROR, "index has two sizes"),
     Code.E202: (Severity.ERROR, "wrong number of indices"),
@@ -231,6 +244,7 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.W105: (Severity.WARNING, "empty file"),
     Code.W106: (Severity.WARNING, "index named like a dim"),
     Code.W110: (Severity.WARNING, "derivative not verified: every entry at a kink"),
+    Code.W111: (Severity.WARNING, "derivative not verified: ill-conditioned matrix"),
     Code.W115: (Severity.WARNING, "derivative spelling also names another array"),
     # W9xx: `# shapecheck: ignore[...]` comments
     Code.W901: (Severity.WARNING, "unused suppression"),

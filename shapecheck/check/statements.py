@@ -14,7 +14,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from shapecheck.check import functions, labels, numbers, reductions, sizes, summation, values
+from shapecheck.check import (
+    functions,
+    labels,
+    matrices,
+    numbers,
+    reductions,
+    sizes,
+    summation,
+    values,
+)
 from shapecheck.check.program import (
     ArrayInfo,
     CheckedClaim,
@@ -44,6 +53,8 @@ def visit(scope: StatementScope, expr: ast.Expr) -> None:
                 _visit_deriv(scope, node)
             case ast.Loss():
                 scope.lookup(node.name, node.name_span)
+            case ast.MatrixCall():
+                matrices.visit_matrix_call(scope, node)
             case ast.SumOver() | ast.MeanOver():
                 summation.visit_sum(scope, node)
             case ast.Product():

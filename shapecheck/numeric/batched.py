@@ -12,6 +12,7 @@ order, after the batch axis when there is one.
 
 from __future__ import annotations
 
+from collections import ChainMap
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,6 +20,7 @@ import numpy as np
 
 from shapecheck.exhaustive import assert_never
 from shapecheck.numeric import kinks
+from shapecheck.numeric.matrices import inverse_name, matrix_function
 from shapecheck.numeric.evaluate import (
     EXTREMUM,
     Evaluator,
@@ -78,7 +80,7 @@ class BatchedEvaluator:
         if known is None:
             known = (
                 (
-                    isinstance(term, (t.Tensor, t.Loss))
+                    isinstance(term, (t.Tensor, t.Loss, t.Matrix))
                     and (term.name if isinstance(term, t.Tensor) else term.array) in self.batched
                 )
                 or any(self._mentions_batched(c) for c in t.children(term))
@@ -98,6 +100,8 @@ class BatchedEvaluator:
                 upstream = np.asarray(self._lookup(f"dloss/d{term.array}"))
                 array = np.asarray(self._lookup(term.array))
                 return np.sum((upstream * array).reshape(array.shape[0], -1), axis=1)
+            case t.Matrix():
+                return self._matrix(term)
             case t.Func():
                 return self._function(term)
             case t.IndexedFunc():
@@ -135,6 +139,15 @@ class BatchedEvaluator:
                 return self._delta(term)
             case _:
                 assert_never(term)
+
+    def _matrix(self, term: t.Matrix) -> Array:
+        """det, inv or trace of each matrix of the stack; inv read at its indices."""
+        value = matrix_function(term.name, self._lookup(term.array))
+        if term.name != "inv":
+            return value
+        name = inverse_name(term.array)
+        reader = BatchedEvaluator(ChainMap({name: value}, self.values), {name})
+        return reader._tensor(t.Tensor(name, term.indices))
 
     def _note_bend(self, argument: t.Term, inner: Array) -> None:
         assert self.centre is not None

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import re
 import string
+from collections import ChainMap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -26,6 +27,7 @@ import numpy as np
 
 from shapecheck.check.program import Size
 from shapecheck.exhaustive import assert_never
+from shapecheck.numeric.matrices import inverse_name, matrix_function
 from shapecheck.symbolic import terms as t
 
 Array = Any  # numpy.ndarray; kept loose so that mypy does not need numpy's stubs here
@@ -156,6 +158,8 @@ class Evaluator:
             case t.Loss():
                 upstream = self._lookup(f"dloss/d{term.array}")
                 return np.float64(np.sum(upstream * self._lookup(term.array)))
+            case t.Matrix():
+                return matrix_value(self, term)
             case t.Func():
                 return self.apply(term.name, self._value(term.arg))
             case t.IndexedFunc() if t.read_at_gather(term):
@@ -315,6 +319,17 @@ class Evaluator:
 
 # ---------------------------------------------------------------------------
 # softmax, logsumexp and norm (spec 9.5), numerically stable
+
+
+def matrix_value(evaluator: Evaluator, term: t.Matrix) -> Array:
+    """det(A) or trace(A) as a number; inv(A) read at its indices, as an array
+    standing at them would be (literals, a diagonal, a gather)."""
+    value = matrix_function(term.name, evaluator.lookup(term.array))
+    if term.name != "inv":
+        return np.float64(value)
+    name = inverse_name(term.array)
+    reader = Evaluator(ChainMap({name: value}, evaluator.values))
+    return reader.value(t.Tensor(name, term.indices))
 
 
 def indexed_function(term: t.IndexedFunc, argument: Array, lead: int = 0) -> Array:

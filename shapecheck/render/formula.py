@@ -88,6 +88,8 @@ def _show(term: t.Term, need: int, last: bool) -> str:
             return "δ" + indices(term.indices)
         case t.Loss():
             return f"loss({term.array})"
+        case t.Matrix():
+            return f"{term.name}({term.array})" + indices(term.indices)
         case t.Func() | t.Extremum() | t.Compare() | t.IndexValue():
             return _show_piecewise(term, need)
         case t.IndexedFunc():

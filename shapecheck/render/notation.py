@@ -58,6 +58,8 @@ def _pretty(expr: ast.Expr, need: int, last: bool) -> str:
             return "δ" + index_list(expr.indices)
         case ast.DerivRef():
             return f"d{expr.of}/d{expr.wrt}" + index_list(expr.indices)
+        case ast.MatrixCall():
+            return f"{expr.func}({expr.name})" + index_list(expr.indices)
         case ast.Number() | ast.Loss():
             return str(expr)
         case _:

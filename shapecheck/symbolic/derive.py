@@ -119,10 +119,29 @@ def _local(
         case t.Loss():
             # The derivative of an unspecified loss is an opaque upstream gradient.
             return t.Tensor(f"dloss/d{name}", at, t.UPSTREAM), "loss"
+        case t.Matrix():
+            return _matrix(term, at), term.name
         case t.Const() | t.SizeOf() | t.Delta() | t.Zero() | t.IndexValue():
             return t.Zero(_union(term.free, at)), "constant"
         case _:
             assert_never(term)
+
+
+def _matrix(term: t.Matrix, at: tuple[t.Idx, ...]) -> t.Term:
+    """The matrix functions' rules (spec 9.5), at X[p, q] for at = (p, q):
+    d det(X) = det(X) inv(X)[q, p] (Jacobi's formula); d inv(X)[i, j] =
+    -inv(X)[i, p] inv(X)[q, j] (from d(X X⁻¹) = 0); d trace(X) = δ[p, q]."""
+    p, q = at
+    match term.name:
+        case "det":
+            return t.Product((term, t.Matrix("inv", term.array, (q, p))))
+        case "inv":
+            i, j = term.indices
+            left = t.Matrix("inv", term.array, (i, p))
+            right = t.Matrix("inv", term.array, (q, j))
+            return t.Product((t.Const(-1.0), left, right))
+        case _:
+            return t.Delta((p, q))
 
 
 def _union(*groups: tuple[t.Idx, ...]) -> tuple[t.Idx, ...]:

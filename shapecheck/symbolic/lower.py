@@ -46,6 +46,7 @@ class _Lowering:
                 | ast.Delta()
                 | ast.DerivRef()
                 | ast.Loss()
+                | ast.MatrixCall()
                 | ast.SizeRef()
                 | ast.IndexValue()
             ):
@@ -74,6 +75,7 @@ class _Lowering:
         | ast.Delta
         | ast.DerivRef
         | ast.Loss
+        | ast.MatrixCall
         | ast.SizeRef
         | ast.IndexValue,
     ) -> t.Term:
@@ -90,6 +92,8 @@ class _Lowering:
                 return t.Tensor(name, self.indices(expr.indices), t.REFERENCE)
             case ast.Loss():
                 return t.Loss(expr.name)
+            case ast.MatrixCall():
+                return t.Matrix(expr.func, expr.name, self.indices(expr.indices))
             case ast.SizeRef():
                 return t.SizeOf(Size(expr.name, expr.value))
             case ast.IndexValue():

@@ -15,7 +15,7 @@ from typing import Any
 
 from shapecheck.diagnostics import Code, Diagnostic, diagnostic
 from shapecheck.source import Span
-from shapecheck.syntax import ast
+from shapecheck.syntax import ast, matrices
 from shapecheck.syntax.keywords import reserved_problem
 from shapecheck.syntax.lexer import Token
 
@@ -511,6 +511,16 @@ class _ExpressionRules(_Spans):
     def loss(self, children: list[Any]) -> ast.Loss:
         name = children[2]
         return ast.Loss(name.value, self._span(children[0], children[-1]), self._token_span(name))
+
+    def matrix_call(self, children: list[Any]) -> ast.MatrixCall:
+        """`det(A)`, `inv(A)[i, j]`, `trace(A)`; every other form is worded by `matrices`."""
+        func, arg = children[0], children[2]
+        indices = tuple(children[4]) if len(children) == 5 else None
+        span = self._span(func, children[-1])
+        problem = matrices.call_problem(func.value, arg, indices, span)
+        if problem is not None:
+            raise SyntaxProblem(problem)
+        return ast.MatrixCall(func.value, arg.name, indices or (), span, arg.span)
 
     def sum_over(self, children: list[Any]) -> ast.SumOver:
         names = [c for c in children[2:] if isinstance(c, Token) and c.type == "NAME"]
