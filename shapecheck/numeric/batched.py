@@ -12,7 +12,6 @@ order, after the batch axis when there is one.
 
 from __future__ import annotations
 
-from collections import ChainMap
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,7 +19,6 @@ import numpy as np
 
 from shapecheck.exhaustive import assert_never
 from shapecheck.numeric import kinks
-from shapecheck.numeric.matrices import inverse_name, matrix_function
 from shapecheck.numeric.evaluate import (
     EXTREMUM,
     Evaluator,
@@ -31,6 +29,7 @@ from shapecheck.numeric.evaluate import (
     indexed_function,
     size_value,
 )
+from shapecheck.numeric.matrices import inverse_name, matrix_function
 from shapecheck.symbolic import terms as t
 
 Array = Any
@@ -146,7 +145,7 @@ class BatchedEvaluator:
         if term.name != "inv":
             return value
         name = inverse_name(term.array)
-        reader = BatchedEvaluator(ChainMap({name: value}, self.values), {name})
+        reader = BatchedEvaluator({**self.values, name: value}, {name})
         return reader._tensor(t.Tensor(name, term.indices))
 
     def _note_bend(self, argument: t.Term, inner: Array) -> None:

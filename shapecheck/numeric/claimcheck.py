@@ -25,13 +25,13 @@ from shapecheck.numeric.diagnose import diagnose
 from shapecheck.numeric.evaluate import align
 from shapecheck.numeric.rounding import Magnitudes, rounding_error
 from shapecheck.numeric.verdicts import (
-    AT_KINK,
     Check,
     ClaimCheck,
     ClaimVerdict,
     Mode,
     Verdict,
     Worst,
+    nobodys_fault,
 )
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.derive import Derivation
@@ -58,7 +58,12 @@ def check_claim(
         return ClaimCheck(ClaimVerdict.INCONCLUSIVE, too_large, "too large to evaluate")
     if not truth_ok:
         # Every entry at a kink leaves nothing to compare the claim with either.
-        reason = AT_KINK if truth_reason == AT_KINK else "the true derivative could not be verified"
+        # An ill-conditioned matrix too: the reason names it and its condition number.
+        reason = (
+            truth_reason
+            if nobodys_fault(truth_reason)
+            else "the true derivative could not be verified"
+        )
         return ClaimCheck(
             ClaimVerdict.INCONCLUSIVE, Check(Verdict.INCONCLUSIVE, Mode.FULL, reason=reason)
         )

@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 import re
 import string
-from collections import ChainMap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -328,7 +327,7 @@ def matrix_value(evaluator: Evaluator, term: t.Matrix) -> Array:
     if term.name != "inv":
         return np.float64(value)
     name = inverse_name(term.array)
-    reader = Evaluator(ChainMap({name: value}, evaluator.values))
+    reader = Evaluator({**evaluator.values, name: value})
     return reader.value(t.Tensor(name, term.indices))
 
 

@@ -14,11 +14,13 @@ arrays while it exceeds `MAX_CONDITION`, and words the verdict inconclusive
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
+from shapecheck.numeric.verdicts import ILL_CONDITIONED
 from shapecheck.symbolic import terms as t
 
 Array = Any
@@ -27,8 +29,6 @@ Array = Any
 # six of float64's sixteen digits, and central differences through them lose
 # more: a check there would fail or pass by accident.
 MAX_CONDITION = 1e6
-# The reason of a check left inconclusive by an ill-conditioned matrix.
-ILL_CONDITIONED = "ill-conditioned matrix"
 
 
 def inverse_name(array: str) -> str:
@@ -62,10 +62,8 @@ def _inverse(matrix: Array) -> Array:
         flat = matrix.reshape(-1, *matrix.shape[-2:])
         out = np.full(flat.shape, np.nan)
         for k, each in enumerate(flat):
-            try:
+            with contextlib.suppress(np.linalg.LinAlgError):
                 out[k] = np.linalg.inv(each)
-            except np.linalg.LinAlgError:
-                pass
         return out.reshape(matrix.shape)
 
 

@@ -25,7 +25,7 @@ from typing import Literal
 from xml.etree import ElementTree as ET
 
 from shapecheck.diagnostics import Diagnostic
-from shapecheck.numeric.verdicts import AT_KINK, ClaimVerdict, Verdict
+from shapecheck.numeric.verdicts import ClaimVerdict, Verdict, nobodys_fault
 from shapecheck.pipeline import ClaimResult, DerivativeResult, FileReport
 from shapecheck.render import derivatives as facts
 from shapecheck.render.diagnostics import render_plain
@@ -131,8 +131,9 @@ def _derivative_case(report: FileReport, result: DerivativeResult, strict: bool)
     outcome: Outcome
     if check is None:
         outcome, words = "skipped", "not verified numerically"
-    elif check.verdict is Verdict.INCONCLUSIVE and check.reason == AT_KINK:
-        # Every entry at a kink: not verified, a warning (W110), as too large is.
+    elif check.verdict is Verdict.INCONCLUSIVE and nobodys_fault(check.reason):
+        # Every entry at a kink (W110), an ill-conditioned matrix (W111): not
+        # verified, a warning, as too large is.
         outcome = "failed" if strict else "skipped"
     elif check.verdict in (Verdict.FAILED, Verdict.INCONCLUSIVE):
         outcome = "failed"
