@@ -532,10 +532,7 @@ def _module_call(
     arguments = call_arguments(seen.text, end) if seen.text[end : end + 1] == "(" else None
     shown = written + ("(...)" if arguments is not None else "")
     translation = translate_call(function, [*leading, *(arguments or [])], seen.names)
-    if translation:
-        hint = f"write `{translation[0]}`: {translation[1]}"
-    else:
-        hint = GENERIC_HINT
+    hint = f"write `{translation[0]}`: {translation[1]}" if translation else GENERIC_HINT
     return diagnostic(
         Code.E022, seen.span(start, end), f"`{shown}` is numpy, not `.idx`", hints=[hint]
     )
