@@ -31,15 +31,15 @@ def call_problem(
         return _not_a_name(func, arg, indices)
     shown = f"{func}({arg.name})"
     if func == "inv" and (indices is None or len(indices) != 2):
-        written = (
-            "no index"
+        message = (
+            f"`{shown}` is a matrix and needs its two indices"
             if indices is None
-            else f"{len(indices)} index" + ("" if len(indices) == 1 else "es")
+            else f"`{shown}` takes two indices, not {len(indices)}"
         )
         return diagnostic(
             Code.E056,
             span,
-            f"`{shown}` is a matrix: it is read at two indices, not at {written}",
+            message,
             hints=[
                 f"write `{shown}[i, j]`; `i` runs over the second size of {arg.name} "
                 "and `j` over its first"
