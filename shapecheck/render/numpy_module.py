@@ -698,6 +698,8 @@ def _used_definitions(report: FileReport, plan: _Plan) -> list[str]:
             node = stack.pop()
             if isinstance(node, t.Tensor) and node.kind == t.ARRAY:
                 used.add(node.name)
+            elif isinstance(node, t.Matrix):
+                used.add(node.array)  # `det(S)` reads the whole of S
             stack.extend(t.children(node))
     return [d.name for d in checked.definitions if d.name in used]
 

@@ -19,7 +19,11 @@ from shapecheck.render import numpy_module
 from shapecheck.source import Source
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = sorted((ROOT / "samples").glob("*.idx")) + sorted((ROOT / "samples/course").glob("*.idx"))
+SAMPLES = (
+    sorted((ROOT / "samples").glob("*.idx"))
+    + sorted((ROOT / "samples/course").glob("*.idx"))
+    + sorted((ROOT / "samples/cookbook").glob("*.idx"))
+)
 
 
 def _arguments(report: FileReport) -> dict[str, np.ndarray]:
