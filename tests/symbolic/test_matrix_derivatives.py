@@ -44,7 +44,7 @@ def test_each_rule_against_central_differences(
     definition: str, label: str, function: object, tmp_path: Path
 ) -> None:
     text = f"param X[3, 3] = {X0}\n{definition}\nderive {label}\n"
-    report, values = _values(text, tmp_path)
+    _, values = _values(text, tmp_path)
     expected = central(function, values["X"])
     np.testing.assert_allclose(values[label], expected, rtol=1e-6, atol=1e-8)
 
