@@ -15,6 +15,8 @@ say its free indices (each with its size), and rewriting never changes them.
   binds (spec 9.5); softmax is read at positions of its own (`at`). The
   reductions `max[j]`, `min[j]` and the selections `argmax[j]`, `argmin[j]`
   (spec 9.2) are indexed functions too; the selections' value is an integer.
+- `Matrix` is `det(A)`, `trace(A)` or `inv(A)` read at two indices, of the
+  whole square array named A (spec 9.5), as `Loss` is a function of a whole array.
 - `Compare` is 1 where a comparison holds and 0 elsewhere; `Extremum` is
   `max(a, b)` or `min(a, b)`; `IndexValue` is an index as a number 1..size.
   With `step`, `sign`, `relu` and `abs` they are the piecewise terms: each has
