@@ -95,12 +95,8 @@ class BatchedEvaluator:
                 raise AssertionError("a term without arrays mentions no batched array")
             case t.Tensor() | t.Delta():
                 return self._positioned(term)
-            case t.Loss():
-                upstream = np.asarray(self._lookup(f"dloss/d{term.array}"))
-                array = np.asarray(self._lookup(term.array))
-                return np.sum((upstream * array).reshape(array.shape[0], -1), axis=1)
-            case t.Matrix():
-                return self._matrix(term)
+            case t.Loss() | t.Matrix():
+                return _of_whole_array(self, term)
             case t.Func():
                 return self._function(term)
             case t.IndexedFunc():
@@ -138,15 +134,6 @@ class BatchedEvaluator:
                 return self._delta(term)
             case _:
                 assert_never(term)
-
-    def _matrix(self, term: t.Matrix) -> Array:
-        """det, inv or trace of each matrix of the stack; inv read at its indices."""
-        value = matrix_function(term.name, self._lookup(term.array))
-        if term.name != "inv":
-            return value
-        name = inverse_name(term.array)
-        reader = BatchedEvaluator({**self.values, name: value}, {name})
-        return reader._tensor(t.Tensor(name, term.indices))
 
     def _note_bend(self, argument: t.Term, inner: Array) -> None:
         assert self.centre is not None
@@ -264,6 +251,21 @@ def centre_branch(centre: Evaluator, term: t.Term) -> Array:
             align(centre.value(c), t.names(c.free), term.free) for c in t.children(term)
         )
     return kinks.branch(term, at_centre)
+
+
+def _of_whole_array(evaluator: BatchedEvaluator, term: t.Loss | t.Matrix) -> Array:
+    """loss(A) for each A of the stack; det, inv or trace of each matrix of the
+    stack, inv read at its indices."""
+    array = np.asarray(evaluator.plain.lookup(term.array))
+    if isinstance(term, t.Loss):
+        upstream = np.asarray(evaluator.plain.lookup(f"dloss/d{term.array}"))
+        return np.sum((upstream * array).reshape(array.shape[0], -1), axis=1)
+    value = matrix_function(term.name, array)
+    if term.name != "inv":
+        return value
+    name = inverse_name(term.array)
+    reader = BatchedEvaluator({**evaluator.values, name: value}, {name})
+    return reader._tensor(t.Tensor(name, term.indices))
 
 
 def _batched_shape(picks: list[Array], free: tuple[t.Idx, ...]) -> tuple[int, ...]:

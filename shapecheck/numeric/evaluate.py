@@ -154,11 +154,8 @@ class Evaluator:
                 return self._tensor(term)
             case t.Delta():
                 return self._delta(term)
-            case t.Loss():
-                upstream = self._lookup(f"dloss/d{term.array}")
-                return np.float64(np.sum(upstream * self._lookup(term.array)))
-            case t.Matrix():
-                return matrix_value(self, term)
+            case t.Loss() | t.Matrix():
+                return whole_array_value(self, term)
             case t.Func():
                 return self.apply(term.name, self._value(term.arg))
             case t.IndexedFunc() if t.read_at_gather(term):
@@ -320,9 +317,13 @@ class Evaluator:
 # softmax, logsumexp and norm (spec 9.5), numerically stable
 
 
-def matrix_value(evaluator: Evaluator, term: t.Matrix) -> Array:
-    """det(A) or trace(A) as a number; inv(A) read at its indices, as an array
+def whole_array_value(evaluator: Evaluator, term: t.Loss | t.Matrix) -> Array:
+    """A function of a whole array: loss(A) as the verifier reads it (Σ dloss/dA A);
+    det(A) or trace(A) as a number; inv(A) read at its indices, as an array
     standing at them would be (literals, a diagonal, a gather)."""
+    if isinstance(term, t.Loss):
+        upstream = evaluator.lookup(f"dloss/d{term.array}")
+        return np.float64(np.sum(upstream * evaluator.lookup(term.array)))
     value = matrix_function(term.name, evaluator.lookup(term.array))
     if term.name != "inv":
         return np.float64(value)

@@ -153,13 +153,8 @@ class Magnitudes:
                 return self.plain.value(term), np.abs(self.absolute.value(term))
             case t.IndexValue() | t.Compare() | t.Extremum():
                 return self._piecewise(term)
-            case t.Matrix():
-                return self._matrix(term)
-            case t.Func():
-                argument, spread = self._both(term.arg)
-                value = self.plain.apply(term.name, argument)
-                slope = _slopes(term.name, argument, value)
-                return value, np.abs(value) + _times(slope, spread)
+            case t.Func() | t.Matrix():
+                return self._applied(term)
             case t.IndexedFunc():
                 return self._indexed(term)
             case t.Pow():
@@ -177,10 +172,17 @@ class Magnitudes:
             case _:
                 assert_never(term)
 
-    def _matrix(self, term: t.Matrix) -> tuple[Array, Array]:
-        """The trace's magnitude is that of a sum (of |A|'s diagonal); a
-        determinant or an inverse computed by elimination is off by its own
-        size times the condition number (to first order, per unit of rounding)."""
+    def _applied(self, term: t.Func | t.Matrix) -> tuple[Array, Array]:
+        """An element-wise function: its value's magnitude plus its slope times
+        its argument's. The trace's magnitude is that of a sum (of |A|'s
+        diagonal); a determinant or an inverse computed by elimination is off by
+        its own size times the condition number (to first order, per unit of
+        rounding)."""
+        if isinstance(term, t.Func):
+            argument, spread = self._both(term.arg)
+            value = self.plain.apply(term.name, argument)
+            slope = _slopes(term.name, argument, value)
+            return value, np.abs(value) + _times(slope, spread)
         value = self.plain.value(term)
         if term.name == "trace":
             return value, np.abs(self.absolute.value(term))

@@ -339,12 +339,16 @@ def _expr(value: ast.Expr, need: int, last: bool, ranks: Ranks) -> str:
             return reference(f"d{value.of}/d{value.wrt}", value.indices, ranks, numerator=False)
         case ast.Number():
             return _paren(number(value.value), value.value < 0 and need > _ADD)
-        case ast.Loss():
-            return r"\operatorname{loss}\left(" + name(value.name) + r"\right)"
-        case ast.MatrixCall():
-            return matrix_call(value.func, value.name, value.indices)
+        case ast.Loss() | ast.MatrixCall():
+            return _of_whole_array(value)
         case _:
             assert_never(value)
+
+
+def _of_whole_array(value: ast.Loss | ast.MatrixCall) -> str:
+    if isinstance(value, ast.Loss):
+        return r"\operatorname{loss}\left(" + name(value.name) + r"\right)"
+    return matrix_call(value.func, value.name, value.indices)
 
 
 # The matrix functions as the notes write them: det X, tr X, (X⁻¹)_{ij}.
