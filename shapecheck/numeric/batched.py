@@ -276,7 +276,7 @@ def _batched_shape(picks: list[Array], free: tuple[t.Idx, ...]) -> tuple[int, ..
 
 def _selections(term: t.Term) -> list[t.Select]:
     """The selections in the positions of an array or delta (none elsewhere)."""
-    if isinstance(term, t.Tensor | t.Delta):
+    if isinstance(term, t.Tensor | t.Delta | t.Matrix):
         return t.selections(term.indices)
     return []
 

@@ -124,7 +124,7 @@ def _selects(derivation: Derivation) -> bool:
     stack: list[t.Term] = terms
     while stack:
         node = stack.pop()
-        if isinstance(node, t.Tensor | t.Delta) and t.selections(node.indices):
+        if isinstance(node, t.Tensor | t.Delta | t.Matrix) and t.selections(node.indices):
             return True
         stack.extend(t.children(node))
     return False
