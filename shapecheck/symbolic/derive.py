@@ -570,6 +570,8 @@ def _named(local: t.Term, consumer: str, c: tuple[t.Idx, ...], rhs: t.Term) -> t
     function is named this way."""
     if isinstance(rhs, t.Add) and len(rhs.terms) == 1:
         rhs = rhs.terms[0]
+    if isinstance(rhs, t.Matrix):
+        return _named_matrix(local, consumer, c, rhs)
     if not isinstance(rhs, t.IndexedFunc) or not all(a in c for a in rhs.at):
         return local
     if rhs.at and t.plain_positions(rhs) is None:
@@ -588,6 +590,35 @@ def _named(local: t.Term, consumer: str, c: tuple[t.Idx, ...], rhs: t.Term) -> t
             indices: list[t.Index] = list(c)
             for position, where in zip(positions, node.at, strict=True):
                 indices[position] = where
+            return t.Tensor(consumer, tuple(indices))
+        kids = t.children(node)
+        if not kids:
+            return node
+        return t.with_children(node, tuple(rename(k) for k in kids))
+
+    return rename(local)
+
+
+def _named_matrix(local: t.Term, consumer: str, c: tuple[t.Idx, ...], rhs: t.Matrix) -> t.Term:
+    """A local derivative with the definition's own matrix function written as
+    the defined array: `D inv(X)[q,p]` for `D = det(X)`, `-Y[i,p] Y[q,j]` for
+    `Y[i, j] = inv(X)[i, j]` (read at any indices: `Y[j, i] = inv(X)[i, j]`
+    too). An inverse read at a repeated index or a literal names nothing."""
+    names = [i.name for i in c]
+    if rhs.name == "inv":
+        at = [i.name for i in rhs.indices if isinstance(i, t.Idx)]
+        if len(set(at)) != 2 or sorted(at) != sorted(names):
+            return local
+        # Where each of the inverse's positions stands among the defined array's.
+        places = [names.index(name) for name in at]
+
+    def rename(node: t.Term) -> t.Term:
+        if isinstance(node, t.Matrix) and (node.name, node.array) == (rhs.name, rhs.array):
+            if rhs.name != "inv":
+                return t.Tensor(consumer, ())
+            indices: list[t.Index] = list(node.indices)
+            for position, place in enumerate(places):
+                indices[place] = node.indices[position]
             return t.Tensor(consumer, tuple(indices))
         kids = t.children(node)
         if not kids:

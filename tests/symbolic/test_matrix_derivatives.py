@@ -79,13 +79,15 @@ def test_printed_formulas_and_numpy_lines() -> None:
     )
     report = run(text)
     assert formulas(report) == {
-        "dD/dX": "det(X) inv(X)[q,p]",
+        # Spec 10: in the file's names, D for the det(X) that D is.
+        "dD/dX": "D inv(X)[q,p]",
         "dT/dX": "δ[p,q]",
         "ds/dX": "-Σ_i Σ_j a[i] b[j] inv(X)[i,p] inv(X)[q,j]",
     }
     rng = np.random.default_rng(3)
     values = {"a": rng.standard_normal(3), "b": rng.standard_normal(3)}
     values["X"] = rng.standard_normal((3, 3))
+    values["D"] = np.linalg.det(values["X"])
     xi = np.linalg.inv(values["X"])
     expected = {
         "dD/dX": np.linalg.det(values["X"]) * xi.T,
@@ -98,18 +100,22 @@ def test_printed_formulas_and_numpy_lines() -> None:
         np.testing.assert_allclose(printed_value(result, values), expected[label], rtol=1e-10)
 
 
-def test_a_claim_pasted_back_is_confirmed_symbolically() -> None:
-    # Spec 10's round trip: the printed derivative, written as a claim.
+def test_the_defined_name_and_the_call_are_both_confirmed_symbolically() -> None:
+    # Spec 10's round trip (the printed form, with the file's names) and the
+    # Cookbook's form (the call written out) are one formula.
     text = (
-        "dim n = 3\nparam X[n, n]\nY[i, j] = inv(X)[i, j]\nD = det(X)\nderive dY/dX, dD/dX\n"
-        "dY/dX[i, j, p, q] = -inv(X)[i, p] inv(X)[q, j]\n"
+        "dim n = 3\nparam X[n, n]\nY[j, i] = inv(X)[i, j]\nD = det(X)\nderive dY/dX, dD/dX\n"
+        "dY/dX[j, i, p, q] = -inv(X)[i, p] inv(X)[q, j]\n"
+        "dY/dX[j, i, p, q] = -Y[p, i] Y[j, q]\n"
         "dD/dX[p, q] = det(X) inv(X)[q, p]\n"
+        "dD/dX[p, q] = D Y[p, q]\n"
         "dD/dX[p, q] = det(X) inv(X)[p, q]\n"
     )
     report = run(text)
+    assert formulas(report) == {"dY/dX": "-(Y[j,s] Y[r,i])", "dD/dX": "D inv(X)[s,r]"}
     verdicts = [
         (c.symbolic.matches, str(c.check.verdict) if c.check else None) for c in report.claims
     ]
     # The last is the classic slip (no transpose): wrong, and said so.
-    assert verdicts == [(True, "ok"), (True, "ok"), (False, "wrong")]
+    assert verdicts == [(True, "ok")] * 4 + [(False, "wrong")]
     assert [d.code for d in report.diagnostics] == ["E402"]
