@@ -125,6 +125,7 @@ class Code(str, enum.Enum):
     W106 = "W106"
     W110 = "W110"
     W111 = "W111"
+    W113 = "W113"
     W115 = "W115"
     W901 = "W901"
     W902 = "W902"
@@ -245,6 +246,7 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.W106: (Severity.WARNING, "index named like a dim"),
     Code.W110: (Severity.WARNING, "derivative not verified: every entry at a kink"),
     Code.W111: (Severity.WARNING, "derivative not verified: ill-conditioned matrix"),
+    Code.W113: (Severity.WARNING, "not verified: numeric check inconclusive"),
     Code.W115: (Severity.WARNING, "derivative spelling also names another array"),
     # W9xx: `# shapecheck: ignore[...]` comments
     Code.W901: (Severity.WARNING, "unused suppression"),

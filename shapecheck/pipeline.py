@@ -19,6 +19,7 @@ from shapecheck.check.program import CheckedProgram, DeriveRequest
 from shapecheck.collector import collector_paused
 from shapecheck.diagnostics import Code, Diagnostic, Severity, diagnostic
 from shapecheck.numeric.report import ValuesProblem, Verification, verify_numerically
+from shapecheck.numeric.verdicts import ClaimVerdict
 from shapecheck.source import Source
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.claims import SymbolicClaim, resolve_claim
@@ -60,6 +61,20 @@ class DerivativeResult:
 class ClaimResult:
     symbolic: SymbolicClaim
     check: ClaimCheck | None = None
+
+    @property
+    def confirmed(self) -> bool | None:
+        """True if the claim is right, False if shown wrong, None if undecided.
+
+        A claim confirmed symbolically is right whatever its numeric check says
+        (spec 6): a numeric disagreement is then a bug in shapecheck (E401), and
+        an inconclusive check leaves it right.
+        """
+        if self.symbolic.matches:
+            return True
+        if self.check is None or self.check.verdict is ClaimVerdict.INCONCLUSIVE:
+            return None
+        return self.check.verdict is ClaimVerdict.OK
 
 
 @dataclass(frozen=True)

@@ -180,7 +180,9 @@ def test_wrong_claims_are_caught_where_the_numbers_decide(expression: str, how: 
     assert result.check is not None
     if result.check.verdict is ClaimVerdict.INCONCLUSIVE:
         # Only when the true derivative itself could not be verified: never a pass.
-        assert result.check.check.reason == "the true derivative could not be verified"
+        assert (result.check.check.reason or "").startswith(
+            "the true derivative could not be verified"
+        )
         assert "E403" in codes
     else:
         assert result.check.verdict is ClaimVerdict.WRONG, (text, result)

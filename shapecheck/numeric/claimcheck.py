@@ -49,9 +49,10 @@ def check_claim(
     claim: CheckedClaim,
     truth_ok: bool,
     truth_reason: str | None = None,
+    truth_hints: tuple[str, ...] = (),
 ) -> ClaimCheck:
     """The claim against `derivation`, whose own check passed when `truth_ok`
-    (else failed or was inconclusive for `truth_reason`)."""
+    (else failed or was inconclusive for `truth_reason`, with `truth_hints`)."""
     # The truth, the claim, and the comparison's temporaries.
     if not verifier.jacobian_fits(derivation, copies=6):
         too_large = verifier.too_large(derivation)
@@ -59,13 +60,13 @@ def check_claim(
     if not truth_ok:
         # Every entry at a kink leaves nothing to compare the claim with either.
         # An ill-conditioned matrix too: the reason names it and its condition number.
-        reason = (
-            truth_reason
-            if nobodys_fault(truth_reason)
-            else "the true derivative could not be verified"
+        reason = "the true derivative could not be verified" + (
+            f" ({truth_reason})" if truth_reason else ""
         )
+        reason = truth_reason if nobodys_fault(truth_reason) and truth_reason else reason
         return ClaimCheck(
-            ClaimVerdict.INCONCLUSIVE, Check(Verdict.INCONCLUSIVE, Mode.FULL, reason=reason)
+            ClaimVerdict.INCONCLUSIVE,
+            Check(Verdict.INCONCLUSIVE, Mode.FULL, reason=reason, hints=truth_hints),
         )
     with np.errstate(all="ignore"):
         truth = verifier.derived.signature_value(derivation)

@@ -6,13 +6,17 @@ writes `--save`, and words every verdict that is not a pass:
 
 - E401: a derivative disagrees with finite differences (a shapecheck bug);
 - E402: a claim is wrong, with how (`diagnose`) and its worst entry;
-- E403: a check is inconclusive (NaN, Inf, nothing decidable: never a pass);
+- E403: a claim's check is inconclusive (NaN, Inf, nothing decidable: never a pass);
 - E404: a claim could not be verified for lack of memory;
 - E405: a claim could not be verified: every entry sits at a kink;
 - W104: a derivative too large to verify or to save;
 - W110: a derivative not verified: every entry sits at a kink;
 - W111: a derivative not verified: a matrix it inverts or takes the
-  determinant of stays ill-conditioned (an E403 for a claim).
+  determinant of stays ill-conditioned (an E403 for a claim, a
+  W113 for a claim confirmed symbolically);
+- W113: a derived derivative (or a claim confirmed symbolically) whose numeric
+  check is inconclusive: not verified, a warning, since the user did nothing
+  wrong (spec 6, second edition).
 
 Where a check leaves entries out at a kink, or a matrix whose determinant or
 inverse it takes has a condition number above `matrices.MAX_CONDITION`, and
@@ -125,6 +129,7 @@ def _verify(
     verifier, given = _verifier(checked, deriver, options, settings)
     checks = _Checks(checked, verifier, settings, given)
     derivative_checks = tuple(checks.derivative(d, r.span, r.loop) for r, d in derivatives)
+    derivative_checks = _with_point_values(checks, derivatives, derivative_checks)
     claim_checks = tuple(checks.claim(symbolic) for symbolic in claims)
     saved = None
     if options.save is not None:
@@ -142,6 +147,31 @@ def _verify(
         saved,
     )
     return NumericReport(derivative_checks, claim_checks, tuple(checks.problems), info)
+
+
+def _with_point_values(
+    checks: _Checks,
+    derivatives: Sequence[tuple[DeriveRequest, Derivation]],
+    results: tuple[Check, ...],
+) -> tuple[Check, ...]:
+    """Each passed check with its derivative's value where the file fixes every
+    value the derivative depends on (`numeric.point`)."""
+    if checks.verifier is None:
+        return results
+    from shapecheck.numeric.point import fixed_by_file, point_value
+
+    shown = []
+    for (request, derivation), result in zip(derivatives, results, strict=True):
+        verifier = checks.checked_on.get(derivation.label, checks.verifier)
+        if (
+            result.verdict == Verdict.OK
+            and fixed_by_file(checks.checked, checks.given, request.of)
+            and verifier.jacobian_fits(derivation)
+        ):
+            value = point_value(verifier.derived.signature_value(derivation))
+            result = replace(result, value=value)
+        shown.append(result)
+    return tuple(shown)
 
 
 def _values_from(checked: CheckedProgram, options: NumericOptions) -> str:
@@ -196,7 +226,16 @@ class _Checks:
         self.checked_on: dict[str, Verifier] = {}
         self.problems: list[Diagnostic] = []
 
-    def derivative(self, derivation: Derivation, span: Span | None, loop: ast.LoopValues) -> Check:
+    def derivative(
+        self,
+        derivation: Derivation,
+        span: Span | None,
+        loop: ast.LoopValues,
+        requested: bool = True,
+    ) -> Check:
+        """The check of `derivation`, and its diagnostic. Derivatives checked only
+        for a claim (not `requested`) report a failure alone (a bug in shapecheck):
+        the claim's own diagnostic carries any other reason and its hints."""
         if derivation.label in self.done:
             return self.done[derivation.label]
         if self.verifier is None:
@@ -207,13 +246,13 @@ class _Checks:
             result = self.off_kinks(derivation, self.verifier.check(derivation))
         self.done[derivation.label] = result
         problem = _derivative_problem(derivation.label, result, span, loop_context(loop))
-        if problem is not None:
+        if problem is not None and (requested or result.verdict == Verdict.FAILED):
             self.problems.append(problem)
         return result
 
     def claim(self, symbolic: SymbolicClaim) -> ClaimCheck:
         claim = symbolic.claim
-        truth = self.derivative(symbolic.derivation, claim.span, claim.loop)
+        truth = self.derivative(symbolic.derivation, claim.span, claim.loop, requested=False)
         if self.verifier is None:
             result = ClaimCheck(ClaimVerdict.INCONCLUSIVE, truth, "too large to evaluate")
         else:
@@ -221,7 +260,9 @@ class _Checks:
 
             truth_ok = truth.verdict == Verdict.OK
             verifier = self.checked_on.get(symbolic.derivation.label, self.verifier)
-            result = check_claim(verifier, symbolic.derivation, claim, truth_ok, truth.reason)
+            result = check_claim(
+                verifier, symbolic.derivation, claim, truth_ok, truth.reason, truth.hints
+            )
         problem = _claim_problem(symbolic, result)
         if problem is not None:
             self.problems.append(problem)
@@ -330,29 +371,27 @@ def _where(
     return f"worst at {at}: {mine} {derived:.6g}, {theirs} {reference:.6g}"
 
 
+def _bug(span: Span | None, message: str, worst: str, context: str | None) -> Diagnostic:
+    """E401: the derivation disagrees with finite differences, a bug in shapecheck."""
+    hints = [worst, "this is a bug in shapecheck; please report it with the file"]
+    return diagnostic(Code.E401, span, message, hints=hints, context=context)
+
+
 def _derivative_problem(
     label: str, result: Check, span: Span | None, context: str | None
 ) -> Diagnostic | None:
-    """E401 for a failure; E403 for an inconclusive check (never a pass); W104 for
-    one too large to check."""
+    """E401 for a failure; W113 for an inconclusive check (never a pass, but the
+    user did nothing wrong); W104 for one too large to check."""
     if result.verdict == Verdict.FAILED:
-        return diagnostic(
-            Code.E401,
-            span,
-            f"{label} as derived disagrees with finite differences",
-            hints=[
-                _where(label, result.worst),
-                "this is a bug in shapecheck; please report it with the file",
-            ],
-            context=context,
-        )
+        message = f"{label} as derived disagrees with finite differences"
+        return _bug(span, message, _where(label, result.worst), context)
     if result.verdict == Verdict.INCONCLUSIVE and result.reason == AT_KINK:
         # Nothing the user did wrong, and nothing the tool got wrong: a warning.
         code, words = Code.W110, f"{label} is not verified"
     elif result.verdict == Verdict.INCONCLUSIVE and nobodys_fault(result.reason):
         code, words = Code.W111, f"{label} is not verified"
     elif result.verdict == Verdict.INCONCLUSIVE:
-        code, words = Code.E403, f"the numeric check of {label} is inconclusive"
+        code, words = Code.W113, f"{label} is not verified: the numeric check is inconclusive"
     elif result.verdict == Verdict.NOT_VERIFIED:
         code, words = Code.W104, f"{label} is not verified"
     else:
@@ -363,10 +402,16 @@ def _derivative_problem(
 
 
 def _claim_problem(symbolic: SymbolicClaim, result: ClaimCheck) -> Diagnostic | None:
-    """E402 for a wrong claim; E403, or E404 when too large, for an unverified one."""
+    """E402 for a wrong claim; E403, or E404 when too large, for an unverified one.
+
+    A claim confirmed symbolically is right (spec 6): a numeric disagreement is
+    a bug in shapecheck (E401), an inconclusive check a warning (W113).
+    """
     claim = symbolic.claim
     context = loop_context(claim.loop)
     label = claim.label + (f"[{','.join(claim.indices)}]" if claim.indices else "")
+    if symbolic.matches:
+        return _confirmed_claim_problem(symbolic, label, result, context)
     if result.verdict == ClaimVerdict.WRONG:
         detail = _where(claim.label, result.check.worst, "claimed", "true")
         return diagnostic(
@@ -384,6 +429,29 @@ def _claim_problem(symbolic: SymbolicClaim, result: ClaimCheck) -> Diagnostic | 
             code,
             claim.span,
             f"the claim {label} could not be verified: {result.check.reason}",
+            hints=list(result.check.hints),
+            context=context,
+        )
+    return None
+
+
+def _confirmed_claim_problem(
+    symbolic: SymbolicClaim, label: str, result: ClaimCheck, context: str | None
+) -> Diagnostic | None:
+    """The numeric check of a claim already confirmed symbolically."""
+    span = symbolic.claim.span
+    if result.verdict == ClaimVerdict.WRONG:
+        message = (
+            f"the claim {label} is confirmed symbolically but disagrees with finite differences"
+        )
+        worst = _where(symbolic.claim.label, result.check.worst, "claimed", "finite differences")
+        return _bug(span, message, worst, context)
+    if result.verdict == ClaimVerdict.INCONCLUSIVE:
+        return diagnostic(
+            Code.W113,
+            span,
+            f"the claim {label} is confirmed symbolically; its numeric check is inconclusive: "
+            f"{result.check.reason}",
             hints=list(result.check.hints),
             context=context,
         )

@@ -12,7 +12,9 @@ their exact words and code comparing with strings keeps working.
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass
+from typing import Any
 
 
 class _Word(str, enum.Enum):
@@ -93,6 +95,27 @@ class Worst:
 
 
 @dataclass(frozen=True)
+class PointValue:
+    """A derivative's value at the point the file itself fixes (every array it
+    depends on has a literal value, or is given by `--at`): its shape and its
+    entries in row-major order, as the report shows them."""
+
+    shape: tuple[int, ...]
+    entries: tuple[float, ...]
+
+    def nested(self) -> float | list[Any]:
+        """The entries as nested lists, one level per axis (a float for a scalar)."""
+
+        def level(axis: int, start: int) -> float | list[Any]:
+            if axis == len(self.shape):
+                return self.entries[start]
+            step = math.prod(self.shape[axis + 1 :])
+            return [level(axis + 1, start + k * step) for k in range(self.shape[axis])]
+
+        return level(0, 0)
+
+
+@dataclass(frozen=True)
 class Check:
     verdict: Verdict
     mode: Mode
@@ -113,6 +136,9 @@ class Check:
     # to move off one.
     at_kink: int = 0
     redraws: int = 0
+    # The derivative's value where the file fixes every value it depends on
+    # (`numeric.point`), for a derivative whose check passed.
+    value: PointValue | None = None
 
 
 @dataclass(frozen=True)

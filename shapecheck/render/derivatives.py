@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from shapecheck.numeric.codegen import CodeError, numpy_code, python_name
 from shapecheck.numeric.verdicts import (
@@ -10,6 +10,7 @@ from shapecheck.numeric.verdicts import (
     ILL_CONDITIONED,
     ClaimVerdict,
     Mode,
+    PointValue,
     Verdict,
     nobodys_fault,
 )
@@ -42,6 +43,39 @@ def shape(derivation: Derivation) -> str:
 def shown_formula(result: DerivativeResult) -> str:
     term = result.expanded if result.expanded is not None else result.derivation.formula
     return formula(term)
+
+
+def point_value_lines(results: tuple[DerivativeResult, ...]) -> list[str]:
+    """`dD/dX[p,q] = [[-4, -6], [-2, 3]]` for each derivative with a value at
+    the file's literal point (`Check.value`)."""
+    lines = []
+    for result in results:
+        value = result.check.value if result.check is not None else None
+        if value is not None:
+            derivation = result.derivation
+            lines.append(
+                f"{derivation.label}{indices(derivation.signature)} = {value_words(value)}"
+            )
+    return lines
+
+
+def point_words(values_from: str) -> str:
+    """Where the shown values come from: the file's literals, or an `--at` file."""
+    if values_from == "literal values":
+        return "the file's literal values"
+    return f"the file's literal values and {values_from}"
+
+
+def value_words(value: PointValue) -> str:
+    """The value as nested brackets, one level per axis, numbers as `%.6g`."""
+    nested = value.nested()
+
+    def words(level: float | list[Any]) -> str:
+        if isinstance(level, list):
+            return "[" + ", ".join(words(entry) for entry in level) + "]"
+        return f"{level:.6g}"
+
+    return words(nested)
 
 
 def adjoint_line(adjoint: Adjoint) -> str:
@@ -114,7 +148,8 @@ def check_words(check: Check | None) -> str:
     if check.verdict is Verdict.INCONCLUSIVE and nobodys_fault(check.reason):
         return f"– not verified ({ILL_CONDITIONED})"
     if check.verdict is Verdict.INCONCLUSIVE:
-        return "? inconclusive"
+        # A warning (W113): the user did nothing wrong, the numbers cannot decide.
+        return "– not verified (inconclusive)"
     return "– not verified"
 
 
@@ -133,6 +168,8 @@ def claim_words(result: ClaimResult) -> str:
         parts.append(f"✓ numerically ({error_words(check.check, '.1e')}{note})")
     elif check.verdict is ClaimVerdict.WRONG:
         parts.append("✗ wrong" + (f": {check.diagnosis}" if check.diagnosis else ""))
+    elif result.symbolic.matches:
+        parts.append("numerically inconclusive")
     else:
         parts.append("? inconclusive")
     return "; ".join(parts)

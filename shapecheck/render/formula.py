@@ -7,6 +7,8 @@ minus sign, and a sum reaches as far right as its product, as in
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from shapecheck.exhaustive import assert_never
 from shapecheck.symbolic import terms as t
 
@@ -14,10 +16,30 @@ from shapecheck.symbolic import terms as t
 _COMPARE, _ADD, _PRODUCT, _UNARY, _POWER, _ATOM = range(6)
 
 
+# A ratio of small whole numbers (`1/6`, `2/3`) is printed as such where six
+# digits would not give the value back; larger denominators read as noise.
+_MAX_DENOMINATOR = 1000
+
+
+def exact_fraction(value: float) -> tuple[int, int] | None:
+    """`(2, 3)` for 0.6666666666666666: a value that six significant digits
+    would change (so not one the user wrote, such as 0.9 or 1e-5) and that is
+    exactly a ratio of small whole numbers (spec 10: constants stay exact)."""
+    if f"{value:.6g}" == "nan" or float(f"{value:.6g}") == value:
+        return None
+    ratio = Fraction(value).limit_denominator(_MAX_DENOMINATOR)
+    if float(ratio) != value:
+        return None
+    return ratio.numerator, ratio.denominator
+
+
 def _number(value: float) -> str:
     value += 0.0  # -0.0 + 0.0 is 0.0: `-0` is never printed
     if float(value).is_integer() and abs(value) < 1e15:
         return str(int(value))
+    ratio = exact_fraction(value)
+    if ratio is not None:
+        return f"{ratio[0]}/{ratio[1]}"
     return f"{value:.6g}"
 
 
@@ -73,11 +95,21 @@ def _negative_product(term: t.Product) -> tuple[bool, t.Term]:
     return True, t.Product(rest, term.summed)
 
 
+def _of_whole_array(term: t.Loss | t.Matrix) -> str:
+    """`loss(A)`, `det(X)`, `trace(X)`, `inv(X)[q,p]`."""
+    if isinstance(term, t.Loss):
+        return f"loss({term.array})"
+    return f"{term.name}({term.array})" + indices(term.indices)
+
+
 def _show(term: t.Term, need: int, last: bool) -> str:
     """`need`: how tightly the context binds; `last`: nothing follows in its product."""
     match term:
         case t.Const():
-            return _paren(_number(term.value), term.value < 0 and need > _ADD)
+            shown = _number(term.value)
+            # `x (2/3)` and `(2/3)^2`: a ratio is bare only where a product starts.
+            wrap = (term.value < 0 and need > _ADD) or ("/" in shown and need > _UNARY)
+            return _paren(shown, wrap)
         case t.SizeOf():
             return str(term.size)
         case t.Zero():
@@ -86,10 +118,8 @@ def _show(term: t.Term, need: int, last: bool) -> str:
             return term.name + indices(term.indices)
         case t.Delta():
             return "δ" + indices(term.indices)
-        case t.Loss():
-            return f"loss({term.array})"
-        case t.Matrix():
-            return f"{term.name}({term.array})" + indices(term.indices)
+        case t.Loss() | t.Matrix():
+            return _of_whole_array(term)
         case t.Func() | t.Extremum() | t.Compare() | t.IndexValue():
             return _show_piecewise(term, need)
         case t.IndexedFunc():

@@ -22,7 +22,6 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from shapecheck.diagnostics import Diagnostic
-from shapecheck.numeric.verdicts import ClaimVerdict
 from shapecheck.pipeline import ClaimResult, FileReport
 from shapecheck.render import derivatives as facts
 from shapecheck.render.diagnostics import render_plain
@@ -53,9 +52,7 @@ def _blocking(report: FileReport, strict: bool) -> list[Diagnostic]:
 
 
 def _passed(claim: ClaimResult) -> bool:
-    if claim.check is None:
-        return claim.symbolic.matches
-    return claim.check.verdict is ClaimVerdict.OK
+    return claim.confirmed is True
 
 
 def _blocked_words(report: FileReport, blocking: list[Diagnostic]) -> str:

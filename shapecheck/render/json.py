@@ -140,6 +140,7 @@ def _claim(source: Source, result: ClaimResult) -> dict[str, Any]:
         "indices": list(claim.indices),
         "claimed": notation(claim.rhs),
         "symbolic_match": result.symbolic.matches,
+        "confirmed": result.confirmed,
         "verdict": check.verdict.value if check is not None else None,
         "diagnosis": check.diagnosis if check is not None else None,
         "check": _check(check.check) if check is not None else None,
@@ -177,6 +178,7 @@ def _check(check: Check | None) -> dict[str, Any] | None:
         "undecidable": check.undecidable,
         "at_kink": check.at_kink,
         "redraws": check.redraws,
+        "value": check.value.nested() if check.value is not None else None,
         "max_abs_error": _number(check.max_abs_error),
         # null where every compared value is zero (a relative error is 0/0).
         "max_rel_error": None if check.max_rel_error is None else _number(check.max_rel_error),

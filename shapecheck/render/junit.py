@@ -25,7 +25,7 @@ from typing import Literal
 from xml.etree import ElementTree as ET
 
 from shapecheck.diagnostics import Diagnostic
-from shapecheck.numeric.verdicts import ClaimVerdict, Verdict, nobodys_fault
+from shapecheck.numeric.verdicts import ClaimVerdict, Verdict
 from shapecheck.pipeline import ClaimResult, DerivativeResult, FileReport
 from shapecheck.render import derivatives as facts
 from shapecheck.render.diagnostics import render_plain
@@ -131,11 +131,11 @@ def _derivative_case(report: FileReport, result: DerivativeResult, strict: bool)
     outcome: Outcome
     if check is None:
         outcome, words = "skipped", "not verified numerically"
-    elif check.verdict is Verdict.INCONCLUSIVE and nobodys_fault(check.reason):
-        # Every entry at a kink (W110), an ill-conditioned matrix (W111): not
-        # verified, a warning, as too large is.
+    elif check.verdict is Verdict.INCONCLUSIVE:
+        # Not verified, a warning (W110 at a kink, W111 for an ill-conditioned
+        # matrix, W113 otherwise), as too large is.
         outcome = "failed" if strict else "skipped"
-    elif check.verdict in (Verdict.FAILED, Verdict.INCONCLUSIVE):
+    elif check.verdict is Verdict.FAILED:
         outcome = "failed"
     elif check.verdict is Verdict.NOT_VERIFIED:
         outcome = "failed" if strict else "skipped"
@@ -150,8 +150,10 @@ def _claim_case(report: FileReport, claim: ClaimResult) -> _Case:
     name = f"claim {claim.symbolic.claim.label} (line {line})"
     check = claim.check
     outcome: Outcome
-    if check is None:
-        outcome = "passed" if claim.symbolic.matches else "skipped"
+    if check is not None and check.verdict is ClaimVerdict.WRONG:
+        outcome = "failed"  # wrong, or confirmed symbolically and a bug in shapecheck (E401)
+    elif claim.confirmed:
+        outcome = "passed"
     else:
-        outcome = "passed" if check.verdict is ClaimVerdict.OK else "failed"
+        outcome = "skipped" if check is None else "failed"
     return _Case(name, line, outcome, words.splitlines()[0], _story(report, words, claim))

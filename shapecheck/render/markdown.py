@@ -22,8 +22,7 @@ from typing import TYPE_CHECKING
 
 from shapecheck.check.program import CheckedProgram
 from shapecheck.diagnostics import Diagnostic
-from shapecheck.numeric.verdicts import ClaimVerdict
-from shapecheck.pipeline import ClaimResult, FileReport
+from shapecheck.pipeline import FileReport
 from shapecheck.render import derivatives as facts
 from shapecheck.render import math
 from shapecheck.render.common import plural
@@ -187,6 +186,14 @@ def _adjoints(report: FileReport, ranks: math.Ranks) -> list[str]:
     return [*lines, ""]
 
 
+def _point_values(report: FileReport) -> list[str]:
+    lines = facts.point_value_lines(report.derivatives)
+    if not lines or report.verification is None:
+        return []
+    where = facts.point_words(report.verification.values_from)
+    return [f"#### Values at {text(where)}", "", *(f"- {code(line)}" for line in lines), ""]
+
+
 def _numpy(report: FileReport) -> list[str]:
     if not report.derivatives:
         return []
@@ -195,16 +202,6 @@ def _numpy(report: FileReport) -> list[str]:
         lines.extend(line for line in facts.derivative_code(result) if line not in lines)
     fence = "~~~~" if any("~~~" in line for line in lines) else "~~~"
     return ["#### numpy (axes in signature order)", "", fence + "python", *lines, fence, ""]
-
-
-def claim_passed(result: ClaimResult) -> bool | None:
-    """True if a claim is confirmed, False if shown wrong, None if undecided."""
-    check = result.check
-    if check is not None and check.verdict is ClaimVerdict.WRONG:
-        return False
-    if result.symbolic.matches or (check is not None and check.verdict is ClaimVerdict.OK):
-        return True
-    return None
 
 
 def _claims(report: FileReport, ranks: math.Ranks) -> list[str]:
@@ -255,7 +252,7 @@ def _tables(report: FileReport, detailed: bool) -> list[str]:
     lines += _definitions(checked)
     if checked.definitions:
         lines += ["#### Which definition uses which array", "", *mermaid(checked)]
-    lines += _derivatives(report, ranks)
+    lines += _derivatives(report, ranks) + _point_values(report)
     if detailed:
         lines += _adjoints(report, ranks) + _numpy(report)
     return lines + _claims(report, ranks) + _verification(report)
@@ -278,7 +275,7 @@ def _file(report: FileReport, strict: bool, detailed: bool, folded: bool) -> lis
 def _claims_count(report: FileReport) -> str:
     if not report.claims:
         return "–"
-    passed = [claim_passed(c) for c in report.claims]
+    passed = [c.confirmed for c in report.claims]
     words = f"{passed.count(True)}/{len(passed)} ✓"
     return words + (f", {passed.count(False)} ✗" if False in passed else "")
 

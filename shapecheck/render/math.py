@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from shapecheck.check.program import Size
 from shapecheck.exhaustive import assert_never
-from shapecheck.render.formula import divisor
+from shapecheck.render.formula import divisor, exact_fraction
 from shapecheck.symbolic import terms as t
 from shapecheck.syntax import ast
 
@@ -114,6 +114,10 @@ def number(value: float) -> str:
     value += 0.0  # -0.0 + 0.0 is 0.0: `-0` is never printed
     if float(value).is_integer() and abs(value) < 1e15:
         return str(int(value))
+    ratio = exact_fraction(value)
+    if ratio is not None:
+        sign = "-" if ratio[0] < 0 else ""
+        return sign + r"\frac{" + str(abs(ratio[0])) + "}{" + str(ratio[1]) + "}"
     mantissa, _, exponent = f"{value:.6g}".partition("e")
     return mantissa + (r" \cdot 10^{" + str(int(exponent)) + "}" if exponent else "")
 

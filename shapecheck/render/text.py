@@ -15,7 +15,6 @@ from rich.table import Table
 from rich.text import Text
 
 from shapecheck.diagnostics import Diagnostic, Severity
-from shapecheck.numeric.verdicts import ClaimVerdict
 from shapecheck.pipeline import FileReport
 from shapecheck.render import derivatives as facts
 from shapecheck.render import diagnostics as plain
@@ -145,6 +144,17 @@ def _verification_line(console: Console, report: FileReport) -> None:
     console.print()
 
 
+def _point_values(console: Console, report: FileReport) -> None:
+    """Each derivative's value where the file fixes every value it depends on."""
+    lines = facts.point_value_lines(report.derivatives)
+    if lines and report.verification is not None:
+        where = facts.point_words(report.verification.values_from)
+        console.print(Text(visible(f"Values at {where}", keep=""), style="italic"))
+        for line in lines:
+            console.print(Text("  " + line), soft_wrap=True)
+        console.print()
+
+
 def _adjoints(console: Console, report: FileReport) -> None:
     adjoints = facts.unique_adjoints(report.derivatives)
     if adjoints:
@@ -236,22 +246,9 @@ def render_closing(reports: Sequence[FileReport], context: RunContext, console: 
 
 
 def _claim_tally(reports: Sequence[FileReport]) -> tuple[int, int, int]:
-    """Claims right, wrong and inconclusive (not verified counts as inconclusive
-    unless confirmed symbolically)."""
-    right = wrong = unsure = 0
-    for report in reports:
-        for claim in report.claims:
-            check = claim.check
-            if check is None:
-                right += claim.symbolic.matches
-                unsure += not claim.symbolic.matches
-            elif check.verdict is ClaimVerdict.OK:
-                right += 1
-            elif check.verdict is ClaimVerdict.WRONG:
-                wrong += 1
-            else:
-                unsure += 1
-    return right, wrong, unsure
+    """Claims right, wrong and inconclusive (`ClaimResult.confirmed`)."""
+    standings = [claim.confirmed for report in reports for claim in report.claims]
+    return standings.count(True), standings.count(False), standings.count(None)
 
 
 def _summary_table(reports: Sequence[FileReport], failed: int) -> Table:
@@ -281,6 +278,7 @@ def _report(console: Console, report: FileReport, strict: bool, detailed: bool) 
     if derivatives is not None:
         console.print(derivatives)
         console.print()
+        _point_values(console, report)
         if detailed:
             _adjoints(console, report)
             _numpy(console, report)

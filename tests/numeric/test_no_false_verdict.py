@@ -24,7 +24,7 @@ def _errors(text: str) -> list[str]:
 def test_fuzz_reproducers_get_no_false_verdict(path: Path) -> None:
     report = run(path.read_text(encoding="utf-8"))
     codes = [d.code for d in report.diagnostics if d.is_error]
-    assert set(codes) <= {"E403"}, (path.name, report.diagnostics)
+    assert set(codes) <= {"E403"}, (path.name, report.diagnostics)  # a claim's, if any
     for result in report.derivatives:
         assert result.check is not None
         assert result.check.verdict in (Verdict.OK, Verdict.INCONCLUSIVE)
@@ -36,7 +36,8 @@ def test_4197_cos_of_a_huge_argument_is_inconclusive_not_e401() -> None:
     # dL/dW1 is about 2·10¹⁰: over one step the argument of cos moves by 10⁵
     # radians, and the finite differences (−48714 before) are garbage.
     report = run((Path(__file__).parent / "data" / "fuzz" / "4197.idx").read_text())
-    assert _errors_of(report) == ["E403"]
+    assert _errors_of(report) == []
+    assert [d.code for d in report.diagnostics] == ["W113"]
     (result,) = report.derivatives
     assert result.check is not None and result.check.verdict is Verdict.INCONCLUSIVE
     assert "could be resolved numerically" in (result.check.reason or "")

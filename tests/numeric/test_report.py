@@ -11,9 +11,9 @@ from support import run
 from typer.testing import CliRunner
 
 from shapecheck.cli import app
-from shapecheck.numeric import verify
+from shapecheck.numeric import claimcheck, verify
 from shapecheck.numeric.report import ValuesProblem
-from shapecheck.numeric.verdicts import Check, Mode, Verdict, Worst
+from shapecheck.numeric.verdicts import Check, ClaimCheck, ClaimVerdict, Mode, Verdict, Worst
 from shapecheck.pipeline import ValuesProblem as PipelineValuesProblem
 
 AFFINE = (
@@ -53,16 +53,60 @@ def test_a_failure_along_a_direction_names_the_direction(
     )
 
 
-def test_an_inconclusive_check_is_an_e403_with_the_hints() -> None:
+def test_an_inconclusive_derivative_is_a_w113_warning_with_the_hints() -> None:
     report = run("dim n = 4\nparam x[n]\ny[i] = log(x[i])\nL = y[i]\nderive dL/dx\n")
-    (problem,) = [d for d in report.diagnostics if d.is_error]
-    assert problem.code == "E403"
+    (problem,) = report.diagnostics
+    assert (problem.code, problem.is_error) == ("W113", False)
     assert problem.message == (
-        "the numeric check of dL/dx is inconclusive: NaN or Inf in the comparison"
+        "dL/dx is not verified: the numeric check is inconclusive: NaN or Inf in the comparison"
     )
     assert problem.hints == ("log of a non-positive value in `y`: declare x positive",)
     fixed = run("dim n = 4\nparam x[n] positive\ny[i] = log(x[i])\nL = y[i]\nderive dL/dx\n")
-    assert fixed.errors == 0
+    assert fixed.diagnostics == ()
+
+
+def test_an_inconclusive_claim_is_an_e403_carrying_the_reason_and_hints() -> None:
+    text = "dim n = 4\nparam x[n]\ny[i] = log(x[i])\nL = y[i]\ndL/dx[i] = 1 / abs(x[i])\n"
+    (problem,) = [d for d in run(text).diagnostics if d.is_error]
+    assert problem.code == "E403"
+    assert problem.message == (
+        "the claim dL/dx[i] could not be verified: the true derivative could not be verified "
+        "(NaN or Inf in the comparison)"
+    )
+    assert problem.hints == ("log of a non-positive value in `y`: declare x positive",)
+
+
+def test_a_claim_confirmed_symbolically_is_right_when_the_numbers_cannot_decide() -> None:
+    text = "dim n = 4\nparam x[n]\ny[i] = log(x[i])\nL = y[i]\ndL/dx[i] = 1 / x[i]\n"
+    report = run(text)
+    (claim,) = report.claims
+    assert claim.confirmed is True
+    # The default derive of dL/dx, then the claim: two warnings, no error.
+    assert [(d.code, d.is_error) for d in report.diagnostics] == [("W113", False)] * 2
+    assert report.diagnostics[1].message.startswith(
+        "the claim dL/dx[i] is confirmed symbolically; its numeric check is inconclusive"
+    )
+
+
+def test_a_claim_confirmed_symbolically_that_the_numbers_contradict_is_a_bug(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    wrong = Check(Verdict.FAILED, Mode.FULL, 3, 1.0, 1.0, Worst((2,), None, 1.5, 0.5))
+    monkeypatch.setattr(
+        claimcheck, "check_claim", lambda *args: ClaimCheck(ClaimVerdict.WRONG, wrong)
+    )
+    report = run("dim n = 3\nparam x[n]\nL = x[i] x[i]\ndL/dx[i] = 2 x[i]\n")
+    (claim,) = report.claims
+    assert claim.symbolic.matches and claim.confirmed is True
+    (problem,) = [d for d in report.diagnostics if d.is_error]
+    assert problem.code == "E401"
+    assert problem.message == (
+        "the claim dL/dx[i] is confirmed symbolically but disagrees with finite differences"
+    )
+    assert problem.hints == (
+        "worst at dL/dx[2]: claimed 1.5, finite differences 0.5",
+        "this is a bug in shapecheck; please report it with the file",
+    )
 
 
 def test_too_large_to_check_is_a_w104_warning_with_a_size() -> None:
@@ -75,7 +119,8 @@ def test_too_large_to_check_is_a_w104_warning_with_a_size() -> None:
 
 def test_claim_too_large_is_an_e404() -> None:
     report = run(
-        AFFINE + "dY/dX[i, k, p, q] = W[q, k] delta[i, p]\n",
+        # Twice the truth: not confirmed symbolically, so only the numbers could judge it.
+        AFFINE + "dY/dX[i, k, p, q] = 2 W[q, k] delta[i, p]\n",
         sizes=(("n", 400), ("d", 300), ("h", 200)),
         budget_bytes=2**24,
     )
@@ -86,7 +131,7 @@ def test_claim_too_large_is_an_e404() -> None:
 
 def test_a_derivative_is_checked_and_reported_once() -> None:
     report = run(
-        AFFINE + "derive dY/dX\ndY/dX[i, k, p, q] = W[q, k] delta[i, p]\n",
+        AFFINE + "derive dY/dX\ndY/dX[i, k, p, q] = 2 W[q, k] delta[i, p]\n",
         sizes=HUGE,
         budget_bytes=2**20,
     )

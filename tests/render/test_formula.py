@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from support import run
 
 from shapecheck.check.program import Size
-from shapecheck.render.formula import formula, indices
+from shapecheck.render.formula import exact_fraction, formula, indices
 from shapecheck.symbolic import terms as t
 
 IDX_I, IDX_J = t.Idx("i", Size("n", 3)), t.Idx("j", Size("d", 2))
@@ -18,6 +23,14 @@ a, b, s = t.Tensor("a", ()), t.Tensor("b", ()), t.Tensor("s", ())
     [
         (t.Const(2.0), "2"),
         (t.Const(0.125), "0.125"),
+        (t.Const(2 / 3), "2/3"),
+        (t.Const(-1 / 6), "-1/6"),
+        (t.Const(0.9), "0.9"),
+        (t.Const(1e-5), "1e-05"),
+        (t.Const(1 / 1009), "0.00099108"),
+        (t.Product((t.Const(2 / 3), x)), "2/3 x[i]"),
+        (t.Product((x, t.Const(2 / 3))), "x[i] (2/3)"),
+        (t.Pow(t.Const(2 / 3), t.Const(2.0)), "(2/3)^2"),
         (t.Const(1e20), "1e+20"),
         (t.Const(-3.0), "-3"),
         (t.SizeOf(Size("n", 3)), "n"),
@@ -66,3 +79,25 @@ def test_empty_sums_and_products() -> None:
 def test_indices_of_a_scalar_are_empty() -> None:
     assert indices(()) == ""
     assert indices((IDX_I, t.Fixed(1))) == "[i,1]"
+
+
+@given(st.integers(-999, 999), st.integers(1, 1000))
+def test_a_ratio_of_small_whole_numbers_prints_exactly(numerator: int, denominator: int) -> None:
+    value = numerator / denominator
+    ratio = exact_fraction(value)
+    if ratio is None:
+        # Six digits give the value back (0.125, 0.9), or it is whole.
+        assert value.is_integer() or float(f"{value:.6g}") == value
+    else:
+        assert Fraction(*ratio) == Fraction(numerator, denominator)
+        assert formula(t.Const(value)) == f"{ratio[0]}/{ratio[1]}"
+
+
+def test_a_printed_ratio_pasted_back_as_a_claim_is_confirmed_symbolically() -> None:
+    text = "param x[6]\ny[i] = x[i] / 6\nM = y[i] y[i]\nderive dM/dx\n"
+    (result,) = run(text).derivatives
+    shown = formula(result.derivation.formula)
+    assert shown == "1/6 dM/dy[i]"
+    pasted = run(text + f"dM/dx{indices(result.derivation.signature)} = {shown}\n")
+    (claim,) = pasted.claims
+    assert claim.symbolic.matches
