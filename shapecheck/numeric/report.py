@@ -348,11 +348,14 @@ def _ill_conditioned(result: Check, worst: tuple[str, float], drawn: bool) -> Ch
         )
     else:
         hint = f"the values {worst[0]} is made of are literal or from `--at`: they are not redrawn"
+    # The check's own hints (a NaN's source, say) are the matrix's symptoms:
+    # only the redraws are kept beside the matrix's own hint.
+    redrawn = tuple(h for h in result.hints if h.startswith("drawn values redrawn"))
     return replace(
         result,
         verdict=Verdict.INCONCLUSIVE,
         reason=ill_conditioned_reason(*worst),
-        hints=(*result.hints, hint),
+        hints=(*redrawn, hint),
     )
 
 
