@@ -64,11 +64,14 @@ class Code(str, enum.Enum):
     E031 = "E031"
     E032 = "E032"
     E033 = "E033"
+    E040 = "E040"
+    E041 = "E041"
+    E055 = "E055"
+    E056 = "E056"
+    E057 = "E057"
     E060 = "E060"
     E061 = "E061"
     E062 = "E062"
-    E040 = "E040"
-    E041 = "E041"
     E101 = "E101"
     E102 = "E102"
     E103 = "E103"
@@ -89,13 +92,15 @@ class Code(str, enum.Enum):
     E137 = "E137"
     E138 = "E138"
     E139 = "E139"
-    E165 = "E165"
     E140 = "E140"
     E141 = "E141"
     E142 = "E142"
     E143 = "E143"
     E144 = "E144"
     E145 = "E145"
+    E160 = "E160"
+    E161 = "E161"
+    E165 = "E165"
     E201 = "E201"
     E202 = "E202"
     E203 = "E203"
@@ -131,6 +136,7 @@ class Code(str, enum.Enum):
     W105 = "W105"
     W106 = "W106"
     W110 = "W110"
+    W111 = "W111"
     W113 = "W113"
     W115 = "W115"
     W120 = "W120"
@@ -175,13 +181,18 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E031: (Severity.ERROR, "integer array inside an index expression"),
     Code.E032: (Severity.ERROR, "`argmax` or `argmin` over several indices"),
     Code.E033: (Severity.ERROR, "function other than `argmax` or `argmin` in an index position"),
+    # E040-E041: index expressions and size expressions (spec 9.4)
+    Code.E040: (Severity.ERROR, "number with an exponent in an index list"),
+    Code.E041: (Severity.ERROR, "index or size expression too long"),
+    # E055-E057: the call forms of the matrix functions (spec 9.5)
+    Code.E055: (Severity.ERROR, "matrix function of an expression"),
+    Code.E056: (Severity.ERROR, "`inv(A)` without its two indices"),
+    Code.E057: (Severity.ERROR, "`det(A)` or `trace(A)` with indices"),
     # E060-E064: opaque functions `fn f` and their primes `f'(x)` (spec 9.5)
     Code.E060: (Severity.ERROR, "prime after a name that is not an `fn` function"),
     Code.E061: (Severity.ERROR, "`fn` function without its argument in parentheses"),
     Code.E062: (Severity.ERROR, "`fn` statement with a shape, value or argument"),
     # E1xx: names, declarations, unrolling
-    Code.E040: (Severity.ERROR, "number with an exponent in an index list"),
-    Code.E041: (Severity.ERROR, "index or size expression too long"),
     Code.E101: (Severity.ERROR, "unknown name"),
     Code.E102: (Severity.ERROR, "name defined twice"),
     Code.E103: (Severity.ERROR, "name used before its definition"),
@@ -202,13 +213,16 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E137: (Severity.ERROR, "integer value outside its range"),
     Code.E138: (Severity.ERROR, "`argmax` or `argmin` without its index"),
     Code.E139: (Severity.ERROR, "integer array as a derivative target"),
-    Code.E165: (Severity.ERROR, "`fn` function used as an array"),
     Code.E140: (Severity.ERROR, "index position may leave its range"),
     Code.E141: (Severity.ERROR, "size expression that is not a polynomial of the sizes"),
     Code.E142: (Severity.ERROR, "`--size` sets a computed size"),
     Code.E143: (Severity.ERROR, "no sizes make a computed size a positive whole number"),
     Code.E144: (Severity.ERROR, "product of two indices in an index expression"),
     Code.E145: (Severity.ERROR, "index that stands only inside index expressions has no size"),
+    # E160-E161: the matrix of `det`, `inv`, `trace` (spec 9.5)
+    Code.E160: (Severity.ERROR, "matrix function of an array that is not 2-D"),
+    Code.E161: (Severity.ERROR, "matrix function of a matrix that is not square"),
+    Code.E165: (Severity.ERROR, "`fn` function used as an array"),
     # E2xx: the index rules of spec section 4
     Code.E201: (Severity.ERROR, "index has two sizes"),
     Code.E202: (Severity.ERROR, "wrong number of indices"),
@@ -258,6 +272,7 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.W105: (Severity.WARNING, "empty file"),
     Code.W106: (Severity.WARNING, "index named like a dim"),
     Code.W110: (Severity.WARNING, "derivative not verified: every entry at a kink"),
+    Code.W111: (Severity.WARNING, "derivative not verified: ill-conditioned matrix"),
     Code.W113: (Severity.WARNING, "not verified: numeric check inconclusive"),
     Code.W115: (Severity.WARNING, "derivative spelling also names another array"),
     Code.W120: (Severity.WARNING, "two sizes coincide in the numeric checks"),

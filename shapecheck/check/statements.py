@@ -17,6 +17,7 @@ from dataclasses import replace
 from shapecheck.check import (
     functions,
     labels,
+    matrices,
     numbers,
     opaque,
     reductions,
@@ -54,20 +55,22 @@ def visit(scope: StatementScope, expr: ast.Expr) -> None:
                 _visit_deriv(scope, node)
             case ast.Loss():
                 scope.lookup(node.name, node.name_span)
+            case ast.MatrixCall():
+                matrices.visit_matrix_call(scope, node)
             case ast.SumOver() | ast.MeanOver():
                 summation.visit_sum(scope, node)
             case ast.Product():
                 sizes.visit_product(scope, node)
             case ast.Power():
                 sizes.visit_power(scope, node)
-            case ast.SizeRef():
-                pass  # made by the checker; an unchecked program holds none
             case ast.IndexedCall() | ast.OpaqueCall():
                 _visit_call(scope, node)
             case ast.IndexValue():
                 values.visit_index_value(scope, node)
-            case ast.Number() | ast.Call() | ast.Negate() | ast.Add():
-                pass  # nothing of their own to check; their children are walked
+            case ast.Number() | ast.Call() | ast.Negate() | ast.Add() | ast.SizeRef():
+                # Nothing of their own to check; their children are walked (a
+                # SizeRef is made by the checker: an unchecked program holds none).
+                pass
             case ast.Extremum() | ast.Compare():
                 pass  # operands are walked; rule 3 reads them like those of `+`
             case _:

@@ -145,8 +145,9 @@ def node_indices(node: ast.Expr) -> tuple[ast.Index, ...]:
     """The indices written on the node itself (not on its sub-expressions), those
     inside integer arrays standing in its positions included."""
     match node:
-        case ast.ArrayRef() | ast.Delta() | ast.DerivRef():
-            # Names inside an integer array in a position (`y[i]`) count too.
+        case ast.ArrayRef() | ast.Delta() | ast.DerivRef() | ast.MatrixCall():
+            # Names inside an integer array in a position (`y[i]`) count too;
+            # `inv(A)[i, j]`'s are indices of its value, like an array's.
             return tuple(ast.leaf_indices(node.indices))
         case ast.IndexedCall():
             # softmax's indices stay indices of its result: an occurrence here.

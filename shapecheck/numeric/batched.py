@@ -29,6 +29,7 @@ from shapecheck.numeric.evaluate import (
     indexed_function,
     size_value,
 )
+from shapecheck.numeric.matrices import inverse_name, matrix_function
 from shapecheck.symbolic import terms as t
 
 Array = Any
@@ -83,7 +84,7 @@ class BatchedEvaluator:
         if known is None:
             known = (
                 (
-                    isinstance(term, (t.Tensor, t.Loss))
+                    isinstance(term, (t.Tensor, t.Loss, t.Matrix))
                     and (term.name if isinstance(term, t.Tensor) else term.array) in self.batched
                 )
                 or any(self._mentions_batched(c) for c in t.children(term))
@@ -99,10 +100,8 @@ class BatchedEvaluator:
                 raise AssertionError("a term without arrays mentions no batched array")
             case t.Tensor() | t.Delta():
                 return self._positioned(term)
-            case t.Loss():
-                upstream = np.asarray(self._lookup(f"dloss/d{term.array}"))
-                array = np.asarray(self._lookup(term.array))
-                return np.sum((upstream * array).reshape(array.shape[0], -1), axis=1)
+            case t.Loss() | t.Matrix():
+                return _of_whole_array(self, term)
             case t.Func() | t.Opaque():
                 return self._function(term)
             case t.IndexedFunc():
@@ -259,6 +258,21 @@ def centre_branch(centre: Evaluator, term: t.Term) -> Array:
     return kinks.branch(term, at_centre)
 
 
+def _of_whole_array(evaluator: BatchedEvaluator, term: t.Loss | t.Matrix) -> Array:
+    """loss(A) for each A of the stack; det, inv or trace of each matrix of the
+    stack, inv read at its indices."""
+    array = np.asarray(evaluator.plain.lookup(term.array))
+    if isinstance(term, t.Loss):
+        upstream = np.asarray(evaluator.plain.lookup(f"dloss/d{term.array}"))
+        return np.sum((upstream * array).reshape(array.shape[0], -1), axis=1)
+    value = matrix_function(term.name, array)
+    if term.name != "inv":
+        return value
+    name = inverse_name(term.array)
+    reader = BatchedEvaluator({**evaluator.values, name: value}, {name})
+    return reader._tensor(t.Tensor(name, term.indices))
+
+
 def _batched_shape(picks: list[Array], free: tuple[t.Idx, ...]) -> tuple[int, ...]:
     """The shape of a pick over `free` with the batch axis of the picks that have it."""
     rows = max(np.shape(p)[0] for p in picks if np.ndim(p) == len(free) + 1)
@@ -267,7 +281,7 @@ def _batched_shape(picks: list[Array], free: tuple[t.Idx, ...]) -> tuple[int, ..
 
 def _selections(term: t.Term) -> list[t.Select]:
     """The selections in the positions of an array or delta (none elsewhere)."""
-    if isinstance(term, t.Tensor | t.Delta):
+    if isinstance(term, t.Tensor | t.Delta | t.Matrix):
         return t.selections(term.indices)
     return []
 

@@ -171,7 +171,7 @@ class _ArrayNames:
             own: frozenset[str] = frozenset()
             if isinstance(term, t.Tensor):
                 own = frozenset((term.name,))
-            elif isinstance(term, t.Loss):
+            elif isinstance(term, t.Loss | t.Matrix):
                 own = frozenset((term.array,))
             names = own.union(*(self.of(c) for c in t.children(term)))
             self.known[id(term)] = (term, names)

@@ -25,13 +25,13 @@ from shapecheck.numeric.diagnose import diagnose
 from shapecheck.numeric.evaluate import align
 from shapecheck.numeric.rounding import Magnitudes, rounding_error
 from shapecheck.numeric.verdicts import (
-    AT_KINK,
     Check,
     ClaimCheck,
     ClaimVerdict,
     Mode,
     Verdict,
     Worst,
+    nobodys_fault,
 )
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.derive import Derivation
@@ -59,10 +59,11 @@ def check_claim(
         return ClaimCheck(ClaimVerdict.INCONCLUSIVE, too_large, "too large to evaluate")
     if not truth_ok:
         # Every entry at a kink leaves nothing to compare the claim with either.
+        # An ill-conditioned matrix too: the reason names it and its condition number.
         reason = "the true derivative could not be verified" + (
             f" ({truth_reason})" if truth_reason else ""
         )
-        reason = AT_KINK if truth_reason == AT_KINK else reason
+        reason = truth_reason if nobodys_fault(truth_reason) and truth_reason else reason
         return ClaimCheck(
             ClaimVerdict.INCONCLUSIVE,
             Check(Verdict.INCONCLUSIVE, Mode.FULL, reason=reason, hints=truth_hints),
@@ -124,7 +125,7 @@ def _selects(derivation: Derivation) -> bool:
     stack: list[t.Term] = terms
     while stack:
         node = stack.pop()
-        if isinstance(node, t.Tensor | t.Delta) and t.selections(node.indices):
+        if isinstance(node, t.Tensor | t.Delta | t.Matrix) and t.selections(node.indices):
             return True
         stack.extend(t.children(node))
     return False

@@ -76,6 +76,8 @@ def _code(term: t.Term) -> tuple[str, tuple[str, ...]]:
             return _delta_code(term), t.names(term.free)
         case t.Loss():
             return f"np.sum(dloss_d{term.array} * {term.array})", ()
+        case t.Matrix():
+            return matrix_code(term, python_name(term.array)), t.names(term.free)
         case t.Func():
             inner, axes = _code(term.arg)
             return _FUNCTION_CODE.get(term.name, f"np.{term.name}({{}})").format(inner), axes
@@ -244,10 +246,25 @@ def _read_at(term: t.IndexedFunc, code: str, axes: tuple[str, ...]) -> tuple[str
     return f'np.einsum("{source}->{"".join(letters[n] for n in output)}", {code})', output
 
 
-def _tensor_code(term: t.Tensor) -> str:
-    """An array by name: literal indices pick, a repeated index takes a diagonal,
-    integer arrays in positions pick by fancy indexing (spec 9.3)."""
-    name = python_name(term.name)
+# numpy's matrix functions (the determinant as the verifier computes it is
+# slogdet's; printed code reads better with det, which agrees to rounding).
+MATRIX_CODE = {"det": "np.linalg.det({})", "inv": "np.linalg.inv({})", "trace": "np.trace({})"}
+
+
+def matrix_code(term: t.Matrix, array: str) -> str:
+    """`np.linalg.det(X)`, `np.trace(X)`, or `np.linalg.inv(X)` read at its indices
+    as an array would be; `array` is the matrix's code."""
+    code = MATRIX_CODE[term.name].format(array)
+    if term.name != "inv":
+        return code
+    return _tensor_code(t.Tensor(term.array, term.indices), code)
+
+
+def _tensor_code(term: t.Tensor, written: str | None = None) -> str:
+    """An array by name (or the code `written`): literal indices pick, a repeated
+    index takes a diagonal, integer arrays in positions pick by fancy indexing
+    (spec 9.3)."""
+    name = python_name(term.name) if written is None else written
     if t.picks_entries(term.indices):
         return f"{name}[{', '.join(picks_code(term.indices, term.free))}]"
     if any(isinstance(i, t.Fixed) for i in term.indices):

@@ -27,6 +27,7 @@ import numpy as np
 from shapecheck.check.program import Size
 from shapecheck.exhaustive import assert_never
 from shapecheck.numeric import standins
+from shapecheck.numeric.matrices import inverse_name, matrix_function
 from shapecheck.symbolic import terms as t
 
 Array = Any  # numpy.ndarray; kept loose so that mypy does not need numpy's stubs here
@@ -164,9 +165,8 @@ class Evaluator:
                 return self._tensor(term)
             case t.Delta():
                 return self._delta(term)
-            case t.Loss():
-                upstream = self._lookup(f"dloss/d{term.array}")
-                return np.float64(np.sum(upstream * self._lookup(term.array)))
+            case t.Loss() | t.Matrix():
+                return whole_array_value(self, term)
             case t.Func() | t.Opaque():
                 return self.apply_term(term, self._value(term.arg))
             case t.IndexedFunc() if t.read_at_gather(term):
@@ -335,6 +335,21 @@ class Evaluator:
 
 # ---------------------------------------------------------------------------
 # softmax, logsumexp and norm (spec 9.5), numerically stable
+
+
+def whole_array_value(evaluator: Evaluator, term: t.Loss | t.Matrix) -> Array:
+    """A function of a whole array: loss(A) as the verifier reads it (Σ dloss/dA A);
+    det(A) or trace(A) as a number; inv(A) read at its indices, as an array
+    standing at them would be (literals, a diagonal, a gather)."""
+    if isinstance(term, t.Loss):
+        upstream = evaluator.lookup(f"dloss/d{term.array}")
+        return np.float64(np.sum(upstream * evaluator.lookup(term.array)))
+    value = matrix_function(term.name, evaluator.lookup(term.array))
+    if term.name != "inv":
+        return np.float64(value)
+    name = inverse_name(term.array)
+    reader = Evaluator({**evaluator.values, name: value})
+    return reader.value(t.Tensor(name, term.indices))
 
 
 def indexed_function(term: t.IndexedFunc, argument: Array, lead: int = 0) -> Array:

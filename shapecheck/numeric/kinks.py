@@ -140,7 +140,7 @@ def has_kinks(term: t.Term) -> bool:
         if is_kinked(node):
             return True
         stack.extend(t.children(node))
-        if isinstance(node, t.Tensor | t.Delta):
+        if isinstance(node, t.Tensor | t.Delta | t.Matrix):
             stack.extend(s.choice for s in t.selections(node.indices))
     return False
 

@@ -11,14 +11,19 @@ writes `--save`, and words every verdict that is not a pass:
 - E405: a claim could not be verified: every entry sits at a kink;
 - W104: a derivative too large to verify or to save;
 - W110: a derivative not verified: every entry sits at a kink;
+- W111: a derivative not verified: a matrix it inverts or takes the
+  determinant of stays ill-conditioned (an E403 for a claim, a
+  W113 for a claim confirmed symbolically);
 - W113: a derived derivative (or a claim confirmed symbolically) whose numeric
   check is inconclusive: not verified, a warning, since the user did nothing
   wrong (spec 6, second edition).
 
-Where a check leaves entries out at a kink and the arrays it depends on
-include drawn ones, those are drawn again (`_Checks.off_kinks`, at most
-`kinks.MAX_REDRAWS` times); the derivative's claims are checked on the same
-values as its check.
+Where a check leaves entries out at a kink, or a matrix whose determinant or
+inverse it takes has a condition number above `matrices.MAX_CONDITION`, and
+the arrays it depends on include drawn ones, those are drawn again
+(`_Checks.off_kinks`, at most `kinks.MAX_REDRAWS` times, each redraw a seeded
+stream of its own); the derivative's claims are checked on the same values
+as its check.
 
 numpy is imported only when this runs, so `check --no-verify` starts without it.
 """
@@ -41,6 +46,7 @@ from shapecheck.numeric.verdicts import (
     Settings,
     Verdict,
     Worst,
+    nobodys_fault,
 )
 from shapecheck.source import Span
 from shapecheck.symbolic.claims import SymbolicClaim
@@ -263,32 +269,49 @@ class _Checks:
         return result
 
     def off_kinks(self, derivation: Derivation, result: Check) -> Check:
-        """While the check leaves entries out at a kink and some array the
+        """While the check leaves entries out at a kink, or a matrix it inverts
+        or takes the determinant of is ill-conditioned, and some array the
         numerator depends on is drawn, draw the drawn arrays again (at most
-        MAX_REDRAWS times); the last check is the result."""
+        MAX_REDRAWS times, each a seeded stream of its own); the last check is
+        the result, inconclusive where a matrix stays ill-conditioned."""
         from shapecheck.numeric import values as numbers
         from shapecheck.numeric.kinks import MAX_REDRAWS
         from shapecheck.numeric.verify import Verifier
 
         assert self.verifier is not None
         verifier = self.verifier
+        leaves = self._leaves(derivation)
         drawn = [
             a
             for a in self.checked.arrays
-            if a.is_leaf and numbers.is_drawn(a, self.given) and a.name in self._leaves(derivation)
+            if a.is_leaf and numbers.is_drawn(a, self.given) and a.name in leaves
         ]
-        redraws = 0
-        while result.at_kink and drawn and redraws < MAX_REDRAWS:
+        matrices = self._conditioned(derivation, leaves)
+        worst = _worst_matrix(verifier, matrices)
+        redraws, conditioning = 0, worst is not None
+        while (result.at_kink or worst) and drawn and redraws < MAX_REDRAWS:
             redraws += 1
             values = numbers.draw_values(self.checked, self.settings.seed, self.given, redraws)
             verifier = Verifier(self.checked, verifier.deriver, values, self.settings)
             result = replace(verifier.check(derivation), redraws=redraws)
+            worst = _worst_matrix(verifier, matrices)
+            conditioning = conditioning or worst is not None
         self.checked_on[derivation.label] = verifier
         if redraws:
             times = "once" if redraws == 1 else f"{redraws} times"
-            note = f"drawn values redrawn {times} to move off a kink"
-            result = replace(result, hints=(*result.hints, note))
-        return result
+            why = "for a well-conditioned matrix" if conditioning else "to move off a kink"
+            result = replace(result, hints=(*result.hints, f"drawn values redrawn {times} {why}"))
+        return result if worst is None else _ill_conditioned(result, worst, bool(drawn))
+
+    def _conditioned(self, derivation: Derivation, leaves: set[str]) -> list[str]:
+        """The matrices whose determinant or inverse the check evaluates: in the
+        definitions the numerator depends on, and in the derivative itself."""
+        from shapecheck.numeric.matrices import conditioned_arrays
+
+        lowered = self.verifier.deriver.lowered if self.verifier is not None else {}
+        formulas = [lowered[name][1] for name in sorted(leaves) if name in lowered]
+        formulas += [derivation.formula, *(a.formula for a in derivation.adjoints)]
+        return conditioned_arrays(formulas)
 
     def _leaves(self, derivation: Derivation) -> set[str]:
         """The arrays the numerator depends on, through every definition."""
@@ -301,6 +324,39 @@ class _Checks:
                 found.add(name)
                 stack.extend(uses.get(name, ()))
         return found
+
+
+def _worst_matrix(verifier: Verifier, matrices: list[str]) -> tuple[str, float] | None:
+    """The worst-conditioned of `matrices` at the verifier's values, above the limit."""
+    if not matrices:
+        return None
+    from shapecheck.numeric.matrices import worst_condition
+
+    return worst_condition(verifier.forward, matrices)
+
+
+def _ill_conditioned(result: Check, worst: tuple[str, float], drawn: bool) -> Check:
+    """The check made inconclusive by a matrix that stays ill-conditioned (spec
+    9.5): whatever it compared there decides nothing."""
+    from shapecheck.numeric.matrices import ill_conditioned_reason
+
+    if drawn:
+        hint = (
+            f"{worst[0]} stays ill-conditioned however its arrays are drawn: a matrix singular "
+            "by construction (such as `K[a, b] = X[a, k] X[b, k]` with fewer columns than "
+            "rows in X) has no inverse, and its determinant is 0 everywhere"
+        )
+    else:
+        hint = f"the values {worst[0]} is made of are literal or from `--at`: they are not redrawn"
+    # The check's own hints (a NaN's source, say) are the matrix's symptoms:
+    # only the redraws are kept beside the matrix's own hint.
+    redrawn = tuple(h for h in result.hints if h.startswith("drawn values redrawn"))
+    return replace(
+        result,
+        verdict=Verdict.INCONCLUSIVE,
+        reason=ill_conditioned_reason(*worst),
+        hints=(*redrawn, hint),
+    )
 
 
 def _where(
@@ -335,6 +391,8 @@ def _derivative_problem(
     if result.verdict == Verdict.INCONCLUSIVE and result.reason == AT_KINK:
         # Nothing the user did wrong, and nothing the tool got wrong: a warning.
         code, words = Code.W110, f"{label} is not verified"
+    elif result.verdict == Verdict.INCONCLUSIVE and nobodys_fault(result.reason):
+        code, words = Code.W111, f"{label} is not verified"
     elif result.verdict == Verdict.INCONCLUSIVE:
         code, words = Code.W113, f"{label} is not verified: the numeric check is inconclusive"
     elif result.verdict == Verdict.NOT_VERIFIED:

@@ -37,6 +37,7 @@ from shapecheck.numeric.evaluate import (
     indexed_function,
     softmax_magnitude,
 )
+from shapecheck.numeric.matrices import condition_number
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.derive import Derivation
 
@@ -120,7 +121,7 @@ class Magnitudes:
         if known is None:
             if isinstance(term, t.Tensor):
                 known = term.name in varying
-            elif isinstance(term, t.Loss):
+            elif isinstance(term, t.Loss | t.Matrix):
                 known = term.array in varying
             else:
                 known = any(self._varying(child, varying) for child in t.children(term))
@@ -152,11 +153,8 @@ class Magnitudes:
                 return self.plain.value(term), np.abs(self.absolute.value(term))
             case t.IndexValue() | t.Compare() | t.Extremum():
                 return self._piecewise(term)
-            case t.Func() | t.Opaque():
-                argument, spread = self._both(term.arg)
-                value = self.plain.apply_term(term, argument)
-                slope = self._slope(term, argument, value)
-                return value, np.abs(value) + _times(slope, spread)
+            case t.Func() | t.Opaque() | t.Matrix():
+                return self._applied(term)
             case t.IndexedFunc():
                 return self._indexed(term)
             case t.Pow():
@@ -173,6 +171,23 @@ class Magnitudes:
                 return value, size
             case _:
                 assert_never(term)
+
+    def _applied(self, term: t.Func | t.Opaque | t.Matrix) -> tuple[Array, Array]:
+        """An element-wise function: its value's magnitude plus its slope times
+        its argument's. The trace's magnitude is that of a sum (of |A|'s
+        diagonal); a determinant or an inverse computed by elimination is off by
+        its own size times the condition number (to first order, per unit of
+        rounding)."""
+        if isinstance(term, t.Func | t.Opaque):
+            argument, spread = self._both(term.arg)
+            value = self.plain.apply_term(term, argument)
+            slope = self._slope(term, argument, value)
+            return value, np.abs(value) + _times(slope, spread)
+        value = self.plain.value(term)
+        if term.name == "trace":
+            return value, np.abs(self.absolute.value(term))
+        cond = condition_number(self.plain.lookup(term.array))
+        return value, np.abs(value) * cond
 
     def _slope(self, term: t.Func | t.Opaque, argument: Array, value: Array) -> Array:
         """|f'(a)|: a built-in's, or the derivative of an `fn` function's stand-in."""

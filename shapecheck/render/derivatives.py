@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from shapecheck.numeric.codegen import CodeError, numpy_code, python_name
-from shapecheck.numeric.verdicts import AT_KINK, ClaimVerdict, Mode, PointValue, Verdict
+from shapecheck.numeric.verdicts import (
+    AT_KINK,
+    ILL_CONDITIONED,
+    ClaimVerdict,
+    Mode,
+    PointValue,
+    Verdict,
+    nobodys_fault,
+)
 from shapecheck.pipeline import ClaimResult, DerivativeResult
 from shapecheck.render.common import shape_both
 from shapecheck.render.formula import formula, indices
@@ -137,6 +145,8 @@ def check_words(check: Check | None) -> str:
         return f"✗ {error_words(check, '.2g')}"
     if check.verdict is Verdict.INCONCLUSIVE and check.reason == AT_KINK:
         return f"– not verified ({AT_KINK})"
+    if check.verdict is Verdict.INCONCLUSIVE and nobodys_fault(check.reason):
+        return f"– not verified ({ILL_CONDITIONED})"
     if check.verdict is Verdict.INCONCLUSIVE:
         # A warning (W113): the user did nothing wrong, the numbers cannot decide.
         return "– not verified (inconclusive)"

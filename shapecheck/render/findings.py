@@ -4,7 +4,8 @@
 inconclusive check into an E403 or E404 (E405 for a claim with every entry at
 a kink; W113 for a claim confirmed symbolically, E401 if its numbers disagree),
 a failed derivative into an E401, an inconclusive one into a W113, one too
-large into a W104 and one with every entry at a kink into a W110 at its
+large into a W104, one with every entry at a kink into a W110 and one whose
+matrix stays ill-conditioned into a W111 at its
 `derive` statement. Formats that give each
 claim and each derivative a record of its own (JUnit, SARIF properties) use
 this to show such a diagnostic with its claim once, not twice.
@@ -18,7 +19,7 @@ from shapecheck.pipeline import ClaimResult, DerivativeResult, FileReport
 # E401 and W113 word a claim confirmed symbolically whose numeric check
 # disagrees (a bug in shapecheck) or cannot decide.
 _CLAIM_CODES = frozenset({Code.E401, Code.E402, Code.E403, Code.E404, Code.E405, Code.W113})
-_DERIVATIVE_CODES = frozenset({Code.E401, Code.W104, Code.W110, Code.W113})
+_DERIVATIVE_CODES = frozenset({Code.E401, Code.W104, Code.W110, Code.W111, Code.W113})
 
 
 def claim_of(report: FileReport, problem: Diagnostic) -> ClaimResult | None:

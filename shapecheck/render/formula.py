@@ -109,6 +109,13 @@ def _negative_product(term: t.Product) -> tuple[bool, t.Term]:
     return True, t.Product(rest, term.summed)
 
 
+def _of_whole_array(term: t.Loss | t.Matrix) -> str:
+    """`loss(A)`, `det(X)`, `trace(X)`, `inv(X)[q,p]`."""
+    if isinstance(term, t.Loss):
+        return f"loss({term.array})"
+    return f"{term.name}({term.array})" + indices(term.indices)
+
+
 def _show(term: t.Term, need: int, last: bool) -> str:
     """`need`: how tightly the context binds; `last`: nothing follows in its product."""
     match term:
@@ -122,8 +129,8 @@ def _show(term: t.Term, need: int, last: bool) -> str:
             return term.name + indices(term.indices)
         case t.Delta():
             return "δ" + indices(term.indices)
-        case t.Loss():
-            return f"loss({term.array})"
+        case t.Loss() | t.Matrix():
+            return _of_whole_array(term)
         case t.Func() | t.Extremum() | t.Compare() | t.IndexValue():
             return _show_piecewise(term, need)
         case t.Opaque():

@@ -132,7 +132,8 @@ def _derivative_case(report: FileReport, result: DerivativeResult, strict: bool)
     if check is None:
         outcome, words = "skipped", "not verified numerically"
     elif check.verdict is Verdict.INCONCLUSIVE:
-        # Not verified, a warning (W110 at a kink, W113 otherwise), as too large is.
+        # Not verified, a warning (W110 at a kink, W111 for an ill-conditioned
+        # matrix, W113 otherwise), as too large is.
         outcome = "failed" if strict else "skipped"
     elif check.verdict is Verdict.FAILED:
         outcome = "failed"

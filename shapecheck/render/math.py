@@ -219,6 +219,8 @@ def _term(value: t.Term, need: int, last: bool, ranks: Ranks) -> str:
             return r"\delta" + subscript(value.indices)
         case t.Loss():
             return r"\operatorname{loss}\left(" + name(value.array) + r"\right)"
+        case t.Matrix():
+            return matrix_call(value.name, value.array, value.indices)
         case t.Func() | t.Extremum() | t.Compare() | t.IndexValue() | t.IndexedFunc():
             return _term_call(value, need, last, ranks)
         case t.Opaque():
@@ -356,8 +358,8 @@ def _expr(value: ast.Expr, need: int, last: bool, ranks: Ranks) -> str:
             return reference(f"d{value.of}/d{value.wrt}", value.indices, ranks, numerator=False)
         case ast.Number():
             return _paren(number(value.value), value.value < 0 and need > _ADD)
-        case ast.Loss():
-            return r"\operatorname{loss}\left(" + name(value.name) + r"\right)"
+        case ast.Loss() | ast.MatrixCall():
+            return _of_whole_array(value)
         case _:
             assert_never(value)
 
@@ -367,6 +369,23 @@ def _expr_call(value: ast.Call | ast.OpaqueCall, argument: str) -> str:
     if isinstance(value, ast.OpaqueCall):
         return opaque_call(value.func, value.order, argument)
     return _call(value.func, argument)
+
+
+def _of_whole_array(value: ast.Loss | ast.MatrixCall) -> str:
+    if isinstance(value, ast.Loss):
+        return r"\operatorname{loss}\left(" + name(value.name) + r"\right)"
+    return matrix_call(value.func, value.name, value.indices)
+
+
+# The matrix functions as the notes write them: det X, tr X, (X⁻¹)_{ij}.
+_MATRIX_OPERATORS = {"det": r"\det", "trace": r"\operatorname{tr}"}
+
+
+def matrix_call(func: str, array: str, indices: Iterable[_Shown]) -> str:
+    r"""`\det\left(X\right)`, `\operatorname{tr}\left(X\right)`, `\left(X^{-1}\right)_{i j}`."""
+    if func == "inv":
+        return r"\left(" + name(array) + r"^{-1}\right)" + subscript(indices)
+    return _MATRIX_OPERATORS[func] + r"\left(" + name(array) + r"\right)"
 
 
 def _expr_named(value: ast.ArrayRef | ast.SizeRef | ast.Delta) -> str:

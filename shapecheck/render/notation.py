@@ -46,11 +46,8 @@ def _pretty(expr: ast.Expr, need: int, last: bool) -> str:
             return _paren("-" + _pretty(expr.operand, _UNARY, True if wrap else last), wrap)
         case ast.Power():
             return _pretty_power(expr, need, last)
-        case ast.Call() | ast.IndexedCall() | ast.MeanOver():
+        case ast.Call() | ast.IndexedCall() | ast.MeanOver() | ast.OpaqueCall() | ast.MatrixCall():
             return _pretty_call(expr)
-        case ast.OpaqueCall():
-            primes = ast.PRIME * expr.order
-            return f"{expr.func}{primes}({_pretty(expr.arg, _COMPARE, True)})"
         case ast.Extremum() | ast.Compare() | ast.IndexValue():
             return _pretty_piecewise(expr, need)
         case ast.ArrayRef():
@@ -67,9 +64,16 @@ def _pretty(expr: ast.Expr, need: int, last: bool) -> str:
             assert_never(expr)
 
 
-def _pretty_call(expr: ast.Call | ast.IndexedCall | ast.MeanOver) -> str:
+def _pretty_call(
+    expr: ast.Call | ast.IndexedCall | ast.MeanOver | ast.OpaqueCall | ast.MatrixCall,
+) -> str:
     """A function or `mean` with its argument: explicit as the user wrote it."""
     match expr:
+        case ast.OpaqueCall():
+            primes = ast.PRIME * expr.order
+            return f"{expr.func}{primes}({_pretty(expr.arg, _COMPARE, True)})"
+        case ast.MatrixCall():
+            return f"{expr.func}({expr.name})" + index_list(expr.indices)
         case ast.Call():
             return f"{expr.func}({_pretty(expr.arg, _COMPARE, True)})"
         case ast.IndexedCall():

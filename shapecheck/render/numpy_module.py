@@ -36,6 +36,7 @@ from shapecheck.check.program import CheckedProgram, Size
 from shapecheck.exhaustive import assert_never
 from shapecheck.numeric.codegen import (
     COMPARE_CODE,
+    MATRIX_CODE,
     CodeError,
     indexed_code,
     opaque_code,
@@ -133,6 +134,8 @@ def _code(term: t.Term, scope: _Scope) -> _Code:
             # As the verifier reads it: loss(A) = Σ dloss/dA[a] A[a].
             upstream = scope.names[("upstream", f"dloss/d{term.array}")]
             return _Code(f"np.sum({upstream} * {scope.array(term.array)})", ())
+        case t.Matrix():
+            return _matrix(term, scope)
         case t.Func():
             return _function(term, scope)
         case t.Opaque():
@@ -216,11 +219,21 @@ def _picks(indices: tuple[t.Index, ...], free: tuple[str, ...], scope: _Scope) -
     return found
 
 
-def _tensor(term: t.Tensor, scope: _Scope) -> _Code:
-    """By name; literal indices pick (1-based in the file), a repeated index takes a
-    diagonal, an integer array in a position picks by fancy indexing (spec 9.3)."""
+def _matrix(term: t.Matrix, scope: _Scope) -> _Code:
+    """`np.linalg.det(X)`, `np.trace(X)`, or `np.linalg.inv(X)` read at its
+    indices as an array would be."""
+    code = MATRIX_CODE[term.name].format(scope.array(term.array))
+    if term.name != "inv":
+        return _Code(code, ())
+    return _tensor(t.Tensor(term.array, term.indices), scope, code)
+
+
+def _tensor(term: t.Tensor, scope: _Scope, written: str | None = None) -> _Code:
+    """By name (or the code `written`); literal indices pick (1-based in the file),
+    a repeated index takes a diagonal, an integer array in a position picks by
+    fancy indexing (spec 9.3)."""
     kind = term.kind if term.kind != t.REFERENCE else t.ADJOINT
-    name = scope.names[(kind, term.name)]
+    name = scope.names[(kind, term.name)] if written is None else written
     if t.picks_entries(term.indices):
         free = t.names(term.free)
         return _Code(f"{name}[{', '.join(_picks(term.indices, free, scope))}]", free)
@@ -723,6 +736,8 @@ def _used_definitions(report: FileReport, plan: _Plan) -> list[str]:
             node = stack.pop()
             if isinstance(node, t.Tensor) and node.kind == t.ARRAY:
                 used.add(node.name)
+            elif isinstance(node, t.Matrix):
+                used.add(node.array)  # `det(S)` reads the whole of S
             stack.extend(t.children(node))
     return [d.name for d in checked.definitions if d.name in used]
 

@@ -28,7 +28,7 @@ def key(term: t.Term, rename: dict[str, str] | None = None) -> str:
 
 def _key(term: t.Term, rename: dict[str, str]) -> str:
     match term:
-        case t.Const() | t.SizeOf() | t.Tensor() | t.Delta() | t.Loss() | t.Zero():
+        case t.Const() | t.SizeOf() | t.Tensor() | t.Delta() | t.Loss() | t.Matrix() | t.Zero():
             return _leaf_key(term, rename)
         case t.Func():
             return f"{term.name}({key(term.arg, rename)})"
@@ -50,7 +50,8 @@ def _key(term: t.Term, rename: dict[str, str]) -> str:
 
 
 def _leaf_key(
-    term: t.Const | t.SizeOf | t.Tensor | t.Delta | t.Loss | t.Zero, rename: dict[str, str]
+    term: t.Const | t.SizeOf | t.Tensor | t.Delta | t.Loss | t.Matrix | t.Zero,
+    rename: dict[str, str],
 ) -> str:
     match term:
         case t.Const():
@@ -63,6 +64,10 @@ def _leaf_key(
             return f"δ[{','.join(sorted(_index_key(i, rename) for i in term.indices))}]"
         case t.Loss():
             return f"loss({term.array})"
+        case t.Matrix():
+            # Parentheses: no array's name has them, so never an array's key.
+            at = ",".join(_index_key(i, rename) for i in term.indices)
+            return f"{term.name}({term.array})[{at}]"
         case t.Zero():
             return "0"
         case _:
@@ -191,7 +196,7 @@ def _appearance_order(term: t.Term) -> list[str]:
     stack = [term]
     while stack:
         node = stack.pop()
-        if isinstance(node, t.Tensor | t.Delta):
+        if isinstance(node, t.Tensor | t.Delta | t.Matrix):
             names.extend(i.name for i in t.index_leaves(node.indices))
         elif isinstance(node, t.IndexValue):
             names.append(node.index.name)
@@ -209,6 +214,7 @@ _CATEGORY: dict[type, int] = {
             t.Tensor,
             t.IndexValue,
             t.Loss,
+            t.Matrix,
             t.Func,
             t.Opaque,
             t.IndexedFunc,

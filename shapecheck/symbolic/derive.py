@@ -124,10 +124,29 @@ def _local(
         case t.Loss():
             # The derivative of an unspecified loss is an opaque upstream gradient.
             return t.Tensor(f"dloss/d{name}", at, t.UPSTREAM), "loss"
+        case t.Matrix():
+            return _matrix(term, at), term.name
         case t.Const() | t.SizeOf() | t.Delta() | t.Zero() | t.IndexValue():
             return t.Zero(_union(term.free, at)), "constant"
         case _:
             assert_never(term)
+
+
+def _matrix(term: t.Matrix, at: tuple[t.Idx, ...]) -> t.Term:
+    """The matrix functions' rules (spec 9.5), at X[p, q] for at = (p, q):
+    d det(X) = det(X) inv(X)[q, p] (Jacobi's formula); d inv(X)[i, j] =
+    -inv(X)[i, p] inv(X)[q, j] (from d(X X⁻¹) = 0); d trace(X) = δ[p, q]."""
+    p, q = at
+    match term.name:
+        case "det":
+            return t.Product((term, t.Matrix("inv", term.array, (q, p))))
+        case "inv":
+            i, j = term.indices
+            left = t.Matrix("inv", term.array, (i, p))
+            right = t.Matrix("inv", term.array, (q, j))
+            return t.Product((t.Const(-1.0), left, right))
+        case _:
+            return t.Delta((p, q))
 
 
 def _union(*groups: tuple[t.Idx, ...]) -> tuple[t.Idx, ...]:
@@ -556,6 +575,8 @@ def _named(local: t.Term, consumer: str, c: tuple[t.Idx, ...], rhs: t.Term) -> t
     function is named this way."""
     if isinstance(rhs, t.Add) and len(rhs.terms) == 1:
         rhs = rhs.terms[0]
+    if isinstance(rhs, t.Matrix):
+        return _named_matrix(local, consumer, c, rhs)
     if not isinstance(rhs, t.IndexedFunc) or not all(a in c for a in rhs.at):
         return local
     if rhs.at and t.plain_positions(rhs) is None:
@@ -574,6 +595,35 @@ def _named(local: t.Term, consumer: str, c: tuple[t.Idx, ...], rhs: t.Term) -> t
             indices: list[t.Index] = list(c)
             for position, where in zip(positions, node.at, strict=True):
                 indices[position] = where
+            return t.Tensor(consumer, tuple(indices))
+        kids = t.children(node)
+        if not kids:
+            return node
+        return t.with_children(node, tuple(rename(k) for k in kids))
+
+    return rename(local)
+
+
+def _named_matrix(local: t.Term, consumer: str, c: tuple[t.Idx, ...], rhs: t.Matrix) -> t.Term:
+    """A local derivative with the definition's own matrix function written as
+    the defined array: `D inv(X)[q,p]` for `D = det(X)`, `-Y[i,p] Y[q,j]` for
+    `Y[i, j] = inv(X)[i, j]` (read at any indices: `Y[j, i] = inv(X)[i, j]`
+    too). An inverse read at a repeated index or a literal names nothing."""
+    names = [i.name for i in c]
+    if rhs.name == "inv":
+        at = [i.name for i in rhs.indices if isinstance(i, t.Idx)]
+        if len(set(at)) != 2 or sorted(at) != sorted(names):
+            return local
+        # Where each of the inverse's positions stands among the defined array's.
+        places = [names.index(name) for name in at]
+
+    def rename(node: t.Term) -> t.Term:
+        if isinstance(node, t.Matrix) and (node.name, node.array) == (rhs.name, rhs.array):
+            if rhs.name != "inv":
+                return t.Tensor(consumer, ())
+            indices: list[t.Index] = list(node.indices)
+            for position, place in enumerate(places):
+                indices[place] = node.indices[position]
             return t.Tensor(consumer, tuple(indices))
         kids = t.children(node)
         if not kids:

@@ -80,6 +80,7 @@ class _Lowering:
                 | ast.Delta()
                 | ast.DerivRef()
                 | ast.Loss()
+                | ast.MatrixCall()
                 | ast.SizeRef()
                 | ast.IndexValue()
             ):
@@ -110,6 +111,7 @@ class _Lowering:
         | ast.Delta
         | ast.DerivRef
         | ast.Loss
+        | ast.MatrixCall
         | ast.SizeRef
         | ast.IndexValue,
     ) -> t.Term:
@@ -126,6 +128,8 @@ class _Lowering:
                 return t.Tensor(name, self.indices(expr.indices), t.REFERENCE)
             case ast.Loss():
                 return t.Loss(expr.name)
+            case ast.MatrixCall():
+                return t.Matrix(expr.func, expr.name, self.indices(expr.indices))
             case ast.SizeRef():
                 return t.SizeOf(Size(expr.name, expr.value))
             case ast.IndexValue():

@@ -400,7 +400,7 @@ def _as_power(factor: t.Term) -> tuple[t.Term, float] | None:
     is its own first power), or None for a factor that merges with nothing."""
     if isinstance(factor, t.Pow) and isinstance(factor.exponent, t.Const):
         return factor.base, factor.exponent.value
-    if isinstance(factor, t.Tensor | t.Func | t.Opaque | t.IndexedFunc | t.SizeOf):
+    if isinstance(factor, t.Tensor | t.Func | t.Opaque | t.IndexedFunc | t.SizeOf | t.Matrix):
         return factor, 1.0  # a size too: `n · n^-1 = 1` (spec 9.1)
     return None
 
@@ -416,6 +416,8 @@ def _head(term: t.Term) -> tuple[str, str] | None:
             return ("function", term.name)
         case t.Opaque():
             return ("fn", term.written)
+        case t.Matrix():
+            return ("matrix", f"{term.name}({term.array})")
         case t.Pow():
             return _head(term.base)
         case t.Const() | t.Delta() | t.Loss() | t.Product() | t.Add() | t.Zero():

@@ -49,7 +49,7 @@ def normal_form(term: t.Term) -> t.Term:
     return simplify(term, NORMAL_FORM_RULES)
 
 
-_LEAVES = (t.Const, t.SizeOf, t.Tensor, t.Delta, t.Loss, t.Zero, t.IndexValue)
+_LEAVES = (t.Const, t.SizeOf, t.Tensor, t.Delta, t.Loss, t.Matrix, t.Zero, t.IndexValue)
 # Marks a term as a fixed point of a rule set (the tuple itself is the mark).
 _FIXED = "_fixed"
 

@@ -15,6 +15,8 @@ say its free indices (each with its size), and rewriting never changes them.
   binds (spec 9.5); softmax is read at positions of its own (`at`). The
   reductions `max[j]`, `min[j]` and the selections `argmax[j]`, `argmin[j]`
   (spec 9.2) are indexed functions too; the selections' value is an integer.
+- `Matrix` is `det(A)`, `trace(A)` or `inv(A)` read at two indices, of the
+  whole square array named A (spec 9.5), as `Loss` is a function of a whole array.
 - `Compare` is 1 where a comparison holds and 0 elsewhere; `Extremum` is
   `max(a, b)` or `min(a, b)`; `IndexValue` is an index as a number 1..size.
   With `step`, `sign`, `relu` and `abs` they are the piecewise terms: each has
@@ -505,6 +507,32 @@ class Loss:
         return ()
 
 
+# The matrix functions of spec 9.5.
+MATRIX_FUNCTIONS = ("det", "inv", "trace")
+
+
+@_cache_hash
+@dataclass(frozen=True)
+class Matrix:
+    """`det(A)`, `inv(A)[i, j]` or `trace(A)` of the square matrix named `array`
+    (its whole value, like `loss(A)`'s): `inv` is read at its two `indices`
+    (the first runs over A's second size), det and trace are scalars."""
+
+    name: str
+    array: str
+    indices: tuple[Index, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.name not in MATRIX_FUNCTIONS or len(self.indices) != (
+            2 if self.name == "inv" else 0
+        ):
+            raise ValueError(f"bad matrix function {self.name}{list(self.indices)}")
+
+    @cached_property
+    def free(self) -> tuple[Idx, ...]:
+        return _unique(index_leaves(self.indices))
+
+
 @_cache_hash
 @dataclass(frozen=True)
 class Product:
@@ -550,6 +578,7 @@ Term = (
     | Extremum
     | Pow
     | Loss
+    | Matrix
     | Product
     | Add
     | Zero
@@ -577,7 +606,7 @@ def children(term: Term) -> tuple[Term, ...]:
             return term.factors
         case Add():
             return term.terms
-        case Tensor() | Delta() | Const() | SizeOf() | Loss() | Zero():
+        case Tensor() | Delta() | Const() | SizeOf() | Loss() | Matrix() | Zero():
             return ()
         case Func() | Opaque() | IndexedFunc():
             return (term.arg,)
@@ -612,7 +641,7 @@ def with_children(term: Term, new: tuple[Term, ...]) -> Term:
             return Compare(term.op, new[0], new[1])
         case Extremum():
             return Extremum(term.name, new[0], new[1])
-        case Tensor() | Delta() | Const() | SizeOf() | Loss() | Zero() | IndexValue():
+        case Tensor() | Delta() | Const() | SizeOf() | Loss() | Matrix() | Zero() | IndexValue():
             return term
         case _:
             assert_never(term)
@@ -634,7 +663,7 @@ def names_in_order(term: Term) -> tuple[str, ...]:
     while stack:
         node = stack.pop()
         match node:
-            case Tensor() | Delta():
+            case Tensor() | Delta() | Matrix():
                 seen.update((i.name, None) for i in index_leaves(node.indices))
                 for select in selections(node.indices):
                     seen.update((n, None) for n in names_in_order(select.choice))
@@ -666,7 +695,7 @@ def _collect_names(term: Term) -> set[str]:
     # From the children's remembered sets: terms share subterms, and each
     # subterm's names are then computed once.
     match term:
-        case Tensor() | Delta():
+        case Tensor() | Delta() | Matrix():
             found = {i.name for i in index_leaves(term.indices)}
             for select in selections(term.indices):
                 found |= used_names(select.choice)
@@ -692,7 +721,7 @@ def mentions(term: Term, name: str) -> bool:
     while stack:
         node = stack.pop()
         if (isinstance(node, Tensor) and node.name == name) or (
-            isinstance(node, Loss) and node.array == name
+            isinstance(node, Loss | Matrix) and node.array == name
         ):
             return True
         stack.extend(children(node))
@@ -713,6 +742,8 @@ def substitute(term: Term, mapping: dict[str, Index]) -> Term:
             return Tensor(term.name, _map_all(term.indices, mapping), term.kind)
         case Delta():
             return Delta(_map_all(term.indices, mapping))
+        case Matrix():
+            return Matrix(term.name, term.array, _map_all(term.indices, mapping))
         case Zero():
             return Zero(_map_free(term.free, mapping))
         case Product():
@@ -936,7 +967,7 @@ def size_of_index(term: Term, name: str) -> Size:
         if found:
             return found[0].size
         stack.extend(children(node))
-        if isinstance(node, Tensor | Delta):
+        if isinstance(node, Tensor | Delta | Matrix):
             # An index bound inside an `argmax[j](e)` standing in a position.
             stack.extend(select.choice for select in selections(node.indices))
     raise KeyError(name)
@@ -959,7 +990,7 @@ def rename(term: Term, mapping: dict[str, Index]) -> Term:
             return IndexedFunc(term.name, over, rename(term.arg, mapping), at)
         case Func() | Opaque() | Pow() | Compare() | Extremum():
             return with_children(term, tuple(rename(c, mapping) for c in children(term)))
-        case Tensor() | Delta() | Zero() | Const() | SizeOf() | Loss() | IndexValue():
+        case Tensor() | Delta() | Zero() | Const() | SizeOf() | Loss() | Matrix() | IndexValue():
             return substitute(term, mapping)
         case _:
             assert_never(term)

@@ -358,6 +358,32 @@ class Loss:
         return f"loss({self.name})"
 
 
+# The matrix functions of spec 9.5: each takes the name of a square 2-D
+# array; `inv(A)` is read at two indices, `det(A)` and `trace(A)` are scalars.
+MATRIX_FUNCTIONS = ("det", "inv", "trace")
+
+
+@dataclass(frozen=True)
+class MatrixCall:
+    """`det(A)`, `inv(A)[i, j]`, `trace(A)`: a function of the whole matrix A
+    (named, like `loss(A)`'s argument); `indices` are inv's two, else empty."""
+
+    func: str
+    name: str
+    indices: tuple[Index, ...]
+    span: Span
+    name_span: Span
+
+    def __post_init__(self) -> None:
+        if self.func not in MATRIX_FUNCTIONS or len(self.indices) != (
+            2 if self.func == "inv" else 0
+        ):
+            raise ValueError(f"bad matrix function {self.func}{list(self.indices)}")
+
+    def __str__(self) -> str:
+        return f"{self.func}({self.name})" + _index_list(self.indices)
+
+
 @dataclass(frozen=True)
 class SumOver:
     """`sum[j](body)`; `explicit` is False for a sum the checker made explicit."""
@@ -537,6 +563,7 @@ Expr = (
     | Call
     | OpaqueCall
     | Loss
+    | MatrixCall
     | SumOver
     | MeanOver
     | IndexedCall
@@ -578,6 +605,7 @@ def precedence(expr: Expr) -> int:
             | Extremum()
             | IndexValue()
             | Loss()
+            | MatrixCall()
             | SumOver()
             | MeanOver()
         ):
@@ -597,7 +625,7 @@ def children(expr: Expr) -> tuple[Expr, ...]:
     """The direct sub-expressions, in source order."""
     # The commonest kinds first: this runs for every node of every walk.
     match expr:
-        case ArrayRef() | Delta() | DerivRef():
+        case ArrayRef() | Delta() | DerivRef() | MatrixCall():
             # `argmax[j](e)` standing in a position is a sub-expression.
             return selections(expr.indices)
         case Product():
@@ -627,7 +655,7 @@ def with_children(expr: Expr, new: tuple[Expr, ...]) -> Expr:
     match expr:
         case Number() | SizeRef() | Loss() | IndexValue():
             return expr
-        case ArrayRef() | Delta() | DerivRef():
+        case ArrayRef() | Delta() | DerivRef() | MatrixCall():
             return _with_new_selections(expr, new)
         case Product():
             factors = tuple(Factor(f.op, e) for f, e in zip(expr.factors, new, strict=True))
@@ -655,7 +683,9 @@ def with_children(expr: Expr, new: tuple[Expr, ...]) -> Expr:
             assert_never(expr)
 
 
-def _with_new_selections(expr: ArrayRef | Delta | DerivRef, new: tuple[Expr, ...]) -> Expr:
+def _with_new_selections(
+    expr: ArrayRef | Delta | DerivRef | MatrixCall, new: tuple[Expr, ...]
+) -> Expr:
     if not new:
         return expr
     indices = with_selections(expr.indices, list(new))

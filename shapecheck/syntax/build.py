@@ -17,8 +17,7 @@ from typing import Any
 from shapecheck.diagnostics import Code, Diagnostic, diagnostic
 from shapecheck.exhaustive import assert_never
 from shapecheck.source import Span
-from shapecheck.syntax import ast
-from shapecheck.syntax.keywords import reserved_problem
+from shapecheck.syntax import ast, matrices
 from shapecheck.syntax.lexer import Token
 
 
@@ -594,17 +593,20 @@ class _ExpressionRules(_Spans):
         name = children[2]
         return ast.Loss(name.value, self._span(children[0], children[-1]), self._token_span(name))
 
+    def matrix_call(self, children: list[Any]) -> ast.MatrixCall:
+        """`det(A)`, `inv(A)[i, j]`, `trace(A)`; every other form is worded by `matrices`."""
+        func, arg = children[0], children[2]
+        indices = tuple(children[4]) if len(children) == 5 else None
+        span = self._span(func, children[-1])
+        problem = matrices.call_problem(func.value, arg, indices, span)
+        if problem is not None:
+            raise SyntaxProblem(problem)
+        return ast.MatrixCall(func.value, arg.name, indices or (), span, arg.span)
+
     def sum_over(self, children: list[Any]) -> ast.SumOver:
         indices = self._binders(children)
         body = children[-2]
         return ast.SumOver(indices, body, self._span(children[0], children[-1]))
-
-    def reserved(self, children: list[Any]) -> ast.Expr:
-        """A second-edition keyword where an expression may stand: always an error (E008)."""
-        token = children[0]
-        span = self._token_span(token)
-        following = self.text[token.end_pos :].lstrip(" \t")[:1]
-        raise SyntaxProblem(reserved_problem(token.value, following, span))
 
     def mean_over(self, children: list[Any]) -> ast.MeanOver:
         indices = self._binders(children)

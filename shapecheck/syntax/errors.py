@@ -18,7 +18,6 @@ from shapecheck.syntax.functions import opaque_problem
 from shapecheck.syntax.keywords import (
     SECOND_EDITION,
     keyword_as_name,
-    reserved_problem,
 )
 from shapecheck.syntax.lalr import Rejected
 from shapecheck.syntax.lexer import NoTerminal, Token, lex
@@ -46,6 +45,7 @@ _TERMINAL_WORDS = {
     "FN": "`fn`",
     "FN_NAME": "a function declared with `fn`",
     "PRIME": "`'`",
+    "MATRIX_FUNC": "`det`, `inv`, `trace`",
     "MAX": "`max`",
     "MIN": "`min`",
     "COMPARE": "a comparison",
@@ -75,11 +75,11 @@ _ATOM_STARTS = frozenset(
         "MIN",
         "LOSS",
         "FN_NAME",
+        "MATRIX_FUNC",
         "SUM",
         "MEAN",
         "DELTA",
         "LPAR",
-        "RESERVED",
     }
 )
 _OPERATORS = frozenset({"PLUS", "MINUS", "MUL", "DIV", "POW"})
@@ -107,12 +107,7 @@ def syntax_problem(
     at = error.position if isinstance(error, NoTerminal) else _rejected_at(error, text)
     seen = Rejection.of(text, at, offset, names or FileNames())
     tokens = tokens_before(text, at)
-    problem = (
-        opaque_problem(seen)
-        or foreign_notation(seen)
-        or _reserved_word(seen, tokens)
-        or unknown_call(seen, tokens)
-    )
+    problem = opaque_problem(seen) or foreign_notation(seen) or unknown_call(seen, tokens)
     if problem is not None:
         return problem
     if isinstance(error, Rejected) and error.token.type == "PRIME":
@@ -139,16 +134,6 @@ def tokens_before(text: str, at: int) -> list[Token]:
 
 def _rejected_at(error: Rejected, text: str) -> int:
     return len(text.rstrip()) if error.token.type == "$END" else error.token.start_pos
-
-
-def _reserved_word(seen: Rejection, tokens: list[Token]) -> Diagnostic | None:
-    """A second-edition keyword before the rejected place is the line's first problem."""
-    for token in tokens:
-        if token.type == "RESERVED":
-            following = seen.text[token.end_pos :].lstrip(" \t")[:1]
-            span = seen.span(token.start_pos, token.end_pos)
-            return reserved_problem(token.value, following, span)
-    return None
 
 
 # ---- a character no terminal matches

@@ -2,8 +2,7 @@
 
 The grammar (`grammar/idx.lark`) decides what is lexed as a keyword; this
 module words the error when a keyword stands where a name must (E008), with
-a name to rename it to, for `errors.py` (a rejected line) and `build.py` (a
-reserved word where an expression may stand). `tests/syntax/test_keywords.py`
+a name to rename it to, for `errors.py` (a rejected line). `tests/syntax/test_keywords.py`
 keeps `KEYWORDS` equal to what the lexer takes as a keyword, and
 docs/language.md section 12.8 lists the same words.
 """
@@ -73,33 +72,4 @@ def keyword_as_name(word: str, span: Span) -> Diagnostic:
         span,
         f"`{word}` is a keyword{edition} and cannot be used as a name",
         hints=[f"rename it everywhere in the file, e.g. to {renamed(word)}"],
-    )
-
-
-def reserved_problem(word: str, following: str, span: Span) -> Diagnostic:
-    """E008 for a second-edition keyword where an expression may stand; `following`
-    is the character after it (a call or a bracket reads as its construct)."""
-    if following in ("(", "["):
-        return reserved_use(word, following, span)
-    return keyword_as_name(word, span)
-
-
-def reserved_use(word: str, bracket: str, span: Span) -> Diagnostic:
-    """E008 for a second-edition keyword written like its construct (`det(A)`, `mean[i]`)
-    where no production reads it yet.
-
-    The word may also be a first-edition array (`mean[i]`, or `mean (x + 1)`
-    by juxtaposition), so the hint says how to rename it.
-    """
-    closing = {"(": ")", "[": "]"}.get(bracket, "")
-    shown = f"{word}{bracket}...{closing}"
-    return diagnostic(
-        Code.E008,
-        span,
-        f"`{word}` is a keyword, and `{shown}` is not available in this version",
-        hints=[
-            f"`{word}` is kept for a construct that is planned but not available yet "
-            "(docs/language.md, 12.10)",
-            f"if `{word}` is an array of this file, rename it, e.g. to {renamed(word)}",
-        ],
     )

@@ -334,15 +334,31 @@ def _power(arguments: Sequence[str], names: FileNames) -> Translation | None:
     return None
 
 
-# numpy functions whose `.idx` construct is planned, not available yet.
-_PLANNED = frozenset({"det", "inv", "trace"})
-
-
 def _matrix_function(word: str) -> _Translator:
-    # `det`, `inv` and `trace` are planned, not available yet: no `.idx` form
-    # to show, so the message falls back to what the language has.
+    """`np.linalg.det(X)` is `det(X)`, `np.linalg.inv(X)` is `inv(X)[i, j]`
+    (read at indices, as the file writes X's), `np.trace(X)` is `trace(X)`
+    (docs/language.md, 12.12); a matrix written as an expression is defined
+    first, as `.idx` takes only a matrix's name."""
+
     def translate(arguments: Sequence[str], names: FileNames) -> Translation | None:
-        return None
+        if not arguments:
+            return None
+        argument = arguments[0].strip()
+        if not _IDENTIFIER.fullmatch(argument):
+            return (
+                f"{word}(K)" + ("[i, j]" if word == "inv" else ""),
+                f"`{word}` takes the name of a matrix: define it on a line above first, "
+                "`K[a, b] = …` (docs/language.md, 12.12)",
+            )
+        if word != "inv":
+            what = "determinant" if word == "det" else "trace"
+            return f"{word}({argument})", f"the {what} of the matrix named {argument}"
+        first, second = array_indices(argument, 2, names)
+        return (
+            f"inv({argument})[{first}, {second}]",
+            f"the inverse is a matrix, read at two indices (the first runs over the second "
+            f"size of {argument}, the second over its first)",
+        )
 
     return translate
 
@@ -523,15 +539,7 @@ def _module_call(
     arguments = call_arguments(seen.text, end) if seen.text[end : end + 1] == "(" else None
     shown = written + ("(...)" if arguments is not None else "")
     translation = translate_call(function, [*leading, *(arguments or [])], seen.names)
-    if translation:
-        hint = f"write `{translation[0]}`: {translation[1]}"
-    elif function in _PLANNED:
-        hint = (
-            f"`{function}` of a matrix is planned but not available in this version "
-            "(docs/language.md, 12.10)"
-        )
-    else:
-        hint = GENERIC_HINT
+    hint = f"write `{translation[0]}`: {translation[1]}" if translation else GENERIC_HINT
     return diagnostic(
         Code.E022, seen.span(start, end), f"`{shown}` is numpy, not `.idx`", hints=[hint]
     )

@@ -340,6 +340,9 @@ def _expr(expr: ast.Expr, values: dict[str, int], loop: ast.LoopValues) -> ast.E
         case ast.OpaqueCall():
             func = _name(expr.func, expr.span, values, loop)
             return replace(expr, func=func, arg=_expr(expr.arg, values, loop))
+        case ast.MatrixCall():
+            name = _name(expr.name, expr.name_span, values, loop)
+            return replace(expr, name=name, indices=_indices(expr.indices, values))
         case ast.SumOver() | ast.MeanOver():
             _check_sum_binds(expr, values, loop)
             return _with_substituted_children(expr, values, loop)
@@ -484,7 +487,7 @@ def _names_in(expr: ast.Expr) -> list[tuple[str, Span]]:
                 names.append((node.name, node.span))
             case ast.DerivRef():
                 names.append((node.of + node.wrt, node.span))
-            case ast.Loss():
+            case ast.Loss() | ast.MatrixCall():
                 names.append((node.name, node.name_span))
             case ast.OpaqueCall():
                 names.append((node.func, node.span))

@@ -19,14 +19,23 @@ from shapecheck.render import numpy_module
 from shapecheck.source import Source
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = sorted((ROOT / "samples").glob("*.idx")) + sorted((ROOT / "samples/course").glob("*.idx"))
+SAMPLES = (
+    sorted((ROOT / "samples").glob("*.idx"))
+    + sorted((ROOT / "samples/course").glob("*.idx"))
+    + sorted((ROOT / "samples/cookbook").glob("*.idx"))
+)
 
 
 def _arguments(report: FileReport) -> dict[str, np.ndarray]:
     """The verifier's values, upstream gradients under their Python names."""
     assert report.checked is not None
     values = draw_values(report.checked, 0)
-    return {python_name(k) if k.startswith("dloss/") else k: v for k, v in values.items()}
+    # The coefficients of an `fn f`'s stand-in (`fn f`) are the module's own, not arguments.
+    return {
+        python_name(k) if k.startswith("dloss/") else k: v
+        for k, v in values.items()
+        if not k.startswith("fn ")
+    }
 
 
 def _jacobian(module: ModuleType, arguments: dict, of: str, wrt: str) -> np.ndarray:

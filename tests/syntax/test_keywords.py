@@ -66,31 +66,12 @@ def test_keyword_as_a_name_golden() -> None:
     ]
 
 
-@pytest.mark.parametrize(
-    ("line", "message", "shown"),
-    [
-        (
-            "y = det(W)",
-            "`det` is a keyword, and `det(...)` is not available in this version",
-            "det",
-        ),
-        (
-            "y = inv(W)[i, j]",
-            "`inv` is a keyword, and `inv(...)` is not available in this version",
-            "inv",
-        ),
-    ],
-)
-def test_a_reserved_construct_not_read_yet(line: str, message: str, shown: str) -> None:
-    _, problems = parse(Source("t.idx", line + "\n"))
-    (problem,) = problems
-    assert (problem.code, problem.message) == ("E008", message)
-    assert problem.hints == (
-        f"`{shown}` is kept for a construct that is planned but not available yet "
-        "(docs/language.md, 12.10)",
-        f"if `{shown}` is an array of this file, rename it, e.g. to "
-        f"`{shown}_` or `{'D' if shown == 'det' else 'Ainv'}`",
-    )
+@pytest.mark.parametrize("line", ["y = det(W)", "y[i, j] = inv(W)[i, j]", "y = trace(W)"])
+def test_the_matrix_functions_are_constructs_now(line: str) -> None:
+    # They were reserved (E008) until their construct arrived (12.12).
+    program, problems = parse(Source("t.idx", line + "\n"))
+    assert problems == []
+    assert program is not None
 
 
 def test_a_derivative_reference_starting_like_a_keyword_stays_one() -> None:

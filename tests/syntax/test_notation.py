@@ -151,8 +151,30 @@ def shown(line: str) -> tuple[str, str, str, tuple[str, ...]]:
             "E022",
             "numpy.linalg.det",
             "`numpy.linalg.det(...)` is numpy, not `.idx`",
-            "`det` of a matrix is planned but not available in this version "
-            "(docs/language.md, 12.10)",
+            "write `det(V)`: the determinant of the matrix named V",
+        ),
+        (
+            "Y = np.linalg.inv(V)",
+            "E022",
+            "np.linalg.inv",
+            "`np.linalg.inv(...)` is numpy, not `.idx`",
+            "write `inv(V)[i, j]`: the inverse is a matrix, read at two indices (the first "
+            "runs over the second size of V, the second over its first)",
+        ),
+        (
+            "t = np.trace(V)",
+            "E022",
+            "np.trace",
+            "`np.trace(...)` is numpy, not `.idx`",
+            "write `trace(V)`: the trace of the matrix named V",
+        ),
+        (
+            "t = np.linalg.det(X @ W)",
+            "E022",
+            "np.linalg.det",
+            "`np.linalg.det(...)` is numpy, not `.idx`",
+            "write `det(K)`: `det` takes the name of a matrix: define it on a line above "
+            "first, `K[a, b] = …` (docs/language.md, 12.12)",
         ),
         (
             "G = np.einsum('ij,jk->ik', X, W)",

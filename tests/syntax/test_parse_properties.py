@@ -74,6 +74,11 @@ def _atoms() -> st.SearchStrategy[str]:
         st.builds(lambda n, ix: f"{n}[{', '.join(ix)}]", _names, _indices),
         st.builds(lambda ix: f"delta[i, {', '.join(ix)}]", _indices),
         st.builds(lambda n: f"loss({n})", _names),
+        # The matrix functions (spec 9.5): det and trace are scalars, inv is
+        # read at two indices (any index the generator makes: gathers,
+        # literals, argmax).
+        st.builds(lambda f, n: f"{f}({n})", st.sampled_from(["det", "trace"]), _names),
+        st.builds(lambda n, a, b: f"inv({n})[{a}, {b}]", _names, _index, _index),
         st.just("dA/dB[i]"),
     )
 
