@@ -52,6 +52,8 @@ def visit(scope: StatementScope, expr: ast.Expr) -> None:
                 sizes.visit_power(scope, node)
             case ast.SizeRef():
                 pass  # made by the checker; an unchecked program holds none
+            case ast.RangeSum():
+                pass  # expanded by syntax/unroll.py; an unrolled program holds none
             case ast.IndexedCall():
                 functions.visit_indexed_call(scope, node)
             case ast.IndexValue():

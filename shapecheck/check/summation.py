@@ -158,6 +158,7 @@ def node_indices(node: ast.Expr) -> tuple[ast.Index, ...]:
             ast.Number()
             | ast.SizeRef()
             | ast.MeanOver()
+            | ast.RangeSum()
             | ast.Call()
             | ast.Extremum()
             | ast.Compare()

@@ -339,6 +339,8 @@ def _expr(value: ast.Expr, need: int, last: bool, ranks: Ranks) -> str:
             return _paren(number(value.value), value.value < 0 and need > _ADD)
         case ast.Loss():
             return r"\operatorname{loss}\left(" + name(value.name) + r"\right)"
+        case ast.RangeSum():
+            return _expr_range_sum(value, ranks)
         case _:
             assert_never(value)
 
@@ -387,6 +389,20 @@ def _expr_sum(value: ast.SumOver, need: int, last: bool, ranks: Ranks) -> str:
     bare = last and need < _ATOM
     prefix = "".join(r"\sum_{" + name(i.name) + "} " for i in value.indices)
     return _paren(prefix + _expr(value.body, _PRODUCT, True if not bare else last, ranks), not bare)
+
+
+def _expr_range_sum(value: ast.RangeSum, ranks: Ranks) -> str:
+    r"""`\sum_{t=1}^{T} \left(body\right)`: the steps' sum, always in its own brackets."""
+    below = name(value.var) + "=" + _bound(value.start)
+    body = _expr(value.body, _COMPARE, True, ranks)
+    return r"\sum_{" + below + "}^{" + _bound(value.stop) + r"} \left(" + body + r"\right)"
+
+
+def _bound(bound: ast.RangeBound) -> str:
+    if bound.name is None:
+        return str(bound.value)
+    offset = f"{bound.offset:+d}" if bound.offset else ""
+    return name(bound.name) + offset
 
 
 def _expr_add(value: ast.Add, need: int, ranks: Ranks) -> str:

@@ -314,6 +314,45 @@ Reduction = SumOver | MeanOver
 
 
 @dataclass(frozen=True)
+class RangeBound:
+    """A bound of `sum[t in A..B]`: a whole number, or a name (a dim with a
+    value, or an enclosing loop variable) plus an offset (`t-1`)."""
+
+    value: int | None
+    name: str | None
+    offset: int
+    span: Span
+
+    def __post_init__(self) -> None:
+        if (self.value is None) == (self.name is None) or (self.value is not None and self.offset):
+            raise ValueError("a range bound is a number or a name with an offset")
+
+    def __str__(self) -> str:
+        if self.name is None:
+            return str(self.value)
+        if self.offset:
+            return f"{self.name}{self.offset:+d}"
+        return self.name
+
+
+@dataclass(frozen=True)
+class RangeSum:
+    """`sum[t in A..B](body)` (spec 9.4): the sum of `body` for t = A..B, with
+    `{t}` templates and a bare `t` standing for the number. The parser makes
+    it; `syntax/unroll.py` replaces it by that sum, so no later stage sees one."""
+
+    var: str
+    start: RangeBound
+    stop: RangeBound
+    body: Expr
+    span: Span
+    var_span: Span
+
+    def __str__(self) -> str:
+        return f"sum[{self.var} in {self.start}..{self.stop}]({self.body})"
+
+
+@dataclass(frozen=True)
 class SizeRef:
     """A `dim` name standing as a number (spec 9.1): `/ n`, `sqrt(dk)`.
 
@@ -429,6 +468,7 @@ Expr = (
     | Loss
     | SumOver
     | MeanOver
+    | RangeSum
     | IndexedCall
     | Extremum
     | Compare
@@ -469,6 +509,7 @@ def precedence(expr: Expr) -> int:
             | Loss()
             | SumOver()
             | MeanOver()
+            | RangeSum()
         ):
             return _ATOM
         case _:
@@ -505,7 +546,7 @@ def children(expr: Expr) -> tuple[Expr, ...]:
             return (expr.first, expr.second)
         case Compare():
             return (expr.left, expr.right)
-        case SumOver() | MeanOver():
+        case SumOver() | MeanOver() | RangeSum():
             return (expr.body,)
         case _:
             assert_never(expr)
@@ -540,6 +581,8 @@ def with_children(expr: Expr, new: tuple[Expr, ...]) -> Expr:
             return SumOver(expr.indices, new[0], expr.span, expr.explicit)
         case MeanOver():
             return MeanOver(expr.indices, new[0], expr.span)
+        case RangeSum():
+            return replace(expr, body=new[0])
         case _:
             assert_never(expr)
 
