@@ -69,8 +69,11 @@ def expand_name(name: str, values: dict[str, int]) -> str:
 
 
 class _StatementError(Exception):
-    def __init__(self, problem: Diagnostic) -> None:
-        super().__init__(problem.message)
+    """A statement that cannot be unrolled; `problem` is None where the same
+    problem was reported already (at another step of the same line)."""
+
+    def __init__(self, problem: Diagnostic | None) -> None:
+        super().__init__(problem.message if problem else "reported already")
         self.problem = problem
 
 
@@ -85,6 +88,8 @@ class _Ranges:
     known: set[str] = field(default_factory=set)
     statement: ast.LineStatement | None = None
     copies: int = 0
+    # Where a problem that does not depend on the loop values was reported.
+    reported: set[Span] = field(default_factory=set)
     # The variables of the range sums around the expression being substituted.
     enclosing: list[str] = field(default_factory=list)
 
@@ -101,7 +106,7 @@ def unroll(
             try:
                 statements.extend(unroller.statement(statement, {}, ()))
             except _StatementError as error:
-                unroller.problems.append(error.problem)
+                unroller.report(error)
     unrolled = replace(
         program,
         statements=tuple(statements),
@@ -145,6 +150,10 @@ class _Unroller:
             raise
         self.note_dims(produced)
         return [produced]
+
+    def report(self, error: _StatementError) -> None:
+        if error.problem is not None:
+            self.problems.append(error.problem)
 
     def note_dims(self, statement: ast.Statement) -> None:
         """Record the names a statement declares or defines (and dims' values)."""
@@ -224,7 +233,7 @@ class _Unroller:
                 try:
                     made = self.statement(statement, inner_values, inner_loop)
                 except _StatementError as error:
-                    self.problems.append(error.problem)
+                    self.report(error)
                     continue
                 self.produced += len(made)
                 produced.extend(made)
@@ -564,9 +573,16 @@ def _check_range_var(
     expr: ast.RangeSum, values: dict[str, int], loop: ast.LoopValues, ranges: _Ranges
 ) -> None:
     var = expr.var
-    if var in values:
-        enclosing = "`sum`" if var in ranges.enclosing else "`for`"
-        problem = f"`{var}` is already the variable of an enclosing {enclosing}"
+    if var in values and var not in ranges.enclosing:
+        # The same at every step of the loop: reported once, with no step.
+        if expr.var_span in ranges.reported:
+            raise _StatementError(None)
+        ranges.reported.add(expr.var_span)
+        loop = ()
+        problem = f"`{var}` is already the variable of an enclosing `for`"
+        hint = "name the steps of this sum differently: `sum[s in ...]`"
+    elif var in values:
+        problem = f"`{var}` is already the variable of an enclosing `sum`"
         hint = "name the steps of this sum differently: `sum[s in ...]`"
     elif var in ranges.known:
         problem = f"`{var}` already names a dim or an array"
