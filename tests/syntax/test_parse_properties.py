@@ -34,6 +34,8 @@ _index = st.recursive(
 )
 _indices = st.lists(_index, min_size=1, max_size=3)
 _comparisons = st.sampled_from([">", ">=", "<", "<=", "==", "!=", "≥", "≤", "≠"])
+# Bounds of `sum[t in A..B]` (spec 9.4): numbers, dims, loop variables with offsets.
+_range_bounds = st.sampled_from(["1", "3", "0", "T", "T-1", "t+2", "u-1"])
 
 
 def _atoms() -> st.SearchStrategy[str]:
@@ -77,6 +79,14 @@ def _expressions() -> st.SearchStrategy[str]:
                 lambda f, j, a: f"{f}[{j}]({a})",
                 st.sampled_from(["argmax", "argmin"]),
                 st.sampled_from(["i", "j", "k"]),
+                inner,
+            ),
+            st.builds(
+                lambda kw, var, start, stop, a: f"{kw}[{var} in {start}..{stop}]({a})",
+                st.sampled_from(["sum", "Σ"]),
+                st.sampled_from(["t", "s"]),
+                _range_bounds,
+                _range_bounds,
                 inner,
             ),
             st.builds(lambda a: f"({a})", inner),
@@ -145,6 +155,9 @@ _FOREIGN = st.sampled_from(
         "[:",
         ":",
         "\\sum_j ",
+        "sum[t in 1..",
+        "..",
+        " in ",
         "\\delta_{ij}",
         "\\frac{1}{n}",
         "\\",

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from support import assert_clean, central, codes, rendered, run, saved
 
 from shapecheck.render import math
@@ -253,3 +255,14 @@ def test_a_bounded_inner_sum_inside_a_loop_derives_right(tmp_path: Path) -> None
         return total
 
     np.testing.assert_allclose(values["dL/dU"], central(loss, values["U"]), rtol=1e-6)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 6), st.integers(-2, 2))
+def test_expansion_has_one_term_per_step(start: int, offset: int) -> None:
+    header = "param " + ", ".join(f"l{k}" for k in range(9)) + "\n"
+    bound = f"t{offset:+d}" if offset else "t"
+    text = header + f"for t in 2..2:\n    y{{t}} = sum[s in {start}..{bound}](l{{s}})\n"
+    stop = 2 + offset
+    steps = [f"l{k}" for k in range(start, stop + 1)]
+    assert expanded(text) == ["y2 = " + (" + ".join(steps) if steps else "0")]
