@@ -50,10 +50,10 @@ def visit(scope: StatementScope, expr: ast.Expr) -> None:
                 sizes.visit_product(scope, node)
             case ast.Power():
                 sizes.visit_power(scope, node)
-            case ast.SizeRef():
-                pass  # made by the checker; an unchecked program holds none
-            case ast.RangeSum():
-                pass  # expanded by syntax/unroll.py; an unrolled program holds none
+            case ast.SizeRef() | ast.RangeSum():
+                # Made by the checker, or expanded by syntax/unroll.py: an
+                # unchecked, unrolled program holds neither.
+                pass
             case ast.IndexedCall():
                 functions.visit_indexed_call(scope, node)
             case ast.IndexValue():

@@ -314,7 +314,7 @@ def expr(value: ast.Expr, ranks: Ranks | None = None) -> str:
 
 def _expr(value: ast.Expr, need: int, last: bool, ranks: Ranks) -> str:
     match value:
-        case ast.SumOver() | ast.MeanOver():
+        case ast.SumOver() | ast.MeanOver() | ast.RangeSum():
             return _expr_reduction(value, need, last, ranks)
         case ast.Add():
             return _expr_add(value, need, ranks)
@@ -339,8 +339,6 @@ def _expr(value: ast.Expr, need: int, last: bool, ranks: Ranks) -> str:
             return _paren(number(value.value), value.value < 0 and need > _ADD)
         case ast.Loss():
             return r"\operatorname{loss}\left(" + name(value.name) + r"\right)"
-        case ast.RangeSum():
-            return _expr_range_sum(value, ranks)
         case _:
             assert_never(value)
 
@@ -358,8 +356,11 @@ def _expr_named(value: ast.ArrayRef | ast.SizeRef | ast.Delta) -> str:
             assert_never(value)
 
 
-def _expr_reduction(value: ast.Reduction, need: int, last: bool, ranks: Ranks) -> str:
-    r"""`\sum_{j} body`, or `\operatorname{mean}_{i}\left(body\right)`."""
+def _expr_reduction(
+    value: ast.Reduction | ast.RangeSum, need: int, last: bool, ranks: Ranks
+) -> str:
+    r"""`\sum_{j} body`, `\operatorname{mean}_{i}\left(body\right)`, or a range sum
+    `\sum_{t=1}^{T} \left(body\right)`."""
     match value:
         case ast.SumOver():
             return _expr_sum(value, need, last, ranks)
@@ -367,6 +368,8 @@ def _expr_reduction(value: ast.Reduction, need: int, last: bool, ranks: Ranks) -
             below = ",".join(name(i.name) for i in value.indices)
             body = _expr(value.body, _COMPARE, True, ranks)
             return r"\operatorname{mean}_{" + below + r"}\left(" + body + r"\right)"
+        case ast.RangeSum():
+            return _expr_range_sum(value, ranks)
         case _:
             assert_never(value)
 

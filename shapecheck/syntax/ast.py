@@ -579,9 +579,7 @@ def with_children(expr: Expr, new: tuple[Expr, ...]) -> Expr:
             return Compare(expr.op, new[0], new[1], expr.span)
         case SumOver():
             return SumOver(expr.indices, new[0], expr.span, expr.explicit)
-        case MeanOver():
-            return MeanOver(expr.indices, new[0], expr.span)
-        case RangeSum():
+        case MeanOver() | RangeSum():
             return replace(expr, body=new[0])
         case _:
             assert_never(expr)
