@@ -232,10 +232,11 @@ class _Checks:
 
         assert self.verifier is not None
         verifier = self.verifier
+        leaves = self._leaves(derivation)  # once: a file may have thousands of arrays
         drawn = [
             a
             for a in self.checked.arrays
-            if a.is_leaf and numbers.is_drawn(a, self.given) and a.name in self._leaves(derivation)
+            if a.is_leaf and numbers.is_drawn(a, self.given) and a.name in leaves
         ]
         redraws = 0
         while result.at_kink and drawn and redraws < MAX_REDRAWS:
