@@ -337,16 +337,19 @@ def _expr(
                 value = values[expr.name]
                 return ast.Number(float(value), str(value), expr.span)
             name = _existing(expr.name, expr.span, values, loop, ranges)
-            return ast.ArrayRef(name, _indices(expr.indices, values), expr.span)
+            reference = ast.ArrayRef(name, _indices(expr.indices, values), expr.span)
+            return _selections_substituted(reference, values, loop, ranges)
         case ast.Delta():
-            return ast.Delta(_indices(expr.indices, values), expr.span)
+            delta = ast.Delta(_indices(expr.indices, values), expr.span)
+            return _selections_substituted(delta, values, loop, ranges)
         case ast.DerivRef():
-            return ast.DerivRef(
+            derivative = ast.DerivRef(
                 _existing(expr.of, expr.span, values, loop, ranges),
                 _existing(expr.wrt, expr.span, values, loop, ranges),
                 _indices(expr.indices, values),
                 expr.span,
             )
+            return _selections_substituted(derivative, values, loop, ranges)
         case ast.Loss():
             name = _existing(expr.name, expr.name_span, values, loop, ranges)
             return replace(expr, name=name)
@@ -366,6 +369,20 @@ def _expr(
             return _with_substituted_children(expr, values, loop, ranges)
         case _:
             assert_never(expr)
+
+
+def _selections_substituted(
+    expr: ast.ArrayRef | ast.Delta | ast.DerivRef,
+    values: dict[str, int],
+    loop: ast.LoopValues,
+    ranges: _Ranges,
+) -> ast.Expr:
+    # `argmax[j](e)` standing in a position is a sub-expression: its templates
+    # and range sums are substituted like any other.
+    calls = ast.selections(expr.indices)
+    if not calls:
+        return expr
+    return ast.with_children(expr, tuple(_expr(c, values, loop, ranges) for c in calls))
 
 
 def _with_substituted_children(

@@ -266,3 +266,19 @@ def test_expansion_has_one_term_per_step(start: int, offset: int) -> None:
     stop = 2 + offset
     steps = [f"l{k}" for k in range(start, stop + 1)]
     assert expanded(text) == ["y2 = " + (" + ".join(steps) if steps else "0")]
+
+
+def test_a_selection_in_a_position_is_substituted_too() -> None:
+    # `argmax[j](e)` in an index position is a sub-expression of the reference:
+    # a range sum and templates inside it are expanded like anywhere else.
+    text = (
+        "dim n = 3\ninput X[n, n]\n"
+        "z[i] = X[i, argmax[j](sum[t in 1..2](X[i, j] t))]\n"
+        "for t in 1..2:\n    input Y{t}[n, n]\n    w{t}[i] = Y{t}[i, argmax[j](Y{t}[i, j])]\n"
+    )
+    assert expanded(text) == [
+        "z[i] = X[i, argmax[j](X[i, j] 1 + X[i, j] 2)]",
+        "w1[i] = Y1[i, argmax[j](Y1[i, j])]",
+        "w2[i] = Y2[i, argmax[j](Y2[i, j])]",
+    ]
+    assert codes(text) == []
