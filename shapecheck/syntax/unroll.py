@@ -20,6 +20,9 @@ from shapecheck.syntax import ast
 
 MAX_LOOP_STEPS = 10_000
 MAX_UNROLLED_STATEMENTS = 50_000
+# Expression nodes all `sum[t in A..B]` of a file may make (steps × body size):
+# nested sums multiply, and a long body repeated 10,000 times is large too.
+MAX_RANGE_NODES = 1_000_000
 
 _TEMPLATE = re.compile(r"\{([^{}]*)\}")
 _TEMPLATE_BODY = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:([+-])\s*(\d+))?\s*$")
@@ -82,12 +85,12 @@ class _Ranges:
     """What expanding `sum[t in A..B]` needs beyond the loop values: the dims
     with their values (bounds), the names that exist so far (every unrolled
     name must), the statement being expanded (its indices may not be `t`),
-    and how many body copies the file has made (bounded like `for`)."""
+    and how many expression nodes its expansions made (bounded like `for`)."""
 
     dims: dict[str, int | None] = field(default_factory=dict)
     known: set[str] = field(default_factory=set)
     statement: ast.LineStatement | None = None
-    copies: int = 0
+    nodes: int = 0
     # Where a problem that does not depend on the loop values was reported.
     reported: set[Span] = field(default_factory=set)
     # The variables of the range sums around the expression being substituted.
@@ -524,14 +527,14 @@ def _expanded(
         )
     if steps < 1:
         return ast.Number(0.0, "0", expr.span)
-    ranges.copies += steps
-    if ranges.copies > MAX_UNROLLED_STATEMENTS:
+    ranges.nodes += steps * sum(1 for _ in ast.walk(expr.body))
+    if ranges.nodes > MAX_RANGE_NODES:
         raise _StatementError(
             diagnostic(
                 Code.E111,
                 expr.span,
                 f"expanding `sum[{expr.var} in ...]` makes more than "
-                f"{MAX_UNROLLED_STATEMENTS:,} terms in this file",
+                f"{MAX_RANGE_NODES:,} expression nodes in this file",
                 hints=["use fewer steps or fewer nested sums"],
                 context=loop_context(loop),
             )
