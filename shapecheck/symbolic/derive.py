@@ -412,11 +412,8 @@ class Deriver:
         # the engine then need not simplify again.
         self.lowered = {d.name: _lowered(d, trace) for d in program.definitions}
         self.taken = _names_in_use(program, self.lowered)
-        # Per definition, made when first needed: its summed index names, and
-        # the arrays each top-level term reads (a loss over T steps is read
-        # by each of T adjoints, each of which needs only its own terms).
-        self._inner: dict[str, tuple[str, ...]] = {}
-        self._reads: dict[str, tuple[frozenset[str], ...]] = {}
+        # Per definition, made when first needed (`_facts_of`).
+        self._facts: dict[str, _Facts] = {}
         # The adjoints of one walk, for the next derivative of the same A over
         # the same definitions from the same fresh names: dL/dWh, dL/dWx and
         # dL/db of an RNN share every dL/dh{t}.
@@ -472,34 +469,21 @@ class Deriver:
             mine.name: new for mine, new in zip(own_lhs, lhs, strict=True) if mine != new
         }
         clash = avoid | {i.name for i in lhs}
-        for inner in self._inner_names(name):
+        if name not in self._facts:
+            self._facts[name] = _facts_of(own_lhs, rhs)
+        inner_names, reads = self._facts[name]
+        for inner in inner_names:
             if inner in clash:
                 size = t.size_of_index(rhs, inner)
                 mapping[inner] = t.Idx(fresh.take(), size)
         if reading is not None and isinstance(rhs, t.Add):
-            reads = self._term_reads(name)
             kept = [x for x, read in zip(rhs.terms, reads, strict=True) if reading in read]
-            if len(kept) < len(rhs.terms):
+            # A lone softmax kept would read as a definition that is one (`_named`).
+            if len(kept) < len(rhs.terms) and not _lone_function(kept):
                 renamed = [renamed_fixed_point(x, t.rename(x, mapping)) for x in kept]
                 return t.Add(tuple(renamed), tuple(_renamed(i, mapping) for i in rhs.free))
         # The mapping is injective (fresh names are new): still a fixed point.
         return renamed_fixed_point(rhs, t.rename(rhs, mapping))
-
-    def _inner_names(self, name: str) -> tuple[str, ...]:
-        """The index names of a definition other than its left-hand ones, in order."""
-        if name not in self._inner:
-            own_lhs, rhs = self.lowered[name]
-            own = {i.name for i in own_lhs}
-            self._inner[name] = tuple(n for n in t.names_in_order(rhs) if n not in own)
-        return self._inner[name]
-
-    def _term_reads(self, name: str) -> tuple[frozenset[str], ...]:
-        """The arrays each top-level term of a definition reads."""
-        if name not in self._reads:
-            rhs = self.lowered[name][1]
-            assert isinstance(rhs, t.Add)
-            self._reads[name] = tuple(t.arrays_read(x) for x in rhs.terms)
-        return self._reads[name]
 
     # ---- the derivative
     def derive(self, of: str, wrt: str) -> Derivation:
@@ -605,6 +589,23 @@ class Deriver:
             reference = t.Tensor(f"d{of}/d{consumer}", of_indices + c, t.ADJOINT)
             links.append((consumer, c, rhs, reference))
         return links
+
+
+# Of a definition: its index names other than the left-hand ones, in order, and
+# the arrays each top-level term reads (a loss over T steps is read by each of
+# T adjoints, each of which needs only its own terms).
+_Facts = tuple[tuple[str, ...], tuple[frozenset[str], ...]]
+
+
+def _facts_of(lhs: tuple[t.Idx, ...], rhs: t.Term) -> _Facts:
+    own = {i.name for i in lhs}
+    inner = tuple(n for n in t.names_in_order(rhs) if n not in own)
+    terms = rhs.terms if isinstance(rhs, t.Add) else ()
+    return inner, tuple(t.arrays_read(x) for x in terms)
+
+
+def _lone_function(terms: list[t.Term]) -> bool:
+    return len(terms) == 1 and isinstance(terms[0], t.IndexedFunc)
 
 
 def _renamed(index: t.Idx, mapping: dict[str, t.Index]) -> t.Idx:
