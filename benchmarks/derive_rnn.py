@@ -4,14 +4,22 @@ Prints, for each T, the time to derive dL/dU (reverse mode with named adjoints,
 fully simplified) and the printed size of the result (characters of the
 formula and its adjoint lines), and their growth relative to the previous T.
 Linear growth shows as time and size ratios close to the ratio of the T's.
-Never a test.
 
-    python benchmarks/derive_rnn.py
+Then (issue 14, item 6) the whole pipeline in-process, parse to verdicts
+(`analyze_source` with numeric verification), at T = 100, 300, 1000 for two
+files: the RNN above (loss on the last state, the same-run baseline) and the
+RNN with a loss at every step written `L = sum[t in 1..T](...)`, deriving
+dL/dWh, dL/dWx and dL/db; with the growth exponent between successive T's
+(1 is linear). `--quick` stops the second table at T = 300. Never a test.
+
+    python benchmarks/derive_rnn.py [--quick]
 """
 
 from __future__ import annotations
 
+import math
 import statistics
+import sys
 import time
 
 from shapecheck.pipeline import Options, analyze_source
@@ -34,6 +42,47 @@ def rnn_source(steps: int) -> str:
         f"L = s{steps}[i]\n"
         "derive dL/dU\n"
     )
+
+
+def rnn_sequence_source(steps: int) -> str:
+    """The RNN of samples/course/rnn_sequence.idx with T steps."""
+    return (
+        f"dim T = {steps}, h = 4, d = 3\n"
+        "param Wx[d, h], Wh[h, h], b[h]\n"
+        "input h0[h]\n"
+        "for t in 1..T:\n"
+        "    input x{t}[d], y{t}[h]\n"
+        "    h{t}[k] = tanh(x{t}[j] Wx[j, k] + h{t-1}[m] Wh[m, k] + b[k])\n"
+        "L = sum[t in 1..T](mean[k]((h{t}[k] - y{t}[k])^2))\n"
+        "derive dL/dWh, dL/dWx, dL/db\n"
+    )
+
+
+def _pipeline_seconds(text: str) -> float:
+    start = time.perf_counter()
+    report = analyze_source(Source("rnn.idx", text), Options())
+    seconds = time.perf_counter() - start
+    assert report.errors == 0, [d.message for d in report.diagnostics]
+    return seconds
+
+
+def pipeline_table(steps: tuple[int, ...]) -> None:
+    print("\nparse, check, derive and verify in-process (analyze_source), seconds")
+    print(f"{'T':>6} {'last step':>10} {'exponent':>9} {'every step':>11} {'exponent':>9}")
+    _pipeline_seconds(rnn_source(3))  # imports and first-use caches out of the timing
+    previous: tuple[int, float, float] | None = None
+    for count in steps:
+        last = _pipeline_seconds(rnn_source(count))
+        every = _pipeline_seconds(rnn_sequence_source(count))
+        row = f"{count:>6} {last:>10.3f}"
+        if previous is None:
+            row += f" {'':>9} {every:>11.3f} {'':>9}"
+        else:
+            growth = math.log(count / previous[0])
+            row += f" {math.log(last / previous[1]) / growth:>9.2f}"
+            row += f" {every:>11.3f} {math.log(every / previous[2]) / growth:>9.2f}"
+        print(row + ("  (target 0.5 s)" if count == 1000 else ""))
+        previous = (count, last, every)
 
 
 def main() -> None:
@@ -64,6 +113,7 @@ def main() -> None:
         print(row)
         previous = (steps, seconds, printed)
     print("T ratios: 3.00, 3.33, 3.00, 3.33 (linear growth matches these)")
+    pipeline_table((100, 300) if "--quick" in sys.argv else (100, 300, 1000))
 
 
 if __name__ == "__main__":

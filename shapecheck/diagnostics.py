@@ -86,6 +86,7 @@ class Code(str, enum.Enum):
     E112 = "E112"
     E113 = "E113"
     E115 = "E115"
+    E150 = "E150"
     E130 = "E130"
     E135 = "E135"
     E136 = "E136"
@@ -207,6 +208,7 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E112: (Severity.ERROR, "invalid name template"),
     Code.E113: (Severity.ERROR, "left-hand side index is not a name"),
     Code.E115: (Severity.ERROR, "name used both as an index and as a size"),
+    Code.E150: (Severity.ERROR, "variable of `sum[t in A..B]` already in use"),
     Code.E130: (Severity.ERROR, "`softmax`, `logsumexp` or `norm` without its indices"),
     Code.E135: (Severity.ERROR, "`in` on a declaration other than `input`"),
     Code.E136: (Severity.ERROR, "`in` together with `positive`"),

@@ -254,6 +254,40 @@ def lstm(v: Values) -> Values:
     return {"dL/dW": x.T @ dZ, "dL/dU": hp.T @ dZ, "dL/db": dZ.sum(axis=0), "dL/dcp": dc * f}
 
 
+def rnn_sequence(v: Values) -> Values:
+    # Backpropagation through time with a loss at every step: each step's
+    # state gets the gradient of its own loss plus what flows back from later.
+    Wx, Wh, b = v["Wx"], v["Wh"], v["b"]
+    steps = 4
+    states = [v["h0"]]
+    for t in range(1, steps + 1):
+        states.append(np.tanh(v[f"x{t}"] @ Wx + states[-1] @ Wh + b))
+    grads = {"dL/dWh": np.zeros_like(Wh), "dL/dWx": np.zeros_like(Wx), "dL/db": np.zeros_like(b)}
+    from_later = np.zeros_like(b)
+    for t in range(steps, 0, -1):
+        dh = 2 * (states[t] - v[f"y{t}"]) / b.size + from_later
+        dpre = dh * (1 - states[t] ** 2)
+        grads["dL/dWh"] += np.outer(states[t - 1], dpre)
+        grads["dL/dWx"] += np.outer(v[f"x{t}"], dpre)
+        grads["dL/db"] += dpre
+        from_later = Wh @ dpre
+    return grads
+
+
+def discounted_return(v: Values) -> Values:
+    steps = 5
+    rewards = np.array([float(v[f"r{t}"]) for t in range(1, steps + 1)])
+    returns = np.array(
+        [sum(0.9 ** (s - t) * rewards[s] for s in range(t, steps)) for t in range(steps)]
+    )
+    values = np.array([np.tanh(v[f"x{t + 1}"] @ v["w"]) for t in range(steps)])
+    error = 2 * (values - returns) / steps
+    dw = sum(error[t] * (1 - values[t] ** 2) * v[f"x{t + 1}"] for t in range(steps))
+    # r3 (index 2) enters the returns of steps 1..3, discounted by its delay.
+    dr3 = -sum(error[t] * 0.9 ** (2 - t) for t in range(3))
+    return {"dL/dw": dw, "dL/dr3": np.asarray(dr3)}
+
+
 REFERENCES: dict[str, Callable[[Values], Values]] = {
     f.__name__: f
     for f in (
@@ -278,6 +312,8 @@ REFERENCES: dict[str, Callable[[Values], Values]] = {
         conv2d,
         max_pool,
         lstm,
+        rnn_sequence,
+        discounted_return,
     )
 }
 

@@ -26,6 +26,8 @@ atoms_i = st.sampled_from(
         "mean[e](A[i, e])",
         "v[i] / n",
         "mean[e](w[e] - v[i]) m",
+        # Spec 9.4: a sum over a range of steps, with the step as a number.
+        "sum[t in 1..2](0.5^t A[i, t])",
     ]
 )
 atoms_j = st.sampled_from(["w[j]", "A[1, j]", "v[k] A[k, j]"])
@@ -69,6 +71,7 @@ def _grow(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
             st.sampled_from(["argmax", "argmin"]),
         ),
         st.builds(lambda a: f"({a}) argmax[u](v[u])", inner),
+        st.builds(lambda a: f"({a}) sum[t in 1..m](w[t] (t <= 2) - s)", inner),
     )
 
 

@@ -148,7 +148,9 @@ class StatementScope:
         self.problems: list[Diagnostic] = []
         self.occurrences: dict[str, list[Occurrence]] = {}
         self.deltas: list[ast.Delta] = []
-        self.bound: dict[str, list[Binder]] = {}
+        # The binders of each index name, in visiting order (a dict as an
+        # ordered set: a line may hold thousands, one per step of a range sum).
+        self.bound: dict[str, dict[Binder, None]] = {}
         self.indexed_calls: list[ast.IndexedCall] = []
         # `argmax[j](e)` in array positions, with the position's size and name.
         self.selections: list[tuple[ast.IndexSelect, Size, str]] = []

@@ -71,8 +71,10 @@ def visit(scope: StatementScope, expr: ast.Expr) -> None:
                 # Nothing of their own to check; their children are walked (a
                 # SizeRef is made by the checker: an unchecked program holds none).
                 pass
-            case ast.Extremum() | ast.Compare():
-                pass  # operands are walked; rule 3 reads them like those of `+`
+            case ast.Extremum() | ast.Compare() | ast.RangeSum():
+                # Operands are walked; rule 3 reads them like those of `+`. A
+                # RangeSum is expanded by syntax/unroll.py: an unrolled program holds none.
+                pass
             case _:
                 assert_never(node)
 

@@ -17,6 +17,8 @@ Rule 4: a left-hand index missing from a top-level term is broadcast over it
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from shapecheck.check.scope import Binder, StatementScope
 from shapecheck.diagnostics import Code, Label
 from shapecheck.exhaustive import assert_never
@@ -28,9 +30,7 @@ def visit_sum(scope: StatementScope, node: Binder) -> None:
     """Note which index names a `sum[...]`, `mean[...]` or reduction binds, for
     `check_bound_indices`."""
     for index in node.indices:
-        bound = scope.bound.setdefault(index.name, [])
-        if node not in bound:
-            bound.append(node)
+        scope.bound.setdefault(index.name, {}).setdefault(node, None)
 
 
 def binds(node: ast.Expr) -> bool:
@@ -74,11 +74,15 @@ def check_bound_indices(scope: StatementScope) -> None:
     """`sum[j]` rules: its body uses j; j occurs nowhere outside a `sum[j]`
     that binds it (nor on the left); no `sum[j]` inside another. Two
     separate sums may both use the name, as in Σ_j x[j] + Σ_j y[j]."""
-    for name, nodes in scope.bound.items():
+    for name, binders in scope.bound.items():
+        nodes = list(binders)
+        # Where each binder starts, sorted: the binders inside a body are found
+        # by bisection (a range sum puts thousands of them on one line).
+        starts = sorted((n.span.start, position) for position, n in enumerate(nodes))
         for node in nodes:
             if not isinstance(node, ast.IndexedCall):
                 _check_one_sum(scope, name, node)
-            _check_not_nested(scope, name, node, nodes)
+            _check_not_nested(scope, name, node, nodes, starts)
         _check_only_inside(scope, name, nodes)
 
 
@@ -102,12 +106,22 @@ def _check_one_sum(scope: StatementScope, name: str, node: ast.SumOver | ast.Mea
         scope.error(elsewhere, repeats[1].span, f"`{name}` is bound twice by one `{keyword}`")
 
 
-def _check_not_nested(scope: StatementScope, name: str, node: Binder, nodes: list[Binder]) -> None:
+def _check_not_nested(
+    scope: StatementScope,
+    name: str,
+    node: Binder,
+    nodes: list[Binder],
+    starts: list[tuple[int, int]],
+) -> None:
     """No `sum[j]`, `mean[j]` or reduction over j inside the body of another that binds j."""
     own = next(i for i in node.indices if i.name == name)
     outer, _, _ = _keyword(node)
-    for other in nodes:
-        if other is not node and _within(other.span, body_of(node).span):
+    body = body_of(node).span
+    first = bisect_left(starts, (body.start, -1))
+    last = bisect_left(starts, (body.end, -1))
+    for position in sorted(p for _, p in starts[first:last]):
+        other = nodes[position]
+        if other is not node:
             _, code, _ = _keyword(other)
             scope.error(
                 code,
@@ -159,6 +173,7 @@ def node_indices(node: ast.Expr) -> tuple[ast.Index, ...]:
             ast.Number()
             | ast.SizeRef()
             | ast.MeanOver()
+            | ast.RangeSum()
             | ast.Call()
             | ast.OpaqueCall()
             | ast.Extremum()

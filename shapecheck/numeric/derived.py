@@ -16,7 +16,7 @@ import numpy as np
 
 from shapecheck.numeric import differences, rounding
 from shapecheck.numeric.evaluate import Evaluator, align
-from shapecheck.symbolic.derive import Derivation
+from shapecheck.symbolic.derive import Adjoint, Derivation
 
 Array = Any
 
@@ -28,11 +28,21 @@ class DerivedValues:
         self.forward = forward
         self.values: dict[str, Array] = {}
         self.magnitudes: dict[str, Array] = {}
+        # The last adjoint lines evaluated, their values and whether any
+        # overflowed: derivatives of one A (dL/dWh, dL/dWx, dL/db) share their
+        # lines. One set only, so the memory budget's estimate still holds.
+        self.lines: tuple[tuple[Adjoint, ...], dict[str, Array], bool] | None = None
 
     def adjoints(self, derivation: Derivation) -> tuple[dict[str, Array], Evaluator]:
         """The forward values with every adjoint line of the derivation beside
         them, and the evaluator that made them (it knows whether one overflowed)."""
-        values: dict[str, Array] = dict(self.forward)
+        if self.lines is not None and self.lines[0] == derivation.adjoints:
+            values = dict(self.lines[1])
+            evaluator = Evaluator(values)
+            evaluator.nonfinite = self.lines[2]
+            return values, evaluator
+        self.lines = None
+        values = dict(self.forward)
         evaluator = Evaluator(values)
         for adjoint in derivation.adjoints:
             values[adjoint.label] = align(
@@ -40,6 +50,7 @@ class DerivedValues:
                 tuple(i.name for i in adjoint.formula.free),
                 adjoint.indices,
             )
+        self.lines = (derivation.adjoints, dict(values), evaluator.nonfinite)
         return values, evaluator
 
     def value(self, derivation: Derivation) -> Array:

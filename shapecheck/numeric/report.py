@@ -280,7 +280,7 @@ class _Checks:
 
         assert self.verifier is not None
         verifier = self.verifier
-        leaves = self._leaves(derivation)
+        leaves = self._leaves(derivation)  # once: a file may have thousands of arrays
         drawn = [
             a
             for a in self.checked.arrays

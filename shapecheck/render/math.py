@@ -335,7 +335,7 @@ def expr(value: ast.Expr, ranks: Ranks | None = None) -> str:
 
 def _expr(value: ast.Expr, need: int, last: bool, ranks: Ranks) -> str:
     match value:
-        case ast.SumOver() | ast.MeanOver():
+        case ast.SumOver() | ast.MeanOver() | ast.RangeSum():
             return _expr_reduction(value, need, last, ranks)
         case ast.Add():
             return _expr_add(value, need, ranks)
@@ -401,8 +401,11 @@ def _expr_named(value: ast.ArrayRef | ast.SizeRef | ast.Delta) -> str:
             assert_never(value)
 
 
-def _expr_reduction(value: ast.Reduction, need: int, last: bool, ranks: Ranks) -> str:
-    r"""`\sum_{j} body`, or `\operatorname{mean}_{i}\left(body\right)`."""
+def _expr_reduction(
+    value: ast.Reduction | ast.RangeSum, need: int, last: bool, ranks: Ranks
+) -> str:
+    r"""`\sum_{j} body`, `\operatorname{mean}_{i}\left(body\right)`, or a range sum
+    `\sum_{t=1}^{T} \left(body\right)`."""
     match value:
         case ast.SumOver():
             return _expr_sum(value, need, last, ranks)
@@ -410,6 +413,8 @@ def _expr_reduction(value: ast.Reduction, need: int, last: bool, ranks: Ranks) -
             below = ",".join(name(i.name) for i in value.indices)
             body = _expr(value.body, _COMPARE, True, ranks)
             return r"\operatorname{mean}_{" + below + r"}\left(" + body + r"\right)"
+        case ast.RangeSum():
+            return _expr_range_sum(value, ranks)
         case _:
             assert_never(value)
 
@@ -432,6 +437,20 @@ def _expr_sum(value: ast.SumOver, need: int, last: bool, ranks: Ranks) -> str:
     bare = last and need < _ATOM
     prefix = "".join(r"\sum_{" + name(i.name) + "} " for i in value.indices)
     return _paren(prefix + _expr(value.body, _PRODUCT, True if not bare else last, ranks), not bare)
+
+
+def _expr_range_sum(value: ast.RangeSum, ranks: Ranks) -> str:
+    r"""`\sum_{t=1}^{T} \left(body\right)`: the steps' sum, always in its own brackets."""
+    below = name(value.var) + "=" + _bound(value.start)
+    body = _expr(value.body, _COMPARE, True, ranks)
+    return r"\sum_{" + below + "}^{" + _bound(value.stop) + r"} \left(" + body + r"\right)"
+
+
+def _bound(bound: ast.RangeBound) -> str:
+    if bound.name is None:
+        return str(bound.value)
+    offset = f"{bound.offset:+d}" if bound.offset else ""
+    return name(bound.name) + offset
 
 
 def _expr_add(value: ast.Add, need: int, ranks: Ranks) -> str:

@@ -60,6 +60,10 @@ def _pretty(expr: ast.Expr, need: int, last: bool) -> str:
             return f"d{expr.of}/d{expr.wrt}" + index_list(expr.indices)
         case ast.Number() | ast.Loss():
             return str(expr)
+        case ast.RangeSum():
+            # As written: the sum of the steps is what the body means.
+            steps = f"{expr.var} in {expr.start}..{expr.stop}"
+            return f"Σ[{steps}]({_pretty(expr.body, _COMPARE, True)})"
         case _:
             assert_never(expr)
 

@@ -409,6 +409,13 @@ class _Walk:
     adjoint_indices: dict[str, tuple[t.Idx, ...]] = field(default_factory=dict)
 
 
+# A walk is known by A, its indices, the definitions on the path in the order
+# visited and the fresh names' state; what it made: the adjoints, each
+# adjoint's indices and the fresh names' state after them.
+_FreshState = tuple[frozenset[str], int, int]
+_WalkKey = tuple[str, tuple[t.Idx, ...], tuple[str, ...], _FreshState]
+_WalkDone = tuple[tuple[Adjoint, ...], dict[str, tuple[t.Idx, ...]], _FreshState]
+
 # A consumer C of an array in reverse mode: (C, the indices c it is taken at,
 # its right-hand side at c, the adjoint dA/dC[a, c] or None when C is A).
 _Link = tuple[str, tuple[t.Idx, ...], t.Term, t.Tensor | None]
@@ -429,6 +436,12 @@ class Deriver:
         # the engine then need not simplify again.
         self.lowered = {d.name: _lowered(d, trace) for d in program.definitions}
         self.taken = _names_in_use(program, self.lowered)
+        # Per definition, made when first needed (`_facts_of`).
+        self._facts: dict[str, _Facts] = {}
+        # The adjoints of one walk, for the next derivative of the same A over
+        # the same definitions from the same fresh names: dL/dWh, dL/dWx and
+        # dL/db of an RNN share every dL/dh{t}.
+        self._walks: dict[_WalkKey, _WalkDone] = {}
 
     # ---- naming
     def _indices_for(self, name: str, avoid: set[str], fresh: t.FreshNames) -> tuple[t.Idx, ...]:
@@ -464,20 +477,35 @@ class Deriver:
         return None
 
     def _instantiate(
-        self, name: str, lhs: tuple[t.Idx, ...], avoid: set[str], fresh: t.FreshNames
+        self,
+        name: str,
+        lhs: tuple[t.Idx, ...],
+        avoid: set[str],
+        fresh: t.FreshNames,
+        reading: str | None = None,
     ) -> t.Term:
         """A definition's right-hand side with its left indices renamed to `lhs`
-        and its summed indices renamed away from `avoid`."""
+        and its summed indices renamed away from `avoid`; with `reading`, only
+        the top-level terms that read that array (the others differentiate to
+        zero), renamed exactly as in the whole."""
         own_lhs, rhs = self.lowered[name]
         mapping: dict[str, t.Index] = {
             mine.name: new for mine, new in zip(own_lhs, lhs, strict=True) if mine != new
         }
         clash = avoid | {i.name for i in lhs}
-        own = {i.name for i in own_lhs}
-        for inner in t.names_in_order(rhs):
-            if inner not in own and inner in clash:
+        if name not in self._facts:
+            self._facts[name] = _facts_of(own_lhs, rhs)
+        inner_names, reads = self._facts[name]
+        for inner in inner_names:
+            if inner in clash:
                 size = t.size_of_index(rhs, inner)
                 mapping[inner] = t.Idx(fresh.take(), size)
+        if reading is not None and isinstance(rhs, t.Add):
+            kept = [x for x, read in zip(rhs.terms, reads, strict=True) if reading in read]
+            # A lone softmax kept would read as a definition that is one (`_named`).
+            if len(kept) < len(rhs.terms) and not _lone_function(kept):
+                renamed = [renamed_fixed_point(x, t.rename(x, mapping)) for x in kept]
+                return t.Add(tuple(renamed), tuple(_renamed(i, mapping) for i in rhs.free))
         # The mapping is injective (fresh names are new): still a fixed point.
         return renamed_fixed_point(rhs, t.rename(rhs, mapping))
 
@@ -513,16 +541,33 @@ class Deriver:
         if self.trace is not None:
             self.trace.replay(n for n in self.graph.order if n in on_path)
         walk = _Walk(of, of_indices, on_path, fresh)
-        adjoints: list[Adjoint] = []
-        for name in sorted(on_path, key=lambda n: -self.graph.position[n]):
-            if name == of:
+        adjoints = self._adjoints(walk)
+        final = self._adjoint(walk, wrt, wrt_indices)
+        return Derivation(of, wrt, of_indices, wrt_indices, final, adjoints, layout)
+
+    def _adjoints(self, walk: _Walk) -> tuple[Adjoint, ...]:
+        """The adjoints of every definition on the path, nearest A first
+        (those of an earlier walk where it was the same walk)."""
+        order = tuple(n for n in sorted(walk.on_path, key=lambda n: -self.graph.position[n]))
+        walk_key = (walk.of, walk.of_indices, order, walk.fresh.state())
+        done = self._walks.get(walk_key) if self.trace is None else None
+        if done is not None:
+            adjoints, indices, state = done
+            walk.adjoint_indices.update(indices)
+            walk.fresh.restore(state)
+            return adjoints
+        a_names = {i.name for i in walk.of_indices}
+        made: list[Adjoint] = []
+        for name in order:
+            if name == walk.of:
                 continue
-            mine = self._indices_for(name, a_names, fresh)
+            mine = self._indices_for(name, a_names, walk.fresh)
             formula = self._adjoint(walk, name, mine)
             walk.adjoint_indices[name] = mine
-            adjoints.append(Adjoint(of, name, of_indices + mine, formula))
-        final = self._adjoint(walk, wrt, wrt_indices)
-        return Derivation(of, wrt, of_indices, wrt_indices, final, tuple(adjoints), layout)
+            made.append(Adjoint(walk.of, name, walk.of_indices + mine, formula))
+        adjoints = tuple(made)
+        self._walks[walk_key] = (adjoints, dict(walk.adjoint_indices), walk.fresh.state())
+        return adjoints
 
     def _adjoint(self, walk: _Walk, name: str, at: tuple[t.Idx, ...]) -> t.Term:
         """dA/dNAME[a, at] = Σ over consumers C: dA/dC[a, c] ∂C[c]/∂NAME[at]."""
@@ -551,20 +596,48 @@ class Deriver:
         indices c, with the adjoint dA/dC[a, c] that multiplies ∂C[c]/∂NAME."""
         of, of_indices, fresh = walk.of, walk.of_indices, walk.fresh
         avoid = {i.name for i in of_indices} | {i.name for i in at}
+        # `explain` shows each consumer whole; a derivation needs only the
+        # terms that read NAME (the same renaming, so the same result).
+        reading = name if self.trace is None else None
         links: list[_Link] = []
         for consumer in self.graph.consumers.get(name, ()):
             if consumer not in walk.on_path:
                 continue
             if consumer == of:
-                rhs = self._instantiate(consumer, of_indices, avoid, fresh)
+                rhs = self._instantiate(consumer, of_indices, avoid, fresh, reading)
                 links.append((consumer, of_indices, rhs, None))
                 continue
             own = walk.adjoint_indices[consumer]
             c = tuple(i if i.name not in avoid else t.Idx(fresh.take(), i.size) for i in own)
-            rhs = self._instantiate(consumer, c, avoid | {i.name for i in c}, fresh)
+            rhs = self._instantiate(consumer, c, avoid | {i.name for i in c}, fresh, reading)
             reference = t.Tensor(f"d{of}/d{consumer}", of_indices + c, t.ADJOINT)
             links.append((consumer, c, rhs, reference))
         return links
+
+
+# Of a definition: its index names other than the left-hand ones, in order, and
+# the arrays each top-level term reads (a loss over T steps is read by each of
+# T adjoints, each of which needs only its own terms).
+_Facts = tuple[tuple[str, ...], tuple[frozenset[str], ...]]
+
+
+def _facts_of(lhs: tuple[t.Idx, ...], rhs: t.Term) -> _Facts:
+    own = {i.name for i in lhs}
+    inner = tuple(n for n in t.names_in_order(rhs) if n not in own)
+    terms = rhs.terms if isinstance(rhs, t.Add) else ()
+    return inner, tuple(t.arrays_read(x) for x in terms)
+
+
+def _lone_function(terms: list[t.Term]) -> bool:
+    """One term that `_named` would take for the whole definition (a softmax,
+    a det or an inverse): kept alone, it would be renamed as the defined array."""
+    return len(terms) == 1 and isinstance(terms[0], t.IndexedFunc | t.Matrix)
+
+
+def _renamed(index: t.Idx, mapping: dict[str, t.Index]) -> t.Idx:
+    new = mapping.get(index.name, index)
+    assert isinstance(new, t.Idx), "left-hand indices are renamed to indices"
+    return new
 
 
 def _named(local: t.Term, consumer: str, c: tuple[t.Idx, ...], rhs: t.Term) -> t.Term:

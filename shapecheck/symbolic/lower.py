@@ -101,6 +101,9 @@ class _Lowering:
                 return self.product(expr)
             case ast.Add():
                 return self.add(expr)
+            case ast.RangeSum():
+                # syntax/unroll.py expands every one before checking.
+                raise ValueError(f"`{expr}` reached lowering unexpanded")
             case _:
                 assert_never(expr)
 

@@ -715,6 +715,21 @@ def _collect_names(term: Term) -> set[str]:
     return names
 
 
+def arrays_read(term: Term) -> frozenset[str]:
+    """The arrays (and arrays under a loss or a matrix function) the term reads:
+    `mentions` for every name."""
+    names: set[str] = set()
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Tensor):
+            names.add(node.name)
+        elif isinstance(node, Loss | Matrix):
+            names.add(node.array)
+        stack.extend(children(node))
+    return frozenset(names)
+
+
 def mentions(term: Term, name: str) -> bool:
     """Whether the array `name` (or loss of it) occurs in the term."""
     stack = [term]
@@ -1045,3 +1060,11 @@ class FreshNames:
             if name not in self.taken:
                 self.taken.add(name)
                 return name
+
+    def state(self) -> tuple[frozenset[str], int, int]:
+        """Everything `take` depends on: equal states give equal names."""
+        return frozenset(self.taken), self._round, self._position
+
+    def restore(self, state: tuple[frozenset[str], int, int]) -> None:
+        taken, self._round, self._position = state
+        self.taken = set(taken)

@@ -449,6 +449,45 @@ Reduction = SumOver | MeanOver
 
 
 @dataclass(frozen=True)
+class RangeBound:
+    """A bound of `sum[t in A..B]`: a whole number, or a name (a dim with a
+    value, or an enclosing loop variable) plus an offset (`t-1`)."""
+
+    value: int | None
+    name: str | None
+    offset: int
+    span: Span
+
+    def __post_init__(self) -> None:
+        if (self.value is None) == (self.name is None) or (self.value is not None and self.offset):
+            raise ValueError("a range bound is a number or a name with an offset")
+
+    def __str__(self) -> str:
+        if self.name is None:
+            return str(self.value)
+        if self.offset:
+            return f"{self.name}{self.offset:+d}"
+        return self.name
+
+
+@dataclass(frozen=True)
+class RangeSum:
+    """`sum[t in A..B](body)` (spec 9.4): the sum of `body` for t = A..B, with
+    `{t}` templates and a bare `t` standing for the number. The parser makes
+    it; `syntax/unroll.py` replaces it by that sum, so no later stage sees one."""
+
+    var: str
+    start: RangeBound
+    stop: RangeBound
+    body: Expr
+    span: Span
+    var_span: Span
+
+    def __str__(self) -> str:
+        return f"sum[{self.var} in {self.start}..{self.stop}]({self.body})"
+
+
+@dataclass(frozen=True)
 class SizeRef:
     """A `dim` name standing as a number (spec 9.1): `/ n`, `sqrt(dk)`.
 
@@ -566,6 +605,7 @@ Expr = (
     | MatrixCall
     | SumOver
     | MeanOver
+    | RangeSum
     | IndexedCall
     | Extremum
     | Compare
@@ -608,6 +648,7 @@ def precedence(expr: Expr) -> int:
             | MatrixCall()
             | SumOver()
             | MeanOver()
+            | RangeSum()
         ):
             return _ATOM
         case _:
@@ -644,7 +685,7 @@ def children(expr: Expr) -> tuple[Expr, ...]:
             return (expr.first, expr.second)
         case Compare():
             return (expr.left, expr.right)
-        case SumOver() | MeanOver():
+        case SumOver() | MeanOver() | RangeSum():
             return (expr.body,)
         case _:
             assert_never(expr)
@@ -677,8 +718,8 @@ def with_children(expr: Expr, new: tuple[Expr, ...]) -> Expr:
             return Compare(expr.op, new[0], new[1], expr.span)
         case SumOver():
             return SumOver(expr.indices, new[0], expr.span, expr.explicit)
-        case MeanOver():
-            return MeanOver(expr.indices, new[0], expr.span)
+        case MeanOver() | RangeSum():
+            return replace(expr, body=new[0])
         case _:
             assert_never(expr)
 

@@ -239,6 +239,18 @@ class _Spans:
         return Span(start, end)
 
 
+def _whole_bound(token: Token, span: Span) -> int:
+    """The whole number of a `sum[t in A..B]` bound or offset (E111 otherwise)."""
+    value = _number(token)
+    if not value.is_integer():
+        raise SyntaxProblem(
+            diagnostic(
+                Code.E111, span, f"a range bound must be a whole number, not `{token.value}`"
+            )
+        )
+    return int(value)
+
+
 def _written_names(expr: ast.Expr) -> list[str]:
     """The index names written in `expr`, in order of first appearance."""
     names = {i.name: None for n in ast.walk(expr) for i in _indices_of(n)}
@@ -433,6 +445,17 @@ class _StatementRules(_Spans):
             )
         return ast.Bound(int(value), None, span)
 
+    def range_bound(self, children: list[Any]) -> ast.RangeBound:
+        span = self._span(children[0], children[-1])
+        first = children[0]
+        if first.type == "NUMBER":
+            return ast.RangeBound(_whole_bound(first, self._token_span(first)), None, 0, span)
+        if len(children) == 1:
+            return ast.RangeBound(None, first.value, 0, span)
+        amount = _whole_bound(children[2], self._token_span(children[2]))
+        offset = -amount if children[1].type == "MINUS" else amount
+        return ast.RangeBound(None, first.value, offset, span)
+
     def definition(self, children: list[Any]) -> ast.Definition:
         name = children[0]
         indices = tuple(children[1]) if len(children) == 4 else ()
@@ -607,6 +630,18 @@ class _ExpressionRules(_Spans):
         indices = self._binders(children)
         body = children[-2]
         return ast.SumOver(indices, body, self._span(children[0], children[-1]))
+
+    def range_sum(self, children: list[Any]) -> ast.RangeSum:
+        # SUM LSQB NAME IN bound RANGE bound RSQB LPAR body RPAR
+        var = children[2]
+        return ast.RangeSum(
+            var.value,
+            children[4],
+            children[6],
+            children[9],
+            self._span(children[0], children[-1]),
+            self._token_span(var),
+        )
 
     def mean_over(self, children: list[Any]) -> ast.MeanOver:
         indices = self._binders(children)

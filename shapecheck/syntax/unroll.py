@@ -10,7 +10,7 @@ name both the line and the value of `t`.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from shapecheck.collector import collector_paused
@@ -21,6 +21,9 @@ from shapecheck.syntax import ast
 
 MAX_LOOP_STEPS = 10_000
 MAX_UNROLLED_STATEMENTS = 50_000
+# Expression nodes all `sum[t in A..B]` of a file may make (steps × body size):
+# nested sums multiply, and a long body repeated 10,000 times is large too.
+MAX_RANGE_NODES = 1_000_000
 
 _TEMPLATE = re.compile(r"\{([^{}]*)\}")
 _TEMPLATE_BODY = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:([+-])\s*(\d+))?\s*$")
@@ -70,9 +73,29 @@ def expand_name(name: str, values: dict[str, int]) -> str:
 
 
 class _StatementError(Exception):
-    def __init__(self, problem: Diagnostic) -> None:
-        super().__init__(problem.message)
+    """A statement that cannot be unrolled; `problem` is None where the same
+    problem was reported already (at another step of the same line)."""
+
+    def __init__(self, problem: Diagnostic | None) -> None:
+        super().__init__(problem.message if problem else "reported already")
         self.problem = problem
+
+
+@dataclass
+class _Ranges:
+    """What expanding `sum[t in A..B]` needs beyond the loop values: the dims
+    with their values (bounds), the names that exist so far (every unrolled
+    name must), the statement being expanded (its indices may not be `t`),
+    and how many expression nodes its expansions made (bounded like `for`)."""
+
+    dims: dict[str, int | None] = field(default_factory=dict)
+    known: set[str] = field(default_factory=set)
+    statement: ast.LineStatement | None = None
+    nodes: int = 0
+    # Where a problem that does not depend on the loop values was reported.
+    reported: set[Span] = field(default_factory=set)
+    # The variables of the range sums around the expression being substituted.
+    enclosing: list[str] = field(default_factory=list)
 
 
 def unroll(
@@ -80,14 +103,20 @@ def unroll(
 ) -> tuple[ast.Program, list[Diagnostic]]:
     """A program with every `for` block replaced by its unrolled statements."""
     unroller = _Unroller(size_overrides or {})
+    unroller.ranges.known.update(program.unparsed_names)
     statements: list[ast.Statement] = []
     with collector_paused():
         for statement in program.statements:
             try:
                 statements.extend(unroller.statement(statement, {}, ()))
             except _StatementError as error:
-                unroller.problems.append(error.problem)
-    unrolled = replace(program, statements=tuple(statements), loops=tuple(unroller.headers))
+                unroller.report(error)
+    unrolled = replace(
+        program,
+        statements=tuple(statements),
+        loops=tuple(unroller.headers),
+        unparsed_names=(*program.unparsed_names, *unroller.dropped),
+    )
     return unrolled, unroller.problems
 
 
@@ -131,8 +160,12 @@ class _Unroller:
     """Walks the statements once, keeping the dims seen so far (for loop bounds)."""
 
     def __init__(self, size_overrides: dict[str, int]) -> None:
-        self.dims: dict[str, int | None] = {}
+        self.ranges = _Ranges()
+        self.dims = self.ranges.dims
         self.size_overrides = size_overrides
+        # Names of statements a `sum[t in A..B]` error dropped: their uses
+        # are not reported again as unknown.
+        self.dropped: list[str] = []
         self.problems: list[Diagnostic] = []
         self.produced = 0
         self.over_limit = False
@@ -143,15 +176,36 @@ class _Unroller:
     ) -> list[ast.Statement]:
         if isinstance(statement, ast.ForBlock):
             return self.block(statement, values, loop)
-        if not values:
+        has_ranges = _has_range_sums(statement)
+        if not values and not has_ranges:
             self.note_dims(statement)
             _check_no_templates(statement)
             return [statement]
-        produced = _substituted(statement, values, loop)
+        self.ranges.statement = statement
+        try:
+            produced = _substituted(statement, values, loop, self.ranges)
+        except _StatementError:
+            if has_ranges and isinstance(statement, ast.Definition):
+                self.dropped.append(_name(statement.name, statement.name_span, values, loop))
+            raise
         self.note_dims(produced)
         return [produced]
 
+    def report(self, error: _StatementError) -> None:
+        if error.problem is not None:
+            self.problems.append(error.problem)
+
     def note_dims(self, statement: ast.Statement) -> None:
+        """Record the names a statement declares or defines (and dims' values)."""
+        match statement:
+            case ast.DeclStmt():
+                self.ranges.known.update(e.name for e in statement.entries)
+            case ast.Definition():
+                self.ranges.known.add(statement.name)
+            case ast.DimStmt():
+                self.ranges.known.update(e.name for e in statement.entries)
+            case _:
+                pass
         if isinstance(statement, ast.DimStmt):
             for entry in statement.entries:
                 if entry.size is not None:
@@ -222,7 +276,7 @@ class _Unroller:
                 try:
                     made = self.statement(statement, inner_values, inner_loop)
                 except _StatementError as error:
-                    self.problems.append(error.problem)
+                    self.report(error)
                     continue
                 self.produced += len(made)
                 produced.extend(made)
@@ -270,7 +324,7 @@ def _loop_range(header: ast.ForHeader, start: int, stop: int, loop: ast.LoopValu
 
 
 def _substituted(
-    statement: ast.LineStatement, values: dict[str, int], loop: ast.LoopValues
+    statement: ast.LineStatement, values: dict[str, int], loop: ast.LoopValues, ranges: _Ranges
 ) -> ast.LineStatement:
     match statement:
         case ast.DimStmt():
@@ -300,7 +354,7 @@ def _substituted(
             return ast.Definition(
                 _name(statement.name, statement.name_span, values, loop),
                 _indices(statement.indices, values),
-                _expr(statement.rhs, values, loop),
+                _expr(statement.rhs, values, loop, ranges),
                 statement.span,
                 statement.name_span,
                 loop,
@@ -310,7 +364,7 @@ def _substituted(
                 _name(statement.of, statement.name_span, values, loop),
                 _name(statement.wrt, statement.name_span, values, loop),
                 _indices(statement.indices, values),
-                _expr(statement.rhs, values, loop),
+                _expr(statement.rhs, values, loop, ranges),
                 statement.span,
                 statement.name_span,
                 loop,
@@ -321,48 +375,74 @@ def _substituted(
             assert_never(statement)
 
 
-def _expr(expr: ast.Expr, values: dict[str, int], loop: ast.LoopValues) -> ast.Expr:
+def _expr(
+    expr: ast.Expr, values: dict[str, int], loop: ast.LoopValues, ranges: _Ranges
+) -> ast.Expr:
     match expr:
         case ast.ArrayRef():
-            name = _name(expr.name, expr.span, values, loop)
-            return ast.ArrayRef(name, _indices(expr.indices, values), expr.span)
+            if not expr.indices and expr.name in values:
+                # A bare loop variable in arithmetic (`0.9^t`) is the number.
+                value = values[expr.name]
+                return ast.Number(float(value), str(value), expr.span)
+            name = _existing(expr.name, expr.span, values, loop, ranges)
+            reference = ast.ArrayRef(name, _indices(expr.indices, values), expr.span)
+            return _selections_substituted(reference, values, loop, ranges)
         case ast.Delta():
-            return ast.Delta(_indices(expr.indices, values), expr.span)
+            delta = ast.Delta(_indices(expr.indices, values), expr.span)
+            return _selections_substituted(delta, values, loop, ranges)
         case ast.DerivRef():
-            return ast.DerivRef(
-                _name(expr.of, expr.span, values, loop),
-                _name(expr.wrt, expr.span, values, loop),
+            derivative = ast.DerivRef(
+                _existing(expr.of, expr.span, values, loop, ranges),
+                _existing(expr.wrt, expr.span, values, loop, ranges),
                 _indices(expr.indices, values),
                 expr.span,
             )
+            return _selections_substituted(derivative, values, loop, ranges)
         case ast.Loss():
-            return replace(expr, name=_name(expr.name, expr.name_span, values, loop))
+            name = _existing(expr.name, expr.name_span, values, loop, ranges)
+            return replace(expr, name=name)
         case ast.OpaqueCall():
             func = _name(expr.func, expr.span, values, loop)
-            return replace(expr, func=func, arg=_expr(expr.arg, values, loop))
+            return replace(expr, func=func, arg=_expr(expr.arg, values, loop, ranges))
         case ast.MatrixCall():
-            name = _name(expr.name, expr.name_span, values, loop)
+            name = _existing(expr.name, expr.name_span, values, loop, ranges)
             return replace(expr, name=name, indices=_indices(expr.indices, values))
         case ast.SumOver() | ast.MeanOver():
             _check_sum_binds(expr, values, loop)
-            return _with_substituted_children(expr, values, loop)
+            return _with_substituted_children(expr, values, loop, ranges)
         case ast.IndexedCall():
             _check_sum_binds(expr, values, loop)
-            return _with_substituted_children(expr, values, loop)
+            return _with_substituted_children(expr, values, loop, ranges)
+        case ast.RangeSum():
+            return _expanded(expr, values, loop, ranges)
         case ast.Number() | ast.SizeRef() | ast.IndexValue():
             return expr
         case ast.Call() | ast.Negate() | ast.Power() | ast.Product() | ast.Add():
-            return _with_substituted_children(expr, values, loop)
+            return _with_substituted_children(expr, values, loop, ranges)
         case ast.Extremum() | ast.Compare():
-            return _with_substituted_children(expr, values, loop)
+            return _with_substituted_children(expr, values, loop, ranges)
         case _:
             assert_never(expr)
 
 
-def _with_substituted_children(
-    expr: ast.Expr, values: dict[str, int], loop: ast.LoopValues
+def _selections_substituted(
+    expr: ast.ArrayRef | ast.Delta | ast.DerivRef,
+    values: dict[str, int],
+    loop: ast.LoopValues,
+    ranges: _Ranges,
 ) -> ast.Expr:
-    kids = tuple(_expr(k, values, loop) for k in ast.children(expr))
+    # `argmax[j](e)` standing in a position is a sub-expression: its templates
+    # and range sums are substituted like any other.
+    calls = ast.selections(expr.indices)
+    if not calls:
+        return expr
+    return ast.with_children(expr, tuple(_expr(c, values, loop, ranges) for c in calls))
+
+
+def _with_substituted_children(
+    expr: ast.Expr, values: dict[str, int], loop: ast.LoopValues, ranges: _Ranges
+) -> ast.Expr:
+    kids = tuple(_expr(k, values, loop, ranges) for k in ast.children(expr))
     return ast.with_children(expr, kids)
 
 
@@ -493,7 +573,7 @@ def _names_in(expr: ast.Expr) -> list[tuple[str, Span]]:
                 names.append((node.func, node.span))
             case ast.Number() | ast.Delta() | ast.Call() | ast.SumOver() | ast.Negate():
                 pass
-            case ast.SizeRef() | ast.MeanOver() | ast.IndexedCall():
+            case ast.SizeRef() | ast.MeanOver() | ast.IndexedCall() | ast.RangeSum():
                 pass
             case ast.Power() | ast.Product() | ast.Add():
                 pass
@@ -502,3 +582,165 @@ def _names_in(expr: ast.Expr) -> list[tuple[str, Span]]:
             case _:
                 assert_never(node)
     return names
+
+
+# ---- sum[t in A..B](body)
+
+
+def _has_range_sums(statement: ast.Statement) -> bool:
+    if isinstance(statement, ast.Definition | ast.Claim):
+        return any(isinstance(node, ast.RangeSum) for node in ast.walk(statement.rhs))
+    return False
+
+
+def _expanded(
+    expr: ast.RangeSum, values: dict[str, int], loop: ast.LoopValues, ranges: _Ranges
+) -> ast.Expr:
+    """The parenthesised sum of the body for t = A..B; an empty range is 0."""
+    _check_range_var(expr, values, loop, ranges)
+    start = _range_bound(expr.start, values, loop, ranges)
+    stop = _range_bound(expr.stop, values, loop, ranges)
+    steps = stop - start + 1
+    if steps > MAX_LOOP_STEPS:
+        raise _StatementError(
+            diagnostic(
+                Code.E111,
+                expr.span,
+                f"the range {start}..{stop} has {steps:,} steps; the limit is {MAX_LOOP_STEPS:,}",
+                context=loop_context(loop),
+            )
+        )
+    if steps < 1:
+        return ast.Number(0.0, "0", expr.span)
+    ranges.nodes += steps * sum(1 for _ in ast.walk(expr.body))
+    if ranges.nodes > MAX_RANGE_NODES:
+        raise _StatementError(
+            diagnostic(
+                Code.E111,
+                expr.span,
+                f"expanding `sum[{expr.var} in ...]` makes more than "
+                f"{MAX_RANGE_NODES:,} expression nodes in this file",
+                hints=["use fewer steps or fewer nested sums"],
+                context=loop_context(loop),
+            )
+        )
+    terms: list[ast.Term] = []
+    ranges.enclosing.append(expr.var)
+    try:
+        for value in range(start, stop + 1):
+            inner_values = {**values, expr.var: value}
+            body = _expr(expr.body, inner_values, (*loop, (expr.var, value)), ranges)
+            # A parenthesised sum: a body that is itself a sum adds its terms.
+            terms.extend(body.terms if isinstance(body, ast.Add) else [ast.Term("+", body)])
+    finally:
+        ranges.enclosing.pop()
+    if len(terms) == 1:
+        return terms[0].expr
+    return ast.Add(tuple(terms), expr.span)
+
+
+def _range_bound(
+    bound: ast.RangeBound, values: dict[str, int], loop: ast.LoopValues, ranges: _Ranges
+) -> int:
+    if bound.name is None:
+        assert bound.value is not None
+        return bound.value
+    if bound.name in values:
+        return values[bound.name] + bound.offset
+    if bound.name not in ranges.dims:
+        raise _StatementError(
+            diagnostic(
+                Code.E101,
+                bound.span,
+                f"unknown name `{bound.name}` in a range bound",
+                hints=[
+                    "a range bound is a whole number, a `dim` declared above with a value, "
+                    "or the variable of an enclosing `for` (`1..t-1`)"
+                ],
+                context=loop_context(loop),
+            )
+        )
+    value = ranges.dims[bound.name]
+    if value is None:
+        raise _StatementError(
+            diagnostic(
+                Code.E111,
+                bound.span,
+                f"`{bound.name}` has no value, so the number of steps is unknown",
+                hints=[f"give it one: `dim {bound.name} = 3`"],
+                context=loop_context(loop),
+            )
+        )
+    return value + bound.offset
+
+
+def _check_range_var(
+    expr: ast.RangeSum, values: dict[str, int], loop: ast.LoopValues, ranges: _Ranges
+) -> None:
+    var = expr.var
+    if var in values and var not in ranges.enclosing:
+        # The same at every step of the loop: reported once, with no step.
+        if expr.var_span in ranges.reported:
+            raise _StatementError(None)
+        ranges.reported.add(expr.var_span)
+        loop = ()
+        problem = f"`{var}` is already the variable of an enclosing `for`"
+        hint = "name the steps of this sum differently: `sum[s in ...]`"
+    elif var in values:
+        problem = f"`{var}` is already the variable of an enclosing `sum`"
+        hint = "name the steps of this sum differently: `sum[s in ...]`"
+    elif var in ranges.known:
+        problem = f"`{var}` already names a dim or an array"
+        hint = f"inside the sum `{var}` would be the step's number; name the steps differently"
+    elif var in _statement_indices(ranges.statement, var):
+        problem = f"`{var}` is also an index of this statement"
+        hint = "the steps of `sum[t in A..B]` are numbers, not an index; name them differently"
+    else:
+        return
+    raise _StatementError(
+        diagnostic(Code.E150, expr.var_span, problem, hints=[hint], context=loop_context(loop))
+    )
+
+
+def _statement_indices(statement: ast.LineStatement | None, var: str) -> set[str]:
+    """The index names of a statement outside the bodies of the sums over `var`."""
+    if not isinstance(statement, ast.Definition | ast.Claim):
+        return set()
+    names = {i.name for i in ast.leaf_indices(statement.indices) if isinstance(i, ast.IndexName)}
+    stack: list[ast.Expr] = [statement.rhs]
+    while stack:
+        node = stack.pop()
+        match node:
+            case ast.RangeSum() if node.var == var:
+                continue
+            case ast.ArrayRef() | ast.Delta() | ast.DerivRef():
+                names.update(
+                    i.name for i in ast.leaf_indices(node.indices) if isinstance(i, ast.IndexName)
+                )
+            case ast.SumOver() | ast.MeanOver() | ast.IndexedCall():
+                names.update(i.name for i in node.indices)
+            case _:
+                pass
+        stack.extend(ast.children(node))
+    return names
+
+
+def _existing(
+    written: str, span: Span, values: dict[str, int], loop: ast.LoopValues, ranges: _Ranges
+) -> str:
+    """The unrolled name of `written`; inside a range body it must exist (spec 9.4)."""
+    name = _name(written, span, values, loop)
+    if not ranges.enclosing or name == written or name in ranges.known:
+        return name
+    raise _StatementError(
+        diagnostic(
+            Code.E101,
+            span,
+            f"unknown name `{name}`",
+            hints=[
+                f"`{written}` is `{name}` at this step: declare or define `{name}` above "
+                "this line, or change the range"
+            ],
+            context=loop_context(loop),
+        )
+    )

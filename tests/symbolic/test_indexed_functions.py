@@ -216,3 +216,17 @@ def test_norm_at_a_zero_vector_is_inconclusive_never_a_verdict() -> None:
     # and with nothing left the derivative is not verified (a warning).
     assert result.check.at_kink == 3
     assert [d.code for d in report.diagnostics] == ["W110"]
+
+
+def test_a_softmax_term_beside_others_is_not_named_as_its_definition() -> None:
+    # y is `v + softmax`, not a softmax: the derivative through the softmax
+    # term must not read y where it means the softmax (an adjoint takes only
+    # the terms of y that read A, and that alone is one softmax).
+    text = (
+        "dim n = 2, m = 3\nparam A[n, m], v[n], w[m]\n"
+        "y[i] = v[i] + softmax[i](A[i, j] w[j])\nL = y[i] y[i]\n"
+    )
+    report = run(text)
+    assert [d.code for d in report.diagnostics] == []
+    labels = {r.derivation.label: formula(r.derivation.formula) for r in report.derivatives}
+    assert "y[i]" not in labels["dL/dA"] and "softmax[i]" in labels["dL/dA"]

@@ -38,12 +38,16 @@ def _values(text: str, tmp_path: Path) -> tuple[object, dict[str, np.ndarray]]:
         ("y = inv(X)[i, i]", "dy/dX", lambda x: np.trace(np.linalg.inv(x))),
         ("y = det(X) trace(X)", "dy/dX", lambda x: np.linalg.det(x) * np.trace(x)),
         ("y = log(det(X)^2)", "dy/dX", lambda x: np.log(np.linalg.det(x) ** 2)),
+        # A det beside another term: the adjoint keeps only the terms that read X
+        # (long unrolled files), and a det kept alone is not the defined array.
+        ("y = trace(A) + det(X)", "dy/dX", np.linalg.det),
+        ("y[i, j] = A[i, j] + inv(X)[i, j]", "dy/dX", np.linalg.inv),
     ],
 )
 def test_each_rule_against_central_differences(
     definition: str, label: str, function: object, tmp_path: Path
 ) -> None:
-    text = f"param X[3, 3] = {X0}\n{definition}\nderive {label}\n"
+    text = f"param X[3, 3] = {X0}\ninput A[3, 3]\n{definition}\nderive {label}\n"
     _, values = _values(text, tmp_path)
     expected = central(function, values["X"])
     np.testing.assert_allclose(values[label], expected, rtol=1e-6, atol=1e-8)

@@ -65,6 +65,8 @@ _comparisons = st.sampled_from([">", ">=", "<", "<=", "==", "!=", "≥", "≤", 
 # Opaque functions (spec 9.5): every generated statement stands below `fn f, g2`.
 _FUNCTIONS = ["f", "g2"]
 _DECLARED = "fn " + ", ".join(_FUNCTIONS) + "\n"
+# Bounds of `sum[t in A..B]` (spec 9.4): numbers, dims, loop variables with offsets.
+_range_bounds = st.sampled_from(["1", "3", "0", "T", "T-1", "t+2", "u-1"])
 
 
 def _atoms() -> st.SearchStrategy[str]:
@@ -122,6 +124,14 @@ def _expressions() -> st.SearchStrategy[str]:
                 lambda f, j, a: f"{f}[{j}]({a})",
                 st.sampled_from(["argmax", "argmin"]),
                 st.sampled_from(["i", "j", "k"]),
+                inner,
+            ),
+            st.builds(
+                lambda kw, var, start, stop, a: f"{kw}[{var} in {start}..{stop}]({a})",
+                st.sampled_from(["sum", "Σ"]),
+                st.sampled_from(["t", "s"]),
+                _range_bounds,
+                _range_bounds,
                 inner,
             ),
             st.builds(lambda a: f"({a})", inner),
@@ -192,6 +202,9 @@ _FOREIGN = st.sampled_from(
         "[:",
         ":",
         "\\sum_j ",
+        "sum[t in 1..",
+        "..",
+        " in ",
         "\\delta_{ij}",
         "\\frac{1}{n}",
         "\\",
