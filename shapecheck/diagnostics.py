@@ -64,6 +64,9 @@ class Code(str, enum.Enum):
     E031 = "E031"
     E032 = "E032"
     E033 = "E033"
+    E065 = "E065"
+    E066 = "E066"
+    E067 = "E067"
     E101 = "E101"
     E102 = "E102"
     E103 = "E103"
@@ -104,6 +107,7 @@ class Code(str, enum.Enum):
     E237 = "E237"
     E238 = "E238"
     E239 = "E239"
+    E170 = "E170"
     E301 = "E301"
     E303 = "E303"
     E401 = "E401"
@@ -171,6 +175,9 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E107: (Severity.ERROR, "dim name used as an index on the left-hand side"),
     Code.E108: (Severity.ERROR, "index repeated on the left-hand side"),
     Code.E109: (Severity.ERROR, "invalid `layout`"),
+    Code.E065: (Severity.ERROR, "derivative shorthand of order three or more"),
+    Code.E066: (Severity.ERROR, "mixed second-derivative shorthand"),
+    Code.E067: (Severity.ERROR, "second derivative by a name ending in a digit"),
     Code.E110: (Severity.ERROR, "derivative reference outside a claim"),
     Code.E111: (Severity.ERROR, "invalid unroll range"),
     Code.E112: (Severity.ERROR, "invalid name template"),
@@ -213,6 +220,7 @@ CODES: dict[Code, tuple[Severity, str]] = {
     ),
     Code.E239: (Severity.ERROR, "`argmax` or `argmin` indexes a position of another size"),
     # E3xx: derivatives and claims
+    Code.E170: (Severity.ERROR, "second derivative through `loss`"),
     Code.E301: (Severity.ERROR, "claim signature does not match the derivative"),
     Code.E303: (Severity.ERROR, "derivation too large"),
     # E4xx: numeric verification

@@ -39,7 +39,11 @@ def check_derive(file: FileScope, statement: ast.DeriveStmt) -> None:
         if unknown:
             continue
         names.used.update((target.of, target.wrt))
-        file.requests.append(DeriveRequest(target.of, target.wrt, target.span, loop=statement.loop))
+        file.requests.append(
+            DeriveRequest(
+                target.of, target.wrt, target.span, loop=statement.loop, order=target.order
+            )
+        )
 
 
 def depends(definitions: Sequence[CheckedDefinition], of: str, wrt: str) -> bool:
@@ -64,13 +68,13 @@ def depends(definitions: Sequence[CheckedDefinition], of: str, wrt: str) -> bool
 def finish_requests(file: FileScope) -> list[DeriveRequest]:
     """The requests to derive, once each; the default ones if the file asks for none."""
     kept: list[DeriveRequest] = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str, int]] = set()
     for request in file.requests:
         if request.of in file.names.failed or request.wrt in file.names.failed:
             continue
-        if (request.of, request.wrt) in seen:
+        if (request.of, request.wrt, request.order) in seen:
             continue
-        seen.add((request.of, request.wrt))
+        seen.add((request.of, request.wrt, request.order))
         if not labels.check_target(file, request.wrt, request.span, f"`{request.label}`"):
             continue
         if request.of != request.wrt and not depends(file.definitions, request.of, request.wrt):
@@ -91,7 +95,9 @@ def finish_requests(file: FileScope) -> list[DeriveRequest]:
 
 def _default_requests(file: FileScope) -> list[DeriveRequest]:
     """Spec section 5: every unused scalar definition with respect to every param."""
-    used = {name for d in file.definitions for name in d.depends_on}
+    # A derivative reference is not a use of A here (spec 9.6): `g = dL/dw`
+    # leaves L to be derived by default.
+    used = {name for d in file.definitions for name in d.depends_on if name not in d.reference_only}
     params = [a.name for a in file.names.arrays.values() if a.kind == "param"]
     requests = []
     for definition in file.definitions:

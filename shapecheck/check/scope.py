@@ -147,6 +147,10 @@ class StatementScope:
         self.size_uses: dict[str, list[Span]] = {}
         self.warnings: list[Diagnostic] = []
         self.depends_on: list[str] = []
+        # Names looked up for a derivative reference (spec 9.6), kept apart
+        # from direct uses while `referencing` is set.
+        self.referencing = False
+        self.references: list[str] = []
         self.needs: list[SizeNeed] = []
         # Arrays of a product written without indices (`X W`), reported once
         # for the whole product.
@@ -174,8 +178,9 @@ class StatementScope:
             return None
         if info is not None:
             self.names.used.add(name)
-            if name not in self.depends_on:
-                self.depends_on.append(name)
+            uses = self.references if self.referencing else self.depends_on
+            if name not in uses:
+                uses.append(name)
             return info
         self._not_an_array(name, span)
         return None

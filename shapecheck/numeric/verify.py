@@ -103,7 +103,9 @@ class Verifier:
         self.settings = settings
         self.leaves = dict(values)
         self.rng = np.random.default_rng([settings.seed, 0x5EED])
-        self.forward = self._forward(self.leaves, [d.name for d in program.definitions])
+        # The file's definitions, then any the symbolic stage added (`dA/dB`
+        # for a second derivative d2A/dB2, spec 9.6).
+        self.forward = self._forward(self.leaves, list(deriver.graph.order))
         # The derived side: each derivation's value, evaluated once.
         self.derived = DerivedValues(self.forward)
         # Per derivative label: which input entries of its full check straddled

@@ -32,11 +32,11 @@ class SymbolicClaim:
 
 
 def resolve_claim(deriver: Deriver, claim: CheckedClaim) -> SymbolicClaim:
-    derivation = deriver.derive(claim.of, claim.wrt)
+    derivation = deriver.derive(claim.of, claim.wrt, claim.order)
     truth = expand(derivation, deriver.taken)
     lhs, rhs = lower_claim(claim)
     fresh = t.FreshNames(deriver.taken | t.index_names(rhs) | t.index_names(truth))
-    rhs = _replace_references(rhs, deriver, fresh)
+    rhs = deriver.replace_references(rhs, fresh)
     # Summed names of the claim must not capture the derivation's names.
     target = {i.name for i in derivation.signature}
     own = {i.name for i in lhs}
@@ -53,22 +53,3 @@ def resolve_claim(deriver: Deriver, claim: CheckedClaim) -> SymbolicClaim:
     claimed = simplify(t.add([rhs], derivation.indices))
     matches = key(normal_form(claimed)) == key(normal_form(t.add([truth], derivation.indices)))
     return SymbolicClaim(claim, derivation, claimed, truth, matches)
-
-
-def _replace_references(term: t.Term, deriver: Deriver, fresh: t.FreshNames) -> t.Term:
-    if isinstance(term, t.Tensor) and term.kind == t.REFERENCE:
-        of, wrt = term.name[1:].split("/d", 1)
-        derivation = deriver.derive(of, wrt)
-        truth = expand(derivation, deriver.taken)
-        own = {i.name for i in derivation.indices}
-        inner = [name for name in t.names_in_order(truth) if name not in own]
-        truth = t.rename(
-            truth, {name: t.Idx(fresh.take(), t.size_of_index(truth, name)) for name in inner}
-        )
-        # The reference's indices follow the signature (layout) order.
-        mapping = dict(zip([i.name for i in derivation.signature], term.indices, strict=True))
-        return t.substitute(truth, mapping)
-    kids = t.children(term)
-    if not kids:
-        return term
-    return t.with_children(term, tuple(_replace_references(k, deriver, fresh) for k in kids))

@@ -15,7 +15,7 @@ only decides the order in which the signature is shown and saved.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from shapecheck.check.program import CheckedDefinition, CheckedProgram
 from shapecheck.collector import collector_paused
@@ -26,6 +26,7 @@ from shapecheck.symbolic.graph import DefinitionGraph
 from shapecheck.symbolic.lower import lower_definition
 from shapecheck.symbolic.simplify import renamed_fixed_point, simplify
 from shapecheck.symbolic.trace import Trace, label
+from shapecheck.syntax.ast import derivative_label
 
 MAX_FORMULA_NODES = 2_000_000
 # What the derivative rules may build for one adjoint before it is simplified:
@@ -38,6 +39,26 @@ MAX_PATH_DEFINITIONS = 5_000
 
 class DerivationTooLarge(Exception):
     """A formula grew past MAX_FORMULA_NODES (reported as E303)."""
+
+
+class SecondDerivativeOfLoss(Exception):
+    """A derivative of `dloss/dA`: `loss` has a first derivative only (spec 9.6)."""
+
+    def __init__(self, array: str) -> None:
+        super().__init__(array)
+        self.array = array
+        # The definition whose derivative reference needed it, if any.
+        self.definition: str | None = None
+
+
+def reference_target(name: str) -> tuple[str, str, int]:
+    """A reference's name, `dA/dB` or `d2A/dB2`, as (A, B, order); a name
+    cannot begin with a digit, so `d2` always opens a second derivative."""
+    if name.startswith("d2"):
+        of, wrt = name[2:-1].split("/d", 1)
+        return of, wrt, 2
+    of, wrt = name[1:].split("/d", 1)
+    return of, wrt, 1
 
 
 # ---------------------------------------------------------------------------
@@ -98,6 +119,9 @@ def _local(
 ) -> tuple[t.Term, str]:
     """The derivative of a term that mentions `name`, and the rule that gave it."""
     match term:
+        case t.Tensor() if term.kind == t.UPSTREAM:
+            # `dloss/dA` is opaque: differentiating it needs loss'' (spec 9.6).
+            raise SecondDerivativeOfLoss(name)
         case t.Tensor():
             return _tensor(term, at), "delta" if at else "scalar_self"
         case t.Add():
@@ -332,10 +356,20 @@ class Derivation:
     formula: t.Term  # in terms of the adjoints
     adjoints: tuple[Adjoint, ...]  # in the order they are computed (A first)
     layout: str
+    # 2 for d2A/dB2: then `of` is the first derivative `dA/dB` (a definition
+    # of the Deriver's own) and `of_indices` are A's, then B's inner ones.
+    order: int = 1
 
     @property
     def label(self) -> str:
+        if self.order == 2:
+            return derivative_label(self.first_of, self.wrt, 2)
         return f"d{self.of}/d{self.wrt}"
+
+    @property
+    def first_of(self) -> str:
+        """A, the array differentiated (the name inside `dA/dB` for order 2)."""
+        return self.of[1:].split("/d", 1)[0] if self.order == 2 else self.of
 
     @property
     def indices(self) -> tuple[t.Idx, ...]:
@@ -344,8 +378,16 @@ class Derivation:
 
     @property
     def signature(self) -> tuple[t.Idx, ...]:
-        """The indices in the file's layout (spec section 5)."""
-        if not self.of_indices or self.layout == "numerator":
+        """The indices in the file's layout (spec sections 5 and 9.6): for
+        d2A/dB2 in denominator layout B's outer, B's inner, A's (a scalar A's
+        Hessian is in numerator order in both layouts)."""
+        if self.layout == "numerator":
+            return self.indices
+        if self.order == 2:
+            inner = self.of_indices[len(self.of_indices) - len(self.wrt_indices) :]
+            a = self.of_indices[: len(self.of_indices) - len(self.wrt_indices)]
+            return self.indices if not a else self.wrt_indices + inner + a
+        if not self.of_indices:
             return self.indices
         return self.wrt_indices + self.of_indices
 
@@ -405,6 +447,56 @@ class Deriver:
         # the engine then need not simplify again.
         self.lowered = {d.name: _lowered(d, trace) for d in program.definitions}
         self.taken = _names_in_use(program, self.lowered)
+        # In file order, each derivative reference is replaced by the
+        # derivative it names (spec 9.6), derived from the definitions above it.
+        for definition in program.definitions:
+            lhs, rhs = self.lowered[definition.name]
+            if _has_reference(rhs):
+                fresh = t.FreshNames(self.taken)
+                try:
+                    rhs = simplify(self.replace_references(rhs, fresh))
+                except SecondDerivativeOfLoss as error:
+                    error.definition = definition.name
+                    raise
+                self.lowered[definition.name] = (lhs, rhs)
+                self.taken |= t.index_names(rhs)
+
+    # ---- derivative references (claims and definitions)
+    def replace_references(self, term: t.Term, fresh: t.FreshNames) -> t.Term:
+        """`term` with every `dA/dB[...]` and `d2A/dB2[...]` replaced by the
+        derivative fully expanded, read at the reference's indices."""
+        if isinstance(term, t.Tensor) and term.kind == t.REFERENCE:
+            return self._reference_value(term, fresh)
+        kids = t.children(term)
+        if not kids:
+            return term
+        return t.with_children(term, tuple(self.replace_references(k, fresh) for k in kids))
+
+    def _reference_value(self, term: t.Tensor, fresh: t.FreshNames) -> t.Term:
+        of, wrt, order = reference_target(term.name)
+        derivation = self.derive(of, wrt, order)
+        truth = expand(derivation, self.taken)
+        own = {i.name for i in derivation.indices}
+        inner = [name for name in t.names_in_order(truth) if name not in own]
+        truth = t.rename(
+            truth, {name: t.Idx(fresh.take(), t.size_of_index(truth, name)) for name in inner}
+        )
+        # The reference's indices follow the signature (layout) order.
+        mapping = dict(zip([i.name for i in derivation.signature], term.indices, strict=True))
+        return t.substitute(truth, mapping)
+
+    def _first_derivative_defined(self, of: str, wrt: str) -> str:
+        """`dA/dB` as a definition of this Deriver's own, in numerator order, so
+        that the second derivative is its derivative by reverse mode (spec 9.6);
+        its name cannot clash with an array's (it holds a `/`)."""
+        name = f"d{of}/d{wrt}"
+        if name not in self.lowered:
+            first = self._derive(of, wrt)
+            formula = simplify(expand(first, self.taken))
+            self.lowered[name] = (first.indices, formula)
+            self.taken |= t.index_names(formula) | {i.name for i in first.indices}
+            self.graph.add(name, (*sorted(self.graph.upstream_of(of)), wrt))
+        return name
 
     # ---- naming
     def _indices_for(self, name: str, avoid: set[str], fresh: t.FreshNames) -> tuple[t.Idx, ...]:
@@ -458,8 +550,12 @@ class Deriver:
         return renamed_fixed_point(rhs, t.rename(rhs, mapping))
 
     # ---- the derivative
-    def derive(self, of: str, wrt: str) -> Derivation:
+    def derive(self, of: str, wrt: str, order: int = 1) -> Derivation:
+        """dA/dB, or with `order` 2 d2A/dB2: the derivative of dA/dB by B."""
         with collector_paused():
+            if order == 2:
+                first = self._first_derivative_defined(of, wrt)
+                return replace(self._derive(first, wrt), order=2)
             return self._derive(of, wrt)
 
     def _derive(self, of: str, wrt: str) -> Derivation:
@@ -594,6 +690,16 @@ def _by_itself(
     result = simplify(formula, trace=trace)
     trace.done(line, result)
     return result
+
+
+def _has_reference(term: t.Term) -> bool:
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, t.Tensor) and node.kind == t.REFERENCE:
+            return True
+        stack.extend(t.children(node))
+    return False
 
 
 def _bounded(term: t.Term, label: str) -> t.Term:

@@ -527,11 +527,13 @@ def _collect_names(term: Term) -> set[str]:
 
 
 def mentions(term: Term, name: str) -> bool:
-    """Whether the array `name` (or loss of it) occurs in the term."""
+    """Whether the array `name` (or loss of it, or the upstream gradient of
+    that loss, a function of it too) occurs in the term."""
+    upstream = f"dloss/d{name}"
     stack = [term]
     while stack:
         node = stack.pop()
-        if (isinstance(node, Tensor) and node.name == name) or (
+        if (isinstance(node, Tensor) and node.name in (name, upstream)) or (
             isinstance(node, Loss) and node.array == name
         ):
             return True

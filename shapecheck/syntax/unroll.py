@@ -289,6 +289,7 @@ def _expr(expr: ast.Expr, values: dict[str, int], loop: ast.LoopValues) -> ast.E
                 _name(expr.wrt, expr.span, values, loop),
                 _indices(expr.indices, values),
                 expr.span,
+                expr.order,
             )
         case ast.Loss():
             return replace(expr, name=_name(expr.name, expr.name_span, values, loop))
