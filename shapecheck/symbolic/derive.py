@@ -495,7 +495,7 @@ class Deriver:
             formula = simplify(expand(first, self.taken))
             self.lowered[name] = (first.indices, formula)
             self.taken |= t.index_names(formula) | {i.name for i in first.indices}
-            self.graph.add(name, (*sorted(self.graph.upstream_of(of)), wrt))
+            self.graph.add(name, tuple(sorted(self.graph.upstream_of(of) | {wrt})))
         return name
 
     # ---- naming

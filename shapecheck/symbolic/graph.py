@@ -29,7 +29,7 @@ class DefinitionGraph:
         self.position[name] = len(self.order)
         self.order.append(name)
         self.uses[name] = uses
-        for used in uses:
+        for used in dict.fromkeys(uses):  # once each: a consumer is one link
             self.consumers.setdefault(used, []).append(name)
 
     def upstream_of(self, of: str) -> set[str]:
