@@ -391,6 +391,18 @@ class Derivation:
             return self.indices
         return self.wrt_indices + self.of_indices
 
+    @property
+    def signature_parts(self) -> tuple[tuple[t.Idx, ...], tuple[t.Idx, ...]]:
+        """The signature as shown, `[i,k | p,q]`: the part of the numerator (A's,
+        and for d2A/dB2 B's inner) and the part of B, in layout order."""
+        signature = self.signature
+        cut = (
+            len(self.of_indices)
+            if signature[: len(self.of_indices)] == self.of_indices
+            else (len(self.wrt_indices))
+        )
+        return signature[:cut], signature[cut:]
+
 
 def _lowered(
     definition: CheckedDefinition, trace: Trace | None
@@ -451,7 +463,7 @@ class Deriver:
         # derivative it names (spec 9.6), derived from the definitions above it.
         for definition in program.definitions:
             lhs, rhs = self.lowered[definition.name]
-            if _has_reference(rhs):
+            if has_reference(rhs):
                 fresh = t.FreshNames(self.taken)
                 try:
                     rhs = simplify(self.replace_references(rhs, fresh))
@@ -692,7 +704,8 @@ def _by_itself(
     return result
 
 
-def _has_reference(term: t.Term) -> bool:
+def has_reference(term: t.Term) -> bool:
+    """Whether a derivative reference (`dA/dB[...]`, `d2A/dB2[...]`) stands in the term."""
     stack = [term]
     while stack:
         node = stack.pop()
