@@ -11,7 +11,7 @@ never a derivative target (E139, spec 9.3), nor a default one (it is an
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from shapecheck.check import labels
 from shapecheck.check.program import CheckedDefinition, DeriveRequest
@@ -34,7 +34,8 @@ def check_derive(file: FileScope, statement: ast.DeriveStmt) -> None:
                 target.span,
                 f"unknown name `{name}` in `{target}`",
                 statement,
-                hints=did_you_mean(name, names.everywhere),
+                hints=second_order_hint(target.wrt, target.order, name, names.everywhere)
+                or did_you_mean(name, names.everywhere),
             )
         if unknown:
             continue
@@ -44,6 +45,16 @@ def check_derive(file: FileScope, statement: ast.DeriveStmt) -> None:
                 target.of, target.wrt, target.span, loop=statement.loop, order=target.order
             )
         )
+
+
+def second_order_hint(wrt: str, order: int, unknown: str, names: Mapping[str, object]) -> list[str]:
+    """`d2L/dw2` with no `w` where `w2` exists: the shorthand strips the final 2."""
+    if order != 2 or unknown != wrt or f"{wrt}2" not in names:
+        return []
+    return [
+        f"`d2A/d{wrt}2` is the second derivative with respect to `{wrt}`; "
+        f"for `{wrt}2`, name the gradient: `g[...] = dA/d{wrt}2[...]`, then `derive dg/d{wrt}2`"
+    ]
 
 
 def depends(definitions: Sequence[CheckedDefinition], of: str, wrt: str) -> bool:

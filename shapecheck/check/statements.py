@@ -15,7 +15,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from shapecheck.check import functions, labels, numbers, reductions, sizes, summation, values
+from shapecheck.check import (
+    functions,
+    labels,
+    numbers,
+    reductions,
+    requests,
+    sizes,
+    summation,
+    values,
+)
 from shapecheck.check.program import (
     ArrayInfo,
     CheckedClaim,
@@ -238,7 +247,10 @@ def check_claim(file: FileScope, statement: ast.Claim) -> None:
             statement.name_span,
             f"unknown name `{name}` in `{_claim_label(statement)}`",
             statement,
-            hints=did_you_mean(name, file.names.everywhere),
+            hints=requests.second_order_hint(
+                statement.wrt, statement.order, name, file.names.everywhere
+            )
+            or did_you_mean(name, file.names.everywhere),
         )
     lhs = _lhs_indices(file, statement.indices, statement)
     if missing or lhs is None:
