@@ -437,6 +437,7 @@ class _Walk:
     on_path: set[str]
     fresh: t.FreshNames
     adjoint_indices: dict[str, tuple[t.Idx, ...]] = field(default_factory=dict)
+    zero: set[str] = field(default_factory=set)  # consumers whose adjoint is 0
 
 
 # A consumer C of an array in reverse mode: (C, the indices c it is taken at,
@@ -604,6 +605,12 @@ class Deriver:
             mine = self._indices_for(name, a_names, fresh)
             formula = self._adjoint(walk, name, mine)
             walk.adjoint_indices[name] = mine
+            if isinstance(formula, t.Zero):
+                # Identically zero (all its paths through comparisons, or a
+                # derivative reference that does not depend on it): no line,
+                # and no term of the chain rule through it (spec 9.6).
+                walk.zero.add(name)
+                continue
             adjoints.append(Adjoint(of, name, of_indices + mine, formula))
         final = self._adjoint(walk, wrt, wrt_indices)
         return Derivation(of, wrt, of_indices, wrt_indices, final, tuple(adjoints), layout)
@@ -637,7 +644,7 @@ class Deriver:
         avoid = {i.name for i in of_indices} | {i.name for i in at}
         links: list[_Link] = []
         for consumer in self.graph.consumers.get(name, ()):
-            if consumer not in walk.on_path:
+            if consumer not in walk.on_path or consumer in walk.zero:
                 continue
             if consumer == of:
                 rhs = self._instantiate(consumer, of_indices, avoid, fresh)
