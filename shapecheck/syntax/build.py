@@ -43,6 +43,8 @@ def _split_deriv(token: Token, span: Span) -> tuple[str, str, int]:
     mark, of, wrt = order.group(), of[1 + len(order.group()) :], wrt[1:]
     if not mark and not wrt.endswith(("²", "³")):
         return of, wrt, 1
+    if not mark:
+        raise SyntaxProblem(_mixed(token.value, of, wrt, span))
     if mark not in ("2", "²"):
         raise SyntaxProblem(_higher_order(token.value, of, wrt.rstrip("0123456789²³"), span))
     if not wrt.endswith(mark) or wrt == mark:
