@@ -82,8 +82,10 @@ def _visit_deriv(scope: StatementScope, ref: ast.DerivRef) -> None:
     wrt = scope.lookup(ref.wrt, ref.span)
     scope.referencing = False
     if of is None or wrt is None:
+        sizes.note_names(scope, ref.indices)
         return
     if wrt.classes is not None:
+        sizes.note_names(scope, ref.indices)
         scope.error(
             Code.E139,
             ref.span,
@@ -101,6 +103,7 @@ def _visit_deriv(scope: StatementScope, ref: ast.DerivRef) -> None:
             f"({'×'.join(str(s) for s in shape) or 'a scalar'}), not {len(ref.indices)}",
             hints=[f"in {scope.layout} layout"],
         )
+        sizes.note_names(scope, ref.indices)
         return
     for position, (index, size) in enumerate(zip(ref.indices, shape, strict=True)):
         place = f"the {sizes.ordinal(position)} index of {ref.label}"
