@@ -235,6 +235,23 @@ def analyze_source(source: Source, options: Options) -> FileReport:
     return _derive_and_verify(source, checked, problems, chosen, options)
 
 
+def _prepared(checked: CheckedProgram, problems: list[Diagnostic]) -> Deriver | None:
+    """The Deriver of the checked program, or None with the reason in `problems`:
+    preparing simplifies every definition under the limits, and derives the
+    derivative references of definitions (spec 9.6)."""
+    try:
+        return Deriver(checked)
+    except (DerivationTooLarge, SimplifyLimit) as error:
+        first = checked.requests[0].span if checked.requests else None
+        words = f"the definitions are too large to derive through: {error}"
+        problems.append(diagnostic(Code.E303, first, words))
+    except SecondDerivativeOfLoss as error:
+        definition = checked.definition(error.definition or "")
+        span, loop = (definition.span, definition.loop) if definition else (None, ())
+        problems.append(through_loss(f"`{error.definition}`", error, span, loop))
+    return None
+
+
 def _derive_and_verify(
     source: Source,
     checked: CheckedProgram,
@@ -242,22 +259,8 @@ def _derive_and_verify(
     chosen: dict[str, int],
     options: Options,
 ) -> FileReport:
-    try:
-        # Preparing the definitions simplifies each one, under the same limits.
-        deriver = Deriver(checked)
-    except (DerivationTooLarge, SimplifyLimit) as error:
-        first = checked.requests[0].span if checked.requests else None
-        words = f"the definitions are too large to derive through: {error}"
-        problems.append(diagnostic(Code.E303, first, words))
-        return FileReport(source, checked, in_order(problems))
-    except SecondDerivativeOfLoss as error:
-        definition = checked.definition(error.definition or "")
-        span = definition.span if definition else None
-        problems.append(
-            through_loss(
-                f"`{error.definition}`", error, span, definition.loop if definition else ()
-            )
-        )
+    deriver = _prepared(checked, problems)
+    if deriver is None:
         return FileReport(source, checked, in_order(problems))
     derivatives, claims, derive_problems = _derive(checked, deriver, options)
     problems.extend(derive_problems)

@@ -103,8 +103,7 @@ class Verifier:
         self.settings = settings
         self.leaves = dict(values)
         self.rng = np.random.default_rng([settings.seed, 0x5EED])
-        # The file's definitions, then any the symbolic stage added (`dA/dB`
-        # for a second derivative d2A/dB2, spec 9.6).
+        # With the first derivatives the symbolic stage defines for d2A/dB2.
         self.forward = self._forward(self.leaves, list(deriver.graph.order))
         # The derived side: each derivation's value, evaluated once.
         self.derived = DerivedValues(self.forward)

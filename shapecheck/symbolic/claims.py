@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from shapecheck.check.program import CheckedClaim
 from shapecheck.symbolic import terms as t
-from shapecheck.symbolic.derive import Derivation, Deriver, expand
+from shapecheck.symbolic.derive import Derivation, Deriver, expand, replace_references
 from shapecheck.symbolic.lower import lower_claim
 from shapecheck.symbolic.simplify import key, normal_form, simplify
 
@@ -36,7 +36,7 @@ def resolve_claim(deriver: Deriver, claim: CheckedClaim) -> SymbolicClaim:
     truth = expand(derivation, deriver.taken)
     lhs, rhs = lower_claim(claim)
     fresh = t.FreshNames(deriver.taken | t.index_names(rhs) | t.index_names(truth))
-    rhs = deriver.replace_references(rhs, fresh)
+    rhs = replace_references(deriver, rhs, fresh)
     # Summed names of the claim must not capture the derivation's names.
     target = {i.name for i in derivation.signature}
     own = {i.name for i in lhs}

@@ -460,56 +460,7 @@ class Deriver:
         # the engine then need not simplify again.
         self.lowered = {d.name: _lowered(d, trace) for d in program.definitions}
         self.taken = _names_in_use(program, self.lowered)
-        # In file order, each derivative reference is replaced by the
-        # derivative it names (spec 9.6), derived from the definitions above it.
-        for definition in program.definitions:
-            lhs, rhs = self.lowered[definition.name]
-            if has_reference(rhs):
-                fresh = t.FreshNames(self.taken)
-                try:
-                    rhs = simplify(self.replace_references(rhs, fresh))
-                except SecondDerivativeOfLoss as error:
-                    error.definition = definition.name
-                    raise
-                self.lowered[definition.name] = (lhs, rhs)
-                self.taken |= t.index_names(rhs)
-
-    # ---- derivative references (claims and definitions)
-    def replace_references(self, term: t.Term, fresh: t.FreshNames) -> t.Term:
-        """`term` with every `dA/dB[...]` and `d2A/dB2[...]` replaced by the
-        derivative fully expanded, read at the reference's indices."""
-        if isinstance(term, t.Tensor) and term.kind == t.REFERENCE:
-            return self._reference_value(term, fresh)
-        kids = t.children(term)
-        if not kids:
-            return term
-        return t.with_children(term, tuple(self.replace_references(k, fresh) for k in kids))
-
-    def _reference_value(self, term: t.Tensor, fresh: t.FreshNames) -> t.Term:
-        of, wrt, order = reference_target(term.name)
-        derivation = self.derive(of, wrt, order)
-        truth = expand(derivation, self.taken)
-        own = {i.name for i in derivation.indices}
-        inner = [name for name in t.names_in_order(truth) if name not in own]
-        truth = t.rename(
-            truth, {name: t.Idx(fresh.take(), t.size_of_index(truth, name)) for name in inner}
-        )
-        # The reference's indices follow the signature (layout) order.
-        mapping = dict(zip([i.name for i in derivation.signature], term.indices, strict=True))
-        return t.substitute(truth, mapping)
-
-    def _first_derivative_defined(self, of: str, wrt: str) -> str:
-        """`dA/dB` as a definition of this Deriver's own, in numerator order, so
-        that the second derivative is its derivative by reverse mode (spec 9.6);
-        its name cannot clash with an array's (it holds a `/`)."""
-        name = f"d{of}/d{wrt}"
-        if name not in self.lowered:
-            first = self._derive(of, wrt)
-            formula = simplify(expand(first, self.taken))
-            self.lowered[name] = (first.indices, formula)
-            self.taken |= t.index_names(formula) | {i.name for i in first.indices}
-            self.graph.add(name, tuple(sorted(self.graph.upstream_of(of) | {wrt})))
-        return name
+        _substitute_references(self)
 
     # ---- naming
     def _indices_for(self, name: str, avoid: set[str], fresh: t.FreshNames) -> tuple[t.Idx, ...]:
@@ -567,7 +518,7 @@ class Deriver:
         """dA/dB, or with `order` 2 d2A/dB2: the derivative of dA/dB by B."""
         with collector_paused():
             if order == 2:
-                first = self._first_derivative_defined(of, wrt)
+                first = _first_derivative_defined(self, of, wrt)
                 return replace(self._derive(first, wrt), order=2)
             return self._derive(of, wrt)
 
@@ -605,10 +556,7 @@ class Deriver:
             mine = self._indices_for(name, a_names, fresh)
             formula = self._adjoint(walk, name, mine)
             walk.adjoint_indices[name] = mine
-            if isinstance(formula, t.Zero):
-                # Identically zero (all its paths through comparisons, or a
-                # derivative reference that does not depend on it): no line,
-                # and no term of the chain rule through it (spec 9.6).
+            if isinstance(formula, t.Zero):  # no line, nor chain-rule terms through it
                 walk.zero.add(name)
                 continue
             adjoints.append(Adjoint(of, name, of_indices + mine, formula))
@@ -729,6 +677,64 @@ def _bounded(term: t.Term, label: str) -> t.Term:
             f"{label} would have more than {MAX_BUILT_NODES:,} nodes before simplification"
         )
     return term
+
+
+# ---------------------------------------------------------------------------
+# Derivatives as values (spec 9.6)
+
+
+def _substitute_references(deriver: Deriver) -> None:
+    """In file order, each derivative reference of a definition is replaced by
+    the derivative it names, derived from the definitions above it."""
+    for definition in deriver.program.definitions:
+        lhs, rhs = deriver.lowered[definition.name]
+        if not has_reference(rhs):
+            continue
+        try:
+            rhs = simplify(replace_references(deriver, rhs, t.FreshNames(deriver.taken)))
+        except SecondDerivativeOfLoss as error:
+            error.definition = definition.name
+            raise
+        deriver.lowered[definition.name] = (lhs, rhs)
+        deriver.taken |= t.index_names(rhs)
+
+
+def replace_references(deriver: Deriver, term: t.Term, fresh: t.FreshNames) -> t.Term:
+    """`term` with every `dA/dB[...]` and `d2A/dB2[...]` replaced by the
+    derivative fully expanded, read at the reference's indices."""
+    if isinstance(term, t.Tensor) and term.kind == t.REFERENCE:
+        return _reference_value(deriver, term, fresh)
+    kids = t.children(term)
+    if not kids:
+        return term
+    return t.with_children(term, tuple(replace_references(deriver, k, fresh) for k in kids))
+
+
+def _reference_value(deriver: Deriver, term: t.Tensor, fresh: t.FreshNames) -> t.Term:
+    derivation = deriver.derive(*reference_target(term.name))
+    truth = expand(derivation, deriver.taken)
+    own = {i.name for i in derivation.indices}
+    inner = [name for name in t.names_in_order(truth) if name not in own]
+    truth = t.rename(
+        truth, {name: t.Idx(fresh.take(), t.size_of_index(truth, name)) for name in inner}
+    )
+    # The reference's indices follow the signature (layout) order.
+    mapping = dict(zip([i.name for i in derivation.signature], term.indices, strict=True))
+    return t.substitute(truth, mapping)
+
+
+def _first_derivative_defined(deriver: Deriver, of: str, wrt: str) -> str:
+    """`dA/dB` as a definition of the Deriver's own, in numerator order, so
+    that d2A/dB2 is its derivative by reverse mode (spec 9.6); its name cannot
+    clash with an array's (it holds a `/`)."""
+    name = f"d{of}/d{wrt}"
+    if name not in deriver.lowered:
+        first = deriver.derive(of, wrt)
+        formula = simplify(expand(first, deriver.taken))
+        deriver.lowered[name] = (first.indices, formula)
+        deriver.taken |= t.index_names(formula) | {i.name for i in first.indices}
+        deriver.graph.add(name, tuple(sorted(deriver.graph.upstream_of(of) | {wrt})))
+    return name
 
 
 # ---------------------------------------------------------------------------
