@@ -167,3 +167,15 @@ def test_emitted_numpy_module_computes_the_hessian(tmp_path: Path) -> None:
     forward = module.forward(W=W, x=x)
     y = np.tanh(W @ x)
     np.testing.assert_allclose(forward["g"], (1 - y**2)[:, None] * W, rtol=1e-12)
+
+
+def test_explain_takes_a_second_derivative() -> None:
+    from shapecheck.explain import Explanation, explain, parse_target
+
+    assert parse_target("d2L/dw2") == ("L", "w", 2)
+    assert parse_target("∂²L/∂w²") == ("L", "w", 2)
+    assert parse_target("dL/dw2") == ("L", "w2", 1)
+    result = explain(TANH + "derive d2y/dx2\n", "y", "x", order=2)
+    assert isinstance(result, Explanation)
+    assert result.label == "d2y/dx2"
+    assert [i.size.value for i in result.derivation.signature] == [2, 3, 3]
