@@ -4,7 +4,8 @@ Rule 7: a `derive` names known arrays (E101), and asking for the derivative of
 something that does not depend on its target is a warning (W102: it is
 identically zero). Section 5: with no `derive` statement, every scalar
 definition that nothing else uses is derived with respect to every `param`.
-Rule 8: a declaration never used is a warning (W101). An integer array is
+Rule 8: a declaration never used is a warning (W101). A derivative
+reference of a definition (spec 9.6) is derived and verified like a request. An integer array is
 never a derivative target (E139, spec 9.3), nor a default one (it is an
 `input`).
 """
@@ -101,6 +102,13 @@ def finish_requests(file: FileScope) -> list[DeriveRequest]:
         kept.append(request)
     if not any(isinstance(s, ast.DeriveStmt) for s in file.program.statements):
         kept = _default_requests(file)
+        seen = {(r.of, r.wrt, r.order) for r in kept}
+    # A derivative reference of a definition is verified like a `derive` of it
+    # (spec 9.6): after the requests, once each.
+    for reference in file.reference_requests:
+        if (reference.of, reference.wrt, reference.order) not in seen:
+            seen.add((reference.of, reference.wrt, reference.order))
+            kept.append(reference)
     return kept
 
 

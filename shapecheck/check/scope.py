@@ -70,6 +70,9 @@ class FileScope:
     claims: list[CheckedClaim] = field(default_factory=list)
     requests: list[DeriveRequest] = field(default_factory=list)
     deferred_claims: list[DeferredClaim] = field(default_factory=list)
+    # The derivative references of accepted definitions (spec 9.6), each
+    # verified like a `derive` of it.
+    reference_requests: list[DeriveRequest] = field(default_factory=list)
     size_needs: list[SizeNeed] = field(default_factory=list)
 
     def error(
@@ -151,6 +154,7 @@ class StatementScope:
         # from direct uses while `referencing` is set.
         self.referencing = False
         self.references: list[str] = []
+        self.derivative_references: list[ast.DerivRef] = []
         self.needs: list[SizeNeed] = []
         # Arrays of a product written without indices (`X W`), reported once
         # for the whole product.

@@ -29,6 +29,7 @@ from shapecheck.check.program import (
     ArrayInfo,
     CheckedClaim,
     CheckedDefinition,
+    DeriveRequest,
     Size,
     derivative_shape,
 )
@@ -108,6 +109,8 @@ def _visit_deriv(scope: StatementScope, ref: ast.DerivRef) -> None:
     for position, (index, size) in enumerate(zip(ref.indices, shape, strict=True)):
         place = f"the {sizes.ordinal(position)} index of {ref.label}"
         sizes.record(scope, index, size, place, "derivative")
+    if not scope.in_claim:
+        scope.derivative_references.append(ref)
 
 
 def _with_references(
@@ -222,6 +225,10 @@ def check_definition(file: FileScope, statement: ast.Definition) -> None:
         statement.name, "defined", shape, statement.name_span
     )
     file.size_needs.extend(scope.needs)
+    file.reference_requests.extend(
+        DeriveRequest(r.of, r.wrt, r.span, loop=statement.loop, order=r.order)
+        for r in scope.derivative_references
+    )
     file.definitions.append(
         CheckedDefinition(
             statement.name,

@@ -105,7 +105,8 @@ def test_derivative_of_a_comparison_is_zero_without_w102() -> None:
     text = "dim n = 3\nparam w[n]\nc = sum[i](w[i] > 0)\ng[i] = dc/dw[i]\nderive dg/dw, d2c/dw2\n"
     report = run(text)
     assert_clean(report)
-    assert formulas(report) == {"dg/dw": "0", "d2c/dw2": "0"}
+    # dc/dw, the reference, is derived and verified too (like a `derive` of it).
+    assert formulas(report) == {"dg/dw": "0", "d2c/dw2": "0", "dc/dw": "0"}
 
 
 def test_a_reference_is_not_a_use_for_the_default_derive() -> None:
@@ -121,7 +122,7 @@ def test_a_reference_is_a_use_for_unused_declarations() -> None:
     assert codes(text) == []
     report = run(text)
     assert not [d for d in report.diagnostics if d.code == "W101"]
-    assert formulas(report) == {"dg/dw": "0"}
+    assert formulas(report) == {"dg/dw": "0", "dL/db": "0"}
 
 
 def test_second_derivative_through_loss_is_an_error() -> None:
@@ -153,6 +154,15 @@ def test_first_derivative_through_loss_still_stands_in_a_definition(tmp_path: Pa
     report = run(text)
     # s depends on dloss/dy, whose derivative `loss` does not have.
     assert "E170" in codes(text), rendered(report)
+
+
+def test_a_reference_is_verified_like_a_derive_of_it() -> None:
+    report = run(TANH + "g[i, q] = dy/dx[i, q]\n")
+    assert_clean(report)
+    (result,) = report.derivatives
+    assert result.derivation.label == "dy/dx" and not result.request.default
+    assert result.request.span is not None
+    assert report.source.text[result.request.span.start :].startswith("dy/dx[i, q]")
 
 
 def test_emitted_numpy_module_computes_the_hessian(tmp_path: Path) -> None:
