@@ -464,8 +464,8 @@ def explain(
 
     options = _options(size, layout, 0, None, None, False, DEFAULT_RTOL, DEFAULT_ATOL, False)
     try:
-        of, wrt = explaining.parse_request(derivative)
-        result = explaining.explain(file, of, wrt, options, limit=max_steps)
+        of, wrt, order = explaining.parse_target(derivative)
+        result = explaining.explain(file, of, wrt, options, limit=max_steps, order=order)
     except explaining.UnknownDerivative as problem:
         raise _usage_error(UsageProblem(str(problem))) from None
     except OSError as error:

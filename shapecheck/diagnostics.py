@@ -72,6 +72,9 @@ class Code(str, enum.Enum):
     E060 = "E060"
     E061 = "E061"
     E062 = "E062"
+    E065 = "E065"
+    E066 = "E066"
+    E067 = "E067"
     E101 = "E101"
     E102 = "E102"
     E103 = "E103"
@@ -122,6 +125,7 @@ class Code(str, enum.Enum):
     E237 = "E237"
     E238 = "E238"
     E239 = "E239"
+    E170 = "E170"
     E301 = "E301"
     E303 = "E303"
     E401 = "E401"
@@ -194,6 +198,9 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E061: (Severity.ERROR, "`fn` function without its argument in parentheses"),
     Code.E062: (Severity.ERROR, "`fn` statement with a shape, value or argument"),
     # E1xx: names, declarations, unrolling
+    Code.E065: (Severity.ERROR, "derivative shorthand of order three or more"),
+    Code.E066: (Severity.ERROR, "mixed second-derivative shorthand"),
+    Code.E067: (Severity.ERROR, "second derivative by a name ending in a digit"),
     Code.E101: (Severity.ERROR, "unknown name"),
     Code.E102: (Severity.ERROR, "name defined twice"),
     Code.E103: (Severity.ERROR, "name used before its definition"),
@@ -256,6 +263,7 @@ CODES: dict[Code, tuple[Severity, str]] = {
     ),
     Code.E239: (Severity.ERROR, "`argmax` or `argmin` indexes a position of another size"),
     # E3xx: derivatives and claims
+    Code.E170: (Severity.ERROR, "second derivative through `loss`"),
     Code.E301: (Severity.ERROR, "claim signature does not match the derivative"),
     Code.E303: (Severity.ERROR, "derivation too large"),
     # E4xx: numeric verification

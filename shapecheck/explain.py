@@ -36,13 +36,21 @@ from shapecheck.pipeline import (
     in_order,
     internal_error_report,
     not_derived,
+    through_loss,
 )
 from shapecheck.source import Source
-from shapecheck.symbolic.derive import Derivation, DerivationTooLarge, Deriver
+from shapecheck.symbolic.derive import (
+    Derivation,
+    DerivationTooLarge,
+    Deriver,
+    SecondDerivativeOfLoss,
+)
 from shapecheck.symbolic.simplify import SimplifyLimit
 from shapecheck.symbolic.trace import DEFAULT_LIMIT, Step, Trace
+from shapecheck.syntax.ast import derivative_label
 
 _REQUEST = re.compile(r"\s*d\s*(\S+?)\s*/\s*d\s*(\S+)\s*")
+_SECOND = re.compile(r"\s*[d∂][2²]([A-Za-z_]\w*)/[d∂]([A-Za-z_]\w*?)[2²]\s*")
 
 
 class UnknownDerivative(ValueError):
@@ -73,6 +81,14 @@ def parse_request(text: str) -> tuple[str, str]:
     return match.group(1), match.group(2)
 
 
+def parse_target(text: str) -> tuple[str, str, int]:
+    """`dL/dW` -> ("L", "W", 1); `d2L/dw2` (or `∂²L/∂w²`) -> ("L", "w", 2), spec 9.6."""
+    second = _SECOND.fullmatch(text)
+    if second is not None:
+        return second.group(1), second.group(2), 2
+    return (*parse_request(text), 1)
+
+
 def _source(file: Path | Source | str) -> tuple[Source, list[Diagnostic]]:
     """A path is read (OSError when it cannot be), a string is the text itself."""
     if isinstance(file, Source):
@@ -82,21 +98,21 @@ def _source(file: Path | Source | str) -> tuple[Source, list[Diagnostic]]:
     return Source("<text>", file), []
 
 
-def _request(checked: CheckedProgram, of: str, wrt: str) -> DeriveRequest:
+def _request(checked: CheckedProgram, of: str, wrt: str, order: int = 1) -> DeriveRequest:
     """The file's own request for dOF/dWRT if it has one (for its place in the
     file), else a request without a place."""
     for request in checked.requests:
-        if (request.of, request.wrt) == (of, wrt):
+        if (request.of, request.wrt, request.order) == (of, wrt, order):
             return request
     names = {a.name for a in checked.arrays}
     unknown = [n for n in (of, wrt) if n not in names]
     if unknown:
         asked = ", ".join(r.label for r in checked.requests) or "none"
         raise UnknownDerivative(
-            f"d{of}/d{wrt}: the file has no array `{unknown[0]}` "
+            f"{derivative_label(of, wrt, order)}: the file has no array `{unknown[0]}` "
             f"(its arrays: {', '.join(sorted(names)) or 'none'}; it derives: {asked})"
         )
-    return DeriveRequest(of, wrt, None)
+    return DeriveRequest(of, wrt, None, order=order)
 
 
 def explain(
@@ -106,6 +122,7 @@ def explain(
     options: Options | None = None,
     *,
     limit: int = DEFAULT_LIMIT,
+    order: int = 1,
 ) -> Explanation | FileReport:
     """The recorded derivation of dOF/dWRT in `file` (a path, a Source, or .idx
     text), keeping at most `limit` steps besides the result; or the file's
@@ -119,7 +136,7 @@ def explain(
     if problems:
         return FileReport(source, None, tuple(problems))
     try:
-        return _explain(source, of, wrt, options, limit)
+        return _explain(source, (of, wrt, order), options, limit)
     except UnknownDerivative:
         raise
     except Exception as error:  # a bug of ours: reported as E999, never a traceback
@@ -127,18 +144,21 @@ def explain(
 
 
 def _explain(
-    source: Source, of: str, wrt: str, options: Options, limit: int
+    source: Source, target: tuple[str, str, int], options: Options, limit: int
 ) -> Explanation | FileReport:
     # The same program `derive` derives from, so the formulas are the same.
     checked, problems, _ = front_end(source, options)
     if any(p.is_error for p in problems):
         return FileReport(source, checked, in_order(problems))
-    request = _request(checked, of, wrt)
+    request = _request(checked, *target)
     trace = Trace(limit)
     try:
-        derivation = Deriver(checked, trace).derive(of, wrt)
+        derivation = Deriver(checked, trace).derive(*target)
     except (DerivationTooLarge, SimplifyLimit) as error:
         problems.append(not_derived(request, error))
+        return FileReport(source, checked, in_order(problems))
+    except SecondDerivativeOfLoss as error:
+        problems.append(through_loss(request.label, error, request.span, request.loop))
         return FileReport(source, checked, in_order(problems))
     ranks = tuple((a.name, a.rank) for a in checked.arrays)
     return Explanation(
@@ -146,4 +166,4 @@ def _explain(
     )
 
 
-__all__ = ["Explanation", "UnknownDerivative", "explain", "parse_request"]
+__all__ = ["Explanation", "UnknownDerivative", "explain", "parse_request", "parse_target"]

@@ -23,7 +23,13 @@ from shapecheck.numeric.verdicts import ClaimVerdict
 from shapecheck.source import Source
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.claims import SymbolicClaim, resolve_claim
-from shapecheck.symbolic.derive import Derivation, DerivationTooLarge, Deriver, expand
+from shapecheck.symbolic.derive import (
+    Derivation,
+    DerivationTooLarge,
+    Deriver,
+    SecondDerivativeOfLoss,
+    expand,
+)
 from shapecheck.symbolic.simplify import SimplifyLimit
 from shapecheck.syntax.parse import parse
 from shapecheck.syntax.unroll import loop_context, unroll
@@ -140,10 +146,13 @@ def _derive(
     problems: list[Diagnostic] = []
     for request in checked.requests:
         try:
-            derivation = deriver.derive(request.of, request.wrt)
+            derivation = deriver.derive(request.of, request.wrt, request.order)
             expanded = expand(derivation, deriver.taken) if options.expand else None
         except (DerivationTooLarge, SimplifyLimit) as error:
             problems.append(not_derived(request, error))
+            continue
+        except SecondDerivativeOfLoss as error:
+            problems.append(through_loss(request.label, error, request.span, request.loop))
             continue
         results.append(DerivativeResult(request, derivation, expanded))
     for claim in checked.claims:
@@ -158,7 +167,24 @@ def _derive(
                     context=loop_context(claim.loop),
                 )
             )
+        except SecondDerivativeOfLoss as error:
+            problems.append(through_loss(claim.label, error, claim.span, claim.loop))
     return results, claims, problems
+
+
+def through_loss(label: str, error: SecondDerivativeOfLoss, span: Any, loop: Any) -> Diagnostic:
+    """E170: a derivative of `dloss/dA`, which `loss` does not have (spec 9.6)."""
+    return diagnostic(
+        Code.E170,
+        span,
+        f"{label} needs the derivative of `dloss/d{error.array}`: "
+        "`loss` has a first derivative only",
+        hints=[
+            f"for a second derivative, write the loss with an opaque function: "
+            f"`fn f` then `f({error.array}[...])` (language reference 12.14)"
+        ],
+        context=loop_context(loop),
+    )
 
 
 def _unroll_and_check(
@@ -255,6 +281,23 @@ def analyze_source(source: Source, options: Options) -> FileReport:
     return _derive_and_verify(source, checked, problems, chosen, options)
 
 
+def _prepared(checked: CheckedProgram, problems: list[Diagnostic]) -> Deriver | None:
+    """The Deriver of the checked program, or None with the reason in `problems`:
+    preparing simplifies every definition under the limits, and derives the
+    derivative references of definitions (spec 9.6)."""
+    try:
+        return Deriver(checked)
+    except (DerivationTooLarge, SimplifyLimit) as error:
+        first = checked.requests[0].span if checked.requests else None
+        words = f"the definitions are too large to derive through: {error}"
+        problems.append(diagnostic(Code.E303, first, words))
+    except SecondDerivativeOfLoss as error:
+        definition = checked.definition(error.definition or "")
+        span, loop = (definition.span, definition.loop) if definition else (None, ())
+        problems.append(through_loss(f"`{error.definition}`", error, span, loop))
+    return None
+
+
 def _derive_and_verify(
     source: Source,
     checked: CheckedProgram,
@@ -262,13 +305,8 @@ def _derive_and_verify(
     chosen: dict[str, int],
     options: Options,
 ) -> FileReport:
-    try:
-        # Preparing the definitions simplifies each one, under the same limits.
-        deriver = Deriver(checked)
-    except (DerivationTooLarge, SimplifyLimit) as error:
-        first = checked.requests[0].span if checked.requests else None
-        words = f"the definitions are too large to derive through: {error}"
-        problems.append(diagnostic(Code.E303, first, words))
+    deriver = _prepared(checked, problems)
+    if deriver is None:
         return FileReport(source, checked, in_order(problems))
     derivatives, claims, derive_problems = _derive(checked, deriver, options)
     problems.extend(derive_problems)

@@ -337,3 +337,23 @@ def test_matrix_functions_never_get_a_false_e401(expression: str, loss: str) -> 
     for result in report.derivatives:
         assert result.check is not None
         assert result.check.verdict in (Verdict.OK, Verdict.INCONCLUSIVE), (text, result)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expressions_i)
+def test_second_derivatives_agree_with_finite_differences(expression: str) -> None:
+    """Spec 9.6: a named gradient differentiated again, and `d2A/dB2`, are
+    checked against finite differences of the first derivative's evaluation:
+    never a false failure (kinks and selections included)."""
+    text = (
+        # `gw`, not `g`: HEADER declares `fn f, g`.
+        f"{HEADER}y[i] = {expression}\nL = tanh(y[i]) y[i]\ngw[j] = dL/dw[j]\n"
+        "r = dL/dv[i] v[i]\nderive dgw/dw, d2L/dw2, d2L/ds2, dr/dA\n"
+    )
+    report = run(text)
+    codes = [d.code for d in report.diagnostics if d.is_error]
+    assert "E401" not in codes, (text, report.diagnostics)
+    assert codes == [] or set(codes) == {"E403"}, (text, report.diagnostics)
+    for result in report.derivatives:
+        assert result.check is not None
+        assert result.check.verdict is not Verdict.FAILED, (text, result.derivation.label)

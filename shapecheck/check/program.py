@@ -98,9 +98,15 @@ class CheckedDefinition:
     rhs: ast.Expr  # implicit sums made explicit
     summed: tuple[str, ...]
     broadcast: tuple[tuple[str, ...], ...]  # per top-level term: left indices it lacks
-    depends_on: tuple[str, ...]  # names used directly, in order of first use
+    # Names used directly, in order of first use, then, for each derivative
+    # reference `dA/dB` (spec 9.6), A, B and everything A depends on: the
+    # derivative substituted for it may mention any of them.
+    depends_on: tuple[str, ...]
     span: Span
     loop: ast.LoopValues = ()
+    # The names of `depends_on` used only through derivative references: not
+    # a use of A for the default `derive` (spec 9.6).
+    reference_only: tuple[str, ...] = ()
 
     def size_of(self, index: str) -> Size:
         return dict(self.sizes)[index]
@@ -116,10 +122,11 @@ class CheckedClaim:
     summed: tuple[str, ...]
     span: Span
     loop: ast.LoopValues = ()
+    order: int = 1  # 2 for a claim of `d2A/dB2` (spec 9.6)
 
     @property
     def label(self) -> str:
-        return f"d{self.of}/d{self.wrt}"
+        return ast.derivative_label(self.of, self.wrt, self.order)
 
 
 @dataclass(frozen=True)
@@ -131,10 +138,11 @@ class DeriveRequest:
     span: Span | None
     default: bool = False
     loop: ast.LoopValues = ()
+    order: int = 1  # 2 for `derive d2A/dB2` (spec 9.6)
 
     @property
     def label(self) -> str:
-        return f"d{self.of}/d{self.wrt}"
+        return ast.derivative_label(self.of, self.wrt, self.order)
 
 
 # Where a literal index stands: an array position, a position of a derivative
@@ -192,8 +200,14 @@ class CheckedProgram:
         return derivative_shape(self.array(of).shape, self.array(wrt).shape, self.layout)
 
 
-def derivative_shape(of: tuple[Size, ...], wrt: tuple[Size, ...], layout: str) -> tuple[Size, ...]:
-    """Numerator layout: A's sizes then B's; denominator: B's then A's; scalar A: B's."""
+def derivative_shape(
+    of: tuple[Size, ...], wrt: tuple[Size, ...], layout: str, order: int = 1
+) -> tuple[Size, ...]:
+    """Numerator layout: A's sizes then B's; denominator: B's then A's; scalar A: B's.
+    The second derivative is the derivative of the first (spec 9.6): A's, B's, B's
+    in numerator layout, the reverse in denominator layout."""
+    if order == 2:
+        return derivative_shape(derivative_shape(of, wrt, layout), wrt, layout)
     if not of:
         return wrt
     return of + wrt if layout == "numerator" else wrt + of

@@ -4,14 +4,15 @@ Rule 7: a `derive` names known arrays (E101), and asking for the derivative of
 something that does not depend on its target is a warning (W102: it is
 identically zero). Section 5: with no `derive` statement, every scalar
 definition that nothing else uses is derived with respect to every `param`.
-Rule 8: a declaration never used is a warning (W101). An integer array is
+Rule 8: a declaration never used is a warning (W101). A derivative
+reference of a definition (spec 9.6) is derived and verified like a request. An integer array is
 never a derivative target (E139, spec 9.3), nor a default one (it is an
 `input`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from shapecheck.check import labels, opaque
 from shapecheck.check.program import CheckedDefinition, DeriveRequest
@@ -36,12 +37,27 @@ def check_derive(file: FileScope, statement: ast.DeriveStmt) -> None:
                 target.span,
                 f"unknown name `{name}` in `{target}`",
                 statement,
-                hints=did_you_mean(name, names.everywhere),
+                hints=second_order_hint(target.wrt, target.order, name, names.everywhere)
+                or did_you_mean(name, names.everywhere),
             )
         if unknown:
             continue
         names.used.update((target.of, target.wrt))
-        file.requests.append(DeriveRequest(target.of, target.wrt, target.span, loop=statement.loop))
+        file.requests.append(
+            DeriveRequest(
+                target.of, target.wrt, target.span, loop=statement.loop, order=target.order
+            )
+        )
+
+
+def second_order_hint(wrt: str, order: int, unknown: str, names: Mapping[str, object]) -> list[str]:
+    """`d2L/dw2` with no `w` where `w2` exists: the shorthand strips the final 2."""
+    if order != 2 or unknown != wrt or f"{wrt}2" not in names:
+        return []
+    return [
+        f"`d2A/d{wrt}2` is the second derivative with respect to `{wrt}`; "
+        f"for `{wrt}2`, name the gradient: `g[...] = dA/d{wrt}2[...]`, then `derive dg/d{wrt}2`"
+    ]
 
 
 def depends(definitions: Sequence[CheckedDefinition], of: str, wrt: str) -> bool:
@@ -66,13 +82,13 @@ def depends(definitions: Sequence[CheckedDefinition], of: str, wrt: str) -> bool
 def finish_requests(file: FileScope) -> list[DeriveRequest]:
     """The requests to derive, once each; the default ones if the file asks for none."""
     kept: list[DeriveRequest] = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str, int]] = set()
     for request in file.requests:
         if request.of in file.names.failed or request.wrt in file.names.failed:
             continue
-        if (request.of, request.wrt) in seen:
+        if (request.of, request.wrt, request.order) in seen:
             continue
-        seen.add((request.of, request.wrt))
+        seen.add((request.of, request.wrt, request.order))
         if not labels.check_target(file, request.wrt, request.span, f"`{request.label}`"):
             continue
         if request.of != request.wrt and not depends(file.definitions, request.of, request.wrt):
@@ -88,12 +104,21 @@ def finish_requests(file: FileScope) -> list[DeriveRequest]:
         kept.append(request)
     if not any(isinstance(s, ast.DeriveStmt) for s in file.program.statements):
         kept = _default_requests(file)
+        seen = {(r.of, r.wrt, r.order) for r in kept}
+    # A derivative reference of a definition is verified like a `derive` of it
+    # (spec 9.6): after the requests, once each.
+    for reference in file.reference_requests:
+        if (reference.of, reference.wrt, reference.order) not in seen:
+            seen.add((reference.of, reference.wrt, reference.order))
+            kept.append(reference)
     return kept
 
 
 def _default_requests(file: FileScope) -> list[DeriveRequest]:
     """Spec section 5: every unused scalar definition with respect to every param."""
-    used = {name for d in file.definitions for name in d.depends_on}
+    # A derivative reference is not a use of A here (spec 9.6): `g = dL/dw`
+    # leaves L to be derived by default.
+    used = {name for d in file.definitions for name in d.depends_on if name not in d.reference_only}
     params = [a.name for a in file.names.arrays.values() if a.kind == "param"]
     requests = []
     for definition in file.definitions:

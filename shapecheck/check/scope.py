@@ -75,6 +75,9 @@ class FileScope:
     claims: list[CheckedClaim] = field(default_factory=list)
     requests: list[DeriveRequest] = field(default_factory=list)
     deferred_claims: list[DeferredClaim] = field(default_factory=list)
+    # The derivative references of accepted definitions (spec 9.6), each
+    # verified like a `derive` of it.
+    reference_requests: list[DeriveRequest] = field(default_factory=list)
     size_needs: list[SizeNeed] = field(default_factory=list)
 
     def error(
@@ -159,6 +162,11 @@ class StatementScope:
         self.size_uses: dict[str, list[Span]] = {}
         self.warnings: list[Diagnostic] = []
         self.depends_on: list[str] = []
+        # Names looked up for a derivative reference (spec 9.6), kept apart
+        # from direct uses while `referencing` is set.
+        self.referencing = False
+        self.references: list[str] = []
+        self.derivative_references: list[ast.DerivRef] = []
         self.needs: list[SizeNeed] = []
         # Positions holding an index expression (spec 9.4), for the range proof.
         self.windows: list[Window] = []
@@ -190,8 +198,9 @@ class StatementScope:
             return None
         if info is not None:
             self.names.used.add(name)
-            if name not in self.depends_on:
-                self.depends_on.append(name)
+            uses = self.references if self.referencing else self.depends_on
+            if name not in uses:
+                uses.append(name)
             return info
         self._not_an_array(name, span)
         return None

@@ -6,7 +6,8 @@ Where the file also has an array or a dim named `dA` or `dB`, the reader
 may have meant the other spelling, so every derivative reference (in a
 `derive`, a claim's left side or a right-hand side) gets a warning, W115,
 that shows both: `dA / dB` for the division, `ddA/dB` for the derivative
-of `dA`. The checker's driver calls `report_spellings` once, after every
+of `dA`; for `d2A/dB2` the names are `d2A` and `dB2`, the operands of the
+division `d2A / dB2`. The checker's driver calls `report_spellings` once, after every
 statement is checked, so that names defined below a reference count too.
 """
 
@@ -20,14 +21,17 @@ from shapecheck.exhaustive import assert_never
 from shapecheck.source import Span
 from shapecheck.syntax import ast
 
-# A derivative reference as written: A, B, where it stands, its statement.
-_Reference = tuple[str, str, Span, ast.Statement]
+# A derivative reference as written: A, B, its order, where it stands, its statement.
+_Reference = tuple[str, str, int, Span, ast.Statement]
 
 
 def report_spellings(file: FileScope) -> None:
     """W115 for each derivative reference whose `dA` or `dB` is also a name of the file."""
     names = {*file.names.everywhere, *file.names.dims}
-    for of, wrt, span, statement in _references(file.program.statements):
+    for of, wrt, order, span, statement in _references(file.program.statements):
+        if order == 2:
+            _second_order(file, of, wrt, span, statement, names)
+            continue
         if f"d{of}" not in names and f"d{wrt}" not in names:
             continue
         file.error(
@@ -38,6 +42,23 @@ def report_spellings(file: FileScope) -> None:
             statement,
             hints=_other_spellings(of, wrt, names),
         )
+
+
+def _second_order(
+    file: FileScope, of: str, wrt: str, span: Span, statement: ast.Statement, names: set[str]
+) -> None:
+    """`d2A/dB2` where `d2A` or `dB2` names something: the division's operands."""
+    top, bottom = f"d2{of}", f"d{wrt}2"
+    if top not in names and bottom not in names:
+        return
+    file.error(
+        Code.W115,
+        span,
+        f"`{top}/{bottom}` is the second derivative of `{of}` with respect to `{wrt}`, "
+        f"and `{top if top in names else bottom}` is also a name of this file",
+        statement,
+        hints=[f"to divide `{top}` by `{bottom}`, write `{top} / {bottom}` with spaces"],
+    )
 
 
 def _also(of: str, wrt: str, names: set[str]) -> str:
@@ -59,9 +80,9 @@ def _references(statements: tuple[ast.Statement, ...]) -> Iterator[_Reference]:
         match statement:
             case ast.DeriveStmt():
                 for target in statement.targets:
-                    yield target.of, target.wrt, target.span, statement
+                    yield target.of, target.wrt, target.order, target.span, statement
             case ast.Claim():
-                yield statement.of, statement.wrt, statement.name_span, statement
+                yield statement.of, statement.wrt, statement.order, statement.name_span, statement
                 yield from _in_expression(statement.rhs, statement)
             case ast.Definition():
                 yield from _in_expression(statement.rhs, statement)
@@ -76,4 +97,4 @@ def _references(statements: tuple[ast.Statement, ...]) -> Iterator[_Reference]:
 def _in_expression(expr: ast.Expr, statement: ast.Statement) -> Iterator[_Reference]:
     for node in ast.walk(expr):
         if isinstance(node, ast.DerivRef):
-            yield node.of, node.wrt, node.span, statement
+            yield node.of, node.wrt, node.order, node.span, statement

@@ -4,9 +4,10 @@ A definition or claim is checked as one statement: its left-hand indices are
 distinct names, none of them a dim (rules 6 and 7: E113, E108, E107); its
 right-hand side is walked once (`visit`), handing each node to the rule
 module that owns it; then sizes (rules 1, 2, 5, 6), bound indices and the
-placement of sums (rules 3, 4). A derivative reference stands only in a claim
-(E110), and a claim's indices match the signature of its derivative in the
-file's layout (section 5: E301, and its indices take their sizes from it).
+placement of sums (rules 3, 4). A derivative reference (spec 9.6) stands in a
+claim or a definition, its indices as its signature's; a claim's indices match
+the signature of its derivative in the file's layout (section 5: E301, and its
+indices take their sizes from it).
 A statement with any error is left out of the checked program.
 """
 
@@ -21,6 +22,7 @@ from shapecheck.check import (
     numbers,
     opaque,
     reductions,
+    requests,
     sizes,
     summation,
     values,
@@ -30,11 +32,12 @@ from shapecheck.check.program import (
     ArrayInfo,
     CheckedClaim,
     CheckedDefinition,
+    DeriveRequest,
     Size,
     derivative_shape,
 )
 from shapecheck.check.scope import FileScope, Occurrence, StatementScope, did_you_mean, introduce
-from shapecheck.diagnostics import Code
+from shapecheck.diagnostics import Code, Label
 from shapecheck.exhaustive import assert_never
 from shapecheck.syntax import ast
 from shapecheck.syntax.unroll import loop_context
@@ -88,36 +91,60 @@ def _visit_call(scope: StatementScope, node: ast.IndexedCall | ast.OpaqueCall) -
 
 
 def _visit_deriv(scope: StatementScope, ref: ast.DerivRef) -> None:
-    """`dA/dB[...]` in a claim: A and B known, indices as the signature's (rule 2)."""
-    if not scope.in_claim:
-        scope.error(
-            Code.E110,
-            ref.span,
-            f"`d{ref.of}/d{ref.wrt}` may only stand in a claim",
-            hints=[
-                "a definition cannot use a derivative; ask for it with "
-                f"`derive d{ref.of}/d{ref.wrt}`",
-                "to divide arrays named like this, write spaces: `dA / dB`",
-            ],
-        )
-        return
+    """`dA/dB[...]` or `d2A/dB2[...]`: A and B known (and, in a definition,
+    defined above it), B not an integer array, indices as the signature's."""
+    scope.referencing = not scope.in_claim
     of = scope.lookup(ref.of, ref.span)
     wrt = scope.lookup(ref.wrt, ref.span)
+    scope.referencing = False
     if of is None or wrt is None:
+        sizes.note_names(scope, ref.indices)
         return
-    shape = derivative_shape(of.shape, wrt.shape, scope.layout)
+    if wrt.classes is not None:
+        sizes.note_names(scope, ref.indices)
+        scope.error(
+            Code.E139,
+            ref.span,
+            f"`{ref.label}` is with respect to `{ref.wrt}`, an integer array",
+            labels=[Label(wrt.span, f"`{ref.wrt}` is declared `in {wrt.classes}` here")],
+            hints=["labels and token ids are constants to every derivative"],
+        )
+        return
+    shape = derivative_shape(of.shape, wrt.shape, scope.layout, ref.order)
     if len(ref.indices) != len(shape):
         scope.error(
             Code.E202,
             ref.span,
-            f"`d{ref.of}/d{ref.wrt}` takes {len(shape)} indices "
+            f"`{ref.label}` takes {len(shape)} indices "
             f"({'×'.join(str(s) for s in shape) or 'a scalar'}), not {len(ref.indices)}",
             hints=[f"in {scope.layout} layout"],
         )
+        sizes.note_names(scope, ref.indices)
         return
     for position, (index, size) in enumerate(zip(ref.indices, shape, strict=True)):
-        place = f"the {sizes.ordinal(position)} index of d{ref.of}/d{ref.wrt}"
+        place = f"the {sizes.ordinal(position)} index of {ref.label}"
         sizes.record(scope, index, size, place, "derivative")
+    if not scope.in_claim:
+        scope.derivative_references.append(ref)
+
+
+def _with_references(
+    file: FileScope, scope: StatementScope
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A definition's `depends_on` and its `reference_only` names: a derivative
+    reference dA/dB stands for a formula in A, B and anything A depends on."""
+    direct = list(scope.depends_on)
+    uses = {d.name: d.depends_on for d in file.definitions}
+    stack = list(scope.references)
+    reached: list[str] = []
+    while stack:
+        name = stack.pop()
+        if name in reached:
+            continue
+        reached.append(name)
+        stack.extend(reversed(uses.get(name, ())))
+    only = tuple(n for n in reached if n not in direct)
+    return (*direct, *only), only
 
 
 def _lhs_indices(
@@ -211,11 +238,16 @@ def check_definition(file: FileScope, statement: ast.Definition) -> None:
         file.names.failed.add(statement.name)
         return
     rhs, summed, broadcast = summation.place_sums(numbers.as_numbers(rhs, scope), lhs)
+    depends_on, reference_only = _with_references(file, scope)
     shape = tuple(resolved[name] for name in lhs)
     file.names.arrays[statement.name] = ArrayInfo(
         statement.name, "defined", shape, statement.name_span
     )
     file.size_needs.extend(scope.needs)
+    file.reference_requests.extend(
+        DeriveRequest(r.of, r.wrt, r.span, loop=statement.loop, order=r.order)
+        for r in scope.derivative_references
+    )
     file.definitions.append(
         CheckedDefinition(
             statement.name,
@@ -224,9 +256,10 @@ def check_definition(file: FileScope, statement: ast.Definition) -> None:
             rhs,
             summed,
             broadcast,
-            tuple(scope.depends_on),
+            depends_on,
             statement.span,
             statement.loop,
+            reference_only,
         )
     )
 
@@ -244,9 +277,12 @@ def check_claim(file: FileScope, statement: ast.Claim) -> None:
         file.error(
             Code.E101,
             statement.name_span,
-            f"unknown name `{name}` in `d{statement.of}/d{statement.wrt}`",
+            f"unknown name `{name}` in `{_claim_label(statement)}`",
             statement,
-            hints=did_you_mean(name, file.names.everywhere),
+            hints=requests.second_order_hint(
+                statement.wrt, statement.order, name, file.names.everywhere
+            )
+            or did_you_mean(name, file.names.everywhere),
         )
     lhs = _lhs_indices(file, statement.indices, statement)
     if missing or lhs is None:
@@ -264,17 +300,17 @@ def finish_claim(
         # A definition rejected before it was recorded (`c = a` where `c` is a
         # dim: E102), reported where it stands.
         return
-    label = f"the claim `d{statement.of}/d{statement.wrt}`"
+    label = f"the claim `{_claim_label(statement)}`"
     if not labels.check_target(file, statement.wrt, statement.name_span, label):
         return
     of = file.names.arrays[statement.of]
     wrt = file.names.arrays[statement.wrt]
-    shape = derivative_shape(of.shape, wrt.shape, file.layout)
+    shape = derivative_shape(of.shape, wrt.shape, file.layout, statement.order)
     if len(lhs) != len(shape):
         _wrong_signature(file, statement, shape, len(lhs))
         return
     scope = StatementScope(file.names, lhs, context, in_claim=True, layout=file.layout)
-    label = f"d{statement.of}/d{statement.wrt}"
+    label = _claim_label(statement)
     given = {
         name: Occurrence(size, index.span, f"position {k + 1} of {label}'s signature")
         for k, (name, size, index) in enumerate(zip(lhs, shape, statement.indices, strict=True))
@@ -326,14 +362,19 @@ def _accept_claim(
             summed,
             statement.span,
             statement.loop,
+            statement.order,
         )
     )
+
+
+def _claim_label(statement: ast.Claim) -> str:
+    return ast.derivative_label(statement.of, statement.wrt, statement.order)
 
 
 def _wrong_signature(
     file: FileScope, statement: ast.Claim, shape: tuple[Size, ...], written: int
 ) -> None:
-    label = f"d{statement.of}/d{statement.wrt}"
+    label = _claim_label(statement)
     sizes_text = "×".join(str(s) for s in shape) or "a scalar"
     file.error(
         Code.E301,

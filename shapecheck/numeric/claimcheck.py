@@ -34,7 +34,7 @@ from shapecheck.numeric.verdicts import (
     nobodys_fault,
 )
 from shapecheck.symbolic import terms as t
-from shapecheck.symbolic.derive import Derivation
+from shapecheck.symbolic.derive import Derivation, reference_target
 from shapecheck.symbolic.lower import lower_claim
 
 if TYPE_CHECKING:
@@ -141,8 +141,7 @@ def _claim_value(verifier: Verifier, claim: CheckedClaim) -> tuple[Array, Array]
     while stack:
         node = stack.pop()
         if isinstance(node, t.Tensor) and node.kind == t.REFERENCE and node.name not in values:
-            of, wrt = node.name[1:].split("/d", 1)
-            referenced = verifier.deriver.derive(of, wrt)
+            referenced = verifier.deriver.derive(*reference_target(node.name))
             values[node.name] = verifier.derived.signature_value(referenced)
             known[node.name] = verifier.derived.magnitude(referenced)
         stack.extend(t.children(node))

@@ -103,7 +103,8 @@ class Verifier:
         self.settings = settings
         self.leaves = dict(values)
         self.rng = np.random.default_rng([settings.seed, 0x5EED])
-        self.forward = self._forward(self.leaves, [d.name for d in program.definitions])
+        # With the first derivatives the symbolic stage defines for d2A/dB2.
+        self.forward = self._forward(self.leaves, list(deriver.graph.order))
         # The derived side: each derivation's value, evaluated once.
         self.derived = DerivedValues(self.forward)
         # Per derivative label: which input entries of its full check straddled

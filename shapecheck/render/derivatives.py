@@ -26,11 +26,7 @@ if TYPE_CHECKING:
 
 def signature(derivation: Derivation) -> str:
     """`[i,k | p,q]`: the derivative's indices in layout order, A's and B's apart."""
-    first, second = (
-        (derivation.of_indices, derivation.wrt_indices)
-        if derivation.layout == "numerator"
-        else (derivation.wrt_indices, derivation.of_indices)
-    )
+    first, second = derivation.signature_parts
     if not first or not second:
         return indices(first + second) or "scalar"
     return "[" + ",".join(map(str, first)) + " | " + ",".join(map(str, second)) + "]"

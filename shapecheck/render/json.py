@@ -198,9 +198,12 @@ def _check(check: Check | None) -> dict[str, Any] | None:
 
 def _derivative(result: DerivativeResult) -> dict[str, Any]:
     derivation = result.derivation
+    # A second derivative d2A/dB2 also says its order (spec 9.6).
+    order = {"order": 2} if derivation.order == 2 else {}
     return {
         "label": derivation.label,
-        "of": derivation.of,
+        "of": derivation.first_of,
+        **order,
         "wrt": derivation.wrt,
         "default": result.request.default,
         "layout": derivation.layout,

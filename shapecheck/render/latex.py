@@ -162,9 +162,7 @@ def _derivative(result: DerivativeResult, ranks: math.Ranks, verified: bool) -> 
     if result.request.default:
         head += " (default)"
     about = (
-        "signature $"
-        + math.signature(derivation.layout, derivation.of_indices, derivation.wrt_indices)
-        + "$, "
+        "signature $" + math.derivation_signature(derivation) + "$, "
         "shape $" + math.shape([i.size for i in derivation.signature]) + "$"
     )
     if verified:
@@ -180,12 +178,7 @@ def _derivative(result: DerivativeResult, ranks: math.Ranks, verified: bool) -> 
             for a in needed
         ]
     shown = result.expanded if result.expanded is not None else derivation.formula
-    lhs = math.partial(
-        derivation.of,
-        derivation.wrt,
-        math.subscript(derivation.of_indices),
-        math.subscript(derivation.wrt_indices),
-    )
+    lhs = math.derivative(derivation)
     rows.append((lhs, math.term(shown, ranks)))
     return [r"\paragraph{" + head + "}", about, *_display(rows)]
 

@@ -157,14 +157,11 @@ def _derivatives(report: FileReport, ranks: math.Ranks) -> list[str]:
     for result in report.derivatives:
         derivation = result.derivation
         shown = result.expanded if result.expanded is not None else derivation.formula
-        of_at, wrt_at = derivation.of_indices, derivation.wrt_indices
-        lhs = math.partial(
-            derivation.of, derivation.wrt, math.subscript(of_at), math.subscript(wrt_at)
-        )
+        lhs = math.derivative(derivation)
         row = [
             inline_math(math.label(derivation.label))
             + (" (default)" if result.request.default else ""),
-            inline_math(math.signature(derivation.layout, of_at, wrt_at)),
+            inline_math(math.derivation_signature(derivation)),
             inline_math(math.shape([i.size for i in derivation.signature])),
             inline_math(f"{lhs} = {math.term(shown, ranks)}"),
         ]

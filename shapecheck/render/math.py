@@ -20,6 +20,7 @@ from shapecheck.check.program import Size
 from shapecheck.exhaustive import assert_never
 from shapecheck.render.formula import divisor, exact_fraction, shift_text
 from shapecheck.symbolic import terms as t
+from shapecheck.symbolic.derive import Derivation
 from shapecheck.syntax import ast
 
 # Binding strength, loosest first (as in render.formula and render.notation).
@@ -87,9 +88,43 @@ def partial(of: str, wrt: str, of_at: str = "", wrt_at: str = "") -> str:
     return r"\frac{\partial " + top + of_at + r"}{\partial " + name(wrt) + wrt_at + "}"
 
 
+def second_partial(of: str, wrt: str, of_at: str = "", wrt_at: str = "") -> str:
+    """`\\frac{\\partial^2 L}{\\partial w_{j} \\partial w_{u}}` (spec 9.6);
+    `wrt_at` holds both subscripts, inner then outer, when given."""
+    top = r"\operatorname{loss}" if of == "loss" else name(of)
+    bottom = wrt_at or r"\partial " + name(wrt) + "^2"
+    return r"\frac{\partial^2 " + top + of_at + "}{" + bottom + "}"
+
+
+def derivative(derivation: Derivation) -> str:
+    """The left side of a derivation: `\\partial L / \\partial W_{j,k}`, and for
+    d2A/dB2 the second partial with B's inner and outer subscripts."""
+    if derivation.order == 1:
+        return partial(
+            derivation.of,
+            derivation.wrt,
+            subscript(derivation.of_indices),
+            subscript(derivation.wrt_indices),
+        )
+    cut = len(derivation.of_indices) - len(derivation.wrt_indices)
+    inner, outer = derivation.of_indices[cut:], derivation.wrt_indices
+    bottom = " ".join(r"\partial " + name(derivation.wrt) + subscript(at) for at in (inner, outer))
+    return second_partial(
+        derivation.first_of, derivation.wrt, subscript(derivation.of_indices[:cut]), bottom
+    )
+
+
+def derivation_signature(derivation: Derivation) -> str:
+    """`[i,k \\mid p,q]` in the derivation's layout (spec 9.6 for d2A/dB2)."""
+    return signature("numerator", *derivation.signature_parts)
+
+
 def label(text: str, at: tuple[_Shown, ...] = ()) -> str:
-    """A derivative label `dA/dB` (with indices, given at A's side when A is
-    shown alone) as a fraction; any other name as a name."""
+    """A derivative label `dA/dB` or `d2A/dB2` (with indices, given at A's side
+    when A is shown alone) as a fraction; any other name as a name."""
+    if text.startswith("d2") and "/d" in text:
+        of, _, wrt = text[2:-1].partition("/d")
+        return second_partial(of, wrt) + subscript(at)
     if text.startswith("d") and "/d" in text:
         of, _, wrt = text[1:].partition("/d")
         return partial(of, wrt) + subscript(at)

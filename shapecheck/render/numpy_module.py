@@ -47,7 +47,7 @@ from shapecheck.pipeline import FileReport
 from shapecheck.render import derivatives as facts
 from shapecheck.render.escape import visible
 from shapecheck.symbolic import terms as t
-from shapecheck.symbolic.derive import Adjoint, Derivation
+from shapecheck.symbolic.derive import Adjoint, Derivation, Deriver, has_reference
 from shapecheck.symbolic.lower import lower_definition
 from shapecheck.syntax import ast
 
@@ -709,10 +709,21 @@ def _forward(report: FileReport, plan: _Plan) -> Iterator[str]:
     yield "def forward(**arrays):"
     yield '    """Every definition, in file order."""'
     yield _unpack(plan)
-    for definition in checked.definitions:
-        lhs, rhs = lower_definition(definition)
-        yield _line(plan.scope.array(definition.name), rhs, lhs, plan.scope)
+    for name, (lhs, rhs) in _lowered_definitions(checked):
+        yield _line(plan.scope.array(name), rhs, lhs, plan.scope)
     yield from _returned([(d.name, plan.scope.array(d.name)) for d in checked.definitions])
+
+
+def _lowered_definitions(
+    checked: CheckedProgram,
+) -> list[tuple[str, tuple[tuple[t.Idx, ...], t.Term]]]:
+    """Each definition as terms; where one uses a derivative reference
+    (spec 9.6), the derivative stands in it, as the symbolic stage derived it."""
+    lowered = [(d.name, lower_definition(d)) for d in checked.definitions]
+    if not any(has_reference(rhs) for _, (_, rhs) in lowered):
+        return lowered
+    deriver = Deriver(checked)
+    return [(name, deriver.lowered[name]) for name, _ in lowered]
 
 
 def _returned(entries: list[tuple[str, str]]) -> Iterator[str]:

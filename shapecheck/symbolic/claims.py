@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from shapecheck.check.program import CheckedClaim
 from shapecheck.symbolic import terms as t
-from shapecheck.symbolic.derive import Derivation, Deriver, expand
+from shapecheck.symbolic.derive import Derivation, Deriver, expand, replace_references
 from shapecheck.symbolic.lower import lower_claim
 from shapecheck.symbolic.simplify import key, normal_form, simplify
 
@@ -32,11 +32,11 @@ class SymbolicClaim:
 
 
 def resolve_claim(deriver: Deriver, claim: CheckedClaim) -> SymbolicClaim:
-    derivation = deriver.derive(claim.of, claim.wrt)
+    derivation = deriver.derive(claim.of, claim.wrt, claim.order)
     truth = expand(derivation, deriver.taken)
     lhs, rhs = lower_claim(claim)
     fresh = t.FreshNames(deriver.taken | t.index_names(rhs) | t.index_names(truth))
-    rhs = _replace_references(rhs, deriver, fresh)
+    rhs = replace_references(deriver, rhs, fresh)
     # Summed names of the claim must not capture the derivation's names.
     target = {i.name for i in derivation.signature}
     own = {i.name for i in lhs}
@@ -94,22 +94,3 @@ def _unfold_calls(deriver: Deriver, term: t.Term) -> t.Term:
     if not kids:
         return term
     return t.with_children(term, tuple(_unfold_calls(deriver, k) for k in kids))
-
-
-def _replace_references(term: t.Term, deriver: Deriver, fresh: t.FreshNames) -> t.Term:
-    if isinstance(term, t.Tensor) and term.kind == t.REFERENCE:
-        of, wrt = term.name[1:].split("/d", 1)
-        derivation = deriver.derive(of, wrt)
-        truth = expand(derivation, deriver.taken)
-        own = {i.name for i in derivation.indices}
-        inner = [name for name in t.names_in_order(truth) if name not in own]
-        truth = t.rename(
-            truth, {name: t.Idx(fresh.take(), t.size_of_index(truth, name)) for name in inner}
-        )
-        # The reference's indices follow the signature (layout) order.
-        mapping = dict(zip([i.name for i in derivation.signature], term.indices, strict=True))
-        return t.substitute(truth, mapping)
-    kids = t.children(term)
-    if not kids:
-        return term
-    return t.with_children(term, tuple(_replace_references(k, deriver, fresh) for k in kids))

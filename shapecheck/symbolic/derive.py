@@ -15,7 +15,7 @@ only decides the order in which the signature is shown and saved.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from shapecheck.check.program import CheckedDefinition, CheckedProgram
 from shapecheck.collector import collector_paused
@@ -26,6 +26,7 @@ from shapecheck.symbolic.graph import DefinitionGraph
 from shapecheck.symbolic.lower import lower_definition
 from shapecheck.symbolic.simplify import renamed_fixed_point, simplify
 from shapecheck.symbolic.trace import Trace, label
+from shapecheck.syntax.ast import derivative_label
 
 MAX_FORMULA_NODES = 2_000_000
 # What the derivative rules may build for one adjoint before it is simplified:
@@ -38,6 +39,26 @@ MAX_PATH_DEFINITIONS = 5_000
 
 class DerivationTooLarge(Exception):
     """A formula grew past MAX_FORMULA_NODES (reported as E303)."""
+
+
+class SecondDerivativeOfLoss(Exception):
+    """A derivative of `dloss/dA`: `loss` has a first derivative only (spec 9.6)."""
+
+    def __init__(self, array: str) -> None:
+        super().__init__(array)
+        self.array = array
+        # The definition whose derivative reference needed it, if any.
+        self.definition: str | None = None
+
+
+def reference_target(name: str) -> tuple[str, str, int]:
+    """A reference's name, `dA/dB` or `d2A/dB2`, as (A, B, order); a name
+    cannot begin with a digit, so `d2` always opens a second derivative."""
+    if name.startswith("d2"):
+        of, wrt = name[2:-1].split("/d", 1)
+        return of, wrt, 2
+    of, wrt = name[1:].split("/d", 1)
+    return of, wrt, 1
 
 
 # ---------------------------------------------------------------------------
@@ -98,6 +119,9 @@ def _local(
 ) -> tuple[t.Term, str]:
     """The derivative of a term that mentions `name`, and the rule that gave it."""
     match term:
+        case t.Tensor() if term.kind == t.UPSTREAM:
+            # `dloss/dA` is opaque: differentiating it needs loss'' (spec 9.6).
+            raise SecondDerivativeOfLoss(name)
         case t.Tensor():
             return _tensor(term, at), "delta" if at else "scalar_self"
         case t.Add():
@@ -356,10 +380,20 @@ class Derivation:
     formula: t.Term  # in terms of the adjoints
     adjoints: tuple[Adjoint, ...]  # in the order they are computed (A first)
     layout: str
+    # 2 for d2A/dB2: then `of` is the first derivative `dA/dB` (a definition
+    # of the Deriver's own) and `of_indices` are A's, then B's inner ones.
+    order: int = 1
 
     @property
     def label(self) -> str:
+        if self.order == 2:
+            return derivative_label(self.first_of, self.wrt, 2)
         return f"d{self.of}/d{self.wrt}"
+
+    @property
+    def first_of(self) -> str:
+        """A, the array differentiated (the name inside `dA/dB` for order 2)."""
+        return self.of[1:].split("/d", 1)[0] if self.order == 2 else self.of
 
     @property
     def indices(self) -> tuple[t.Idx, ...]:
@@ -368,10 +402,30 @@ class Derivation:
 
     @property
     def signature(self) -> tuple[t.Idx, ...]:
-        """The indices in the file's layout (spec section 5)."""
-        if not self.of_indices or self.layout == "numerator":
+        """The indices in the file's layout (spec sections 5 and 9.6): for
+        d2A/dB2 in denominator layout B's outer, B's inner, A's (a scalar A's
+        Hessian is in numerator order in both layouts)."""
+        if self.layout == "numerator":
+            return self.indices
+        if self.order == 2:
+            inner = self.of_indices[len(self.of_indices) - len(self.wrt_indices) :]
+            a = self.of_indices[: len(self.of_indices) - len(self.wrt_indices)]
+            return self.indices if not a else self.wrt_indices + inner + a
+        if not self.of_indices:
             return self.indices
         return self.wrt_indices + self.of_indices
+
+    @property
+    def signature_parts(self) -> tuple[tuple[t.Idx, ...], tuple[t.Idx, ...]]:
+        """The signature as shown, `[i,k | p,q]`: the part of the numerator (A's,
+        and for d2A/dB2 B's inner) and the part of B, in layout order."""
+        signature = self.signature
+        cut = (
+            len(self.of_indices)
+            if signature[: len(self.of_indices)] == self.of_indices
+            else (len(self.wrt_indices))
+        )
+        return signature[:cut], signature[cut:]
 
 
 def _lowered(
@@ -407,14 +461,31 @@ class _Walk:
     on_path: set[str]
     fresh: t.FreshNames
     adjoint_indices: dict[str, tuple[t.Idx, ...]] = field(default_factory=dict)
+    zero: set[str] = field(default_factory=set)  # consumers whose adjoint is 0
 
 
 # A walk is known by A, its indices, the definitions on the path in the order
 # visited and the fresh names' state; what it made: the adjoints, each
-# adjoint's indices and the fresh names' state after them.
+# adjoint's indices, the consumers whose adjoint is 0 and the fresh names'
+# state after them.
 _FreshState = tuple[frozenset[str], int, int]
 _WalkKey = tuple[str, tuple[t.Idx, ...], tuple[str, ...], _FreshState]
-_WalkDone = tuple[tuple[Adjoint, ...], dict[str, tuple[t.Idx, ...]], _FreshState]
+_WalkDone = tuple[tuple[Adjoint, ...], dict[str, tuple[t.Idx, ...]], frozenset[str], _FreshState]
+
+
+def _finished(walk: _Walk, adjoints: tuple[Adjoint, ...]) -> _WalkDone:
+    """What a walk made, for `_resumed`."""
+    return adjoints, dict(walk.adjoint_indices), frozenset(walk.zero), walk.fresh.state()
+
+
+def _resumed(walk: _Walk, done: _WalkDone) -> tuple[Adjoint, ...]:
+    """An earlier walk's adjoints, with the walk left as that walk left it."""
+    adjoints, indices, zero, state = done
+    walk.adjoint_indices.update(indices)
+    walk.zero.update(zero)
+    walk.fresh.restore(state)
+    return adjoints
+
 
 # A consumer C of an array in reverse mode: (C, the indices c it is taken at,
 # its right-hand side at c, the adjoint dA/dC[a, c] or None when C is A).
@@ -436,12 +507,12 @@ class Deriver:
         # the engine then need not simplify again.
         self.lowered = {d.name: _lowered(d, trace) for d in program.definitions}
         self.taken = _names_in_use(program, self.lowered)
-        # Per definition, made when first needed (`_facts_of`).
-        self._facts: dict[str, _Facts] = {}
+        self._facts: dict[str, _Facts] = {}  # per definition, made when needed
         # The adjoints of one walk, for the next derivative of the same A over
         # the same definitions from the same fresh names: dL/dWh, dL/dWx and
         # dL/db of an RNN share every dL/dh{t}.
         self._walks: dict[_WalkKey, _WalkDone] = {}
+        _substitute_references(self)  # last: it derives, with the caches above
 
     # ---- naming
     def _indices_for(self, name: str, avoid: set[str], fresh: t.FreshNames) -> tuple[t.Idx, ...]:
@@ -510,8 +581,12 @@ class Deriver:
         return renamed_fixed_point(rhs, t.rename(rhs, mapping))
 
     # ---- the derivative
-    def derive(self, of: str, wrt: str) -> Derivation:
+    def derive(self, of: str, wrt: str, order: int = 1) -> Derivation:
+        """dA/dB, or with `order` 2 d2A/dB2: the derivative of dA/dB by B."""
         with collector_paused():
+            if order == 2:
+                first = _first_derivative_defined(self, of, wrt)
+                return replace(self._derive(first, wrt), order=2)
             return self._derive(of, wrt)
 
     def _derive(self, of: str, wrt: str) -> Derivation:
@@ -552,10 +627,7 @@ class Deriver:
         walk_key = (walk.of, walk.of_indices, order, walk.fresh.state())
         done = self._walks.get(walk_key) if self.trace is None else None
         if done is not None:
-            adjoints, indices, state = done
-            walk.adjoint_indices.update(indices)
-            walk.fresh.restore(state)
-            return adjoints
+            return _resumed(walk, done)
         a_names = {i.name for i in walk.of_indices}
         made: list[Adjoint] = []
         for name in order:
@@ -564,9 +636,12 @@ class Deriver:
             mine = self._indices_for(name, a_names, walk.fresh)
             formula = self._adjoint(walk, name, mine)
             walk.adjoint_indices[name] = mine
+            if isinstance(formula, t.Zero):  # no line, nor chain-rule terms through it
+                walk.zero.add(name)
+                continue
             made.append(Adjoint(walk.of, name, walk.of_indices + mine, formula))
         adjoints = tuple(made)
-        self._walks[walk_key] = (adjoints, dict(walk.adjoint_indices), walk.fresh.state())
+        self._walks[walk_key] = _finished(walk, adjoints)
         return adjoints
 
     def _adjoint(self, walk: _Walk, name: str, at: tuple[t.Idx, ...]) -> t.Term:
@@ -601,7 +676,7 @@ class Deriver:
         reading = name if self.trace is None else None
         links: list[_Link] = []
         for consumer in self.graph.consumers.get(name, ()):
-            if consumer not in walk.on_path:
+            if consumer not in walk.on_path or consumer in walk.zero:
                 continue
             if consumer == of:
                 rhs = self._instantiate(consumer, of_indices, avoid, fresh, reading)
@@ -724,6 +799,17 @@ def _by_itself(
     return result
 
 
+def has_reference(term: t.Term) -> bool:
+    """Whether a derivative reference (`dA/dB[...]`, `d2A/dB2[...]`) stands in the term."""
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, t.Tensor) and node.kind == t.REFERENCE:
+            return True
+        stack.extend(t.children(node))
+    return False
+
+
 def _bounded(term: t.Term, label: str) -> t.Term:
     """`term`, unless it is too large to simplify (DerivationTooLarge)."""
     if t.size_count(term, MAX_BUILT_NODES) > MAX_BUILT_NODES:
@@ -731,6 +817,67 @@ def _bounded(term: t.Term, label: str) -> t.Term:
             f"{label} would have more than {MAX_BUILT_NODES:,} nodes before simplification"
         )
     return term
+
+
+# ---------------------------------------------------------------------------
+# Derivatives as values (spec 9.6)
+
+
+def _substitute_references(deriver: Deriver) -> None:
+    """In file order, each derivative reference of a definition is replaced by
+    the derivative it names, derived from the definitions above it."""
+    for definition in deriver.program.definitions:
+        lhs, rhs = deriver.lowered[definition.name]
+        if not has_reference(rhs):
+            continue
+        try:
+            rhs = simplify(replace_references(deriver, rhs, t.FreshNames(deriver.taken)))
+        except SecondDerivativeOfLoss as error:
+            error.definition = definition.name
+            raise
+        deriver.lowered[definition.name] = (lhs, rhs)
+        deriver.taken |= t.index_names(rhs)
+
+
+def replace_references(deriver: Deriver, term: t.Term, fresh: t.FreshNames) -> t.Term:
+    """`term` with every `dA/dB[...]` and `d2A/dB2[...]` replaced by the
+    derivative fully expanded, read at the reference's indices."""
+    if isinstance(term, t.Tensor) and term.kind == t.REFERENCE:
+        return _reference_value(deriver, term, fresh)
+    kids = t.children(term)
+    if not kids:
+        return term
+    return t.with_children(term, tuple(replace_references(deriver, k, fresh) for k in kids))
+
+
+def _reference_value(deriver: Deriver, term: t.Tensor, fresh: t.FreshNames) -> t.Term:
+    derivation = deriver.derive(*reference_target(term.name))
+    truth = expand(derivation, deriver.taken)
+    own = {i.name for i in derivation.indices}
+    inner = [name for name in t.names_in_order(truth) if name not in own]
+    # The derivation's own names came from fresh names of its own: the inner
+    # ones must not be renamed onto them (a sum `v[p] δ[1,p] + v[1]` with p twice).
+    fresh.taken |= own | set(t.names_in_order(truth))
+    truth = t.rename(
+        truth, {name: t.Idx(fresh.take(), t.size_of_index(truth, name)) for name in inner}
+    )
+    # The reference's indices follow the signature (layout) order.
+    mapping = dict(zip([i.name for i in derivation.signature], term.indices, strict=True))
+    return t.substitute(truth, mapping)
+
+
+def _first_derivative_defined(deriver: Deriver, of: str, wrt: str) -> str:
+    """`dA/dB` as a definition of the Deriver's own, in numerator order, so
+    that d2A/dB2 is its derivative by reverse mode (spec 9.6); its name cannot
+    clash with an array's (it holds a `/`)."""
+    name = f"d{of}/d{wrt}"
+    if name not in deriver.lowered:
+        first = deriver.derive(of, wrt)
+        formula = simplify(expand(first, deriver.taken))
+        deriver.lowered[name] = (first.indices, formula)
+        deriver.taken |= t.index_names(formula) | {i.name for i in first.indices}
+        deriver.graph.add(name, tuple(sorted(deriver.graph.upstream_of(of) | {wrt})))
+    return name
 
 
 # ---------------------------------------------------------------------------

@@ -16,20 +16,28 @@ class DefinitionGraph:
 
     def __init__(self, program: CheckedProgram) -> None:
         self.program = program
-        self.order = [d.name for d in program.definitions]
-        self.position = {name: k for k, name in enumerate(self.order)}
+        self.order: list[str] = []
+        self.position: dict[str, int] = {}
         self.consumers: dict[str, list[str]] = {}
+        self.uses: dict[str, tuple[str, ...]] = {}
         for definition in program.definitions:
-            for used in definition.depends_on:
-                self.consumers.setdefault(used, []).append(definition.name)
+            self.add(definition.name, definition.depends_on)
+
+    def add(self, name: str, uses: tuple[str, ...]) -> None:
+        """A definition after the others: the file's, or the first derivative
+        `dA/dB` that the symbolic stage defines for d2A/dB2 (spec 9.6)."""
+        self.position[name] = len(self.order)
+        self.order.append(name)
+        self.uses[name] = uses
+        for used in dict.fromkeys(uses):  # once each: a consumer is one link
+            self.consumers.setdefault(used, []).append(name)
 
     def upstream_of(self, of: str) -> set[str]:
         """Every name `of` depends on, and `of` itself."""
         seen = {of}
         stack = [of]
         while stack:
-            definition = self.program.definition(stack.pop())
-            for used in definition.depends_on if definition else ():
+            for used in self.uses.get(stack.pop(), ()):
                 if used not in seen:
                     seen.add(used)
                     stack.append(used)

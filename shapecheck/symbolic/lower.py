@@ -127,8 +127,7 @@ class _Lowering:
             case ast.Delta():
                 return t.Delta(self.indices(expr.indices))
             case ast.DerivRef():
-                name = f"d{expr.of}/d{expr.wrt}"
-                return t.Tensor(name, self.indices(expr.indices), t.REFERENCE)
+                return t.Tensor(expr.label, self.indices(expr.indices), t.REFERENCE)
             case ast.Loss():
                 return t.Loss(expr.name)
             case ast.MatrixCall():

@@ -731,11 +731,13 @@ def arrays_read(term: Term) -> frozenset[str]:
 
 
 def mentions(term: Term, name: str) -> bool:
-    """Whether the array `name` (or loss of it) occurs in the term."""
+    """Whether the array `name` (or loss of it, or the upstream gradient of
+    that loss, a function of it too) occurs in the term."""
+    upstream = f"dloss/d{name}"
     stack = [term]
     while stack:
         node = stack.pop()
-        if (isinstance(node, Tensor) and node.name == name) or (
+        if (isinstance(node, Tensor) and node.name in (name, upstream)) or (
             isinstance(node, Loss | Matrix) and node.array == name
         ):
             return True

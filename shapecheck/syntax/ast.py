@@ -224,6 +224,13 @@ class Number:
         return self.text
 
 
+def derivative_label(of: str, wrt: str, order: int = 1) -> str:
+    """`dA/dB`, or `d2A/dB2` for the second derivative (spec 9.6)."""
+    if order == 2:
+        return f"d2{of}/d{wrt}2"
+    return f"d{of}/d{wrt}"
+
+
 @dataclass(frozen=True)
 class ArrayRef:
     """`X[i, j]`, or a bare `a` for a scalar."""
@@ -247,15 +254,21 @@ class Delta:
 
 @dataclass(frozen=True)
 class DerivRef:
-    """`dA/dB[indices]`: the true value of a derivative (claims only)."""
+    """`dA/dB[indices]` or `d2A/dB2[indices]` (order 2): the true value of a
+    derivative, in a claim or a definition (spec 9.6)."""
 
     of: str
     wrt: str
     indices: tuple[Index, ...]
     span: Span
+    order: int = 1
+
+    @property
+    def label(self) -> str:
+        return derivative_label(self.of, self.wrt, self.order)
 
     def __str__(self) -> str:
-        return f"d{self.of}/d{self.wrt}" + _index_list(self.indices)
+        return self.label + _index_list(self.indices)
 
 
 @dataclass(frozen=True)
@@ -1028,9 +1041,10 @@ class DeriveTarget:
     of: str
     wrt: str
     span: Span
+    order: int = 1
 
     def __str__(self) -> str:
-        return f"d{self.of}/d{self.wrt}"
+        return derivative_label(self.of, self.wrt, self.order)
 
 
 @dataclass(frozen=True)
@@ -1075,9 +1089,11 @@ class Claim:
     span: Span
     name_span: Span
     loop: LoopValues = ()
+    order: int = 1
 
     def __str__(self) -> str:
-        return f"d{self.of}/d{self.wrt}{_index_list(self.indices)} = {self.rhs}"
+        label = derivative_label(self.of, self.wrt, self.order)
+        return f"{label}{_index_list(self.indices)} = {self.rhs}"
 
 
 @dataclass(frozen=True)

@@ -33,9 +33,65 @@ def _number(token: Token) -> float:
     return float(token.value)
 
 
-def _split_deriv(token: Token) -> tuple[str, str]:
+def _split_deriv(token: Token, span: Span) -> tuple[str, str, int]:
+    """`dA/dB` as (A, B, 1); `d2A/dB2` and `∂²A/∂B²` as (A, B, 2) (spec 9.6).
+    The token takes any order so that the shorthands the language does not
+    take are worded here (E065, E066, E067), not read as divisions."""
     of, wrt = token.value.split("/", 1)
-    return of[1:], wrt[1:]
+    order = re.match(r"[0-9²³]*", of[1:])
+    assert order is not None
+    mark, of, wrt = order.group(), of[1 + len(order.group()) :], wrt[1:]
+    if not mark and not wrt.endswith(("²", "³")):
+        return of, wrt, 1
+    if not mark:
+        raise SyntaxProblem(_mixed(token.value, of, wrt, span))
+    if mark not in ("2", "²"):
+        raise SyntaxProblem(_higher_order(token.value, of, wrt.rstrip("0123456789²³"), span))
+    if not wrt.endswith(mark) or wrt == mark:
+        raise SyntaxProblem(_mixed(token.value, of, wrt, span))
+    wrt = wrt[: -len(mark)]
+    if wrt[-1].isdigit():
+        raise SyntaxProblem(_ends_in_digit(token.value, of, wrt, span))
+    return of, wrt, 2
+
+
+def _higher_order(text: str, of: str, wrt: str, span: Span) -> Diagnostic:
+    return diagnostic(
+        Code.E065,
+        span,
+        f"`{text}`: only the second derivative has a shorthand (`d2{of}/d{wrt}2`)",
+        hints=[
+            "name each derivative and differentiate it again: "
+            f"`g[...] = d2{of}/d{wrt}2[...]`, then `derive dg/d{wrt}`",
+            "to divide arrays, write spaces around `/`",
+        ],
+    )
+
+
+def _mixed(text: str, of: str, wrt: str, span: Span) -> Diagnostic:
+    first = wrt.removesuffix("²")
+    return diagnostic(
+        Code.E066,
+        span,
+        f"`{text}` is not a derivative: `d2A/dB2` takes one name B, "
+        "and there is no mixed shorthand",
+        hints=[
+            "for a mixed second derivative, name the gradient and differentiate it: "
+            f"`g[...] = d{of}/dB[...]`, then `derive dg/dC`",
+            f"to divide arrays, write spaces: `d2{of} / d{first}`",
+        ],
+    )
+
+
+def _ends_in_digit(text: str, of: str, wrt: str, span: Span) -> Diagnostic:
+    return diagnostic(
+        Code.E067,
+        span,
+        f"`{text}`: the second-derivative shorthand cannot name `{wrt}`, which ends in a digit",
+        hints=[
+            f"name the gradient: `g[...] = d{of}/d{wrt}[...]`, then `derive dg/d{wrt}`",
+        ],
+    )
 
 
 class _Bracketed(tuple):  # type: ignore[type-arg]
@@ -409,8 +465,9 @@ class _StatementRules(_Spans):
         targets = []
         for token in children[1:]:
             if token.type == "DERIV":
-                of, wrt = _split_deriv(token)
-                targets.append(ast.DeriveTarget(of, wrt, self._token_span(token)))
+                span = self._token_span(token)
+                of, wrt, order = _split_deriv(token, span)
+                targets.append(ast.DeriveTarget(of, wrt, span, order))
         return ast.DeriveStmt(tuple(targets), self._span(children[0], children[-1]))
 
     def layout_stmt(self, children: list[Any]) -> ast.LayoutStmt:
@@ -469,7 +526,7 @@ class _StatementRules(_Spans):
 
     def claim(self, children: list[Any]) -> ast.Claim:
         token = children[0]
-        of, wrt = _split_deriv(token)
+        of, wrt, order = _split_deriv(token, self._token_span(token))
         indices = tuple(children[1]) if len(children) == 4 else ()
         return ast.Claim(
             of,
@@ -478,6 +535,7 @@ class _StatementRules(_Spans):
             children[-1],
             self._span(token, children[-1]),
             self._span(token, children[1] if len(children) == 4 else token),
+            order=order,
         )
 
 
@@ -529,9 +587,9 @@ class _ExpressionRules(_Spans):
 
     def deriv_ref(self, children: list[Any]) -> ast.DerivRef:
         token = children[0]
-        of, wrt = _split_deriv(token)
+        of, wrt, order = _split_deriv(token, self._token_span(token))
         indices = tuple(children[1]) if len(children) == 2 else ()
-        return ast.DerivRef(of, wrt, indices, self._span(token, children[-1]))
+        return ast.DerivRef(of, wrt, indices, self._span(token, children[-1]), order)
 
     def call(self, children: list[Any]) -> ast.Call:
         return ast.Call(children[0].value, children[2], self._span(children[0], children[-1]))

@@ -396,6 +396,7 @@ def _expr(
                 _existing(expr.wrt, expr.span, values, loop, ranges),
                 _indices(expr.indices, values),
                 expr.span,
+                expr.order,
             )
             return _selections_substituted(derivative, values, loop, ranges)
         case ast.Loss():

@@ -169,8 +169,11 @@ def test_unknown_derive_target() -> None:
     assert codes(HEADER + "out = a\nderive dout/dQ\n") == ["E101"]
 
 
-def test_derivative_reference_only_in_claims() -> None:
-    assert codes(HEADER + "out = a\nq = dout/da\n") == ["E110"]
+def test_derivative_reference_in_claims_and_definitions() -> None:
+    # Second edition (spec 9.6): a definition may use a derivative too; the
+    # one below it (`q` by itself) is still E103, as any use before definition.
+    assert codes(HEADER + "out = a\nq = dout/da\n") == []
+    assert codes(HEADER + "q = dout/da\nout = a\n") == ["E103"]
     assert codes(HEADER + "out = a a\ndout/da = 2 a + 0 * dout/da\n") == []
 
 

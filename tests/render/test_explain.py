@@ -315,7 +315,7 @@ def test_the_documented_trace_is_the_real_one() -> None:
 def test_a_bug_is_an_internal_error_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
     from shapecheck.symbolic import derive
 
-    def broken(self: object, of: str, wrt: str) -> None:
+    def broken(self: object, of: str, wrt: str, order: int = 1) -> None:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(derive.Deriver, "derive", broken)

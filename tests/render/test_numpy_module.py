@@ -39,9 +39,12 @@ def _arguments(report: FileReport) -> dict[str, np.ndarray]:
 
 
 def _jacobian(module: ModuleType, arguments: dict, of: str, wrt: str) -> np.ndarray:
-    """d forward()[of] / d arguments[wrt] by central differences, numerator order."""
+    """d forward()[of] / d arguments[wrt] by central differences, numerator order;
+    an `of` that is a first derivative `dA/dB` (of d2A/dB2, spec 9.6) is taken
+    from backward() instead."""
+    step_of = module.backward if "/" in of else module.forward
     base = np.asarray(arguments[wrt], dtype=float)
-    shape_of = np.shape(module.forward(**arguments)[of])
+    shape_of = np.shape(step_of(**arguments)[of])
     out = np.zeros(shape_of + base.shape)
     step = 1e-6
     for index in itertools.product(*(range(n) for n in base.shape)):
@@ -49,7 +52,7 @@ def _jacobian(module: ModuleType, arguments: dict, of: str, wrt: str) -> np.ndar
         for sign in (1.0, -1.0):
             moved = base.copy()
             moved[index] += sign * step
-            values.append(np.asarray(module.forward(**{**arguments, wrt: moved})[of]))
+            values.append(np.asarray(step_of(**{**arguments, wrt: moved})[of]))
         out[(..., *index)] = (values[0] - values[1]) / (2 * step)
     return out
 
@@ -72,6 +75,9 @@ def test_backward_gives_the_derived_values(path: Path, tmp_path: Path) -> None:
             continue
         numeric = _jacobian(module, arguments, derivation.of, derivation.wrt)
         value = np.asarray(results[derivation.label])
+        arrays = {a.name for a in report.checked.arrays} if report.checked else set()
+        if derivation.of not in arrays and derivation.of not in results:
+            continue  # d2A/dB2 without dA/dB asked for: compared with the saved values above
         if derivation.layout == "denominator" and derivation.of_indices:
             rank = len(derivation.of_indices)
             numeric = np.moveaxis(numeric, tuple(range(rank)), tuple(range(-rank, 0)))

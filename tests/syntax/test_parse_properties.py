@@ -82,6 +82,13 @@ def _atoms() -> st.SearchStrategy[str]:
         st.builds(lambda f, n: f"{f}({n})", st.sampled_from(["det", "trace"]), _names),
         st.builds(lambda n, a, b: f"inv({n})[{a}, {b}]", _names, _index, _index),
         st.just("dA/dB[i]"),
+        # Second derivatives (spec 9.6), in both spellings, as values.
+        st.builds(
+            lambda d, ix: f"{d}[{', '.join(ix)}]",
+            st.sampled_from(["d2A/dB2", "∂²L/∂w²", "d2s{t}/dW2", "d2y_2/dX2"]),
+            _indices,
+        ),
+        st.sampled_from(["dL/dw", "d2L/dw2"]),
     )
 
 
@@ -345,3 +352,34 @@ def _value(tree: ast.IndexTree, values: dict[str, int]) -> int:
             return {"+": left + right, "-": left - right, "*": left * right}[tree.op]
         case _:
             raise AssertionError(tree)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(["d", "∂"]),
+    st.sampled_from(["L", "loss_2", "s{t}", "y_"]),
+    st.sampled_from(["w", "W", "x_in", "h{t}"]),
+    # Plain indices: an index expression prints normalised (`2 h * a`).
+    st.lists(_index, min_size=1, max_size=3),
+)
+def test_second_derivative_tokens_read_as_one_reference(
+    d: str, of: str, wrt: str, indices: list[str]
+) -> None:
+    """`d2A/dB2` and `∂²A/∂B²` are one token (spec 9.6): A, B and order 2, as a
+    value, a `derive` target and a claim's left side; printed back as `d2A/dB2`."""
+    two = "2" if d == "d" else "²"
+    token = f"{d}{two}{of}/{d}{wrt}{two}"
+    listed = ", ".join(indices)
+    statement = _parse_one(f"g = 3 {token}[{listed}]")
+    assert isinstance(statement, ast.Definition)
+    product = statement.rhs
+    assert isinstance(product, ast.Product)
+    reference = product.factors[-1].expr
+    assert isinstance(reference, ast.DerivRef)
+    assert (reference.of, reference.wrt, reference.order) == (of, wrt, 2)
+    assert str(reference) == f"d2{of}/d{wrt}2[{listed}]"
+    derive = _parse_one(f"derive {token}, d{of}/d{wrt}")
+    assert isinstance(derive, ast.DeriveStmt)
+    assert [t.order for t in derive.targets] == [2, 1]
+    claim = _parse_one(f"{token}[{listed}] = 0")
+    assert isinstance(claim, ast.Claim) and claim.order == 2
