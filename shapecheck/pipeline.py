@@ -18,17 +18,30 @@ from shapecheck.check.checker import check
 from shapecheck.check.program import CheckedProgram, DeriveRequest
 from shapecheck.collector import collector_paused
 from shapecheck.diagnostics import Code, Diagnostic, Severity, diagnostic
-from shapecheck.numeric.report import ValuesProblem, Verification, verify_numerically
 from shapecheck.source import Source
-from shapecheck.symbolic import terms as t
-from shapecheck.symbolic.claims import SymbolicClaim, resolve_claim
-from shapecheck.symbolic.derive import Derivation, DerivationTooLarge, Deriver, expand
-from shapecheck.symbolic.simplify import SimplifyLimit
 from shapecheck.syntax.parse import parse
 from shapecheck.syntax.unroll import loop_context, unroll
 
+# The symbolic and numeric stages load when a file asks for a derivative or
+# states a claim (`_derive_and_verify`): a plain `check` of a file with none
+# imports neither (their modules are a third of the start-up).
 if TYPE_CHECKING:
+    from shapecheck.numeric.report import ValuesProblem, Verification
     from shapecheck.numeric.verdicts import Check, ClaimCheck
+    from shapecheck.symbolic import terms as t
+    from shapecheck.symbolic.claims import SymbolicClaim
+    from shapecheck.symbolic.derive import Derivation, Deriver
+
+# Names this module has always offered, served lazily (see above).
+_FROM_NUMERIC_REPORT = frozenset({"ValuesProblem", "Verification"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_NUMERIC_REPORT:
+        from shapecheck.numeric import report
+
+        return getattr(report, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -120,6 +133,10 @@ def decode(name: str, data: bytes) -> tuple[Source, list[Diagnostic]]:
 def _derive(
     checked: CheckedProgram, deriver: Deriver, options: Options
 ) -> tuple[list[DerivativeResult], list[SymbolicClaim], list[Diagnostic]]:
+    from shapecheck.symbolic.claims import resolve_claim
+    from shapecheck.symbolic.derive import DerivationTooLarge, expand
+    from shapecheck.symbolic.simplify import SimplifyLimit
+
     results: list[DerivativeResult] = []
     claims: list[SymbolicClaim] = []
     problems: list[Diagnostic] = []
@@ -206,6 +223,9 @@ def analyze_source(source: Source, options: Options) -> FileReport:
     checked, problems, chosen = front_end(source, options)
     if any(p.is_error for p in problems):
         return FileReport(source, checked, in_order(problems))
+    if not checked.requests and not checked.claims:
+        # Nothing to derive or verify: the symbolic stage is not even imported.
+        return FileReport(source, checked, in_order(problems))
     return _derive_and_verify(source, checked, problems, chosen, options)
 
 
@@ -216,6 +236,10 @@ def _derive_and_verify(
     chosen: dict[str, int],
     options: Options,
 ) -> FileReport:
+    from shapecheck.numeric.report import verify_numerically
+    from shapecheck.symbolic.derive import DerivationTooLarge, Deriver
+    from shapecheck.symbolic.simplify import SimplifyLimit
+
     try:
         # Preparing the definitions simplifies each one, under the same limits.
         deriver = Deriver(checked)

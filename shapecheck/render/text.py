@@ -15,9 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from shapecheck.diagnostics import Diagnostic, Severity
-from shapecheck.numeric.verdicts import ClaimVerdict
 from shapecheck.pipeline import FileReport
-from shapecheck.render import derivatives as facts
 from shapecheck.render import diagnostics as plain
 from shapecheck.render.common import plural, shape_both
 from shapecheck.render.escape import visible
@@ -98,6 +96,10 @@ def _definitions_table(report: FileReport) -> Table | None:
 def _derivatives_table(report: FileReport) -> Table | None:
     if not report.derivatives:
         return None
+    # Loaded here, not at the top: `render.derivatives` imports the symbolic
+    # and numeric stages, which a file with nothing derived never needs.
+    from shapecheck.render import derivatives as facts
+
     layout = report.derivatives[0].derivation.layout
     table = Table(
         title=f"Derivatives ({layout} layout)",
@@ -146,6 +148,8 @@ def _verification_line(console: Console, report: FileReport) -> None:
 
 
 def _adjoints(console: Console, report: FileReport) -> None:
+    from shapecheck.render import derivatives as facts  # lazily: see _derivatives_table
+
     adjoints = facts.unique_adjoints(report.derivatives)
     if adjoints:
         console.print(Text("Adjoints (reverse mode, nearest the output first)", style="italic"))
@@ -157,6 +161,8 @@ def _adjoints(console: Console, report: FileReport) -> None:
 def _numpy(console: Console, report: FileReport) -> None:
     if not report.derivatives:
         return
+    from shapecheck.render import derivatives as facts  # lazily: see _derivatives_table
+
     console.print(Text("numpy (axes in signature order)", style="italic"))
     done: set[str] = set()
     for result in report.derivatives:
@@ -170,6 +176,8 @@ def _numpy(console: Console, report: FileReport) -> None:
 def _claims_table(report: FileReport) -> Table | None:
     if not report.claims:
         return None
+    from shapecheck.render import derivatives as facts  # lazily: see _derivatives_table
+
     table = Table(title="Claims", title_justify="left", show_edge=False, pad_edge=False)
     table.add_column("claim", no_wrap=True)
     table.add_column("line", justify="right")
@@ -238,6 +246,8 @@ def render_closing(reports: Sequence[FileReport], context: RunContext, console: 
 def _claim_tally(reports: Sequence[FileReport]) -> tuple[int, int, int]:
     """Claims right, wrong and inconclusive (not verified counts as inconclusive
     unless confirmed symbolically)."""
+    from shapecheck.numeric.verdicts import ClaimVerdict  # lazily: claims are rare in `check`
+
     right = wrong = unsure = 0
     for report in reports:
         for claim in report.claims:
