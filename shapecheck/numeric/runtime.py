@@ -10,8 +10,10 @@ at or above its cores, even the largest product is slower on two threads
 60 ms on one OpenBLAS thread, 95-110 ms on two; the affine dL/dW at n = 512,
 d = h = 1024 verified in 2.1 s of wall time on one thread, 3.3 s on two).
 threadpoolctl limits the threads of whichever BLAS numpy loaded, and when it
-is not installed the BLAS keeps its own setting. The choice changes only the
-time a check takes; its verdict and printed numbers do not depend on it.
+is not installed the BLAS keeps its own setting. The choice is made for
+speed (the products of that case came out bit for bit the same on one and two
+OpenBLAS threads, though a BLAS does not promise it; the threaded path itself
+is not new).
 
 The cyclic garbage collector is paused while verification runs, by
 `shapecheck.collector` (after deriving an RNN unrolled 1000 steps its
