@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from shapecheck.collector import collector_paused
@@ -46,12 +47,19 @@ def parse(source: Source) -> tuple[ast.Program, list[Diagnostic]]:
 def _parse(source: Source) -> tuple[ast.Program, list[Diagnostic]]:
     lines, dropped, problems = split_lines(source)
     attempts = [_attempt(source, line) for line in lines]
+
     # Errors are worded once every line is parsed, so that a message can use
-    # the names and ranks the whole file declares (`X[i, j] W[j, k]`).
-    names = FileNames.of(
-        [a.statement for a in attempts if a.statement is not None],
-        _defined_names(source, [a.line.span for a in attempts if a.statement is None] + dropped),
-    )
+    # the names and ranks the whole file declares (`X[i, j] W[j, k]`). They are
+    # gathered (a walk of every statement) only when a line needs wording.
+    @functools.cache
+    def names() -> FileNames:
+        return FileNames.of(
+            [a.statement for a in attempts if a.statement is not None],
+            _defined_names(
+                source, [a.line.span for a in attempts if a.statement is None] + dropped
+            ),
+        )
+
     parsed: list[ParsedLine] = []
     for attempt in attempts:
         item, problem = _worded(source, attempt, names)
@@ -83,17 +91,17 @@ def _attempt(source: Source, line: LogicalLine) -> _Attempt:
 
 
 def _worded(
-    source: Source, attempt: _Attempt, names: FileNames
+    source: Source, attempt: _Attempt, names: Callable[[], FileNames]
 ) -> tuple[ParsedLine, Diagnostic | None]:
     statement, problem, text = attempt.statement, attempt.problem, attempt.text
     start = attempt.line.span.start
     if isinstance(problem, NoTerminal | Rejected):
-        problem = syntax_problem(problem, text, start, names)
+        problem = syntax_problem(problem, text, start, names())
     elif isinstance(statement, ast.Definition | ast.Claim) and _may_write_a_call(text):
         # `transpose(W)` parses as a product; a name the file never gives a
         # meaning, written like a call, is worded as the call it is.
         problem = unknown_call(
-            Rejection.of(text, len(text), start, names), tokens_before(text, len(text))
+            Rejection.of(text, len(text), start, names()), tokens_before(text, len(text))
         )
         statement = None if problem is not None else statement
     # A `for` line that failed to parse still opens a block.
