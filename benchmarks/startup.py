@@ -7,7 +7,8 @@ Prints figures and their ratio to the floor; never a test.
 The floor is a bare `python -c "import rich, typer, lark"`: the command cannot
 start faster than its own dependencies load. Then `shapecheck --help`, and
 `shapecheck check` on a small file without derivatives, with and without
-`--no-verify` (neither needs numpy). Every command runs RUNS times (default
+`--no-verify` (neither needs numpy, nor the symbolic stage), and with
+`--format github` (nor rich). Every command runs RUNS times (default
 15), interleaved so that a noisy moment of the machine hits all of them alike,
 and the medians are compared within one run of this script.
 """
@@ -65,12 +66,20 @@ def main() -> None:
             "shapecheck --help": [*tool, "--help"],
             "shapecheck check small.idx --no-verify": [*tool, "check", str(small), "--no-verify"],
             "shapecheck check small.idx": [*tool, "check", str(small)],
+            # CI's format: no rich at all, only typer and the front end.
+            "shapecheck check small.idx --format github": [
+                *tool,
+                "check",
+                str(small),
+                "--format",
+                "github",
+            ],
         }
         medians = measure(commands, runs)
     floor = medians["python -c 'import rich, typer, lark'"]
     print(f"shapecheck start-up, median of {runs} runs (target: within {TARGET_RATIO}x the floor)")
     for name, seconds in medians.items():
-        print(f"  {name:<42} {seconds * 1000:7.1f} ms   {seconds / floor:5.2f}x")
+        print(f"  {name:<46} {seconds * 1000:7.1f} ms   {seconds / floor:5.2f}x")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@ Prints, for each case, the median time of `analyze_source` with numeric
 verification, the same with `verify=False` (parse, check, derive only), and a
 plain numpy forward pass of the same model written by hand, with the ratios.
 Cases: the RNN (benchmarks/derive_rnn.py) at T = 100 and T = 1000, a
-two-layer-net homework with a softmax-like loss and five claims, and the affine
+two-layer-net homework with a softmax-like loss and five claims, the course's
+two-layer net (samples/course/two_layer_net.idx, softmax and labels) with
+three more claims (five), and the affine
 dL/dW at n = 512, d = h = 1024 (checked along random directions). Targets from
 issue 14: RNN T = 1000 ≤ 0.5 s, homework ≤ 0.1 s. Never a test.
 
@@ -42,6 +44,18 @@ dL/db2[m] = dL/dZ[i, m]
 dL/dW2[k, m] = H[i, k] dL/dZ[i, m]
 dL/dH[i, k] = dL/dZ[i, m] W2[k, m]
 dL/db1[k] = dL/dH[i, k] (1 - H[i, k]^2)
+"""
+
+# samples/course/two_layer_net.idx (ReLU, softmax, cross-entropy with labels,
+# L2 regularisation; two claims) with three more claims: the homework of
+# issue 14's target, a two-layer net with a softmax loss and five claims.
+TWO_LAYER_NET = (
+    Path(__file__).resolve().parent.parent / "samples/course/two_layer_net.idx"
+).read_text()
+TWO_LAYER_NET_CLAIMS = """\
+dL/dH[i, k] = (P[i, m] - delta[m, y[i]]) W2[k, m] / n
+dL/db1[k] = sum[i](dL/dH[i, k] (H[i, k] > 0))
+dL/dW1[j, k] = X[i, j] dL/dH[i, k] (H[i, k] > 0) + reg W1[j, k]
 """
 
 AFFINE = """\
@@ -93,6 +107,20 @@ def _homework_numpy() -> Callable[[], object]:
     return forward
 
 
+def _two_layer_numpy() -> Callable[[], object]:
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((5, 4)), rng.integers(0, 3, 5)
+    w1, b1, w2, b2 = (rng.standard_normal(s) for s in ((4, 6), (6,), (6, 3), (3,)))
+
+    def forward() -> object:
+        s = np.maximum(0, x @ w1 + b1) @ w2 + b2
+        p = np.exp(s - s.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        return -np.log(p[np.arange(5), y]).mean() + 0.5 * ((w1**2).sum() + (w2**2).sum())
+
+    return forward
+
+
 def _affine_numpy() -> Callable[[], object]:
     rng = np.random.default_rng(0)
     x, w, b = rng.standard_normal((512, 1024)), rng.standard_normal((1024, 1024)), np.ones(1024)
@@ -109,6 +137,13 @@ def main() -> None:
         ("RNN T=100, dL/dU", rnn_source(100), _rnn_numpy(100), None, 5),
         ("RNN T=1000, dL/dU", rnn_source(1000), _rnn_numpy(1000), 0.5, 3),
         ("homework, 5 claims", HOMEWORK, _homework_numpy(), 0.1, 9),
+        (
+            "two-layer net, 5 claims",
+            TWO_LAYER_NET + TWO_LAYER_NET_CLAIMS,
+            _two_layer_numpy(),
+            0.1,
+            9,
+        ),
         ("affine n=512 d=h=1024, dL/dW", AFFINE, _affine_numpy(), None, 1),
     ]
     print(

@@ -18,24 +18,30 @@ from shapecheck.check.checker import check
 from shapecheck.check.program import CheckedProgram, DeriveRequest
 from shapecheck.collector import collector_paused
 from shapecheck.diagnostics import Code, Diagnostic, Severity, diagnostic
-from shapecheck.numeric.report import ValuesProblem, Verification, verify_numerically
-from shapecheck.numeric.verdicts import ClaimVerdict
 from shapecheck.source import Source
-from shapecheck.symbolic import terms as t
-from shapecheck.symbolic.claims import SymbolicClaim, resolve_claim
-from shapecheck.symbolic.derive import (
-    Derivation,
-    DerivationTooLarge,
-    Deriver,
-    SecondDerivativeOfLoss,
-    expand,
-)
-from shapecheck.symbolic.simplify import SimplifyLimit
 from shapecheck.syntax.parse import parse
 from shapecheck.syntax.unroll import loop_context, unroll
 
+# The symbolic and numeric stages load when a file asks for a derivative or
+# states a claim (`_derive_and_verify`): a plain `check` of a file with none
+# imports neither (their modules are a third of the start-up).
 if TYPE_CHECKING:
+    from shapecheck.numeric.report import ValuesProblem, Verification
     from shapecheck.numeric.verdicts import Check, ClaimCheck
+    from shapecheck.symbolic import terms as t
+    from shapecheck.symbolic.claims import SymbolicClaim
+    from shapecheck.symbolic.derive import Derivation, Deriver, SecondDerivativeOfLoss
+
+# Names this module has always offered, served lazily (see above).
+_FROM_NUMERIC_REPORT = frozenset({"ValuesProblem", "Verification"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_NUMERIC_REPORT:
+        from shapecheck.numeric import report
+
+        return getattr(report, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,8 @@ class ClaimResult:
         """
         if self.symbolic.matches:
             return True
+        from shapecheck.numeric.verdicts import ClaimVerdict  # lazily: claims are rare in `check`
+
         if self.check is None or self.check.verdict is ClaimVerdict.INCONCLUSIVE:
             return None
         return self.check.verdict is ClaimVerdict.OK
@@ -141,6 +149,10 @@ def decode(name: str, data: bytes) -> tuple[Source, list[Diagnostic]]:
 def _derive(
     checked: CheckedProgram, deriver: Deriver, options: Options
 ) -> tuple[list[DerivativeResult], list[SymbolicClaim], list[Diagnostic]]:
+    from shapecheck.symbolic.claims import resolve_claim
+    from shapecheck.symbolic.derive import DerivationTooLarge, SecondDerivativeOfLoss, expand
+    from shapecheck.symbolic.simplify import SimplifyLimit
+
     results: list[DerivativeResult] = []
     claims: list[SymbolicClaim] = []
     problems: list[Diagnostic] = []
@@ -253,6 +265,8 @@ def front_end(
     computed = next((p for p in problems if p.code == Code.E142), None)
     if computed is not None:
         # `--size m=3` for `dim m = n - k + 1`: a problem with the command (exit 2).
+        from shapecheck.numeric.report import ValuesProblem
+
         raise ValuesProblem(computed.message + "; " + computed.hints[0])
     if not source.text.strip() and not problems:
         problems.append(diagnostic(Code.W105, None, "the file is empty: nothing to check"))
@@ -278,6 +292,9 @@ def analyze_source(source: Source, options: Options) -> FileReport:
     checked, problems, chosen = front_end(source, options)
     if any(p.is_error for p in problems):
         return FileReport(source, checked, in_order(problems))
+    if not checked.requests and not checked.claims:
+        # Nothing to derive or verify: the symbolic stage is not even imported.
+        return FileReport(source, checked, in_order(problems))
     return _derive_and_verify(source, checked, problems, chosen, options)
 
 
@@ -285,6 +302,9 @@ def _prepared(checked: CheckedProgram, problems: list[Diagnostic]) -> Deriver | 
     """The Deriver of the checked program, or None with the reason in `problems`:
     preparing simplifies every definition under the limits, and derives the
     derivative references of definitions (spec 9.6)."""
+    from shapecheck.symbolic.derive import DerivationTooLarge, Deriver, SecondDerivativeOfLoss
+    from shapecheck.symbolic.simplify import SimplifyLimit
+
     try:
         return Deriver(checked)
     except (DerivationTooLarge, SimplifyLimit) as error:
@@ -305,6 +325,8 @@ def _derive_and_verify(
     chosen: dict[str, int],
     options: Options,
 ) -> FileReport:
+    from shapecheck.numeric.report import verify_numerically
+
     deriver = _prepared(checked, problems)
     if deriver is None:
         return FileReport(source, checked, in_order(problems))

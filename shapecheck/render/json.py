@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from shapecheck import __version__
 from shapecheck.check.program import ArrayInfo, CheckedDefinition, CheckedProgram
 from shapecheck.diagnostics import Diagnostic
-from shapecheck.pipeline import ClaimResult, DerivativeResult, FileReport, Verification
+from shapecheck.pipeline import ClaimResult, DerivativeResult, FileReport
 from shapecheck.render import derivatives as facts
 from shapecheck.render.common import size_json
 from shapecheck.render.formula import formula
@@ -26,6 +26,7 @@ from shapecheck.render.notation import notation
 from shapecheck.source import Source, Span
 
 if TYPE_CHECKING:
+    from shapecheck.numeric.report import Verification
     from shapecheck.numeric.verify import Check
 
 SCHEMA_VERSION = 2

@@ -16,7 +16,6 @@ from rich.text import Text
 
 from shapecheck.diagnostics import Diagnostic, Severity
 from shapecheck.pipeline import FileReport
-from shapecheck.render import derivatives as facts
 from shapecheck.render import diagnostics as plain
 from shapecheck.render.common import plural, shape_both
 from shapecheck.render.escape import visible
@@ -97,6 +96,10 @@ def _definitions_table(report: FileReport) -> Table | None:
 def _derivatives_table(report: FileReport) -> Table | None:
     if not report.derivatives:
         return None
+    # Loaded here, not at the top: `render.derivatives` imports the symbolic
+    # and numeric stages, which a file with nothing derived never needs.
+    from shapecheck.render import derivatives as facts
+
     layout = report.derivatives[0].derivation.layout
     table = Table(
         title=f"Derivatives ({layout} layout)",
@@ -146,6 +149,8 @@ def _verification_line(console: Console, report: FileReport) -> None:
 
 def _point_values(console: Console, report: FileReport) -> None:
     """Each derivative's value where the file fixes every value it depends on."""
+    from shapecheck.render import derivatives as facts  # lazily: see _derivatives_table
+
     lines = facts.point_value_lines(report.derivatives)
     if lines and report.verification is not None:
         where = facts.point_words(report.verification.values_from)
@@ -156,6 +161,8 @@ def _point_values(console: Console, report: FileReport) -> None:
 
 
 def _adjoints(console: Console, report: FileReport) -> None:
+    from shapecheck.render import derivatives as facts  # lazily: see _derivatives_table
+
     adjoints = facts.unique_adjoints(report.derivatives)
     if adjoints:
         console.print(Text("Adjoints (reverse mode, nearest the output first)", style="italic"))
@@ -167,6 +174,8 @@ def _adjoints(console: Console, report: FileReport) -> None:
 def _numpy(console: Console, report: FileReport) -> None:
     if not report.derivatives:
         return
+    from shapecheck.render import derivatives as facts  # lazily: see _derivatives_table
+
     console.print(Text("numpy (axes in signature order)", style="italic"))
     done: set[str] = set()
     for result in report.derivatives:
@@ -180,6 +189,8 @@ def _numpy(console: Console, report: FileReport) -> None:
 def _claims_table(report: FileReport) -> Table | None:
     if not report.claims:
         return None
+    from shapecheck.render import derivatives as facts  # lazily: see _derivatives_table
+
     table = Table(title="Claims", title_justify="left", show_edge=False, pad_edge=False)
     table.add_column("claim", no_wrap=True)
     table.add_column("line", justify="right")

@@ -12,17 +12,16 @@ are problems with the command.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Generator, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shapecheck.pipeline import (
     FileReport,
     Options,
-    ValuesProblem,
     analyze_bytes,
     internal_error_report,
     unreadable_report,
@@ -30,6 +29,11 @@ from shapecheck.pipeline import (
 from shapecheck.run.discover import Target, read_target
 from shapecheck.run.suppress import apply_ignores
 from shapecheck.run.usage import UsageProblem
+
+# multiprocessing and concurrent.futures load only for `--jobs` above one.
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+    from multiprocessing.context import BaseContext
 
 # numpy's BLAS would start a thread per core in every worker: N workers on N
 # cores would run N² threads. One worker, one thread; the pool is the parallelism.
@@ -57,15 +61,23 @@ def analyze_job(job: Job) -> FileReport:
     try:
         report = analyze_bytes(target.name, data, options)
         return apply_ignores(report, allow_ignore=job.allow_ignore)
-    except ValuesProblem as problem:
-        raise UsageProblem(str(problem)) from None
     except OSError as error:
         if _is_save_error(error, options):
             reason = error.strerror or str(error)
             raise UsageProblem(f"--save {options.save}: cannot write it: {reason}") from None
         return internal_error_report(target.name, data, error)
     except Exception as error:
+        if _is_values_problem(error):
+            raise UsageProblem(str(error)) from None
         return internal_error_report(target.name, data, error)
+
+
+def _is_values_problem(error: Exception) -> bool:
+    """`--at` values that do not fit the file (numeric.report's ValuesProblem).
+    Only the numeric stage raises it, so when that stage was never imported
+    the error is something else, and `check` need not import it to ask."""
+    report = sys.modules.get("shapecheck.numeric.report")
+    return report is not None and isinstance(error, report.ValuesProblem)
 
 
 def run_jobs(
@@ -87,6 +99,8 @@ def run_jobs(
 def _in_workers(
     jobs: Sequence[Job], workers: int, on_done: Callable[[], None] | None
 ) -> Iterator[FileReport]:
+    from concurrent.futures import ProcessPoolExecutor
+
     pool = ProcessPoolExecutor(
         max_workers=workers, mp_context=_start_method(), initializer=_start_worker
     )
@@ -111,10 +125,12 @@ def _result(job: Job, future: Future[FileReport]) -> FileReport:
         return internal_error_report(job.target.name, b"", error)
 
 
-def _start_method() -> multiprocessing.context.BaseContext:
+def _start_method() -> BaseContext:
     # fork starts a worker in milliseconds and shares the parent's hash seed;
     # spawn (Windows) re-imports shapecheck in each worker. The parent has
     # started no thread and imported no numpy when the workers are forked.
+    import multiprocessing
+
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from shapecheck.collector import collector_paused
@@ -23,7 +24,7 @@ from shapecheck.syntax.blocks import ParsedLine, group_blocks
 from shapecheck.syntax.build import AstBuilder, SyntaxProblem
 from shapecheck.syntax.errors import syntax_problem, tokens_before
 from shapecheck.syntax.lalr import LineParser, Rejected
-from shapecheck.syntax.lexer import NoTerminal
+from shapecheck.syntax.lexer import NoTerminal, lex
 from shapecheck.syntax.lines import LogicalLine, split_lines
 from shapecheck.syntax.notation import FileNames, Rejection, unknown_call
 
@@ -46,12 +47,19 @@ def parse(source: Source) -> tuple[ast.Program, list[Diagnostic]]:
 def _parse(source: Source) -> tuple[ast.Program, list[Diagnostic]]:
     lines, dropped, problems = split_lines(source)
     attempts = _with_functions(source, [_attempt(source, line) for line in lines])
+
     # Errors are worded once every line is parsed, so that a message can use
-    # the names and ranks the whole file declares (`X[i, j] W[j, k]`).
-    names = FileNames.of(
-        [a.statement for a in attempts if a.statement is not None],
-        _defined_names(source, [a.line.span for a in attempts if a.statement is None] + dropped),
-    )
+    # the names and ranks the whole file declares (`X[i, j] W[j, k]`). They are
+    # gathered (a walk of every statement) only when a line needs wording.
+    @functools.cache
+    def names() -> FileNames:
+        return FileNames.of(
+            [a.statement for a in attempts if a.statement is not None],
+            _defined_names(
+                source, [a.line.span for a in attempts if a.statement is None] + dropped
+            ),
+        )
+
     parsed: list[ParsedLine] = []
     for attempt in attempts:
         item, problem = _worded(source, attempt, names)
@@ -113,22 +121,47 @@ def _with_functions(source: Source, attempts: list[_Attempt]) -> list[_Attempt]:
 
 
 def _worded(
-    source: Source, attempt: _Attempt, names: FileNames
+    source: Source, attempt: _Attempt, names: Callable[[], FileNames]
 ) -> tuple[ParsedLine, Diagnostic | None]:
     statement, problem, text = attempt.statement, attempt.problem, attempt.text
     start = attempt.line.span.start
     if isinstance(problem, NoTerminal | Rejected):
-        problem = syntax_problem(problem, text, start, names)
-    elif isinstance(statement, ast.Definition | ast.Claim):
+        problem = syntax_problem(problem, text, start, names())
+    elif isinstance(statement, ast.Definition | ast.Claim) and _may_write_a_call(text):
         # `transpose(W)` parses as a product; a name the file never gives a
         # meaning, written like a call, is worded as the call it is.
         problem = unknown_call(
-            Rejection.of(text, len(text), start, names), tokens_before(text, len(text))
+            Rejection.of(text, len(text), start, names()), tokens_before(text, len(text))
         )
         statement = None if problem is not None else statement
     # A `for` line that failed to parse still opens a block.
     opens_block = isinstance(statement, ast.ForHeader) or (statement is None and _is_for(text))
     return ParsedLine(attempt.line, statement, opens_block), problem
+
+
+# A run of name characters directly before `(`: where a name may stand as a call.
+_BEFORE_PARENTHESIS = re.compile(r"([A-Za-z0-9_{}]+)\(")
+
+
+def _may_write_a_call(text: str) -> bool:
+    """False when no name of the line stands directly before `(`, so that
+    `unknown_call` cannot find one: only `tanh(`, `sum[j](`, `2(` and the like.
+
+    A cheap test first, because the full one lexes the line a second time (it
+    was a fifth of `check` on a long file). It never says False wrongly: a
+    run of name characters before `(` that is not one keyword or one number
+    (`transpose(`, `x1tanh(`, `h{t}(`, a word in a comment) says True."""
+    return any(not _one_keyword(m.group(1)) for m in _BEFORE_PARENTHESIS.finditer(text))
+
+
+@functools.lru_cache(maxsize=256)
+def _one_keyword(word: str) -> bool:
+    """`word` lexes as a single token that is not a NAME (`tanh`, `max`, `2`)."""
+    try:
+        tokens = list(lex(word))
+    except NoTerminal:
+        return False
+    return len(tokens) == 1 and tokens[0].type != "NAME" and tokens[0].value == word
 
 
 @functools.lru_cache(maxsize=1)

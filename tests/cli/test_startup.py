@@ -62,6 +62,19 @@ def test_check_without_derivatives_never_imports_numpy(
     assert loaded == {output}
 
 
+@pytest.mark.parametrize("output", ["text", "github"])
+def test_check_without_derivatives_loads_no_symbolic_stage(tmp_path: Path, output: str) -> None:
+    # Nothing derived, nothing claimed: the symbolic and numeric stages (a third
+    # of the start-up) and the worker pool's modules stay unloaded.
+    path = tmp_path / "small.idx"
+    path.write_text("dim n = 3\ninput x[n]\nparam w[n]\ny[i] = 2 x[i] w[i]\n")
+    modules = _modules("check", str(path), "--format", output)
+    assert not {m for m in modules if m.startswith("shapecheck.symbolic")}
+    assert "shapecheck.numeric.report" not in modules
+    assert "multiprocessing" not in modules
+    assert "concurrent.futures" not in modules
+
+
 def test_a_verified_derivative_does_import_numpy(tmp_path: Path) -> None:
     # The probe itself works: numpy shows up when something is verified.
     path = tmp_path / "grad.idx"

@@ -383,3 +383,27 @@ def test_second_derivative_tokens_read_as_one_reference(
     assert [t.order for t in derive.targets] == [2, 1]
     claim = _parse_one(f"{token}[{listed}] = 0")
     assert isinstance(claim, ast.Claim) and claim.order == 2
+
+
+# The cheap test before E025's search (`parse._may_write_a_call`) may only
+# skip lines in which the search finds nothing: text made of names, function
+# keywords, numbers, brackets and comments, written tight and loose.
+_CALL_PIECES = st.sampled_from(
+    [
+        *("x", "W1", "tanh", "max", "sum", "softmax", "h{t}", "dL/dW", "2", "1e5", "[i]"),
+        *("transpose", "maximum", "relu", "(", ")", " ", "+", "*", ",", "# c(", "_", "e", "."),
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_CALL_PIECES, max_size=12).map("".join))
+def test_the_call_prefilter_never_skips_a_name_written_as_a_call(text: str) -> None:
+    from shapecheck.syntax.errors import tokens_before
+    from shapecheck.syntax.notation import FileNames, Rejection, unknown_call
+    from shapecheck.syntax.parse import _may_write_a_call
+
+    line = "y = " + text
+    names = FileNames.of([], ("x", "W1", "y"))
+    found = unknown_call(Rejection.of(line, len(line), 0, names), tokens_before(line, len(line)))
+    assert found is None or _may_write_a_call(line)
