@@ -226,7 +226,9 @@ def with_sizes(program: CheckedProgram, chosen: dict[str, int]) -> CheckedProgra
 
     def dim(d: Dim) -> Dim:
         if d.value is None and d.name in chosen:
-            return replace(d, value=chosen[d.name], poly=None)
+            # A computed dim keeps its polynomial: `--emit numpy` computes it
+            # from the free dims rather than baking in the chosen value.
+            return replace(d, value=chosen[d.name], poly=d.poly if d.computed else None)
         return d
 
     def array(a: ArrayInfo) -> ArrayInfo:

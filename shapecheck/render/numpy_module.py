@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from shapecheck import __version__
-from shapecheck.check.program import CheckedProgram, Size
+from shapecheck.check.program import CheckedProgram, Dim, Size
+from shapecheck.check.sizeexpr import Monomial
 from shapecheck.exhaustive import assert_never
 from shapecheck.numeric.codegen import (
     COMPARE_CODE,
@@ -551,9 +552,35 @@ def _dims_of(
             )
             lines.append((dims[dim.name], f"int({source})"))
         elif dim.value is not None:
+            computed = _computed_size(dim, dims)
             dims[dim.name] = _identifier(dim.name, taken)
-            lines.append((dims[dim.name], str(dim.value)))
+            lines.append((dims[dim.name], computed or str(dim.value)))
     return dims, lines
+
+
+def _computed_size(dim: Dim, dims: dict[str, str]) -> str | None:
+    """`(n - k + 1)` for `dim m = n - k + 1` with n and k read from shapes (an
+    exact division by the terms' common denominator), else None (the value)."""
+    if not dim.computed or dim.poly is None or not dim.poly.terms:
+        return None
+    names = {name for monomial, _ in dim.poly.terms for name, _ in monomial}
+    if not names <= dims.keys():
+        return None
+    denominator = math.lcm(*(c.denominator for _, c in dim.poly.terms))
+    total = ""
+    for monomial, coefficient in dim.poly.terms:
+        whole = int(coefficient * denominator)
+        sign = ("-" if whole < 0 else "") if not total else (" - " if whole < 0 else " + ")
+        total += sign + _monomial_code(abs(whole), monomial, dims)
+    return f"({total})" if denominator == 1 else f"({total}) // {denominator}"
+
+
+def _monomial_code(whole: int, monomial: Monomial, dims: dict[str, str]) -> str:
+    """`2 * n * k ** 2`, `n`, `3`: a term of a size's polynomial as Python."""
+    factors = [dims[name] + (f" ** {power}" if power > 1 else "") for name, power in monomial]
+    if whole != 1 or not factors:
+        factors.insert(0, str(whole))
+    return " * ".join(factors)
 
 
 def _passed_sizes(lines: list[tuple[str, str]], dims: dict[str, str]) -> tuple[str, ...]:

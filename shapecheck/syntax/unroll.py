@@ -343,9 +343,10 @@ def _substituted(
             )
             return replace(statement, names=functions, loop=loop)
         case ast.DeriveStmt():
+            # `replace` keeps every other field (a second derivative's order).
             targets = tuple(
-                ast.DeriveTarget(
-                    _name(t.of, t.span, values, loop), _name(t.wrt, t.span, values, loop), t.span
+                replace(
+                    t, of=_name(t.of, t.span, values, loop), wrt=_name(t.wrt, t.span, values, loop)
                 )
                 for t in statement.targets
             )
@@ -360,14 +361,13 @@ def _substituted(
                 loop,
             )
         case ast.Claim():
-            return ast.Claim(
-                _name(statement.of, statement.name_span, values, loop),
-                _name(statement.wrt, statement.name_span, values, loop),
-                _indices(statement.indices, values),
-                _expr(statement.rhs, values, loop, ranges),
-                statement.span,
-                statement.name_span,
-                loop,
+            return replace(
+                statement,
+                of=_name(statement.of, statement.name_span, values, loop),
+                wrt=_name(statement.wrt, statement.name_span, values, loop),
+                indices=_indices(statement.indices, values),
+                rhs=_expr(statement.rhs, values, loop, ranges),
+                loop=loop,
             )
         case ast.LayoutStmt():
             return replace(statement, loop=loop)

@@ -144,3 +144,26 @@ def test_the_same_input_gives_the_same_bytes() -> None:
     first = numpy_module.render([analyze_path(path, Options(verify=False))])
     assert first == numpy_module.render([analyze_path(path, Options(verify=False))])
     compile(first, "rnn.py", "exec")
+
+
+def test_a_computed_size_is_computed_from_the_shapes(tmp_path: Path) -> None:
+    # `m` is chosen for the checks; the module must compute it for any shapes
+    # (found in review: it baked in the chosen 3), strided too.
+    text = (
+        "dim n, k, m = n - k + 1, p = (n - k) / 2 + 1\ninput x[n]\nparam w[k]\n"
+        "y[a:m] = x[a + u - 1] w[u]\nz[c:p] = x[2 c + v - 2] w[v]\n"
+        "L = y[a] y[a] + z[c]\nderive dL/dw\n"
+    )
+    path = tmp_path / "conv.idx"
+    path.write_text(text, encoding="utf-8")
+    report = analyze_path(path, Options())
+    assert report.errors == 0
+    source = numpy_module.render([report])
+    assert "m = (1 - k + n)" in source and "p = (2 - k + n) // 2" in source
+    module = load_module(source, tmp_path)
+    x, w = np.arange(1.0, 9.0), np.array([1.0, -1.0])
+    values = module.forward(x=x, w=w)
+    np.testing.assert_allclose(values["y"], np.correlate(x, w, mode="valid"))
+    np.testing.assert_allclose(
+        values["z"], [x[2 * c] * w[0] + x[2 * c + 1] * w[1] for c in range(4)]
+    )

@@ -203,3 +203,16 @@ def test_a_reference_whose_inner_names_meet_its_own_is_renamed_apart() -> None:
     # dr/dv, and the reference dL/dv verified like a derive of it.
     assert [r.derivation.label for r in report.derivatives] == ["dr/dv", "dL/dv"]
     assert all(r.check is not None and r.check.verdict == "ok" for r in report.derivatives)
+
+
+def test_unrolling_keeps_the_order_of_a_derive_and_of_a_claim() -> None:
+    # A `derive d2L/dw2` in a `for` block, and a d2 claim through a range sum,
+    # are rebuilt by unrolling: they stay second derivatives (found in review).
+    in_loop = run("dim n = 2\nparam w[n]\nL = w[i] w[i] w[i]\nfor t in 1..1:\n    derive d2L/dw2\n")
+    assert [r.derivation.label for r in in_loop.derivatives] == ["d2L/dw2"]
+    right = run("param b\nL = b^3\nderive d2L/db2\nd2L/db2 = sum[t in 1..1](6 b)\n")
+    assert [d.code for d in right.diagnostics] == []
+    (claim,) = right.claims
+    assert claim.symbolic.claim.order == 2 and claim.confirmed is True
+    wrong = run("param b\nL = b^3\nderive d2L/db2\nd2L/db2 = sum[t in 1..1](3 b^2)\n")
+    assert [d.code for d in wrong.diagnostics] == ["E402"]
