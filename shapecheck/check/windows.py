@@ -305,15 +305,19 @@ def report_unsized(
                 Code.E145,
                 _span_of(window.expr, index),
                 f"the size of index `{index}` is unknown: it stands only inside index expressions",
-                hints=[f"say what it runs over on the left: `{_annotated(name, lhs, index)}`"],
+                hints=[_annotation_hint(name, lhs, index)],
             )
 
 
-def _annotated(name: str, lhs: tuple[ast.Index, ...], index: str) -> str:
+def _annotation_hint(name: str, lhs: tuple[ast.Index, ...], index: str) -> str:
     shown = [f"{i}:m" if isinstance(i, ast.IndexName) and i.name == index else str(i) for i in lhs]
     if index not in [i.name for i in lhs if isinstance(i, ast.IndexName)]:
-        return f"sum[{index}](...) over an index of an array, or {name}[..., {index}:m]"
-    return f"{name}[{', '.join(shown)}]"
+        # Bound by a sum or a reduction: annotate it there (`sum[a:m](...)`).
+        return (
+            f"say what it runs over where it is bound: `sum[{index}:m](...)`, "
+            f"or on the left: `{name}[..., {index}:m]`"
+        )
+    return f"say what it runs over on the left: `{name}[{', '.join(shown)}]`"
 
 
 def _span_of(expr: ast.IndexExpr, index: str) -> Span:

@@ -36,6 +36,15 @@ GOLDEN = {
         "    |          ^\n"
         "  = help: say what it runs over on the left: `y[a:m]`",
     ),
+    "unsized under a sum": (
+        HEADER + "z = sum[a](x[a + u - 1] w[u])\n",
+        "test.idx:4:14: error[E145]: the size of index `a` is unknown: it stands only inside "
+        "index expressions\n"
+        "  4 | z = sum[a](x[a + u - 1] w[u])\n"
+        "    |              ^\n"
+        "  = help: say what it runs over where it is bound: `sum[a:m](...)`, "
+        "or on the left: `z[..., a:m]`",
+    ),
     "product": (
         HEADER + "y[a:m] = x[a u]\n",
         "test.idx:4:12: error[E144]: `a * u` multiplies two indices (`a` and `u`)\n"
