@@ -964,9 +964,11 @@ def plain_positions(term: IndexedFunc) -> tuple[Idx, ...] | None:
 
 def _read_with_deltas(term: IndexedFunc) -> Term:
     """Σ_k softmax[k](e) δ[k, at]: the softmax read at `at`, written out."""
-    targets = [a.name for a in term.at if isinstance(a, Idx)]
-    fresh = FreshNames(set(used_names(term)))
-    over = tuple(Idx(fresh.take(), o.size) if o.name in set(targets) else o for o in term.over)
+    targets = {a.name for a in term.at if isinstance(a, Idx)}
+    # Fresh names avoid every index `at` reads, those inside a gather too:
+    # a sum over `p` beside `δ[v, y[p]]` would capture the label's `p`.
+    fresh = FreshNames(set(used_names(term)) | {a.name for a in index_leaves(term.at)})
+    over = tuple(Idx(fresh.take(), o.size) if o.name in targets else o for o in term.over)
     arg = substitute(term.arg, dict(zip(names(term.over), over, strict=True)))
     deltas = tuple(Delta((o, a)) for o, a in zip(over, term.at, strict=True))
     return Product((IndexedFunc(term.name, over, arg, over), *deltas), over)

@@ -9,6 +9,7 @@ import importlib.util
 from pathlib import Path
 
 import numpy as np
+from support import central, saved
 from typer.testing import CliRunner
 
 from shapecheck.cli import app
@@ -111,3 +112,23 @@ def test_the_batched_evaluator_keeps_what_it_remembers_alive() -> None:
     assert evaluator._mentions_batched(written)
     kept = [entry[0] for entry in evaluator._depends.values()]
     assert any(term is written for term in kept)
+
+
+def test_a_softmax_read_at_a_label_keeps_the_labels_index_free(tmp_path: Path) -> None:
+    # softmax[v, k] read at y[p]: its written form `Σ softmax(…) δ[v, y[p]]`
+    # once summed over a fresh `p`, capturing the label's `p` (an E999 found
+    # by fuzzing; the sizes of n and m differ).
+    text = (
+        "dim n, m = 2\ninput X0[m] positive\ninput y2[n] in m\n"
+        "Y0 = delta[v, y2[p]] softmax[v, k](X0[v] X0[k])\nderive dY0/dX0\n"
+    )
+    report, values = saved(text, tmp_path)
+    assert [d.code for d in report.diagnostics if d.is_error] == []
+    labels = values["y2"] - 1
+
+    def forward(x: np.ndarray) -> float:
+        scores = np.exp(np.outer(x, x))
+        weights = scores / scores.sum()
+        return float(weights[labels].sum())
+
+    np.testing.assert_allclose(values["dY0/dX0"], central(forward, values["X0"]), rtol=1e-6)
