@@ -59,8 +59,10 @@ def record(
             if size is not None:
                 scope.selections.append((index, size, place))
         case ast.IndexExpr():
-            # A delta position (no size) binds nothing for the range proof.
-            windows.visit_index_expr(scope, index, size if kind == "array" else None, place)
+            # A delta position (no size) binds nothing for the range proof; an
+            # array's or a derivative reference's (`dL/ds[i, 7 j]`) does.
+            ranged = kind in ("array", "derivative")
+            windows.visit_index_expr(scope, index, size if ranged else None, place)
         case _:
             assert_never(index)
 

@@ -86,6 +86,16 @@ def size_value(size: Size) -> int:
     return int(size.value)
 
 
+def _delta_at(value: int, shape: tuple[int, ...]) -> Array:
+    """`δ[p, q, 3]`: 1 where every free position is 3. An index expression may
+    fold to a number outside the positions (`δ[q, 2 2 2]`): then 0 everywhere
+    (spec 9.4)."""
+    array = np.zeros(shape)
+    if all(1 <= value <= n for n in shape):
+        array[(value - 1,) * len(shape)] = 1.0
+    return array
+
+
 def align(array: Array, axes: tuple[str, ...], target: tuple[t.Idx, ...]) -> Array:
     """Transpose and broadcast `array` (axes `axes`) to the axes of `target`."""
     order = [axes.index(i.name) for i in target if i.name in axes]
@@ -317,10 +327,7 @@ class Evaluator:
         if len(literals) > 1:
             return np.zeros(tuple(size_value(i.size) for i in free))
         if literals:
-            (value,) = literals
-            array = np.zeros(tuple(size_value(i.size) for i in free))
-            array[(value - 1,) * len(free)] = 1.0
-            return array
+            return _delta_at(next(iter(literals)), tuple(size_value(i.size) for i in free))
         n = size_value(free[0].size)
         array = np.zeros((n,) * len(free))
         diagonal = np.arange(n)

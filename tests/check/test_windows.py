@@ -186,3 +186,23 @@ def test_latex_and_markdown_print_the_expression_in_math() -> None:
         assert "x_{a + u - 1}" in text
         assert r"\delta_{a + u - 1,p}" in text
         assert r"\mathit{a + u - 1}" not in text
+
+
+def test_a_derivative_reference_position_is_range_checked_too() -> None:
+    # `dL/ds[i, 7 j]` reads past the reference's size (an E999 found by fuzzing).
+    text = (
+        "dim n = 4, d = 5\ninput x[n, d]\ns[i, j] = sigmoid(x[i, j])\nL = loss(s)\n"
+        "dL/dx[i, j] = dL/ds[i, 7 j] s[i, j] (1 - s[i, j])\n"
+    )
+    assert codes(text) == ["E140"]
+
+
+def test_a_delta_at_a_number_outside_its_range_is_zero() -> None:
+    # `2 2 2` folds to 8, outside 1..2: the delta is 0 everywhere (spec 9.4),
+    # so the claim misses a term and is wrong, not an internal error.
+    text = (
+        "param X[2, 2] = [[3, 2], [6, -4]]\nD = X[1, 1] X[2, 2] - X[1, 2] X[2, 1]\n"
+        "dD/dX[p, q] = delta[p, 1] delta[q, 1] X[2, 2] + delta[p, 2] delta[q, 2] X[1, 1] "
+        "- delta[p, 1] delta[q, 2 2 2] X[2, 1] - delta[p, 2] delta[q, 1] X[1, 2]\n"
+    )
+    assert codes(text) == ["E402"]
