@@ -85,12 +85,13 @@ def _names_a_call(deriver: Deriver, *terms: t.Term) -> bool:
 def _unfold_calls(deriver: Deriver, term: t.Term) -> t.Term:
     """Every array defined as one matrix function call, replaced by the call
     read at the array's indices."""
-    if isinstance(term, t.Tensor) and term.kind == t.ARRAY:
-        found = _defined_call(deriver, term.name)
-        if found is not None:
-            lhs, call = found
-            return t.substitute(call, dict(zip(t.names(lhs), term.indices, strict=True)))
-    kids = t.children(term)
-    if not kids:
-        return term
-    return t.with_children(term, tuple(_unfold_calls(deriver, k) for k in kids))
+
+    def call(node: t.Term) -> t.Term | None:
+        if isinstance(node, t.Tensor) and node.kind == t.ARRAY:
+            found = _defined_call(deriver, node.name)
+            if found is not None:
+                lhs, matrix = found
+                return t.substitute(matrix, dict(zip(t.names(lhs), node.indices, strict=True)))
+        return None
+
+    return t.replace_nodes(term, call)

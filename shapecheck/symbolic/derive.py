@@ -734,7 +734,7 @@ def _named(local: t.Term, consumer: str, c: tuple[t.Idx, ...], rhs: t.Term) -> t
     own = key(rhs)
     positions = [c.index(a) for a in rhs.at if isinstance(a, t.Idx)]
 
-    def rename(node: t.Term) -> t.Term:
+    def rename(node: t.Term) -> t.Term | None:
         if (
             isinstance(node, t.IndexedFunc)
             and node.name == rhs.name
@@ -744,12 +744,9 @@ def _named(local: t.Term, consumer: str, c: tuple[t.Idx, ...], rhs: t.Term) -> t
             for position, where in zip(positions, node.at, strict=True):
                 indices[position] = where
             return t.Tensor(consumer, tuple(indices))
-        kids = t.children(node)
-        if not kids:
-            return node
-        return t.with_children(node, tuple(rename(k) for k in kids))
+        return None
 
-    return rename(local)
+    return t.replace_nodes(local, rename)
 
 
 def _named_matrix(local: t.Term, consumer: str, c: tuple[t.Idx, ...], rhs: t.Matrix) -> t.Term:
@@ -765,7 +762,7 @@ def _named_matrix(local: t.Term, consumer: str, c: tuple[t.Idx, ...], rhs: t.Mat
         # Where each of the inverse's positions stands among the defined array's.
         places = [names.index(name) for name in at]
 
-    def rename(node: t.Term) -> t.Term:
+    def rename(node: t.Term) -> t.Term | None:
         if isinstance(node, t.Matrix) and (node.name, node.array) == (rhs.name, rhs.array):
             if rhs.name != "inv":
                 return t.Tensor(consumer, ())
@@ -773,12 +770,9 @@ def _named_matrix(local: t.Term, consumer: str, c: tuple[t.Idx, ...], rhs: t.Mat
             for position, place in enumerate(places):
                 indices[place] = node.indices[position]
             return t.Tensor(consumer, tuple(indices))
-        kids = t.children(node)
-        if not kids:
-            return node
-        return t.with_children(node, tuple(rename(k) for k in kids))
+        return None
 
-    return rename(local)
+    return t.replace_nodes(local, rename)
 
 
 def _by_itself(
@@ -842,12 +836,13 @@ def _substitute_references(deriver: Deriver) -> None:
 def replace_references(deriver: Deriver, term: t.Term, fresh: t.FreshNames) -> t.Term:
     """`term` with every `dA/dB[...]` and `d2A/dB2[...]` replaced by the
     derivative fully expanded, read at the reference's indices."""
-    if isinstance(term, t.Tensor) and term.kind == t.REFERENCE:
-        return _reference_value(deriver, term, fresh)
-    kids = t.children(term)
-    if not kids:
-        return term
-    return t.with_children(term, tuple(replace_references(deriver, k, fresh) for k in kids))
+
+    def value(node: t.Term) -> t.Term | None:
+        if isinstance(node, t.Tensor) and node.kind == t.REFERENCE:
+            return _reference_value(deriver, node, fresh)
+        return None
+
+    return t.replace_nodes(term, value)
 
 
 def _reference_value(deriver: Deriver, term: t.Tensor, fresh: t.FreshNames) -> t.Term:

@@ -622,6 +622,19 @@ def children(term: Term) -> tuple[Term, ...]:
             assert_never(term)
 
 
+def replace_nodes(term: Term, change: Callable[[Term], Term | None]) -> Term:
+    """`term` with each node for which `change` gives a replacement replaced
+    (its children are not visited then), top down; the others rebuilt over
+    their changed children."""
+    replaced = change(term)
+    if replaced is not None:
+        return replaced
+    kids = children(term)
+    if not kids:
+        return term
+    return with_children(term, tuple(replace_nodes(k, change) for k in kids))
+
+
 def with_children(term: Term, new: tuple[Term, ...]) -> Term:
     """The same node over new children (in the order `children` gives them)."""
     match term:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from shapecheck.diagnostics import Code, Diagnostic, diagnostic
 from shapecheck.source import Span
-from shapecheck.syntax.functions import opaque_problem
+from shapecheck.syntax.functions import opaque_problem, open_parenthesis
 from shapecheck.syntax.keywords import (
     SECOND_EDITION,
     keyword_as_name,
@@ -239,19 +239,14 @@ def _mean_without_indices(seen: _Unexpected) -> Diagnostic | None:
 def _open_call(text: str) -> tuple[str, int] | None:
     """The function word of the innermost `(` still open at the end of `text`
     (`step` in `step(x, `, `softmax` in `softmax[k](a, `), and where the `(` is."""
-    stack: list[int] = []
-    for position, char in enumerate(text):
-        if char in "([":
-            stack.append(position)
-        elif char in ")]" and stack:
-            stack.pop()
-    if not stack or text[stack[-1]] != "(":
+    opening = open_parenthesis(text)
+    if opening is None:
         return None
-    before = text[: stack[-1]].rstrip()
+    before = text[:opening].rstrip()
     if before.endswith("]"):  # `softmax[k](`: the word before its brackets
         before = before[: before.rfind("[")].rstrip()
     word = _TRAILING_WORD.search(before)
-    return (word.group(), stack[-1]) if word else None
+    return (word.group(), opening) if word else None
 
 
 # Functions that take exactly one argument (spec 3, 9.2, 9.5).

@@ -106,7 +106,7 @@ def _second_argument(seen: Rejection) -> Diagnostic | None:
     """`f(x[i], v[i])`: an `fn` function takes one argument (E027)."""
     if seen.text[seen.at : seen.at + 1] != ",":
         return None
-    opening = _open_parenthesis(seen.text[: seen.at])
+    opening = open_parenthesis(seen.text[: seen.at])
     if opening is None:
         return None
     primed = re.search(r"([A-Za-z_][A-Za-z0-9_]*)('*)\s*$", seen.text[:opening])
@@ -124,7 +124,7 @@ def _second_argument(seen: Rejection) -> Diagnostic | None:
     )
 
 
-def _open_parenthesis(text: str) -> int | None:
+def open_parenthesis(text: str) -> int | None:
     """Where the innermost bracket still open at the end of `text` is, if a `(`."""
     stack: list[int] = []
     for position, char in enumerate(text):
