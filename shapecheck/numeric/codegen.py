@@ -290,7 +290,7 @@ def _add_code(term: t.Add) -> str:
 def _product_code(term: t.Product, out_axes: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
     """One einsum over the factors with axes, scalar factors multiplied in front."""
     letters = _letters(term)
-    scalars = [_code(f)[0] for f in term.factors if not f.free]
+    scalars = [_scalar_factor_code(f) for f in term.factors if not f.free]
     arrays = [f for f in term.factors if f.free]
     if not arrays:
         return " * ".join(scalars) if scalars else "1.0", ()
@@ -301,6 +301,12 @@ def _product_code(term: t.Product, out_axes: tuple[str, ...]) -> tuple[str, tupl
     if len(arrays) == 1 and inputs == output:
         return prefix + _grouped(operands, arrays[0], prefix), out_axes
     return prefix + f'np.einsum("{inputs}->{output}", {operands})', out_axes
+
+
+def _scalar_factor_code(factor: t.Term) -> str:
+    """A scalar factor's code, a sum in parentheses: `np.power(3, -1.0) * (2.0 * v + -2.0 * R)`."""
+    code = _code(factor)[0]
+    return f"({code})" if isinstance(factor, t.Add) and len(factor.terms) > 1 else code
 
 
 def _grouped(code: str, term: t.Term, prefix: str) -> str:
@@ -324,7 +330,9 @@ def _delta_code(term: t.Delta) -> str:
         tests = " & ".join(f"np.equal({first}, {other})" for other in others)
         return f"np.broadcast_to({tests}, {_shape(free)}).astype(float)"
     literals = sorted({i.value for i in term.indices if isinstance(i, t.Fixed)})
-    if len(literals) > 1:
+    outside = bool(literals) and any(literals[0] > i.size.value for i in free)
+    if len(literals) > 1 or outside:
+        # two different literals, or one outside a free index's range: 0 everywhere
         return f"np.zeros({_shape(free)})"
     letters = _LETTERS[: len(free)]
     if literals:

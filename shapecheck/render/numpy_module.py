@@ -266,8 +266,12 @@ def _delta(term: t.Delta, scope: _Scope) -> _Code:
     if not free:
         return _Code("1.0", ())
     if literals:
-        # δ[1, p, q] = e₁[p] e₁[q]: unit vectors, multiplied out.
-        units = [f"np.eye({scope.size(i.size)})[{literals[0] - 1}]" for i in free]
+        # δ[1, p, q] = e₁[p] e₁[q]: unit vectors, multiplied out; a comparison
+        # rather than `np.eye(n)[k]`, so that a literal past n (δ[p, 2 2 2] with
+        # p in 1..2) is the zero vector, not an IndexError.
+        units = [
+            f"(np.arange({scope.size(i.size)}) == {literals[0] - 1}).astype(float)" for i in free
+        ]
         return _outer(units, axes)
     n = scope.size(free[0].size)
     if len(free) == 1:  # δ[i, i]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import string
+from pathlib import Path
 
 import numpy as np
 import pytest
+from support import printed_value, saved
 
 from shapecheck.check.program import Size
 from shapecheck.numeric.codegen import CodeError, numpy_code, python_name
@@ -36,6 +38,8 @@ TERMS: dict[str, t.Term] = {
     "delta": t.Delta((IX, KX)),
     "delta with a literal": t.Delta((IX, t.Fixed(2), KX)),
     "delta of literals": t.Delta((t.Fixed(1), t.Fixed(2), IX)),
+    # `δ[j, 2 2 2]`: 8 is outside j's 1..2, so the delta is 0 everywhere (spec 9.4)
+    "delta at a literal outside its range": t.Delta((JX, t.Fixed(8))),
     "three-way delta": t.Delta((IX, KX, t.Idx("l", Size("n", 3)))),
     "loss": t.Loss("v"),
     "functions": t.Add(tuple(t.Func(f, V) for f in ("relu", "step", "sigmoid", "tanh")), (IX,)),
@@ -115,3 +119,16 @@ def test_large_values_stay_finite_and_right() -> None:
     np.testing.assert_allclose(logsumexp, np.log(np.exp(a).sum(axis=0)) - 1000.0)
     norm = Evaluator(VALUES).value(t.IndexedFunc("norm", (IX,), t.Tensor("v", (IX,))))
     np.testing.assert_allclose(norm, np.sqrt(np.sum(VALUES["v"] ** 2)))
+
+
+def test_a_scalar_sum_factor_keeps_its_parentheses(tmp_path: Path) -> None:
+    """`np.power(3, -1.0) * (2.0 * v + -2.0 * R)`: without the parentheses the
+    printed line computed 2 v / 3 - 2 R. Checked against the closed form 2 (v - R) / T."""
+    text = "dim T = 3\nparam v, R, u[T]\nL = (v - R)^2 / T + u[t] (v - R)\nderive dL/dv, dL/du\n"
+    report, values = saved(text, tmp_path)
+    v, r = float(values["v"]), float(values["R"])
+    expected = {"dL/dv": 2 * (v - r) / 3 + values["u"].sum(), "dL/du": np.full(3, v - r)}
+    for result in report.derivatives:
+        np.testing.assert_allclose(
+            printed_value(result, values), expected[result.derivation.label], rtol=1e-12
+        )
