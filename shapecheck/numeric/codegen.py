@@ -330,7 +330,7 @@ def _delta_code(term: t.Delta) -> str:
         tests = " & ".join(f"np.equal({first}, {other})" for other in others)
         return f"np.broadcast_to({tests}, {_shape(free)}).astype(float)"
     literals = sorted({i.value for i in term.indices if isinstance(i, t.Fixed)})
-    outside = bool(literals) and any(literals[0] > i.size.value for i in free)
+    outside = bool(literals) and any(literals[0] > (i.size.value or 0) for i in free)
     if len(literals) > 1 or outside:
         # two different literals, or one outside a free index's range: 0 everywhere
         return f"np.zeros({_shape(free)})"

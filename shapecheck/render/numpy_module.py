@@ -497,6 +497,8 @@ class _Plan:
     derivatives: tuple[tuple[Derivation, tuple[Adjoint, ...]], ...]
     # Dims passed by name like arrays (sizes as numbers that no shape gives).
     passed_sizes: tuple[str, ...] = ()
+    # Computed dims read from a shape: name, variable, numerator, denominator.
+    relations: tuple[tuple[str, str, str, int], ...] = ()
 
 
 def _upstreams(checked: CheckedProgram) -> list[str]:
@@ -565,6 +567,16 @@ def _dims_of(
 def _computed_size(dim: Dim, dims: dict[str, str]) -> str | None:
     """`(n - k + 1)` for `dim m = n - k + 1` with n and k read from shapes (an
     exact division by the terms' common denominator), else None (the value)."""
+    exact = _size_fraction(dim, dims)
+    if exact is None:
+        return None
+    numerator, denominator = exact
+    return numerator if denominator == 1 else f"{numerator} // {denominator}"
+
+
+def _size_fraction(dim: Dim, dims: dict[str, str]) -> tuple[str, int] | None:
+    """A computed dim's polynomial as Python over the other dims' variables:
+    the numerator `(n - 2)` and the whole denominator (2), or None."""
     if not dim.computed or dim.poly is None or not dim.poly.terms:
         return None
     names = {name for monomial, _ in dim.poly.terms for name, _ in monomial}
@@ -576,7 +588,22 @@ def _computed_size(dim: Dim, dims: dict[str, str]) -> str | None:
         whole = int(coefficient * denominator)
         sign = ("-" if whole < 0 else "") if not total else (" - " if whole < 0 else " + ")
         total += sign + _monomial_code(abs(whole), monomial, dims)
-    return f"({total})" if denominator == 1 else f"({total}) // {denominator}"
+    return f"({total})", denominator
+
+
+def _size_relations(
+    checked: CheckedProgram, dims: dict[str, str], lines: list[tuple[str, str]]
+) -> tuple[tuple[str, str, str, int], ...]:
+    """The computed dims read from an input's shape, each with the size
+    expression it must equal: `_inputs` checks `m * 1 == (n - k + 1)`, so that
+    arrays whose shapes break the file's relation are refused, not computed on."""
+    from_shapes = {variable for variable, source in lines if ".shape[" in source}
+    relations = []
+    for dim in checked.dims:
+        exact = _size_fraction(dim, dims) if dims.get(dim.name) in from_shapes else None
+        if exact is not None:
+            relations.append((dim.name, dims[dim.name], *exact))
+    return tuple(relations)
 
 
 def _monomial_code(whole: int, monomial: Monomial, dims: dict[str, str]) -> str:
@@ -629,7 +656,14 @@ def _plan(report: FileReport) -> _Plan:
     defaults = tuple((a.name, a.value) for a in checked.arrays if a.is_leaf and a.value is not None)
     keys = tuple((key, variable) for key, variable, _ in inputs)
     return _Plan(
-        keys, defaults, tuple(dim_lines), shapes, scope, derivatives, _passed_sizes(dim_lines, dims)
+        keys,
+        defaults,
+        tuple(dim_lines),
+        shapes,
+        scope,
+        derivatives,
+        _passed_sizes(dim_lines, dims),
+        _size_relations(checked, dims, dim_lines),
     )
 
 
@@ -722,6 +756,8 @@ def _inputs_function(plan: _Plan) -> Iterator[str]:
         yield f"    {variable} = {source}"
     for key, variable, shape in plan.shapes:
         yield f"    _expect({_q(key)}, {variable}, {shape})"
+    for name, variable, numerator, denominator in plan.relations:
+        yield f"    _expect_size({_q(name)}, {variable}, {numerator}, {denominator})"
     yield f"    return ({', '.join(variables)}{',' if len(variables) == 1 else ''})"
 
 
@@ -822,6 +858,14 @@ def _expect(name, value, shape):
         want is not None and have != want for have, want in zip(value.shape, shape)
     ):
         raise ValueError(f"{name} has shape {value.shape}, the file needs {shape}")
+
+
+def _expect_size(name, value, numerator, denominator):
+    if value * denominator != numerator:
+        raise ValueError(
+            f"{name} is {value} by the shapes, but the file's size expression "
+            f"gives {numerator}/{denominator}"
+        )
 """
 
 

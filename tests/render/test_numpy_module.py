@@ -167,3 +167,28 @@ def test_a_computed_size_is_computed_from_the_shapes(tmp_path: Path) -> None:
     np.testing.assert_allclose(
         values["z"], [x[2 * c] * w[0] + x[2 * c + 1] * w[1] for c in range(4)]
     )
+
+
+def test_shapes_that_break_a_size_relation_are_refused(tmp_path: Path) -> None:
+    # `m` is read from the upstream's shape, so the module checks m = n - k + 1
+    # (and a strided p = (n - k) / 2 + 1 exactly, not by floor division).
+    text = (
+        "dim n, k, m = n - k + 1, p = (n - k) / 2 + 1\ninput x[n]\nparam w[k]\n"
+        "y[a:m] = x[a + u - 1] w[u]\nz[c:p] = x[2 c + v - 2] w[v]\n"
+        "L = loss(y) + loss(z)\nderive dL/dw\n"
+    )
+    path = tmp_path / "conv.idx"
+    path.write_text(text, encoding="utf-8")
+    report = analyze_path(path, Options())
+    assert report.errors == 0
+    module = load_module(numpy_module.render([report]), tmp_path)
+    x, w = np.arange(1.0, 9.0), np.array([1.0, -1.0])
+    right = module.backward(x=x, w=w, dloss_dy=np.ones(7), dloss_dz=np.ones(4))
+    expected = np.correlate(np.ones(7), x, mode="valid")[::-1] + [
+        sum(x[2 * c + v] for c in range(4)) for v in range(2)
+    ]
+    np.testing.assert_allclose(right["dL/dw"], expected)
+    with pytest.raises(ValueError, match="m is 6 by the shapes"):
+        module.backward(x=x, w=w, dloss_dy=np.ones(6), dloss_dz=np.ones(4))
+    with pytest.raises(ValueError, match="p is 3 by the shapes"):
+        module.backward(x=x, w=w, dloss_dy=np.ones(7), dloss_dz=np.ones(3))
