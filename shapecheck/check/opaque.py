@@ -2,7 +2,8 @@
 
 An `fn` statement introduces names in the one namespace of arrays and dims
 (a clash is E102, as for any declaration). A call names a function declared
-above it (E103 otherwise); its argument follows the index rules as the
+above it (E103 otherwise; E101 for a step `f7` of a template `fn f{t}` that
+no loop step declares); its argument follows the index rules as the
 argument of any element-wise function does. A function's name standing
 where an array must (`f[i]`, `y = f`, `derive df/dx`) is E165; one that
 nothing calls is W101 (`requests.report_unused`).
@@ -32,13 +33,23 @@ def visit_opaque_call(scope: StatementScope, node: ast.OpaqueCall) -> None:
         names.used.add(node.func)
     elif node.func in names.failed:
         scope.poisoned = True  # its own declaration is reported already
+    elif node.func not in names.everywhere_functions:
+        # Only a step name of a template `fn f{t}` parses as a call without
+        # being declared: `f7'(x)` where the loop declares f1 and f2.
+        steps = ", ".join(f"`{name}`" for name in sorted(names.everywhere_functions))
+        scope.error(
+            Code.E101,
+            _name_span(node),
+            f"unknown function `{node.func}`: no `fn` statement declares it",
+            hints=[f"the functions this file declares are {steps}"],
+        )
     else:
-        declared = names.everywhere_functions.get(node.func)
+        declared = names.everywhere_functions[node.func]
         scope.error(
             Code.E103,
             _name_span(node),
             f"the function `{node.func}` is used before its declaration",
-            labels=[Label(declared, f"`fn {node.func}` is declared here")] if declared else [],
+            labels=[Label(declared, f"`fn {node.func}` is declared here")],
             hints=["move the `fn` statement above its first use"],
         )
 

@@ -101,14 +101,15 @@ def _with_functions(source: Source, attempts: list[_Attempt]) -> list[_Attempt]:
     knowing them (a use above the declaration parses too, and is reported
     by the checker as used before its declaration).
     """
-    functions = frozenset(
+    declared = frozenset(
         name.name
         for attempt in attempts
         if isinstance(attempt.statement, ast.FnStmt)
         for name in attempt.statement.names
     )
-    if not functions:
+    if not declared:
         return attempts
+    functions = declared | _step_names(source.text, declared)
     called = re.compile(
         r"(?<![A-Za-z0-9_}])(?:"
         + "|".join(re.escape(name) for name in sorted(functions))
@@ -118,6 +119,22 @@ def _with_functions(source: Source, attempts: list[_Attempt]) -> list[_Attempt]:
         _attempt(source, attempt.line, functions) if called.search(attempt.text) else attempt
         for attempt in attempts
     ]
+
+
+def _step_names(text: str, declared: frozenset[str]) -> frozenset[str]:
+    """The step names the file calls of each template `fn f{t}` (spec 7): `f1`
+    in `f1'(w[i])` below the loop that declares f1 and f2. Which steps exist is
+    known only once the loop unrolls, so every `f` + digits written before `(`
+    or a prime is a call here; the checker reports a step no loop declares."""
+    patterns = [
+        _TEMPLATE.sub(r"\\d+", re.escape(name).replace(r"\{", "{").replace(r"\}", "}"))
+        for name in sorted(declared)
+        if "{" in name
+    ]
+    if not patterns:
+        return frozenset()
+    written = re.compile(r"(?<![A-Za-z0-9_}])((?:" + "|".join(patterns) + r"))(?=[ \t\f\r\n]*['(])")
+    return frozenset(match.group(1) for match in written.finditer(text))
 
 
 def _worded(
@@ -138,6 +155,9 @@ def _worded(
     opens_block = isinstance(statement, ast.ForHeader) or (statement is None and _is_for(text))
     return ParsedLine(attempt.line, statement, opens_block), problem
 
+
+# A loop template in a name: `{t}` in `f{t}`, `{t-1}` in `h{t-1}` (spec 7).
+_TEMPLATE = re.compile(r"\{[^{}]*\}")
 
 # A run of name characters directly before `(`: where a name may stand as a call.
 _BEFORE_PARENTHESIS = re.compile(r"([A-Za-z0-9_{}]+)\(")

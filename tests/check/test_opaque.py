@@ -83,3 +83,25 @@ def test_an_fn_nothing_calls_is_an_unused_declaration() -> None:
     assert render_plain(report.source, unused) == (
         "test.idx:3:7: warning[W101]: fn `g` is never used\n  3 | fn f, g\n    |       ^"
     )
+
+
+LOOP = (
+    "dim n = 3\nparam w[n]\nfor t in 1..2:\n    fn f{t}\n    h{t}[i] = f{t}(w[i])\n"
+    "L = h1[i] h2[i]\n"
+)
+
+
+def test_a_template_function_is_called_by_its_step_name_below_its_loop() -> None:
+    # `f1'` is what the tool prints for a step of `fn f{t}`: it pastes back
+    # (it was E060, "`f1` is an array or a size"), and a swap of the steps is wrong.
+    assert codes(LOOP + "dL/dw[i] = f1'(w[i]) h2[i] + h1[i] f2'(w[i])\n") == []
+    assert codes(LOOP + "dL/dw[i] = f2'(w[i]) h2[i] + h1[i] f1'(w[i])\n") == ["E402"]
+
+
+def test_a_step_no_loop_declares_is_an_unknown_function() -> None:
+    assert rendered(run(LOOP + "dL/dw[i] = f1'(w[i]) h2[i] + h1[i] f7'(w[i])\n")) == (
+        "test.idx:7:36: error[E101]: unknown function `f7`: no `fn` statement declares it\n"
+        "  7 | dL/dw[i] = f1'(w[i]) h2[i] + h1[i] f7'(w[i])\n"
+        "    |                                    ^^^\n"
+        "  = help: the functions this file declares are `f1`, `f2`"
+    )
