@@ -128,6 +128,19 @@ def test_a_matrix_singular_by_construction_is_inconclusive_not_wrong() -> None:
     assert codes(SINGULAR) == ["W111"]
 
 
+def test_a_second_derivative_through_a_singular_matrix_is_redrawn_too() -> None:
+    # d2L/dF2's `of` is the first derivative dL/dF, which no definition names:
+    # the arrays to redraw come from L (it was never redrawn, and its hint said
+    # the values were literal).
+    text = "dim n = 3\nparam x[n]\nF[i, j] = x[i] x[j]\nL = log(det(F)^2 + 1)\nderive d2L/dF2\n"
+    report = run(text)
+    (result,) = report.derivatives
+    assert result.check is not None
+    assert result.check.verdict is Verdict.INCONCLUSIVE and result.check.redraws == 5
+    assert "F stays ill-conditioned however its arrays are drawn" in rendered(report)
+    assert codes(text) == ["W111"]
+
+
 def test_a_claim_through_a_singular_matrix_cannot_be_confirmed() -> None:
     text = SINGULAR + "dL/dX[p, q] = 2 det(K) inv(K)[p, a] X[a, q]\n"
     report = run(text)

@@ -314,10 +314,11 @@ class _Checks:
         return conditioned_arrays(formulas)
 
     def _leaves(self, derivation: Derivation) -> set[str]:
-        """The arrays the numerator depends on, through every definition."""
+        """The arrays the numerator depends on, through every definition (for
+        d2A/dB2, A's: its `of` is the first derivative, which no definition names)."""
         uses = {d.name: d.depends_on for d in self.checked.definitions}
         found: set[str] = set()
-        stack = [derivation.of]
+        stack = [derivation.first_of]
         while stack:
             name = stack.pop()
             if name not in found:
