@@ -425,20 +425,16 @@ def _sum(term: t.Add) -> _Shaped:
     if len(free) > 2:
         raise _NoForm
     parts = [_shape(part) for part in term.terms]
-    if len(free) == 2:
-        rows, cols = free
-    elif len(free) == 1:
-        # A vector sum takes the first vector term's orientation.
-        first = next((p for p in parts if p.names), None)
-        if first is None:
-            raise _NoForm
+    rows: t.Idx | None = free[0] if free else None
+    cols: t.Idx | None = free[1] if len(free) == 2 else None
+    # A vector sum takes the first vector term's orientation.
+    first = next((p for p in parts if p.names), None)
+    if len(free) == 1 and first is not None:
         rows, cols = first.rows, first.cols
-    else:
-        rows = cols = None
     shown = tuple(_broadcast(part, rows, cols) for part in parts)
-    if free and not any(part.names for part in parts):
+    if free and first is None:
         # A constant over indices: `(1/n) 1 1ᵀ`, `c 1`.
-        ones = [Ones(rows.size)] if rows is not None else []
+        ones: list[MatrixExpr] = [Ones(rows.size)] if rows is not None else []
         ones += [Transpose(Ones(cols.size))] if cols is not None else []
         return _Shaped(_times([_sum_of(shown), _matmul(ones)]), rows, cols)
     return _Shaped(_sum_of(shown), rows, cols)
