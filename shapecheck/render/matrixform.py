@@ -32,6 +32,7 @@ class _Style:
     inverse: str
     inverse_transpose: str
     hadamard: str
+    dot: str
     divide: str
     elementwise_divide: str
     ones: str
@@ -63,6 +64,7 @@ TEXT = _Style(
     inverse="⁻¹",
     inverse_transpose="⁻ᵀ",
     hadamard=" ⊙ ",
+    dot=" · ",
     divide=" / ",
     elementwise_divide=" ⊘ ",
     ones="1",
@@ -116,6 +118,7 @@ LATEX = _Style(
     inverse="^{-1}",
     inverse_transpose=r"^{-\top}",
     hadamard=r" \odot ",
+    dot=r" \cdot ",
     divide=" / ",
     elementwise_divide=r" \oslash ",
     ones=r"\mathbf{1}",
@@ -161,6 +164,31 @@ def _wrap(body: str, wrap: bool, style: _Style) -> str:
 
 def _show(expr: m.MatrixExpr, need: int, style: _Style) -> str:
     match expr:
+        case m.Leaf() | m.Number() | m.SizeLeaf() | m.Ones() | m.Identity() | m.Transpose():
+            return _atom(expr, need, style)
+        case m.MatMul():
+            body = " ".join(_show(f, _PRODUCT, style) for f in expr.factors)
+            return _wrap(body, need > _PRODUCT, style)
+        case m.Times():
+            return _times(expr, need, style)
+        case m.Hadamard():
+            return _hadamard(expr.factors, need, style)
+        case m.Sum():
+            return _sum(expr, need, style)
+        case m.Power():
+            return _power(expr, need, style)
+        case m.Apply() | m.Relation() | m.Extremum() | m.Diag() | m.Trace() | m.WholeMatrix():
+            return _call(expr, need, style)
+        case _:
+            assert_never(expr)
+
+
+def _atom(
+    expr: m.Leaf | m.Number | m.SizeLeaf | m.Ones | m.Identity | m.Transpose,
+    need: int,
+    style: _Style,
+) -> str:
+    match expr:
         case m.Leaf():
             bracket = expr.derivative and (style.bracket_derivatives or need == _ATOM)
             return _wrap(style.name(expr.name), bracket and need > _SUM, style)
@@ -179,19 +207,6 @@ def _show(expr: m.MatrixExpr, need: int, style: _Style) -> str:
             if isinstance(expr.of, m.WholeMatrix):  # only inv is transposed
                 return style.name(expr.of.array) + style.inverse_transpose
             return _show(expr.of, _ATOM, style) + style.transpose
-        case m.MatMul():
-            body = " ".join(_show(f, _PRODUCT, style) for f in expr.factors)
-            return _wrap(body, need > _PRODUCT, style)
-        case m.Times():
-            return _times(expr, need, style)
-        case m.Hadamard():
-            return _hadamard(expr.factors, need, style)
-        case m.Sum():
-            return _sum(expr, need, style)
-        case m.Power():
-            return _power(expr, need, style)
-        case m.Apply() | m.Relation() | m.Extremum() | m.Diag() | m.Trace() | m.WholeMatrix():
-            return _call(expr, need, style)
         case _:
             assert_never(expr)
 
@@ -239,18 +254,19 @@ def _divisor(factor: m.MatrixExpr) -> m.MatrixExpr | None:
 
 def _times(expr: m.Times, need: int, style: _Style) -> str:
     """Scalars, then the matrix, then what the scalars divide by: `2 Y`, `Kᵀ S / sqrt(d)`."""
-    kept = [f for f in expr.factors if _divisor(f) is None or not _scalar_power(f)]
-    divisors = [d for f in expr.factors if _scalar_power(f) and (d := _divisor(f)) is not None]
-    negative = bool(kept) and isinstance(kept[0], m.Number) and kept[0].value < 0
-    if negative:
-        assert isinstance(kept[0], m.Number)
-        kept = kept[1:] if kept[0].value == -1.0 else [m.Number(-kept[0].value), *kept[1:]]
-    # The matrix (last) reads unbracketed after its scalars: `2 Xᵀ Y`.
-    shown = [
-        _show(f, _PRODUCT if last and isinstance(f, m.MatMul) else _HADAMARD, style)
-        for last, f in ((k == len(kept) - 1, f) for k, f in enumerate(kept))
-    ]
-    body = " ".join(shown) or "1"
+    divisors = [d for f in expr.factors if (d := _scalar_divisor(f)) is not None]
+    negative, kept = _sign([f for f in expr.factors if _scalar_divisor(f) is None])
+    # Every factor but the last is a scalar, so the last reads unbracketed
+    # (`2 Xᵀ Y`, `-Y ⊙ Y / n`: any grouping has the same value), unless a sum.
+    shown = [_show(f, _HADAMARD, style) for f in kept[:-1]]
+    if kept:
+        shown.append(_show(kept[-1], _SUM + (isinstance(kept[-1], m.Sum)), style))
+    # `-0.5 · 1ᵀ X`: two numbers side by side would read as one.
+    body = ""
+    for part in shown:
+        joint = style.dot if body[-1:].isdigit() and part[:1].isdigit() else " "
+        body = body + joint + part if body else part
+    body = body or "1"
     for divisor in divisors:
         body += style.divide + _show(divisor, _ATOM, style)
     if negative:
@@ -259,8 +275,17 @@ def _times(expr: m.Times, need: int, style: _Style) -> str:
     return _wrap(body, need >= _PRODUCT, style)
 
 
-def _scalar_power(factor: m.MatrixExpr) -> bool:
-    return isinstance(factor, m.Power) and factor.scalar
+def _scalar_divisor(factor: m.MatrixExpr) -> m.MatrixExpr | None:
+    """What a scalar factor divides by (`n` for `n^-1`); None for other factors."""
+    return _divisor(factor) if isinstance(factor, m.Power) and factor.scalar else None
+
+
+def _sign(factors: list[m.MatrixExpr]) -> tuple[bool, list[m.MatrixExpr]]:
+    """A leading negative number taken out: `-2 X` prints as `-` and `2 X`."""
+    if not factors or not isinstance(factors[0], m.Number) or factors[0].value >= 0:
+        return False, factors
+    magnitude = -factors[0].value
+    return True, (factors[1:] if magnitude == 1.0 else [m.Number(magnitude), *factors[1:]])
 
 
 def _hadamard(factors: tuple[m.MatrixExpr, ...], need: int, style: _Style) -> str:

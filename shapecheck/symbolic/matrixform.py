@@ -596,12 +596,22 @@ def _chain(component: list[_Shaped], summed: set[str]) -> _Shaped:
     factors transposed so that neighbours share their index), or a trace."""
     links = {n for n in summed if sum(n in node.names for node in component) == 2}
     ends = [node for node in component if len(node.names & links) < 2]
-    cycle = not ends
-    start = component[0] if cycle else ends[0]
+    start = ends[0] if ends else component[0]
+    walked = _walk(start, [node for node in component if node is not start], links)
+    product = _matmul([node.expr for node in walked])
+    if not ends:
+        return _Shaped(Trace(product), None, None)
+    return _ones_at_ends(_Shaped(product, walked[0].rows, walked[-1].cols), summed)
+
+
+def _walk(start: _Shaped, rest: list[_Shaped], links: set[str]) -> list[_Shaped]:
+    """The factors in chain order from `start`, each laid out so that its rows
+    are the index it shares with the one before."""
+    # As laid out where its columns already lead on (`tr(X W Yᵀ)`), else flipped.
+    leads = start.cols is not None and start.cols.name in links
     outward = sorted(start.names & links)
-    first = start if not outward else _facing(start, None, outward[0])
-    walked = [first]
-    remaining = [node for node in component if node is not start]
+    walked = [start if leads or not outward else _facing(start, None, outward[0])]
+    remaining = list(rest)
     while remaining:
         link = walked[-1].cols
         following = next((n for n in remaining if link is not None and link.name in n.names), None)
@@ -609,10 +619,7 @@ def _chain(component: list[_Shaped], summed: set[str]) -> _Shaped:
             raise _NoForm
         remaining.remove(following)
         walked.append(_facing(following, link, None))
-    product = _matmul([node.expr for node in walked])
-    if cycle:
-        return _Shaped(Trace(product), None, None)
-    return _ones_at_ends(_Shaped(product, walked[0].rows, walked[-1].cols), summed)
+    return walked
 
 
 def _facing(node: _Shaped, rows: t.Idx | None, cols_name: str | None) -> _Shaped:
