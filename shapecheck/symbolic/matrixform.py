@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 from shapecheck.check.program import Size
 from shapecheck.exhaustive import assert_never
@@ -187,10 +188,16 @@ def transpose(expr: MatrixExpr) -> MatrixExpr:
     """The transpose, pushed down towards the leaves (`(A B)ᵀ = Bᵀ Aᵀ`,
     element-wise operations over transposed operands) where that does not
     print more transposes than it saves; else `(…)ᵀ` over the whole."""
-    pushed = _pushed(expr)
-    if isinstance(pushed, Transpose) or transposes(pushed) <= transposes(expr) + 1:
-        return pushed
-    return Transpose(expr)
+    # Remembered on the (immutable) node: a sum's terms are laid out, then
+    # laid out again by whatever holds the sum.
+    cache = expr.__dict__
+    done = cache.get("_transposed")
+    if done is None:
+        pushed = _pushed(expr)
+        fewer = isinstance(pushed, Transpose) or transposes(pushed) <= transposes(expr) + 1
+        done = pushed if fewer else Transpose(expr)
+        cache["_transposed"] = done
+    return done
 
 
 def _pushed(expr: MatrixExpr) -> MatrixExpr:
@@ -264,8 +271,13 @@ def children(expr: MatrixExpr) -> tuple[MatrixExpr, ...]:
 def transposes(expr: MatrixExpr) -> int:
     """How many transposes print (of ones not counted: `1ᵀ` reads as a sum;
     nor of an inverse: `X⁻ᵀ` is one symbol)."""
-    own = 1 if isinstance(expr, Transpose) and not isinstance(expr.of, Ones | WholeMatrix) else 0
-    return own + sum(transposes(child) for child in children(expr))
+    cache = expr.__dict__
+    count = cache.get("_transposes")
+    if count is None:
+        own = isinstance(expr, Transpose) and not isinstance(expr.of, Ones | WholeMatrix)
+        count = int(own) + sum(transposes(child) for child in children(expr))
+        cache["_transposes"] = count
+    return count
 
 
 def leaf_names(expr: MatrixExpr) -> set[str]:
@@ -289,7 +301,7 @@ class _Shaped:
     rows: t.Idx | None
     cols: t.Idx | None
 
-    @property
+    @cached_property
     def names(self) -> frozenset[str]:
         return frozenset(i.name for i in (self.rows, self.cols) if i is not None)
 
@@ -301,6 +313,11 @@ class _Shaped:
         return self if self.cols is None else self.flipped()
 
 
+# A formula this large has no readable matrix form, and building one would cost
+# as much as the derivation did (an RNN unrolled a thousand steps).
+MAX_NODES = 2000
+
+
 class _NoForm(Exception):
     """The term has no matrix form (see the module's docstring)."""
 
@@ -310,6 +327,8 @@ def matrix_form(term: t.Term, order: tuple[t.Idx, ...]) -> MatrixExpr | None:
     columns; a vector's one index), or None where it has none. A vector result
     may come out as a row (`1ᵀ (dL/dY)`): it is the same vector."""
     if len(order) > 2 or {i.name for i in term.free} != {i.name for i in order}:
+        return None
+    if t.size_count(term, MAX_NODES) > MAX_NODES:
         return None
     try:
         shaped = _shape(term)
