@@ -15,10 +15,12 @@ from shapecheck.numeric.verdicts import (
     nobodys_fault,
 )
 from shapecheck.pipeline import ClaimResult, DerivativeResult
+from shapecheck.render import matrixform
 from shapecheck.render.common import shape_both
 from shapecheck.render.formula import formula, indices
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.derive import Adjoint, Derivation
+from shapecheck.symbolic.matrixform import MatrixExpr
 
 if TYPE_CHECKING:
     from shapecheck.numeric.verdicts import Check
@@ -72,6 +74,28 @@ def value_words(value: PointValue) -> str:
         return f"{level:.6g}"
 
     return words(nested)
+
+
+def matrix_form(result: DerivativeResult) -> MatrixExpr | None:
+    """The derivative as shown (its formula, or the expanded one) in matrix
+    notation, or None where it has none (spec 10: display only)."""
+    shown = result.expanded if result.expanded is not None else result.derivation.formula
+    return matrixform.derivative_form(result.derivation, shown)
+
+
+def matrix_lines(results: tuple[DerivativeResult, ...], adjoints: bool) -> list[str]:
+    """`dL/dW = Xᵀ (dL/dY)` for each derivative with a matrix form, then (with
+    `adjoints`, where the adjoint lines are shown) each adjoint's."""
+    lines = []
+    for result in results:
+        form = matrix_form(result)
+        if form is not None:
+            lines.append(f"{result.derivation.label} = {matrixform.text(form)}")
+    for adjoint in unique_adjoints(results) if adjoints else []:
+        form = matrixform.adjoint_form(adjoint)
+        if form is not None:
+            lines.append(f"{adjoint.label} = {matrixform.text(form)}")
+    return lines
 
 
 def adjoint_line(adjoint: Adjoint) -> str:

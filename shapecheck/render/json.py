@@ -20,10 +20,12 @@ from shapecheck.check.program import ArrayInfo, CheckedDefinition, CheckedProgra
 from shapecheck.diagnostics import Diagnostic
 from shapecheck.pipeline import ClaimResult, DerivativeResult, FileReport
 from shapecheck.render import derivatives as facts
+from shapecheck.render import matrixform
 from shapecheck.render.common import size_json
 from shapecheck.render.formula import formula
 from shapecheck.render.notation import notation
 from shapecheck.source import Source, Span
+from shapecheck.symbolic.matrixform import MatrixExpr
 
 if TYPE_CHECKING:
     from shapecheck.numeric.report import Verification
@@ -213,6 +215,7 @@ def _derivative(result: DerivativeResult) -> dict[str, Any]:
         "sizes": [i.size.value for i in derivation.signature],
         "formula": formula(derivation.formula),
         "expanded": formula(result.expanded) if result.expanded is not None else None,
+        "matrix": _matrix(facts.matrix_form(result)),
         "numpy": facts.derivative_code(result),
         "check": _check(result.check),
         "adjoints": [
@@ -220,11 +223,17 @@ def _derivative(result: DerivativeResult) -> dict[str, Any]:
                 "label": a.label,
                 "indices": [i.name for i in a.indices],
                 "formula": formula(a.formula),
+                "matrix": _matrix(matrixform.adjoint_form(a)),
                 "numpy": facts.adjoint_code(a),
             }
             for a in derivation.adjoints
         ],
     }
+
+
+def _matrix(form: MatrixExpr | None) -> str | None:
+    """The matrix notation (display only), or null where the result has none."""
+    return matrixform.text(form) if form is not None else None
 
 
 def render(reports: Sequence[FileReport], *, strict: bool, exit_status: int) -> str:

@@ -19,7 +19,7 @@ from shapecheck.check.program import CheckedProgram
 from shapecheck.diagnostics import Diagnostic
 from shapecheck.pipeline import DerivativeResult, FileReport
 from shapecheck.render import derivatives as facts
-from shapecheck.render import math
+from shapecheck.render import math, matrixform
 from shapecheck.render.common import plural
 from shapecheck.render.diagnostics import location
 from shapecheck.render.escape import visible
@@ -180,6 +180,10 @@ def _derivative(result: DerivativeResult, ranks: math.Ranks, verified: bool) -> 
     shown = result.expanded if result.expanded is not None else derivation.formula
     lhs = math.derivative(derivation)
     rows.append((lhs, math.term(shown, ranks)))
+    form = facts.matrix_form(result)
+    if form is not None:
+        # Matrix notation (spec 10: display only), under the index form.
+        rows.append((math.label(derivation.label), matrixform.latex(form)))
     return [r"\paragraph{" + head + "}", about, *_display(rows)]
 
 

@@ -24,7 +24,7 @@ from shapecheck.check.program import CheckedProgram
 from shapecheck.diagnostics import Diagnostic
 from shapecheck.pipeline import FileReport
 from shapecheck.render import derivatives as facts
-from shapecheck.render import math
+from shapecheck.render import math, matrixform
 from shapecheck.render.common import plural
 from shapecheck.render.diagnostics import location, snippet
 from shapecheck.render.escape import visible
@@ -183,6 +183,23 @@ def _adjoints(report: FileReport, ranks: math.Ranks) -> list[str]:
     return [*lines, ""]
 
 
+def _matrix_notation(report: FileReport, detailed: bool) -> list[str]:
+    """Results of rank ≤ 2 in matrix notation (spec 10: display only); the
+    adjoints' where the adjoint lines are shown."""
+    shown = [(r.derivation.label, facts.matrix_form(r)) for r in report.derivatives]
+    if detailed:
+        adjoints = facts.unique_adjoints(report.derivatives)
+        shown += [(a.label, matrixform.adjoint_form(a)) for a in adjoints]
+    lines = [
+        f"- {inline_math(math.label(label) + ' = ' + matrixform.latex(form))}"
+        for label, form in shown
+        if form is not None
+    ]
+    if not lines:
+        return []
+    return ["#### Matrix notation (display only; vectors are columns)", "", *lines, ""]
+
+
 def _point_values(report: FileReport) -> list[str]:
     lines = facts.point_value_lines(report.derivatives)
     if not lines or report.verification is None:
@@ -251,7 +268,10 @@ def _tables(report: FileReport, detailed: bool) -> list[str]:
         lines += ["#### Which definition uses which array", "", *mermaid(checked)]
     lines += _derivatives(report, ranks) + _point_values(report)
     if detailed:
-        lines += _adjoints(report, ranks) + _numpy(report)
+        lines += _adjoints(report, ranks)
+    lines += _matrix_notation(report, detailed)
+    if detailed:
+        lines += _numpy(report)
     return lines + _claims(report, ranks) + _verification(report)
 
 

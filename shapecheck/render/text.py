@@ -160,6 +160,18 @@ def _point_values(console: Console, report: FileReport) -> None:
         console.print()
 
 
+def _matrix_notation(console: Console, report: FileReport, detailed: bool) -> None:
+    """Results of rank ≤ 2 in matrix notation (spec 10: display only, not `.idx`)."""
+    from shapecheck.render import derivatives as facts  # lazily: see _derivatives_table
+
+    lines = facts.matrix_lines(report.derivatives, adjoints=detailed)
+    if lines:
+        console.print(Text("Matrix notation (display only; vectors are columns)", style="italic"))
+        for line in lines:
+            console.print(Text("  " + line), soft_wrap=True)
+        console.print()
+
+
 def _adjoints(console: Console, report: FileReport) -> None:
     from shapecheck.render import derivatives as facts  # lazily: see _derivatives_table
 
@@ -292,6 +304,8 @@ def _report(console: Console, report: FileReport, strict: bool, detailed: bool) 
         _point_values(console, report)
         if detailed:
             _adjoints(console, report)
+        _matrix_notation(console, report, detailed)
+        if detailed:
             _numpy(console, report)
     claims = _claims_table(report)
     if claims is not None:
