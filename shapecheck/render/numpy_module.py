@@ -858,7 +858,10 @@ def _expect(name, value, shape):
         want is not None and have != want for have, want in zip(value.shape, shape)
     ):
         raise ValueError(f"{name} has shape {value.shape}, the file needs {shape}")
+"""
 
+# Written into a module only where a computed dim is read from a shape.
+_SIZE_HELPER = """
 
 def _expect_size(name, value, numerator, denominator):
     if value * denominator != numerator:
@@ -904,7 +907,8 @@ def module(report: FileReport) -> str:
         *_backward(report, plan),
     ]
     text = "\n".join(lines) + "\n"
-    helpers = "".join(code for call, code in _INDEXED_HELPERS.items() if call in text)
+    helpers = _SIZE_HELPER if "_expect_size(" in text else ""
+    helpers += "".join(code for call, code in _INDEXED_HELPERS.items() if call in text)
     if "_stand_in(" in text:
         from shapecheck.numeric.standins import SOURCE
 
