@@ -322,6 +322,18 @@ def _letters(term: t.Product) -> dict[str, str]:
     return {n: _LETTERS[k] for k, n in enumerate(names)}
 
 
+def _unit_code(literals: list[int], free: tuple[t.Idx, ...]) -> str:
+    """A delta with a literal: `δ[1, p, q] = e₁[p] e₁[q]`; 0 everywhere for two
+    different literals, or one past a free index's range (`δ[q, 2 2 2]`)."""
+    if len(literals) > 1 or any(literals[0] > (i.size.value or 0) for i in free):
+        return f"np.zeros({_shape(free)})"
+    units = ", ".join(f"np.eye({i.size.value})[{literals[0] - 1}]" for i in free)
+    if len(free) == 1:
+        return units
+    letters = _LETTERS[: len(free)]
+    return f'np.einsum("{",".join(letters)}->{letters}", {units})'
+
+
 def _delta_code(term: t.Delta) -> str:
     free = term.free
     if t.picks_entries(term.indices):
@@ -330,17 +342,9 @@ def _delta_code(term: t.Delta) -> str:
         tests = " & ".join(f"np.equal({first}, {other})" for other in others)
         return f"np.broadcast_to({tests}, {_shape(free)}).astype(float)"
     literals = sorted({i.value for i in term.indices if isinstance(i, t.Fixed)})
-    outside = bool(literals) and any(literals[0] > (i.size.value or 0) for i in free)
-    if len(literals) > 1 or outside:
-        # two different literals, or one outside a free index's range: 0 everywhere
-        return f"np.zeros({_shape(free)})"
-    letters = _LETTERS[: len(free)]
     if literals:
-        # δ[1, p, q] = e₁[p] e₁[q]
-        units = ", ".join(f"np.eye({i.size.value})[{literals[0] - 1}]" for i in free)
-        if len(free) == 1:
-            return units
-        return f'np.einsum("{",".join(letters)}->{letters}", {units})'
+        return _unit_code(literals, free)
+    letters = _LETTERS[: len(free)]
     n = free[0].size.value
     if len(free) == 2:
         return f"np.eye({n})"
