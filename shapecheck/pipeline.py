@@ -10,7 +10,7 @@ words its own verdicts; numpy is imported only when it runs, so `check
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,11 @@ from shapecheck.diagnostics import Code, Diagnostic, Severity, diagnostic
 from shapecheck.source import Source
 from shapecheck.syntax.parse import parse
 from shapecheck.syntax.unroll import loop_context, unroll
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:  # built on first use (deferred.py)
+    from shapecheck.deferred import dataclass
 
 # The symbolic and numeric stages load when a file asks for a derivative or
 # states a claim (`_derive_and_verify`): a plain `check` of a file with none

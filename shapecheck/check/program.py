@@ -8,13 +8,17 @@ that lowering, rendering and verification all read the same summation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from shapecheck.check.sizeexpr import Poly
 from shapecheck.source import Span
 from shapecheck.syntax import ast
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:  # built on first use (deferred.py)
+    from shapecheck.deferred import dataclass
 
 LAYOUTS = ("numerator", "denominator")
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 from shapecheck.check.program import (
@@ -30,6 +30,11 @@ from shapecheck.diagnostics import Code, Diagnostic, Label, diagnostic
 from shapecheck.source import Span
 from shapecheck.syntax import ast, notation
 from shapecheck.syntax.unroll import loop_context
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:  # built on first use (deferred.py)
+    from shapecheck.deferred import dataclass
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> list[str]:

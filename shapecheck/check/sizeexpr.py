@@ -13,10 +13,15 @@ data and `fractions` only.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from shapecheck.syntax import ast
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:  # built on first use (deferred.py)
+    from shapecheck.deferred import dataclass
 
 # A monomial: (dim, power) pairs sorted by name, powers >= 1; () is the constant 1.
 Monomial = tuple[tuple[str, int], ...]

@@ -134,14 +134,18 @@ def _with_references(
     """A definition's `depends_on` and its `reference_only` names: a derivative
     reference dA/dB stands for a formula in A, B and anything A depends on."""
     direct = list(scope.depends_on)
+    if not scope.references:
+        # Most definitions: no walk, and no table of every definition so far
+        # (built for each definition, it made a long file quadratic).
+        return tuple(direct), ()
     uses = {d.name: d.depends_on for d in file.definitions}
     stack = list(scope.references)
-    reached: list[str] = []
+    reached: dict[str, None] = {}  # ordered, with constant-time membership
     while stack:
         name = stack.pop()
         if name in reached:
             continue
-        reached.append(name)
+        reached[name] = None
         stack.extend(reversed(uses.get(name, ())))
     only = tuple(n for n in reached if n not in direct)
     return (*direct, *only), only

@@ -17,8 +17,9 @@ a free dim would make it hold, the `dim` to write).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from shapecheck.check.program import Dim, Size
 from shapecheck.check.scope import Occurrence, StatementScope
@@ -27,6 +28,11 @@ from shapecheck.diagnostics import Code
 from shapecheck.exhaustive import assert_never
 from shapecheck.source import Span
 from shapecheck.syntax import ast
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:  # built on first use (deferred.py)
+    from shapecheck.deferred import dataclass
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
 from pathlib import Path, PurePath
+from typing import TYPE_CHECKING
 
 from shapecheck.diagnostics import Diagnostic
 from shapecheck.render.escape import visible
 from shapecheck.source import Source, Span
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:  # built on first use (deferred.py)
+    from shapecheck.deferred import dataclass
 
 
 @dataclass(frozen=True)

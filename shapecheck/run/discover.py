@@ -17,12 +17,17 @@ import os
 import stat
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from shapecheck.run.gitignored import ignored
 from shapecheck.run.globs import excluded
 from shapecheck.run.usage import UsageProblem
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:  # built on first use (deferred.py)
+    from shapecheck.deferred import dataclass
 
 # Never student files, and often huge: not searched unless named.
 SKIPPED_FOLDERS = frozenset({".git", ".venv", "node_modules", "__pycache__"})

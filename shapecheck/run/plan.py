@@ -9,13 +9,18 @@ name by name.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from typing import TypeVar
+from dataclasses import replace
+from typing import TYPE_CHECKING, TypeVar
 
 from shapecheck.pipeline import Options
 from shapecheck.run.config import Config, ConfigFinder
 from shapecheck.run.discover import Target
 from shapecheck.run.runner import Job
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:  # built on first use (deferred.py)
+    from shapecheck.deferred import dataclass
 
 _T = TypeVar("_T")
 

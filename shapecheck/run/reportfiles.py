@@ -14,11 +14,16 @@ import contextlib
 import os
 import tempfile
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shapecheck.run.usage import UsageProblem
 from shapecheck.run.valuefiles import check_save_path
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:  # built on first use (deferred.py)
+    from shapecheck.deferred import dataclass
 
 
 @dataclass(frozen=True)

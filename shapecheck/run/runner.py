@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Generator, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +28,11 @@ from shapecheck.pipeline import (
 from shapecheck.run.discover import Target, read_target
 from shapecheck.run.suppress import apply_ignores
 from shapecheck.run.usage import UsageProblem
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:  # built on first use (deferred.py)
+    from shapecheck.deferred import dataclass
 
 # multiprocessing and concurrent.futures load only for `--jobs` above one.
 if TYPE_CHECKING:

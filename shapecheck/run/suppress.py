@@ -12,11 +12,17 @@ reported as not honoured (W902).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from shapecheck.diagnostics import CODES, Code, Diagnostic, Severity, diagnostic
 from shapecheck.pipeline import FileReport
 from shapecheck.source import Span
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:  # built on first use (deferred.py)
+    from shapecheck.deferred import dataclass
 
 # A claim's verdict is what a course grades: never hidden by a comment.
 # A claim's verdict is always reported.

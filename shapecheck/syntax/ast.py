@@ -14,11 +14,16 @@ line from becoming a deep tree.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
-from typing import TypeVar
+from dataclasses import field, replace
+from typing import TYPE_CHECKING, TypeVar
 
 from shapecheck.exhaustive import assert_never
 from shapecheck.source import Span
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:  # the nodes a file uses are built when first made (deferred.py)
+    from shapecheck.deferred import dataclass
 
 # ---------------------------------------------------------------------------
 # Indices and sizes as written

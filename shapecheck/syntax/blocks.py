@@ -11,12 +11,17 @@ with it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from shapecheck.diagnostics import Code, Diagnostic, diagnostic
 from shapecheck.source import Span
 from shapecheck.syntax import ast
 from shapecheck.syntax.lines import LogicalLine
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:  # built on first use (deferred.py)
+    from shapecheck.deferred import dataclass
 
 
 @dataclass(frozen=True)

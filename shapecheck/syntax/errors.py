@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from shapecheck.diagnostics import Code, Diagnostic, diagnostic
 from shapecheck.source import Span
@@ -22,6 +22,11 @@ from shapecheck.syntax.keywords import (
 from shapecheck.syntax.lalr import Rejected
 from shapecheck.syntax.lexer import NoTerminal, Token, lex
 from shapecheck.syntax.notation import FileNames, Rejection, foreign_notation, unknown_call
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:  # built on first use (deferred.py)
+    from shapecheck.deferred import dataclass
 
 # Terminal names in words, for "expected ..." lists.
 _TERMINAL_WORDS = {

@@ -16,11 +16,17 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
+from typing import TYPE_CHECKING
 
 from shapecheck.diagnostics import Code, Diagnostic, diagnostic
 from shapecheck.source import Span
 from shapecheck.syntax import ast
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:  # built on first use (deferred.py)
+    from shapecheck.deferred import dataclass
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ELEMENTWISE = ["exp", "log", "tanh", "sigmoid", "relu", "sin", "cos", "sqrt", "abs", "sign"]

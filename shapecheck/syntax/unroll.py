@@ -10,14 +10,20 @@ name both the line and the value of `t`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from shapecheck.collector import collector_paused
 from shapecheck.diagnostics import Code, Diagnostic, diagnostic
 from shapecheck.exhaustive import assert_never
 from shapecheck.source import Span
 from shapecheck.syntax import ast
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:  # built on first use (deferred.py)
+    from shapecheck.deferred import dataclass
 
 MAX_LOOP_STEPS = 10_000
 MAX_UNROLLED_STATEMENTS = 50_000
