@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from shapecheck.diagnostics import Code, Diagnostic, diagnostic
 from shapecheck.source import Span
+from shapecheck.syntax import sigma
 from shapecheck.syntax.functions import opaque_problem, open_parenthesis
 from shapecheck.syntax.keywords import (
     SECOND_EDITION,
@@ -39,6 +40,7 @@ _TERMINAL_WORDS = {
     "LAYOUT": "`layout`",
     "POSITIVE": "`positive`",
     "SUM": "`sum`",
+    "SIGMA": "`Σ_j`",
     "MEAN": "`mean`",
     "DELTA": "`delta`",
     "LOSS": "`loss`",
@@ -77,6 +79,7 @@ _ATOM_STARTS = frozenset(
         "FN_NAME",
         "MATRIX_FUNC",
         "SUM",
+        "SIGMA",
         "MEAN",
         "DELTA",
         "LPAR",
@@ -107,7 +110,12 @@ def syntax_problem(
     at = error.position if isinstance(error, NoTerminal) else _rejected_at(error, text)
     seen = Rejection.of(text, at, offset, names or FileNames())
     tokens = tokens_before(text, at)
-    problem = opaque_problem(seen) or foreign_notation(seen) or unknown_call(seen, tokens)
+    problem = (
+        sigma.misuse(text, at, offset)
+        or opaque_problem(seen)
+        or foreign_notation(seen)
+        or unknown_call(seen, tokens)
+    )
     if problem is not None:
         return problem
     if isinstance(error, Rejected) and error.token.type == "PRIME":
