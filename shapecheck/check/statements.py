@@ -293,6 +293,7 @@ def check_definition(file: FileScope, statement: ast.Definition) -> None:
             statement.span,
             statement.loop,
             reference_only,
+            tuple(str(index) for index in statement.indices),
         )
     )
 

@@ -22,7 +22,7 @@ from shapecheck.pipeline import ClaimResult, DerivativeResult, FileReport
 from shapecheck.render import derivatives as facts
 from shapecheck.render.common import size_json
 from shapecheck.render.formula import formula
-from shapecheck.render.notation import notation
+from shapecheck.render.notation import left_side, notation
 from shapecheck.source import Source, Span
 
 if TYPE_CHECKING:
@@ -125,6 +125,7 @@ def _definition(
         "index_sizes": {name: size_json(size) for name, size in definition.sizes},
         "summed": list(definition.summed),
         "broadcast": [list(names) for names in definition.broadcast],
+        "lhs": left_side(definition.name, definition.written_indices),
         "formula": notation(definition.rhs),
         "idx": str(definition.rhs),
         "line": report.source.position(definition.span.start)[0],

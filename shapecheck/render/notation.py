@@ -24,6 +24,12 @@ def index_list(indices: tuple[ast.Index, ...] | tuple[str, ...]) -> str:
     return "[" + (", " if spaced else ",").join(shown) + "]"
 
 
+def left_side(name: str, written: tuple[str, ...]) -> str:
+    """`y[a:m]`: a definition's left-hand side as written, so that the printed
+    definition reads back with the same meaning (spec 10)."""
+    return name + ("[" + ",".join(written) + "]" if written else "")
+
+
 def notation(expr: ast.Expr) -> str:
     return _pretty(expr, _COMPARE, True)
 
