@@ -136,9 +136,7 @@ def _is_upstream(scope: StatementScope, ref: ast.DerivRef) -> bool:
     """`dloss/dA` in a claim, for a file with `loss(A)`: the upstream gradient
     the derivation prints (spec 10). `loss` is a keyword, so no array is
     named so; elsewhere `dloss/dA` stays an unknown name."""
-    return (
-        scope.in_claim and ref.of == "loss" and ref.order == 1 and ref.wrt in scope.names.losses
-    )
+    return scope.in_claim and ref.of == "loss" and ref.order == 1 and ref.wrt in scope.names.losses
 
 
 def _visit_upstream(scope: StatementScope, ref: ast.DerivRef) -> None:
