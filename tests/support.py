@@ -165,8 +165,9 @@ def spanless(node: object) -> object:
         return tuple(spanless(item) for item in node)
     if not dataclasses.is_dataclass(node) or isinstance(node, type):
         return node
-    return (type(node).__name__,) + tuple(
+    kept = tuple(
         (field.name, spanless(getattr(node, field.name)))
         for field in dataclasses.fields(node)
         if field.name != "explicit" and not isinstance(getattr(node, field.name), Span)
     )
+    return (type(node).__name__, *kept)

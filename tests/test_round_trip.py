@@ -197,6 +197,6 @@ def test_what_is_confirmed_symbolically_stays_so() -> None:
             (confirmed if claim.get("symbolic_match") else missed).add(_key(path, pasted))
     confirmed -= missed
     if os.environ.get("UPDATE_ROUND_TRIP"):
-        header = "# (file, kind, label) confirmed symbolically when pasted back (tests/test_round_trip.py)\n"
+        header = "# (file, kind, label) confirmed symbolically when pasted back\n"
         SYMBOLIC.write_text(header + "".join(f"{k}\n" for k in sorted(confirmed)), encoding="utf-8")
     assert sorted(_symbolic_today() - confirmed) == []

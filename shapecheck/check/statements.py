@@ -57,8 +57,7 @@ def visit(scope: StatementScope, expr: ast.Expr) -> None:
             case ast.DerivRef():
                 _visit_deriv(scope, node)
             case ast.Loss():
-                if scope.lookup(node.name, node.name_span) is not None:
-                    scope.names.losses.add(node.name)
+                _visit_loss(scope, node)
             case ast.MatrixCall():
                 matrices.visit_matrix_call(scope, node)
             case ast.SumOver() | ast.MeanOver():
@@ -130,6 +129,12 @@ def _visit_deriv(scope: StatementScope, ref: ast.DerivRef) -> None:
         sizes.record(scope, index, size, place, "derivative")
     if not scope.in_claim:
         scope.derivative_references.append(ref)
+
+
+def _visit_loss(scope: StatementScope, node: ast.Loss) -> None:
+    """`loss(A)`: A known; a claim may then name its upstream gradient `dloss/dA`."""
+    if scope.lookup(node.name, node.name_span) is not None:
+        scope.names.losses.add(node.name)
 
 
 def _is_upstream(scope: StatementScope, ref: ast.DerivRef) -> bool:

@@ -63,7 +63,7 @@ def _pretty(expr: ast.Expr, need: int, last: bool) -> str:
         case ast.Delta():
             return "δ" + index_list(expr.indices)
         case ast.DerivRef():
-            return f"d{expr.of}/d{expr.wrt}" + index_list(expr.indices)
+            return expr.label + index_list(expr.indices)
         case ast.Number() | ast.Loss():
             return str(expr)
         case ast.RangeSum():
