@@ -60,8 +60,7 @@ def test_printed_formulas_parse_back_and_are_confirmed() -> None:
         at = f"[{indices}]" if indices else ""
         claims.append(f"{derivation.label}{at} = {formula(derivation.formula)}")
     definitions = [
-        f"{d.name}2{'[' + ', '.join(d.indices) + ']' if d.indices else ''} = "
-        f"{notation(d.rhs)}"
+        f"{d.name}2{'[' + ', '.join(d.indices) + ']' if d.indices else ''} = {notation(d.rhs)}"
         for d in report.checked.definitions
     ]
     # Adjoints print in the file's names; only derivatives without them are pasted.
