@@ -75,6 +75,11 @@ class Code(str, enum.Enum):
     E065 = "E065"
     E066 = "E066"
     E067 = "E067"
+    E070 = "E070"
+    E071 = "E071"
+    E072 = "E072"
+    E073 = "E073"
+    E074 = "E074"
     E101 = "E101"
     E102 = "E102"
     E103 = "E103"
@@ -201,6 +206,12 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.E065: (Severity.ERROR, "derivative shorthand of order three or more"),
     Code.E066: (Severity.ERROR, "mixed second-derivative shorthand"),
     Code.E067: (Severity.ERROR, "second derivative by a name ending in a digit"),
+    # E070-E074: the prefix sum `Σ_j e` as input (spec 10)
+    Code.E070: (Severity.ERROR, "`Σ` without the index it sums over"),
+    Code.E071: (Severity.ERROR, "`Σ_` not followed by an index"),
+    Code.E072: (Severity.ERROR, "malformed index list after `Σ_`"),
+    Code.E073: (Severity.ERROR, "`Σ_j` with nothing to sum"),
+    Code.E074: (Severity.ERROR, "`Σ_j` bare in an exponent"),
     Code.E101: (Severity.ERROR, "unknown name"),
     Code.E102: (Severity.ERROR, "name defined twice"),
     Code.E103: (Severity.ERROR, "name used before its definition"),

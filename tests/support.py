@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +18,7 @@ from shapecheck.render.derivatives import derivative_code
 from shapecheck.render.diagnostics import render_plain
 from shapecheck.render.formula import formula
 from shapecheck.render.notation import notation
-from shapecheck.source import Source
+from shapecheck.source import Source, Span
 from shapecheck.syntax import ast
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -154,3 +155,19 @@ def printed_value(result: DerivativeResult, namespace: dict[str, Any]) -> np.nda
     for line in derivative_code(result):
         exec(line, scope)
     return np.asarray(scope[python_name(result.derivation.label)], dtype=float)
+
+
+def spanless(node: object) -> object:
+    """An AST node as nested tuples without its spans, nor whether a sum was
+    written or made explicit by the checker: two nodes that mean the same
+    compare equal (`sum[j](e)` and `Σ_j e`, a printed definition and its source)."""
+    if isinstance(node, tuple):
+        return tuple(spanless(item) for item in node)
+    if not dataclasses.is_dataclass(node) or isinstance(node, type):
+        return node
+    kept = tuple(
+        (field.name, spanless(getattr(node, field.name)))
+        for field in dataclasses.fields(node)
+        if field.name != "explicit" and not isinstance(getattr(node, field.name), Span)
+    )
+    return (type(node).__name__, *kept)

@@ -111,6 +111,9 @@ class CheckedDefinition:
     # The names of `depends_on` used only through derivative references: not
     # a use of A for the default `derive` (spec 9.6).
     reference_only: tuple[str, ...] = ()
+    # The left-hand side as written, annotations included (`y[a:m]`): the
+    # annotation changes what the right-hand side reads (spec 9.4).
+    written_indices: tuple[str, ...] = ()
 
     def size_of(self, index: str) -> Size:
         return dict(self.sizes)[index]

@@ -61,6 +61,9 @@ class Names:
     # Names whose own declaration or definition failed (already reported):
     # their uses are not reported again.
     failed: set[str] = field(default_factory=set)
+    # Arrays some definition takes `loss(A)` of: a claim may name their
+    # upstream gradient `dloss/dA` (spec 10).
+    losses: set[str] = field(default_factory=set)
 
 
 # A claim whose names are known, kept until every definition is checked.

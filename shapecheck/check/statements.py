@@ -57,7 +57,7 @@ def visit(scope: StatementScope, expr: ast.Expr) -> None:
             case ast.DerivRef():
                 _visit_deriv(scope, node)
             case ast.Loss():
-                scope.lookup(node.name, node.name_span)
+                _visit_loss(scope, node)
             case ast.MatrixCall():
                 matrices.visit_matrix_call(scope, node)
             case ast.SumOver() | ast.MeanOver():
@@ -93,6 +93,9 @@ def _visit_call(scope: StatementScope, node: ast.IndexedCall | ast.OpaqueCall) -
 def _visit_deriv(scope: StatementScope, ref: ast.DerivRef) -> None:
     """`dA/dB[...]` or `d2A/dB2[...]`: A and B known (and, in a definition,
     defined above it), B not an integer array, indices as the signature's."""
+    if _is_upstream(scope, ref):
+        _visit_upstream(scope, ref)
+        return
     scope.referencing = not scope.in_claim
     of = scope.lookup(ref.of, ref.span)
     wrt = scope.lookup(ref.wrt, ref.span)
@@ -126,6 +129,39 @@ def _visit_deriv(scope: StatementScope, ref: ast.DerivRef) -> None:
         sizes.record(scope, index, size, place, "derivative")
     if not scope.in_claim:
         scope.derivative_references.append(ref)
+
+
+def _visit_loss(scope: StatementScope, node: ast.Loss) -> None:
+    """`loss(A)`: A known; a claim may then name its upstream gradient `dloss/dA`."""
+    if scope.lookup(node.name, node.name_span) is not None:
+        scope.names.losses.add(node.name)
+
+
+def _is_upstream(scope: StatementScope, ref: ast.DerivRef) -> bool:
+    """`dloss/dA` in a claim, for a file with `loss(A)`: the upstream gradient
+    the derivation prints (spec 10). `loss` is a keyword, so no array is
+    named so; elsewhere `dloss/dA` stays an unknown name."""
+    return scope.in_claim and ref.of == "loss" and ref.order == 1 and ref.wrt in scope.names.losses
+
+
+def _visit_upstream(scope: StatementScope, ref: ast.DerivRef) -> None:
+    """The upstream gradient `dloss/dA` has A's shape, in either layout."""
+    wrt = scope.lookup(ref.wrt, ref.span)
+    if wrt is None:
+        sizes.note_names(scope, ref.indices)
+        return
+    if len(ref.indices) != len(wrt.shape):
+        scope.error(
+            Code.E202,
+            ref.span,
+            f"`{ref.label}` takes {len(wrt.shape)} indices, the shape of `{ref.wrt}`, "
+            f"not {len(ref.indices)}",
+        )
+        sizes.note_names(scope, ref.indices)
+        return
+    for position, (index, size) in enumerate(zip(ref.indices, wrt.shape, strict=True)):
+        place = f"the {sizes.ordinal(position)} index of {ref.label}"
+        sizes.record(scope, index, size, place, "derivative")
 
 
 def _with_references(
@@ -264,6 +300,7 @@ def check_definition(file: FileScope, statement: ast.Definition) -> None:
             statement.span,
             statement.loop,
             reference_only,
+            tuple(str(index) for index in statement.indices),
         )
     )
 

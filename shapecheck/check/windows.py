@@ -93,8 +93,10 @@ def prepare(scope: StatementScope, rhs: ast.Expr, annotated: dict[str, Occurrenc
 
 
 def _plain_as_windows(rhs: ast.Expr, annotated: set[str]) -> ast.Expr:
+    # Deltas too: `Σ_{k:h} ... δ[k, e]` with `e` over 1..4h is read like
+    # `δ[k + h, e]`, the form a derivation through `I[i, k:h]` prints (spec 10).
     def rebuild(node: ast.Expr) -> ast.Expr:
-        if isinstance(node, ast.ArrayRef | ast.DerivRef) and any(
+        if isinstance(node, ast.ArrayRef | ast.Delta | ast.DerivRef) and any(
             isinstance(i, ast.IndexName) and i.name in annotated for i in node.indices
         ):
             indices = tuple(

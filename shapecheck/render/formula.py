@@ -207,7 +207,7 @@ def _show_product(term: t.Product, need: int, last: bool) -> str:
     negative, shown = _negative(term)
     if negative:
         return _paren("-" + _show(shown, _UNARY, last), need > _UNARY)
-    prefix = "".join(f"Σ_{i.name} " for i in term.summed)
+    prefix = _sigmas(term)
     # A Σ reaches to the end of its product chain: bare only where nothing follows.
     bare = (last and need <= _UNARY) if term.summed else need <= _PRODUCT
     inner_last = last if bare else True
@@ -221,6 +221,37 @@ def _show_product(term: t.Product, need: int, last: bool) -> str:
             parts.append(_show(factor, _POWER if position else _UNARY, is_last))
     body = " ".join(parts) if parts else "1"
     return _paren(prefix + body, not bare)
+
+
+def _sigmas(term: t.Product) -> str:
+    """`Σ_i Σ_j `, with `Σ_{k:h}` for a summed index read as a window (a
+    position holding just `k`, from a definition `I[i, k:h] = ... Z[i, k]`):
+    printed bare, `Z[i, k]` and `δ[k, e]` would read k over Z's whole range;
+    the annotation makes them windows again (spec 9.4 and 10)."""
+    windows = _bare_windows(term) if term.summed else frozenset()
+    return "".join(
+        f"Σ_{{{i.name}:{i.size}}} " if i.name in windows else f"Σ_{i.name} " for i in term.summed
+    )
+
+
+def _bare_windows(term: t.Term) -> frozenset[str]:
+    """Names of the indices that stand as a whole index expression somewhere in `term`."""
+    found: set[str] = set()
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, t.Tensor | t.Delta | t.Matrix):
+            found.update(_bare(index) for index in node.indices if _bare(index))
+        stack.extend(t.children(node))
+    return frozenset(found)
+
+
+def _bare(index: t.Index) -> str:
+    """`k` for the expression `k` alone (coefficient 1, no offset), else ""."""
+    if not isinstance(index, t.Shift) or len(index.parts) != 1 or index.offset.terms_text():
+        return ""
+    part, coefficient = index.parts[0]
+    return part.name if isinstance(part, t.Idx) and coefficient.constant == 1 else ""
 
 
 def divisor(factor: t.Term) -> t.Term | None:

@@ -23,7 +23,7 @@ from shapecheck.render import derivatives as facts
 from shapecheck.render import matrixform
 from shapecheck.render.common import size_json
 from shapecheck.render.formula import formula
-from shapecheck.render.notation import notation
+from shapecheck.render.notation import left_side, notation
 from shapecheck.source import Source, Span
 from shapecheck.symbolic.matrixform import MatrixExpr
 
@@ -127,6 +127,7 @@ def _definition(
         "index_sizes": {name: size_json(size) for name, size in definition.sizes},
         "summed": list(definition.summed),
         "broadcast": [list(names) for names in definition.broadcast],
+        "lhs": left_side(definition.name, definition.written_indices),
         "formula": notation(definition.rhs),
         "idx": str(definition.rhs),
         "line": report.source.position(definition.span.start)[0],

@@ -24,6 +24,12 @@ def index_list(indices: tuple[ast.Index, ...] | tuple[str, ...]) -> str:
     return "[" + (", " if spaced else ",").join(shown) + "]"
 
 
+def left_side(name: str, written: tuple[str, ...]) -> str:
+    """`y[a:m]`: a definition's left-hand side as written, so that the printed
+    definition reads back with the same meaning (spec 10)."""
+    return name + ("[" + ",".join(written) + "]" if written else "")
+
+
 def notation(expr: ast.Expr) -> str:
     return _pretty(expr, _COMPARE, True)
 
@@ -57,7 +63,7 @@ def _pretty(expr: ast.Expr, need: int, last: bool) -> str:
         case ast.Delta():
             return "δ" + index_list(expr.indices)
         case ast.DerivRef():
-            return f"d{expr.of}/d{expr.wrt}" + index_list(expr.indices)
+            return expr.label + index_list(expr.indices)
         case ast.Number() | ast.Loss():
             return str(expr)
         case ast.RangeSum():
@@ -103,8 +109,16 @@ def _pretty_piecewise(expr: ast.Extremum | ast.Compare | ast.IndexValue, need: i
 
 def _pretty_sum(expr: ast.SumOver, need: int, last: bool) -> str:
     bare = last and need < _ATOM
-    prefix = "".join(f"Σ_{i.name} " for i in expr.indices)
+    prefix = sigma(expr.indices) + " "
     return _paren(prefix + _pretty(expr.body, _PRODUCT, True if not bare else last), not bare)
+
+
+def sigma(indices: tuple[ast.IndexName, ...]) -> str:
+    """`Σ_j`, or `Σ_{j,k}` and `Σ_{u:2}`: one sum node as it was written
+    (`sum[j, k]`, `sum[u:2]`), which reads back as the same node (spec 10)."""
+    if len(indices) == 1 and indices[0].runs_over is None:
+        return f"Σ_{indices[0].name}"
+    return "Σ_{" + ",".join(str(i) for i in indices) + "}"
 
 
 def _pretty_add(expr: ast.Add, need: int) -> str:
@@ -135,5 +149,6 @@ def _pretty_power(expr: ast.Power, need: int, last: bool) -> str:
     base = _pretty(expr.base, _ATOM, False)
     # Right-associative: a power or a negation as the exponent needs no parentheses.
     exponent_need = _UNARY if isinstance(expr.exponent, ast.Negate | ast.Power) else _ATOM
-    exponent = _pretty(expr.exponent, exponent_need, True if wrap else last)
+    # A `Σ` inside the exponent is parenthesised: it cannot stand bare there (E074).
+    exponent = _pretty(expr.exponent, exponent_need, False)
     return _paren(f"{base}^{exponent}", wrap)

@@ -19,7 +19,7 @@ from shapecheck.pipeline import FileReport
 from shapecheck.render import diagnostics as plain
 from shapecheck.render.common import plural, shape_both
 from shapecheck.render.escape import visible
-from shapecheck.render.notation import index_list, notation
+from shapecheck.render.notation import index_list, left_side, notation
 from shapecheck.render.output import RunContext
 
 _SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow"}
@@ -54,7 +54,7 @@ def _arrays_table(report: FileReport) -> Table | None:
         table.add_column(column)
     for array in checked.arrays:
         definition = checked.definition(array.name)
-        name = array.name + (index_list(definition.indices) if definition else "")
+        name = left_side(array.name, definition.written_indices) if definition else array.name
         notes = []
         if array.positive:
             notes.append("positive")
@@ -77,7 +77,7 @@ def _definitions_table(report: FileReport) -> Table | None:
     table.add_column("summed")
     table.add_column("broadcast")
     for definition in checked.definitions:
-        lhs = definition.name + index_list(definition.indices)
+        lhs = left_side(definition.name, definition.written_indices)
         broadcast = [
             ",".join(names) + f" in term {k + 1}"
             for k, names in enumerate(definition.broadcast)

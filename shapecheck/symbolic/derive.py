@@ -586,7 +586,11 @@ class Deriver:
         with collector_paused():
             if order == 2:
                 first = _first_derivative_defined(self, of, wrt)
-                return replace(self._derive(first, wrt), order=2)
+                second = self._derive(first, wrt)
+                # Its adjoints would be labelled `ddA/dB/dC`, which is not
+                # `.idx`: the result is printed whole, as valid input (spec 10).
+                whole = expand(second, self.taken)
+                return replace(second, formula=whole, adjoints=(), order=2)
             return self._derive(of, wrt)
 
     def _derive(self, of: str, wrt: str) -> Derivation:

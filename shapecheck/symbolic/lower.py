@@ -127,7 +127,10 @@ class _Lowering:
             case ast.Delta():
                 return t.Delta(self.indices(expr.indices))
             case ast.DerivRef():
-                return t.Tensor(expr.label, self.indices(expr.indices), t.REFERENCE)
+                # `dloss/dA` (only in a claim, for a `loss(A)`: the checker
+                # holds it) is the derivation's own upstream gradient.
+                kind = t.UPSTREAM if expr.of == "loss" else t.REFERENCE
+                return t.Tensor(expr.label, self.indices(expr.indices), kind)
             case ast.Loss():
                 return t.Loss(expr.name)
             case ast.MatrixCall():

@@ -17,7 +17,7 @@ from typing import Any
 from shapecheck.diagnostics import Code, Diagnostic, diagnostic
 from shapecheck.exhaustive import assert_never
 from shapecheck.source import Span
-from shapecheck.syntax import ast, matrices
+from shapecheck.syntax import ast, matrices, sigma
 from shapecheck.syntax.lexer import Token
 
 
@@ -688,6 +688,14 @@ class _ExpressionRules(_Spans):
         indices = self._binders(children)
         body = children[-2]
         return ast.SumOver(indices, body, self._span(children[0], children[-1]))
+
+    def sigma(self, children: list[Any]) -> ast.SumOver:
+        """`Σ_j e`, `Σ_{j,k} e`: the node `sum[j](e)` builds (spec 10)."""
+        token, body = children
+        indices = sigma.subscript(token, self.offset)
+        if isinstance(indices, Diagnostic):
+            raise SyntaxProblem(indices)
+        return ast.SumOver(indices, body, self._span(token, body))
 
     def range_sum(self, children: list[Any]) -> ast.RangeSum:
         # SUM LSQB NAME IN bound RANGE bound RSQB LPAR body RPAR

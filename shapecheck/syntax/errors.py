@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from shapecheck.diagnostics import Code, Diagnostic, diagnostic
 from shapecheck.source import Span
+from shapecheck.syntax import sigma
 from shapecheck.syntax.functions import opaque_problem, open_parenthesis
 from shapecheck.syntax.keywords import (
     SECOND_EDITION,
@@ -44,6 +45,7 @@ _TERMINAL_WORDS = {
     "LAYOUT": "`layout`",
     "POSITIVE": "`positive`",
     "SUM": "`sum`",
+    "SIGMA": "`Σ_j`",
     "MEAN": "`mean`",
     "DELTA": "`delta`",
     "LOSS": "`loss`",
@@ -82,6 +84,7 @@ _ATOM_STARTS = frozenset(
         "FN_NAME",
         "MATRIX_FUNC",
         "SUM",
+        "SIGMA",
         "MEAN",
         "DELTA",
         "LPAR",
@@ -112,7 +115,12 @@ def syntax_problem(
     at = error.position if isinstance(error, NoTerminal) else _rejected_at(error, text)
     seen = Rejection.of(text, at, offset, names or FileNames())
     tokens = tokens_before(text, at)
-    problem = opaque_problem(seen) or foreign_notation(seen) or unknown_call(seen, tokens)
+    problem = (
+        sigma.misuse(text, at, offset)
+        or opaque_problem(seen)
+        or foreign_notation(seen)
+        or unknown_call(seen, tokens)
+    )
     if problem is not None:
         return problem
     if isinstance(error, Rejected) and error.token.type == "PRIME":

@@ -36,7 +36,7 @@ HEADER = "dim n = 8, d = 3, h = 5\ninput X[n, d], x[d], y[n], Z[n, h]\nparam W[d
         # Parentheses around the whole side change nothing.
         ("out[i] = (X[i, j] x[j] + y[i])", "Σ_j X[i,j] x[j] + y[i]"),
         # A diagonal: both occurrences in one array, summed over the term.
-        ("out = X[i, j] X[i, j]", "Σ_i Σ_j X[i,j] X[i,j]"),
+        ("out = X[i, j] X[i, j]", "Σ_{i,j} X[i,j] X[i,j]"),
     ],
 )
 def test_summation_placement(text: str, expected: str) -> None:

@@ -18,7 +18,7 @@ HEADER = "dim n = 3, d = 2\ninput X[n, d], x[n]\nparam A[n, n], B[2, 2], C[n, 2]
         ("out[j, i] = inv(A)[i, j]", "inv(A)[i,j]"),
         # the inverse's indices follow the ordinary rules: j is contracted
         ("out[i] = inv(A)[i, j] x[j]", "Σ_j inv(A)[i,j] x[j]"),
-        ("out = x[i] inv(A)[i, j] x[j]", "Σ_i Σ_j x[i] inv(A)[i,j] x[j]"),
+        ("out = x[i] inv(A)[i, j] x[j]", "Σ_{i,j} x[i] inv(A)[i,j] x[j]"),
         ("out = inv(A)[i, i]", "Σ_i inv(A)[i,i]"),
         ("out = inv(B)[1, 2]", "inv(B)[1,2]"),
         # of a defined matrix, and inside functions and products

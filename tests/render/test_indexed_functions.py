@@ -6,7 +6,6 @@ pass written here."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
@@ -59,10 +58,9 @@ def test_printed_formulas_parse_back_and_are_confirmed() -> None:
         derivation = result.derivation
         indices = ", ".join(i.name for i in derivation.signature)
         at = f"[{indices}]" if indices else ""
-        claims.append(f"{derivation.label}{at} = {_as_input(formula(derivation.formula))}")
+        claims.append(f"{derivation.label}{at} = {formula(derivation.formula)}")
     definitions = [
-        f"{d.name}2{'[' + ', '.join(d.indices) + ']' if d.indices else ''} = "
-        f"{_as_input(notation(d.rhs))}"
+        f"{d.name}2{'[' + ', '.join(d.indices) + ']' if d.indices else ''} = {notation(d.rhs)}"
         for d in report.checked.definitions
     ]
     # Adjoints print in the file's names; only derivatives without them are pasted.
@@ -76,33 +74,6 @@ def test_printed_formulas_parse_back_and_are_confirmed() -> None:
     copies = again.checked.definitions[len(report.checked.definitions) :]
     for original, copy in zip(report.checked.definitions, copies, strict=True):
         assert notation(copy.rhs) == notation(original.rhs)
-
-
-def _as_input(text: str) -> str:
-    """The printed `Σ_k body` as `sum[k](body)` (what this edition's parser reads)."""
-    while "Σ_" in text:
-        text = _one_sum(text)
-    return text
-
-
-def _one_sum(text: str) -> str:
-    start = text.rindex("Σ_")
-    match = re.match(r"Σ_([A-Za-z0-9_]+) ", text[start:])
-    assert match is not None
-    body_start = start + match.end()
-    depth, end = 0, body_start
-    while end < len(text):
-        char = text[end]
-        if char in "([":
-            depth += 1
-        elif char in ")]":
-            if depth == 0:
-                break
-            depth -= 1
-        elif depth == 0 and text.startswith((" + ", " - "), end):
-            break
-        end += 1
-    return f"{text[:start]}sum[{match.group(1)}]({text[body_start:end]}){text[end:]}"
 
 
 def _forward(z: np.ndarray, w: np.ndarray, v: np.ndarray) -> float:

@@ -27,7 +27,7 @@ def test_definitions_in_the_notes_notation() -> None:
     report = run_quiet(TEXT)
     assert notation(rhs_of(report, "h")) == "max(0, x[i]) + min(x[i], 1) + step(x[i]) sign(x[i])"
     assert notation(rhs_of(report, "M")) == "G[i,j] (j <= i)"
-    assert notation(rhs_of(report, "L")) == "Σ_i h[i] 0.9^i + Σ_i Σ_j M[i,j] + Σ_i (x[i] != 0)"
+    assert notation(rhs_of(report, "L")) == "Σ_i h[i] 0.9^i + Σ_{i,j} M[i,j] + Σ_i (x[i] != 0)"
 
 
 def test_derivatives_print_with_comparisons() -> None:

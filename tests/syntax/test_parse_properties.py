@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import spanless
 
+from shapecheck.render.notation import notation
 from shapecheck.source import Source
 from shapecheck.syntax import ast
 from shapecheck.syntax.parse import parse
@@ -407,3 +409,22 @@ def test_the_call_prefilter_never_skips_a_name_written_as_a_call(text: str) -> N
     names = FileNames.of([], ("x", "W1", "y"))
     found = unknown_call(Rejection.of(line, len(line), 0, names), tokens_before(line, len(line)))
     assert found is None or _may_write_a_call(line)
+
+
+# Sums over several indices and annotated ones print as `Σ_{j,u}`, `Σ_{u:2}`.
+_SUMS = st.sampled_from(["sum[j]", "sum[j, u]", "sum[u:2]", "Σ[k, j:n]"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(_expressions(), _SUMS, _expressions())
+def test_printed_with_sigma_parses_back_to_the_same_tree(
+    expression: str, bracket: str, summed: str
+) -> None:
+    """Spec 10: the `Σ_j` form the tables print (`render.notation`) reads back
+    as the very tree that `sum[...]( ... )` builds."""
+    written = _parse_one(f"y[i] = {expression} + {bracket}({summed}) {expression}")
+    assert isinstance(written, ast.Definition)
+    printed = notation(written.rhs)
+    again = _parse_one(f"y[i] = {printed}")
+    assert isinstance(again, ast.Definition)
+    assert spanless(again.rhs) == spanless(written.rhs), printed
