@@ -1,0 +1,258 @@
+"""How a wrong claim may be wrong, from its structure against the derivation.
+
+The symbolic half of `numeric/diagnose.py`. A wrong claim is read in the
+derivation's index names (`claim_in_derivation_names`), and `candidates`
+lists named fixes, each the claim with one classic mistake undone: a factor
+of the derivation added to one of its products (a missing mask, `1 / n`, the
+upstream `dL/dY`), a factor of its own taken away or replaced by one of the
+derivation's (an extra factor, `1 - H` for `1 - H^2`), one of its terms
+dropped or negated (an extra term, a sign), one array read at its indices in
+another order (transposed, or summed over the wrong index), one array of an
+unrolled recurrence read at another step (`h2` for `h1`). Nothing here says a
+fix is right: `numeric/diagnose.py` keeps a fix only where the fixed claim
+equals the true derivative at two independent draws, so a diagnosis is
+certain or not given. `branches` lists the arrays whose chain-rule path the
+numeric side takes away (a missing term "through `var`").
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from shapecheck.check.program import CheckedClaim
+from shapecheck.symbolic import terms as t
+from shapecheck.symbolic.derive import Derivation, Deriver
+from shapecheck.symbolic.lower import lower_claim
+
+# Words and the terms they quote (printed by the caller, in the claim's names).
+Words = tuple[str | t.Term, ...]
+
+# Each family of fixes is tried this many times at most: a claim of a thousand
+# factors gets the worst entry alone rather than a slow check.
+MAX_CANDIDATES = 400
+
+
+@dataclass(frozen=True)
+class Fix:
+    """The claim with one mistake undone (`term`, in the derivation's names),
+    and the words that name the mistake."""
+
+    words: Words
+    term: t.Term
+
+
+@dataclass(frozen=True)
+class ClaimInNames:
+    """A claim's right-hand side in the derivation's index names, and the
+    renaming back to the claim's own (for quoting)."""
+
+    term: t.Term
+    back: dict[str, t.Index]
+
+
+def claim_in_derivation_names(
+    deriver: Deriver, claim: CheckedClaim, derivation: Derivation
+) -> ClaimInNames:
+    """The claim's right-hand side with its left-hand indices renamed to the
+    derivation's signature, position by position (its summed names renamed
+    first where they would be captured); derivative references stay."""
+    lhs, rhs = lower_claim(claim)
+    fresh = t.FreshNames(deriver.taken | t.index_names(rhs) | t.index_names(derivation.formula))
+    target = {i.name for i in derivation.signature}
+    own = {i.name for i in lhs}
+    summed = {
+        name: t.Idx(fresh.take(), t.size_of_index(rhs, name))
+        for name in t.names_in_order(rhs)
+        if name not in own and name in target
+    }
+    rhs = t.rename(rhs, summed)
+    mapping = dict(zip(t.names(lhs), derivation.signature, strict=True))
+    back: dict[str, t.Index] = {
+        theirs.name: mine for mine, theirs in zip(lhs, derivation.signature)
+    }
+    back.update({new.name: t.Idx(old, new.size) for old, new in summed.items()})
+    return ClaimInNames(t.rename(rhs, mapping), back)
+
+
+def _terms(term: t.Term) -> tuple[t.Term, ...]:
+    return term.terms if isinstance(term, t.Add) else (term,)
+
+
+def _product(term: t.Term) -> t.Product:
+    return term if isinstance(term, t.Product) else t.Product((term,))
+
+
+def _rebuild(terms: list[t.Term], free: tuple[t.Idx, ...]) -> t.Term:
+    return terms[0] if len(terms) == 1 else t.add(terms, free)
+
+
+def _well_formed(product: t.Product) -> bool:
+    """Every summed index is still read by some factor."""
+    read = {i.name for f in product.factors for i in f.free}
+    return all(i.name in read for i in product.summed)
+
+
+def missing_factors(claim: t.Term, derivation: Derivation) -> list[Fix]:
+    """The claim with one factor of the derivation added to one of its products."""
+    return _kept(claim, itertools.islice(_missing_factors(claim, derivation), MAX_CANDIDATES))
+
+
+def other_fixes(claim: t.Term, derivation: Derivation, ranks: dict[str, int]) -> list[Fix]:
+    """The other named fixes of `claim`, the most specific first; `ranks` gives
+    each array's rank (for a time step)."""
+    found: list[Fix] = []
+    for family in (
+        _extra_or_wrong_factors(claim, derivation),
+        _reordered_arrays(claim),
+        _other_steps(claim, ranks),
+        _term_signs(claim),
+    ):
+        found.extend(itertools.islice(family, MAX_CANDIDATES))
+    return _kept(claim, iter(found))
+
+
+def _kept(claim: t.Term, fixes: Iterator[Fix]) -> list[Fix]:
+    """The fixes that keep the claim's free indices (a fix adds no index)."""
+    free = {i.name for i in claim.free}
+    return [f for f in fixes if {i.name for i in f.term.free} == free]
+
+
+def _truth_factors(derivation: Derivation) -> list[tuple[t.Term, frozenset[str]]]:
+    """Each factor of each product of the derived formula, with the indices it
+    sums over there; constants and the formula's own negation left out."""
+    found: list[tuple[t.Term, frozenset[str]]] = []
+    for term in _terms(derivation.formula):
+        product = _product(term)
+        summed = frozenset(i.name for i in product.summed)
+        for factor in product.factors:
+            if isinstance(factor, t.Const) and factor.value == -1.0:
+                continue
+            if all(k != factor for k, _ in found):
+                found.append((factor, summed))
+    return found
+
+
+def _placings(factor: t.Term, summed: frozenset[str], into: t.Product) -> Iterator[t.Term]:
+    """`factor` with the indices it was summed over renamed, in every way, to
+    indices `into` sums over with the same size."""
+    own = [i for i in factor.free if i.name in summed]
+    targets = list(into.summed)
+    for chosen in itertools.permutations(targets, len(own)):
+        if all(a.size == b.size for a, b in zip(own, chosen, strict=True)):
+            yield t.rename(factor, {a.name: b for a, b in zip(own, chosen, strict=True)})
+
+
+def _missing_factors(claim: t.Term, derivation: Derivation) -> Iterator[Fix]:
+    terms = list(_terms(claim))
+    for position, term in enumerate(terms):
+        product = _product(term)
+        for factor, summed in _truth_factors(derivation):
+            for placed in _placings(factor, summed, product):
+                fixed = t.Product((*product.factors, placed), product.summed)
+                yield Fix(
+                    ("it misses the factor `", placed, "`"),
+                    _rebuild([*terms[:position], fixed, *terms[position + 1 :]], claim.free),
+                )
+
+
+def _extra_or_wrong_factors(claim: t.Term, derivation: Derivation) -> Iterator[Fix]:
+    terms = list(_terms(claim))
+    truth = _truth_factors(derivation)
+    for position, term in enumerate(terms):
+        product = _product(term)
+        for k, own in enumerate(product.factors):
+            rest = product.factors[:k] + product.factors[k + 1 :]
+            fixes: list[tuple[Words, tuple[t.Term, ...]]] = []
+            if rest:
+                fixes.append((("it has an extra factor `", own, "`"), rest))
+            for factor, summed in truth:
+                for placed in _placings(factor, summed, product):
+                    if placed != own:
+                        words = ("it has `", own, "` where the derivation has `", placed, "`")
+                        fixes.append((words, (*rest, placed)))
+            for words, factors in fixes:
+                fixed = t.Product(factors, product.summed)
+                if _well_formed(fixed):
+                    rebuilt = [*terms[:position], fixed, *terms[position + 1 :]]
+                    yield Fix(words, _rebuild(rebuilt, claim.free))
+
+
+def _occurrences(term: t.Term) -> Iterator[t.Tensor]:
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, t.Tensor):
+            yield node
+        stack.extend(reversed(t.children(node)))
+
+
+def _replace_one(term: t.Term, old: t.Tensor, new: t.Term) -> t.Term:
+    """`term` with every occurrence of the node `old` replaced by `new`."""
+    return t.replace_nodes(term, lambda node: new if node == old else None)
+
+
+def _reordered_arrays(claim: t.Term) -> Iterator[Fix]:
+    """One array read at its indices in another order: transposed, or summed
+    over the wrong index."""
+    seen: set[t.Tensor] = set()
+    for node in _occurrences(claim):
+        if node in seen or len(node.indices) < 2 or len(node.indices) > 4:
+            continue
+        seen.add(node)
+        for order in itertools.permutations(node.indices):
+            if order != node.indices:
+                moved = t.Tensor(node.name, order, node.kind)
+                words = ("`", node, "` should be `", moved, "`: its indices are transposed")
+                yield Fix(words, _replace_one(claim, node, moved))
+
+
+_STEP = re.compile(r"^(.*?)(\d+)$")
+
+
+def _other_steps(claim: t.Term, ranks: dict[str, int]) -> Iterator[Fix]:
+    """An array of an unrolled recurrence (`h2`) read where another step of it
+    (`h1`, same stem, same rank) is right."""
+    seen: set[t.Tensor] = set()
+    for node in _occurrences(claim):
+        found = _STEP.match(node.name)
+        if node in seen or node.kind != t.ARRAY or found is None:
+            continue
+        seen.add(node)
+        stem = found.group(1)
+        for name, rank in ranks.items():
+            other = _STEP.match(name)
+            if name == node.name or other is None or other.group(1) != stem:
+                continue
+            if rank == len(node.indices):
+                moved = t.Tensor(name, node.indices, node.kind)
+                words = ("`", node, "` should be `", moved, "`: a wrong time step")
+                yield Fix(words, _replace_one(claim, node, moved))
+
+
+def _term_signs(claim: t.Term) -> Iterator[Fix]:
+    terms = list(_terms(claim))
+    if len(terms) < 2:
+        return
+    for position, term in enumerate(terms):
+        rest = terms[:position] + terms[position + 1 :]
+        yield Fix(("its term `", term, "` should not be there"), _rebuild(rest, claim.free))
+        negated = t.Product((t.Const(-1.0), term))
+        yield Fix(
+            ("its term `", term, "` has the wrong sign"),
+            _rebuild([*rest[:position], negated, *rest[position:]], claim.free),
+        )
+
+
+def branches(deriver: Deriver, derivation: Derivation) -> list[str]:
+    """The arrays between the derivative's numerator and denominator (in the
+    order they are defined) through which a chain-rule path may run."""
+    if derivation.order != 1:
+        return []
+    return [
+        name
+        for name in deriver.graph.on_path(derivation.of, derivation.wrt)
+        if name not in (derivation.of, derivation.wrt)
+    ]
