@@ -78,7 +78,10 @@ def claim_in_derivation_names(
 
 
 def _terms(term: t.Term) -> tuple[t.Term, ...]:
-    return term.terms if isinstance(term, t.Add) else (term,)
+    """The terms of a sum, sums within it opened (a lowered claim is one)."""
+    if not isinstance(term, t.Add):
+        return (term,)
+    return tuple(part for inner in term.terms for part in _terms(inner))
 
 
 def _product(term: t.Term) -> t.Product:
@@ -105,10 +108,10 @@ def other_fixes(claim: t.Term, derivation: Derivation, ranks: dict[str, int]) ->
     each array's rank (for a time step)."""
     found: list[Fix] = []
     for family in (
-        _extra_or_wrong_factors(claim, derivation),
         _reordered_arrays(claim),
         _other_steps(claim, ranks),
         _term_signs(claim),
+        _extra_or_wrong_factors(claim, derivation),
     ):
         found.extend(itertools.islice(family, MAX_CANDIDATES))
     return _kept(claim, iter(found))
@@ -122,16 +125,19 @@ def _kept(claim: t.Term, fixes: Iterator[Fix]) -> list[Fix]:
 
 def _truth_factors(derivation: Derivation) -> list[tuple[t.Term, frozenset[str]]]:
     """Each factor of each product of the derived formula, with the indices it
-    sums over there; constants and the formula's own negation left out."""
+    sums over there, then the factors of its adjoint lines that read no index
+    (a `1 / n` of a mean inside `dL/dr`); a negation left out."""
     found: list[tuple[t.Term, frozenset[str]]] = []
-    for term in _terms(derivation.formula):
-        product = _product(term)
-        summed = frozenset(i.name for i in product.summed)
-        for factor in product.factors:
-            if isinstance(factor, t.Const) and factor.value == -1.0:
-                continue
-            if all(k != factor for k, _ in found):
-                found.append((factor, summed))
+    lines = [(derivation.formula, False), *((a.formula, True) for a in derivation.adjoints)]
+    for formula, constants_only in lines:
+        for term in _terms(formula):
+            product = _product(term)
+            summed = frozenset(i.name for i in product.summed)
+            for factor in product.factors:
+                if factor == t.Const(-1.0) or (constants_only and factor.free):
+                    continue
+                if all(k != factor for k, _ in found):
+                    found.append((factor, summed))
     return found
 
 
@@ -194,9 +200,22 @@ def _replace_one(term: t.Term, old: t.Tensor, new: t.Term) -> t.Term:
     return t.replace_nodes(term, lambda node: new if node == old else None)
 
 
+def _reordered_words(node: t.Tensor, moved: t.Tensor, summed: set[str]) -> Words:
+    """Where an index the claim sums over changes place, the sum runs over the
+    wrong index of the array; else the array is transposed."""
+    changed = [a for a, b in zip(node.indices, moved.indices, strict=True) if a != b]
+    if {i.name for i in t.index_leaves(tuple(changed))} & summed:
+        words = f"`: a sum runs over the wrong index of `{node.name}`"
+    else:
+        words = f"`: `{node.name}` is transposed"
+    return ("`", node, "` should be `", moved, words)
+
+
 def _reordered_arrays(claim: t.Term) -> Iterator[Fix]:
     """One array read at its indices in another order: transposed, or summed
     over the wrong index."""
+    free = {i.name for i in claim.free}
+    summed = t.index_names(claim) - free
     seen: set[t.Tensor] = set()
     for node in _occurrences(claim):
         if node in seen or len(node.indices) < 2 or len(node.indices) > 4:
@@ -205,8 +224,7 @@ def _reordered_arrays(claim: t.Term) -> Iterator[Fix]:
         for order in itertools.permutations(node.indices):
             if order != node.indices:
                 moved = t.Tensor(node.name, order, node.kind)
-                words = ("`", node, "` should be `", moved, "`: its indices are transposed")
-                yield Fix(words, _replace_one(claim, node, moved))
+                yield Fix(_reordered_words(node, moved, summed), _replace_one(claim, node, moved))
 
 
 _STEP = re.compile(r"^(.*?)(\d+)$")
