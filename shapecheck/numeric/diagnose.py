@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,7 +27,13 @@ from shapecheck.numeric import differences
 from shapecheck.numeric.evaluate import EvaluationError, Evaluator, align
 from shapecheck.symbolic import diagnosis as structure
 from shapecheck.symbolic import terms as t
-from shapecheck.symbolic.derive import Derivation, reference_target
+from shapecheck.symbolic.derive import (
+    Derivation,
+    DerivationTooLarge,
+    SecondDerivativeOfLoss,
+    reference_target,
+)
+from shapecheck.symbolic.simplify import SimplifyLimit
 
 if TYPE_CHECKING:
     from shapecheck.numeric.verify import Verifier
@@ -47,7 +54,7 @@ def _close(a: Array, b: Array) -> bool:
         return bool(np.all(np.abs(a - b) <= 1e-8 * scale + 1e-12))
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Draw:
     """One set of values: the claim and the truth evaluated on it."""
 
@@ -119,30 +126,24 @@ def diagnose(
     truth: Array,
 ) -> str | None:
     """Say how a claim differs from the truth, where that is certain."""
-    first = _Draw(verifier, truth)
     if not np.all(np.isfinite(claimed)) or not np.all(np.isfinite(truth)):
         return None
     in_names = structure.claim_in_derivation_names(verifier.deriver, claim, derivation)
     second = _second_draw(verifier, derivation)
-    if second is None:
+    claimed_second = None if second is None else second.value(derivation, in_names.term)
+    if second is None or claimed_second is None:
         return None
-    claimed_second = second.value(derivation, in_names.term)
-    if claimed_second is None:
-        return None
-    draws = ((first, claimed), (second, claimed_second))
+    draws = ((_Draw(verifier, truth), claimed), (second, claimed_second))
 
-    def holds(test: Callable[[_Draw, Array], bool]) -> bool:
+    def holds(test: Test) -> bool:
         return all(test(draw, value) for draw, value in draws)
 
-    for explain in (_whole_sign, _transposed(claim.indices)):
-        words = explain(holds)
-        if words:
-            return words
     ranks = {a.name: len(a.shape) for a in verifier.program.arrays}
+    missing = structure.missing_factors(in_names.term, derivation, _shared_sizes(verifier))
     return (
-        _first_true(
-            holds, derivation, in_names, structure.missing_factors(in_names.term, derivation)
-        )
+        _whole_sign(holds)
+        or _transposed(claim.indices)(holds)
+        or _first_true(holds, derivation, in_names, missing)
         or _scaled(draws)
         or _first_true(
             holds, derivation, in_names, structure.other_fixes(in_names.term, derivation, ranks)
@@ -152,10 +153,22 @@ def diagnose(
     )
 
 
+def _shared_sizes(verifier: Verifier) -> frozenset[str]:
+    """Dims whose size another dim has too (dims without a value are drawn
+    distinct from every other size, spec 6)."""
+    dims = verifier.program.dims
+    values = [d.value for d in dims if d.value is not None]
+    return frozenset(d.name for d in dims if d.value and values.count(d.value) > 1)
+
+
 def _whole_sign(holds: Callable[[Test], bool]) -> str | None:
     if holds(lambda draw, value: _close(value, -draw.truth)):
         return "it has the wrong sign: it is minus the true derivative"
     return None
+
+
+def _reads_as(draw: _Draw, value: Array, order: tuple[int, ...]) -> bool:
+    return _close(np.transpose(value, order), draw.truth)
 
 
 def _transposed(indices: tuple[str, ...]) -> Callable[[Callable[[Test], bool]], str | None]:
@@ -166,7 +179,7 @@ def _transposed(indices: tuple[str, ...]) -> Callable[[Callable[[Test], bool]], 
         for order in itertools.permutations(range(rank)):
             if rank < 2 or order == tuple(range(rank)):
                 continue
-            if holds(lambda draw, value: _close(np.transpose(value, order), draw.truth)):
+            if holds(partial(_reads_as, order=order)):
                 right = [indices[k] for k in np.argsort(order)]
                 return (
                     "it is the transpose of the true derivative: its indices are in the "
@@ -236,8 +249,8 @@ def _contribution(verifier: Verifier, derivation: Derivation, name: str) -> Arra
     try:
         outer = deriver.derive(derivation.of, name, 1)
         inner = deriver.derive(name, derivation.wrt, 1)
-    except Exception:  # too large, or through a loss: no diagnosis from it
-        return None
+    except (DerivationTooLarge, SimplifyLimit, SecondDerivativeOfLoss):
+        return None  # no diagnosis from a path that cannot be derived
     rank = len(inner.of_indices)
     entries = sum(int(np.prod([i.size.value or 1 for i in d.indices])) for d in (outer, inner))
     if entries > MAX_PATH_ENTRIES:

@@ -68,10 +68,10 @@ def claim_in_derivation_names(
         for name in t.names_in_order(rhs)
         if name not in own and name in target
     }
-    rhs = t.rename(rhs, summed)
-    mapping = dict(zip(t.names(lhs), derivation.signature, strict=True))
+    rhs = t.rename(rhs, dict[str, t.Index](summed))
+    mapping = dict[str, t.Index](zip(t.names(lhs), derivation.signature, strict=True))
     back: dict[str, t.Index] = {
-        theirs.name: mine for mine, theirs in zip(lhs, derivation.signature)
+        theirs.name: mine for mine, theirs in zip(lhs, derivation.signature, strict=True)
     }
     back.update({new.name: t.Idx(old, new.size) for old, new in summed.items()})
     return ClaimInNames(t.rename(rhs, mapping), back)
@@ -98,9 +98,36 @@ def _well_formed(product: t.Product) -> bool:
     return all(i.name in read for i in product.summed)
 
 
-def missing_factors(claim: t.Term, derivation: Derivation) -> list[Fix]:
-    """The claim with one factor of the derivation added to one of its products."""
-    return _kept(claim, itertools.islice(_missing_factors(claim, derivation), MAX_CANDIDATES))
+def missing_factors(
+    claim: t.Term, derivation: Derivation, shared: frozenset[str] = frozenset()
+) -> list[Fix]:
+    """The claim with one factor of the derivation added to one of its products.
+    A constant factor that reads the size of a dim in `shared` (one whose size
+    another dim has too) is left out: `1 / n` and `1 / dv` would be one number,
+    and naming either would be a guess from a coincidence of sizes."""
+    fixes = (
+        f
+        for f in _missing_factors(claim, derivation)
+        if not (_added(f, claim).free == () and _sizes_read(_added(f, claim)) & shared)
+    )
+    return _kept(claim, itertools.islice(fixes, MAX_CANDIDATES))
+
+
+def _added(fix: Fix, claim: t.Term) -> t.Term:
+    """The factor a missing-factor fix adds (its words quote it)."""
+    quoted = [part for part in fix.words if not isinstance(part, str)]
+    return quoted[0] if quoted else claim
+
+
+def _sizes_read(term: t.Term) -> set[str]:
+    found: set[str] = set()
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, t.SizeOf) and node.size.name is not None:
+            found.add(node.size.name)
+        stack.extend(t.children(node))
+    return found
 
 
 def other_fixes(claim: t.Term, derivation: Derivation, ranks: dict[str, int]) -> list[Fix]:
@@ -153,6 +180,10 @@ def _placings(factor: t.Term, summed: frozenset[str], into: t.Product) -> Iterat
 
 def _missing_factors(claim: t.Term, derivation: Derivation) -> Iterator[Fix]:
     terms = list(_terms(claim))
+    if len(terms) > 1:  # missing from the whole claim: `1 - H^2` for `dL/dH (1 - H^2)`
+        for factor, summed in _truth_factors(derivation):
+            if not summed & {i.name for i in factor.free}:
+                yield Fix(("it misses the factor `", factor, "`"), t.Product((claim, factor)))
     for position, term in enumerate(terms):
         product = _product(term)
         for factor, summed in _truth_factors(derivation):
@@ -177,7 +208,13 @@ def _extra_or_wrong_factors(claim: t.Term, derivation: Derivation) -> Iterator[F
             for factor, summed in truth:
                 for placed in _placings(factor, summed, product):
                     if placed != own:
-                        words = ("it has `", own, "` where the derivation has `", placed, "`")
+                        words: Words = (
+                            "it has `",
+                            own,
+                            "` where the derivation has `",
+                            placed,
+                            "`",
+                        )
                         fixes.append((words, (*rest, placed)))
             for words, factors in fixes:
                 fixed = t.Product(factors, product.summed)
