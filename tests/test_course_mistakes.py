@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import ROOT, SAMPLES
+from support import ROOT, SAMPLES, run
 
 from shapecheck.diagnostics import Code
 from shapecheck.pipeline import Options, analyze_path
@@ -51,6 +51,33 @@ EXPECTED = {
 }
 FILES = sorted(MISTAKES.glob("*.idx"))
 
+# Each claim with its diagnosis applied by hand: checked by the tool's own
+# finite differences, so a diagnosis that named the wrong fix would fail here.
+FIXED = {
+    "relu_mask": "dL/dZ[i, k] = dL/dH[i, k] (Z[i, k] > 0)",
+    "dropout_mask": "dL/dx[i, j] = dL/dout[i, j] keep[i, j] / p",
+    "tanh_derivative": "dL/dz[i, j] = dL/da[i, j] (1 - tanh(z[i, j])^2)",
+    "sigmoid_derivative": "dL/dx[i, j] = dL/ds[i, j] s[i, j] (1 - sigmoid(x[i, j]))",
+    "missing_upstream": "dL/dz[i, j] = dL/da[i, j] (1 - a[i, j]^2)",
+    "batchnorm_var": (
+        "dL/dx[i, k] = gamma[k] / sqrt(var[k] + 1e-5) * (dL/dout[i, k] - mean[p](dL/dout[p, k])"
+        " - xh[i, k] mean[p](dL/dout[p, k] xh[p, k]))"
+    ),
+    "batchnorm_mu": (
+        "dL/dx[i, k] = gamma[k] / sqrt(var[k] + 1e-5) * (dL/dout[i, k] - mean[p](dL/dout[p, k])"
+        " - xh[i, k] mean[p](dL/dout[p, k] xh[p, k]))"
+    ),
+    "rnn_time_step": "dL/dh1[m] = Wh[m, k] dL/dh2[k] (1 - h2[k]^2)",
+    "missing_mean": "dL/dw[j] = 2 X[i, j] r[i] / n",
+    "attention_scale": "dL/dQ[i, e] = dL/dS[i, j] K[j, e] / sqrt(dk)",
+    "transposed_gradient": "dL/dw[j, k] = x[i, j] dL/dout[i, k]",
+    "sum_wrong_index": "dL/dx[i, j] = dL/dout[i, k] w[j, k]",
+    "sign_one_term": "dL/dw[j] = 2 / n * X[i, j] r[i] + 2 lam w[j]",
+    "sign_whole": "dL/db = -2 / n * (y[i] - X[i, j] w[j] - b)",
+    "extra_term": "dL/db[k] = dL/dout[i, k]",
+    "cookbook_factor_two": "dT/dX[i, k] = X[i, k] / 0.5",
+}
+
 
 def test_every_mistake_has_its_expected_diagnosis() -> None:
     assert sorted(p.stem for p in FILES) == sorted(EXPECTED)
@@ -70,6 +97,14 @@ def test_a_mistake_gets_its_diagnosis(path: Path, monkeypatch: pytest.MonkeyPatc
     if os.environ.get("UPDATE_GOLDEN"):
         expected_file.write_text(rendered, encoding="utf-8")
     assert rendered == expected_file.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_the_named_fix_makes_the_claim_right(path: Path) -> None:
+    *head, claim = path.read_text(encoding="utf-8").rstrip("\n").split("\n")
+    assert claim.split("=")[0].strip().startswith("d")
+    report = run("\n".join([*head, FIXED[path.stem]]) + "\n")
+    assert [d.code for d in report.diagnostics if d.is_error] == [], path.stem
 
 
 def test_no_diagnosis_guesses_from_a_size() -> None:

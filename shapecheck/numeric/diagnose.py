@@ -149,6 +149,9 @@ def diagnose(
             holds, derivation, in_names, structure.other_fixes(in_names.term, derivation, ranks)
         )
         or _paths(draws, derivation)
+        or _first_true(
+            holds, derivation, in_names, structure.missing_terms(in_names.term, derivation)
+        )
         or _broadcast(holds, claim.indices)
     )
 

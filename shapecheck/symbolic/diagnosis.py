@@ -116,7 +116,7 @@ def missing_factors(
 def _added(fix: Fix, claim: t.Term) -> t.Term:
     """The factor a missing-factor fix adds (its words quote it)."""
     quoted = [part for part in fix.words if not isinstance(part, str)]
-    return quoted[0] if quoted else claim
+    return quoted[-1] if quoted else claim
 
 
 def _sizes_read(term: t.Term) -> set[str]:
@@ -128,6 +128,11 @@ def _sizes_read(term: t.Term) -> set[str]:
             found.add(node.size.name)
         stack.extend(t.children(node))
     return found
+
+
+def missing_terms(claim: t.Term, derivation: Derivation) -> list[Fix]:
+    """The claim with one term of the derived formula added."""
+    return _kept(claim, itertools.islice(_missing_terms(claim, derivation), MAX_CANDIDATES))
 
 
 def other_fixes(claim: t.Term, derivation: Derivation, ranks: dict[str, int]) -> list[Fix]:
@@ -190,9 +195,22 @@ def _missing_factors(claim: t.Term, derivation: Derivation) -> Iterator[Fix]:
             for placed in _placings(factor, summed, product):
                 fixed = t.Product((*product.factors, placed), product.summed)
                 yield Fix(
-                    ("it misses the factor `", placed, "`"),
+                    (*_subject(terms, term), " misses the factor `", placed, "`"),
                     _rebuild([*terms[:position], fixed, *terms[position + 1 :]], claim.free),
                 )
+
+
+def _subject(terms: list[t.Term], term: t.Term) -> Words:
+    """Whom a fix of one product speaks of: the claim, or one of its terms."""
+    return ("it",) if len(terms) == 1 else ("its term `", term, "`")
+
+
+def _missing_terms(claim: t.Term, derivation: Derivation) -> Iterator[Fix]:
+    """The claim with one term of the derived formula added (a term with no
+    array between, such as weight decay, which no chain-rule path names)."""
+    terms = list(_terms(claim))
+    for term in _terms(derivation.formula):
+        yield Fix(("it misses the term `", term, "`"), _rebuild([*terms, term], claim.free))
 
 
 def _extra_or_wrong_factors(claim: t.Term, derivation: Derivation) -> Iterator[Fix]:
@@ -204,12 +222,13 @@ def _extra_or_wrong_factors(claim: t.Term, derivation: Derivation) -> Iterator[F
             rest = product.factors[:k] + product.factors[k + 1 :]
             fixes: list[tuple[Words, tuple[t.Term, ...]]] = []
             if rest:
-                fixes.append((("it has an extra factor `", own, "`"), rest))
+                fixes.append(((*_subject(terms, term), " has an extra factor `", own, "`"), rest))
             for factor, summed in truth:
                 for placed in _placings(factor, summed, product):
                     if placed != own:
                         words: Words = (
-                            "it has `",
+                            *_subject(terms, term),
+                            " has `",
                             own,
                             "` where the derivation has `",
                             placed,

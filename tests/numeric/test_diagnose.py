@@ -116,6 +116,19 @@ def test_an_extra_term_is_named() -> None:
     assert said == "its term `w[j]` should not be there"
 
 
+def test_a_missing_term_is_named() -> None:
+    assert words(DECAY + "dL/dw[j] = cos(w[j])\n") == "it misses the term `2 lam w[j]`"
+
+
+def test_a_factor_missing_from_one_term_names_the_term() -> None:
+    said = words(
+        "dim n = 5, d = 3\n"
+        + MEAN.replace("mean[i](r[i]^2)", "mean[i](r[i]^2) + w[j]^2")
+        + "dL/dw[j] = 2 X[i, j] r[i] + 2 w[j]\n"
+    )
+    assert said == "its term `Σ_i 2 X[i,j] r[i]` misses the factor `1 / n`"
+
+
 def test_a_wrong_time_step_is_named() -> None:
     text = """dim h = 3
 param Wh[h, h]
