@@ -144,6 +144,7 @@ def diagnose(
         _whole_sign(holds)
         or _transposed(claim.indices)(holds)
         or _first_true(holds, derivation, in_names, missing)
+        or _first_true(holds, derivation, in_names, structure.extra_factors(in_names.term))
         or _scaled(draws)
         or _first_true(
             holds, derivation, in_names, structure.other_fixes(in_names.term, derivation, ranks)

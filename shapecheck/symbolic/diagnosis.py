@@ -98,6 +98,11 @@ def _well_formed(product: t.Product) -> bool:
     return all(i.name in read for i in product.summed)
 
 
+def extra_factors(claim: t.Term) -> list[Fix]:
+    """The claim with one of its own factors taken away (`1 / n` too many)."""
+    return _kept(claim, itertools.islice(_extra_factors(claim), MAX_CANDIDATES))
+
+
 def missing_factors(
     claim: t.Term, derivation: Derivation, shared: frozenset[str] = frozenset()
 ) -> list[Fix]:
@@ -143,7 +148,7 @@ def other_fixes(claim: t.Term, derivation: Derivation, ranks: dict[str, int]) ->
         _reordered_arrays(claim),
         _other_steps(claim, ranks),
         _term_signs(claim),
-        _extra_or_wrong_factors(claim, derivation),
+        _wrong_factors(claim, derivation),
     ):
         found.extend(itertools.islice(family, MAX_CANDIDATES))
     return _kept(claim, iter(found))
@@ -213,32 +218,36 @@ def _missing_terms(claim: t.Term, derivation: Derivation) -> Iterator[Fix]:
         yield Fix(("it misses the term `", term, "`"), _rebuild([*terms, term], claim.free))
 
 
-def _extra_or_wrong_factors(claim: t.Term, derivation: Derivation) -> Iterator[Fix]:
+def _extra_factors(claim: t.Term) -> Iterator[Fix]:
+    """The claim with one of its own factors taken away."""
+    terms = list(_terms(claim))
+    for position, term in enumerate(terms):
+        product = _product(term)
+        for k, own in enumerate(product.factors):
+            fixed = t.Product(product.factors[:k] + product.factors[k + 1 :], product.summed)
+            # A factor -1 is a sign, which `_term_signs` words.
+            if len(product.factors) > 1 and own != t.Const(-1.0) and _well_formed(fixed):
+                rebuilt = [*terms[:position], fixed, *terms[position + 1 :]]
+                words = (*_subject(terms, term), " has an extra factor `", own, "`")
+                yield Fix(words, _rebuild(rebuilt, claim.free))
+
+
+def _wrong_factors(claim: t.Term, derivation: Derivation) -> Iterator[Fix]:
+    """The claim with one of its own factors replaced by one of the derivation's."""
     terms = list(_terms(claim))
     truth = _truth_factors(derivation)
     for position, term in enumerate(terms):
         product = _product(term)
         for k, own in enumerate(product.factors):
             rest = product.factors[:k] + product.factors[k + 1 :]
-            fixes: list[tuple[Words, tuple[t.Term, ...]]] = []
-            if rest:
-                fixes.append(((*_subject(terms, term), " has an extra factor `", own, "`"), rest))
             for factor, summed in truth:
                 for placed in _placings(factor, summed, product):
-                    if placed != own:
-                        words: Words = (
-                            *_subject(terms, term),
-                            " has `",
-                            own,
-                            "` where the derivation has `",
-                            placed,
-                            "`",
-                        )
-                        fixes.append((words, (*rest, placed)))
-            for words, factors in fixes:
-                fixed = t.Product(factors, product.summed)
-                if _well_formed(fixed):
+                    fixed = t.Product((*rest, placed), product.summed)
+                    if placed == own or not _well_formed(fixed):
+                        continue
                     rebuilt = [*terms[:position], fixed, *terms[position + 1 :]]
+                    words: Words = (*_subject(terms, term), " has `", own, "` where ")
+                    words = (*words, "the derivation has `", placed, "`")
                     yield Fix(words, _rebuild(rebuilt, claim.free))
 
 
