@@ -5,11 +5,13 @@ shape, the signature's order). Every explanation is a fixed claim that must
 equal the true derivative, within a tight tolerance, at the check's values
 and again at a second, independent draw of every drawn array: a diagnosis is
 certain or not given (spec 10), and never read from a coincidence of sizes.
-Tried in order: the whole claim's sign, its transpose, the structural fixes
-of `symbolic/diagnosis.py` (a missing, extra or wrong factor, a transposed
-array, a wrong time step, one term's sign or presence), a missing chain-rule
-path (the claim is the truth less the terms through one array), then a
-constant factor and a broadcast, stated as facts.
+Tried in order (language reference 13.5): the whole claim's sign, its
+transpose, a missing factor of the derivation, an extra factor of its own, a
+constant factor (a fact, the same at both draws), then the other fixes of
+`symbolic/diagnosis.py` (a transposed array, a wrong time step, one term's
+sign or presence, a wrong factor), a missing chain-rule path (the truth less
+the paths through one array), a missing term, a broadcast. A constant factor
+that reads a size another dim shares is never named.
 """
 
 from __future__ import annotations
