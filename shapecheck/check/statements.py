@@ -13,6 +13,7 @@ A statement with any error is left out of the checked program.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 from shapecheck.check import (
@@ -371,8 +372,10 @@ def finish_claim(
     sizes.report_unsized(scope, resolved)
     # A size clash with the signature is usually the other layout's order.
     layout_hint = _signature_hint(file, statement.of, statement.wrt)
+    transposed = _transposed_hint(scope, lhs, shape, label)
+    hints = (layout_hint, transposed) if transposed else (layout_hint,)
     file.problems.extend(
-        replace(p, hints=(*p.hints, layout_hint))
+        replace(p, hints=(*p.hints, *hints))
         if p.code == Code.E201 and any("signature" in h for h in p.hints)
         else p
         for p in scope.problems + scope.warnings
@@ -406,6 +409,30 @@ def _accept_claim(
             statement.order,
         )
     )
+
+
+def _transposed_hint(
+    scope: StatementScope, lhs: tuple[str, ...], shape: tuple[Size, ...], label: str
+) -> str | None:
+    """Where the right-hand side reads every index of the signature at one size
+    each, and those sizes are the signature's in another order (never a guess:
+    the sizes the claim itself reads), the claim's indices are transposed."""
+    read: list[Size] = []
+    for name in lhs:
+        sizes = [o.size for o in scope.occurrences.get(name, []) if o.size is not None]
+        if not sizes or not all(s.same_as(sizes[0]) for s in sizes):
+            return None
+        read.append(sizes[0])
+    if all(r.same_as(s) for r, s in zip(read, shape, strict=True)):
+        return None
+    for order in itertools.permutations(range(len(lhs))):
+        if all(read[k].same_as(shape[position]) for position, k in enumerate(order)):
+            written = f"{label}[{', '.join(lhs[k] for k in order)}]"
+            return (
+                f"the right-hand side reads its indices as `{written}` would: "
+                "the claim's indices are transposed"
+            )
+    return None
 
 
 def _claim_label(statement: ast.Claim) -> str:

@@ -106,7 +106,7 @@ def check_claim(
         if _selects(derivation) and check.at_kink:
             check = replace(check, hints=(*check.hints, TIE_CONVENTION))
         return ClaimCheck(ClaimVerdict.OK, check)
-    diagnosis = diagnose(claimed, truth, claim.indices, verifier.program)
+    diagnosis = diagnose(verifier, derivation, claim, claimed, truth)
     return ClaimCheck(ClaimVerdict.WRONG, check, diagnosis)
 
 

@@ -62,7 +62,9 @@ def collect_targets(
     """Every target of a run, in command-line order, each once.
 
     `config_excludes` says whether a file found in a folder is left out by its
-    configuration's `exclude`; a path named on the command line is always checked.
+    configuration's `exclude`; a path named on the command line is always
+    checked, and so is every file in a named folder that its own
+    configuration leaves out.
     """
     targets: list[Target] = []
     seen: set[str] = set()
@@ -78,7 +80,10 @@ def collect_targets(
             add(Target(stdin_name or STDIN, None, _read_stdin()))
         elif path.is_dir():
             found = _search(_Walk(path, tuple(exclude)))
-            found = [t for t in found if t.path is None or not config_excludes(t.path)]
+            # A folder named on the command line is checked even where its own
+            # configuration leaves it out (`check samples/course/mistakes`).
+            if not config_excludes(path):
+                found = [t for t in found if t.path is None or not config_excludes(t.path)]
             if not found:
                 raise UsageProblem(f"no .idx files under {path}")
             for target in found:

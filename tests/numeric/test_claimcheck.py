@@ -30,7 +30,8 @@ SQUARE = (
         ("dL/dW[j, k] = 2 X[i, k] Y[i, j]", "transpose"),
         ("dL/db[k] = 4 Y[i, k]", "times a constant, 2"),
         ("dL/db[k] = -2 Y[i, k]", "wrong sign"),
-        ("dL/db[k] = 2 Y[i, k] / 6", "is a sum over an index of size n missing?"),
+        # n = 6: the claim's own factor, not a guess that a sum over n is missing.
+        ("dL/db[k] = 2 Y[i, k] / 6", "it has an extra factor `1 / 6`"),
         # Constant along j, equal to the true derivative's mean over j (d = 4).
         ("dL/dW[j, k] = 2 X[i, m] Y[i, k] / 4", "up to a broadcast over `j`"),
     ],
