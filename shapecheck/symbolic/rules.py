@@ -12,6 +12,7 @@ canonical keys.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -556,23 +557,178 @@ def _fold_power(term: t.Pow, exponent: float) -> t.Term | None:
     return None
 
 
+
+# ---------------------------------------------------------------------------
+# Textbook forms (spec 10): a delta in a sum meets the sum that eats it,
+# common factors come out of sums of terms, a negated difference is turned round.
+
+
+def _eatable(part: t.Term, summed: set[str]) -> bool:
+    """Whether a term of a sum holds a delta that one of `summed` would eat."""
+    if isinstance(part, t.Delta):
+        return _victim(part, summed) is not None
+    if isinstance(part, t.Product) and not part.summed:
+        return any(isinstance(f, t.Delta) and _victim(f, summed) is not None for f in part.factors)
+    return False
+
+
+@rewrites(t.Product)
+def distribute_over_delta(term: t.Term) -> t.Term | None:
+    """Σ_s f (δ[s,j] + r) = Σ_s f δ[s,j] + Σ_s f r, where the product sums an
+    index the delta eats: `Σ_s P[i,s] G[i,s] (δ[s,j] - P[i,j])` becomes
+    `P[i,j] G[i,j] - Σ_s P[i,s] G[i,s] P[i,j]`, the softmax backward's
+    textbook form once factor_common pulls P[i,j] out. The terms without
+    such a delta stay together in one product.
+
+    Terminates: each delta term gets a product of its own, in which
+    eat_deltas removes the summed index, so no rule puts it back under the sum
+    (factor_common pulls out only indices every term sums).
+    """
+    if not isinstance(term, t.Product) or not term.summed:
+        return None
+    summed = {i.name for i in term.summed}
+    for position, factor in enumerate(term.factors):
+        if not isinstance(factor, t.Add) or len(factor.terms) < 2:
+            continue
+        eaten = [x for x in factor.terms if _eatable(x, summed)]
+        if not eaten:
+            continue
+        rest = [x for x in factor.terms if not _eatable(x, summed)]
+        groups = [*eaten, t.add(rest, factor.free)] if rest else eaten
+        parts = []
+        for group in groups:
+            factors = list(term.factors)
+            factors[position] = group
+            parts.append(t.Product(tuple(factors), term.summed))
+        return t.Add(tuple(parts), term.free)
+    return None
+
+
+@rewrites(t.Product)
+def negate_difference(term: t.Term) -> t.Term | None:
+    """-c (a - b) = c (b - a): a negative constant factor goes into a sum of
+    which at least half the terms are negated, and the terms it makes
+    positive are written first (`(P[i,k] - δ[k,y[i]]) / n`, not
+    `-((1 / n) (δ[k,y[i]] - P[i,k]))`).
+
+    Terminates: the product's constant becomes positive (or goes), and no
+    rule makes a positive constant negative.
+    """
+    if not isinstance(term, t.Product) or not term.factors:
+        return None
+    first = term.factors[0]
+    if not isinstance(first, t.Const) or first.value >= 0:
+        return None
+    position = next(
+        (k for k, f in enumerate(term.factors) if isinstance(f, t.Add) and len(f.terms) > 1), None
+    )
+    if position is None:
+        return None
+    difference = term.factors[position]
+    assert isinstance(difference, t.Add)
+    negated = [_coefficient(x)[0] < 0 for x in difference.terms]
+    if 2 * sum(negated) < len(negated):
+        return None
+    turned = [_scaled(-1.0, x) for x in difference.terms]
+    ordered = [x for x, was in zip(turned, negated, strict=True) if was]
+    ordered += [x for x, was in zip(turned, negated, strict=True) if not was]
+    factors = list(term.factors)
+    factors[position] = t.Add(tuple(ordered), difference.free)
+    factors[0] = t.Const(-first.value)
+    return t.Product(tuple(factors), term.summed)
+
+
+def _parts_of(term: t.Term) -> tuple[tuple[t.Term, ...], tuple[t.Idx, ...]]:
+    """A term of a sum as (factors, summed indices): a product's own, else the term alone."""
+    if isinstance(term, t.Product):
+        return term.factors, term.summed
+    return (term,), ()
+
+
+def _bound_in(factor: t.Term, summed: tuple[t.Idx, ...]) -> frozenset[tuple[str, object]]:
+    """The indices of `factor` that its term sums, with their sizes."""
+    names = {i.name: i.size for i in summed}
+    return frozenset((i.name, i.size) for i in factor.free if i.name in names)
+
+
+def _common_factor(
+    parts: list[tuple[tuple[t.Term, ...], tuple[t.Idx, ...]]],
+) -> tuple[str, frozenset[tuple[str, object]]] | None:
+    """The key of a factor (not a constant) that every term has, with the
+    summed indices it reads, the same in every term; None if there is none."""
+    counts = [Counter(key(f) for f in factors) for factors, _ in parts[1:]]
+    first_factors, first_summed = parts[0]
+    for factor in first_factors:
+        if isinstance(factor, t.Const):
+            continue
+        wanted = key(factor)
+        if not all(count[wanted] for count in counts):
+            continue
+        bound = _bound_in(factor, first_summed)
+        if all(
+            _bound_in(next(f for f in factors if key(f) == wanted), summed) == bound
+            for factors, summed in parts[1:]
+        ):
+            return wanted, bound
+    return None
+
+
+@rewrites(t.Add)
+def factor_common(term: t.Term) -> t.Term | None:
+    """a x + b x = (a + b) x, for a factor x (not a constant) of every term,
+    also under a sum all terms share:
+    Σ_i X[i,j] A[i,k] c + Σ_i X[i,j] B[i,k] c = c Σ_i X[i,j] (A[i,k] + B[i,k])
+    (the second step pulls X[i,j] and Σ_i out together). A factor that reads
+    an index some terms sum and others do not stays where it is. Not in
+    NORMAL_FORM_RULES, whose `distribute` undoes it.
+
+    Terminates: each application takes a factor out of every term of a sum
+    and puts one copy in front; the sum's nodes drop and no other rule of
+    RULES multiplies a non-constant factor into a sum.
+    """
+    if not isinstance(term, t.Add) or len(term.terms) < 2:
+        return None
+    parts = [_parts_of(x) for x in term.terms]
+    found = _common_factor(parts)
+    if found is None:
+        return None
+    wanted, bound = found
+    pulled_names = {name for name, _ in bound}
+    pulled = tuple(i for i in parts[0][1] if i.name in pulled_names)
+    common: t.Term | None = None
+    residues: list[t.Term] = []
+    for factors, summed in parts:
+        position = next(k for k, f in enumerate(factors) if key(f) == wanted)
+        if common is None:
+            common = factors[position]
+        rest = factors[:position] + factors[position + 1 :]
+        inner = tuple(i for i in summed if i.name not in pulled_names)
+        residues.append(t.Product(rest, inner) if rest or inner else t.Const(1.0))
+    assert common is not None
+    inside = t.add(residues)
+    return t.add([t.Product((common, inside), pulled)], term.free)
+
+
 RULES: tuple[Rule, ...] = (
     flatten_add,
     drop_zero_terms,
     unwrap_add,
     lift_broadcast,
     unwrap_broadcast,
+    negate_difference,
     distribute_constant,
     flatten_product,
     zero_product,
     eat_deltas,
     unused_sum,
+    distribute_over_delta,
     fold_constants,
     merge_powers,
     single_factor,
     fold_functions,
     fold_piecewise,
     merge_like_terms,
+    factor_common,
     sort_factors,
 )
 
@@ -598,4 +754,5 @@ def distribute(term: t.Term) -> t.Term | None:
     return None
 
 
-NORMAL_FORM_RULES: tuple[Rule, ...] = (*RULES, distribute)
+# The textbook's factoring is for what is shown: `distribute` would undo it.
+NORMAL_FORM_RULES: tuple[Rule, ...] = (*(r for r in RULES if r is not factor_common), distribute)

@@ -88,6 +88,9 @@ RULE_WORDS: dict[str, str] = {
     "merge_like_terms": "collect like terms",
     "sort_factors": "factors put in canonical order",
     "distribute": "product distributed over a sum",
+    "distribute_over_delta": "a sum split so that a delta in it meets its sum",
+    "negate_difference": "a minus sign turns a difference round",
+    "factor_common": "a common factor pulled out",
 }
 
 # Rules that only move a broadcast wrapper (an Add of one term), which the
