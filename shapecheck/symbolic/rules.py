@@ -318,19 +318,27 @@ def _sum_out(term: t.Product, position: int, delta: t.Delta, victim: t.Idx) -> t
     rest = [f for k, f in enumerate(term.factors) if k != position]
     if len(remaining) >= 2:
         rest.insert(position, t.Delta(tuple(remaining)))
-    replaced = tuple(_selections_last(t.substitute(f, {victim.name: keeper})) for f in rest)
+    replaced = tuple(_reads_last(t.substitute(f, {victim.name: keeper})) for f in rest)
     new_summed = tuple(i for i in term.summed if i.name != victim.name)
     return t.Product(replaced, new_summed)
 
 
-def _selections_last(factor: t.Term) -> t.Term:
-    """A delta that an `argmax[j](e)` was substituted into, with the argmax
-    last, as the notes write it: `δ[q, argmax[j](X[i,j])]` (order in a delta
-    does not change its value)."""
-    if not isinstance(factor, t.Delta) or not isinstance(factor.indices[0], t.Select):
-        return factor
-    plain = [i for i in factor.indices if not isinstance(i, t.Select)]
-    return t.Delta((*plain, *(i for i in factor.indices if isinstance(i, t.Select))))
+def _reads_last(factor: t.Term) -> t.Term:
+    """A delta that a label or an argmax was substituted into, with those
+    last, as the notes write it: `δ[k, y[i]]`, `δ[q, argmax[j](X[i,j])]`
+    (order in a delta does not change its value)."""
+    return reads_last(factor) if isinstance(factor, t.Delta) else factor
+
+
+def reads_last(delta: t.Delta) -> t.Delta:
+    """The delta with its plain indices first and what reads an array (a
+    label `y[i]`, an argmax) last, each group in its own order."""
+    plain = [i for i in delta.indices if not isinstance(i, t.Gather | t.Select)]
+    if len(plain) == len(delta.indices) or not plain:
+        return delta
+    read = [i for i in delta.indices if isinstance(i, t.Gather | t.Select)]
+    ordered = (*plain, *read)
+    return delta if ordered == delta.indices else t.Delta(ordered)
 
 
 def _keeper(remaining: list[t.Index], summed: set[str]) -> t.Index:
@@ -709,6 +717,122 @@ def factor_common(term: t.Term) -> t.Term | None:
     return t.add([t.Product((common, inside), pulled)], term.free)
 
 
+def _inverse_bases(factors: tuple[t.Term, ...]) -> set[str]:
+    """The keys of what the factors divide by (bases of negative constant powers)."""
+    return {
+        key(f.base)
+        for f in factors
+        if isinstance(f, t.Pow) and isinstance(f.exponent, t.Const) and f.exponent.value < 0
+    }
+
+
+def _cancelling(factor: t.Term, others: tuple[t.Term, ...]) -> t.Term | None:
+    """`factor` as it cancels against a divisor among `others`: itself if one
+    divides by it, else read through a delta of `others` (δ[k,y[i]] P[i,k] /
+    P[i,y[i]]: where the delta is not 0, P[i,k] is P[i,y[i]]); None if neither."""
+    if isinstance(factor, t.Const | t.Delta | t.Add | t.Pow | t.Product | t.Zero):
+        return None
+    divides = _inverse_bases(others)
+    if not divides:
+        return None
+    if key(factor) in divides:
+        return factor
+    names = {i.name for i in factor.free}
+    for delta in (f for f in others if isinstance(f, t.Delta) and len(f.indices) == 2):
+        for mine, theirs in (delta.indices, delta.indices[::-1]):
+            if isinstance(mine, t.Idx) and mine.name in names and mine != theirs:
+                read = t.substitute(factor, {mine.name: theirs})
+                if key(read) in divides:
+                    return read
+    return None
+
+
+@rewrites(t.Product)
+def cancel_through_delta(term: t.Term) -> t.Term | None:
+    """δ[k,y[i]] P[i,k] / P[i,y[i]] = δ[k,y[i]]: a factor read through a delta
+    at the index the delta sets it to (δ[a,b] f(a) = δ[a,b] f(b)), where that
+    is what another factor divides by; merge_powers then cancels the two.
+
+    Terminates: the factor rewritten merges with the divisor (merge_powers),
+    and a factor that already is what is divided by is left alone.
+    """
+    if not isinstance(term, t.Product):
+        return None
+    for position, factor in enumerate(term.factors):
+        others = term.factors[:position] + term.factors[position + 1 :]
+        read = _cancelling(factor, others)
+        if read is not None and read is not factor:
+            factors = list(term.factors)
+            factors[position] = read
+            return t.Product(tuple(factors), term.summed)
+    return None
+
+
+def _term_factors(term: t.Term) -> tuple[t.Term, ...]:
+    """The factors of a term of a sum that sums nothing; the term alone otherwise."""
+    if isinstance(term, t.Product) and not term.summed:
+        return term.factors
+    return (term,)
+
+
+@rewrites(t.Product)
+def distribute_to_cancel(term: t.Term) -> t.Term | None:
+    """f (a / f + b) = a + f b: a factor goes into a sum of which a term
+    divides by it (also through a delta, see cancel_through_delta), so that
+    it cancels there: P[i,k] (1/n - δ[k,y[i]] / (n P[i,y[i]])) becomes
+    (P[i,k] - δ[k,y[i]]) / n, the cross-entropy gradient of the notes.
+
+    Terminates: the factor cancels in that term (merge_powers), so it is no
+    longer a factor of every term and factor_common does not pull it back out;
+    the number of divisions drops.
+    """
+    if not isinstance(term, t.Product):
+        return None
+    for position, inside in enumerate(term.factors):
+        if not isinstance(inside, t.Add) or len(inside.terms) < 2:
+            continue
+        for k, factor in enumerate(term.factors):
+            if k == position:
+                continue
+            reads = [_cancelling(factor, _term_factors(x)) for x in inside.terms]
+            if all(r is None for r in reads):
+                continue
+            spread = t.add(
+                [
+                    t.Product((factor if read is None else read, *_term_factors(x)))
+                    for x, read in zip(inside.terms, reads, strict=True)
+                ],
+                _union_free(inside, factor),
+            )
+            rest = [f for j, f in enumerate(term.factors) if j not in (k, position)]
+            return t.Product((*rest, spread), term.summed)
+    return None
+
+
+def _union_free(inside: t.Add, factor: t.Term) -> tuple[t.Idx, ...]:
+    names = {i.name for i in inside.free}
+    return inside.free + tuple(i for i in factor.free if i.name not in names)
+
+
+@rewrites(t.Add)
+def positive_first(term: t.Term) -> t.Term | None:
+    """-a + b = b - a: a sum that starts with a negated term starts with its
+    first term that is not negated instead (the others keep their order).
+
+    Terminates: afterwards the first term is not negated, and no rule
+    reorders a sum otherwise.
+    """
+    if not isinstance(term, t.Add) or len(term.terms) < 2:
+        return None
+    if _coefficient(term.terms[0])[0] >= 0:
+        return None
+    first = next((k for k, x in enumerate(term.terms) if _coefficient(x)[0] >= 0), None)
+    if first is None:
+        return None
+    rest = term.terms[:first] + term.terms[first + 1 :]
+    return t.Add((term.terms[first], *rest), term.free)
+
+
 RULES: tuple[Rule, ...] = (
     flatten_add,
     drop_zero_terms,
@@ -722,6 +846,8 @@ RULES: tuple[Rule, ...] = (
     eat_deltas,
     unused_sum,
     distribute_over_delta,
+    cancel_through_delta,
+    distribute_to_cancel,
     fold_constants,
     merge_powers,
     single_factor,
@@ -729,6 +855,7 @@ RULES: tuple[Rule, ...] = (
     fold_piecewise,
     merge_like_terms,
     factor_common,
+    positive_first,
     sort_factors,
 )
 
