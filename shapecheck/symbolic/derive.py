@@ -662,9 +662,8 @@ class Deriver:
             else t.Product((reference, _named(partial(rhs, name, at, trace), consumer, c, rhs)), c)
             for consumer, c, rhs, reference in links
         ]
-        built = t.add(parts, of_indices + at)
+        built = _one_hot_inlined(walk, _bounded(t.add(parts, of_indices + at), line.name))
         result = simplify(_bounded(built, line.name), trace=trace)
-        result = _one_hot_inlined(walk, result)
         if t.size_count(result, MAX_FORMULA_NODES) > MAX_FORMULA_NODES:
             raise DerivationTooLarge(f"d{of}/d{name} has more than {MAX_FORMULA_NODES:,} nodes")
         if trace is not None and chain is not None:
@@ -727,30 +726,30 @@ def _one_hot_quotient(term: t.Term) -> bool:
     return delta and divides
 
 
-def _one_hot_inlined(walk: _Walk, result: t.Term) -> t.Term:
-    """`result` with each adjoint it reads that is a one-hot quotient (the
+def _one_hot_inlined(walk: _Walk, built: t.Term) -> t.Term:
+    """`built` with each adjoint it reads that is a one-hot quotient (the
     upstream cross-entropy with labels makes: `-δ[k,y[i]] / n / P[i,y[i]]`)
-    written out, where that gives a formula no larger than it and those lines
-    together: the delta then meets
-    the sums and divisions around it, and the softmax backward
+    written out, where the simplified result is then no larger than the
+    result with the reference and those lines together: the delta meets the
+    sums and divisions around it, and the softmax backward
     `P[i,k] (dL/dP[i,k] - Σ_r P[i,r] dL/dP[i,r])` becomes `(P[i,k] - δ[k,y[i]]) / n`.
-    A line written out everywhere is no longer shown (`_referenced`)."""
+    A line written out everywhere is no longer shown (`_referenced`). The
+    choice is made before the one simplification that `explain` records."""
     lines = {
         name: walk.lines[name]
-        for name in _adjoint_references(result)
+        for name in _adjoint_references(built)
         if name in walk.lines and _one_hot_quotient(walk.lines[name].formula)
     }
     if not lines:
-        return result
+        return built
     scratch = t.FreshNames(set())
     scratch.restore(walk.fresh.state())
     bodies = {name: line.formula for name, line in lines.items()}
-    inlined = simplify(_inline(result, lines, bodies, scratch))
+    inlined = _inline(built, lines, bodies, scratch)
     # What a reader reads: this formula and the lines it refers to.
-    if t.size_count(inlined) > t.size_count(result) + sum(
-        t.size_count(body) for body in bodies.values()
-    ):
-        return result
+    named = t.size_count(simplify(built)) + sum(t.size_count(b) for b in bodies.values())
+    if t.size_count(simplify(inlined)) > named:
+        return built
     walk.fresh.restore(scratch.state())
     return inlined
 
@@ -973,7 +972,7 @@ def expand(derivation: Derivation, fresh_taken: set[str]) -> t.Term:
 def _inline(
     term: t.Term, lines: dict[str, Adjoint], expanded: dict[str, t.Term], fresh: t.FreshNames
 ) -> t.Term:
-    if isinstance(term, t.Tensor) and term.kind == t.ADJOINT:
+    if isinstance(term, t.Tensor) and term.kind == t.ADJOINT and term.name in lines:
         line = lines[term.name]
         body = expanded[term.name]
         # Summed indices of the body get fresh names so they cannot capture

@@ -195,6 +195,20 @@ def _common(common: t.Term, parts: list[t.Term], shared: bool) -> t.Term:
     return t.add([t.Product((common, part), over) for part in parts])
 
 
+def _quotient(through_delta: bool, a: t.Term, b: t.Term) -> t.Term:
+    """v[i] (δ[i,k] a / v[k] + b), or v[i] (a / v[i] + b): a factor that a term
+    of the sum divides by, directly or through a delta (distribute_to_cancel,
+    then cancel_through_delta)."""
+    v_i = t.Tensor("v", (IDX["i"],))
+    if through_delta:
+        term = t.Product(
+            (t.Delta((IDX["i"], IDX["k"])), t.Pow(t.Tensor("v", (IDX["k"],)), t.Const(-1.0)), a)
+        )
+    else:
+        term = t.Product((t.Pow(v_i, t.Const(-1.0)), a))
+    return t.Product((v_i, t.add([term, b])))
+
+
 _WRAPS: list[Callable[[t.Term], t.Term]] = [
     lambda x: x,
     lambda x: t.Func("tanh", x),
@@ -236,6 +250,9 @@ def _composites(inner: st.SearchStrategy[t.Term]) -> st.SearchStrategy[t.Term]:
             inner,
         ),
         st.builds(_common, inner, st.lists(inner, min_size=2, max_size=3), st.booleans()),
+        st.builds(_quotient, st.booleans(), inner, inner),
+        # -a + b: positive_first
+        st.builds(lambda a, b: t.add([t.Product((t.Const(-1.0), a)), b]), inner, inner),
         # x x: merged by merge_powers
         st.builds(lambda x: t.Product((x, x)), inner),
         # x 0: zero_product; x + 0: drop_zero_terms
