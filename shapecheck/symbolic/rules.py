@@ -439,13 +439,15 @@ def _head(term: t.Term) -> tuple[str, str] | None:
 
 @rewrites(t.Product)
 def sort_factors(term: t.Term) -> t.Term | None:
-    """Factors in a canonical order: constants, arrays, functions, deltas last.
+    """Factors in a canonical order: constants, arrays, functions, deltas last
+    (and in a delta, what reads a label or an argmax last: `δ[k,y[i]]`).
 
     Terminates: sorting a sorted product changes nothing, and then returns None.
     """
     if not isinstance(term, t.Product):
         return None
-    ordered = tuple(sorted(term.factors, key=factor_order))
+    # A delta's reads (`y[i]`) go last too, however the delta was made.
+    ordered = tuple(sorted((_reads_last(f) for f in term.factors), key=factor_order))
     return None if ordered == term.factors else t.Product(ordered, term.summed)
 
 
@@ -713,8 +715,22 @@ def factor_common(term: t.Term) -> t.Term | None:
         inner = tuple(i for i in summed if i.name not in pulled_names)
         residues.append(t.Product(rest, inner) if rest or inner else t.Const(1.0))
     assert common is not None
-    inside = t.add(residues)
-    return t.add([t.Product((common, inside), pulled)], term.free)
+    scale, residues = _common_scale(residues)
+    pulled_factors = (common,) if scale == 1.0 else (t.Const(scale), common)
+    return t.add([t.Product((*pulled_factors, t.add(residues)), pulled)], term.free)
+
+
+def _common_scale(residues: list[t.Term]) -> tuple[float, list[t.Term]]:
+    """A coefficient every residue has in size (`2 a - 2 b` is `2 (a - b)`),
+    taken out with the common factor, so that `2 (h[k] - y[k]) / n` is
+    printed and not `(2 h[k] - 2 y[k]) / n`; 1 where they differ."""
+    sizes = {abs(_coefficient(x)[0]) for x in residues}
+    if len(sizes) != 1:
+        return 1.0, residues
+    (size,) = sizes
+    if size in (0.0, 1.0):
+        return 1.0, residues
+    return size, [_scaled(c / size, rest) for c, rest in map(_coefficient, residues)]
 
 
 def _inverse_bases(factors: tuple[t.Term, ...]) -> set[str]:
@@ -814,6 +830,29 @@ def _union_free(inside: t.Add, factor: t.Term) -> tuple[t.Idx, ...]:
     return inside.free + tuple(i for i in factor.free if i.name not in names)
 
 
+@rewrites(t.Product)
+def pull_common_scale(term: t.Term) -> t.Term | None:
+    """(2 a - 2 b) / n = 2 (a - b) / n: a coefficient every term of a sum has
+    in size comes out in front, in a product with another factor that is not
+    a constant (alone with it, distribute_constant would put it back).
+
+    Terminates: afterwards the sum's coefficients are ±1 in size.
+    """
+    if not isinstance(term, t.Product) or len(term.factors) < 2:
+        return None
+    if all(isinstance(f, t.Const | t.Add) for f in term.factors):
+        return None
+    for position, factor in enumerate(term.factors):
+        if not isinstance(factor, t.Add) or len(factor.terms) < 2:
+            continue
+        scale, residues = _common_scale(list(factor.terms))
+        if scale != 1.0:
+            factors = list(term.factors)
+            factors[position] = t.Add(tuple(residues), factor.free)
+            return t.Product((t.Const(scale), *factors), term.summed)
+    return None
+
+
 @rewrites(t.Add)
 def positive_first(term: t.Term) -> t.Term | None:
     """-a + b = b - a: a sum that starts with a negated term starts with its
@@ -848,6 +887,7 @@ RULES: tuple[Rule, ...] = (
     distribute_over_delta,
     cancel_through_delta,
     distribute_to_cancel,
+    pull_common_scale,
     fold_constants,
     merge_powers,
     single_factor,

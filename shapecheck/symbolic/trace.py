@@ -94,6 +94,7 @@ RULE_WORDS: dict[str, str] = {
     "cancel_through_delta": "a factor read where a delta sets its index, to cancel",
     "distribute_to_cancel": "a factor taken into a sum where it cancels",
     "positive_first": "a sum starts with a positive term",
+    "pull_common_scale": "a coefficient every term has taken out",
 }
 
 # Rules that only move a broadcast wrapper (an Add of one term), which the

@@ -251,6 +251,27 @@ def _composites(inner: st.SearchStrategy[t.Term]) -> st.SearchStrategy[t.Term]:
         ),
         st.builds(_common, inner, st.lists(inner, min_size=2, max_size=3), st.booleans()),
         st.builds(_quotient, st.booleans(), inner, inner),
+        # v[i] δ[i,k] a / v[k]: cancel_through_delta alone
+        st.builds(
+            lambda a: t.Product(
+                (
+                    t.Tensor("v", (IDX["i"],)),
+                    t.Delta((IDX["i"], IDX["k"])),
+                    t.Pow(t.Tensor("v", (IDX["k"],)), t.Const(-1.0)),
+                    a,
+                )
+            ),
+            inner,
+        ),
+        # x (2 a - 2 b): pull_common_scale
+        st.builds(
+            lambda x, a, b: t.Product(
+                (x, t.add([t.Product((t.Const(2.0), a)), t.Product((t.Const(-2.0), b))]))
+            ),
+            inner,
+            inner,
+            inner,
+        ),
         # -a + b: positive_first
         st.builds(lambda a, b: t.add([t.Product((t.Const(-1.0), a)), b]), inner, inner),
         # x x: merged by merge_powers
