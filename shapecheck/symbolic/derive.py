@@ -738,13 +738,19 @@ def _one_hot_inlined(walk: _Walk, built: t.Term) -> t.Term:
     lines = {
         name: walk.lines[name]
         for name in _adjoint_references(built)
-        if name in walk.lines and _one_hot_quotient(walk.lines[name].formula)
+        if name in walk.lines
+        and _one_hot_quotient(walk.lines[name].formula)
+        and _one_size_per_name(walk.lines[name].formula)
     }
     if not lines:
         return built
     scratch = t.FreshNames(set())
     scratch.restore(walk.fresh.state())
     bodies = {name: line.formula for name, line in lines.items()}
+    # Fresh names for the lines' inner sums avoid every name already there.
+    scratch.taken |= t.index_names(built)
+    for body in bodies.values():
+        scratch.taken |= t.index_names(body)
     inlined = _inline(built, lines, bodies, scratch)
     # What a reader reads: this formula and the lines it refers to.
     named = t.size_count(simplify(built)) + sum(t.size_count(b) for b in bodies.values())
@@ -752,6 +758,22 @@ def _one_hot_inlined(walk: _Walk, built: t.Term) -> t.Term:
         return built
     walk.fresh.restore(scratch.state())
     return inlined
+
+
+def _one_size_per_name(term: t.Term) -> bool:
+    """Whether every index name of a formula has one size: `_inline` renames
+    a line's inner sums by name, so two sums of one name and different sizes
+    (each in its own term) cannot be written out that way."""
+    sizes: dict[str, object] = {}
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        summed = node.summed if isinstance(node, t.Product) else ()
+        for index in (*node.free, *summed):
+            if sizes.setdefault(index.name, index.size) != index.size:
+                return False
+        stack.extend(t.children(node))
+    return True
 
 
 def _referenced(adjoints: tuple[Adjoint, ...], final: t.Term) -> tuple[Adjoint, ...]:

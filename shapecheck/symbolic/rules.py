@@ -567,7 +567,6 @@ def _fold_power(term: t.Pow, exponent: float) -> t.Term | None:
     return None
 
 
-
 # ---------------------------------------------------------------------------
 # Textbook forms (spec 10): a delta in a sum meets the sum that eats it,
 # common factors come out of sums of terms, a negated difference is turned round.
@@ -636,16 +635,25 @@ def negate_difference(term: t.Term) -> t.Term | None:
         return None
     difference = term.factors[position]
     assert isinstance(difference, t.Add)
+    turned = _turned_round(difference)
+    if turned is None:
+        return None
+    factors = list(term.factors)
+    factors[position] = turned
+    factors[0] = t.Const(-first.value)
+    return t.Product(tuple(factors), term.summed)
+
+
+def _turned_round(difference: t.Add) -> t.Add | None:
+    """-(the sum), the terms it makes positive first; None unless at least
+    half its terms are negated (else the sign is better left in front)."""
     negated = [_coefficient(x)[0] < 0 for x in difference.terms]
     if 2 * sum(negated) < len(negated):
         return None
     turned = [_scaled(-1.0, x) for x in difference.terms]
     ordered = [x for x, was in zip(turned, negated, strict=True) if was]
     ordered += [x for x, was in zip(turned, negated, strict=True) if not was]
-    factors = list(term.factors)
-    factors[position] = t.Add(tuple(ordered), difference.free)
-    factors[0] = t.Const(-first.value)
-    return t.Product(tuple(factors), term.summed)
+    return t.Add(tuple(ordered), difference.free)
 
 
 def _parts_of(term: t.Term) -> tuple[tuple[t.Term, ...], tuple[t.Idx, ...]]:
@@ -704,7 +712,22 @@ def factor_common(term: t.Term) -> t.Term | None:
         return None
     wanted, bound = found
     pulled_names = {name for name, _ in bound}
+    if pulled_names & {i.name for i in term.free}:
+        return None  # a sum out in front would bind an index the sum is broadcast over
     pulled = tuple(i for i in parts[0][1] if i.name in pulled_names)
+    common, residues = _residues(parts, wanted, pulled_names)
+    if any(pulled_names & (t.index_names(x) - {i.name for i in x.free}) for x in residues):
+        return None  # an inner sum reuses the name: it would shadow the one pulled out
+    scale, residues = _common_scale(residues)
+    pulled_factors = (common,) if scale == 1.0 else (t.Const(scale), common)
+    return t.add([t.Product((*pulled_factors, t.add(residues)), pulled)], term.free)
+
+
+def _residues(
+    parts: list[tuple[tuple[t.Term, ...], tuple[t.Idx, ...]]], wanted: str, pulled: set[str]
+) -> tuple[t.Term, list[t.Term]]:
+    """The common factor (as the first term has it) and what each term keeps
+    without it and without the sums pulled out with it."""
     common: t.Term | None = None
     residues: list[t.Term] = []
     for factors, summed in parts:
@@ -712,12 +735,10 @@ def factor_common(term: t.Term) -> t.Term | None:
         if common is None:
             common = factors[position]
         rest = factors[:position] + factors[position + 1 :]
-        inner = tuple(i for i in summed if i.name not in pulled_names)
+        inner = tuple(i for i in summed if i.name not in pulled)
         residues.append(t.Product(rest, inner) if rest or inner else t.Const(1.0))
     assert common is not None
-    scale, residues = _common_scale(residues)
-    pulled_factors = (common,) if scale == 1.0 else (t.Const(scale), common)
-    return t.add([t.Product((*pulled_factors, t.add(residues)), pulled)], term.free)
+    return common, residues
 
 
 def _common_scale(residues: list[t.Term]) -> tuple[float, list[t.Term]]:

@@ -10,9 +10,8 @@ d norm = x / ‖x‖, and the cross-entropy gradient P - T.
 
 from __future__ import annotations
 
-import re
-
 import json
+import re
 
 import numpy as np
 import pytest
