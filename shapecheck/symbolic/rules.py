@@ -795,6 +795,11 @@ def cancel_through_delta(term: t.Term) -> t.Term | None:
     """
     if not isinstance(term, t.Product):
         return None
+    # Cheap tests first, so that a long product costs one pass: a delta and a divisor.
+    if not any(isinstance(f, t.Delta) for f in term.factors):
+        return None
+    if not _inverse_bases(term.factors):
+        return None
     for position, factor in enumerate(term.factors):
         others = term.factors[:position] + term.factors[position + 1 :]
         read = _cancelling(factor, others)
@@ -828,6 +833,8 @@ def distribute_to_cancel(term: t.Term) -> t.Term | None:
     for position, inside in enumerate(term.factors):
         if not isinstance(inside, t.Add) or len(inside.terms) < 2:
             continue
+        if not any(_inverse_bases(_term_factors(x)) for x in inside.terms):
+            continue  # no term divides: nothing can cancel (one pass, not one per factor)
         for k, factor in enumerate(term.factors):
             if k == position:
                 continue
