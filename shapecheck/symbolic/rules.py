@@ -835,21 +835,30 @@ def distribute_to_cancel(term: t.Term) -> t.Term | None:
             continue
         if not any(_inverse_bases(_term_factors(x)) for x in inside.terms):
             continue  # no term divides: nothing can cancel (one pass, not one per factor)
-        for k, factor in enumerate(term.factors):
-            if k == position:
-                continue
-            reads = [_cancelling(factor, _term_factors(x)) for x in inside.terms]
-            if all(r is None for r in reads):
-                continue
-            spread = t.add(
-                [
-                    t.Product((factor if read is None else read, *_term_factors(x)))
-                    for x, read in zip(inside.terms, reads, strict=True)
-                ],
-                _union_free(inside, factor),
-            )
-            rest = [f for j, f in enumerate(term.factors) if j not in (k, position)]
-            return t.Product((*rest, spread), term.summed)
+        spread = _spread_to_cancel(term, position, inside)
+        if spread is not None:
+            return spread
+    return None
+
+
+def _spread_to_cancel(term: t.Product, position: int, inside: t.Add) -> t.Term | None:
+    """The product with the first factor that cancels in a term of `inside`
+    (at `position`) multiplied into each of its terms; None if none does."""
+    for k, factor in enumerate(term.factors):
+        if k == position:
+            continue
+        reads = [_cancelling(factor, _term_factors(x)) for x in inside.terms]
+        if all(r is None for r in reads):
+            continue
+        spread = t.add(
+            [
+                t.Product((factor if read is None else read, *_term_factors(x)))
+                for x, read in zip(inside.terms, reads, strict=True)
+            ],
+            _union_free(inside, factor),
+        )
+        rest = [f for j, f in enumerate(term.factors) if j not in (k, position)]
+        return t.Product((*rest, spread), term.summed)
     return None
 
 
