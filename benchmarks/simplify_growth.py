@@ -1,4 +1,7 @@
-"""Growth of symbolic work: dL/da of L = a[i0] a[i1] ... a[i(n-1)] for n = 100, 1,000, 10,000.
+"""Growth of symbolic work for n = 100, 1,000, 10,000: dL/da of a product
+L = a[i0] a[i1] ... a[i(n-1)]; of n like terms L = w a[i0]^2 + w a[i1]^2 + ...
+(collected into one); and of n distinct terms with a common factor
+L = w a[i0] + w a[i1]^2 + ... + w a[i(n-1)]^n (the factor pulled out).
 
 For each n: the time and peak memory (tracemalloc) of deriving dL/da in
 process with no numeric verification, next to a baseline measured in the same
@@ -33,6 +36,23 @@ def product_source(factors: int) -> str:
     return f"dim k = 2\nparam a[k]\nL = {body}\nderive dL/da\n"
 
 
+def like_terms_source(terms: int) -> str:
+    body = " + ".join(f"w a[i{k}]^2" for k in range(terms))
+    return f"dim k = 2\nparam a[k], w\nL = {body}\nderive dL/da\n"
+
+
+def common_factor_source(terms: int) -> str:
+    body = " + ".join(f"w a[i{k}]^{k + 1}" for k in range(terms))
+    return f"dim k = 2\nparam a[k], w\nL = {body}\nderive dL/da\n"
+
+
+CASES: tuple[tuple[str, Callable[[int], str]], ...] = (
+    ("a product of n factors a[i0] ...", product_source),
+    ("n like terms w a[i0]^2 + ...", like_terms_source),
+    ("n terms with a common factor w a[i0] + w a[i1]^2 + ...", common_factor_source),
+)
+
+
 def measured(work: Callable[[], _T]) -> tuple[_T, float, int]:
     """The result, the seconds and the peak bytes of `work` (timed without tracing)."""
     start = time.perf_counter()
@@ -51,11 +71,16 @@ def slope(a: tuple[int, float], b: tuple[int, float]) -> float:
 
 def main() -> None:
     lines.MAX_STATEMENT_CHARS = 10**7  # type: ignore[misc]
-    print("dL/da of a product of n factors a[i0] ... (derive, no verification)")
+    for title, make in CASES:
+        grow(title, make)
+
+
+def grow(title: str, make: Callable[[int], str]) -> None:
+    print(f"dL/da of {title} (derive, no verification)")
     print(f"{'n':>7} {'check':>9} {'derive':>9} {'ratio':>6} {'peak MB':>8}")
     rows: list[tuple[int, float, float, int]] = []
     for n in SIZES:
-        source = Source("product.idx", product_source(n))
+        source = Source("growth.idx", make(n))
         report, check_s, _ = measured(lambda s=source: analyze_source(s, Options(verify=False)))
         assert report.checked is not None and report.errors == 0, report.diagnostics
         checked = report.checked

@@ -212,7 +212,7 @@ def _show_product(term: t.Product, need: int, last: bool) -> str:
     bare = (last and need <= _UNARY) if term.summed else need <= _PRODUCT
     inner_last = last if bare else True
     parts: list[str] = []
-    for position, factor in enumerate(term.factors):
+    for position, factor in enumerate(divisors_last(term.factors)):
         is_last = position == len(term.factors) - 1 and inner_last
         by = divisor(factor) if parts else None
         if by is not None:
@@ -252,6 +252,16 @@ def _bare(index: t.Index) -> str:
         return ""
     part, coefficient = index.parts[0]
     return part.name if isinstance(part, t.Idx) and coefficient.constant == 1 else ""
+
+
+def divisors_last(factors: tuple[t.Term, ...]) -> tuple[t.Term, ...]:
+    """The factors in the order printed: what divides goes after the rest, as
+    a textbook writes `(P[i,k] - δ[k,y[i]]) / n` rather than `(1 / n) (…)`;
+    a product of divisors alone keeps its order (it starts `1 / …`)."""
+    dividing = [f for f in factors if divisor(f) is not None]
+    if not dividing or len(dividing) == len(factors):
+        return factors
+    return tuple(f for f in factors if divisor(f) is None) + tuple(dividing)
 
 
 def divisor(factor: t.Term) -> t.Term | None:

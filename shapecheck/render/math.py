@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from shapecheck.check.program import Size
 from shapecheck.exhaustive import assert_never
-from shapecheck.render.formula import divisor, exact_fraction, shift_text
+from shapecheck.render.formula import divisor, divisors_last, exact_fraction, shift_text
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.derive import Derivation
 from shapecheck.syntax import ast
@@ -348,7 +348,7 @@ def _term_product(value: t.Product, need: int, last: bool, ranks: Ranks) -> str:
     bare = (last and need <= _UNARY) if value.summed else need <= _PRODUCT
     inner_last = last if bare else True
     parts: list[str] = []
-    for position, factor in enumerate(value.factors):
+    for position, factor in enumerate(divisors_last(value.factors)):
         is_last = position == len(value.factors) - 1 and inner_last
         by = divisor(factor) if parts else None
         if by is not None:

@@ -24,6 +24,7 @@ from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.canonical import key
 from shapecheck.symbolic.graph import DefinitionGraph
 from shapecheck.symbolic.lower import lower_definition
+from shapecheck.symbolic.rules import reads_last
 from shapecheck.symbolic.simplify import renamed_fixed_point, simplify
 from shapecheck.symbolic.trace import Trace, label
 from shapecheck.syntax.ast import derivative_label
@@ -183,7 +184,9 @@ def _union(*groups: tuple[t.Idx, ...]) -> tuple[t.Idx, ...]:
 
 def _tensor(term: t.Tensor, at: tuple[t.Idx, ...]) -> t.Term:
     # dX[i,j]/dX[p,q] = δ[i,p] δ[j,q]; a scalar's derivative by itself is 1.
-    deltas = tuple(t.Delta((mine, theirs)) for mine, theirs in zip(term.indices, at, strict=True))
+    deltas = tuple(
+        reads_last(t.Delta((mine, theirs))) for mine, theirs in zip(term.indices, at, strict=True)
+    )
     if not deltas:
         return t.Const(1.0)
     return deltas[0] if len(deltas) == 1 else t.Product(deltas)
@@ -462,6 +465,7 @@ class _Walk:
     fresh: t.FreshNames
     adjoint_indices: dict[str, tuple[t.Idx, ...]] = field(default_factory=dict)
     zero: set[str] = field(default_factory=set)  # consumers whose adjoint is 0
+    lines: dict[str, Adjoint] = field(default_factory=dict)  # the adjoints made, by label
 
 
 # A walk is known by A, its indices, the definitions on the path in the order
@@ -483,6 +487,7 @@ def _resumed(walk: _Walk, done: _WalkDone) -> tuple[Adjoint, ...]:
     adjoints, indices, zero, state = done
     walk.adjoint_indices.update(indices)
     walk.zero.update(zero)
+    walk.lines.update((a.label, a) for a in adjoints)
     walk.fresh.restore(state)
     return adjoints
 
@@ -620,8 +625,7 @@ class Deriver:
         if self.trace is not None:
             self.trace.replay(n for n in self.graph.order if n in on_path)
         walk = _Walk(of, of_indices, on_path, fresh)
-        adjoints = self._adjoints(walk)
-        final = self._adjoint(walk, wrt, wrt_indices)
+        adjoints = _referenced(self._adjoints(walk), final := self._adjoint(walk, wrt, wrt_indices))
         return Derivation(of, wrt, of_indices, wrt_indices, final, adjoints, layout)
 
     def _adjoints(self, walk: _Walk) -> tuple[Adjoint, ...]:
@@ -644,6 +648,7 @@ class Deriver:
                 walk.zero.add(name)
                 continue
             made.append(Adjoint(walk.of, name, walk.of_indices + mine, formula))
+            walk.lines[made[-1].label] = made[-1]
         adjoints = tuple(made)
         self._walks[walk_key] = _finished(walk, adjoints)
         return adjoints
@@ -661,7 +666,7 @@ class Deriver:
             else t.Product((reference, _named(partial(rhs, name, at, trace), consumer, c, rhs)), c)
             for consumer, c, rhs, reference in links
         ]
-        built = t.add(parts, of_indices + at)
+        built = _one_hot_inlined(walk, _bounded(t.add(parts, of_indices + at), line.name))
         result = simplify(_bounded(built, line.name), trace=trace)
         if t.size_count(result, MAX_FORMULA_NODES) > MAX_FORMULA_NODES:
             raise DerivationTooLarge(f"d{of}/d{name} has more than {MAX_FORMULA_NODES:,} nodes")
@@ -692,6 +697,97 @@ class Deriver:
             reference = t.Tensor(f"d{of}/d{consumer}", of_indices + c, t.ADJOINT)
             links.append((consumer, c, rhs, reference))
         return links
+
+
+def _adjoint_references(term: t.Term) -> set[str]:
+    """The names of the adjoint lines (`dA/dY[...]`) a formula reads."""
+    found: set[str] = set()
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, t.Tensor) and node.kind == t.ADJOINT:
+            found.add(node.name)
+        stack.extend(t.children(node))
+    return found
+
+
+def _one_hot_quotient(term: t.Term) -> bool:
+    """Whether a formula holds a delta and divides by an array (the derivative
+    of `log(P[i,y[i]])`: `δ[k,y[i]] / P[i,y[i]]`), which the factors of the
+    next line can cancel."""
+    delta = divides = False
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        delta = delta or isinstance(node, t.Delta)
+        divides = divides or (
+            isinstance(node, t.Pow)
+            and isinstance(node.exponent, t.Const)
+            and node.exponent.value < 0
+            and not isinstance(node.base, t.Const | t.SizeOf)
+        )
+        stack.extend(t.children(node))
+    return delta and divides
+
+
+def _one_hot_inlined(walk: _Walk, built: t.Term) -> t.Term:
+    """`built` with each adjoint it reads that is a one-hot quotient (the
+    upstream cross-entropy with labels makes: `-δ[k,y[i]] / n / P[i,y[i]]`)
+    written out, where the simplified result is then no larger than the
+    result with the reference and those lines together: the delta meets the
+    sums and divisions around it, and the softmax backward
+    `P[i,k] (dL/dP[i,k] - Σ_r P[i,r] dL/dP[i,r])` becomes `(P[i,k] - δ[k,y[i]]) / n`.
+    A line written out everywhere is no longer shown (`_referenced`). The
+    choice is made before the one simplification that `explain` records."""
+    lines = {
+        name: walk.lines[name]
+        for name in _adjoint_references(built)
+        if name in walk.lines
+        and _one_hot_quotient(walk.lines[name].formula)
+        and _one_size_per_name(walk.lines[name].formula)
+    }
+    if not lines:
+        return built
+    scratch = t.FreshNames(set())
+    scratch.restore(walk.fresh.state())
+    bodies = {name: line.formula for name, line in lines.items()}
+    # Fresh names for the lines' inner sums avoid every name already there.
+    scratch.taken |= t.index_names(built)
+    for body in bodies.values():
+        scratch.taken |= t.index_names(body)
+    inlined = _inline(built, lines, bodies, scratch)
+    # What a reader reads: this formula and the lines it refers to.
+    named = t.size_count(simplify(built)) + sum(t.size_count(b) for b in bodies.values())
+    if t.size_count(simplify(inlined)) > named:
+        return built
+    walk.fresh.restore(scratch.state())
+    return inlined
+
+
+def _one_size_per_name(term: t.Term) -> bool:
+    """Whether every index name of a formula has one size: `_inline` renames
+    a line's inner sums by name, so two sums of one name and different sizes
+    (each in its own term) cannot be written out that way."""
+    sizes: dict[str, object] = {}
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        summed = node.summed if isinstance(node, t.Product) else ()
+        for index in (*node.free, *summed):
+            if sizes.setdefault(index.name, index.size) != index.size:
+                return False
+        stack.extend(t.children(node))
+    return True
+
+
+def _referenced(adjoints: tuple[Adjoint, ...], final: t.Term) -> tuple[Adjoint, ...]:
+    """The adjoint lines the derivative reads, directly or through other lines
+    (one written out into every line that read it is left out)."""
+    wanted = _adjoint_references(final)
+    for adjoint in reversed(adjoints):  # farthest from A first: each reads nearer ones
+        if adjoint.label in wanted:
+            wanted |= _adjoint_references(adjoint.formula)
+    return tuple(a for a in adjoints if a.label in wanted)
 
 
 # Of a definition: its index names other than the left-hand ones, in order, and
@@ -902,7 +998,7 @@ def expand(derivation: Derivation, fresh_taken: set[str]) -> t.Term:
 def _inline(
     term: t.Term, lines: dict[str, Adjoint], expanded: dict[str, t.Term], fresh: t.FreshNames
 ) -> t.Term:
-    if isinstance(term, t.Tensor) and term.kind == t.ADJOINT:
+    if isinstance(term, t.Tensor) and term.kind == t.ADJOINT and term.name in lines:
         line = lines[term.name]
         body = expanded[term.name]
         # Summed indices of the body get fresh names so they cannot capture

@@ -12,6 +12,7 @@ canonical keys.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -317,19 +318,27 @@ def _sum_out(term: t.Product, position: int, delta: t.Delta, victim: t.Idx) -> t
     rest = [f for k, f in enumerate(term.factors) if k != position]
     if len(remaining) >= 2:
         rest.insert(position, t.Delta(tuple(remaining)))
-    replaced = tuple(_selections_last(t.substitute(f, {victim.name: keeper})) for f in rest)
+    replaced = tuple(_reads_last(t.substitute(f, {victim.name: keeper})) for f in rest)
     new_summed = tuple(i for i in term.summed if i.name != victim.name)
     return t.Product(replaced, new_summed)
 
 
-def _selections_last(factor: t.Term) -> t.Term:
-    """A delta that an `argmax[j](e)` was substituted into, with the argmax
-    last, as the notes write it: `δ[q, argmax[j](X[i,j])]` (order in a delta
-    does not change its value)."""
-    if not isinstance(factor, t.Delta) or not isinstance(factor.indices[0], t.Select):
-        return factor
-    plain = [i for i in factor.indices if not isinstance(i, t.Select)]
-    return t.Delta((*plain, *(i for i in factor.indices if isinstance(i, t.Select))))
+def _reads_last(factor: t.Term) -> t.Term:
+    """A delta that a label or an argmax was substituted into, with those
+    last, as the notes write it: `δ[k, y[i]]`, `δ[q, argmax[j](X[i,j])]`
+    (order in a delta does not change its value)."""
+    return reads_last(factor) if isinstance(factor, t.Delta) else factor
+
+
+def reads_last(delta: t.Delta) -> t.Delta:
+    """The delta with its plain indices first and what reads an array (a
+    label `y[i]`, an argmax) last, each group in its own order."""
+    plain = [i for i in delta.indices if not isinstance(i, t.Gather | t.Select)]
+    if len(plain) == len(delta.indices) or not plain:
+        return delta
+    read = [i for i in delta.indices if isinstance(i, t.Gather | t.Select)]
+    ordered = (*plain, *read)
+    return delta if ordered == delta.indices else t.Delta(ordered)
 
 
 def _keeper(remaining: list[t.Index], summed: set[str]) -> t.Index:
@@ -430,13 +439,15 @@ def _head(term: t.Term) -> tuple[str, str] | None:
 
 @rewrites(t.Product)
 def sort_factors(term: t.Term) -> t.Term | None:
-    """Factors in a canonical order: constants, arrays, functions, deltas last.
+    """Factors in a canonical order: constants, arrays, functions, deltas last
+    (and in a delta, what reads a label or an argmax last: `δ[k,y[i]]`).
 
     Terminates: sorting a sorted product changes nothing, and then returns None.
     """
     if not isinstance(term, t.Product):
         return None
-    ordered = tuple(sorted(term.factors, key=factor_order))
+    # A delta's reads (`y[i]`) go last too, however the delta was made.
+    ordered = tuple(sorted((_reads_last(f) for f in term.factors), key=factor_order))
     return None if ordered == term.factors else t.Product(ordered, term.summed)
 
 
@@ -556,23 +567,372 @@ def _fold_power(term: t.Pow, exponent: float) -> t.Term | None:
     return None
 
 
+# ---------------------------------------------------------------------------
+# Textbook forms (spec 10): a delta in a sum meets the sum that eats it,
+# common factors come out of sums of terms, a negated difference is turned round.
+
+
+def _eatable(part: t.Term, summed: set[str]) -> bool:
+    """Whether a term of a sum holds a delta that one of `summed` would eat."""
+    if isinstance(part, t.Delta):
+        return _victim(part, summed) is not None
+    if isinstance(part, t.Product) and not part.summed:
+        return any(isinstance(f, t.Delta) and _victim(f, summed) is not None for f in part.factors)
+    return False
+
+
+@rewrites(t.Product)
+def distribute_over_delta(term: t.Term) -> t.Term | None:
+    """Σ_s f (δ[s,j] + r) = Σ_s f δ[s,j] + Σ_s f r, where the product sums an
+    index the delta eats: `Σ_s P[i,s] G[i,s] (δ[s,j] - P[i,j])` becomes
+    `P[i,j] G[i,j] - Σ_s P[i,s] G[i,s] P[i,j]`, the softmax backward's
+    textbook form once factor_common pulls P[i,j] out. The terms without
+    such a delta stay together in one product.
+
+    Terminates: each delta term gets a product of its own, in which
+    eat_deltas removes the summed index, so no rule puts it back under the sum
+    (factor_common pulls out only indices every term sums).
+    """
+    if not isinstance(term, t.Product) or not term.summed:
+        return None
+    summed = {i.name for i in term.summed}
+    for position, factor in enumerate(term.factors):
+        if not isinstance(factor, t.Add) or len(factor.terms) < 2:
+            continue
+        eaten = [x for x in factor.terms if _eatable(x, summed)]
+        if not eaten:
+            continue
+        rest = [x for x in factor.terms if not _eatable(x, summed)]
+        groups = [*eaten, t.add(rest, factor.free)] if rest else eaten
+        parts = []
+        for group in groups:
+            factors = list(term.factors)
+            factors[position] = group
+            parts.append(t.Product(tuple(factors), term.summed))
+        return t.Add(tuple(parts), term.free)
+    return None
+
+
+@rewrites(t.Product)
+def negate_difference(term: t.Term) -> t.Term | None:
+    """-c (a - b) = c (b - a): a negative constant factor goes into a sum of
+    which at least half the terms are negated, and the terms it makes
+    positive are written first (`(P[i,k] - δ[k,y[i]]) / n`, not
+    `-((1 / n) (δ[k,y[i]] - P[i,k]))`).
+
+    Terminates: the product's constant becomes positive (or goes), and no
+    rule makes a positive constant negative.
+    """
+    if not isinstance(term, t.Product) or not term.factors:
+        return None
+    first = term.factors[0]
+    if not isinstance(first, t.Const) or first.value >= 0:
+        return None
+    position = next(
+        (k for k, f in enumerate(term.factors) if isinstance(f, t.Add) and len(f.terms) > 1), None
+    )
+    if position is None:
+        return None
+    difference = term.factors[position]
+    assert isinstance(difference, t.Add)
+    turned = _turned_round(difference)
+    if turned is None:
+        return None
+    factors = list(term.factors)
+    factors[position] = turned
+    factors[0] = t.Const(-first.value)
+    return t.Product(tuple(factors), term.summed)
+
+
+def _turned_round(difference: t.Add) -> t.Add | None:
+    """-(the sum), the terms it makes positive first; None unless at least
+    half its terms are negated (else the sign is better left in front)."""
+    negated = [_coefficient(x)[0] < 0 for x in difference.terms]
+    if 2 * sum(negated) < len(negated):
+        return None
+    turned = [_scaled(-1.0, x) for x in difference.terms]
+    ordered = [x for x, was in zip(turned, negated, strict=True) if was]
+    ordered += [x for x, was in zip(turned, negated, strict=True) if not was]
+    return t.Add(tuple(ordered), difference.free)
+
+
+def _parts_of(term: t.Term) -> tuple[tuple[t.Term, ...], tuple[t.Idx, ...]]:
+    """A term of a sum as (factors, summed indices): a product's own, else the term alone."""
+    if isinstance(term, t.Product):
+        return term.factors, term.summed
+    return (term,), ()
+
+
+def _bound_in(factor: t.Term, summed: tuple[t.Idx, ...]) -> frozenset[tuple[str, object]]:
+    """The indices of `factor` that its term sums, with their sizes."""
+    names = {i.name: i.size for i in summed}
+    return frozenset((i.name, i.size) for i in factor.free if i.name in names)
+
+
+def _common_factor(
+    parts: list[tuple[tuple[t.Term, ...], tuple[t.Idx, ...]]],
+) -> tuple[str, frozenset[tuple[str, object]]] | None:
+    """The key of a factor (not a constant) that every term has, with the
+    summed indices it reads, the same in every term; None if there is none."""
+    counts = [Counter(key(f) for f in factors) for factors, _ in parts[1:]]
+    first_factors, first_summed = parts[0]
+    for factor in first_factors:
+        if isinstance(factor, t.Const):
+            continue
+        wanted = key(factor)
+        if not all(count[wanted] for count in counts):
+            continue
+        bound = _bound_in(factor, first_summed)
+        if all(
+            _bound_in(next(f for f in factors if key(f) == wanted), summed) == bound
+            for factors, summed in parts[1:]
+        ):
+            return wanted, bound
+    return None
+
+
+@rewrites(t.Add)
+def factor_common(term: t.Term) -> t.Term | None:
+    """a x + b x = (a + b) x, for a factor x (not a constant) of every term,
+    also under a sum all terms share:
+    Σ_i X[i,j] A[i,k] c + Σ_i X[i,j] B[i,k] c = c Σ_i X[i,j] (A[i,k] + B[i,k])
+    (the second step pulls X[i,j] and Σ_i out together). A factor that reads
+    an index some terms sum and others do not stays where it is. Not in
+    NORMAL_FORM_RULES, whose `distribute` undoes it.
+
+    Terminates: each application takes a factor out of every term of a sum
+    and puts one copy in front; the sum's nodes drop and no other rule of
+    RULES multiplies a non-constant factor into a sum.
+    """
+    if not isinstance(term, t.Add) or len(term.terms) < 2:
+        return None
+    parts = [_parts_of(x) for x in term.terms]
+    found = _common_factor(parts)
+    if found is None:
+        return None
+    wanted, bound = found
+    pulled_names = {name for name, _ in bound}
+    if pulled_names & {i.name for i in term.free}:
+        return None  # a sum out in front would bind an index the sum is broadcast over
+    pulled = tuple(i for i in parts[0][1] if i.name in pulled_names)
+    common, residues = _residues(parts, wanted, pulled_names)
+    if any(pulled_names & (t.index_names(x) - {i.name for i in x.free}) for x in residues):
+        return None  # an inner sum reuses the name: it would shadow the one pulled out
+    scale, residues = _common_scale(residues)
+    pulled_factors = (common,) if scale == 1.0 else (t.Const(scale), common)
+    return t.add([t.Product((*pulled_factors, t.add(residues)), pulled)], term.free)
+
+
+def _residues(
+    parts: list[tuple[tuple[t.Term, ...], tuple[t.Idx, ...]]], wanted: str, pulled: set[str]
+) -> tuple[t.Term, list[t.Term]]:
+    """The common factor (as the first term has it) and what each term keeps
+    without it and without the sums pulled out with it."""
+    common: t.Term | None = None
+    residues: list[t.Term] = []
+    for factors, summed in parts:
+        position = next(k for k, f in enumerate(factors) if key(f) == wanted)
+        if common is None:
+            common = factors[position]
+        rest = factors[:position] + factors[position + 1 :]
+        inner = tuple(i for i in summed if i.name not in pulled)
+        residues.append(t.Product(rest, inner) if rest or inner else t.Const(1.0))
+    assert common is not None
+    return common, residues
+
+
+def _common_scale(residues: list[t.Term]) -> tuple[float, list[t.Term]]:
+    """A coefficient every residue has in size (`2 a - 2 b` is `2 (a - b)`),
+    taken out with the common factor, so that `2 (h[k] - y[k]) / n` is
+    printed and not `(2 h[k] - 2 y[k]) / n`; 1 where they differ."""
+    sizes = {abs(_coefficient(x)[0]) for x in residues}
+    if len(sizes) != 1:
+        return 1.0, residues
+    (size,) = sizes
+    if size in (0.0, 1.0):
+        return 1.0, residues
+    return size, [_scaled(c / size, rest) for c, rest in map(_coefficient, residues)]
+
+
+def _inverse_bases(factors: tuple[t.Term, ...]) -> set[str]:
+    """The keys of what the factors divide by (bases of negative constant powers)."""
+    return {
+        key(f.base)
+        for f in factors
+        if isinstance(f, t.Pow) and isinstance(f.exponent, t.Const) and f.exponent.value < 0
+    }
+
+
+def _cancelling(factor: t.Term, others: tuple[t.Term, ...]) -> t.Term | None:
+    """`factor` as it cancels against a divisor among `others`: itself if one
+    divides by it, else read through a delta of `others` (δ[k,y[i]] P[i,k] /
+    P[i,y[i]]: where the delta is not 0, P[i,k] is P[i,y[i]]); None if neither."""
+    if isinstance(factor, t.Const | t.Delta | t.Add | t.Pow | t.Product | t.Zero):
+        return None
+    divides = _inverse_bases(others)
+    if not divides:
+        return None
+    if key(factor) in divides:
+        return factor
+    names = {i.name for i in factor.free}
+    for delta in (f for f in others if isinstance(f, t.Delta) and len(f.indices) == 2):
+        for mine, theirs in (delta.indices, delta.indices[::-1]):
+            if isinstance(mine, t.Idx) and mine.name in names and mine != theirs:
+                read = t.substitute(factor, {mine.name: theirs})
+                if key(read) in divides:
+                    return read
+    return None
+
+
+@rewrites(t.Product)
+def cancel_through_delta(term: t.Term) -> t.Term | None:
+    """δ[k,y[i]] P[i,k] / P[i,y[i]] = δ[k,y[i]]: a factor read through a delta
+    at the index the delta sets it to (δ[a,b] f(a) = δ[a,b] f(b)), where that
+    is what another factor divides by; merge_powers then cancels the two.
+
+    Terminates: the factor rewritten merges with the divisor (merge_powers),
+    and a factor that already is what is divided by is left alone.
+    """
+    if not isinstance(term, t.Product):
+        return None
+    # Cheap tests first, so that a long product costs one pass: a delta and a divisor.
+    if not any(isinstance(f, t.Delta) for f in term.factors):
+        return None
+    if not _inverse_bases(term.factors):
+        return None
+    for position, factor in enumerate(term.factors):
+        others = term.factors[:position] + term.factors[position + 1 :]
+        read = _cancelling(factor, others)
+        if read is not None and read is not factor:
+            factors = list(term.factors)
+            factors[position] = read
+            return t.Product(tuple(factors), term.summed)
+    return None
+
+
+def _term_factors(term: t.Term) -> tuple[t.Term, ...]:
+    """The factors of a term of a sum that sums nothing; the term alone otherwise."""
+    if isinstance(term, t.Product) and not term.summed:
+        return term.factors
+    return (term,)
+
+
+@rewrites(t.Product)
+def distribute_to_cancel(term: t.Term) -> t.Term | None:
+    """f (a / f + b) = a + f b: a factor goes into a sum of which a term
+    divides by it (also through a delta, see cancel_through_delta), so that
+    it cancels there: P[i,k] (1/n - δ[k,y[i]] / (n P[i,y[i]])) becomes
+    (P[i,k] - δ[k,y[i]]) / n, the cross-entropy gradient of the notes.
+
+    Terminates: the factor cancels in that term (merge_powers), so it is no
+    longer a factor of every term and factor_common does not pull it back out;
+    the number of divisions drops.
+    """
+    if not isinstance(term, t.Product):
+        return None
+    for position, inside in enumerate(term.factors):
+        if not isinstance(inside, t.Add) or len(inside.terms) < 2:
+            continue
+        if not any(_inverse_bases(_term_factors(x)) for x in inside.terms):
+            continue  # no term divides: nothing can cancel (one pass, not one per factor)
+        spread = _spread_to_cancel(term, position, inside)
+        if spread is not None:
+            return spread
+    return None
+
+
+def _spread_to_cancel(term: t.Product, position: int, inside: t.Add) -> t.Term | None:
+    """The product with the first factor that cancels in a term of `inside`
+    (at `position`) multiplied into each of its terms; None if none does."""
+    for k, factor in enumerate(term.factors):
+        if k == position:
+            continue
+        reads = [_cancelling(factor, _term_factors(x)) for x in inside.terms]
+        if all(r is None for r in reads):
+            continue
+        spread = t.add(
+            [
+                t.Product((factor if read is None else read, *_term_factors(x)))
+                for x, read in zip(inside.terms, reads, strict=True)
+            ],
+            _union_free(inside, factor),
+        )
+        rest = [f for j, f in enumerate(term.factors) if j not in (k, position)]
+        return t.Product((*rest, spread), term.summed)
+    return None
+
+
+def _union_free(inside: t.Add, factor: t.Term) -> tuple[t.Idx, ...]:
+    names = {i.name for i in inside.free}
+    return inside.free + tuple(i for i in factor.free if i.name not in names)
+
+
+@rewrites(t.Product)
+def pull_common_scale(term: t.Term) -> t.Term | None:
+    """(2 a - 2 b) / n = 2 (a - b) / n: a coefficient every term of a sum has
+    in size comes out in front, in a product with another factor that is not
+    a constant (alone with it, distribute_constant would put it back).
+
+    Terminates: afterwards the sum's coefficients are ±1 in size.
+    """
+    if not isinstance(term, t.Product) or len(term.factors) < 2:
+        return None
+    if all(isinstance(f, t.Const | t.Add) for f in term.factors):
+        return None
+    for position, factor in enumerate(term.factors):
+        if not isinstance(factor, t.Add) or len(factor.terms) < 2:
+            continue
+        scale, residues = _common_scale(list(factor.terms))
+        if scale != 1.0:
+            factors = list(term.factors)
+            factors[position] = t.Add(tuple(residues), factor.free)
+            return t.Product((t.Const(scale), *factors), term.summed)
+    return None
+
+
+@rewrites(t.Add)
+def positive_first(term: t.Term) -> t.Term | None:
+    """-a + b = b - a: a sum that starts with a negated term starts with its
+    first term that is not negated instead (the others keep their order).
+
+    Terminates: afterwards the first term is not negated, and no rule
+    reorders a sum otherwise.
+    """
+    if not isinstance(term, t.Add) or len(term.terms) < 2:
+        return None
+    if _coefficient(term.terms[0])[0] >= 0:
+        return None
+    first = next((k for k, x in enumerate(term.terms) if _coefficient(x)[0] >= 0), None)
+    if first is None:
+        return None
+    rest = term.terms[:first] + term.terms[first + 1 :]
+    return t.Add((term.terms[first], *rest), term.free)
+
+
 RULES: tuple[Rule, ...] = (
     flatten_add,
     drop_zero_terms,
     unwrap_add,
     lift_broadcast,
     unwrap_broadcast,
+    negate_difference,
     distribute_constant,
     flatten_product,
     zero_product,
     eat_deltas,
     unused_sum,
+    distribute_over_delta,
+    cancel_through_delta,
+    distribute_to_cancel,
+    pull_common_scale,
     fold_constants,
     merge_powers,
     single_factor,
     fold_functions,
     fold_piecewise,
     merge_like_terms,
+    factor_common,
+    positive_first,
     sort_factors,
 )
 
@@ -598,4 +958,5 @@ def distribute(term: t.Term) -> t.Term | None:
     return None
 
 
-NORMAL_FORM_RULES: tuple[Rule, ...] = (*RULES, distribute)
+# The textbook's factoring is for what is shown: `distribute` would undo it.
+NORMAL_FORM_RULES: tuple[Rule, ...] = (*(r for r in RULES if r is not factor_common), distribute)

@@ -88,6 +88,13 @@ RULE_WORDS: dict[str, str] = {
     "merge_like_terms": "collect like terms",
     "sort_factors": "factors put in canonical order",
     "distribute": "product distributed over a sum",
+    "distribute_over_delta": "a sum split so that a delta in it meets its sum",
+    "negate_difference": "a minus sign turns a difference round",
+    "factor_common": "a common factor pulled out",
+    "cancel_through_delta": "a factor read where a delta sets its index, to cancel",
+    "distribute_to_cancel": "a factor taken into a sum where it cancels",
+    "positive_first": "a sum starts with a positive term",
+    "pull_common_scale": "a coefficient every term has taken out",
 }
 
 # Rules that only move a broadcast wrapper (an Add of one term), which the

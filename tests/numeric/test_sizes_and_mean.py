@@ -78,7 +78,7 @@ def test_results_keep_the_size_name_whatever_its_value() -> None:
         texts[str(options)] = [formula(r.derivation.formula) for r in report.derivatives]
     first = next(iter(texts.values()))
     assert all(v == first for v in texts.values())
-    assert first[0] == "(1 / n) δ[k,q]"
+    assert first[0] == "δ[k,q] / n"
     assert "/ n" in first[2] and "4" not in first[2]
 
 

@@ -92,9 +92,17 @@ def test_the_derivatives_read_as_in_the_notes(reports: dict) -> None:
     ) in document
     assert "\\frac{\\partial Y_{i,k}}{\\partial X_{p,q}} &= W_{q,k} \\delta_{i,p}" in document
     assert "Y_{i,k} &= \\sum_{j} X_{i,j} W_{j,k} + b_{k}" in document
-    softmax = latex.render([reports[ROOT / "samples" / "softmax.idx"]], strict=False)
-    # An adjoint of a matrix by a vector: P's indices on top, S's below.
-    assert "\\frac{\\partial P_{i,k}}{\\partial S_{r}} &= " in softmax
+    # An adjoint of a matrix by a vector: P's indices on top, S's below (the
+    # softmax sample's dP/dS, a quotient with a delta, is written out now).
+    scaled = analyze_source(
+        Source(
+            "scaled.idx",
+            "dim n = 3, c = 2\ninput Z[n, c]\nS[i] = Z[i, e]^2\n"
+            "P[i, k] = Z[i, k] S[i]\nderive dP/dZ\n",
+        ),
+        Options(),
+    )
+    assert "\\frac{\\partial P_{i,k}}{\\partial S_{r}} &= " in latex.render([scaled], strict=False)
 
 
 def test_user_text_is_escaped() -> None:

@@ -34,7 +34,8 @@ def test_derivatives_print_with_comparisons() -> None:
     report = run_quiet(TEXT)
     shown = formulas(report)
     assert shown["dL/dG"] == "dL/dM[i,j] (j <= i)"
-    assert shown["dh/dx"] == "(0 < x[i]) δ[i,p] + (x[i] <= 1) δ[i,p]"
+    # The delta both terms have is written once (spec 10: common factors).
+    assert shown["dh/dx"] == "((0 < x[i]) + (x[i] <= 1)) δ[i,p]"
 
 
 def test_latex() -> None:
@@ -46,7 +47,7 @@ def test_latex() -> None:
     )
     (dh,) = [r for r in report.derivatives if r.derivation.label == "dh/dx"]
     assert math.term(dh.derivation.formula) == (
-        r"\left(0 < x_{i}\right) \delta_{i,p} + \left(x_{i} \leq 1\right) \delta_{i,p}"
+        r"\left(\left(0 < x_{i}\right) + \left(x_{i} \leq 1\right)\right) \delta_{i,p}"
     )
 
 

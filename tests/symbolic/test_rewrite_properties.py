@@ -6,8 +6,8 @@ tool's own numpy evaluator is not trusted. Besides random nesting, the
 generator makes the shapes each rule rewrites (a constant times a sum, a
 delta under a sum over one of its indices, a sum over an index nothing uses,
 zeros, constants under functions and powers, broadcasts), every rule is
-applied to every subterm, and a test checks that every rule in RULES (and
-`distribute`, which only the normal form uses) fires on the generated terms,
+applied to every subterm, and a test checks that every rule in RULES and
+NORMAL_FORM_RULES fires on the generated terms,
 so that none is checked vacuously.
 """
 
@@ -26,7 +26,7 @@ from shapecheck.check.program import Size
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.derive import partial
 from shapecheck.symbolic.rules import eat_deltas
-from shapecheck.symbolic.simplify import NORMAL_FORM_RULES, normal_form, simplify
+from shapecheck.symbolic.simplify import NORMAL_FORM_RULES, RULES, normal_form, simplify
 
 SIZES = {"i": 2, "j": 3, "k": 2, "p": 2}
 IDX = {name: t.Idx(name, Size(name, value)) for name, value in SIZES.items()}
@@ -36,6 +36,8 @@ ARRAYS = {
     "v": ("i",),
     "w": ("j",),
 }
+# Every rule, of what is shown and of the normal form (each once, in order).
+ALL_RULES = tuple(dict.fromkeys((*RULES, *NORMAL_FORM_RULES)))
 RNG = np.random.default_rng(7)
 VALUES = {
     name: RNG.uniform(0.5, 1.5, tuple(SIZES[i] for i in axes)) for name, axes in ARRAYS.items()
@@ -173,6 +175,40 @@ def _summed_delta(delta: t.Delta, factors: list[t.Term]) -> t.Term:
     return t.Product((delta, *factors), (first,) if first is not None else ())
 
 
+def _delta_in_a_sum(delta: t.Delta, factors: list[t.Term], rest: list[t.Term]) -> t.Term:
+    """Σ over the delta's first index of `factors` times (delta + rest...): what
+    distribute_over_delta splits so that the delta meets its sum."""
+    first = next((i for i in delta.indices if isinstance(i, t.Idx)), None)
+    inside = t.add([delta, *rest])
+    return t.Product((*factors, inside), (first,) if first is not None else ())
+
+
+def _negated_difference(c: t.Const, x: t.Term, a: t.Term, b: t.Term) -> t.Term:
+    """c x (a - b) with c negative (negate_difference) or positive."""
+    return t.Product((c, x, t.add([a, t.Product((t.Const(-1.0), b))])))
+
+
+def _common(common: t.Term, parts: list[t.Term], shared: bool) -> t.Term:
+    """Σ of products that share the factor `common` (factor_common), each
+    summed, if `shared`, over the first index of the common factor."""
+    over = common.free[:1] if shared else ()
+    return t.add([t.Product((common, part), over) for part in parts])
+
+
+def _quotient(through_delta: bool, a: t.Term, b: t.Term) -> t.Term:
+    """v[i] (δ[i,k] a / v[k] + b), or v[i] (a / v[i] + b): a factor that a term
+    of the sum divides by, directly or through a delta (distribute_to_cancel,
+    then cancel_through_delta)."""
+    v_i = t.Tensor("v", (IDX["i"],))
+    if through_delta:
+        term = t.Product(
+            (t.Delta((IDX["i"], IDX["k"])), t.Pow(t.Tensor("v", (IDX["k"],)), t.Const(-1.0)), a)
+        )
+    else:
+        term = t.Product((t.Pow(v_i, t.Const(-1.0)), a))
+    return t.Product((v_i, t.add([term, b])))
+
+
 _WRAPS: list[Callable[[t.Term], t.Term]] = [
     lambda x: x,
     lambda x: t.Func("tanh", x),
@@ -200,6 +236,44 @@ def _composites(inner: st.SearchStrategy[t.Term]) -> st.SearchStrategy[t.Term]:
             st.lists(inner, min_size=2, max_size=3),
         ),
         st.builds(_summed_delta, deltas, st.lists(inner, max_size=2)),
+        st.builds(
+            _delta_in_a_sum,
+            deltas,
+            st.lists(inner, min_size=1, max_size=2),
+            st.lists(inner, max_size=2),
+        ),
+        st.builds(
+            _negated_difference,
+            st.sampled_from([t.Const(-1.0), t.Const(-2.0), t.Const(3.0)]),
+            inner,
+            inner,
+            inner,
+        ),
+        st.builds(_common, inner, st.lists(inner, min_size=2, max_size=3), st.booleans()),
+        st.builds(_quotient, st.booleans(), inner, inner),
+        # v[i] δ[i,k] a / v[k]: cancel_through_delta alone
+        st.builds(
+            lambda a: t.Product(
+                (
+                    t.Tensor("v", (IDX["i"],)),
+                    t.Delta((IDX["i"], IDX["k"])),
+                    t.Pow(t.Tensor("v", (IDX["k"],)), t.Const(-1.0)),
+                    a,
+                )
+            ),
+            inner,
+        ),
+        # x (2 a - 2 b): pull_common_scale
+        st.builds(
+            lambda x, a, b: t.Product(
+                (x, t.add([t.Product((t.Const(2.0), a)), t.Product((t.Const(-2.0), b))]))
+            ),
+            inner,
+            inner,
+            inner,
+        ),
+        # -a + b: positive_first
+        st.builds(lambda a, b: t.add([t.Product((t.Const(-1.0), a)), b]), inner, inner),
         # x x: merged by merge_powers
         st.builds(lambda x: t.Product((x, x)), inner),
         # x 0: zero_product; x + 0: drop_zero_terms
@@ -282,7 +356,7 @@ def _rules_keep_the_value(term: t.Term) -> list[str]:
     for node in _subterms(term):
         free = node.free
         before = table(node, free, VALUES)
-        for rule in NORMAL_FORM_RULES:
+        for rule in ALL_RULES:
             rewritten = rule(node)
             if rewritten is None:
                 continue
@@ -316,7 +390,7 @@ def test_every_rule_fires_on_the_generated_terms() -> None:
         fired.update(_rules_keep_the_value(term))
 
     count()
-    assert [r.__name__ for r in NORMAL_FORM_RULES if fired[r.__name__] == 0] == [], fired
+    assert [r.__name__ for r in ALL_RULES if fired[r.__name__] == 0] == [], fired
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

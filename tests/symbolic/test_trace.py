@@ -12,7 +12,7 @@ from shapecheck.pipeline import Options, analyze_path
 from shapecheck.render.formula import formula
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.derive import Deriver
-from shapecheck.symbolic.rules import NORMAL_FORM_RULES
+from shapecheck.symbolic.rules import NORMAL_FORM_RULES, RULES
 from shapecheck.symbolic.simplify import simplify
 from shapecheck.symbolic.trace import REWRITE, RULE_WORDS, SILENT, Trace
 
@@ -35,7 +35,7 @@ def test_a_traced_derivation_is_the_same_derivation(path: Path) -> None:
 
 
 def test_every_rule_has_words() -> None:
-    assert {rule.__name__ for rule in NORMAL_FORM_RULES} <= RULE_WORDS.keys()
+    assert {rule.__name__ for rule in (*RULES, *NORMAL_FORM_RULES)} <= RULE_WORDS.keys()
 
 
 def test_the_simplifier_records_each_rule_on_its_subterm() -> None:
