@@ -120,7 +120,7 @@ def merge_all_powers(term: t.Term) -> t.Term | None:
 
 
 def _expandable(factor: t.Term) -> tuple[t.Add, int] | None:
-    """A factor that is a sum to a whole positive power (1 included), small enough to multiply out."""
+    """A factor that is a sum to a small whole positive power (1 included)."""
     if isinstance(factor, t.Add) and len(factor.terms) > 1:
         return factor, 1
     if (
@@ -201,7 +201,8 @@ def compare_with_zero(term: t.Term) -> t.Term | None:
         return _one_minus(t.Compare(_COMPLEMENT[term.op], term.left, term.right), term.free)
     if _is_zero(term.right):
         return None
-    difference = t.add([term.left, t.Product((t.Const(-1.0), term.right))])
+    negated = t.Product((t.Const(-1.0), term.right))
+    difference = negated if _is_zero(term.left) else t.add([term.left, negated])
     return t.Compare(term.op, difference, _ZERO)
 
 
@@ -235,6 +236,9 @@ def unit_leading_coefficient(term: t.Term) -> t.Term | None:
     if term.op not in (">", ">=", "=="):
         return None
     parts = term.left.terms if isinstance(term.left, t.Add) else (term.left,)
+    parts = tuple(p for p in parts if not _is_zero(p))
+    if not parts:
+        return None
     leading, _ = min((_coefficient(p) for p in parts), key=lambda c: key(c[1]))
     if leading in (1.0, 0.0):
         return None
@@ -292,7 +296,9 @@ def indicator_out_of_compare(term: t.Term) -> t.Term | None:
 
 @rewrites(t.Func)
 def piecewise_as_comparisons(term: t.Term) -> t.Term | None:
-    """step(x) = (x > 0); sign(x) = (x > 0) - (x < 0); relu(x) = max(x, 0) (spec 12.2).
+    """step(x) = (x > 0); sign(x) = (x > 0) - (x < 0); relu(x) = max(x, 0)
+    (spec 12.2); sqrt(x) = x^(1/2), so that `sqrt(x)^3 = x^(3/2)` (for x >= 0,
+    where both are defined; (x^2)^(1/2) is |x| and is never folded).
 
     Terminates: the function goes, and no rule makes one.
     """
@@ -306,6 +312,9 @@ def piecewise_as_comparisons(term: t.Term) -> t.Term | None:
         return t.add([t.Compare(">", x, _ZERO), below], x.free)
     if term.name == "relu":
         return t.Extremum("max", x, _ZERO)
+    if term.name == "sqrt":
+        # NaN below 0 either way (numpy's x ** 0.5 of a negative float).
+        return t.Pow(x, t.Const(0.5))
     return None
 
 
