@@ -167,7 +167,7 @@ def distribute_first_quotients(term: t.Term) -> t.Term | None:
     rest: tuple[t.Term, ...] = ()
     if power > 1:
         rest = (base if power == 2 else t.Pow(base, t.Const(float(power - 1))),)
-    parts = []
+    parts: list[t.Term] = []
     for part in base.terms:
         factors = list(term.factors)
         factors[position : position + 1] = (part, *rest)
@@ -270,20 +270,38 @@ def _indicator(term: t.Term) -> bool:
     )
 
 
+def _strict_against_zero(term: t.Term) -> t.Term | None:
+    """The left side of `x > 0`, or None for any other term."""
+    if isinstance(term, t.Compare) and term.op == ">" and _is_zero(term.right):
+        return term.left
+    return None
+
+
 @rewrites(t.Compare)
-def indicator_out_of_compare(term: t.Term) -> t.Term | None:
-    """(b x > 0) = b (x > 0) for b a comparison or delta (0 or 1); and
-    (max(0, x) > 0) = (x > 0). Exact: where b is 0 both sides are 0.
-    Terminates: the comparison's left side loses a factor or a max.
+def positive_part(term: t.Term) -> t.Term | None:
+    """(max(0, x) > 0) = (x > 0), and (max(x, 0) > 0) alike.
+
+    Exact: max(0, x) is positive exactly where x is. Terminates: a max goes.
     """
-    if not isinstance(term, t.Compare) or term.op != ">" or not _is_zero(term.right):
+    left = _strict_against_zero(term)
+    if not (isinstance(left, t.Extremum) and left.name == "max"):
         return None
-    left = term.left
-    if isinstance(left, t.Extremum) and left.name == "max" and _is_zero(left.first):
+    if _is_zero(left.first):
         return t.add([t.Compare(">", left.second, _ZERO)], term.free)
-    if isinstance(left, t.Extremum) and left.name == "max" and _is_zero(left.second):
-        other = left.first
-        return t.add([t.Compare(">", other, _ZERO)], term.free)
+    if _is_zero(left.second):
+        return t.add([t.Compare(">", left.first, _ZERO)], term.free)
+    return None
+
+
+@rewrites(t.Compare)
+def mask_out_of_compare(term: t.Term) -> t.Term | None:
+    """(b x > 0) = b (x > 0) for b a comparison, a delta, or one minus either.
+
+    Exact: b is 0 or 1, and where it is 0 both sides are 0 (not so for >=,
+    where the left would be 1). Terminates: the comparison's left side loses
+    its masks.
+    """
+    left = _strict_against_zero(term)
     if not isinstance(left, t.Product) or left.summed:
         return None
     masks = [f for f in left.factors if _indicator(f)]
@@ -322,7 +340,8 @@ _COMPARISON_RULES: tuple[Rule, ...] = (
     piecewise_as_comparisons,
     compare_with_zero,
     unit_leading_coefficient,
-    indicator_out_of_compare,
+    positive_part,
+    mask_out_of_compare,
 )
 # First pass: comparisons and functions in their canonical shape, with the
 # simplifier's own rules only (no product multiplied out yet, so a mask

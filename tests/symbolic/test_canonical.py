@@ -30,8 +30,8 @@ from shapecheck.symbolic.canonical_rules import (
     distribute_first_quotients,
     exact,
     exact_constants,
-    indicator_out_of_compare,
     indicator_power,
+    mask_out_of_compare,
     merge_all_powers,
     piecewise_as_comparisons,
     split_power_of_product,
@@ -93,7 +93,7 @@ def _shapes(inner: st.SearchStrategy[t.Term]) -> st.SearchStrategy[t.Term]:
             inner,
             inner,
         ),
-        # (mask x > 0), (max(0, x) > 0): indicator_out_of_compare
+        # (mask x > 0), (max(0, x) > 0): mask_out_of_compare and positive_part
         st.builds(
             lambda x, y: t.Compare(
                 ">", t.Product((t.Compare(">", y, t.Const(0.0)), x)), t.Const(0.0)
@@ -392,7 +392,7 @@ def test_leaky_relu_comparisons() -> None:
     )
     assert compare_with_zero(t.Compare("<", x, W)) is not None
     assert piecewise_as_comparisons(t.Func("tanh", x)) is None
-    assert indicator_out_of_compare(t.Compare(">", x, t.Const(0.0))) is None
+    assert mask_out_of_compare(t.Compare(">", x, t.Const(0.0))) is None
     assert split_power_of_product(t.Pow(t.Product((x, W)), t.Const(0.5))) is None
 
 
