@@ -314,11 +314,11 @@ def mask_out_of_compare(term: t.Term) -> t.Term | None:
 
 @rewrites(t.Func)
 def piecewise_as_comparisons(term: t.Term) -> t.Term | None:
-    """step(x) = (x > 0); sign(x) = (x > 0) - (x < 0); relu(x) = max(x, 0)
-    (spec 12.2); sqrt(x) = x^(1/2), so that `sqrt(x)^3 = x^(3/2)` (for x >= 0,
+    """step(x) = (x > 0); sign(x) = (x > 0) - (x < 0); relu(x) = max(x, 0);
+    abs(x) = x sign(x) (spec 12.2); sqrt(x) = x^(1/2), so that `sqrt(x)^3 = x^(3/2)` (for x >= 0,
     where both are defined; (x^2)^(1/2) is |x| and is never folded).
 
-    Terminates: the function goes, and no rule makes one.
+    Terminates: the function goes; abs makes a sign, which makes none.
     """
     if not isinstance(term, t.Func):
         return None
@@ -330,6 +330,9 @@ def piecewise_as_comparisons(term: t.Term) -> t.Term | None:
         return t.add([t.Compare(">", x, _ZERO), below], x.free)
     if term.name == "relu":
         return t.Extremum("max", x, _ZERO)
+    if term.name == "abs":
+        # So that `d sign(d) / abs(d)` is 1 (log-determinants).
+        return t.Product((x, t.Func("sign", x)))
     if term.name == "sqrt":
         # NaN below 0 either way (numpy's x ** 0.5 of a negative float).
         return t.Pow(x, t.Const(0.5))
@@ -344,9 +347,16 @@ _COMPARISON_RULES: tuple[Rule, ...] = (
     mask_out_of_compare,
 )
 # First pass: comparisons and functions in their canonical shape, with the
-# simplifier's own rules only (no product multiplied out yet, so a mask
-# `(k != y[i])` is still a factor a comparison can give up).
-COMPARISON_RULES: tuple[Rule, ...] = (*_COMPARISON_RULES, *RULES)
+# simplifier's own rules and the power rules only (no product multiplied out
+# yet, so a mask `(k != y[i])` is still a factor a comparison can give up, and
+# `d sign(d) / (d sign(d))` still cancels as a whole).
+COMPARISON_RULES: tuple[Rule, ...] = (
+    *_COMPARISON_RULES,
+    split_power_of_product,
+    indicator_power,
+    *RULES,
+    merge_all_powers,
+)
 # Second pass: powers merge before any product is multiplied out, and the
 # plain `distribute` is replaced by the quotient-first one.
 CANONICAL_RULES: tuple[Rule, ...] = (

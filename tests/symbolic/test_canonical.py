@@ -69,7 +69,7 @@ def _one_minus(x: t.Term) -> t.Term:
 
 
 # The shapes the new rules rewrite, built over generated terms.
-_PIECEWISE = ("step", "sign", "relu", "sqrt")
+_PIECEWISE = ("step", "sign", "relu", "sqrt", "abs")
 _OPS = t.COMPARISONS
 
 

@@ -73,6 +73,7 @@ def reference(term: t.Term, env: dict[str, int], values: dict[str, np.ndarray]) 
             "sign": lambda v: float((v > 0) - (v < 0)),
             "relu": lambda v: max(v, 0.0),
             "sqrt": math.sqrt,
+            "abs": abs,
         }[term.name](x)
     if isinstance(term, t.Pow):
         return reference(term.base, env, values) ** reference(term.exponent, env, values)
