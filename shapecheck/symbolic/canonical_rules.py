@@ -207,10 +207,15 @@ def compare_with_zero(term: t.Term) -> t.Term | None:
 
 
 def _coefficient(term: t.Term) -> tuple[float, t.Term]:
+    """A term's constant factor and the rest; the rest of `c x` is `x` itself,
+    as `x` alone is, so that both have one key."""
     if isinstance(term, t.Const):
         return term.value, t.Const(1.0)
     if isinstance(term, t.Product) and term.factors and isinstance(term.factors[0], t.Const):
-        return term.factors[0].value, t.Product(term.factors[1:], term.summed)
+        rest = term.factors[1:]
+        if len(rest) == 1 and not term.summed:
+            return term.factors[0].value, rest[0]
+        return term.factors[0].value, t.Product(rest, term.summed)
     return 1.0, term
 
 

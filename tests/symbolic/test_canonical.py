@@ -161,7 +161,9 @@ def _table(term: t.Term, free: tuple[t.Idx, ...]) -> np.ndarray:
     try:
         with np.errstate(all="raise"):
             values = table(term, free, VALUES_D)
-    except (ZeroDivisionError, ValueError, OverflowError, FloatingPointError):
+    except (ZeroDivisionError, ValueError, OverflowError, FloatingPointError, TypeError):
+        # Undefined there (a TypeError: a negative number to a fractional
+        # power is complex, which a table of floats cannot hold).
         reject()
     if not np.all(np.isfinite(values)):
         reject()
