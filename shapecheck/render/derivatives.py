@@ -186,6 +186,8 @@ def claim_words(result: ClaimResult) -> str:
         note = f", {unresolved} unresolved" if unresolved else ""
         note += f", {at_kink} at a kink" if at_kink else ""
         parts.append(f"✓ numerically ({error_words(check.check, '.1e')}{note})")
+        if result.symbolic.reason:
+            parts.append(f"not symbolically: {result.symbolic.reason}")
     elif check.verdict is ClaimVerdict.WRONG:
         parts.append("✗ wrong" + (f": {check.diagnosis}" if check.diagnosis else ""))
     elif result.symbolic.matches:

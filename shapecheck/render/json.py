@@ -144,6 +144,7 @@ def _claim(source: Source, result: ClaimResult) -> dict[str, Any]:
         "indices": list(claim.indices),
         "claimed": notation(claim.rhs),
         "symbolic_match": result.symbolic.matches,
+        "symbolic_reason": result.symbolic.reason,
         "confirmed": result.confirmed,
         "verdict": check.verdict.value if check is not None else None,
         "diagnosis": check.diagnosis if check is not None else None,

@@ -233,3 +233,86 @@ _CATEGORY: dict[type, int] = {
 def factor_order(term: t.Term) -> tuple[int, str]:
     """Where a factor goes in a canonical product: by kind, then by key."""
     return _CATEGORY[type(term)], key(term)
+
+
+# ---------------------------------------------------------------------------
+# The canonical form claims are compared in.
+
+# A claim and its truth are compared in canonical form only while each, with
+# the file's names unfolded, has at most this many nodes: multiplying out can
+# grow a term, and beyond this the numeric check decides (with that reason).
+MAX_CANONICAL_NODES = 20_000
+
+Definitions = dict[str, tuple[tuple[t.Idx, ...], t.Term]]
+
+
+def same_canonical_form(
+    definitions: Definitions, claimed: t.Term, truth: t.Term
+) -> tuple[bool, str | None]:
+    """Whether two terms have one canonical form, and if not, why not in words.
+
+    Both are unfolded (every defined array replaced by its definition, so a
+    claim may use the file's names where the derivation expands them, or the
+    other way round), then brought to `canonical_form`.
+    """
+    # Imported here: the rules import this module for `key`.
+    from shapecheck.symbolic.simplify import SimplifyLimit
+
+    unfolded = [unfold_definitions(definitions, x, MAX_CANONICAL_NODES) for x in (claimed, truth)]
+    sides = [x for x in unfolded if x is not None]
+    if len(sides) < 2:
+        return False, (
+            f"with the file's names unfolded it has more than {MAX_CANONICAL_NODES:,} terms "
+            "and factors, too many to compare symbolically"
+        )
+    try:
+        forms = [canonical_form(x) for x in sides]
+    except SimplifyLimit as error:
+        return False, f"its canonical form is too large to compare symbolically ({error})"
+    except RecursionError:
+        # Never seen; a safety net so that a claim is then judged numerically.
+        return False, "its canonical form is nested too deeply to compare symbolically"
+    if key(forms[0]) == key(forms[1]):
+        return True, None
+    sizes = [len(f.terms) if isinstance(f, t.Add) else 1 for f in forms]
+    return False, (
+        f"its canonical form ({_terms(sizes[0])}) differs from the derivation's "
+        f"({_terms(sizes[1])})"
+    )
+
+
+def _terms(count: int) -> str:
+    return f"{count} term" + ("" if count == 1 else "s")
+
+
+def canonical_form(term: t.Term) -> t.Term:
+    """A sum of products with comparisons, powers and constants normalised
+    (canonical_rules.py): two terms equal as functions of their arrays for the
+    reasons those rules know have one canonical form, up to `key`."""
+    from shapecheck.symbolic.canonical_rules import CANONICAL_RULES, COMPARISON_RULES
+    from shapecheck.symbolic.simplify import simplify
+
+    return simplify(simplify(term, COMPARISON_RULES), CANONICAL_RULES)
+
+
+def unfold_definitions(definitions: Definitions, term: t.Term, limit: int) -> t.Term | None:
+    """`term` with every defined array read replaced by its definition read at
+    those indices, until no defined array is left; None once it has more than
+    `limit` nodes."""
+
+    def definition(node: t.Term) -> t.Term | None:
+        if isinstance(node, t.Tensor) and node.kind == t.ARRAY and node.name in definitions:
+            lhs, rhs = definitions[node.name]
+            # `substitute` renames the definition's summed indices away from
+            # the indices it is read at, so nothing is captured.
+            return t.substitute(rhs, dict(zip(t.names(lhs), node.indices, strict=True)))
+        return None
+
+    # A definition only reads earlier ones, so each round unfolds one level.
+    for _ in range(len(definitions) + 1):
+        if t.arrays_read(term).isdisjoint(definitions):
+            return term
+        term = t.replace_nodes(term, definition)
+        if t.size_count(term, limit) > limit:
+            return None
+    return term

@@ -4,9 +4,11 @@ A claim is lowered like a definition; each derivative reference in it
 (`dL/dY[i,k]`) stands for the true value, so it is replaced by that derivative
 fully expanded. The claim is then renamed into the derivation's own index
 names (matching the signature position by position) and both sides are
-simplified: equal canonical forms mean the claim is right, symbolically.
-Anything else is left to numeric verification, which can also say how a claim
-is wrong.
+simplified: equal normal forms mean the claim is right, symbolically. If they
+differ, both sides are brought to the canonical form of canonical.py (the
+file's names unfolded, comparisons, powers and constants normalised, products
+multiplied out) and compared again. Anything else is left to numeric
+verification, with the reason, which can also say how a claim is wrong.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 
 from shapecheck.check.program import CheckedClaim
 from shapecheck.symbolic import terms as t
+from shapecheck.symbolic.canonical import same_canonical_form
 from shapecheck.symbolic.derive import Derivation, Deriver, expand, replace_references
 from shapecheck.symbolic.lower import lower_claim
 from shapecheck.symbolic.simplify import key, normal_form, simplify
@@ -29,6 +32,9 @@ class SymbolicClaim:
     term: t.Term
     true_term: t.Term
     matches: bool
+    # Why the claim is not confirmed symbolically (None when it is): it is
+    # then judged by its numeric check alone.
+    reason: str | None = None
 
 
 def resolve_claim(deriver: Deriver, claim: CheckedClaim) -> SymbolicClaim:
@@ -58,7 +64,10 @@ def resolve_claim(deriver: Deriver, claim: CheckedClaim) -> SymbolicClaim:
         # Cookbook) are one formula: compare them with the names unfolded.
         unfolded = [normal_form(_unfold_calls(deriver, x)) for x in (claimed, whole_truth)]
         matches = key(unfolded[0]) == key(unfolded[1])
-    return SymbolicClaim(claim, derivation, claimed, truth, matches)
+    reason = None
+    if not matches:
+        matches, reason = same_canonical_form(deriver.lowered, claimed, whole_truth)
+    return SymbolicClaim(claim, derivation, claimed, truth, matches, reason)
 
 
 def _defined_call(deriver: Deriver, name: str) -> tuple[tuple[t.Idx, ...], t.Matrix] | None:
