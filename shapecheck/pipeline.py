@@ -151,7 +151,7 @@ def _derive(
 ) -> tuple[list[DerivativeResult], list[SymbolicClaim], list[Diagnostic]]:
     from shapecheck.symbolic.claims import resolve_claim
     from shapecheck.symbolic.derive import DerivationTooLarge, SecondDerivativeOfLoss, expand
-    from shapecheck.symbolic.fold import folder_for
+    from shapecheck.symbolic.fold import folder_of
     from shapecheck.symbolic.simplify import SimplifyLimit
 
     results: list[DerivativeResult] = []
@@ -159,7 +159,7 @@ def _derive(
     problems: list[Diagnostic] = []
     # Results are written with the file's names before they are verified and
     # printed, so every format shows, and the check evaluates, one formula.
-    folder = folder_for(deriver.lowered, [d.name for d in checked.definitions])
+    folder = folder_of(deriver)
     for request in checked.requests:
         try:
             derived = deriver.derive(request.of, request.wrt, request.order)

@@ -468,7 +468,7 @@ class _Walk:
 # visited and the fresh names' state; what it made: the adjoints, each
 # adjoint's indices, the consumers whose adjoint is 0 and the fresh names'
 # state after them.
-_FreshState = tuple[frozenset[str], int, int]
+_FreshState = tuple[frozenset[str], int]
 _WalkKey = tuple[str, tuple[t.Idx, ...], tuple[str, ...], _FreshState]
 _WalkDone = tuple[tuple[Adjoint, ...], dict[str, tuple[t.Idx, ...]], frozenset[str], _FreshState]
 
@@ -567,10 +567,13 @@ class Deriver:
         if name not in self._facts:
             self._facts[name] = _facts_of(own_lhs, rhs)
         inner_names, reads = self._facts[name]
+        # A summed index keeps the file's name unless it clashes; then it takes
+        # the first name unused here (spec 10), not the walk's next one.
+        local = t.FreshNames(self.taken | clash | set(inner_names))
         for inner in inner_names:
             if inner in clash:
                 size = t.size_of_index(rhs, inner)
-                mapping[inner] = t.Idx(fresh.take(), size)
+                mapping[inner] = t.Idx(local.take(), size)
         if reading is not None and isinstance(rhs, t.Add):
             kept = [x for x, read in zip(rhs.terms, reads, strict=True) if reading in read]
             # A lone softmax kept would read as a definition that is one (`_named`).
@@ -683,7 +686,9 @@ class Deriver:
                 links.append((consumer, of_indices, rhs, None))
                 continue
             own = walk.adjoint_indices[consumer]
-            c = tuple(i if i.name not in avoid else t.Idx(fresh.take(), i.size) for i in own)
+            # Renamed only where they clash, to the first names unused here.
+            local = t.FreshNames(self.taken | avoid | {i.name for i in own})
+            c = tuple(i if i.name not in avoid else t.Idx(local.take(), i.size) for i in own)
             rhs = self._instantiate(consumer, c, avoid | {i.name for i in c}, fresh, reading)
             reference = t.Tensor(f"d{of}/d{consumer}", of_indices + c, t.ADJOINT)
             links.append((consumer, c, rhs, reference))

@@ -25,12 +25,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from itertools import permutations
+from weakref import WeakKeyDictionary
 
 from shapecheck.check.program import Size
 from shapecheck.exhaustive import assert_never
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.canonical import key
-from shapecheck.symbolic.derive import Derivation
+from shapecheck.symbolic.derive import Derivation, Deriver
 from shapecheck.symbolic.simplify import simplify
 
 # Left-hand positions in keys: no index name, summed placeholder ($, %) or
@@ -251,7 +252,16 @@ def _position(index: t.Index) -> str:
             assert_never(index)
 
 
-def folder_for(lowered: dict[str, tuple[tuple[t.Idx, ...], t.Term]], order: Iterable[str]) -> Folder:
-    """The folder of a file: its definitions in file order (the first of two
-    equal right-hand sides is the name used)."""
-    return Folder((name, *lowered[name]) for name in order if name in lowered)
+_FOLDERS: WeakKeyDictionary[Deriver, Folder] = WeakKeyDictionary()
+
+
+def folder_of(deriver: Deriver) -> Folder:
+    """The folder of a file, made once per Deriver: its definitions in file
+    order (of two equal right-hand sides, the first one's name is used)."""
+    found = _FOLDERS.get(deriver)
+    if found is None:
+        lowered = deriver.lowered
+        names = [d.name for d in deriver.program.definitions if d.name in lowered]
+        found = Folder((name, *lowered[name]) for name in names)
+        _FOLDERS[deriver] = found
+    return found

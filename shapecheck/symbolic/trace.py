@@ -88,6 +88,8 @@ RULE_WORDS: dict[str, str] = {
     "merge_like_terms": "collect like terms",
     "sort_factors": "factors put in canonical order",
     "distribute": "product distributed over a sum",
+    # results in the file's names (fold.py)
+    "fold_names": "in the file's names (each definition's right-hand side written as its array)",
 }
 
 # Rules that only move a broadcast wrapper (an Add of one term), which the
@@ -250,6 +252,13 @@ class Trace:
         """The derivative itself: always kept, so an explanation ends at it."""
         self.line = label(line.name, line.indices)
         self.record(RESULT, "derivative", result, line, always=True)
+
+    def folded(self, line: t.Tensor, before: t.Term, after: t.Term, *, final: bool) -> None:
+        """A finished line written with the file's names (`fold.py`); the
+        derivative's is always kept, so an explanation ends at what `derive` prints."""
+        del before  # the line's previous step shows it
+        self.line = label(line.name, line.indices)
+        self.record(RESULT, "fold_names", after, line, always=final)
 
     def unconnected(self, name: str, zero: t.Zero) -> None:
         """A derivative with no path from B to A: identically zero."""
