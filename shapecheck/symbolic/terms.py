@@ -857,10 +857,10 @@ def _substitute_in_indexed(term: IndexedFunc, mapping: dict[str, Index]) -> Inde
     over, arg = term.over, term.arg
     if targets & bound and any(i.name in inner for i in arg.free):
         fresh = FreshNames(set(used_names(term)) | targets | set(inner))
-        # `v1` for a captured `v`: the context's own names (a signature's
-        # p, q, ...) are unknown here, and a suffixed name rarely meets one.
+        # From the one sequence of fresh names (spec 10): a name the term
+        # does not use cannot be captured inside it.
         renaming: dict[str, Index] = {
-            o.name: Idx(fresh.take(f"{o.name}1"), o.size) for o in over if o.name in targets
+            o.name: Idx(fresh.take(), o.size) for o in over if o.name in targets
         }
         over = tuple(_renamed_idx(o, renaming) for o in over)
         arg = substitute(arg, renaming)

@@ -18,10 +18,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from support import forward_values
 
 from shapecheck.check.program import CheckedProgram
 from shapecheck.explain import Explanation, UnknownDerivative, explain, parse_request
-from shapecheck.numeric.evaluate import EvaluationError, Evaluator, align
+from shapecheck.numeric.evaluate import Evaluator, align
 from shapecheck.pipeline import DerivativeResult, FileReport, Options, analyze_path
 from shapecheck.render import explain as render
 from shapecheck.render.derivatives import shown_formula
@@ -29,7 +30,6 @@ from shapecheck.render.formula import formula
 from shapecheck.source import Source
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic import trace as tr
-from shapecheck.symbolic.derive import Deriver
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = sorted((ROOT / "samples").glob("*.idx"))
@@ -133,26 +133,16 @@ def _value(term: t.Term, values: dict[str, Any], target: tuple[t.Idx, ...]) -> A
     return align(value, t.names(term.free), target)
 
 
-def _forward(values: dict[str, Any], program: CheckedProgram) -> None:
-    """Each definition's value from the drawn values, in file order, where it
-    can be evaluated (a `loss(y)` cannot): a step that writes a subexpression
-    as a defined array holds only where that array is its definition's value."""
-    lowered = Deriver(program).lowered
-    for definition in program.definitions:
-        lhs, rhs = lowered[definition.name]
-        values.update(_values([rhs], program) | values)
-        try:
-            values[definition.name] = align(Evaluator(values).value(rhs), t.names(rhs.free), lhs)
-        except EvaluationError:
-            continue
-
-
 def _assert_same(
     before: t.Term, after: t.Term, program: CheckedProgram, *, forward: bool = False
 ) -> None:
     values = _values([before, after], program)
     if forward:
-        _forward(values, program)
+
+        def draw(rhs: t.Term) -> None:
+            values.update(_values([rhs], program) | values)
+
+        forward_values(values, program, draw)
     free = before.free
     assert {(i.name, i.size) for i in after.free} == {(i.name, i.size) for i in free}
     np.testing.assert_allclose(
