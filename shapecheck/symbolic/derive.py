@@ -507,6 +507,10 @@ class Deriver:
         # the engine then need not simplify again.
         self.lowered = {d.name: _lowered(d, trace) for d in program.definitions}
         self.taken = _names_in_use(program, self.lowered)
+        # The file's own names: a derivative's fresh names avoid these (spec
+        # 10), not the fresh names inside formulas the Deriver substituted or
+        # defined itself, which instantiation renames where they clash.
+        self.file_names = frozenset(self.taken)
         self._facts: dict[str, _Facts] = {}  # per definition, made when needed
         # The adjoints of one walk, for the next derivative of the same A over
         # the same definitions from the same fresh names: dL/dWh, dL/dWx and
@@ -593,7 +597,7 @@ class Deriver:
             return self._derive(of, wrt)
 
     def _derive(self, of: str, wrt: str) -> Derivation:
-        fresh = t.FreshNames(self.taken)
+        fresh = t.FreshNames(set(self.file_names))
         layout = self.program.layout
         of_indices = (
             tuple(self.lowered[of][0])
