@@ -32,11 +32,8 @@ from shapecheck.exhaustive import assert_never
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.canonical import key
 from shapecheck.symbolic.derive import Derivation, Deriver
-from shapecheck.symbolic.simplify import simplify
+from shapecheck.symbolic.rules import sort_factors
 
-# Left-hand positions in keys: no index name, summed placeholder ($, %) or
-# hidden index (#) is written with `&`.
-_SLOT = "&"
 # Orders of a node's free indices tried against a definition's left-hand side
 # (only those whose sizes fit are keyed): a rank-6 definition is the limit.
 _MAX_RANK = 6
@@ -44,12 +41,16 @@ _MAX_RANK = 6
 
 @dataclass(frozen=True)
 class _Definition:
-    """A definition a node may fold into: its name, the sizes of its left-hand
-    positions and the key of its right-hand side with them as slots."""
+    """A definition a node may fold into: its name, left-hand side and
+    (simplified) right-hand side."""
 
     name: str
-    sizes: tuple[Size, ...]
-    slotted_key: str
+    lhs: tuple[t.Idx, ...]
+    rhs: t.Term
+
+    @property
+    def sizes(self) -> tuple[Size, ...]:
+        return tuple(i.size for i in self.lhs)
 
 
 class Folder:
@@ -58,19 +59,17 @@ class Folder:
     def __init__(self, definitions: Iterable[tuple[str, tuple[t.Idx, ...], t.Term]]) -> None:
         self._shapes = _Fingerprints()
         self._by_shape: dict[int, list[_Definition]] = {}
+        # The key of a definition's right-hand side read at given index names.
+        self._keys: dict[tuple[str, tuple[str, ...]], str] = {}
         for name, lhs, rhs in definitions:
             if _foldable(name, lhs, rhs):
-                slots = {index.name: f"{_SLOT}{k}" for k, index in enumerate(lhs)}
-                entry = _Definition(name, tuple(i.size for i in lhs), key(rhs, slots))
+                entry = _Definition(name, lhs, rhs)
                 self._by_shape.setdefault(self._shapes.of(rhs), []).append(entry)
 
     def fold(self, term: t.Term) -> t.Term:
         """`term` with each largest subexpression equal to a definition written
-        as that array, simplified again (to the canonical order) if any was."""
-        if not self._by_shape:
-            return term
-        folded = self._fold(term)
-        return term if folded is term else simplify(folded)
+        as that array."""
+        return self._fold(term) if self._by_shape else term
 
     def derivation(self, derivation: Derivation) -> Derivation:
         """The derivation with its formula and every adjoint line folded."""
@@ -87,7 +86,9 @@ class Folder:
         new = tuple(self._fold(k) for k in kids)
         if all(a is b for a, b in zip(kids, new, strict=True)):
             return term
-        return t.with_children(term, new)
+        rebuilt = t.with_children(term, new)
+        # A factor that became an array goes where the simplifier puts arrays.
+        return sort_factors(rebuilt) or rebuilt
 
     def _named(self, term: t.Term) -> t.Tensor | None:
         if isinstance(term, _LEAVES):
@@ -96,25 +97,33 @@ class Folder:
         if not candidates:
             return None
         for definition in candidates:
-            found = _as_definition(term, definition)
+            found = self._as_definition(term, definition)
             if found is not None:
                 return found
         return None
 
-
-def _as_definition(term: t.Term, definition: _Definition) -> t.Tensor | None:
-    """`D[...]` at the term's free indices, if the term is D's right-hand side
-    with them at D's left-hand positions."""
-    free = term.free
-    if len(free) != len(definition.sizes) or len(free) > _MAX_RANK:
+    def _as_definition(self, term: t.Term, definition: _Definition) -> t.Tensor | None:
+        """`D[...]` at the term's free indices, if the term is D's right-hand
+        side read there: equal keys once D's left-hand indices are renamed to
+        them (a substitution, which renames a sum that would capture one)."""
+        free = term.free
+        if len(free) != len(definition.lhs) or len(free) > _MAX_RANK:
+            return None
+        for order in permutations(free):
+            if not all(i.size == s for i, s in zip(order, definition.sizes, strict=True)):
+                continue
+            if key(term) == self._key_at(definition, order):
+                return t.Tensor(definition.name, tuple(order))
         return None
-    for order in permutations(free):
-        if not all(i.size == s for i, s in zip(order, definition.sizes, strict=True)):
-            continue
-        slots = {index.name: f"{_SLOT}{k}" for k, index in enumerate(order)}
-        if key(term, slots) == definition.slotted_key:
-            return t.Tensor(definition.name, tuple(order))
-    return None
+
+    def _key_at(self, definition: _Definition, at: tuple[t.Idx, ...]) -> str:
+        names = t.names(at)
+        found = self._keys.get((definition.name, names))
+        if found is None:
+            mapping: dict[str, t.Index] = dict(zip(t.names(definition.lhs), at, strict=True))
+            found = key(t.substitute(definition.rhs, mapping))
+            self._keys[(definition.name, names)] = found
+        return found
 
 
 # A leaf is never folded: a definition that only renames or reads one array

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from support import SAMPLES, forward_values, run
 from symbolic.test_rewrite_properties import IDX, VALUES, table, terms
 
+from shapecheck.check.program import Size
 from shapecheck.numeric.evaluate import Evaluator, align
 from shapecheck.render.formula import formula
 from shapecheck.symbolic import terms as t
@@ -64,7 +65,7 @@ def _folded_derivatives(text: str) -> list[tuple[str, str]]:
         whole = expand(derivation, deriver.taken)
         _same_value(whole, folder.fold(whole), values)
         for adjoint in derivation.adjoints:
-            _same_value(adjoint.formula, folder.fold(adjoint.formula), values | {})
+            _same_value(adjoint.formula, folder.fold(adjoint.formula), values)
         shown.append((derivation.label, formula(folder.fold(derivation.formula))))
     return shown
 
@@ -95,7 +96,7 @@ def test_a_sum_inside_is_matched_whatever_its_index_is_called() -> None:
         "dim n = 3\ninput X[n, n]\nparam W[n, n]\n"
         "Z[i, k] = exp(X[i, j] W[j, k])\nL = Z[i, k] W[i, k]\nderive dL/dW\n"
     )
-    ((label, shown),) = _folded_derivatives(text)
+    ((_, shown),) = _folded_derivatives(text)
     assert "exp" not in shown and "Z[i,k]" in shown
 
 
@@ -124,9 +125,7 @@ def test_only_exact_matches_fold() -> None:
     assert folder.fold(two) is two
 
 
-def _size(name: str, value: int) -> Any:
-    from shapecheck.check.program import Size
-
+def _size(name: str, value: int) -> Size:
     return Size(name, value)
 
 
@@ -185,7 +184,8 @@ def test_printed_formulas_use_the_files_index_names_or_p_q_r_s_t_u() -> None:
             if result.expanded is not None:
                 shown.append(result.expanded)
             for term in shown:
-                invented = {n for n in t.index_names(term) if n not in own and not FRESH.fullmatch(n)}
+                names = t.index_names(term)
+                invented = {n for n in names if n not in own and not FRESH.fullmatch(n)}
                 assert not invented, (path.name, result.derivation.label, formula(term))
                 checked += 1
     assert checked > 100
