@@ -507,9 +507,7 @@ class Deriver:
         # the engine then need not simplify again.
         self.lowered = {d.name: _lowered(d, trace) for d in program.definitions}
         self.taken = _names_in_use(program, self.lowered)
-        # The file's own names: a derivative's fresh names avoid these (spec
-        # 10), not the fresh names inside formulas the Deriver substituted or
-        # defined itself, which instantiation renames where they clash.
+        # What fresh names avoid (spec 10); `taken` grows with formulas made here.
         self.file_names = frozenset(self.taken)
         self._facts: dict[str, _Facts] = {}  # per definition, made when needed
         # The adjoints of one walk, for the next derivative of the same A over
@@ -571,8 +569,6 @@ class Deriver:
         if name not in self._facts:
             self._facts[name] = _facts_of(own_lhs, rhs)
         inner_names, reads = self._facts[name]
-        # A summed index keeps the file's name unless it clashes; then it takes
-        # the first name unused here (spec 10), not the walk's next one.
         local = t.FreshNames(self.taken | clash | set(inner_names))
         for inner in inner_names:
             if inner in clash:
@@ -690,7 +686,6 @@ class Deriver:
                 links.append((consumer, of_indices, rhs, None))
                 continue
             own = walk.adjoint_indices[consumer]
-            # Renamed only where they clash, to the first names unused here.
             local = t.FreshNames(self.taken | avoid | {i.name for i in own})
             c = tuple(i if i.name not in avoid else t.Idx(local.take(), i.size) for i in own)
             rhs = self._instantiate(consumer, c, avoid | {i.name for i in c}, fresh, reading)

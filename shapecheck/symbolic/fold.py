@@ -56,7 +56,12 @@ class _Definition:
 class Folder:
     """The file's definitions, indexed by fingerprint, ready to fold results."""
 
-    def __init__(self, definitions: Iterable[tuple[str, tuple[t.Idx, ...], t.Term]]) -> None:
+    def __init__(
+        self,
+        definitions: Iterable[tuple[str, tuple[t.Idx, ...], t.Term]],
+        file_names: frozenset[str] = frozenset(),
+    ) -> None:
+        self._file_names = file_names
         self._shapes = _Fingerprints()
         self._by_shape: dict[int, list[_Definition]] = {}
         # The key of a definition's right-hand side read at given index names.
@@ -68,8 +73,9 @@ class Folder:
 
     def fold(self, term: t.Term) -> t.Term:
         """`term` with each largest subexpression equal to a definition written
-        as that array."""
-        return self._fold(term) if self._by_shape else term
+        as that array, and its summed indices named as spec 10 says."""
+        folded = self._fold(term) if self._by_shape else term
+        return first_fresh_names(folded, self._file_names)
 
     def derivation(self, derivation: Derivation) -> Derivation:
         """The derivation with its formula and every adjoint line folded."""
@@ -261,6 +267,68 @@ def _position(index: t.Index) -> str:
             assert_never(index)
 
 
+def first_fresh_names(term: t.Term, file_names: frozenset[str]) -> t.Term:
+    """`term` with each summed index that has a fresh name (`p q r s t u p1
+    …`) renamed to the first of them unused where it stands, when that one
+    comes earlier: fresh names are taken while a derivation is built, and a
+    delta eating one leaves a gap (`Σ_q` where `p` is nowhere). A name of the
+    file is never taken, nor one used inside the sum or bound or free around
+    it, so the value is the same and no index is captured or shadowed."""
+    return _renumbered(term, frozenset(i.name for i in term.free) | file_names, file_names)
+
+
+def _renumbered(term: t.Term, around: frozenset[str], file_names: frozenset[str]) -> t.Term:
+    bound = _binders(term)
+    if bound:
+        mapping = _earlier_names(term, bound, around, file_names)
+        if mapping:
+            term = t.rename(term, mapping)
+        around = around | {i.name for i in _binders(term)}
+    kids = t.children(term)
+    new = tuple(_renumbered(k, around, file_names) for k in kids)
+    if all(a is b for a, b in zip(kids, new, strict=True)):
+        return term
+    return t.with_children(term, new)
+
+
+def _binders(term: t.Term) -> tuple[t.Idx, ...]:
+    """The indices a node binds and may rename (not a softmax's `over` that
+    its reading position `at` also names)."""
+    if isinstance(term, t.Product):
+        return term.summed
+    if isinstance(term, t.IndexedFunc):
+        return tuple(o for o in term.over if o.name not in t.names(term.free))
+    return ()
+
+
+def _earlier_names(
+    term: t.Term, bound: tuple[t.Idx, ...], around: frozenset[str], file_names: frozenset[str]
+) -> dict[str, t.Index]:
+    avoid = set(around | t.used_names(term) | file_names)
+    mapping: dict[str, t.Index] = {}
+    for index in bound:
+        position = _fresh_position(index.name)
+        if position is None or index.name in file_names:
+            continue
+        first = next((k for k in range(position) if t.fresh_name(k) not in avoid), position)
+        if first < position:
+            name = t.fresh_name(first)
+            mapping[index.name] = t.Idx(name, index.size)
+            avoid.add(name)
+            if index.name not in around:  # renamed throughout the node: free again
+                avoid.discard(index.name)
+    return mapping
+
+
+def _fresh_position(name: str) -> int | None:
+    """Where `name` stands in the sequence of fresh names, if it is one."""
+    if name in t.FreshNames._BASE:
+        return t.FreshNames._BASE.index(name)
+    if name.startswith("p") and name[1:].isdigit() and not name[1:].startswith("0"):
+        return len(t.FreshNames._BASE) + int(name[1:]) - 1
+    return None
+
+
 _FOLDERS: WeakKeyDictionary[Deriver, Folder] = WeakKeyDictionary()
 
 
@@ -271,6 +339,6 @@ def folder_of(deriver: Deriver) -> Folder:
     if found is None:
         lowered = deriver.lowered
         names = [d.name for d in deriver.program.definitions if d.name in lowered]
-        found = Folder((name, *lowered[name]) for name in names)
+        found = Folder(((name, *lowered[name]) for name in names), deriver.file_names)
         _FOLDERS[deriver] = found
     return found

@@ -25,7 +25,7 @@ from shapecheck.numeric.evaluate import Evaluator, align
 from shapecheck.render.formula import formula
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.derive import Deriver, expand
-from shapecheck.symbolic.fold import Folder, folder_of
+from shapecheck.symbolic.fold import Folder, first_fresh_names, folder_of
 from shapecheck.symbolic.simplify import simplify
 
 
@@ -189,3 +189,38 @@ def test_printed_formulas_use_the_files_index_names_or_p_q_r_s_t_u() -> None:
                 assert not invented, (path.name, result.derivation.label, formula(term))
                 checked += 1
     assert checked > 100
+
+
+def _later_names(term: t.Term) -> t.Term:
+    """The term with its summed `p` renamed `s` and summed `i` renamed `u`
+    (where nothing free is called so): binders with late fresh names."""
+    free = {i.name for i in term.free}
+    mapping: dict[str, t.Index] = {}
+    for old, new in (("p", "s"), ("i", "u")):
+        if old not in free and new not in t.used_names(term):
+            mapping[old] = t.Idx(new, IDX[old].size)
+    return t.rename(term, mapping) if mapping else term
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(terms)
+def test_renumbering_fresh_names_never_changes_a_value(body: t.Term) -> None:
+    term = _later_names(body)
+    tidy = first_fresh_names(term, frozenset({"j", "k"}))
+    assert {i.name for i in tidy.free} == {i.name for i in term.free}
+    free = term.free
+    np.testing.assert_allclose(table(tidy, free, VALUES), table(term, free, VALUES), rtol=1e-12)
+
+
+def test_a_gap_left_by_an_eaten_index_is_closed() -> None:
+    i, q, u = IDX["i"], t.Idx("q", IDX["p"].size), t.Idx("u", IDX["j"].size)
+    inner = t.Product((t.Tensor("A", (q, u)), t.Tensor("w", (u,))), (u,))
+    outer = t.Product((t.Tensor("v", (q,)), inner, t.Tensor("v", (i,))), (q,))
+    # p is free nowhere, so q becomes p; u then takes q, freed by the renaming.
+    assert formula(first_fresh_names(outer, frozenset({"i", "A", "v", "w"}))) == (
+        "Σ_p v[p] (Σ_q A[p,q] w[q]) v[i]"
+    )
+    # A name of the file is never taken, and a name bound outside is not reused.
+    assert "Σ_p" not in formula(first_fresh_names(outer, frozenset({"p", "i"})))
+    softmax = t.IndexedFunc("softmax", (q,), t.Tensor("v", (q,)), (q,))
+    assert first_fresh_names(softmax, frozenset()) is softmax  # read at its own q: free
