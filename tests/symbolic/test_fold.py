@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support import SAMPLES, forward_values, run
@@ -22,6 +23,8 @@ from symbolic.test_rewrite_properties import IDX, VALUES, table, terms
 
 from shapecheck.check.program import Size
 from shapecheck.numeric.evaluate import Evaluator, align
+from shapecheck.numeric.verdicts import Verdict
+from shapecheck.render.derivatives import adjoint_line, unique_adjoints
 from shapecheck.render.formula import formula
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.derive import Deriver, expand
@@ -224,3 +227,56 @@ def test_a_gap_left_by_an_eaten_index_is_closed() -> None:
     assert "Σ_p" not in formula(first_fresh_names(outer, frozenset({"p", "i"})))
     softmax = t.IndexedFunc("softmax", (q,), t.Tensor("v", (q,)), (q,))
     assert first_fresh_names(softmax, frozenset()) is softmax  # read at its own q: free
+
+
+# What `derive` prints for four samples, each line in the file's names; the
+# pipeline checks each derivative as printed against central differences.
+GOLDEN = {
+    "course/rnn.idx": [
+        "dL/dWh[m,k] = dL/dh1[k] h0[m] (1 - h1[k]^2) + dL/dh2[k] h1[m] (1 - h2[k]^2)"
+        " + dL/dh3[k] h2[m] (1 - h3[k]^2) + dL/dh4[k] h3[m] (1 - h4[k]^2)",
+        "dL/dWx[j,k] = dL/dh1[k] x1[j] (1 - h1[k]^2) + dL/dh2[k] x2[j] (1 - h2[k]^2)"
+        " + dL/dh3[k] x3[j] (1 - h3[k]^2) + dL/dh4[k] x4[j] (1 - h4[k]^2)",
+        "dL/db[k] = dL/dh1[k] (1 - h1[k]^2) + dL/dh2[k] (1 - h2[k]^2)"
+        " + dL/dh3[k] (1 - h3[k]^2) + dL/dh4[k] (1 - h4[k]^2)",
+        "dL/dh4[k] = 2 / h (h4[k] - target[k])",
+        "dL/dh3[k] = Σ_p Wh[k,p] dL/dh4[p] (1 - h4[p]^2)",
+        "dL/dh2[k] = Σ_p Wh[k,p] dL/dh3[p] (1 - h3[p]^2)",
+        "dL/dh1[k] = Σ_p Wh[k,p] dL/dh2[p] (1 - h2[p]^2)",
+    ],
+    "course/sigmoid.idx": [
+        "dL/dx[i,j] = dL/ds[i,j] s[i,j] (1 - s[i,j])",
+        "dL/ds[i,j] = dloss/ds[i,j]",
+    ],
+    "mlp.idx": [  # a tanh layer
+        "dL/dW1[j,k] = Σ_i X[i,j] dL/dH[i,k] (1 - H[i,k]^2)",
+        "dL/db1[k] = Σ_i dL/dH[i,k] (1 - H[i,k]^2)",
+        "dL/dW2[k,m] = Σ_i H[i,k] dL/dP[i,m]",
+        "dL/db2[m] = Σ_i dL/dP[i,m]",
+        "dL/dP[i,m] = P[i,m] - T[i,m]",
+        "dL/dH[i,k] = Σ_m W2[k,m] dL/dP[i,m]",
+    ],
+    "course/two_layer_net.idx": [
+        "dL/dW1[j,k] = Σ_i X[i,j] dL/dH[i,k] (0 < Σ_p W1[p,k] X[i,p] + b1[k]) + W1[j,k] reg",
+        "dL/db1[k] = Σ_i dL/dH[i,k] (0 < Σ_j W1[j,k] X[i,j] + b1[k])",
+        "dL/dW2[k,m] = Σ_i H[i,k] dL/dS[i,m] + W2[k,m] reg",
+        "dL/db2[m] = Σ_i dL/dS[i,m]",
+        "dL/dP[i,m] = -((1 / n) / P[i,y[i]] δ[y[i],m])",
+        "dL/dS[i,m] = Σ_p P[i,p] dL/dP[i,p] (δ[p,m] - P[i,m])",
+        "dL/dH[i,k] = Σ_m W2[k,m] dL/dS[i,m]",
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN))
+def test_samples_print_in_the_files_names(name: str) -> None:
+    report = run((SAMPLES / name).read_text(encoding="utf-8"))
+    lines: list[str] = []
+    for result in report.derivatives:
+        derivation = result.derivation
+        signature = ",".join(i.name for i in derivation.signature)
+        lines.append(f"{derivation.label}[{signature}] = {formula(derivation.formula)}")
+        assert result.check is not None and result.check.verdict is Verdict.OK
+    for adjoint in unique_adjoints(report.derivatives):
+        lines.append(adjoint_line(adjoint))
+    assert lines == GOLDEN[name]
