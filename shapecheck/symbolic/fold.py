@@ -111,7 +111,7 @@ class Folder:
     def _as_definition(self, term: t.Term, definition: _Definition) -> t.Tensor | None:
         """`D[...]` at the term's free indices, if the term is D's right-hand
         side read there: equal keys once D's left-hand indices are renamed to
-        them (a substitution, which renames a sum that would capture one)."""
+        them."""
         free = term.free
         if len(free) != len(definition.lhs) or len(free) > _MAX_RANK:
             return None
@@ -126,8 +126,9 @@ class Folder:
         names = t.names(at)
         found = self._keys.get((definition.name, names))
         if found is None:
-            mapping: dict[str, t.Index] = dict(zip(t.names(definition.lhs), at, strict=True))
-            found = key(t.substitute(definition.rhs, mapping))
+            # Keys write summed indices as placeholders, never by name, so a
+            # renaming onto a summed index's name captures nothing here.
+            found = key(definition.rhs, dict(zip(t.names(definition.lhs), names, strict=True)))
             self._keys[(definition.name, names)] = found
         return found
 
@@ -274,7 +275,7 @@ def first_fresh_names(term: t.Term, file_names: frozenset[str]) -> t.Term:
     delta eating one leaves a gap (`Σ_q` where `p` is nowhere). A name of the
     file is never taken, nor one used inside the sum or bound or free around
     it, so the value is the same and no index is captured or shadowed."""
-    return _renumbered(term, frozenset(i.name for i in term.free) | file_names, file_names)
+    return _renumbered(term, frozenset(i.name for i in term.free), file_names)
 
 
 def _renumbered(term: t.Term, around: frozenset[str], file_names: frozenset[str]) -> t.Term:
@@ -304,13 +305,16 @@ def _binders(term: t.Term) -> tuple[t.Idx, ...]:
 def _earlier_names(
     term: t.Term, bound: tuple[t.Idx, ...], around: frozenset[str], file_names: frozenset[str]
 ) -> dict[str, t.Index]:
-    avoid = set(around | t.used_names(term) | file_names)
+    # The file's names are checked apart: copying them per sum would cost
+    # the size of the file at every sum.
+    avoid = set(around | t.used_names(term))
     mapping: dict[str, t.Index] = {}
     for index in bound:
         position = _fresh_position(index.name)
         if position is None or index.name in file_names:
             continue
-        first = next((k for k in range(position) if t.fresh_name(k) not in avoid), position)
+        free = (k for k in range(position) if _unused(t.fresh_name(k), avoid, file_names))
+        first = next(free, position)
         if first < position:
             name = t.fresh_name(first)
             mapping[index.name] = t.Idx(name, index.size)
@@ -318,6 +322,10 @@ def _earlier_names(
             if index.name not in around:  # renamed throughout the node: free again
                 avoid.discard(index.name)
     return mapping
+
+
+def _unused(name: str, avoid: set[str], file_names: frozenset[str]) -> bool:
+    return name not in avoid and name not in file_names
 
 
 def _fresh_position(name: str) -> int | None:
