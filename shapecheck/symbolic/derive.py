@@ -593,7 +593,7 @@ class Deriver:
             return self._derive(of, wrt)
 
     def _derive(self, of: str, wrt: str) -> Derivation:
-        fresh = t.FreshNames(set(self.file_names))
+        fresh = t.FreshNames(set(self.file_names) | set(t.names(self.lowered.get(of, ((),))[0])))
         layout = self.program.layout
         of_indices = (
             tuple(self.lowered[of][0])

@@ -279,6 +279,8 @@ def first_fresh_names(term: t.Term, file_names: frozenset[str]) -> t.Term:
 
 
 def _renumbered(term: t.Term, around: frozenset[str], file_names: frozenset[str]) -> t.Term:
+    if isinstance(term, t.Tensor | t.Delta | t.Matrix) and t.selections(term.indices):
+        return _in_positions(term, around | set(t.names(term.free)), file_names)
     bound = _binders(term)
     if bound:
         mapping = _earlier_names(term, bound, around, file_names)
@@ -290,6 +292,48 @@ def _renumbered(term: t.Term, around: frozenset[str], file_names: frozenset[str]
     if all(a is b for a, b in zip(kids, new, strict=True)):
         return term
     return t.with_children(term, new)
+
+
+def _in_positions(
+    term: t.Tensor | t.Delta | t.Matrix, around: frozenset[str], file_names: frozenset[str]
+) -> t.Term:
+    """A read whose positions hold `argmax[j](…)`: each one's bound index
+    renumbered like a sum's, and renamed where it would shadow an index
+    free or bound around it (a substitution deep inside cannot see those)."""
+    indices = tuple(_position_renumbered(i, around, file_names) for i in term.indices)
+    if indices == term.indices:
+        return term
+    match term:
+        case t.Tensor():
+            return t.Tensor(term.name, indices, term.kind)
+        case t.Delta():
+            return t.Delta(indices)
+        case t.Matrix():
+            return t.Matrix(term.name, term.array, indices)
+        case _:
+            assert_never(term)
+
+
+def _position_renumbered(
+    index: t.Index, around: frozenset[str], file_names: frozenset[str]
+) -> t.Index:
+    match index:
+        case t.Select():
+            choice = _renumbered(index.choice, around, file_names)
+            assert isinstance(choice, t.IndexedFunc)
+            return index if choice is index.choice else t.Select(choice)
+        case t.Shift():
+            parts = tuple((_position_renumbered(i, around, file_names), c) for i, c in index.parts)
+            if parts == index.parts:
+                return index
+            return t.Shift(parts, index.offset)  # type: ignore[arg-type]
+        case t.Gather():
+            inner = tuple(_position_renumbered(i, around, file_names) for i in index.indices)
+            return index if inner == index.indices else t.Gather(index.name, inner)
+        case t.Idx() | t.Fixed():
+            return index
+        case _:
+            assert_never(index)
 
 
 def _binders(term: t.Term) -> tuple[t.Idx, ...]:
@@ -311,7 +355,9 @@ def _earlier_names(
     mapping: dict[str, t.Index] = {}
     for index in bound:
         position = _fresh_position(index.name)
-        if position is None or index.name in file_names:
+        if index.name in around:  # it shadows an index around it: any fresh name
+            position = len(avoid) + len(file_names) + len(t.FreshNames._BASE)
+        elif position is None or index.name in file_names:
             continue
         free = (k for k in range(position) if _unused(t.fresh_name(k), avoid, file_names))
         first = next(free, position)
