@@ -39,12 +39,14 @@ from shapecheck.pipeline import (
     through_loss,
 )
 from shapecheck.source import Source
+from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.derive import (
     Derivation,
     DerivationTooLarge,
     Deriver,
     SecondDerivativeOfLoss,
 )
+from shapecheck.symbolic.fold import Folder, folder_of
 from shapecheck.symbolic.simplify import SimplifyLimit
 from shapecheck.symbolic.trace import DEFAULT_LIMIT, Step, Trace
 from shapecheck.syntax.ast import derivative_label
@@ -153,7 +155,8 @@ def _explain(
     request = _request(checked, *target)
     trace = Trace(limit)
     try:
-        derivation = Deriver(checked, trace).derive(*target)
+        deriver = Deriver(checked, trace)
+        derivation = _in_the_files_names(deriver.derive(*target), folder_of(deriver), trace)
     except (DerivationTooLarge, SimplifyLimit) as error:
         problems.append(not_derived(request, error))
         return FileReport(source, checked, in_order(problems))
@@ -164,6 +167,20 @@ def _explain(
     return Explanation(
         source, derivation, tuple(trace.steps), trace.omitted, ranks, in_order(problems)
     )
+
+
+def _in_the_files_names(derivation: Derivation, folder: Folder, trace: Trace) -> Derivation:
+    """The derivation as `derive` prints it, each line the fold changed
+    recorded as a last step of the explanation."""
+    folded = folder.derivation(derivation)
+    for before, after in zip(derivation.adjoints, folded.adjoints, strict=True):
+        if after.formula is not before.formula:
+            line = t.Tensor(before.label, before.indices, t.ADJOINT)
+            trace.folded(line, before.formula, after.formula, final=False)
+    if folded.formula is not derivation.formula:
+        line = t.Tensor(derivation.label, derivation.indices, t.ADJOINT)
+        trace.folded(line, derivation.formula, folded.formula, final=True)
+    return folded
 
 
 __all__ = ["Explanation", "UnknownDerivative", "explain", "parse_request", "parse_target"]

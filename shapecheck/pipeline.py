@@ -156,15 +156,20 @@ def _derive(
 ) -> tuple[list[DerivativeResult], list[SymbolicClaim], list[Diagnostic]]:
     from shapecheck.symbolic.claims import resolve_claim
     from shapecheck.symbolic.derive import DerivationTooLarge, SecondDerivativeOfLoss, expand
+    from shapecheck.symbolic.fold import folder_of
     from shapecheck.symbolic.simplify import SimplifyLimit
 
     results: list[DerivativeResult] = []
     claims: list[SymbolicClaim] = []
     problems: list[Diagnostic] = []
+    # Results are written with the file's names before they are verified and
+    # printed, so every format shows, and the check evaluates, one formula.
+    folder = folder_of(deriver)
     for request in checked.requests:
         try:
-            derivation = deriver.derive(request.of, request.wrt, request.order)
-            expanded = expand(derivation, deriver.taken) if options.expand else None
+            derived = deriver.derive(request.of, request.wrt, request.order)
+            expanded = folder.fold(expand(derived, deriver.taken)) if options.expand else None
+            derivation = folder.derivation(derived)
         except (DerivationTooLarge, SimplifyLimit) as error:
             problems.append(not_derived(request, error))
             continue

@@ -19,6 +19,7 @@ from shapecheck.render.diagnostics import render_plain
 from shapecheck.render.formula import formula
 from shapecheck.render.notation import notation
 from shapecheck.source import Source, Span
+from shapecheck.symbolic import terms as t
 from shapecheck.syntax import ast
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,6 +82,25 @@ def notation_of(text: str, name: str = "out") -> str:
 def formulas(report: FileReport) -> dict[str, str]:
     """Each derivative's printed formula, by its label."""
     return {r.derivation.label: formula(r.derivation.formula) for r in report.derivatives}
+
+
+def forward_values(values: dict[str, Array], program: Any, draw: Callable[[t.Term], None]) -> None:
+    """Put each definition's value into `values`, in file order, from the
+    values there (`draw` adds any array a right-hand side reads and `values`
+    lacks), where it can be evaluated (a `loss(y)` cannot): a formula written
+    with the file's names holds only at the defined arrays' own values."""
+    from shapecheck.numeric.evaluate import EvaluationError, Evaluator, align
+    from shapecheck.symbolic.derive import Deriver
+
+    lowered = Deriver(program).lowered
+    for definition in program.definitions:
+        lhs, rhs = lowered[definition.name]
+        draw(rhs)
+        try:
+            value = Evaluator(values).value(rhs)
+        except EvaluationError:
+            continue
+        values[definition.name] = align(value, t.names(rhs.free), lhs)
 
 
 def load_module(source: str, folder: Path, name: str = "emitted") -> ModuleType:

@@ -472,7 +472,7 @@ class _Walk:
 # visited and the fresh names' state; what it made: the adjoints, each
 # adjoint's indices, the consumers whose adjoint is 0 and the fresh names'
 # state after them.
-_FreshState = tuple[frozenset[str], int, int]
+_FreshState = tuple[frozenset[str], int]
 _WalkKey = tuple[str, tuple[t.Idx, ...], tuple[str, ...], _FreshState]
 _WalkDone = tuple[tuple[Adjoint, ...], dict[str, tuple[t.Idx, ...]], frozenset[str], _FreshState]
 
@@ -512,6 +512,8 @@ class Deriver:
         # the engine then need not simplify again.
         self.lowered = {d.name: _lowered(d, trace) for d in program.definitions}
         self.taken = _names_in_use(program, self.lowered)
+        # What fresh names avoid (spec 10); `taken` grows with formulas made here.
+        self.file_names = frozenset(self.taken)
         self._facts: dict[str, _Facts] = {}  # per definition, made when needed
         # The adjoints of one walk, for the next derivative of the same A over
         # the same definitions from the same fresh names: dL/dWh, dL/dWx and
@@ -572,10 +574,11 @@ class Deriver:
         if name not in self._facts:
             self._facts[name] = _facts_of(own_lhs, rhs)
         inner_names, reads = self._facts[name]
+        local = t.FreshNames(self.taken | clash | set(inner_names))
         for inner in inner_names:
             if inner in clash:
                 size = t.size_of_index(rhs, inner)
-                mapping[inner] = t.Idx(fresh.take(), size)
+                mapping[inner] = t.Idx(local.take(), size)
         if reading is not None and isinstance(rhs, t.Add):
             kept = [x for x, read in zip(rhs.terms, reads, strict=True) if reading in read]
             # A lone softmax kept would read as a definition that is one (`_named`).
@@ -599,7 +602,7 @@ class Deriver:
             return self._derive(of, wrt)
 
     def _derive(self, of: str, wrt: str) -> Derivation:
-        fresh = t.FreshNames(self.taken)
+        fresh = t.FreshNames(set(self.file_names) | set(t.names(self.lowered.get(of, ((),))[0])))
         layout = self.program.layout
         of_indices = (
             tuple(self.lowered[of][0])
@@ -692,7 +695,8 @@ class Deriver:
                 links.append((consumer, of_indices, rhs, None))
                 continue
             own = walk.adjoint_indices[consumer]
-            c = tuple(i if i.name not in avoid else t.Idx(fresh.take(), i.size) for i in own)
+            local = t.FreshNames(self.taken | avoid | {i.name for i in own})
+            c = tuple(i if i.name not in avoid else t.Idx(local.take(), i.size) for i in own)
             rhs = self._instantiate(consumer, c, avoid | {i.name for i in c}, fresh, reading)
             reference = t.Tensor(f"d{of}/d{consumer}", of_indices + c, t.ADJOINT)
             links.append((consumer, c, rhs, reference))

@@ -857,10 +857,10 @@ def _substitute_in_indexed(term: IndexedFunc, mapping: dict[str, Index]) -> Inde
     over, arg = term.over, term.arg
     if targets & bound and any(i.name in inner for i in arg.free):
         fresh = FreshNames(set(used_names(term)) | targets | set(inner))
-        # `v1` for a captured `v`: the context's own names (a signature's
-        # p, q, ...) are unknown here, and a suffixed name rarely meets one.
+        # From the one sequence of fresh names (spec 10): a name the term
+        # does not use cannot be captured inside it.
         renaming: dict[str, Index] = {
-            o.name: Idx(fresh.take(f"{o.name}1"), o.size) for o in over if o.name in targets
+            o.name: Idx(fresh.take(), o.size) for o in over if o.name in targets
         }
         over = tuple(_renamed_idx(o, renaming) for o in over)
         arg = substitute(arg, renaming)
@@ -1054,13 +1054,14 @@ def size_count(term: Term, limit: int | None = None) -> int:
 
 
 class FreshNames:
-    """Index names not used anywhere else in a derivation: p, q, r, s, then p1, q1, ..."""
+    """Index names not used anywhere else in a derivation (spec 10): the first
+    unused of p, q, r, s, t, u, then p1, p2, p3, ... and never another name."""
 
-    _BASE = ("p", "q", "r", "s", "u", "v", "w", "a", "b", "c", "e", "f", "g")
+    _BASE = ("p", "q", "r", "s", "t", "u")
 
     def __init__(self, taken: set[str]) -> None:
         self.taken = set(taken)
-        self._round = 0
+        # How many names of the sequence are behind us (all of them taken).
         self._position = 0
 
     def take(self, preferred: str | None = None) -> str:
@@ -1068,20 +1069,23 @@ class FreshNames:
             self.taken.add(preferred)
             return preferred
         while True:
-            base = self._BASE[self._position]
-            name = base if self._round == 0 else f"{base}{self._round}"
+            name = fresh_name(self._position)
             self._position += 1
-            if self._position == len(self._BASE):
-                self._position = 0
-                self._round += 1
             if name not in self.taken:
                 self.taken.add(name)
                 return name
 
-    def state(self) -> tuple[frozenset[str], int, int]:
+    def state(self) -> tuple[frozenset[str], int]:
         """Everything `take` depends on: equal states give equal names."""
-        return frozenset(self.taken), self._round, self._position
+        return frozenset(self.taken), self._position
 
-    def restore(self, state: tuple[frozenset[str], int, int]) -> None:
-        taken, self._round, self._position = state
+    def restore(self, state: tuple[frozenset[str], int]) -> None:
+        taken, self._position = state
         self.taken = set(taken)
+
+
+def fresh_name(position: int) -> str:
+    """The name at `position` of the one sequence fresh names come from:
+    p, q, r, s, t, u, p1, p2, p3, ..."""
+    base = FreshNames._BASE
+    return base[position] if position < len(base) else f"p{position - len(base) + 1}"

@@ -95,6 +95,8 @@ RULE_WORDS: dict[str, str] = {
     "distribute_to_cancel": "a factor taken into a sum where it cancels",
     "positive_first": "a sum starts with a positive term",
     "pull_common_scale": "a coefficient every term has taken out",
+    # results in the file's names (fold.py)
+    "fold_names": "in the file's names (each definition's right-hand side written as its array)",
 }
 
 # Rules that only move a broadcast wrapper (an Add of one term), which the
@@ -257,6 +259,13 @@ class Trace:
         """The derivative itself: always kept, so an explanation ends at it."""
         self.line = label(line.name, line.indices)
         self.record(RESULT, "derivative", result, line, always=True)
+
+    def folded(self, line: t.Tensor, before: t.Term, after: t.Term, *, final: bool) -> None:
+        """A finished line written with the file's names (`fold.py`); the
+        derivative's is always kept, so an explanation ends at what `derive` prints."""
+        del before  # the line's previous step shows it
+        self.line = label(line.name, line.indices)
+        self.record(RESULT, "fold_names", after, line, always=final)
 
     def unconnected(self, name: str, zero: t.Zero) -> None:
         """A derivative with no path from B to A: identically zero."""

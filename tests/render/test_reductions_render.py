@@ -37,7 +37,7 @@ def test_derivatives_print_with_argmax() -> None:
     # min[u, v] is min[u](min[v](e)): the first row holding the minimum, then
     # the first column of that row (row-major order).
     assert shown["dm/dS"] == (
-        "δ[q, argmax[k](S[i,k])] δ[i,p] - δ[q, argmin[v1](S[argmin[u](min[v](S[u,v])), v1])] "
+        "δ[q, argmax[k](S[i,k])] δ[i,p] - δ[q, argmin[r](S[argmin[u](min[v](S[u,v])), r])] "
         "δ[p, argmin[u](min[v](S[u,v]))]"
     )
     assert shown["dL/dP"] == "dL/dz[p] argmin[k](P[p,k] + S[p,k]) δ[q, argmax[k](S[p,k])]"

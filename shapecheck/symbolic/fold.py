@@ -1,0 +1,398 @@
+"""Results in the file's names: a subexpression equal to a defined array's
+right-hand side is written as that array (spec 10, "In the file's names").
+
+The symbolic stage derives with every definition expanded, so a derivative of
+an RNN reads `1 - tanh(Σ_j Wx[j,k] x1[j] + Σ_m Wh[m,k] h0[m] + b[k])^2` where
+the file calls that `tanh` `h1[k]`. `Folder` is built once per file from the
+lowered definitions; `fold` runs over a finished result (derivative, adjoint
+lines, the expanded formula) before it is verified and printed, so every
+format shows, and the numeric check evaluates, the same folded formula.
+
+A node folds into `D[perm]` only when it is the same term as D's right-hand
+side up to renaming indices: equal canonical keys (summed indices renamed
+consistently, factors and terms in any order) once the node's free indices are
+put at D's left-hand positions, each free index of the size of its position,
+and D's left-hand side holding exactly the free indices of its right-hand side
+(a broadcast definition `Y[i,k] = 2 b[k]` cannot say its `i`). Every defined
+array is a value at the point a result is evaluated, so any definition may be
+used, wherever it stands in the file. Near linear: each node gets a
+name-blind fingerprint (hash-consed to an integer, one dictionary lookup), and
+only a node whose fingerprint is some definition's is keyed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from itertools import permutations
+from weakref import WeakKeyDictionary
+
+from shapecheck.check.program import Size
+from shapecheck.exhaustive import assert_never
+from shapecheck.symbolic import terms as t
+from shapecheck.symbolic.canonical import key
+from shapecheck.symbolic.derive import Derivation, Deriver
+from shapecheck.symbolic.rules import sort_factors
+
+# Orders of a node's free indices tried against a definition's left-hand side
+# (only those whose sizes fit are keyed): a rank-6 definition is the limit.
+_MAX_RANK = 6
+
+
+@dataclass(frozen=True)
+class _Definition:
+    """A definition a node may fold into: its name, left-hand side and
+    (simplified) right-hand side."""
+
+    name: str
+    lhs: tuple[t.Idx, ...]
+    rhs: t.Term
+
+    @property
+    def sizes(self) -> tuple[Size, ...]:
+        return tuple(i.size for i in self.lhs)
+
+
+class Folder:
+    """The file's definitions, indexed by fingerprint, ready to fold results."""
+
+    def __init__(
+        self,
+        definitions: Iterable[tuple[str, tuple[t.Idx, ...], t.Term]],
+        file_names: frozenset[str] = frozenset(),
+    ) -> None:
+        self._file_names = file_names
+        self._shapes = _Fingerprints()
+        self._by_shape: dict[int, list[_Definition]] = {}
+        # The key of a definition's right-hand side read at given index names.
+        self._keys: dict[tuple[str, tuple[str, ...]], str] = {}
+        for name, lhs, rhs in definitions:
+            if _foldable(name, lhs, rhs):
+                entry = _Definition(name, lhs, rhs)
+                self._by_shape.setdefault(self._shapes.of(rhs), []).append(entry)
+
+    def fold(self, term: t.Term) -> t.Term:
+        """`term` with each largest subexpression equal to a definition written
+        as that array, and its summed indices named as spec 10 says."""
+        folded = self._fold(term) if self._by_shape else term
+        return first_fresh_names(folded, self._file_names)
+
+    def derivation(self, derivation: Derivation) -> Derivation:
+        """The derivation with its formula and every adjoint line folded."""
+        adjoints = tuple(replace(a, formula=self.fold(a.formula)) for a in derivation.adjoints)
+        return replace(derivation, formula=self.fold(derivation.formula), adjoints=adjoints)
+
+    def _fold(self, term: t.Term) -> t.Term:
+        # Top down, so the largest match wins; unchanged subtrees are kept as
+        # they are (with their cached keys and the simplifier's marks).
+        named = self._named(term)
+        if named is not None:
+            return named
+        kids = t.children(term)
+        new = tuple(self._fold(k) for k in kids)
+        if all(a is b for a, b in zip(kids, new, strict=True)):
+            return term
+        rebuilt = t.with_children(term, new)
+        # A factor that became an array goes where the simplifier puts arrays.
+        return sort_factors(rebuilt) or rebuilt
+
+    def _named(self, term: t.Term) -> t.Tensor | None:
+        if isinstance(term, _LEAVES):
+            return None
+        candidates = self._by_shape.get(self._shapes.of(term))
+        if not candidates:
+            return None
+        for definition in candidates:
+            found = self._as_definition(term, definition)
+            if found is not None:
+                return found
+        return None
+
+    def _as_definition(self, term: t.Term, definition: _Definition) -> t.Tensor | None:
+        """`D[...]` at the term's free indices, if the term is D's right-hand
+        side read there: equal keys once D's left-hand indices are renamed to
+        them."""
+        free = term.free
+        if len(free) != len(definition.lhs) or len(free) > _MAX_RANK:
+            return None
+        for order in permutations(free):
+            if not all(i.size == s for i, s in zip(order, definition.sizes, strict=True)):
+                continue
+            if key(term) == self._key_at(definition, order):
+                return t.Tensor(definition.name, tuple(order))
+        return None
+
+    def _key_at(self, definition: _Definition, at: tuple[t.Idx, ...]) -> str:
+        names = t.names(at)
+        found = self._keys.get((definition.name, names))
+        if found is None:
+            # Keys write summed indices as placeholders, never by name, so a
+            # renaming onto a summed index's name captures nothing here.
+            found = key(definition.rhs, dict(zip(t.names(definition.lhs), names, strict=True)))
+            self._keys[(definition.name, names)] = found
+        return found
+
+
+# A leaf is never folded: a definition that only renames or reads one array
+# (`A[i,j] = X[j,i]`, `c = 2`) would rename every use of it.
+_LEAVES = (t.Const, t.SizeOf, t.Tensor, t.Delta, t.Loss, t.Matrix, t.Zero, t.IndexValue)
+
+
+def _foldable(name: str, lhs: tuple[t.Idx, ...], rhs: t.Term) -> bool:
+    """Whether results may be written with this definition.
+
+    Not the symbolic stage's own first derivatives (`dL/dw`, a name with a
+    `/`), not a leaf, not a definition whose left-hand side is not exactly the
+    free indices of its right-hand side (a broadcast or a repeated index), and
+    not one holding `det` or `inv`: the numeric check takes the condition
+    number of every matrix the folded formula inverts, which it finds in the
+    formula itself (a definition on the path is named in place already).
+    """
+    if "/" in name or isinstance(rhs, _LEAVES):
+        return False
+    names = [i.name for i in lhs]
+    if len(set(names)) != len(names) or set(names) != {i.name for i in rhs.free}:
+        return False
+    return not _holds_matrix(rhs)
+
+
+def _holds_matrix(term: t.Term) -> bool:
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, t.Matrix):
+            return True
+        stack.extend(t.children(node))
+    return False
+
+
+class _Fingerprints:
+    """A name-blind fingerprint of each term: equal for terms equal up to
+    renaming indices and ordering factors and terms (it keeps every size and
+    array name, so equal keys and equal fingerprints mean the same sizes).
+    Hash-consed: each distinct shape is a small integer, so a lookup costs the
+    node's own children, not its subtree."""
+
+    def __init__(self) -> None:
+        self._ids: dict[tuple[object, ...], int] = {}
+        self._memo: dict[int, tuple[t.Term, int]] = {}
+
+    def of(self, term: t.Term) -> int:
+        known = self._memo.get(id(term))
+        if known is not None and known[0] is term:
+            return known[1]
+        shape = self._shape(term)
+        number = self._ids.setdefault(shape, len(self._ids))
+        self._memo[id(term)] = (term, number)
+        return number
+
+    def _shape(self, term: t.Term) -> tuple[object, ...]:
+        match term:
+            case t.Const():
+                return ("const", term.value)
+            case t.SizeOf():
+                return ("size", _size(term.size))
+            case t.Tensor():
+                return ("array", term.name, term.kind, _positions(term.indices))
+            case t.Delta():
+                return ("delta", tuple(sorted(_positions(term.indices))))
+            case t.IndexValue():
+                return ("value", _size(term.index.size))
+            case t.Loss():
+                return ("loss", term.array)
+            case t.Matrix():
+                return ("matrix", term.name, term.array, _positions(term.indices))
+            case t.Zero():
+                return ("zero", len(term.free))
+            case _:
+                return self._compound_shape(term)
+
+    def _compound_shape(self, term: t.Term) -> tuple[object, ...]:
+        match term:
+            case t.Func():
+                return ("func", term.name, self.of(term.arg))
+            case t.Opaque():
+                return ("fn", term.name, term.order, self.of(term.arg))
+            case t.IndexedFunc():
+                over = tuple(_size(o.size) for o in term.over)
+                return ("indexed", term.name, over, self.of(term.arg), _positions(term.at))
+            case t.Compare():
+                return ("compare", term.op, self.of(term.left), self.of(term.right))
+            case t.Extremum():
+                pair = sorted((self.of(term.first), self.of(term.second)))
+                return ("extremum", term.name, *pair)
+            case t.Pow():
+                return ("pow", self.of(term.base), self.of(term.exponent))
+            case t.Product():
+                factors = tuple(sorted(self.of(f) for f in term.factors))
+                return ("product", factors, tuple(sorted(_size(i.size) for i in term.summed)))
+            case t.Add():
+                return ("add", tuple(sorted(self.of(x) for x in term.terms)), len(term.free))
+            case (
+                t.Const()
+                | t.SizeOf()
+                | t.Tensor()
+                | t.Delta()
+                | t.IndexValue()
+                | t.Loss()
+                | t.Matrix()
+                | t.Zero()
+            ):
+                raise AssertionError("leaves are shaped by _shape")
+            case _:
+                assert_never(term)
+
+
+def _size(size: Size) -> str:
+    return f"{size.name}={size.value}"
+
+
+def _positions(indices: tuple[t.Index, ...]) -> tuple[str, ...]:
+    """What stands in each position, without index names."""
+    return tuple(_position(i) for i in indices)
+
+
+def _position(index: t.Index) -> str:
+    match index:
+        case t.Idx():
+            return "i:" + _size(index.size)
+        case t.Fixed():
+            return f"#{index.value}"
+        case t.Gather():
+            return f"@{index.name}{_positions(index.indices)}"
+        case t.Select():
+            return f"?{index.choice.name}"
+        case t.Shift():
+            return "+" + ",".join(sorted(f"{_position(i)}*{c}" for i, c in index.parts))
+        case _:
+            assert_never(index)
+
+
+def first_fresh_names(term: t.Term, file_names: frozenset[str]) -> t.Term:
+    """`term` with each summed index that has a fresh name (`p q r s t u p1
+    …`) renamed to the first of them unused where it stands, when that one
+    comes earlier: fresh names are taken while a derivation is built, and a
+    delta eating one leaves a gap (`Σ_q` where `p` is nowhere). A name of the
+    file is never taken, nor one used inside the sum or bound or free around
+    it, so the value is the same and no index is captured or shadowed."""
+    return _renumbered(term, frozenset(i.name for i in term.free), file_names)
+
+
+def _renumbered(term: t.Term, around: frozenset[str], file_names: frozenset[str]) -> t.Term:
+    if isinstance(term, t.Tensor | t.Delta | t.Matrix) and t.selections(term.indices):
+        return _in_positions(term, around | set(t.names(term.free)), file_names)
+    bound = _binders(term)
+    if bound:
+        mapping = _earlier_names(term, bound, around, file_names)
+        if mapping:
+            term = t.rename(term, mapping)
+        around = around | {i.name for i in _binders(term)}
+    kids = t.children(term)
+    new = tuple(_renumbered(k, around, file_names) for k in kids)
+    if all(a is b for a, b in zip(kids, new, strict=True)):
+        return term
+    return t.with_children(term, new)
+
+
+def _in_positions(
+    term: t.Tensor | t.Delta | t.Matrix, around: frozenset[str], file_names: frozenset[str]
+) -> t.Term:
+    """A read whose positions hold `argmax[j](…)`: each one's bound index
+    renumbered like a sum's, and renamed where it would shadow an index
+    free or bound around it (a substitution deep inside cannot see those)."""
+    indices = tuple(_position_renumbered(i, around, file_names) for i in term.indices)
+    if indices == term.indices:
+        return term
+    match term:
+        case t.Tensor():
+            return t.Tensor(term.name, indices, term.kind)
+        case t.Delta():
+            return t.Delta(indices)
+        case t.Matrix():
+            return t.Matrix(term.name, term.array, indices)
+        case _:
+            assert_never(term)
+
+
+def _position_renumbered(
+    index: t.Index, around: frozenset[str], file_names: frozenset[str]
+) -> t.Index:
+    match index:
+        case t.Select():
+            choice = _renumbered(index.choice, around, file_names)
+            assert isinstance(choice, t.IndexedFunc)
+            return index if choice is index.choice else t.Select(choice)
+        case t.Shift():
+            parts = tuple((_position_renumbered(i, around, file_names), c) for i, c in index.parts)
+            if parts == index.parts:
+                return index
+            return t.Shift(parts, index.offset)  # type: ignore[arg-type]
+        case t.Gather():
+            inner = tuple(_position_renumbered(i, around, file_names) for i in index.indices)
+            return index if inner == index.indices else t.Gather(index.name, inner)
+        case t.Idx() | t.Fixed():
+            return index
+        case _:
+            assert_never(index)
+
+
+def _binders(term: t.Term) -> tuple[t.Idx, ...]:
+    """The indices a node binds and may rename (not a softmax's `over` that
+    its reading position `at` also names)."""
+    if isinstance(term, t.Product):
+        return term.summed
+    if isinstance(term, t.IndexedFunc):
+        return tuple(o for o in term.over if o.name not in t.names(term.free))
+    return ()
+
+
+def _earlier_names(
+    term: t.Term, bound: tuple[t.Idx, ...], around: frozenset[str], file_names: frozenset[str]
+) -> dict[str, t.Index]:
+    # The file's names are checked apart: copying them per sum would cost
+    # the size of the file at every sum.
+    avoid = set(around | t.used_names(term))
+    mapping: dict[str, t.Index] = {}
+    for index in bound:
+        position = _fresh_position(index.name)
+        if index.name in around:  # it shadows an index around it: any fresh name
+            position = len(avoid) + len(file_names) + len(t.FreshNames._BASE)
+        elif position is None or index.name in file_names:
+            continue
+        free = (k for k in range(position) if _unused(t.fresh_name(k), avoid, file_names))
+        first = next(free, position)
+        if first < position:
+            name = t.fresh_name(first)
+            mapping[index.name] = t.Idx(name, index.size)
+            avoid.add(name)
+            if index.name not in around:  # renamed throughout the node: free again
+                avoid.discard(index.name)
+    return mapping
+
+
+def _unused(name: str, avoid: set[str], file_names: frozenset[str]) -> bool:
+    return name not in avoid and name not in file_names
+
+
+def _fresh_position(name: str) -> int | None:
+    """Where `name` stands in the sequence of fresh names, if it is one."""
+    if name in t.FreshNames._BASE:
+        return t.FreshNames._BASE.index(name)
+    if name.startswith("p") and name[1:].isdigit() and not name[1:].startswith("0"):
+        return len(t.FreshNames._BASE) + int(name[1:]) - 1
+    return None
+
+
+_FOLDERS: WeakKeyDictionary[Deriver, Folder] = WeakKeyDictionary()
+
+
+def folder_of(deriver: Deriver) -> Folder:
+    """The folder of a file, made once per Deriver: its definitions in file
+    order (of two equal right-hand sides, the first one's name is used)."""
+    found = _FOLDERS.get(deriver)
+    if found is None:
+        lowered = deriver.lowered
+        names = [d.name for d in deriver.program.definitions if d.name in lowered]
+        found = Folder(((name, *lowered[name]) for name in names), deriver.file_names)
+        _FOLDERS[deriver] = found
+    return found

@@ -1,0 +1,282 @@
+"""Results in the file's names (symbolic/fold.py, spec 10): a subexpression
+equal to a definition's right-hand side is written as the defined array.
+
+Every fold is checked against numbers: the formula before and after is
+evaluated with each defined array at its own definition's value (computed
+here from the drawn values), and a definition that only looks alike (another
+size, a diagonal, a broadcast) is never folded. The property test draws
+random right-hand sides with the generator of the rewrite rules' property
+tests and evaluates with its loop-based reference evaluator.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from support import SAMPLES, forward_values, run
+from symbolic.test_rewrite_properties import IDX, VALUES, table, terms
+
+from shapecheck.check.program import Size
+from shapecheck.numeric.evaluate import Evaluator, align
+from shapecheck.numeric.verdicts import Verdict
+from shapecheck.render.derivatives import adjoint_line, unique_adjoints
+from shapecheck.render.formula import formula
+from shapecheck.symbolic import terms as t
+from shapecheck.symbolic.derive import Deriver, expand
+from shapecheck.symbolic.fold import Folder, first_fresh_names, folder_of
+from shapecheck.symbolic.simplify import simplify
+
+
+def _values(program: Any) -> dict[str, np.ndarray]:
+    """Seeded values of the declared arrays, then every definition's own."""
+    rng = np.random.default_rng(3)
+    values: dict[str, np.ndarray] = {}
+    for array in program.arrays:
+        shape = tuple(size.value for size in array.shape)
+        values[array.name] = rng.uniform(0.5, 1.5, shape)
+    forward_values(values, program, lambda rhs: None)
+    return values
+
+
+def _same_value(before: t.Term, after: t.Term, values: dict[str, np.ndarray]) -> None:
+    free = before.free
+    assert {i.name for i in after.free} == {i.name for i in free}
+    np.testing.assert_allclose(
+        align(Evaluator(values).value(after), t.names(after.free), free),
+        align(Evaluator(values).value(before), t.names(before.free), free),
+        rtol=1e-10,
+        atol=1e-12,
+    )
+
+
+def _folded_derivatives(text: str) -> list[tuple[str, str]]:
+    """Each derivative (and adjoint) of `text`, unfolded and folded, checked
+    to have one value; returns the folded formulas as printed."""
+    report = run(text, verify=False)
+    assert report.errors == 0 and report.checked is not None
+    deriver = Deriver(report.checked)
+    folder = folder_of(deriver)
+    values = _values(report.checked)
+    shown = []
+    for request in report.checked.requests:
+        derivation = deriver.derive(request.of, request.wrt)
+        whole = expand(derivation, deriver.taken)
+        _same_value(whole, folder.fold(whole), values)
+        for adjoint in derivation.adjoints:
+            _same_value(adjoint.formula, folder.fold(adjoint.formula), values)
+        shown.append((derivation.label, formula(folder.fold(derivation.formula))))
+    return shown
+
+
+def test_a_tanh_layer_folds_into_its_array() -> None:
+    text = (
+        "dim n = 3, d = 4, h = 2\ninput X[n, d]\nparam W[d, h]\n"
+        "H[i, k] = tanh(X[i, j] W[j, k])\nL = H[i, k] H[i, k]\nderive dL/dW, dH/dW\n"
+    )
+    assert _folded_derivatives(text) == [
+        ("dL/dW", "Σ_i X[i,j] dL/dH[i,k] (1 - H[i,k]^2)"),
+        ("dH/dW", "X[i,p] (1 - H[i,k]^2) δ[k,q]"),
+    ]
+
+
+def test_a_sigmoid_folds_as_s_times_one_minus_s() -> None:
+    text = (
+        "dim n = 3, d = 4\ninput X[n, d]\nparam w[d]\n"
+        "s[i] = sigmoid(X[i, j] w[j])\nL = s[i]^2\nderive dL/dw\n"
+    )
+    assert _folded_derivatives(text) == [("dL/dw", "Σ_i X[i,j] dL/ds[i] s[i] (1 - s[i])")]
+
+
+def test_a_sum_inside_is_matched_whatever_its_index_is_called() -> None:
+    # The definition sums over j; the derivative's copy sums over a fresh name
+    # (j is the gradient's own index) and reads the array transposed.
+    text = (
+        "dim n = 3\ninput X[n, n]\nparam W[n, n]\n"
+        "Z[i, k] = exp(X[i, j] W[j, k])\nL = Z[i, k] W[i, k]\nderive dL/dW\n"
+    )
+    ((_, shown),) = _folded_derivatives(text)
+    assert "exp" not in shown and "Z[i,k]" in shown
+
+
+def test_only_exact_matches_fold() -> None:
+    term_d = t.Idx("d", _size("d", 3))
+    i, k = t.Idx("i", _size("n", 2)), t.Idx("k", _size("n", 2))
+    x = t.Tensor("X", (i, k))
+    folder = Folder(
+        [
+            ("A", (i, k), t.Func("tanh", x)),  # folds tanh(X[a,b]) at any a, b of size n
+            ("B", (i, k), t.add([t.Func("exp", t.Tensor("v", (k,)))], (i, k))),  # broadcast
+            ("c", (), t.Const(2.0)),  # a leaf: never folded
+        ]
+    )
+    p, q = t.Idx("p", _size("n", 2)), t.Idx("q", _size("n", 2))
+    assert folder.fold(t.Func("tanh", t.Tensor("X", (q, p)))) == t.Tensor("A", (q, p))
+    diagonal = t.Func("tanh", t.Tensor("X", (p, p)))
+    assert folder.fold(diagonal) is diagonal
+    literal = t.Func("tanh", t.Tensor("X", (t.Fixed(1), p)))
+    assert folder.fold(literal) is literal
+    exp = t.Func("exp", t.Tensor("v", (k,)))
+    assert folder.fold(exp) is exp  # B's `i` cannot be read from it
+    other_size = t.Func("tanh", t.Tensor("X", (p, term_d)))
+    assert folder.fold(other_size) is other_size
+    two = t.Product((t.Const(2.0), x))
+    assert folder.fold(two) is two
+
+
+def _size(name: str, value: int) -> Size:
+    return Size(name, value)
+
+
+def _permuted(term: t.Term) -> dict[str, t.Index]:
+    """A renaming of the term's free indices among names of the same size."""
+    same = {2: ["i", "k", "p"], 3: ["j"]}
+    names = [i.name for i in term.free]
+    mapping: dict[str, t.Index] = {}
+    for size, pool in same.items():
+        mine = [n for n in names if IDX[n].size.value == size]
+        rotated = [n for n in pool if n in mine]
+        rotated = rotated[1:] + rotated[:1]
+        mapping.update({a: IDX[b] for a, b in zip(mine, rotated, strict=True)})
+    return mapping
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(terms, st.sampled_from(["tanh", "exp", "square", "bare"]))
+def test_folding_never_changes_a_value(body: t.Term, wrap: str) -> None:
+    """A random definition D = body; a formula holding body (its free indices
+    renamed, inside a function) keeps its value when D is folded in, D being
+    its own value."""
+    rhs = simplify(body)
+    lhs = rhs.free
+    values = dict(VALUES)
+    values["D"] = table(rhs, lhs, VALUES)
+    inner = simplify(t.substitute(rhs, _permuted(rhs)))
+    around = {
+        "tanh": lambda x: t.Func("tanh", x),
+        "exp": lambda x: t.Func("exp", t.Product((t.Const(0.1), x))),
+        "square": lambda x: t.Pow(x, t.Const(2.0)),
+        "bare": lambda x: x,
+    }[wrap](inner)
+    formula_term = t.add([around, t.Tensor("v", (IDX["i"],))])
+    folded = Folder([("D", lhs, rhs)]).fold(formula_term)
+    free = formula_term.free
+    np.testing.assert_allclose(
+        table(folded, free, values), table(formula_term, free, values), rtol=1e-9, atol=1e-12
+    )
+
+
+# Index names a printed formula may hold beyond the file's own (spec 10).
+FRESH = re.compile(r"[pqrstu]|p[1-9][0-9]*")
+
+
+def test_printed_formulas_use_the_files_index_names_or_p_q_r_s_t_u() -> None:
+    checked = 0
+    for path in sorted(SAMPLES.rglob("*.idx")):
+        text = path.read_text(encoding="utf-8")
+        report = run(text, verify=False, expand=True)
+        if report.checked is None:
+            continue
+        own = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", text))
+        for result in report.derivatives:
+            shown = [result.derivation.formula, *(a.formula for a in result.derivation.adjoints)]
+            if result.expanded is not None:
+                shown.append(result.expanded)
+            for term in shown:
+                names = t.index_names(term)
+                invented = {n for n in names if n not in own and not FRESH.fullmatch(n)}
+                assert not invented, (path.name, result.derivation.label, formula(term))
+                checked += 1
+    assert checked > 100
+
+
+def _later_names(term: t.Term) -> t.Term:
+    """The term with its summed `p` renamed `s` and summed `i` renamed `u`
+    (where nothing free is called so): binders with late fresh names."""
+    free = {i.name for i in term.free}
+    mapping: dict[str, t.Index] = {}
+    for old, new in (("p", "s"), ("i", "u")):
+        if old not in free and new not in t.used_names(term):
+            mapping[old] = t.Idx(new, IDX[old].size)
+    return t.rename(term, mapping) if mapping else term
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(terms)
+def test_renumbering_fresh_names_never_changes_a_value(body: t.Term) -> None:
+    term = _later_names(body)
+    tidy = first_fresh_names(term, frozenset({"j", "k"}))
+    assert {i.name for i in tidy.free} == {i.name for i in term.free}
+    free = term.free
+    np.testing.assert_allclose(table(tidy, free, VALUES), table(term, free, VALUES), rtol=1e-12)
+
+
+def test_a_gap_left_by_an_eaten_index_is_closed() -> None:
+    i, q, u = IDX["i"], t.Idx("q", IDX["p"].size), t.Idx("u", IDX["j"].size)
+    inner = t.Product((t.Tensor("A", (q, u)), t.Tensor("w", (u,))), (u,))
+    outer = t.Product((t.Tensor("v", (q,)), inner, t.Tensor("v", (i,))), (q,))
+    # p is free nowhere, so q becomes p; u then takes q, freed by the renaming.
+    assert formula(first_fresh_names(outer, frozenset({"i", "A", "v", "w"}))) == (
+        "Σ_p v[p] (Σ_q A[p,q] w[q]) v[i]"
+    )
+    # A name of the file is never taken, and a name bound outside is not reused.
+    assert "Σ_p" not in formula(first_fresh_names(outer, frozenset({"p", "i"})))
+    softmax = t.IndexedFunc("softmax", (q,), t.Tensor("v", (q,)), (q,))
+    assert first_fresh_names(softmax, frozenset()) is softmax  # read at its own q: free
+
+
+# What `derive` prints for four samples, each line in the file's names; the
+# pipeline checks each derivative as printed against central differences.
+GOLDEN = {
+    "course/rnn.idx": [
+        "dL/dWh[m,k] = dL/dh1[k] h0[m] (1 - h1[k]^2) + dL/dh2[k] h1[m] (1 - h2[k]^2)"
+        " + dL/dh3[k] h2[m] (1 - h3[k]^2) + dL/dh4[k] h3[m] (1 - h4[k]^2)",
+        "dL/dWx[j,k] = dL/dh1[k] x1[j] (1 - h1[k]^2) + dL/dh2[k] x2[j] (1 - h2[k]^2)"
+        " + dL/dh3[k] x3[j] (1 - h3[k]^2) + dL/dh4[k] x4[j] (1 - h4[k]^2)",
+        "dL/db[k] = dL/dh1[k] (1 - h1[k]^2) + dL/dh2[k] (1 - h2[k]^2)"
+        " + dL/dh3[k] (1 - h3[k]^2) + dL/dh4[k] (1 - h4[k]^2)",
+        "dL/dh4[k] = 2 / h (h4[k] - target[k])",
+        "dL/dh3[k] = Σ_p Wh[k,p] dL/dh4[p] (1 - h4[p]^2)",
+        "dL/dh2[k] = Σ_p Wh[k,p] dL/dh3[p] (1 - h3[p]^2)",
+        "dL/dh1[k] = Σ_p Wh[k,p] dL/dh2[p] (1 - h2[p]^2)",
+    ],
+    "course/sigmoid.idx": [
+        "dL/dx[i,j] = dL/ds[i,j] s[i,j] (1 - s[i,j])",
+        "dL/ds[i,j] = dloss/ds[i,j]",
+    ],
+    "mlp.idx": [  # a tanh layer
+        "dL/dW1[j,k] = Σ_i X[i,j] dL/dH[i,k] (1 - H[i,k]^2)",
+        "dL/db1[k] = Σ_i dL/dH[i,k] (1 - H[i,k]^2)",
+        "dL/dW2[k,m] = Σ_i H[i,k] dL/dP[i,m]",
+        "dL/db2[m] = Σ_i dL/dP[i,m]",
+        "dL/dP[i,m] = P[i,m] - T[i,m]",
+        "dL/dH[i,k] = Σ_m W2[k,m] dL/dP[i,m]",
+    ],
+    "course/two_layer_net.idx": [
+        "dL/dW1[j,k] = Σ_i X[i,j] dL/dH[i,k] (0 < Σ_p W1[p,k] X[i,p] + b1[k]) + W1[j,k] reg",
+        "dL/db1[k] = Σ_i dL/dH[i,k] (0 < Σ_j W1[j,k] X[i,j] + b1[k])",
+        "dL/dW2[k,m] = Σ_i H[i,k] dL/dS[i,m] + W2[k,m] reg",
+        "dL/db2[m] = Σ_i dL/dS[i,m]",
+        "dL/dP[i,m] = -((1 / n) / P[i,y[i]] δ[y[i],m])",
+        "dL/dS[i,m] = Σ_p P[i,p] dL/dP[i,p] (δ[p,m] - P[i,m])",
+        "dL/dH[i,k] = Σ_m W2[k,m] dL/dS[i,m]",
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN))
+def test_samples_print_in_the_files_names(name: str) -> None:
+    report = run((SAMPLES / name).read_text(encoding="utf-8"))
+    lines: list[str] = []
+    for result in report.derivatives:
+        derivation = result.derivation
+        signature = ",".join(i.name for i in derivation.signature)
+        lines.append(f"{derivation.label}[{signature}] = {formula(derivation.formula)}")
+        assert result.check is not None and result.check.verdict is Verdict.OK
+    for adjoint in unique_adjoints(report.derivatives):
+        lines.append(adjoint_line(adjoint))
+    assert lines == GOLDEN[name]
