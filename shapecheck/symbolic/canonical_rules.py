@@ -102,21 +102,49 @@ def merge_all_powers(term: t.Term) -> t.Term | None:
     exponents: dict[str, float] = {}
     bases: dict[str, t.Term] = {}
     others: list[t.Term] = []
+    sign = 1.0
     for factor in term.factors:
         power = _as_power(factor)
         if power is None:
             others.append(factor)
             continue
-        k = key(power[0])
-        bases.setdefault(k, power[0])
+        base, flipped = _sign_normal(*power)
+        sign *= flipped
+        k = key(base)
+        bases.setdefault(k, base)
         exponents[k] = exponents.get(k, 0.0) + power[1]
     if len(bases) + len(others) == len(term.factors):
         return None
-    new = list(others)
+    new = list(others) if sign == 1.0 else [t.Const(sign), *others]
     for k, exponent in exponents.items():
         if exponent != 0.0:
             new.append(bases[k] if exponent == 1.0 else t.Pow(bases[k], t.Const(exponent)))
     return t.Product(tuple(new), term.summed)
+
+
+def _sign_normal(base: t.Term, exponent: float) -> tuple[t.Term, float]:
+    """A sum base and its negation as one base: `(s - 1)` and `(1 - s)^-1`
+    merge to -1 (textbook printing turns `-(1 - s)` into `s - 1`). Of `B` and
+    `-B` the one with the smaller key is the base, and `(-B)^k = (-1)^k B^k`
+    gives the sign, for a whole exponent k only (else the base is kept)."""
+    if not isinstance(base, t.Add) or len(base.terms) < 2 or exponent != int(exponent):
+        return base, 1.0
+    negated = t.add([_negated(x) for x in base.terms], base.free)
+    if key(negated) >= key(base):
+        return base, 1.0
+    return negated, -1.0 if int(exponent) % 2 else 1.0
+
+
+def _negated(term: t.Term) -> t.Term:
+    """-term, written as the normal form writes it: `x` for `-1 x`, `-2 x` for `2 x`."""
+    value, rest = _coefficient(term)
+    if isinstance(term, t.Const):
+        return t.Const(-value)
+    if value == -1.0:
+        return rest
+    factors = rest.factors if isinstance(rest, t.Product) else (rest,)
+    summed = rest.summed if isinstance(rest, t.Product) else ()
+    return t.Product((t.Const(-value), *factors), summed)
 
 
 def _expandable(factor: t.Term) -> tuple[t.Add, int] | None:

@@ -278,12 +278,18 @@ def _equal_rewrite(node: t.Term, kind: str) -> t.Term | None:
             return t.Func("tanh", V)
         case "quotient":
             return t.Product((node, V, t.Pow(V, t.Const(-1.0))))
+        case "flipped quotient":
+            # (v - 1) / (1 - v) = -1: a sum and its negation are one base
+            # (textbook printing writes `-(1 - s)` as `s - 1`).
+            minus = t.Product((t.Const(-1.0), V))
+            ratio = (t.add([V, t.Const(-1.0)]), t.Pow(t.add([t.Const(1.0), minus]), t.Const(-1.0)))
+            return t.Product((t.Const(-1.0), node, *ratio))
     return None
 
 
 _CHANGES = {
     "near": ("sign", "scale", "drop", "swap", "rename", "strict", "step", "power", "constant"),
-    "equal": ("split", "constants", "complement", "fold", "unfold", "quotient"),
+    "equal": ("split", "constants", "complement", "fold", "unfold", "quotient", "flipped quotient"),
 }
 
 
