@@ -497,6 +497,30 @@ def _resumed(walk: _Walk, done: _WalkDone) -> tuple[Adjoint, ...]:
 _Link = tuple[str, tuple[t.Idx, ...], t.Term, t.Tensor | None]
 
 
+def _preferred_names(deriver: Deriver, name: str, rank: int) -> list[str | None]:
+    """The definition's own index names, else those of the first use if they
+    are distinct names; None where there is no name to prefer (spec 10: an
+    index keeps the name it has where it comes from)."""
+    if name in deriver.lowered:
+        return [i.name for i in deriver.lowered[name][0]]
+    use = _first_use(deriver, name)
+    if use is not None and len({i.name for i in use if isinstance(i, t.Idx)}) == len(use):
+        return [i.name if isinstance(i, t.Idx) else None for i in use]
+    return [None] * rank
+
+
+def _first_use(deriver: Deriver, name: str) -> tuple[t.Index, ...] | None:
+    """The indices of the first read of `name` in the definitions that use it."""
+    for consumer in deriver.graph.consumers.get(name, ()):
+        stack = [deriver.lowered[consumer][1]]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, t.Tensor) and node.name == name:
+                return node.indices
+            stack.extend(reversed(t.children(node)))
+    return None
+
+
 class Deriver:
     """Derivatives of one checked program, sharing the lowered definitions.
 
@@ -526,33 +550,13 @@ class Deriver:
         """Names for an array's indices: its definition's own, else those of its
         first use, renamed only where they clash with `avoid`."""
         array = self.program.array(name)
-        preferred = self._preferred_names(name, array.rank)
+        preferred = _preferred_names(self, name, array.rank)
         if None in preferred or set(preferred) & avoid:
             # All fresh rather than a mix, so that `dY[i,k]/dX[p,q]` reads clearly.
             return tuple(t.Idx(fresh.take(), size) for size in array.shape)
         return tuple(
             t.Idx(want, size) for want, size in zip(preferred, array.shape, strict=True) if want
         )
-
-    def _preferred_names(self, name: str, rank: int) -> list[str | None]:
-        """The definition's own index names, else those of the first use if they
-        are distinct names; None where there is no name to prefer."""
-        if name in self.lowered:
-            return [i.name for i in self.lowered[name][0]]
-        use = self._first_use(name)
-        if use is not None and len({i.name for i in use if isinstance(i, t.Idx)}) == len(use):
-            return [i.name if isinstance(i, t.Idx) else None for i in use]
-        return [None] * rank
-
-    def _first_use(self, name: str) -> tuple[t.Index, ...] | None:
-        for consumer in self.graph.consumers.get(name, ()):
-            stack = [self.lowered[consumer][1]]
-            while stack:
-                node = stack.pop()
-                if isinstance(node, t.Tensor) and node.name == name:
-                    return node.indices
-                stack.extend(reversed(t.children(node)))
-        return None
 
     def _instantiate(
         self,

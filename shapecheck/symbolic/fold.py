@@ -275,32 +275,64 @@ def first_fresh_names(term: t.Term, file_names: frozenset[str]) -> t.Term:
     delta eating one leaves a gap (`Σ_q` where `p` is nowhere). A name of the
     file is never taken, nor one used inside the sum or bound or free around
     it, so the value is the same and no index is captured or shadowed."""
-    return _renumbered(term, frozenset(i.name for i in term.free), file_names)
+    return _renumbered(term, frozenset(i.name for i in term.free), file_names, _index_sizes(term))
 
 
-def _renumbered(term: t.Term, around: frozenset[str], file_names: frozenset[str]) -> t.Term:
+# The sizes each index name stands for anywhere in a formula: one statement
+# gives a name one size (rule 1), also across sums that do not nest, so a
+# fresh name is taken only where every other use of it has the same size.
+_Sizes = dict[str, set[Size]]
+
+
+def _index_sizes(term: t.Term) -> _Sizes:
+    sizes: _Sizes = {}
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        match node:
+            case t.Tensor() | t.Delta() | t.Matrix():
+                found: tuple[t.Idx, ...] = tuple(t.index_leaves(node.indices))
+                stack.extend(select.choice for select in t.selections(node.indices))
+            case t.Product():
+                found = node.summed
+            case t.IndexedFunc():
+                found = tuple(i for i in (*node.over, *node.at) if isinstance(i, t.Idx))
+            case _:
+                found = node.free
+        for index in found:
+            sizes.setdefault(index.name, set()).add(index.size)
+        stack.extend(t.children(node))
+    return sizes
+
+
+def _renumbered(
+    term: t.Term, around: frozenset[str], file_names: frozenset[str], sizes: _Sizes
+) -> t.Term:
     if isinstance(term, t.Tensor | t.Delta | t.Matrix) and t.selections(term.indices):
-        return _in_positions(term, around | set(t.names(term.free)), file_names)
+        return _in_positions(term, around | set(t.names(term.free)), file_names, sizes)
     bound = _binders(term)
     if bound:
-        mapping = _earlier_names(term, bound, around, file_names)
+        mapping = _earlier_names(term, bound, around, file_names, sizes)
         if mapping:
             term = t.rename(term, mapping)
         around = around | {i.name for i in _binders(term)}
     kids = t.children(term)
-    new = tuple(_renumbered(k, around, file_names) for k in kids)
+    new = tuple(_renumbered(k, around, file_names, sizes) for k in kids)
     if all(a is b for a, b in zip(kids, new, strict=True)):
         return term
     return t.with_children(term, new)
 
 
 def _in_positions(
-    term: t.Tensor | t.Delta | t.Matrix, around: frozenset[str], file_names: frozenset[str]
+    term: t.Tensor | t.Delta | t.Matrix,
+    around: frozenset[str],
+    file_names: frozenset[str],
+    sizes: _Sizes,
 ) -> t.Term:
     """A read whose positions hold `argmax[j](…)`: each one's bound index
     renumbered like a sum's, and renamed where it would shadow an index
     free or bound around it (a substitution deep inside cannot see those)."""
-    indices = tuple(_position_renumbered(i, around, file_names) for i in term.indices)
+    indices = tuple(_position_renumbered(i, around, file_names, sizes) for i in term.indices)
     if indices == term.indices:
         return term
     match term:
@@ -315,20 +347,22 @@ def _in_positions(
 
 
 def _position_renumbered(
-    index: t.Index, around: frozenset[str], file_names: frozenset[str]
+    index: t.Index, around: frozenset[str], file_names: frozenset[str], sizes: _Sizes
 ) -> t.Index:
     match index:
         case t.Select():
-            choice = _renumbered(index.choice, around, file_names)
+            choice = _renumbered(index.choice, around, file_names, sizes)
             assert isinstance(choice, t.IndexedFunc)
             return index if choice is index.choice else t.Select(choice)
         case t.Shift():
-            parts = tuple((_position_renumbered(i, around, file_names), c) for i, c in index.parts)
+            parts = tuple(
+                (_position_renumbered(i, around, file_names, sizes), c) for i, c in index.parts
+            )
             if parts == index.parts:
                 return index
             return t.Shift(parts, index.offset)  # type: ignore[arg-type]
         case t.Gather():
-            inner = tuple(_position_renumbered(i, around, file_names) for i in index.indices)
+            inner = tuple(_position_renumbered(i, around, file_names, sizes) for i in index.indices)
             return index if inner == index.indices else t.Gather(index.name, inner)
         case t.Idx() | t.Fixed():
             return index
@@ -347,7 +381,11 @@ def _binders(term: t.Term) -> tuple[t.Idx, ...]:
 
 
 def _earlier_names(
-    term: t.Term, bound: tuple[t.Idx, ...], around: frozenset[str], file_names: frozenset[str]
+    term: t.Term,
+    bound: tuple[t.Idx, ...],
+    around: frozenset[str],
+    file_names: frozenset[str],
+    sizes: _Sizes,
 ) -> dict[str, t.Index]:
     # The file's names are checked apart: copying them per sum would cost
     # the size of the file at every sum.
@@ -359,11 +397,17 @@ def _earlier_names(
             position = len(avoid) + len(file_names) + len(t.FreshNames._BASE)
         elif position is None or index.name in file_names:
             continue
-        free = (k for k in range(position) if _unused(t.fresh_name(k), avoid, file_names))
+        free = (
+            k
+            for k in range(position)
+            if _unused(t.fresh_name(k), avoid, file_names)
+            and sizes.get(t.fresh_name(k), {index.size}) == {index.size}
+        )
         first = next(free, position)
         if first < position:
             name = t.fresh_name(first)
             mapping[index.name] = t.Idx(name, index.size)
+            sizes.setdefault(name, set()).add(index.size)
             avoid.add(name)
             if index.name not in around:  # renamed throughout the node: free again
                 avoid.discard(index.name)

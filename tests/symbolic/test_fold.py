@@ -219,9 +219,12 @@ def test_a_gap_left_by_an_eaten_index_is_closed() -> None:
     i, q, u = IDX["i"], t.Idx("q", IDX["p"].size), t.Idx("u", IDX["j"].size)
     inner = t.Product((t.Tensor("A", (q, u)), t.Tensor("w", (u,))), (u,))
     outer = t.Product((t.Tensor("v", (q,)), inner, t.Tensor("v", (i,))), (q,))
-    # p is free nowhere, so q becomes p; u then takes q, freed by the renaming.
+    # p is free nowhere, so q becomes p; u (of another size) then takes r,
+    # not q: one statement gives a name one size (rule 1), and the sizes a
+    # name stood for are kept for the whole formula, so a sum elsewhere that
+    # still reads q at its old size can never clash with u.
     assert formula(first_fresh_names(outer, frozenset({"i", "A", "v", "w"}))) == (
-        "Σ_p v[p] (Σ_q A[p,q] w[q]) v[i]"
+        "Σ_p v[p] (Σ_r A[p,r] w[r]) v[i]"
     )
     # A name of the file is never taken, and a name bound outside is not reused.
     assert "Σ_p" not in formula(first_fresh_names(outer, frozenset({"p", "i"})))
@@ -239,7 +242,7 @@ GOLDEN = {
         " + dL/dh3[k] x3[j] (1 - h3[k]^2) + dL/dh4[k] x4[j] (1 - h4[k]^2)",
         "dL/db[k] = dL/dh1[k] (1 - h1[k]^2) + dL/dh2[k] (1 - h2[k]^2)"
         " + dL/dh3[k] (1 - h3[k]^2) + dL/dh4[k] (1 - h4[k]^2)",
-        "dL/dh4[k] = 2 / h (h4[k] - target[k])",
+        "dL/dh4[k] = 2 (h4[k] - target[k]) / h",
         "dL/dh3[k] = Σ_p Wh[k,p] dL/dh4[p] (1 - h4[p]^2)",
         "dL/dh2[k] = Σ_p Wh[k,p] dL/dh3[p] (1 - h3[p]^2)",
         "dL/dh1[k] = Σ_p Wh[k,p] dL/dh2[p] (1 - h2[p]^2)",
@@ -261,8 +264,7 @@ GOLDEN = {
         "dL/db1[k] = Σ_i dL/dH[i,k] (0 < Σ_j W1[j,k] X[i,j] + b1[k])",
         "dL/dW2[k,m] = Σ_i H[i,k] dL/dS[i,m] + W2[k,m] reg",
         "dL/db2[m] = Σ_i dL/dS[i,m]",
-        "dL/dP[i,m] = -((1 / n) / P[i,y[i]] δ[y[i],m])",
-        "dL/dS[i,m] = Σ_p P[i,p] dL/dP[i,p] (δ[p,m] - P[i,m])",
+        "dL/dS[i,m] = (P[i,m] - δ[m,y[i]]) / n",
         "dL/dH[i,k] = Σ_m W2[k,m] dL/dS[i,m]",
     ],
 }

@@ -163,7 +163,7 @@ def expanded() -> dict[str, object]:
 
 
 def test_the_softmax_backward_is_printed_as_in_the_notes(course: dict) -> None:
-    assert _shown(course["attention"], "dL/dS") == "A[i,j] (dL/dA[i,j] - Σ_s A[i,s] dL/dA[i,s])"
+    assert _shown(course["attention"], "dL/dS") == "A[i,j] (dL/dA[i,j] - Σ_p A[i,p] dL/dA[i,p])"
     assert _shown(course["two_layer_net"], "dL/dS") == "(P[i,m] - δ[m,y[i]]) / n"
     assert _shown(course["softmax_loss"], "dL/dx") == "(P[i,k] - δ[k,y[i]]) / n"
     # The one-hot upstream is written out, and its line no longer listed.
