@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from shapecheck.numeric.report import Verification
     from shapecheck.numeric.verify import Check
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # json.dumps escapes C0 controls itself; these it would pass through raw (they
 # can only occur inside strings, so replacing them keeps the document valid).
 _RAW_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")

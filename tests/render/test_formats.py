@@ -52,7 +52,7 @@ def test_text_summary_line_only_for_several_files() -> None:
 def test_json_schema() -> None:
     output = json_render.render(_reports(SIZE_MISMATCH), strict=False, exit_status=1)
     document = json.loads(output)
-    assert document["schema_version"] == 2
+    assert document["schema_version"] == 3
     assert document["summary"] == {
         "files": 1,
         "failed": 1,
