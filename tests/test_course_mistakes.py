@@ -34,8 +34,8 @@ TRANSPOSED = (
 EXPECTED = {
     "relu_mask": "it misses the factor `0 < Z[i,k]`",
     "dropout_mask": "it misses the factor `keep[i,j]`",
-    "tanh_derivative": "it has `1 - a[i,j]` where the derivation has `1 - tanh(z[i,j])^2`",
-    "sigmoid_derivative": "it misses the factor `1 - sigmoid(x[i,j])`",
+    "tanh_derivative": "it has `1 - a[i,j]` where the derivation has `1 - a[i,j]^2`",
+    "sigmoid_derivative": "it misses the factor `1 - s[i,j]`",
     "missing_upstream": "it misses the factor `dL/da[i,j]`",
     "batchnorm_var": "it has no term through `var` (a chain-rule path is missing)",
     "batchnorm_mu": "it has no term through `mu` (a chain-rule path is missing)",

@@ -130,6 +130,11 @@ def diagnose(
     """Say how a claim differs from the truth, where that is certain."""
     if not np.all(np.isfinite(claimed)) or not np.all(np.isfinite(truth)):
         return None
+    from shapecheck.symbolic.fold import folder_of
+
+    # In the file's names, as `derive` prints it: a missing factor is quoted
+    # `1 - s[i,j]`, not the re-expanded `1 - sigmoid(x[i,j])` (spec 10).
+    derivation = folder_of(verifier.deriver).derivation(derivation)
     in_names = structure.claim_in_derivation_names(verifier.deriver, claim, derivation)
     second = _second_draw(verifier, derivation)
     claimed_second = None if second is None else second.value(derivation, in_names.term)
