@@ -132,6 +132,7 @@ class Code(str, enum.Enum):
     E239 = "E239"
     E170 = "E170"
     E301 = "E301"
+    E302 = "E302"
     E303 = "E303"
     E401 = "E401"
     E402 = "E402"
@@ -276,6 +277,7 @@ CODES: dict[Code, tuple[Severity, str]] = {
     # E3xx: derivatives and claims
     Code.E170: (Severity.ERROR, "second derivative through `loss`"),
     Code.E301: (Severity.ERROR, "claim signature does not match the derivative"),
+    Code.E302: (Severity.ERROR, "named signature does not match the derivative"),
     Code.E303: (Severity.ERROR, "derivation too large"),
     # E4xx: numeric verification
     Code.E401: (Severity.ERROR, "derivative disagrees with finite differences"),

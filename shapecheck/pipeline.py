@@ -156,7 +156,7 @@ def _derive(
 ) -> tuple[list[DerivativeResult], list[SymbolicClaim], list[Diagnostic]]:
     from shapecheck.symbolic.claims import resolve_claim
     from shapecheck.symbolic.derive import DerivationTooLarge, SecondDerivativeOfLoss, expand
-    from shapecheck.symbolic.fold import folder_of
+    from shapecheck.symbolic.fold import folder_of, with_signature_names
     from shapecheck.symbolic.simplify import SimplifyLimit
 
     results: list[DerivativeResult] = []
@@ -170,6 +170,10 @@ def _derive(
             derived = deriver.derive(request.of, request.wrt, request.order)
             expanded = folder.fold(expand(derived, deriver.taken)) if options.expand else None
             derivation = folder.derivation(derived)
+            if request.names:  # `derive dY/dX[a, b, p, q]` (spec 10)
+                derivation, expanded = with_signature_names(
+                    derivation, expanded, request.names, deriver.taken
+                )
         except (DerivationTooLarge, SimplifyLimit) as error:
             problems.append(not_derived(request, error))
             continue

@@ -146,6 +146,8 @@ class DeriveRequest:
     default: bool = False
     loop: ast.LoopValues = ()
     order: int = 1  # 2 for `derive d2A/dB2` (spec 9.6)
+    # `derive dY/dX[i, k, p, q]`: the signature's names, in layout order (spec 10).
+    names: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from shapecheck.check import labels, opaque
-from shapecheck.check.program import CheckedDefinition, DeriveRequest
+from shapecheck.check.program import CheckedDefinition, DeriveRequest, derivative_shape
 from shapecheck.check.scope import FileScope, did_you_mean
 from shapecheck.diagnostics import Code, diagnostic
 from shapecheck.syntax import ast
@@ -40,14 +40,64 @@ def check_derive(file: FileScope, statement: ast.DeriveStmt) -> None:
                 hints=second_order_hint(target.wrt, target.order, name, names.everywhere)
                 or did_you_mean(name, names.everywhere),
             )
-        if unknown:
+        if unknown or not _named_signature_fits(file, target, statement):
             continue
         names.used.update((target.of, target.wrt))
         file.requests.append(
             DeriveRequest(
-                target.of, target.wrt, target.span, loop=statement.loop, order=target.order
+                target.of,
+                target.wrt,
+                target.span,
+                loop=statement.loop,
+                order=target.order,
+                names=target.names,
             )
         )
+
+
+def _named_signature_fits(
+    file: FileScope, target: ast.DeriveTarget, statement: ast.DeriveStmt
+) -> bool:
+    """`derive dY/dX[i, k, p, q]`: one distinct index name per position of the
+    signature in the file's layout (E302), none a dim (E115); else reported."""
+    if not target.names:
+        return True
+    of, wrt = (file.names.arrays.get(n) for n in (target.of, target.wrt))
+    if of is None or wrt is None:
+        return True  # reported where the array is defined
+    shape = derivative_shape(of.shape, wrt.shape, file.layout, target.order)
+    problem = _names_problem(target.names, len(shape))
+    if problem is not None:
+        sizes = "×".join(str(s) for s in shape) or "a scalar"
+        file.error(
+            Code.E302,
+            target.span,
+            f"{target} has {len(shape)} {'index' if len(shape) == 1 else 'indices'} "
+            f"({sizes}) in {file.layout} layout; {problem}",
+            statement,
+            hints=[
+                "name each index of the signature once, in layout order, or leave the names out"
+            ],
+        )
+        return False
+    dims = [n for n in target.names if n in file.names.dims]
+    for name in dims:
+        file.error(
+            Code.E115,
+            target.span,
+            f"`{name}` is a dim: it cannot name an index of `{target}`",
+            statement,
+            hints=["name the index with a letter the file does not use as a size"],
+        )
+    return not dims
+
+
+def _names_problem(names: tuple[str, ...], rank: int) -> str | None:
+    """What is wrong with a signature's names for a derivative of `rank` indices."""
+    if len(names) != rank:
+        return f"{len(names)} {'name is' if len(names) == 1 else 'names are'} given"
+    twice = sorted({n for n in names if names.count(n) > 1})
+    return f"`{', '.join(twice)}` names two positions" if twice else None
 
 
 def second_order_hint(wrt: str, order: int, unknown: str, names: Mapping[str, object]) -> list[str]:

@@ -440,3 +440,47 @@ def folder_of(deriver: Deriver) -> Folder:
         found = Folder(((name, *lowered[name]) for name in names), deriver.file_names)
         _FOLDERS[deriver] = found
     return found
+
+
+def with_signature_names(
+    derivation: Derivation, expanded: t.Term | None, names: tuple[str, ...], taken: Iterable[str]
+) -> tuple[Derivation, t.Term | None]:
+    """`derive dY/dX[a, b, p, q]`: the signature's indices (in layout order)
+    renamed to the names the request gives (spec 10), in the derivative and
+    its `--expand` form. Its adjoint lines keep theirs: each is a statement
+    of its own."""
+    mapping: dict[str, t.Index] = {
+        old.name: t.Idx(new, old.size)
+        for old, new in zip(derivation.signature, names, strict=True)
+        if old.name != new
+    }
+    if not mapping:
+        return derivation, expanded
+    named = replace(
+        derivation,
+        formula=signature_renamed(derivation.formula, mapping, taken),
+        of_indices=tuple(_as_idx(mapping.get(i.name, i)) for i in derivation.of_indices),
+        wrt_indices=tuple(_as_idx(mapping.get(i.name, i)) for i in derivation.wrt_indices),
+    )
+    return named, None if expanded is None else signature_renamed(expanded, mapping, taken)
+
+
+def signature_renamed(term: t.Term, mapping: dict[str, t.Index], taken: Iterable[str]) -> t.Term:
+    """`term` with its free indices renamed by `mapping` (all at once, so a
+    swap `[k, i]` works); a summed index that a new name would capture is
+    first renamed to a fresh one."""
+    wanted = {_as_idx(i).name for i in mapping.values()}
+    bound = t.used_names(term) - set(t.names(term.free))
+    clash = sorted(bound & wanted)
+    if clash:
+        fresh = t.FreshNames(set(taken) | set(t.used_names(term)) | wanted)
+        away: dict[str, t.Index] = {
+            name: t.Idx(fresh.take(), t.size_of_index(term, name)) for name in clash
+        }
+        term = t.rename(term, away)
+    return t.rename(term, mapping)
+
+
+def _as_idx(index: t.Index) -> t.Idx:
+    assert isinstance(index, t.Idx)
+    return index

@@ -1047,6 +1047,8 @@ class DeriveTarget:
     wrt: str
     span: Span
     order: int = 1
+    # `derive dY/dX[i, k, p, q]`: the signature's index names, in layout order.
+    names: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         return derivative_label(self.of, self.wrt, self.order)
@@ -1059,7 +1061,9 @@ class DeriveStmt:
     loop: LoopValues = ()
 
     def __str__(self) -> str:
-        return "derive " + ", ".join(str(t) for t in self.targets)
+        return "derive " + ", ".join(
+            str(t) + (f"[{', '.join(t.names)}]" if t.names else "") for t in self.targets
+        )
 
 
 @dataclass(frozen=True)

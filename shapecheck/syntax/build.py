@@ -340,23 +340,8 @@ def _indices_of(node: ast.Expr) -> list[ast.IndexName]:
     return []
 
 
-class _StatementRules(_Spans):
-    """The rules of the grammar's declarations, definitions and claims."""
-
-    def dim_stmt(self, children: list[Any]) -> ast.DimStmt:
-        entries = tuple(c for c in children if isinstance(c, ast.DimEntry))
-        return ast.DimStmt(entries, self._span(children[0], entries[-1]))
-
-    def dim_entry(self, children: list[Any]) -> ast.DimEntry:
-        name = children[0]
-        if len(children) == 1:
-            return ast.DimEntry(name.value, None, self._token_span(name))
-        size: ast.SizeExpr = children[2]
-        span = Span(name.start_pos + self.offset, size.span.end)
-        _short_enough(size.span, sum(1 for _ in ast.size_leaves(size)))
-        if _plain_number(size):
-            return ast.DimEntry(name.value, _constant_size(size), span)
-        return ast.DimEntry(name.value, None, span, size)
+class _SizeRules(_Spans):
+    """The rules of size expressions (`dim m = n - k + 1`, spec 9.4)."""
 
     def size_sum(self, children: list[Any]) -> ast.SizeExpr:
         return self._size_chain(children)
@@ -393,6 +378,25 @@ class _StatementRules(_Spans):
     def size_paren(self, children: list[Any]) -> ast.SizeExpr:
         inner: ast.SizeExpr = children[1]
         return inner
+
+
+class _StatementRules(_SizeRules):
+    """The rules of the grammar's declarations, definitions and claims."""
+
+    def dim_stmt(self, children: list[Any]) -> ast.DimStmt:
+        entries = tuple(c for c in children if isinstance(c, ast.DimEntry))
+        return ast.DimStmt(entries, self._span(children[0], entries[-1]))
+
+    def dim_entry(self, children: list[Any]) -> ast.DimEntry:
+        name = children[0]
+        if len(children) == 1:
+            return ast.DimEntry(name.value, None, self._token_span(name))
+        size: ast.SizeExpr = children[2]
+        span = Span(name.start_pos + self.offset, size.span.end)
+        _short_enough(size.span, sum(1 for _ in ast.size_leaves(size)))
+        if _plain_number(size):
+            return ast.DimEntry(name.value, _constant_size(size), span)
+        return ast.DimEntry(name.value, None, span, size)
 
     def decl_stmt(self, children: list[Any]) -> ast.DeclStmt:
         entries = tuple(c for c in children if isinstance(c, ast.ArrayDecl))
@@ -462,13 +466,20 @@ class _StatementRules(_Spans):
         return ast.FnStmt(names, self._span(children[0], children[-1]))
 
     def derive_stmt(self, children: list[Any]) -> ast.DeriveStmt:
-        targets = []
-        for token in children[1:]:
-            if token.type == "DERIV":
-                span = self._token_span(token)
-                of, wrt, order = _split_deriv(token, span)
-                targets.append(ast.DeriveTarget(of, wrt, span, order))
-        return ast.DeriveStmt(tuple(targets), self._span(children[0], children[-1]))
+        targets = tuple(c for c in children if isinstance(c, ast.DeriveTarget))
+        return ast.DeriveStmt(
+            targets, Span(self._token_span(children[0]).start, targets[-1].span.end)
+        )
+
+    def derive_target(self, children: list[Any]) -> ast.DeriveTarget:
+        """`dL/dW`, or `dL/dW[j, k]` with the signature's names (spec 10)."""
+        token = children[0]
+        span = self._token_span(token)
+        of, wrt, order = _split_deriv(token, span)
+        names = tuple(c.value for c in children[1:] if c.type == "NAME")
+        if names:
+            span = Span(span.start, self._token_span(children[-1]).end)
+        return ast.DeriveTarget(of, wrt, span, order, names)
 
     def layout_stmt(self, children: list[Any]) -> ast.LayoutStmt:
         name = children[1]
