@@ -481,7 +481,8 @@ _VALUES: dict[str, Callable[[float], float]] = {
 
 @rewrites(t.Func, t.Pow)
 def fold_functions(term: t.Term) -> t.Term | None:
-    """f(c) and c^d for constants are numbers (when finite); f(0) for the zero array.
+    """f(c) and c^d for constants are numbers (when finite); f(0) for the zero
+    array; x^0 = 1 also where the exponent is the zero array.
 
     Terminates: a function or power node goes.
     """
@@ -489,6 +490,9 @@ def fold_functions(term: t.Term) -> t.Term | None:
         return _fold_function(term)
     if isinstance(term, t.Pow) and isinstance(term.exponent, t.Const):
         return _fold_power(term, term.exponent.value)
+    if isinstance(term, t.Pow) and isinstance(term.exponent, t.Zero):
+        # `0.9^(t - t)`: an exponent that cancelled to the zero array is 0.
+        return _fold_power(term, 0.0)
     return None
 
 

@@ -213,3 +213,16 @@ def test_the_softmax_backward_has_the_right_values() -> None:
         shown, central(lambda z: np.sum(g * softmax(z)), s), rtol=1e-6, atol=1e-8
     )
     assert formula(result.derivation.formula).startswith("P[i,k] (dL/dP[i,k] - Σ_")
+
+
+def test_a_power_whose_exponent_cancelled_is_one(tmp_path: Path) -> None:
+    # `0.9^(t - t)` leaves an exponent that is the zero array: the discounted
+    # return's dL/dr3 printed `dL/dR3 0.9^0`, which its claim did not match.
+    term = t.Product((t.Pow(t.Const(0.9), t.Zero(())), t.Tensor("v", (IDX["i"],))))
+    assert formula(simplify(term, rules.RULES)) == "v[i]"
+    text = (
+        "dim T = 3\nparam r[T]\nfor t in 1..T:\n    R{t} = sum[s in t..T](0.9^(s - t) r[s])\n"
+        "L = R1 + R2 + R3\nderive dL/dr\n"
+    )
+    (result,) = run(text).derivatives
+    assert "^" not in formula(result.derivation.formula)
