@@ -309,7 +309,74 @@ def analyze_source(source: Source, options: Options) -> FileReport:
     if not checked.requests and not checked.claims:
         # Nothing to derive or verify: the symbolic stage is not even imported.
         return FileReport(source, checked, in_order(problems))
-    return _derive_and_verify(source, checked, problems, chosen, options)
+    report = _derive_and_verify(source, checked, problems, chosen, options)
+    return _checked_at_other_sizes(report, chosen, options)
+
+
+def _checked_at_other_sizes(
+    report: FileReport, chosen: dict[str, int], options: Options
+) -> FileReport:
+    """Claims checked again at other sizes, where sizes were chosen for dims
+    without a value: each chosen size moved up by twice the largest
+    (differences and parities kept, so computed sizes stay whole). A verdict is
+    never wrong and a diagnosis never a guess (spec 6 and 10), and a size can
+    coincide with a constant: `X[i,j] r[i]` for `2 / n X[i,j] r[i]` agrees
+    exactly at n = 2, and there `1 / n` missing is `2` too many. So a claim no
+    symbolic comparison confirmed that agreed is wrong if it disagrees at the
+    other sizes, and a wrong claim's diagnosis stands only if it is the same."""
+    lucky = [k for k, c in enumerate(report.claims) if c.confirmed and not c.symbolic.matches]
+    named = [k for k, c in enumerate(report.claims) if c.check and c.check.diagnosis]
+    if not (lucky or named) or not chosen or options.at is not None:
+        return report
+    offset = 2 * max(chosen.values())
+    moved = tuple((name, value + offset) for name, value in chosen.items())
+    again = analyze_source(report.source, replace(options, sizes=options.sizes + moved, save=None))
+    if len(again.claims) != len(report.claims):
+        return report  # the other sizes did not check (a literal index past them)
+    claims, problems = list(report.claims), list(report.diagnostics)
+    sizes = (_sizes_text(tuple(chosen.items())), _sizes_text(moved))
+    for k in (k for k in lucky if again.claims[k].confirmed is False):
+        span = claims[k].symbolic.claim.span
+        claims[k] = again.claims[k]
+        problems.extend(
+            replace(d, hints=(*d.hints, _LUCKY.format(*sizes)))
+            for d in again.diagnostics
+            if d.span == span and d.is_error
+        )
+    for k in named:
+        first, second = claims[k].check, again.claims[k].check
+        if first and second and first.diagnosis != second.diagnosis:
+            claims[k] = replace(claims[k], check=replace(first, diagnosis=None))
+            span = claims[k].symbolic.claim.span
+            problems = [
+                _undiagnosed(d, first.diagnosis or "", sizes)
+                if d.span == span and d.code == Code.E402
+                else d
+                for d in problems
+            ]
+    return replace(report, diagnostics=in_order(problems), claims=tuple(claims))
+
+
+_LUCKY = (
+    "it agreed at the sizes first chosen ({}) only by a coincidence of sizes; it is wrong at {}"
+)
+
+
+def _undiagnosed(problem: Diagnostic, diagnosis: str, sizes: tuple[str, str]) -> Diagnostic:
+    """E402 without a diagnosis that held at one choice of sizes only."""
+    return replace(
+        problem,
+        message=problem.message.removesuffix(f": {diagnosis}"),
+        hints=(
+            *problem.hints,
+            f"what is wrong cannot be told for certain: at {sizes[0]} it would be "
+            f'"{diagnosis}", but not at {sizes[1]}',
+        ),
+    )
+
+
+def _sizes_text(sizes: tuple[tuple[str, int], ...]) -> str:
+    return ", ".join(f"{name} = {value}" for name, value in sizes)
 
 
 def _prepared(checked: CheckedProgram, problems: list[Diagnostic]) -> Deriver | None:

@@ -150,8 +150,7 @@ def diagnose(
     return (
         _whole_sign(holds)
         or _transposed(claim.indices)(holds)
-        or _first_true(holds, derivation, in_names, missing)
-        or _first_true(holds, derivation, in_names, structure.extra_factors(in_names.term))
+        or _factor(holds, derivation, in_names, missing)
         or _scaled(draws)
         or _first_true(
             holds, derivation, in_names, structure.other_fixes(in_names.term, derivation, ranks)
@@ -218,6 +217,35 @@ def _first_true(
         if holds(fixed_is_true):
             return _words(fix.words, in_names.back)
     return None
+
+
+def _factor(
+    holds: Callable[[Test], bool],
+    derivation: Derivation,
+    in_names: structure.ClaimInNames,
+    missing: list[structure.Fix],
+) -> str | None:
+    """A missing factor, else an extra one. A factor that is a number (`1 / n`,
+    `2`) is named only where no other number fixes the claim as well: at n = 2,
+    `1 / n` missing and `2` too many are one number, and naming either would
+    be a guess from a coincidence of sizes (the constant is then said as a fact)."""
+    extra = structure.extra_factors(in_names.term)
+    numbers = [f for f in (*missing, *extra) if structure.a_number(f, in_names.term)]
+    fixing = {f.words for f in numbers if holds(_fixes(derivation, f))}
+    if len(fixing) > 1:
+        missing = [f for f in missing if f not in numbers]
+        extra = [f for f in extra if f not in numbers]
+    return _first_true(holds, derivation, in_names, missing) or _first_true(
+        holds, derivation, in_names, extra
+    )
+
+
+def _fixes(derivation: Derivation, fix: structure.Fix) -> Test:
+    def fixed_is_true(draw: _Draw, _: Array) -> bool:
+        value = draw.value(derivation, fix.term)
+        return value is not None and _close(value, draw.truth)
+
+    return fixed_is_true
 
 
 def _words(words: structure.Words, back: Mapping[str, t.Index]) -> str:

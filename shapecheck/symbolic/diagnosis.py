@@ -124,6 +124,21 @@ def _added(fix: Fix, claim: t.Term) -> t.Term:
     return quoted[-1] if quoted else claim
 
 
+def a_number(fix: Fix, claim: t.Term) -> bool:
+    """Whether the factor a fix adds or takes away is a number: sizes and
+    constants only (`1 / n`, `2`, `1 / sqrt(dk)`), no array."""
+    factor = _added(fix, claim)
+    if factor is claim or factor.free:
+        return False
+    stack = [factor]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, t.Tensor | t.Matrix | t.Loss | t.Opaque | t.IndexedFunc):
+            return False
+        stack.extend(t.children(node))
+    return True
+
+
 def _sizes_read(term: t.Term) -> set[str]:
     found: set[str] = set()
     stack = [term]
