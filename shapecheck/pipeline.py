@@ -317,7 +317,7 @@ def _checked_at_other_sizes(
     report: FileReport, chosen: dict[str, int], options: Options
 ) -> FileReport:
     """Claims checked again at other sizes, where sizes were chosen for dims
-    without a value: each chosen size moved up by twice the largest
+    without a value: each chosen free size moved up by twice the largest
     (differences and parities kept, so computed sizes stay whole). A verdict is
     never wrong and a diagnosis never a guess (spec 6 and 10), and a size can
     coincide with a constant: `X[i,j] r[i]` for `2 / n X[i,j] r[i]` agrees
@@ -326,35 +326,74 @@ def _checked_at_other_sizes(
     other sizes, and a wrong claim's diagnosis stands only if it is the same."""
     lucky = [k for k, c in enumerate(report.claims) if c.confirmed and not c.symbolic.matches]
     named = [k for k, c in enumerate(report.claims) if c.check and c.check.diagnosis]
-    if not (lucky or named) or not chosen or options.at is not None:
-        return report
-    offset = 2 * max(chosen.values())
-    moved = tuple((name, value + offset) for name, value in chosen.items())
-    again = analyze_source(report.source, replace(options, sizes=options.sizes + moved, save=None))
-    if len(again.claims) != len(report.claims):
-        return report  # the other sizes did not check (a literal index past them)
+    again = _at_other_sizes(report, chosen, options) if lucky or named else None
+    if again is None or len(again[0].claims) != len(report.claims):
+        return report  # nothing to check again, or the other sizes did not check
+    second, sizes = again
     claims, problems = list(report.claims), list(report.diagnostics)
-    sizes = (_sizes_text(tuple(chosen.items())), _sizes_text(moved))
-    for k in (k for k in lucky if again.claims[k].confirmed is False):
-        span = claims[k].symbolic.claim.span
-        claims[k] = again.claims[k]
-        problems.extend(
-            replace(d, hints=(*d.hints, _LUCKY.format(*sizes)))
-            for d in again.diagnostics
-            if d.span == span and d.is_error
-        )
+    for k in lucky:
+        _wrong_elsewhere(claims, problems, k, second, sizes)
     for k in named:
-        first, second = claims[k].check, again.claims[k].check
-        if first and second and first.diagnosis != second.diagnosis:
-            claims[k] = replace(claims[k], check=replace(first, diagnosis=None))
-            span = claims[k].symbolic.claim.span
-            problems = [
-                _undiagnosed(d, first.diagnosis or "", sizes)
-                if d.span == span and d.code == Code.E402
-                else d
-                for d in problems
-            ]
+        problems = _diagnosis_elsewhere(claims, problems, k, second, sizes)
     return replace(report, diagnostics=in_order(problems), claims=tuple(claims))
+
+
+def _wrong_elsewhere(
+    claims: list[ClaimResult],
+    problems: list[Diagnostic],
+    k: int,
+    second: FileReport,
+    sizes: tuple[str, str],
+) -> None:
+    """Claim k, right at the first sizes, takes its verdict and problems from
+    the second sizes where it is wrong there."""
+    if second.claims[k].confirmed is not False:
+        return
+    span = claims[k].symbolic.claim.span
+    claims[k] = second.claims[k]
+    problems.extend(
+        replace(d, hints=(*d.hints, _LUCKY.format(*sizes)))
+        for d in second.diagnostics
+        if d.span == span and d.is_error
+    )
+
+
+def _diagnosis_elsewhere(
+    claims: list[ClaimResult],
+    problems: list[Diagnostic],
+    k: int,
+    second: FileReport,
+    sizes: tuple[str, str],
+) -> list[Diagnostic]:
+    """Claim k keeps its diagnosis only where the second sizes give the same."""
+    first, other = claims[k].check, second.claims[k].check
+    if not first or not other or first.diagnosis == other.diagnosis:
+        return problems
+    claims[k] = replace(claims[k], check=replace(first, diagnosis=None))
+    return [_undiagnosed(d, first.diagnosis or "", sizes, claims[k]) for d in problems]
+
+
+def _at_other_sizes(
+    report: FileReport, chosen: dict[str, int], options: Options
+) -> tuple[FileReport, tuple[str, str]] | None:
+    """The file analysed again with its free chosen sizes moved, and both
+    choices in words; None where that cannot be done (values from `--at`,
+    nothing chosen, or the other sizes do not check)."""
+    from shapecheck.numeric.report import ValuesProblem
+
+    computed = {d.name for d in report.checked.dims if d.computed} if report.checked else set()
+    free = {name: value for name, value in chosen.items() if name not in computed}
+    if not free or options.at is not None:
+        return None
+    offset = 2 * max(free.values())
+    moved = tuple((name, value + offset) for name, value in free.items())
+    try:
+        again = analyze_source(
+            report.source, replace(options, sizes=options.sizes + moved, save=None)
+        )
+    except ValuesProblem:
+        return None
+    return again, (_sizes_text(tuple(chosen.items())), _sizes_text(moved))
 
 
 _LUCKY = (
@@ -362,8 +401,12 @@ _LUCKY = (
 )
 
 
-def _undiagnosed(problem: Diagnostic, diagnosis: str, sizes: tuple[str, str]) -> Diagnostic:
+def _undiagnosed(
+    problem: Diagnostic, diagnosis: str, sizes: tuple[str, str], claim: ClaimResult
+) -> Diagnostic:
     """E402 without a diagnosis that held at one choice of sizes only."""
+    if problem.span != claim.symbolic.claim.span or problem.code != Code.E402:
+        return problem
     return replace(
         problem,
         message=problem.message.removesuffix(f": {diagnosis}"),
