@@ -103,12 +103,13 @@ def misuse(text: str, at: int, offset: int) -> Diagnostic | None:
     here = next((token for token in tokens if token.start_pos >= at), None)
     if before and before[-1].type == "SIGMA":
         return _after_sigma(before[-1], here, offset)
-    if here is not None and here.type == "SIGMA" and before and before[-1].type == "POW":
+    if here is not None and here.type == "SIGMA" and _in_exponent(before):
+        sign = "-" if before[-1].type == "MINUS" else ""
         return diagnostic(
             Code.E074,
             _span(here, offset),
             "a `Σ` cannot stand bare in an exponent",
-            hints=[f"put the sum in parentheses: `^({here.value} ...)`"],
+            hints=[f"put the sum in parentheses: `^({sign}{here.value} ...)`"],
         )
     if before and before[-1].value == "Σ" and text[at : at + 1] not in ("[", "("):
         return diagnostic(
@@ -118,6 +119,13 @@ def misuse(text: str, at: int, offset: int) -> Diagnostic | None:
             hints=[f"write {_FORMS}, or `sum[j](...)`"],
         )
     return None
+
+
+def _in_exponent(before: list[Token]) -> bool:
+    """The tokens before a `Σ` end in `^` or `^-` (`2^-Σ_i x[i]`)."""
+    if before and before[-1].type == "POW":
+        return True
+    return len(before) > 1 and before[-1].type == "MINUS" and before[-2].type == "POW"
 
 
 def _after_sigma(sigma: Token, here: Token | None, offset: int) -> Diagnostic | None:

@@ -60,6 +60,7 @@ def test_sigma_builds_the_tree_of_sum(sigma: str, bracket: str) -> None:
         ("a = Σ_i + x[1]", "E073"),
         ("a = (Σ_i) x[i]", "E073"),
         ("a = x[1]^Σ_i x[i]", "E074"),
+        ("a = 2^-Σ_i x[i]", "E074"),  # not E008, "a keyword as a name" (review)
         ("a = Σ_{i, i} x[i]", "E206"),
         ("a = Σ_j x[1]", "E207"),
         ("a = Σ(x[i])", "E026"),
