@@ -314,6 +314,8 @@ def _scaled(draws: tuple[tuple[_Draw, Array], ...]) -> str | None:
         factors.append(factor)
     if abs(factors[0] - factors[1]) > 1e-9 * max(abs(factors[0]), 1.0):
         return None
+    if factors[0] == 0.0:
+        return "it is zero where the true derivative is not"
     return f"it is the true derivative times a constant, {factors[0]:.6g}"
 
 

@@ -178,3 +178,11 @@ def test_a_wrong_claim_keeps_its_worst_entry(claim: str) -> None:
     report = run(LAYER + f"dL/dW[j, k] = {claim}\n")
     (problem,) = [d for d in report.diagnostics if d.code == Code.E402]
     assert any(h.startswith("worst at dL/dW[") for h in problem.hints)
+
+
+def test_a_zero_claim_is_said_to_be_zero() -> None:
+    # It was "the true derivative times a constant, 0": true, but unhelpful.
+    (problem,) = run("dim n = 3\nparam x[n]\nL = x[i]^2\ndL/dx[i] = 0\n").diagnostics
+    assert problem.message == (
+        "the claim dL/dx[i] is wrong: it is zero where the true derivative is not"
+    )
