@@ -24,7 +24,7 @@ def test_a_claim_right_only_at_the_chosen_size_is_wrong(tmp_path: Path) -> None:
     text = MSE + "dL/dw[j] = X[i, j] r[i]\n"
     assert codes(text) == ["E402"]
     shown = rendered(run(text))
-    assert "only by a coincidence of sizes; it is wrong at n = 8, d = 9" in shown
+    assert "only by a coincidence of sizes; it is wrong at n = 4, d = 5" in shown
 
 
 def test_the_right_claim_stays_right() -> None:
