@@ -209,12 +209,7 @@ def _first_true(
 ) -> str | None:
     """The words of the first fix that makes the claim the true derivative."""
     for fix in fixes:
-
-        def fixed_is_true(draw: _Draw, _: Array, fix: structure.Fix = fix) -> bool:
-            value = draw.value(derivation, fix.term)
-            return value is not None and _close(value, draw.truth)
-
-        if holds(fixed_is_true):
+        if holds(_fixes(derivation, fix)):
             return _words(fix.words, in_names.back)
     return None
 
@@ -241,6 +236,8 @@ def _factor(
 
 
 def _fixes(derivation: Derivation, fix: structure.Fix) -> Test:
+    """The test that the claim with `fix` applied is the true derivative."""
+
     def fixed_is_true(draw: _Draw, _: Array) -> bool:
         value = draw.value(derivation, fix.term)
         return value is not None and _close(value, draw.truth)

@@ -146,14 +146,17 @@ def test_the_same_input_gives_the_same_bytes() -> None:
     compile(first, "rnn.py", "exec")
 
 
+# A valid and a strided convolution: sizes computed from n and k.
+CONVOLUTIONS = (
+    "dim n, k, m = n - k + 1, p = (n - k) / 2 + 1\ninput x[n]\nparam w[k]\n"
+    "y[a:m] = x[a + u - 1] w[u]\nz[c:p] = x[2 c + v - 2] w[v]\n"
+)
+
+
 def test_a_computed_size_is_computed_from_the_shapes(tmp_path: Path) -> None:
     # `m` is chosen for the checks; the module must compute it for any shapes
     # (found in review: it baked in the chosen 3), strided too.
-    text = (
-        "dim n, k, m = n - k + 1, p = (n - k) / 2 + 1\ninput x[n]\nparam w[k]\n"
-        "y[a:m] = x[a + u - 1] w[u]\nz[c:p] = x[2 c + v - 2] w[v]\n"
-        "L = y[a] y[a] + z[c]\nderive dL/dw\n"
-    )
+    text = CONVOLUTIONS + "L = y[a] y[a] + z[c]\nderive dL/dw\n"
     path = tmp_path / "conv.idx"
     path.write_text(text, encoding="utf-8")
     report = analyze_path(path, Options())
@@ -172,11 +175,7 @@ def test_a_computed_size_is_computed_from_the_shapes(tmp_path: Path) -> None:
 def test_shapes_that_break_a_size_relation_are_refused(tmp_path: Path) -> None:
     # `m` is read from the upstream's shape, so the module checks m = n - k + 1
     # (and a strided p = (n - k) / 2 + 1 exactly, not by floor division).
-    text = (
-        "dim n, k, m = n - k + 1, p = (n - k) / 2 + 1\ninput x[n]\nparam w[k]\n"
-        "y[a:m] = x[a + u - 1] w[u]\nz[c:p] = x[2 c + v - 2] w[v]\n"
-        "L = loss(y) + loss(z)\nderive dL/dw\n"
-    )
+    text = CONVOLUTIONS + "L = loss(y) + loss(z)\nderive dL/dw\n"
     path = tmp_path / "conv.idx"
     path.write_text(text, encoding="utf-8")
     report = analyze_path(path, Options())
