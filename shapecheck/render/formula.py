@@ -64,9 +64,21 @@ def index_text(index: t.Index) -> str:
         case t.Select():
             return formula(index.choice)
         case t.Shift():
-            return shift_text(index, index_text)
+            # A gather or a selection alone (`x[2 t + argmax[u](…) - 2]` at
+            # t = 1) would read back as standing in the position itself, with
+            # the position's size as its range (E235, E239, E205): `+ 0` keeps
+            # it a part of an expression.
+            return shift_text(index, index_text) + (" + 0" if _lone_pick(index) else "")
         case _:
             assert_never(index)
+
+
+def _lone_pick(index: t.Shift) -> bool:
+    """A gather or a selection alone: times 1, with no offset."""
+    if len(index.parts) != 1 or index.offset.terms:
+        return False
+    part, coefficient = index.parts[0]
+    return isinstance(part, t.Gather | t.Select) and coefficient.constant == 1
 
 
 def shift_text(index: t.Shift, part_text: Callable[[t.Index], str]) -> str:

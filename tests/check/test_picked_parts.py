@@ -189,3 +189,19 @@ def test_a_reduction_annotated_in_its_brackets_reads_a_window(tmp_path: Path) ->
     shown = formulas(report)["dy/dx"]
     assert shown.startswith("Σ_{u:2} "), shown
     assert run(text + f"dy/dx[p] = {shown}\n").errors == 0
+
+
+def test_a_selection_left_alone_by_a_loop_reads_back_as_a_part() -> None:
+    # At t = 1, `2 t + argmax[u:2](…) - 2` is the selection alone; printed
+    # bare it would read as standing in the delta itself (E205: sizes 2 and n).
+    text = (
+        "dim n = 6\nparam x[n]\nfor t in 1..2:\n"
+        "    y{t} = x[2 t + argmax[u:2](x[2 t + u - 2]) - 2]\nL = y1 + y2\nderive dL/dx\n"
+    )
+    report = run(text)
+    assert report.errors == 0, rendered(report)
+    shown = formulas(report)["dL/dx"]
+    assert shown == ("dL/dy1 δ[argmax[u:2](x[u]) + 0, p] + dL/dy2 δ[argmax[u:2](x[u + 2]) + 2, p]")
+    again = run(text + f"dL/dx[p] = {shown}\n")
+    (claim,) = again.claims
+    assert again.errors == 0 and claim.symbolic.matches, rendered(again)
