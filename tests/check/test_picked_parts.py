@@ -33,10 +33,11 @@ POOLING = (
 )
 
 
-def _embedding_gradient(idx: np.ndarray, upstream: np.ndarray, rows: int) -> np.ndarray:
-    """dL/dW of E[i, k] = W[idx[i] + 1, k]: row idx[i] + 1 (1-based) gets dL/dE[i]."""
+def _embedding_gradient(read: np.ndarray, upstream: np.ndarray, rows: int) -> np.ndarray:
+    """dL/dW of E[i, k] = W[r(i), k], `read` holding each r(i) 0-based: row r(i)
+    gets dL/dE[i] (for `W[idx[i] + 1, k]`, the 1-based idx[i] + 1 is idx[i])."""
     gradient = np.zeros((rows, upstream.shape[1]))
-    np.add.at(gradient, idx.astype(int), upstream)  # 1-based idx + 1 is 0-based idx
+    np.add.at(gradient, read.astype(int), upstream)
     return gradient
 
 
@@ -86,10 +87,15 @@ def test_an_offset_that_can_leave_the_axis_is_E140() -> None:
     )
 
 
-def test_a_negative_coefficient_bounds_from_the_other_end() -> None:
+def test_a_negative_coefficient_bounds_from_the_other_end(tmp_path: Path) -> None:
     # c + 1 - idx[i] runs over 1..c: inside W[c, d]; c + 2 - idx[i] is not.
     inside = EMBEDDING.replace("param W[c1, d]", "param W[c, d]")
-    assert codes(inside.replace("W[idx[i] + 1, k]", "W[c + 1 - idx[i], k]")) == []
+    backwards = inside.replace("W[idx[i] + 1, k]", "W[c + 1 - idx[i], k]")
+    report, values = saved(backwards, tmp_path)
+    assert report.errors == 0, rendered(report)
+    rows = values["W"].shape[0]  # row c + 1 - idx (1-based) is c - idx, 0-based
+    flipped = _embedding_gradient(rows - values["idx"], values["dloss/dE"], rows)
+    np.testing.assert_allclose(values["dL/dW"], flipped, rtol=1e-12, atol=1e-12)
     outside = inside.replace("W[idx[i] + 1, k]", "W[c + 2 - idx[i], k]")
     assert codes(outside) == ["E140"]
     assert "needs c + 1 <= c" in rendered(run(outside))
