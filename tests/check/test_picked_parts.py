@@ -211,3 +211,16 @@ def test_a_selection_left_alone_by_a_loop_reads_back_as_a_part() -> None:
     again = run(text + f"dL/dx[p] = {shown}\n")
     (claim,) = again.claims
     assert again.errors == 0 and claim.symbolic.matches, rendered(again)
+
+
+def test_claims_with_a_gather_in_an_expression() -> None:
+    right = "dL/dW[p, q] = Σ_i dL/dE[i,q] δ[p, 1 + idx[i]]\n"
+    report = run(EMBEDDING + right)
+    (claim,) = report.claims
+    assert report.errors == 0 and claim.symbolic.matches, rendered(report)
+    # One row off: wrong, and the diagnosis names the delta.
+    wrong = run(EMBEDDING + right.replace("1 + idx[i]", "idx[i] + 0"))
+    assert codes(EMBEDDING + right.replace("1 + idx[i]", "idx[i] + 0")) == ["E402"]
+    assert "it has `δ[p, idx[i] + 0]` where the derivation has `δ[idx[i] + 1, p]`" in rendered(
+        wrong
+    )
