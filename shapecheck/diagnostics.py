@@ -189,7 +189,7 @@ CODES: dict[Code, tuple[Severity, str]] = {
     # E027: a function of one argument given several
     Code.E027: (Severity.ERROR, "function takes one argument"),
     Code.E030: (Severity.ERROR, "misplaced or repeated `in` or `positive`"),
-    Code.E031: (Severity.ERROR, "integer array inside an index expression"),
+    Code.E031: (Severity.ERROR, "integer array or selection times an index in an index expression"),
     Code.E032: (Severity.ERROR, "`argmax` or `argmin` over several indices"),
     Code.E033: (Severity.ERROR, "function other than `argmax` or `argmin` in an index position"),
     # E040-E041: index expressions and size expressions (spec 9.4)

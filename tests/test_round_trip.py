@@ -38,15 +38,6 @@ FILES = sorted(
     ]
 )
 SYMBOLIC = ROOT / "tests" / "data" / "round_trip_symbolic.txt"
-# Not yet: max pooling's derivative holds `δ[2 a + argmax[u](...) - 2, q]`, a
-# selection inside an index expression, which the language does not take (E031).
-_SELECTION_IN_EXPRESSION = pytest.mark.xfail(
-    reason="a selection inside an index expression is E031", strict=True
-)
-CLAIMED = [
-    pytest.param(p, marks=_SELECTION_IN_EXPRESSION) if p.name == "max_pool.idx" else p
-    for p in FILES
-]
 
 
 @dataclass(frozen=True)
@@ -147,14 +138,14 @@ def _cached(path: Path) -> RoundTrip:
     return _CACHE[path]
 
 
-@pytest.mark.parametrize("path", CLAIMED, ids=lambda p: str(p.relative_to(SAMPLES)))
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(SAMPLES)))
 def test_every_printed_formula_reads_back_without_error(path: Path) -> None:
     trip = _cached(path)
     assert trip.pasted, "a sample prints at least one formula"
     assert trip.errors_on_pasted_lines() == []
 
 
-@pytest.mark.parametrize("path", CLAIMED, ids=lambda p: str(p.relative_to(SAMPLES)))
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(SAMPLES)))
 def test_every_printed_derivative_pasted_as_a_claim_is_confirmed(path: Path) -> None:
     trip = _cached(path)
     wrong = [

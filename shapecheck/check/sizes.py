@@ -62,6 +62,11 @@ def record(
             # A delta position (no size) binds nothing for the range proof; an
             # array's or a derivative reference's (`dL/ds[i, 7 j]`) does.
             ranged = kind in ("array", "derivative")
+            for leaf in ast.index_tree_leaves(index.tree):
+                if isinstance(leaf, ast.IndexGather):
+                    # A part of the expression: its range bounds the part (the
+                    # range proof), not the position, so no size to match here.
+                    record(scope, leaf, None, f"`{leaf}` in `{index}`", kind)
             windows.visit_index_expr(scope, index, size if ranged else None, place)
         case _:
             assert_never(index)

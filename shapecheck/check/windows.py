@@ -4,14 +4,17 @@
 hold a sum of an integer times an index, where the integer may name sizes.
 Before the walk, each name of an expression that is a dim becomes an
 `IndexSize` (inside an expression a dim is its size). Then, per position:
-an integer array or a selection inside an expression is E031, a product of
-two indices E144; each index in it is an occurrence without a size, so an
-index that stands only inside expressions takes its size from the left-hand
-annotation `y[a:m]` (else E145, showing the annotation). Once sizes are known,
-the range proof: the expression's smallest and largest values (each index at
-1 or at its size, by the sign of its coefficient), with the size expressions
-substituted, must stay inside `1..size` (E140, naming the condition and, where
-a free dim would make it hold, the `dim` to write).
+a product of two indices is E144, and a product of an integer array or a
+selection with an index (or with another of them) E031; each index in it is
+an occurrence without a size, so an index that stands only inside
+expressions takes its size from the left-hand annotation `y[a:m]` (else
+E145, showing the annotation). An integer array or a selection that is an
+addend (`W[idx[i] + 1, k]`, `X[2 a + argmax[u](e) - 2]`) is a bounded part:
+a whole number in 1..its range. Once sizes are known, the range proof: the
+expression's smallest and largest values (each index or bounded part at 1
+or at its range, by the sign of its coefficient), with the size expressions
+substituted, must stay inside `1..size` (E140, naming the condition and,
+where a free dim would make it hold, the `dim` to write).
 """
 
 from __future__ import annotations
@@ -36,21 +39,47 @@ else:  # built on first use (deferred.py)
 
 
 @dataclass(frozen=True)
+class Bounded:
+    """An integer array or a selection that is a part of an index expression:
+    a whole number in 1..its range, whatever the indices it reads."""
+
+    text: str  # as written: `idx[i]`, `argmax[u](X[i, u])`
+    # A gather's range (`in c`); for a selection None, and it runs over
+    # 1..the product of the sizes of `over` (row-major), known after the walk.
+    classes: Size | None
+    over: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Linear:
-    """Σ coefficient × index + offset, with coefficients and offset over dim names."""
+    """Σ coefficient × index + Σ coefficient × bounded part + offset, with
+    coefficients and offset over dim names."""
 
     coefficients: tuple[tuple[str, Poly], ...]
     offset: Poly
+    bounded: tuple[tuple[Bounded, Poly], ...] = ()
 
     def plus(self, other: Linear, sign: int = 1) -> Linear:
         merged = dict(self.coefficients)
         for name, c in other.coefficients:
             merged[name] = merged.get(name, Poly()) + c.scaled(Fraction(sign))
+        parts = dict(self.bounded)
+        for part, c in other.bounded:
+            parts[part] = parts.get(part, Poly()) + c.scaled(Fraction(sign))
         offset = self.offset + other.offset.scaled(Fraction(sign))
-        return Linear(tuple(merged.items()), offset)
+        return Linear(tuple(merged.items()), offset, tuple(parts.items()))
 
     def times(self, factor: Poly) -> Linear:
-        return Linear(tuple((n, c * factor) for n, c in self.coefficients), self.offset * factor)
+        return Linear(
+            tuple((n, c * factor) for n, c in self.coefficients),
+            self.offset * factor,
+            tuple((b, c * factor) for b, c in self.bounded),
+        )
+
+    @property
+    def varies(self) -> bool:
+        """Whether it holds an index or a bounded part (not only sizes and numbers)."""
+        return bool(self.coefficients or self.bounded)
 
 
 @dataclass(frozen=True)
@@ -182,8 +211,10 @@ def visit_index_expr(
     scope: StatementScope, expr: ast.IndexExpr, size: Size | None, place: str
 ) -> None:
     """An expression in a position: its names are occurrences without a size;
-    in an array position (`size` given) it is kept for the range proof."""
-    for leaf in ast.leaf_indices((expr,)):
+    in an array position (`size` given) it is kept for the range proof. The
+    gathers in it are recorded by the caller (`sizes.record`), and its
+    selections' calls are sub-expressions of the reference, walked as such."""
+    for leaf in ast.index_tree_leaves(expr.tree):
         if isinstance(leaf, ast.IndexName):
             scope.occurrences.setdefault(leaf.name, []).append(
                 Occurrence(None, leaf.span, f"`{leaf.name}` in `{expr}`")
@@ -197,7 +228,8 @@ def visit_index_expr(
 
 
 def linear_form(scope: StatementScope, tree: ast.IndexTree) -> Linear:
-    """The expression as Σ coefficient × index + offset; E031 and E144 otherwise."""
+    """The expression as Σ coefficient × index + Σ coefficient × bounded part
+    + offset; E031 and E144 otherwise."""
     match tree:
         case ast.IndexName():
             return Linear(((tree.name, Poly.constant(1)),), Poly())
@@ -205,9 +237,14 @@ def linear_form(scope: StatementScope, tree: ast.IndexTree) -> Linear:
             return Linear((), Poly.constant(tree.value))
         case ast.IndexSize():
             return Linear((), Poly.dim(tree.name))
-        case ast.IndexGather() | ast.IndexSelect():
-            _inside(scope, tree)
-            raise _NotLinear
+        case ast.IndexGather():
+            info = scope.names.arrays.get(tree.name)
+            if info is None or info.classes is None:
+                raise _NotLinear  # reported where the gather is recorded (E101, E236)
+            return Linear((), Poly(), ((Bounded(str(tree), info.classes), Poly.constant(1)),))
+        case ast.IndexSelect():
+            over = tuple(i.name for i in tree.call.indices)
+            return Linear((), Poly(), ((Bounded(str(tree), None, over), Poly.constant(1)),))
         case ast.IndexNeg():
             return linear_form(scope, tree.operand).times(Poly.constant(-1))
         case ast.IndexArith():
@@ -220,6 +257,10 @@ def linear_form(scope: StatementScope, tree: ast.IndexTree) -> Linear:
 
 
 def _product(scope: StatementScope, tree: ast.IndexArith, left: Linear, right: Linear) -> Linear:
+    if left.varies and right.varies and (left.bounded or right.bounded):
+        picked, other = (left, right) if left.bounded else (right, left)
+        _picked_product(scope, tree, picked.bounded[0][0], other)
+        raise _NotLinear
     if left.coefficients and right.coefficients:
         first, second = left.coefficients[0][0], right.coefficients[0][0]
         scope.error(
@@ -233,18 +274,28 @@ def _product(scope: StatementScope, tree: ast.IndexArith, left: Linear, right: L
             ],
         )
         raise _NotLinear
-    return left.times(right.offset) if left.coefficients else right.times(left.offset)
+    return left.times(right.offset) if left.varies else right.times(left.offset)
 
 
-def _inside(scope: StatementScope, tree: ast.IndexGather | ast.IndexSelect) -> None:
-    what = "an integer array" if isinstance(tree, ast.IndexGather) else "a position"
+def _picked_product(
+    scope: StatementScope, tree: ast.IndexArith, part: Bounded, other: Linear
+) -> None:
+    """E031: an integer array or a selection is an addend, times a whole
+    number or a size at most; a product with an index (or with another of
+    them) is no position the range proof can bound."""
+    what = "an integer array" if part.classes is not None else "a selection"
+    by = (
+        f"the index `{other.coefficients[0][0]}`"
+        if other.coefficients
+        else f"`{other.bounded[0][0].text}`"
+    )
     scope.error(
         Code.E031,
         tree.span,
-        f"`{tree}` is {what}, which stands alone in its position, not in an index expression",
+        f"`{tree}` multiplies {what} (`{part.text}`) by {by}",
         hints=[
-            f"it picks a position on its own (`x[{tree}]`); an index expression adds "
-            "indices times whole numbers or sizes, and whole numbers"
+            f"in an index expression `{part.text}` is a term of its own, times a whole number "
+            f"or a size at most (`2 {part.text} - 1`)"
         ],
     )
 
@@ -345,7 +396,9 @@ def prove_ranges(
     preferred = [o.size.name for o in annotated.values() if o.size and o.size.name]
     order = [*dict.fromkeys([*preferred, *reversed(list(dims))])]
     for window in scope.windows:
-        if any(index not in sizes for index, _ in window.linear.coefficients):
+        named = [index for index, _ in window.linear.coefficients]
+        named += [index for part, _ in window.linear.bounded for index in part.over]
+        if any(index not in sizes for index in named):
             continue  # reported as unsized
         _prove(scope, window, sizes, free, [dims[n] for n in order if n in dims])
 
@@ -368,7 +421,10 @@ def _prove(
     dims: list[Dim],
 ) -> None:
     smallest, largest = window.linear.offset, window.linear.offset
-    for index, coefficient in window.linear.coefficients:
+    # Each index runs over 1..its size, each bounded part over 1..its range.
+    ranged = [(index, c, _size_poly(sizes[index])) for index, c in window.linear.coefficients]
+    ranged += [(part.text, c, _range(part, sizes)) for part, c in window.linear.bounded]
+    for index, coefficient, top in ranged:
         sign = _sign(coefficient.substituted(free))
         if sign is None:
             scope.error(
@@ -379,14 +435,25 @@ def _prove(
                 hints=["write the coefficient as a whole number or a size"],
             )
             return
-        at_size = coefficient * _size_poly(sizes[index])
+        at_size = coefficient * top
         low, high = (coefficient, at_size) if sign > 0 else (at_size, coefficient)
         smallest, largest = smallest + low, largest + high
     bound = _size_poly(window.size)
     if not _holds(smallest - Poly.constant(1), free):
-        _out_of_range(scope, window, f"1 <= {smallest}", smallest, Poly.constant(1), dims)
+        _out_of_range(scope, window, f"1 <= {smallest}", smallest, Poly.constant(1), dims, sizes)
     elif not _holds(bound - largest, free):
-        _out_of_range(scope, window, f"{largest} <= {bound}", bound, largest, dims)
+        _out_of_range(scope, window, f"{largest} <= {bound}", bound, largest, dims, sizes)
+
+
+def _range(part: Bounded, sizes: dict[str, Size]) -> Poly:
+    """The largest value of a bounded part: a gather's range, or the product
+    of the sizes a selection runs over."""
+    if part.classes is not None:
+        return _size_poly(part.classes)
+    top = Poly.constant(1)
+    for index in part.over:
+        top = top * _size_poly(sizes[index])
+    return top
 
 
 def _sign(poly: Poly) -> int | None:
@@ -421,8 +488,13 @@ def _out_of_range(
     upper: Poly,
     lower: Poly,
     dims: list[Dim],
+    sizes: dict[str, Size],
 ) -> None:
     hints = [f"`{window.expr}` must stay inside 1..{window.size} over the range of its indices"]
+    hints += [
+        f"`{part.text}` takes values in 1..{_range(part, sizes)}"
+        for part, _ in window.linear.bounded
+    ]
     suggestion = _suggest_dim(upper, lower, dims)
     if suggestion:
         hints.append(f"write `{suggestion}`")

@@ -27,6 +27,7 @@ from shapecheck.numeric.evaluate import (
     contract_product,
     expand_axes,
     indexed_function,
+    shifted_picks,
     size_value,
 )
 from shapecheck.numeric.matrices import inverse_name, matrix_function
@@ -214,10 +215,13 @@ class BatchedEvaluator:
         axes = ("", *t.names(free))  # "" names the batch axis: no index is named so
         found: list[Array] = []
         for index in indices:
-            if isinstance(index, t.Select) and self._mentions_batched(index.choice):
+            moves = any(self._mentions_batched(s.choice) for s in t.selections((index,)))
+            if isinstance(index, t.Select) and moves:
                 chosen = np.asarray(self._indexed(index.choice)).astype(np.intp) - 1
-                names = ("", *t.names(index.choice.free))
-                found.append(expand_axes(chosen, names, axes))
+                found.append(expand_axes(chosen, ("", *t.names(index.choice.free)), axes))
+            elif isinstance(index, t.Shift) and moves:  # `2 a + argmax[u](e) - 2`
+                parts = self._picks(tuple(part for part, _ in index.parts), free)
+                found.append(shifted_picks(index, parts))
             else:
                 found.extend(self.plain.picks((index,), free))
         return found

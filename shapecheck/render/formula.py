@@ -64,9 +64,21 @@ def index_text(index: t.Index) -> str:
         case t.Select():
             return formula(index.choice)
         case t.Shift():
-            return shift_text(index, index_text)
+            # A gather or a selection alone (`x[2 t + argmax[u](…) - 2]` at
+            # t = 1) would read back as standing in the position itself, with
+            # the position's size as its range (E235, E239, E205): `+ 0` keeps
+            # it a part of an expression.
+            return shift_text(index, index_text) + (" + 0" if _lone_pick(index) else "")
         case _:
             assert_never(index)
+
+
+def _lone_pick(index: t.Shift) -> bool:
+    """A gather or a selection alone: times 1, with no offset."""
+    if len(index.parts) != 1 or index.offset.terms:
+        return False
+    part, coefficient = index.parts[0]
+    return isinstance(part, t.Gather | t.Select) and coefficient.constant == 1
 
 
 def shift_text(index: t.Shift, part_text: Callable[[t.Index], str]) -> str:
@@ -177,7 +189,11 @@ def _show_indexed(term: t.IndexedFunc, need: int, last: bool) -> str:
     written = t.as_written(term)
     if not isinstance(written, t.IndexedFunc):
         return _show(written, need, last)
-    over = ",".join(i.name for i in written.over)
+    # A reduction's or selection's index that stands only inside index
+    # expressions carries its range, `argmax[u:2](…)`, so that it reads back
+    # (spec 9.4); softmax's index is free, never annotated.
+    ranged = _ranged(written.over, written.arg) if not written.at else frozenset()
+    over = ",".join(f"{i.name}:{i.size}" if i.name in ranged else i.name for i in written.over)
     return f"{written.name}[{over}]({_show(written.arg, _COMPARE, True)})"
 
 
@@ -228,22 +244,41 @@ def _sigmas(term: t.Product) -> str:
     position holding just `k`, from a definition `I[i, k:h] = ... Z[i, k]`):
     printed bare, `Z[i, k]` and `δ[k, e]` would read k over Z's whole range;
     the annotation makes them windows again (spec 9.4 and 10)."""
-    windows = _bare_windows(term) if term.summed else frozenset()
+    ranged = _ranged(term.summed, term) if term.summed else frozenset()
     return "".join(
-        f"Σ_{{{i.name}:{i.size}}} " if i.name in windows else f"Σ_{i.name} " for i in term.summed
+        f"Σ_{{{i.name}:{i.size}}} " if i.name in ranged else f"Σ_{i.name} " for i in term.summed
     )
 
 
-def _bare_windows(term: t.Term) -> frozenset[str]:
-    """Names of the indices that stand as a whole index expression somewhere in `term`."""
-    found: set[str] = set()
+def _ranged(bound: tuple[t.Idx, ...], term: t.Term) -> frozenset[str]:
+    """The names of `bound` that print with their range: each that stands as a
+    whole index expression somewhere in `term` (a window), and each that
+    stands alone in no position (only inside index expressions, as the `u` of
+    `δ[2 a + u - 2, q]`: read back bare, its size would be unknown, E145)."""
+    windows: set[str] = set()
+    alone: set[str] = set()
     stack = [term]
     while stack:
         node = stack.pop()
         if isinstance(node, t.Tensor | t.Delta | t.Matrix):
-            found.update(_bare(index) for index in node.indices if _bare(index))
+            windows.update(_bare(index) for index in node.indices if _bare(index))
+            alone.update(_alone(node.indices))
+            stack.extend(select.choice for select in t.selections(node.indices))
         stack.extend(t.children(node))
-    return frozenset(found)
+    return frozenset(i.name for i in bound if i.name in windows or i.name not in alone)
+
+
+def _alone(indices: tuple[t.Index, ...]) -> set[str]:
+    """The names standing alone in a position of `indices`, those of gathers included."""
+    found: set[str] = set()
+    for index in indices:
+        if isinstance(index, t.Idx):
+            found.add(index.name)
+        elif isinstance(index, t.Gather):
+            found.update(_alone(index.indices))
+        elif isinstance(index, t.Shift):
+            found.update(_alone(tuple(p for p, _ in index.parts if isinstance(p, t.Gather))))
+    return found
 
 
 def _bare(index: t.Index) -> str:

@@ -12,7 +12,6 @@ into Markdown table cells, where a `|` would end the cell.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -77,9 +76,25 @@ def _shown_index(item: _Shown) -> str:
     if isinstance(item, t.Shift):
         return shift_text(item, _shown_index)
     if isinstance(item, ast.IndexExpr):
-        # `a + u - 1`, `2 a + k`: each name as a math name, numbers and signs kept.
-        return re.sub(r"[A-Za-z_][A-Za-z0-9_]*", lambda m: name(m.group()), str(item))
+        # `a + u - 1`, `2 a + k`, `idx_{i} + 1`: each leaf in math, signs kept.
+        return ast.tree_text(item.tree, _shown_leaf)
+    if isinstance(item, ast.IndexName):
+        return name(item.name)  # `max_{u}` for `max[u:2]`: the range is no subscript
     return name(str(item)) if not str(item).isdigit() else str(item)
+
+
+def _shown_leaf(leaf: ast.IndexTree) -> str:
+    match leaf:
+        case ast.IndexGather() | ast.IndexSelect():
+            return _shown_index(leaf)
+        case ast.IndexName() | ast.IndexSize():
+            return name(leaf.name)
+        case ast.IndexLiteral():
+            return str(leaf.value)
+        case ast.IndexArith() | ast.IndexNeg():
+            raise AssertionError("tree_text prints operators itself")
+        case _:
+            assert_never(leaf)
 
 
 def partial(of: str, wrt: str, of_at: str = "", wrt_at: str = "") -> str:

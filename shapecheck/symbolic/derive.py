@@ -15,6 +15,9 @@ only decides the order in which the signature is shown and saved.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 
 from shapecheck.check.program import CheckedDefinition, CheckedProgram
@@ -305,10 +308,26 @@ def _selected(term: t.IndexedFunc, inner: t.Term) -> t.Term:
     return t.Product((selector, inner), term.over)
 
 
+# The names of the file being derived, which fresh names avoid (spec 10: no
+# dim, array or index of the file); set by `Deriver._adjoint` around its
+# `partial` calls, so the rules need not pass them down (none outside one).
+_FILE_NAMES: ContextVar[frozenset[str]] = ContextVar("file_names", default=frozenset())
+
+
+@contextmanager
+def _avoiding(names: frozenset[str]) -> Iterator[None]:
+    token = _FILE_NAMES.set(names)
+    try:
+        yield
+    finally:
+        _FILE_NAMES.reset(token)
+
+
 def _softmax(term: t.IndexedFunc, name: str, at: tuple[t.Idx, ...], trace: Trace | None) -> t.Term:
     # The softmax weights are summed over indices of their own, renamed away
-    # from every index the result keeps, so no sum captures one of them.
-    fresh = t.FreshNames(set(t.used_names(term)) | {i.name for i in at})
+    # from every index the result keeps, so no sum captures one of them, and
+    # from the file's names (a dim `p` must not become `Σ_p`).
+    fresh = t.FreshNames(set(t.used_names(term)) | {i.name for i in at} | _FILE_NAMES.get())
     inner: dict[str, t.Index] = {o.name: t.Idx(fresh.take(), o.size) for o in term.over}
     summed = tuple(i for i in inner.values() if isinstance(i, t.Idx))
     weights = t.IndexedFunc("softmax", term.over, term.arg, summed)
@@ -667,12 +686,15 @@ class Deriver:
         line = t.Tensor(f"d{of}/d{name}", of_indices + at, t.ADJOINT)
         trace = self.trace
         chain = trace.chain(line, [(c, i, r) for c, i, _, r in links], name, at) if trace else None
-        parts = [
-            _named(partial(rhs, name, at, trace), consumer, c, rhs)
-            if reference is None
-            else t.Product((reference, _named(partial(rhs, name, at, trace), consumer, c, rhs)), c)
-            for consumer, c, rhs, reference in links
-        ]
+        with _avoiding(self.file_names):
+            parts = [
+                _named(partial(rhs, name, at, trace), consumer, c, rhs)
+                if reference is None
+                else t.Product(
+                    (reference, _named(partial(rhs, name, at, trace), consumer, c, rhs)), c
+                )
+                for consumer, c, rhs, reference in links
+            ]
         built = _one_hot_inlined(walk, _bounded(t.add(parts, of_indices + at), line.name))
         result = simplify(_bounded(built, line.name), trace=trace)
         if t.size_count(result, MAX_FORMULA_NODES) > MAX_FORMULA_NODES:

@@ -60,8 +60,10 @@ class Folder:
         self,
         definitions: Iterable[tuple[str, tuple[t.Idx, ...], t.Term]],
         file_names: frozenset[str] = frozenset(),
+        reserved: frozenset[str] = frozenset(),
     ) -> None:
         self._file_names = file_names
+        self._reserved = reserved
         self._shapes = _Fingerprints()
         self._by_shape: dict[int, list[_Definition]] = {}
         # The key of a definition's right-hand side read at given index names.
@@ -75,7 +77,7 @@ class Folder:
         """`term` with each largest subexpression equal to a definition written
         as that array, and its summed indices named as spec 10 says."""
         folded = self._fold(term) if self._by_shape else term
-        return first_fresh_names(folded, self._file_names)
+        return first_fresh_names(folded, self._file_names, self._reserved)
 
     def derivation(self, derivation: Derivation) -> Derivation:
         """The derivation with its formula and every adjoint line folded."""
@@ -268,14 +270,31 @@ def _position(index: t.Index) -> str:
             assert_never(index)
 
 
-def first_fresh_names(term: t.Term, file_names: frozenset[str]) -> t.Term:
+def first_fresh_names(
+    term: t.Term, file_names: frozenset[str], reserved: frozenset[str] = frozenset()
+) -> t.Term:
     """`term` with each summed index that has a fresh name (`p q r s t u p1
     …`) renamed to the first of them unused where it stands, when that one
     comes earlier: fresh names are taken while a derivation is built, and a
     delta eating one leaves a gap (`Σ_q` where `p` is nowhere). A name of the
     file is never taken, nor one used inside the sum or bound or free around
-    it, so the value is the same and no index is captured or shadowed."""
-    return _renumbered(term, frozenset(i.name for i in term.free), file_names, _index_sizes(term))
+    it, so the value is the same and no index is captured or shadowed.
+
+    `reserved` (of `file_names`) are the names that are never indices: dims,
+    arrays, functions. A binder with one of those names (a substitution deep
+    in the derivation took it, seeing only its own term) is renamed to a
+    fresh name, as one that shadows an index around it is."""
+    names = _FileNames(file_names, reserved)
+    return _renumbered(term, frozenset(i.name for i in term.free), names, _index_sizes(term))
+
+
+@dataclass(frozen=True)
+class _FileNames:
+    """What renumbering avoids: every name of the file (`all`), and those of
+    them that no index may have (`reserved`)."""
+
+    all: frozenset[str]
+    reserved: frozenset[str]
 
 
 # The sizes each index name stands for anywhere in a formula: one statement
@@ -306,7 +325,7 @@ def _index_sizes(term: t.Term) -> _Sizes:
 
 
 def _renumbered(
-    term: t.Term, around: frozenset[str], file_names: frozenset[str], sizes: _Sizes
+    term: t.Term, around: frozenset[str], file_names: _FileNames, sizes: _Sizes
 ) -> t.Term:
     if isinstance(term, t.Tensor | t.Delta | t.Matrix) and t.selections(term.indices):
         return _in_positions(term, around | set(t.names(term.free)), file_names, sizes)
@@ -326,7 +345,7 @@ def _renumbered(
 def _in_positions(
     term: t.Tensor | t.Delta | t.Matrix,
     around: frozenset[str],
-    file_names: frozenset[str],
+    file_names: _FileNames,
     sizes: _Sizes,
 ) -> t.Term:
     """A read whose positions hold `argmax[j](…)`: each one's bound index
@@ -347,7 +366,7 @@ def _in_positions(
 
 
 def _position_renumbered(
-    index: t.Index, around: frozenset[str], file_names: frozenset[str], sizes: _Sizes
+    index: t.Index, around: frozenset[str], file_names: _FileNames, sizes: _Sizes
 ) -> t.Index:
     match index:
         case t.Select():
@@ -384,7 +403,7 @@ def _earlier_names(
     term: t.Term,
     bound: tuple[t.Idx, ...],
     around: frozenset[str],
-    file_names: frozenset[str],
+    file_names: _FileNames,
     sizes: _Sizes,
 ) -> dict[str, t.Index]:
     # The file's names are checked apart: copying them per sum would cost
@@ -393,9 +412,11 @@ def _earlier_names(
     mapping: dict[str, t.Index] = {}
     for index in bound:
         position = _fresh_position(index.name)
-        if index.name in around:  # it shadows an index around it: any fresh name
-            position = len(avoid) + len(file_names) + len(t.FreshNames._BASE)
-        elif position is None or index.name in file_names:
+        if index.name in around or index.name in file_names.reserved:
+            # It shadows an index around it, or it is a dim's or an array's
+            # name, which no index may have: any fresh name.
+            position = len(avoid) + len(file_names.all) + len(t.FreshNames._BASE)
+        elif position is None or index.name in file_names.all:
             continue
         free = (
             k
@@ -414,8 +435,8 @@ def _earlier_names(
     return mapping
 
 
-def _unused(name: str, avoid: set[str], file_names: frozenset[str]) -> bool:
-    return name not in avoid and name not in file_names
+def _unused(name: str, avoid: set[str], file_names: _FileNames) -> bool:
+    return name not in avoid and name not in file_names.all
 
 
 def _fresh_position(name: str) -> int | None:
@@ -437,7 +458,13 @@ def folder_of(deriver: Deriver) -> Folder:
     if found is None:
         lowered = deriver.lowered
         names = [d.name for d in deriver.program.definitions if d.name in lowered]
-        found = Folder(((name, *lowered[name]) for name in names), deriver.file_names)
+        program = deriver.program
+        # Names no index may have (E107 for a dim; an array's or a function's
+        # name would read as the array or the call).
+        reserved = frozenset(
+            [*(d.name for d in program.dims), *(a.name for a in program.arrays), *program.functions]
+        )
+        found = Folder(((name, *lowered[name]) for name in names), deriver.file_names, reserved)
         _FOLDERS[deriver] = found
     return found
 

@@ -47,7 +47,8 @@ class _Lowering:
 
     def shift(self, tree: ast.IndexTree) -> tuple[list[tuple[t.Index, t.SizeSum]], t.SizeSum]:
         """An index expression as (index, coefficient) parts and an offset; the
-        checker made it linear (no product of two indices, no gather inside)."""
+        checker made it linear (no product of two indices, nor of an index and
+        a gather or a selection)."""
         match tree:
             case ast.IndexName():
                 return [(t.Idx(tree.name, self.sizes[tree.name]), t.SizeSum.number(1))], t.SizeSum()
@@ -65,7 +66,8 @@ class _Lowering:
                     right = _scaled(right, t.SizeSum.number(-1))
                 return left[0] + right[0], left[1] + right[1]
             case ast.IndexGather() | ast.IndexSelect():
-                raise AssertionError("the checker keeps these out of index expressions")
+                # A picked position as a part (`W[idx[i] + 1, k]`): a term of its own.
+                return [(self.index(tree), t.SizeSum.number(1))], t.SizeSum()
             case _:
                 assert_never(tree)
 

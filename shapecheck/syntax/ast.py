@@ -108,12 +108,7 @@ class IndexArith:
     span: Span
 
     def __str__(self) -> str:
-        mine = 1 if self.op in "+-" else 2
-        left = _index_operand(self.left, mine)
-        right = _index_operand(self.right, mine + 1)
-        if self.op == "*" and isinstance(self.left, IndexLiteral):
-            return f"{left} {right}"  # `2 a`, `2 (a - 1)`: juxtaposition, as written
-        return f"{left} {self.op} {right}"
+        return tree_text(self, str)
 
 
 @dataclass(frozen=True)
@@ -122,17 +117,36 @@ class IndexNeg:
     span: Span
 
     def __str__(self) -> str:
-        return "-" + _index_operand(self.operand, 3)
+        return tree_text(self, str)
 
 
 IndexTree = IndexName | IndexLiteral | IndexGather | IndexSelect | IndexSize | IndexArith | IndexNeg
 
 
-def _index_operand(tree: IndexTree, needed: int) -> str:
+def tree_text(tree: IndexTree, leaf: Callable[[IndexTree], str]) -> str:
+    """An index expression as written, each leaf (a name, number, size,
+    gather or selection) as `leaf` prints it: `str` gives `.idx`, a printer
+    of math its own leaves with the same operators and parentheses."""
+    match tree:
+        case IndexArith():
+            mine = 1 if tree.op in "+-" else 2
+            left = _index_operand(tree.left, mine, leaf)
+            right = _index_operand(tree.right, mine + 1, leaf)
+            if tree.op == "*" and isinstance(tree.left, IndexLiteral):
+                return f"{left} {right}"  # `2 a`, `2 (a - 1)`: juxtaposition, as written
+            return f"{left} {tree.op} {right}"
+        case IndexNeg():
+            return "-" + _index_operand(tree.operand, 3, leaf)
+        case _:
+            return leaf(tree)
+
+
+def _index_operand(tree: IndexTree, needed: int, leaf: Callable[[IndexTree], str]) -> str:
     own = 1 if isinstance(tree, IndexArith) and tree.op in "+-" else 2
     own = 3 if isinstance(tree, IndexNeg) else own
     own = 4 if not isinstance(tree, IndexArith | IndexNeg) else own
-    return f"({tree})" if own < needed else str(tree)
+    text = tree_text(tree, leaf)
+    return f"({text})" if own < needed else text
 
 
 @dataclass(frozen=True)
@@ -192,6 +206,12 @@ def selections(indices: tuple[Index, ...]) -> tuple[IndexedCall, ...]:
             found.append(index.call)
         elif isinstance(index, IndexGather):
             found.extend(selections(index.indices))
+        elif isinstance(index, IndexExpr):
+            # `2 a + argmax[u](e) - 2`: a selection may be a part of an expression.
+            leaves = index_tree_leaves(index.tree)
+            found.extend(
+                selections(tuple(x for x in leaves if isinstance(x, IndexSelect | IndexGather)))
+            )
     return tuple(found)
 
 
@@ -206,9 +226,29 @@ def with_selections(indices: tuple[Index, ...], calls: list[Expr]) -> tuple[Inde
             new.append(IndexSelect(call))
         elif isinstance(index, IndexGather):
             new.append(IndexGather(index.name, with_selections(index.indices, calls), index.span))
+        elif isinstance(index, IndexExpr):
+            new.append(IndexExpr(_tree_with_selections(index.tree, calls), index.span))
         else:
             new.append(index)
     return tuple(new)
+
+
+def _tree_with_selections(tree: IndexTree, calls: list[Expr]) -> IndexTree:
+    """An expression's tree with its selections' calls taken from `calls`, left to right."""
+    match tree:
+        case IndexArith():
+            left = _tree_with_selections(tree.left, calls)
+            return IndexArith(tree.op, left, _tree_with_selections(tree.right, calls), tree.span)
+        case IndexNeg():
+            return IndexNeg(_tree_with_selections(tree.operand, calls), tree.span)
+        case IndexSelect() | IndexGather():
+            (changed,) = with_selections((tree,), calls)
+            assert isinstance(changed, IndexSelect | IndexGather)
+            return changed
+        case IndexName() | IndexLiteral() | IndexSize():
+            return tree
+        case _:
+            assert_never(tree)
 
 
 def _index_list(indices: tuple[Index, ...]) -> str:

@@ -329,6 +329,21 @@ def _selection_problem(
     )
 
 
+def _kept_index_annotated(func: Token, index: ast.IndexName) -> Diagnostic:
+    """E023: `softmax[u:2]`: softmax keeps its index free, so the statement
+    says what it runs over, not the brackets (those of a reduction may)."""
+    return diagnostic(
+        Code.E023,
+        index.span,
+        f"`{func.value}[{index}]` is read at `{index.name}`, which it does not bind: "
+        "its brackets take no range",
+        hints=[
+            f"say what `{index.name}` runs over on the left-hand side: "
+            f"`y[..., {index}] = {func.value}[{index.name}](...)`"
+        ],
+    )
+
+
 def _what_it_runs_over(func: str) -> str:
     return "index" if func in ast.SELECTIONS else "indices"
 
@@ -628,6 +643,9 @@ class _ExpressionRules(_Spans):
         func = children[0]
         if func.value in ast.SELECTIONS and len(indices) > 1:
             raise SyntaxProblem(_selection_problem(func, indices, arg))
+        annotated = [i for i in indices if i.runs_over is not None]
+        if annotated and func.value not in ast.REDUCING_FUNCTIONS:
+            raise SyntaxProblem(_kept_index_annotated(func, annotated[0]))
         return ast.IndexedCall(func.value, indices, arg, self._span(func, children[-1]))
 
     def extremum_over(self, children: list[Any]) -> ast.IndexedCall:

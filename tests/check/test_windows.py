@@ -55,13 +55,23 @@ GOLDEN = {
         "  = help: for two positions, separate them with a comma: `a, u`",
     ),
     "label": (
+        # An integer array is a part of the expression, bounded by its range.
         HEADER + "input z[n] in n\nq[i] = x[z[i] + 1]\n",
-        "test.idx:5:10: error[E031]: `z[i]` is an integer array, which stands alone in its "
-        "position, not in an index expression\n"
+        "test.idx:5:10: error[E140]: the first index of x may leave its range: needs "
+        "n + 1 <= n\n"
         "  5 | q[i] = x[z[i] + 1]\n"
-        "    |          ^^^^\n"
-        "  = help: it picks a position on its own (`x[z[i]]`); an index expression adds "
-        "indices times whole numbers or sizes, and whole numbers",
+        "    |          ^^^^^^^^\n"
+        "  = help: `z[i] + 1` must stay inside 1..n over the range of its indices\n"
+        "  = help: `z[i]` takes values in 1..n",
+    ),
+    "label times an index": (
+        HEADER + "input z[n] in n\nq[i] = x[i z[i]]\n",
+        "test.idx:5:10: error[E031]: `i * z[i]` multiplies an integer array (`z[i]`) by the "
+        "index `i`\n"
+        "  5 | q[i] = x[i z[i]]\n"
+        "    |          ^^^^^^\n"
+        "  = help: in an index expression `z[i]` is a term of its own, times a whole number "
+        "or a size at most (`2 z[i] - 1`)",
     ),
     "exponent": (
         HEADER + "r = x[2e+1]\n",

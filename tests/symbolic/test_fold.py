@@ -232,6 +232,56 @@ def test_a_gap_left_by_an_eaten_index_is_closed() -> None:
     assert first_fresh_names(softmax, frozenset()) is softmax  # read at its own q: free
 
 
+def test_a_binder_named_like_a_dim_or_an_array_is_renamed() -> None:
+    # `p` bound by a sum, where the file has a dim `p`: a substitution that
+    # saw only its own term took it. Renamed to the first name free of the
+    # file's names and of those around (i is free here).
+    p, i = t.Idx("p", IDX["p"].size), IDX["i"]
+    term = t.Product((t.Tensor("A", (i, p)), t.Tensor("w", (p,))), (p,))
+    names = frozenset({"p", "i", "A", "w"})
+    assert formula(first_fresh_names(term, names, frozenset({"p", "A", "w"}))) == (
+        "Σ_q A[i,q] w[q]"
+    )
+    # The file's own index `p` (not reserved) is kept, as before.
+    assert formula(first_fresh_names(term, names)) == "Σ_p A[i,p] w[p]"
+
+
+def _binders(term: t.Term) -> set[str]:
+    found: set[str] = set()
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, t.Product):
+            found.update(t.names(node.summed))
+        if isinstance(node, t.IndexedFunc) and not node.at:
+            found.update(t.names(node.over))
+        if isinstance(node, t.Tensor | t.Delta):
+            stack.extend(select.choice for select in t.selections(node.indices))
+        stack.extend(t.children(node))
+    return found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Max pooling: the inner argmax was `argmax[p]`, p the output size.
+        (SAMPLES / "course" / "max_pool.idx").read_text(encoding="utf-8"),
+        # A softmax's weights summed over `Σ_p`, p a dim.
+        "dim n = 3, p = 4, d = 2\nparam S[n, d], W[d, p]\n"
+        "A[i, j] = softmax[j](S[i, k] W[k, j] + S[i, k]^2)\nL = loss(A)\nderive dL/dS\n",
+    ],
+    ids=["max_pool", "softmax"],
+)
+def test_no_binder_of_a_result_is_a_dim(text: str) -> None:
+    report = run(text)
+    assert report.errors == 0 and report.checked is not None
+    dims = {d.name for d in report.checked.dims} | {a.name for a in report.checked.arrays}
+    for result in report.derivatives:
+        assert result.check is not None and result.check.verdict is Verdict.OK
+        for term in (result.derivation.formula, *(a.formula for a in result.derivation.adjoints)):
+            assert not _binders(term) & dims, formula(term)
+
+
 # What `derive` prints for four samples, each line in the file's names; the
 # pipeline checks each derivative as printed against central differences.
 GOLDEN = {
