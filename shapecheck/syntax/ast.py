@@ -31,6 +31,8 @@ else:  # the nodes a file uses are built when first made (deferred.py)
 
 @dataclass(frozen=True)
 class IndexName:
+    """An index written as a name (`i`), optionally `a:m` on a left-hand side."""
+
     name: str
     span: Span
     # `a:m` on a left-hand side (spec 9.4): `a` runs over 1..m.
@@ -118,6 +120,8 @@ class IndexArith:
 
 @dataclass(frozen=True)
 class IndexNeg:
+    """A negated index expression (`-i`)."""
+
     operand: IndexTree
     span: Span
 
@@ -221,6 +225,8 @@ def _index_list(indices: tuple[Index, ...]) -> str:
 
 @dataclass(frozen=True)
 class Number:
+    """A numeric literal, with its text as written."""
+
     value: float
     text: str
     span: Span
@@ -250,6 +256,8 @@ class ArrayRef:
 
 @dataclass(frozen=True)
 class Delta:
+    """`delta[i, j]` (or `δ[i, j]`): 1 where the indices are equal, else 0."""
+
     indices: tuple[Index, ...]
     span: Span
 
@@ -525,6 +533,8 @@ class SizeRef:
 
 @dataclass(frozen=True)
 class Negate:
+    """A unary minus on an expression."""
+
     operand: Expr
     span: Span
 
@@ -534,6 +544,8 @@ class Negate:
 
 @dataclass(frozen=True)
 class Power:
+    """`base ^ exponent` (also written `**`)."""
+
     base: Expr
     exponent: Expr
     span: Span
@@ -563,6 +575,8 @@ class Factor:
 
 @dataclass(frozen=True)
 class Product:
+    """Two or more factors, each after `*`, `/` or juxtaposition (the first after none)."""
+
     factors: tuple[Factor, ...]
     span: Span
 
@@ -597,6 +611,8 @@ class Term:
 
 @dataclass(frozen=True)
 class Add:
+    """Two or more terms, each with its sign (the first `+`)."""
+
     terms: tuple[Term, ...]
     span: Span
 
@@ -785,6 +801,8 @@ LoopValues = tuple[tuple[str, int], ...]
 
 @dataclass(frozen=True)
 class SizeNumber:
+    """A number in a size expression."""
+
     value: int | float
     span: Span
 
@@ -794,6 +812,8 @@ class SizeNumber:
 
 @dataclass(frozen=True)
 class SizeDim:
+    """A dim's name in a size expression."""
+
     name: str
     span: Span
 
@@ -803,6 +823,8 @@ class SizeDim:
 
 @dataclass(frozen=True)
 class SizeArith:
+    """A binary operation in a size expression (`+ - * / ^`)."""
+
     op: str  # "+", "-", "*", "/" or "^"
     left: SizeExpr
     right: SizeExpr
@@ -822,6 +844,8 @@ class SizeArith:
 
 @dataclass(frozen=True)
 class SizeNeg:
+    """A negated size expression."""
+
     operand: SizeExpr
     span: Span
 
@@ -938,6 +962,8 @@ class DimEntry:
 
 @dataclass(frozen=True)
 class DimStmt:
+    """`dim n = 3, m`: one or more dims, each with or without a size."""
+
     entries: tuple[DimEntry, ...]
     span: Span
     loop: LoopValues = ()
@@ -948,6 +974,8 @@ class DimStmt:
 
 @dataclass(frozen=True)
 class SizeName:
+    """A dim's name as an extent of a declared shape."""
+
     name: str
     span: Span
 
@@ -957,6 +985,8 @@ class SizeName:
 
 @dataclass(frozen=True)
 class SizeLiteral:
+    """A number as an extent of a declared shape."""
+
     value: int
     span: Span
 
@@ -978,6 +1008,8 @@ def _literal_text(data: LiteralData) -> str:
 
 @dataclass(frozen=True)
 class LiteralValue:
+    """The value written for an array in its declaration."""
+
     data: LiteralData
     span: Span
 
@@ -987,6 +1019,8 @@ class LiteralValue:
 
 @dataclass(frozen=True)
 class ArrayDecl:
+    """One array of an `input` or `param` statement: name, shape and options."""
+
     name: str
     shape: tuple[ShapeItem, ...]
     positive: bool
@@ -1011,6 +1045,8 @@ class ArrayDecl:
 
 @dataclass(frozen=True)
 class DeclStmt:
+    """`input ...` or `param ...`: one or more array declarations."""
+
     kind: str  # "input" or "param"
     entries: tuple[ArrayDecl, ...]
     span: Span
@@ -1022,6 +1058,8 @@ class DeclStmt:
 
 @dataclass(frozen=True)
 class FnName:
+    """A function declared with `fn`."""
+
     name: str
     span: Span
 
@@ -1043,6 +1081,8 @@ class FnStmt:
 
 @dataclass(frozen=True)
 class DeriveTarget:
+    """One `dA/dB` of a `derive` statement, with its order and index names."""
+
     of: str
     wrt: str
     span: Span
@@ -1056,6 +1096,8 @@ class DeriveTarget:
 
 @dataclass(frozen=True)
 class DeriveStmt:
+    """`derive dA/dB, ...`: the derivatives the file asks for."""
+
     targets: tuple[DeriveTarget, ...]
     span: Span
     loop: LoopValues = ()
@@ -1068,6 +1110,8 @@ class DeriveStmt:
 
 @dataclass(frozen=True)
 class LayoutStmt:
+    """`layout numerator` or `layout denominator`."""
+
     layout: str
     span: Span
     loop: LoopValues = ()
@@ -1078,6 +1122,8 @@ class LayoutStmt:
 
 @dataclass(frozen=True)
 class Definition:
+    """`y[i] = ...`: an array defined by an expression."""
+
     name: str
     indices: tuple[Index, ...]
     rhs: Expr
@@ -1091,6 +1137,8 @@ class Definition:
 
 @dataclass(frozen=True)
 class Claim:
+    """`dA/dB[...] = ...`: a claimed derivative, to be verified."""
+
     of: str
     wrt: str
     indices: tuple[Index, ...]
@@ -1133,6 +1181,8 @@ class ForHeader:
 
 @dataclass(frozen=True)
 class ForBlock:
+    """A `for` header and the statements it repeats."""
+
     header: ForHeader
     body: tuple[Statement, ...]
     span: Span
@@ -1152,6 +1202,8 @@ Statement = LineStatement | ForBlock
 
 @dataclass(frozen=True)
 class Program:
+    """A parsed file: its statements, and what unrolling and failed lines left."""
+
     statements: tuple[Statement, ...] = field(default=())
     # After unrolling: the `for` headers that were expanded (their bounds
     # count as uses of the dims they name).

@@ -84,3 +84,29 @@ def test_a_verified_derivative_does_import_numpy(tmp_path: Path) -> None:
 
 def test_cli_constants_match_the_stages() -> None:
     assert cli.MAX_SIZE == declarations.MAX_SIZE
+
+
+def test_check_without_configuration_reads_no_toml_and_writes_no_report(tmp_path: Path) -> None:
+    # tomllib loads only to read a pyproject.toml, tempfile only for --report.
+    assert not any((folder / "pyproject.toml").exists() for folder in tmp_path.parents)
+    path = tmp_path / "small.idx"
+    path.write_text("dim n = 3\ninput x[n]\nparam w[n]\ny[i] = 2 x[i] w[i]\n")
+    modules = _modules("check", str(path))
+    assert "tomllib" not in modules
+    assert "tempfile" not in modules
+    (tmp_path / "pyproject.toml").write_text("[tool.shapecheck]\nseed = 3\n")
+    report = tmp_path / "report.xml"
+    modules = _modules("check", str(path), "--report", f"junit={report}")
+    assert "tomllib" in modules
+    assert report.exists()
+
+
+def test_the_commands_annotations_are_objects_not_strings() -> None:
+    # typer reads them on every run; a string annotation is compiled each time
+    # (`from __future__ import annotations` in cli.py doubled that cost).
+    import inspect
+
+    for command in (cli.check, cli.derive, cli.explain, cli._main):
+        annotations = inspect.get_annotations(command)
+        assert annotations
+        assert not [name for name, value in annotations.items() if isinstance(value, str)]
