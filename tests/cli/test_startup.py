@@ -110,3 +110,25 @@ def test_the_commands_annotations_are_objects_not_strings() -> None:
         annotations = inspect.get_annotations(command)
         assert annotations
         assert not [name for name, value in annotations.items() if isinstance(value, str)]
+
+
+def test_the_command_runs_with_the_collector_paused_and_restores_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import gc
+
+    seen: list[bool] = []
+
+    def interrupted() -> None:
+        seen.append(gc.isenabled())
+        raise KeyboardInterrupt
+
+    assert gc.isenabled()
+    monkeypatch.setattr(cli, "app", lambda: seen.append(gc.isenabled()))
+    cli.main()
+    monkeypatch.setattr(cli, "app", interrupted)
+    with pytest.raises(SystemExit) as exit_status:
+        cli.main()
+    assert exit_status.value.code == 130
+    assert seen == [False, False]
+    assert gc.isenabled()
