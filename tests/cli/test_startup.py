@@ -132,3 +132,44 @@ def test_the_command_runs_with_the_collector_paused_and_restores_it(
     assert exit_status.value.code == 130
     assert seen == [False, False]
     assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
+
+
+def test_objects_made_under_the_commands_pause_are_old_not_swept_at_once() -> None:
+    import gc
+
+    from shapecheck.collector import collector_paused_for_command
+
+    started: list[int] = []
+
+    def watch(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started.append(info["generation"])
+
+    gc.collect()
+    gc.callbacks.append(watch)
+    try:
+        with collector_paused_for_command():
+            made = [[index] for index in range(5000)]
+        after = [[index] for index in range(100)]  # fewer than a collection waits for
+    finally:
+        gc.callbacks.remove(watch)
+    assert started == []  # plain gc.enable() would sweep all 5,000 at once
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
+    assert all(gc.is_tracked(item) for item in made + after)
+
+
+def test_the_commands_pause_keeps_a_callers_frozen_objects_frozen() -> None:
+    import gc
+
+    from shapecheck.collector import collector_paused_for_command
+
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with collector_paused_for_command():
+            pass
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
