@@ -2,7 +2,7 @@
 
 Prints figures, never a test.
 
-    python -m benchmarks.course [REPEATS]      # default 5
+    python -m benchmarks.course [--repeats REPEATS]      # default 5
 
 For each course file: the best of REPEATS in-process analyses (parse, check,
 derive, verify, as `shapecheck derive` runs them, without start-up and
@@ -13,7 +13,7 @@ loss, one claim), so that the machine's speed cancels out.
 
 from __future__ import annotations
 
-import sys
+import argparse
 import time
 from pathlib import Path
 
@@ -33,8 +33,10 @@ def _best(path: Path, repeats: int) -> float:
     return best
 
 
-def main(argv: list[str]) -> None:
-    repeats = int(argv[0]) if argv else 5
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5, help="runs per file (best kept)")
+    repeats = parser.parse_args(argv).repeats
     baseline = _best(ROOT / "samples" / "affine.idx", repeats)
     print(f"baseline samples/affine.idx: {baseline * 1000:.1f} ms (best of {repeats})")
     print(f"{'file':<28}{'ms':>9}{'× baseline':>12}")
@@ -48,4 +50,4 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

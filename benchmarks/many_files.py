@@ -2,7 +2,7 @@
 
 Prints figures, never a test.
 
-    python benchmarks/many_files.py [COUNT]       # default 1000
+    python benchmarks/many_files.py [--files COUNT]       # default 1000
 
 Each generated file has definitions and three claims (one in four files has
 a wrong one, one in ten a syntax error). The figures, all measured in this
@@ -17,6 +17,7 @@ one run so that the machine's speed cancels out:
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -67,8 +68,10 @@ def _time(argv: list[str]) -> tuple[float, float]:
     return first, time.perf_counter() - start
 
 
-def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=1000, help="generated student files")
+    count = parser.parse_args(argv).files
     with tempfile.TemporaryDirectory() as folder:
         class_folder = Path(folder) / "class"
         class_folder.mkdir()

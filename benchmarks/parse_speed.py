@@ -2,7 +2,7 @@
 
 Prints figures and their ratio to the baseline; never a test.
 
-    PYTHONPATH=. python benchmarks/parse_speed.py [LINES]
+    PYTHONPATH=. python benchmarks/parse_speed.py [--lines LINES]     # default 10000
 
 - baseline: `Lark(grammar, parser="lalr")` (Lark's own lexer, a parse tree,
   no transformer) over each line of a generated file, each tree dropped at
@@ -25,10 +25,10 @@ time on a shared machine) of several runs; the target of issue 14 is
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -89,8 +89,10 @@ def _lark_parse(lark: Lark, lines: list[str]) -> None:
         lark.parse(line)  # each tree dropped at once: the parser's own cost alone
 
 
-def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=10_000, help="lines of the generated file")
+    count = parser.parse_args(argv).lines
     text = generated_file(count)
     lines = text.splitlines()
     source = Source("big.idx", text)

@@ -68,6 +68,8 @@ class Options:
 
 @dataclass(frozen=True)
 class DerivativeResult:
+    """One derivative asked for: its derivation and, if verified, its check."""
+
     request: DeriveRequest
     derivation: Derivation
     expanded: t.Term | None  # with --expand: every adjoint inlined
@@ -76,6 +78,8 @@ class DerivativeResult:
 
 @dataclass(frozen=True)
 class ClaimResult:
+    """One claim: its symbolic verdict and, if verified, its numeric check."""
+
     symbolic: SymbolicClaim
     check: ClaimCheck | None = None
 
@@ -98,6 +102,8 @@ class ClaimResult:
 
 @dataclass(frozen=True)
 class FileReport:
+    """Everything the stages found in one file, for the renderers."""
+
     source: Source
     checked: CheckedProgram | None
     diagnostics: tuple[Diagnostic, ...] = field(default=())

@@ -96,6 +96,8 @@ class ArrayInfo:
 
 @dataclass(frozen=True)
 class CheckedDefinition:
+    """A definition as checked: sizes of its indices, implicit sums made explicit."""
+
     name: str
     indices: tuple[str, ...]
     sizes: tuple[tuple[str, Size], ...]  # every index of the statement
@@ -121,6 +123,8 @@ class CheckedDefinition:
 
 @dataclass(frozen=True)
 class CheckedClaim:
+    """A claim as checked: sizes of its indices, implicit sums made explicit."""
+
     of: str
     wrt: str
     indices: tuple[str, ...]
@@ -175,6 +179,8 @@ class SizeNeed:
 
 @dataclass(frozen=True)
 class CheckedProgram:
+    """What the checker found a file declares, defines, asks for and claims."""
+
     dims: tuple[Dim, ...]
     arrays: tuple[ArrayInfo, ...]  # declaration and definition order
     definitions: tuple[CheckedDefinition, ...]

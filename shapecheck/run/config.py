@@ -23,11 +23,6 @@ if TYPE_CHECKING:
 else:  # built on first use (deferred.py)
     from shapecheck.deferred import dataclass
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
-
 _LAYOUTS = ("numerator", "denominator")
 _MAX_SIZE = 2**31 - 1
 
@@ -170,6 +165,11 @@ def parse_table(path: Path, table: Mapping[str, Any]) -> Config:
 
 def load(path: Path) -> Config | None:
     """The `[tool.shapecheck]` table of one pyproject.toml, or None if it has none."""
+    # Imported here: a run with no pyproject.toml on the way up reads no TOML.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
     try:
         with open(path, "rb") as handle:
             document = tomllib.load(handle)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +27,8 @@ else:  # built on first use (deferred.py)
 
 @dataclass(frozen=True)
 class ReportFile:
+    """One `--report FORMAT=FILE`."""
+
     output: str  # a format name
     path: Path
 
@@ -57,6 +58,8 @@ def parse_reports(values: Sequence[str], formats: Collection[str]) -> tuple[Repo
 
 def write_whole(path: Path, text: str) -> None:
     """Write `text` to `path` atomically; raises UsageProblem when it cannot."""
+    import tempfile  # only with --report: tempfile loads `random`
+
     folder = path.parent if str(path.parent) else Path(".")
     descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     try:

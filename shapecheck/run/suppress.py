@@ -32,6 +32,8 @@ _COMMENT = re.compile(r"#\s*shapecheck:\s*ignore\[([^\]\n]*)\][ \t\r]*$", re.MUL
 
 @dataclass(frozen=True)
 class _Ignore:
+    """A `# shapecheck: ignore[CODES]` comment and its line."""
+
     line: int
     span: Span
     codes: tuple[str, ...]

@@ -31,6 +31,8 @@ else:  # the nodes a file uses are built when first made (deferred.py)
 
 @dataclass(frozen=True)
 class IndexName:
+    """An index written as a name (`i`), optionally `a:m` on a left-hand side."""
+
     name: str
     span: Span
     # `a:m` on a left-hand side (spec 9.4): `a` runs over 1..m.
@@ -113,6 +115,8 @@ class IndexArith:
 
 @dataclass(frozen=True)
 class IndexNeg:
+    """A negated index expression (`-i`)."""
+
     operand: IndexTree
     span: Span
 
@@ -261,6 +265,8 @@ def _index_list(indices: tuple[Index, ...]) -> str:
 
 @dataclass(frozen=True)
 class Number:
+    """A numeric literal, with its text as written."""
+
     value: float
     text: str
     span: Span
@@ -290,6 +296,8 @@ class ArrayRef:
 
 @dataclass(frozen=True)
 class Delta:
+    """`delta[i, j]` (or `δ[i, j]`): 1 where the indices are equal, else 0."""
+
     indices: tuple[Index, ...]
     span: Span
 
@@ -565,6 +573,8 @@ class SizeRef:
 
 @dataclass(frozen=True)
 class Negate:
+    """A unary minus on an expression."""
+
     operand: Expr
     span: Span
 
@@ -574,6 +584,8 @@ class Negate:
 
 @dataclass(frozen=True)
 class Power:
+    """`base ^ exponent` (also written `**`)."""
+
     base: Expr
     exponent: Expr
     span: Span
@@ -603,6 +615,8 @@ class Factor:
 
 @dataclass(frozen=True)
 class Product:
+    """Two or more factors, each after `*`, `/` or juxtaposition (the first after none)."""
+
     factors: tuple[Factor, ...]
     span: Span
 
@@ -637,6 +651,8 @@ class Term:
 
 @dataclass(frozen=True)
 class Add:
+    """Two or more terms, each with its sign (the first `+`)."""
+
     terms: tuple[Term, ...]
     span: Span
 
@@ -825,6 +841,8 @@ LoopValues = tuple[tuple[str, int], ...]
 
 @dataclass(frozen=True)
 class SizeNumber:
+    """A number in a size expression."""
+
     value: int | float
     span: Span
 
@@ -834,6 +852,8 @@ class SizeNumber:
 
 @dataclass(frozen=True)
 class SizeDim:
+    """A dim's name in a size expression."""
+
     name: str
     span: Span
 
@@ -843,6 +863,8 @@ class SizeDim:
 
 @dataclass(frozen=True)
 class SizeArith:
+    """A binary operation in a size expression (`+ - * / ^`)."""
+
     op: str  # "+", "-", "*", "/" or "^"
     left: SizeExpr
     right: SizeExpr
@@ -862,6 +884,8 @@ class SizeArith:
 
 @dataclass(frozen=True)
 class SizeNeg:
+    """A negated size expression."""
+
     operand: SizeExpr
     span: Span
 
@@ -978,6 +1002,8 @@ class DimEntry:
 
 @dataclass(frozen=True)
 class DimStmt:
+    """`dim n = 3, m`: one or more dims, each with or without a size."""
+
     entries: tuple[DimEntry, ...]
     span: Span
     loop: LoopValues = ()
@@ -988,6 +1014,8 @@ class DimStmt:
 
 @dataclass(frozen=True)
 class SizeName:
+    """A dim's name as an extent of a declared shape."""
+
     name: str
     span: Span
 
@@ -997,6 +1025,8 @@ class SizeName:
 
 @dataclass(frozen=True)
 class SizeLiteral:
+    """A number as an extent of a declared shape."""
+
     value: int
     span: Span
 
@@ -1018,6 +1048,8 @@ def _literal_text(data: LiteralData) -> str:
 
 @dataclass(frozen=True)
 class LiteralValue:
+    """The value written for an array in its declaration."""
+
     data: LiteralData
     span: Span
 
@@ -1027,6 +1059,8 @@ class LiteralValue:
 
 @dataclass(frozen=True)
 class ArrayDecl:
+    """One array of an `input` or `param` statement: name, shape and options."""
+
     name: str
     shape: tuple[ShapeItem, ...]
     positive: bool
@@ -1051,6 +1085,8 @@ class ArrayDecl:
 
 @dataclass(frozen=True)
 class DeclStmt:
+    """`input ...` or `param ...`: one or more array declarations."""
+
     kind: str  # "input" or "param"
     entries: tuple[ArrayDecl, ...]
     span: Span
@@ -1062,6 +1098,8 @@ class DeclStmt:
 
 @dataclass(frozen=True)
 class FnName:
+    """A function declared with `fn`."""
+
     name: str
     span: Span
 
@@ -1083,6 +1121,8 @@ class FnStmt:
 
 @dataclass(frozen=True)
 class DeriveTarget:
+    """One `dA/dB` of a `derive` statement, with its order and index names."""
+
     of: str
     wrt: str
     span: Span
@@ -1096,6 +1136,8 @@ class DeriveTarget:
 
 @dataclass(frozen=True)
 class DeriveStmt:
+    """`derive dA/dB, ...`: the derivatives the file asks for."""
+
     targets: tuple[DeriveTarget, ...]
     span: Span
     loop: LoopValues = ()
@@ -1108,6 +1150,8 @@ class DeriveStmt:
 
 @dataclass(frozen=True)
 class LayoutStmt:
+    """`layout numerator` or `layout denominator`."""
+
     layout: str
     span: Span
     loop: LoopValues = ()
@@ -1118,6 +1162,8 @@ class LayoutStmt:
 
 @dataclass(frozen=True)
 class Definition:
+    """`y[i] = ...`: an array defined by an expression."""
+
     name: str
     indices: tuple[Index, ...]
     rhs: Expr
@@ -1131,6 +1177,8 @@ class Definition:
 
 @dataclass(frozen=True)
 class Claim:
+    """`dA/dB[...] = ...`: a claimed derivative, to be verified."""
+
     of: str
     wrt: str
     indices: tuple[Index, ...]
@@ -1173,6 +1221,8 @@ class ForHeader:
 
 @dataclass(frozen=True)
 class ForBlock:
+    """A `for` header and the statements it repeats."""
+
     header: ForHeader
     body: tuple[Statement, ...]
     span: Span
@@ -1192,6 +1242,8 @@ Statement = LineStatement | ForBlock
 
 @dataclass(frozen=True)
 class Program:
+    """A parsed file: its statements, and what unrolling and failed lines left."""
+
     statements: tuple[Statement, ...] = field(default=())
     # After unrolling: the `for` headers that were expanded (their bounds
     # count as uses of the dims they name).

@@ -11,14 +11,19 @@ fractional size, an unknown layout, a 0 index) raises `SyntaxProblem`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from shapecheck.diagnostics import Code, Diagnostic, diagnostic
 from shapecheck.exhaustive import assert_never
 from shapecheck.source import Span
 from shapecheck.syntax import ast, matrices, sigma
 from shapecheck.syntax.lexer import Token
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:  # built on first use (deferred.py)
+    from shapecheck.deferred import dataclass
 
 
 class SyntaxProblem(Exception):

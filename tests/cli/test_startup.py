@@ -84,3 +84,92 @@ def test_a_verified_derivative_does_import_numpy(tmp_path: Path) -> None:
 
 def test_cli_constants_match_the_stages() -> None:
     assert cli.MAX_SIZE == declarations.MAX_SIZE
+
+
+def test_check_without_configuration_reads_no_toml_and_writes_no_report(tmp_path: Path) -> None:
+    # tomllib loads only to read a pyproject.toml, tempfile only for --report.
+    assert not any((folder / "pyproject.toml").exists() for folder in tmp_path.parents)
+    path = tmp_path / "small.idx"
+    path.write_text("dim n = 3\ninput x[n]\nparam w[n]\ny[i] = 2 x[i] w[i]\n")
+    modules = _modules("check", str(path))
+    assert "tomllib" not in modules
+    assert "tempfile" not in modules
+    (tmp_path / "pyproject.toml").write_text("[tool.shapecheck]\nseed = 3\n")
+    report = tmp_path / "report.xml"
+    modules = _modules("check", str(path), "--report", f"junit={report}")
+    assert "tomllib" in modules
+    assert report.exists()
+
+
+def test_the_commands_annotations_are_objects_not_strings() -> None:
+    # typer reads them on every run; a string annotation is compiled each time
+    # (`from __future__ import annotations` in cli.py doubled that cost).
+    import inspect
+
+    for command in (cli.check, cli.derive, cli.explain, cli._main):
+        annotations = inspect.get_annotations(command)
+        assert annotations
+        assert not [name for name, value in annotations.items() if isinstance(value, str)]
+
+
+def test_the_command_runs_with_the_collector_paused_and_restores_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import gc
+
+    seen: list[bool] = []
+
+    def interrupted() -> None:
+        seen.append(gc.isenabled())
+        raise KeyboardInterrupt
+
+    assert gc.isenabled()
+    monkeypatch.setattr(cli, "app", lambda: seen.append(gc.isenabled()))
+    cli.main()
+    monkeypatch.setattr(cli, "app", interrupted)
+    with pytest.raises(SystemExit) as exit_status:
+        cli.main()
+    assert exit_status.value.code == 130
+    assert seen == [False, False]
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
+
+
+def test_objects_made_under_the_commands_pause_are_old_not_swept_at_once() -> None:
+    import gc
+
+    from shapecheck.collector import collector_paused_for_command
+
+    started: list[int] = []
+
+    def watch(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started.append(info["generation"])
+
+    gc.collect()
+    gc.callbacks.append(watch)
+    try:
+        with collector_paused_for_command():
+            made = [[index] for index in range(5000)]
+        after = [[index] for index in range(100)]  # fewer than a collection waits for
+    finally:
+        gc.callbacks.remove(watch)
+    assert started == []  # plain gc.enable() would sweep all 5,000 at once
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
+    assert all(gc.is_tracked(item) for item in made + after)
+
+
+def test_the_commands_pause_keeps_a_callers_frozen_objects_frozen() -> None:
+    import gc
+
+    from shapecheck.collector import collector_paused_for_command
+
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with collector_paused_for_command():
+            pass
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
