@@ -52,7 +52,12 @@ import numpy as np
 
 from shapecheck.numeric import budget
 from shapecheck.numeric.comparison import Comparison
-from shapecheck.numeric.kinks import AT_KINK, Straddles, clear_direction
+from shapecheck.numeric.kinks import (
+    AT_KINK,
+    CLEARING_MAX_WORK,
+    Straddles,
+    clear_direction,
+)
 from shapecheck.numeric.verdicts import Check, Mode, Settings, Verdict, Worst
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.derive import Derivation
@@ -363,7 +368,8 @@ def directions_check(
     """vᵀ J u from `along(u, v)` (the contracted term) against directional
     differences; `scale` is the numerator's rounding magnitude (`estimate`).
     With `straddles`, each u is zeroed on the coordinates whose differences
-    would straddle a kink (`kinks.clear_direction`)."""
+    would straddle a kink (`kinks.clear_direction`, its tests paid from
+    `straddles.clearing`)."""
     out_shape = tuple(int(i.size.value or 0) for i in derivation.of_indices)
     comparison = Comparison(settings, unit=("direction", "directions"))
     # The step, and the round-off scale along a direction, follow the inputs'
@@ -374,14 +380,16 @@ def directions_check(
     # docs/verification.md).
     scale = max(1.0, float(np.max(np.abs(base))) if base.size else 1.0)
     step = STEP * scale
-    zeroed = 0
+    zeroed = dropped = 0
     for direction in range(DIRECTIONS):
         u = rng.standard_normal(base.shape)
         u /= max(float(np.linalg.norm(u)), 1e-300)
         v = rng.standard_normal(out_shape)
         if straddles is not None:
-            cleared = clear_direction(u, _straddle_test(base, step, rerun, chunk, straddles))
+            test = _straddle_test(base, step, rerun, chunk, straddles)
+            cleared = clear_direction(u, test, straddles.clearing)
             u, zeroed = cleared.direction, zeroed + cleared.zeroed
+            dropped += cleared.dropped
             if not np.any(u):
                 continue
         derived = along(u, v)
@@ -399,7 +407,7 @@ def directions_check(
             return Worst(None, direction + 1, float(derived), float(found.value))
 
         comparison.add(derived, found.value, found.error, where)
-    return _with_zeroed(comparison.result(Mode.DIRECTIONS), zeroed, comparison.compared)
+    return _with_zeroed(comparison.result(Mode.DIRECTIONS), zeroed, comparison.compared, dropped)
 
 
 def _straddle_test(
@@ -418,9 +426,10 @@ def _straddle_test(
     return straddle
 
 
-def _with_zeroed(check: Check, zeroed: int, compared: int) -> Check:
-    """The directions' check, saying how many coordinates were zeroed at a kink;
-    with no direction left, inconclusive."""
+def _with_zeroed(check: Check, zeroed: int, compared: int, dropped: int = 0) -> Check:
+    """The directions' check, saying how many coordinates were zeroed at a kink
+    (and how many directions were left out whole when the clearing budget ran
+    out); with no direction left, inconclusive."""
     if not zeroed:
         return check
     hint = (
@@ -428,6 +437,13 @@ def _with_zeroed(check: Check, zeroed: int, compared: int) -> Check:
         f"left out at a kink, where a central difference would straddle a change of branch "
         f"({compared} {'direction' if compared == 1 else 'directions'} compared)"
     )
+    if dropped:
+        hint += (
+            f"; finding the coordinates near a kink reached its budget of "
+            f"{CLEARING_MAX_WORK:,} multiply-adds, so "
+            f"{dropped} {'direction was' if dropped == 1 else 'directions were'} left out whole"
+            " (check at smaller sizes with --size)"
+        )
     if compared == 0 and check.reason is None:
         return replace(
             check, verdict=Verdict.INCONCLUSIVE, reason=AT_KINK, hints=(hint,), at_kink=zeroed

@@ -55,6 +55,7 @@ from shapecheck.syntax import ast
 from shapecheck.syntax.unroll import loop_context
 
 if TYPE_CHECKING:
+    from shapecheck.numeric.kinks import ClearingBudget
     from shapecheck.numeric.verify import Verifier
 
 
@@ -243,7 +244,11 @@ class _Checks:
 
             result = too_large(self.checked, derivation, self.settings)
         else:
-            result = self.off_kinks(derivation, self.verifier.check(derivation))
+            from shapecheck.numeric.verify import clearing_budget
+
+            clearing = clearing_budget(self.verifier.deriver, derivation)
+            result = self.verifier.check(derivation, clearing)
+            result = self.off_kinks(derivation, result, clearing)
         self.done[derivation.label] = result
         problem = _derivative_problem(derivation.label, result, span, loop_context(loop))
         if problem is not None and (requested or result.verdict == Verdict.FAILED):
@@ -268,12 +273,13 @@ class _Checks:
             self.problems.append(problem)
         return result
 
-    def off_kinks(self, derivation: Derivation, result: Check) -> Check:
+    def off_kinks(self, derivation: Derivation, result: Check, clearing: ClearingBudget) -> Check:
         """While the check leaves entries out at a kink, or a matrix it inverts
         or takes the determinant of is ill-conditioned, and some array the
         numerator depends on is drawn, draw the drawn arrays again (at most
-        MAX_REDRAWS times, each a seeded stream of its own); the last check is
-        the result, inconclusive where a matrix stays ill-conditioned."""
+        MAX_REDRAWS times, each a seeded stream of its own, and not once kink
+        clearing has spent its budget, `clearing`); the last check is the
+        result, inconclusive where a matrix stays ill-conditioned."""
         from shapecheck.numeric import values as numbers
         from shapecheck.numeric.kinks import MAX_REDRAWS
         from shapecheck.numeric.verify import Verifier
@@ -289,11 +295,11 @@ class _Checks:
         matrices = self._conditioned(derivation, leaves)
         worst = _worst_matrix(verifier, matrices)
         redraws, conditioning = 0, worst is not None
-        while (result.at_kink or worst) and drawn and redraws < MAX_REDRAWS:
+        while _worth_redrawing(result, clearing, worst) and drawn and redraws < MAX_REDRAWS:
             redraws += 1
             values = numbers.draw_values(self.checked, self.settings.seed, self.given, redraws)
             verifier = Verifier(self.checked, verifier.deriver, values, self.settings)
-            result = replace(verifier.check(derivation), redraws=redraws)
+            result = replace(verifier.check(derivation, clearing), redraws=redraws)
             worst = _worst_matrix(verifier, matrices)
             conditioning = conditioning or worst is not None
         self.checked_on[derivation.label] = verifier
@@ -325,6 +331,13 @@ class _Checks:
                 found.add(name)
                 stack.extend(uses.get(name, ()))
         return found
+
+
+def _worth_redrawing(result: Check, clearing: ClearingBudget, worst: object) -> bool:
+    """Whether a redraw may help: entries left out at a kink while kink clearing
+    has budget left (past it, a redraw would only be left out again), or an
+    ill-conditioned matrix (`worst`)."""
+    return bool((result.at_kink and not clearing.exhausted) or worst)
 
 
 def _worst_matrix(verifier: Verifier, matrices: list[str]) -> tuple[str, float] | None:

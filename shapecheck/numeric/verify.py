@@ -88,6 +88,38 @@ class Plan:
     bytes: int
 
 
+def forward_bytes(forward: Mapping[str, Array]) -> int:
+    """The forward values and, beside them, their rounding magnitudes."""
+    return 2 * 8 * sum(int(np.size(v)) for v in forward.values())
+
+
+def kinked(deriver: Deriver, chain: list[str]) -> bool:
+    """Whether a definition on the way has kinks (else no kink work is done)."""
+    return any(kinks.has_kinks(deriver.lowered[name][1]) for name in chain)
+
+
+def _straddles(
+    deriver: Deriver,
+    derivation: Derivation,
+    chain: list[str],
+    clearing: kinks.ClearingBudget | None,
+) -> kinks.Straddles | None:
+    """What a check records of kinks, paying clearing from `clearing` (a budget
+    of its own when None); None where no definition on the way has kinks."""
+    if not kinked(deriver, chain):
+        return None
+    return kinks.Straddles(clearing=clearing or clearing_budget(deriver, derivation))
+
+
+def clearing_budget(deriver: Deriver, derivation: Derivation) -> kinks.ClearingBudget:
+    """What kink clearing may spend on `derivation` (`kinks.ClearingBudget`): a
+    straddle test reruns the definitions on the way at every point of a
+    direction, and the centre."""
+    chain = deriver.graph.on_path(derivation.of, derivation.wrt)
+    work = budget.forward_work(deriver.lowered[name][1] for name in chain)
+    return kinks.ClearingBudget(test_cost=(budget.POINTS + 1) * max(work, 1))
+
+
 class Verifier:
     """Values, forward passes and checks for one checked program."""
 
@@ -155,10 +187,6 @@ class Verifier:
 
         return rerun
 
-    def forward_bytes(self) -> int:
-        """The forward values and, beside them, their rounding magnitudes."""
-        return 2 * 8 * sum(int(np.size(v)) for v in self.forward.values())
-
     def rounding_scale(self, derivation: Derivation, chain: list[str]) -> Array | None:
         """Magnitudes (`rounding`) of the numerator's evaluation, counting what
         moves with the denominator: its value may carry `rounding_error` of them
@@ -174,13 +202,13 @@ class Verifier:
         held = budget.derived_bytes(derivation, planned) + 8 * copies * budget.count(
             derivation.indices
         )
-        return self.forward_bytes() + held <= self.settings.budget_bytes
+        return forward_bytes(self.forward) + held <= self.settings.budget_bytes
 
     # ---- the check
     def plan(self, derivation: Derivation) -> Plan:
         """How `check` will run and the memory it may take, before evaluating anything."""
         chain = self.deriver.graph.on_path(derivation.of, derivation.wrt)
-        forward = self.forward_bytes()
+        forward = forward_bytes(self.forward)
         budget_bytes = self.settings.budget_bytes
         steps = [(n, *self.deriver.lowered[n]) for n in chain]
         per_input, once = budget.rerun_bytes(derivation.wrt, derivation.wrt_indices, steps, planned)
@@ -201,25 +229,28 @@ class Verifier:
             chunk = min(chunk, budget.POINTS * budget.count(derivation.wrt_indices) + 1)
         return Plan(chain, contracted, chunk, per_input, held + chunk * per_input)
 
-    def check(self, derivation: Derivation) -> Check:
+    def check(self, derivation: Derivation, clearing: kinks.ClearingBudget | None = None) -> Check:
+        """The numeric check of `derivation`; kink clearing is paid from
+        `clearing` (a budget of its own when None)."""
         plan = self.plan(derivation)
         if plan.contracted is not None and plan.chunk < 1:
             return self.too_large(derivation, plan.contracted)
+        straddles = _straddles(self.deriver, derivation, plan.chain, clearing)
         try:
             with np.errstate(all="ignore"), blas_threads(plan.per_input):
-                result = self._compare(derivation, plan.chain, plan.contracted, plan.chunk)
+                result = self._compare(derivation, plan, straddles)
         except MemoryError:
             return self.too_large(derivation)
         return self._settle(result, derivation, plan.chain)
 
     def _compare(
-        self, derivation: Derivation, chain: list[str], contracted: t.Term | None, chunk: int
+        self, derivation: Derivation, plan: Plan, straddles: kinks.Straddles | None
     ) -> Check:
-        """Entry by entry when `contracted` is None, else along random directions;
-        `chunk` perturbed inputs go through the definitions at once."""
+        """Entry by entry when `plan.contracted` is None, else along random
+        directions; `plan.chunk` perturbed inputs go through the definitions at once."""
+        chain, contracted, chunk = plan.chain, plan.contracted, plan.chunk
         base = np.asarray(self.forward[derivation.wrt], dtype=np.float64)
         bends = differences.Bends()
-        straddles = kinks.Straddles() if self.kinked(chain) else None
         rerun = self._rerun(derivation, chain, bends, straddles)
         scale = self.rounding_scale(derivation, chain)
         if contracted is None:
@@ -248,15 +279,11 @@ class Verifier:
             derivation, along, base, rerun, self.settings, self.rng, chunk, scale, bends, straddles
         )
 
-    def kinked(self, chain: list[str]) -> bool:
-        """Whether a definition on the way has kinks (else no kink work is done)."""
-        return any(kinks.has_kinks(self.deriver.lowered[name][1]) for name in chain)
-
     def kinked_entries(self, derivation: Derivation) -> Array | None:
         """Which entries of the derivative (signature order) sit where a central
         difference would straddle a kink; None when none can."""
         chain = self.deriver.graph.on_path(derivation.of, derivation.wrt)
-        if not self.kinked(chain):
+        if not kinked(self.deriver, chain):
             return None
         columns = self.kinked_columns.get(derivation.label)
         if columns is None:
@@ -278,7 +305,11 @@ class Verifier:
             return result
         near = hints.kinks(self.deriver, self.forward, [*chain, derivation.of])
         if result.verdict == Verdict.INCONCLUSIVE:
-            nonfinite = self.nonfinite_hints() if result.reason == NONFINITE else ()
+            nonfinite = (
+                hints.nonfinite_hints(self.program, self.deriver, self.forward)
+                if result.reason == NONFINITE
+                else ()
+            )
             return replace(result, hints=result.hints + nonfinite + near)
         return replace(result, hints=result.hints + near)
 
@@ -312,6 +343,7 @@ __all__ = [
     "Verdict",
     "Verifier",
     "Worst",
+    "clearing_budget",
     "fitting_sizes",
     "forward_entries",
     "too_large",

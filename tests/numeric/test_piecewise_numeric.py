@@ -325,6 +325,71 @@ def test_clear_direction_tests_a_matrix_direction_in_its_own_shape() -> None:
     }
 
 
+def test_clear_direction_within_its_budget_clears_as_without_one() -> None:
+    u = np.arange(1.0, 65.0)
+    bad = {5, 17, 40}
+
+    def straddles(w: Array) -> bool:
+        return bool(any(w[k] != 0 for k in bad))
+
+    clearing = kinks.ClearingBudget(test_cost=10)
+    cleared = kinks.clear_direction(u, straddles, clearing)
+    assert not cleared.dropped and not clearing.exhausted
+    assert np.array_equal(cleared.direction, kinks.clear_direction(u, straddles).direction)
+    assert clearing.left < kinks.CLEARING_MAX_WORK  # every test was paid
+
+
+def test_clear_direction_past_its_budget_leaves_the_direction_out_whole() -> None:
+    u = np.arange(1.0, 65.0)
+    calls = []
+
+    def straddles(w: Array) -> bool:
+        calls.append(1)
+        return bool(np.any(w != 0))  # every coordinate straddles: ~2n tests
+
+    clearing = kinks.ClearingBudget(test_cost=10, left=10 * 7)
+    cleared = kinks.clear_direction(u, straddles, clearing)
+    assert len(calls) == 7  # no test past the budget
+    assert cleared.dropped and clearing.exhausted
+    assert cleared.zeroed == 64 and not np.any(cleared.direction)
+    # Spent: the next direction is left out without a test.
+    assert kinks.clear_direction(u, straddles, clearing).dropped and len(calls) == 7
+
+
+def test_kink_clearing_stops_at_its_budget_inconclusive_without_redraws(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A many-index step(...) reran its definitions ~36 times per check and
+    redrew five times (17 s at m = 6): the clearing budget bounds the reruns of
+    one derivative, over its redraws, and the verdict is inconclusive, never a
+    pass or a failure drawn from what was not compared."""
+    from shapecheck.numeric import verify
+
+    paid: list[int] = []
+    tight = kinks.ClearingBudget(test_cost=1, left=3)
+
+    def clearing_budget(deriver: Any, derivation: Any) -> kinks.ClearingBudget:
+        paid.append(1)
+        return tight
+
+    monkeypatch.setattr(verify, "clearing_budget", clearing_budget)
+
+    class OnTheKink:
+        def standard_normal(self, shape: tuple[int, ...]) -> Array:
+            return np.zeros(shape)
+
+    # Drawn values all on the kink: without the budget, five redraws.
+    monkeypatch.setattr(numbers, "_stream", lambda seed, name: OnTheKink())
+    text = "dim n = 500\nparam x[n]\nL = relu(x[i])\nderive dL/dx\n"
+    report = run(text)
+    assert [d.code for d in report.diagnostics] == ["W110"]
+    check = report.derivatives[0].check
+    assert check is not None and check.verdict is Verdict.INCONCLUSIVE
+    assert check.reason == AT_KINK and check.redraws == 0
+    assert tight.exhausted and tight.left == 0 and paid == [1]
+    assert any("reached its budget" in hint for hint in check.hints)
+
+
 def test_the_branch_of_a_scalar_with_a_nan_is_its_own() -> None:
     """Regression (fuzzing): a 0-d operand holding a NaN crashed the branch."""
     assert int(kinks.branch(_relu(), (np.float64("nan"),))) == 2

@@ -31,7 +31,7 @@ def test_a_failed_derivative_is_an_e401_naming_the_worst_entry(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     failed = Check(Verdict.FAILED, Mode.FULL, 6, 0.4, 0.5, Worst((3, 1), None, 0.412, 0.824))
-    monkeypatch.setattr(verify.Verifier, "check", lambda self, derivation: failed)
+    monkeypatch.setattr(verify.Verifier, "check", lambda self, derivation, clearing=None: failed)
     report = run("dim n = 3\nparam x[n]\nL = x[i] x[i]\nderive dL/dx\n")
     (problem,) = report.diagnostics
     assert problem.code == "E401"
@@ -46,7 +46,7 @@ def test_a_failure_along_a_direction_names_the_direction(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     failed = Check(Verdict.FAILED, Mode.DIRECTIONS, 2, 1.0, 1.0, Worst(None, 2, 1.5, 0.5))
-    monkeypatch.setattr(verify.Verifier, "check", lambda self, derivation: failed)
+    monkeypatch.setattr(verify.Verifier, "check", lambda self, derivation, clearing=None: failed)
     report = run("dim n = 3\nparam x[n]\nL = x[i] x[i]\nderive dL/dx\n")
     assert report.diagnostics[0].hints[0] == (
         "worst at dL/dx along random direction 2: derived 1.5, finite differences 0.5"
