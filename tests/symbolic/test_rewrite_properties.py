@@ -55,12 +55,10 @@ def reference(term: t.Term, env: dict[str, int], values: dict[str, np.ndarray]) 
     if isinstance(term, t.Zero):
         return 0.0
     if isinstance(term, t.Tensor):
-        position = tuple(
-            i.value - 1 if isinstance(i, t.Fixed) else env[i.name] for i in term.indices
-        )
+        position = tuple(_position(i, env) for i in term.indices)
         return float(values[term.name][position])
     if isinstance(term, t.Delta):
-        picked = {i.value - 1 if isinstance(i, t.Fixed) else env[i.name] for i in term.indices}
+        picked = {_position(i, env) for i in term.indices}
         return 1.0 if len(picked) == 1 else 0.0
     if isinstance(term, t.Func):
         x = reference(term.arg, env, values)
@@ -111,6 +109,21 @@ def reference(term: t.Term, env: dict[str, int], values: dict[str, np.ndarray]) 
             value *= reference(factor, inner, values)
         total += value
     return total
+
+
+def _position(index: t.Index, env: dict[str, int]) -> int:
+    """The 0-based position an index picks: a literal, a name, or an index
+    expression `Σ c × index + offset` of names (1-based, spec 9.4)."""
+    if isinstance(index, t.Fixed):
+        return index.value - 1
+    if isinstance(index, t.Idx):
+        return env[index.name]
+    assert isinstance(index, t.Shift), index
+    picked = index.offset.value()
+    for part, coefficient in index.parts:
+        assert isinstance(part, t.Idx), part
+        picked += coefficient.value() * (env[part.name] + 1)
+    return picked - 1
 
 
 def table(term: t.Term, free: tuple[t.Idx, ...], values: dict[str, np.ndarray]) -> np.ndarray:
