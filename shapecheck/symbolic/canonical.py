@@ -286,13 +286,41 @@ def same_canonical_form(
     except RecursionError:
         # Never seen; a safety net so that a claim is then judged numerically.
         return False, "its canonical form is nested too deeply to compare symbolically"
-    if key(forms[0]) == key(forms[1]):
+    if key(plain_windows(forms[0])) == key(plain_windows(forms[1])):
         return True, None
     sizes = [len(f.terms) if isinstance(f, t.Add) else 1 for f in forms]
     return False, (
         f"its canonical form ({_terms(sizes[0])}) differs from the derivation's "
         f"({_terms(sizes[1])})"
     )
+
+
+def plain_windows(term: t.Term) -> t.Term:
+    """`term` with each array read at a lone window `k + 0` read at `k`, to
+    compare by key: both read entry k of the array, whatever range k runs
+    over (a claim's `Σ_{k:h} I[i,k]` pasted from a printed derivation that
+    reads `I[i,k+0]`). A range narrower than the axis stays in the key of
+    the sum over k. Deltas keep their windows: δ[k + 0, e] with k:h and e:g
+    says the delta is never eaten as a plain δ[k, e] would be (setting k = e
+    would drop k <= h); the term this returns is only keyed, never rewritten."""
+
+    def read(node: t.Term) -> t.Term | None:
+        if isinstance(node, t.Tensor) and any(_lone(i) for i in node.indices):
+            plain = tuple(_lone(i) or i for i in node.indices)
+            return t.Tensor(node.name, plain, node.kind)
+        return None
+
+    return t.replace_nodes(term, read)
+
+
+def _lone(index: t.Index) -> t.Idx | None:
+    """The index of the window `k + 0` (one index, coefficient 1, offset 0)."""
+    if not isinstance(index, t.Shift) or index.offset.terms or len(index.parts) != 1:
+        return None
+    ((part, coefficient),) = index.parts
+    if isinstance(part, t.Idx) and coefficient.constant == 1:
+        return part
+    return None
 
 
 def _terms(count: int) -> str:

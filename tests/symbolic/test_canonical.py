@@ -18,12 +18,12 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
-from support import run
+from support import SAMPLES, run
 from symbolic.test_rewrite_properties import IDX, VALUES, table, terms
 
 from shapecheck.check.program import Size
 from shapecheck.symbolic import terms as t
-from shapecheck.symbolic.canonical import canonical_form, same_canonical_form
+from shapecheck.symbolic.canonical import canonical_form, plain_windows, same_canonical_form
 from shapecheck.symbolic.canonical_rules import (
     _COMPARISON_RULES,
     CANONICAL_RULES,
@@ -640,3 +640,23 @@ def test_narrowed_sums_are_generated_and_never_confirmed() -> None:
     count()
     # Not vacuous: many sums narrowed (45 of 63 not confirmed when written).
     assert outcome[False] > 25, outcome
+
+
+def test_a_lone_window_reads_an_array_as_the_plain_index() -> None:
+    # The LSTM's gates print `Σ_{k:h} I[i,k] … δ[k, e]`; its derivation reads
+    # cp[i, k + 0] and dloss/dhn[i, k + 0]. Entry k either way; deltas keep
+    # their windows (δ[k + 0, e] is never eaten as δ[k, e] would be).
+    k = t.Idx("k", Size("h", 3))
+    e = t.Idx("e", Size("g", 12))
+    read = t.Product((t.Tensor("cp", (_window(k),)), t.Delta((_window(k), e))), (k,))
+    plain = plain_windows(read)
+    assert plain == t.Product((t.Tensor("cp", (k,)), t.Delta((_window(k), e))), (k,))
+    line = (
+        "dL/db[e] = Σ_i Σ_{p:h} dloss/dhn[i,p] (G[i,p] I[i,p] O[i,p] (1 - tanh(c[i,p])^2) "
+        "(1 - I[i,p]) δ[p, e] + F[i,p] O[i,p] cp[i,p] (1 - tanh(c[i,p])^2) (1 - F[i,p]) "
+        "δ[p + h, e] + I[i,p] O[i,p] (1 - G[i,p]^2) (1 - tanh(c[i,p])^2) δ[p + 2 h, e] "
+        "+ O[i,p] tanh(c[i,p]) (1 - O[i,p]) δ[p + 3 h, e])"
+    )
+    text = (SAMPLES / "course" / "lstm.idx").read_text(encoding="utf-8")
+    (claim,) = run(text + line + "\n").claims
+    assert claim.symbolic.matches and claim.confirmed
