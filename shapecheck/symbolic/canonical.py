@@ -1,14 +1,16 @@
 """Canonical keys for terms: the symbolic stage's notion of "the same term".
 
 A key is a string equal for terms that are equal up to renaming summed indices
-and reordering factors and terms. The rewrite rules compare by it (like terms
-merge: Σ_j 2 X[i,j] and Σ_k X[i,k] 2 are one term, and x · x is x^2), the
-factor order `sort_factors` chooses is keyed by it, and a claim matches its
+and reordering factors and terms; each summed or bound index carries its range
+(`Σ_{k:h}` and `Σ_{k:g}` of one body have different keys). The rewrite rules
+compare by it (like terms merge: Σ_j 2 X[i,j] and Σ_k X[i,k] 2 are one term,
+and x · x is x^2), the factor order `sort_factors` chooses is keyed by it, and a claim matches its
 derivative symbolically when the keys of both normal forms are equal.
 """
 
 from __future__ import annotations
 
+from shapecheck.check.program import Size
 from shapecheck.exhaustive import assert_never
 from shapecheck.symbolic import terms as t
 
@@ -120,7 +122,9 @@ def _product_key(term: t.Product, rename: dict[str, str]) -> str:
     local = _placeholders(term)
     inner = {**rename, **local} if rename else local
     parts = sorted(key(f, inner) for f in term.factors)
-    sums = ",".join(sorted(local.values()))
+    # Each summed index with its range: Σ_{k:h} and Σ_{k:g} of one body are
+    # different sums, and only equal keys may confirm a claim.
+    sums = ",".join(sorted(f"{local[i.name]}:{range_key(i.size)}" for i in term.summed))
     return f"Σ[{sums}](" + " ".join(parts) + ")"
 
 
@@ -131,9 +135,19 @@ def _indexed_key(term: t.IndexedFunc, rename: dict[str, str]) -> str:
     prefix = f"%{_binders_below(term)}."
     local = {o.name: f"{prefix}{k}" for k, o in enumerate(term.over)}
     inner = {**rename, **local}
-    over = ",".join(local[o.name] for o in term.over)
+    over = ",".join(f"{local[o.name]}:{range_key(o.size)}" for o in term.over)
     at = ",".join(_index_key(i, rename) for i in term.at)
     return f"{term.name}[{over}]({key(term.arg, inner)})@[{at}]"
+
+
+def range_key(size: Size) -> str:
+    """A size in keys, equal where the checker's `Size.same_as` holds: its
+    number if known, else its polynomial over the free dims, else its name."""
+    if size.value is not None:
+        return str(size.value)
+    if size.poly is not None:
+        return "#" + ",".join(f"{m}*{c}" for m, c in size.poly.terms)
+    return f"#{size.name}"
 
 
 def _placeholders(term: t.Product) -> dict[str, str]:
@@ -272,13 +286,41 @@ def same_canonical_form(
     except RecursionError:
         # Never seen; a safety net so that a claim is then judged numerically.
         return False, "its canonical form is nested too deeply to compare symbolically"
-    if key(forms[0]) == key(forms[1]):
+    if key(plain_windows(forms[0])) == key(plain_windows(forms[1])):
         return True, None
     sizes = [len(f.terms) if isinstance(f, t.Add) else 1 for f in forms]
     return False, (
         f"its canonical form ({_terms(sizes[0])}) differs from the derivation's "
         f"({_terms(sizes[1])})"
     )
+
+
+def plain_windows(term: t.Term) -> t.Term:
+    """`term` with each array read at a lone window `k + 0` read at `k`, to
+    compare by key: both read entry k of the array, whatever range k runs
+    over (a claim's `Σ_{k:h} I[i,k]` pasted from a printed derivation that
+    reads `I[i,k+0]`). A range narrower than the axis stays in the key of
+    the sum over k. Deltas keep their windows: δ[k + 0, e] with k:h and e:g
+    says the delta is never eaten as a plain δ[k, e] would be (setting k = e
+    would drop k <= h); the term this returns is only keyed, never rewritten."""
+
+    def read(node: t.Term) -> t.Term | None:
+        if isinstance(node, t.Tensor) and any(_lone(i) for i in node.indices):
+            plain = tuple(_lone(i) or i for i in node.indices)
+            return t.Tensor(node.name, plain, node.kind)
+        return None
+
+    return t.replace_nodes(term, read)
+
+
+def _lone(index: t.Index) -> t.Idx | None:
+    """The index of the window `k + 0` (one index, coefficient 1, offset 0)."""
+    if not isinstance(index, t.Shift) or index.offset.terms or len(index.parts) != 1:
+        return None
+    ((part, coefficient),) = index.parts
+    if isinstance(part, t.Idx) and coefficient.constant == 1:
+        return part
+    return None
 
 
 def _terms(count: int) -> str:

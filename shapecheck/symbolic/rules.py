@@ -411,6 +411,11 @@ def _as_power(factor: t.Term) -> tuple[t.Term, float] | None:
         return factor.base, factor.exponent.value
     if isinstance(factor, t.Tensor | t.Func | t.Opaque | t.IndexedFunc | t.SizeOf | t.Matrix):
         return factor, 1.0  # a size too: `n · n^-1 = 1` (spec 9.1)
+    if isinstance(factor, t.IndexValue | t.Extremum | t.Loss):
+        # An index as a number (never 0: `i · i^-1 = 1`), max/min, loss(A):
+        # whatever `_cancelling` lets cancel must merge here, or
+        # distribute_to_cancel and factor_common undo each other forever.
+        return factor, 1.0
     return None
 
 
@@ -429,9 +434,15 @@ def _head(term: t.Term) -> tuple[str, str] | None:
             return ("matrix", f"{term.name}({term.array})")
         case t.Pow():
             return _head(term.base)
-        case t.Const() | t.Delta() | t.Loss() | t.Product() | t.Add() | t.Zero():
+        case t.Const() | t.Delta() | t.Product() | t.Add() | t.Zero():
             return None
-        case t.Compare() | t.Extremum() | t.IndexValue():
+        case t.IndexValue():
+            return ("index", term.index.name)
+        case t.Extremum():
+            return ("extremum", term.name)
+        case t.Loss():
+            return ("loss", term.array)
+        case t.Compare():
             return None
         case _:
             assert_never(term)
@@ -771,7 +782,10 @@ def _cancelling(factor: t.Term, others: tuple[t.Term, ...]) -> t.Term | None:
     """`factor` as it cancels against a divisor among `others`: itself if one
     divides by it, else read through a delta of `others` (δ[k,y[i]] P[i,k] /
     P[i,y[i]]: where the delta is not 0, P[i,k] is P[i,y[i]]); None if neither."""
-    if isinstance(factor, t.Const | t.Delta | t.Add | t.Pow | t.Product | t.Zero):
+    if isinstance(factor, t.Pow) or _as_power(factor) is None:
+        # Only a factor merge_powers merges with its divisor may be moved to
+        # cancel (distribute_to_cancel): any other would stay beside the
+        # divisor, and factor_common would pull it back out, for ever.
         return None
     divides = _inverse_bases(others)
     if not divides:

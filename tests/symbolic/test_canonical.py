@@ -18,11 +18,12 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
-from support import run
+from support import SAMPLES, run
 from symbolic.test_rewrite_properties import IDX, VALUES, table, terms
 
+from shapecheck.check.program import Size
 from shapecheck.symbolic import terms as t
-from shapecheck.symbolic.canonical import canonical_form, same_canonical_form
+from shapecheck.symbolic.canonical import canonical_form, plain_windows, same_canonical_form
 from shapecheck.symbolic.canonical_rules import (
     _COMPARISON_RULES,
     CANONICAL_RULES,
@@ -156,6 +157,18 @@ _SMALL = st.sampled_from([V, W, A, D, M, t.Tensor("s", ())])
 canonical_terms = st.one_of(terms, _shapes(_SMALL), _shapes(terms))
 
 
+def _fixed_examples(count: int) -> settings:
+    """A fixed set of examples (derandomized, no example database), for
+    counts that must not depend on the run."""
+    return settings(
+        max_examples=count,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+
+
 def _table(term: t.Term, free: tuple[t.Idx, ...]) -> np.ndarray:
     """The reference table, or a rejected example where the term is undefined."""
     try:
@@ -205,13 +218,7 @@ def test_every_new_rule_keeps_the_value(term: t.Term) -> None:
 def test_every_new_rule_fires_on_the_generated_terms() -> None:
     fired: Counter[str] = Counter()
 
-    @settings(
-        max_examples=400,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @_fixed_examples(400)
     @given(canonical_terms)
     def count(term: t.Term) -> None:
         fired.update(_new_rules_keep_the_value(term))
@@ -258,7 +265,30 @@ def _near_miss(node: t.Term, kind: str) -> t.Term | None:
             return t.Pow(node.base, t.Const(node.exponent.value + 1))
         case "constant" if isinstance(node, t.Const):
             return t.Const(node.value + 0.5)
+        case "range" if isinstance(node, t.Product) and node.summed:
+            return _narrowed(node, 1)
     return None
+
+
+def _window(index: t.Idx) -> t.Shift:
+    """`index + 0` in a position: the window `k:g` of an axis, read at k."""
+    return t.Shift(((index, t.SizeSum.number(1)),), t.SizeSum())
+
+
+def _narrowed(node: t.Product, fewer: int) -> t.Term | None:
+    """The sum over its first index run over `fewer` entries fewer, the arrays
+    read through the window `k + 0` (`Σ_{k:g} w[k]` with w[h]; with 0 fewer,
+    the same sum written with a window)."""
+    first = node.summed[0]
+    size = first.size.value
+    if size is None or size - fewer < 1:
+        return None
+    narrow = t.Idx(first.name, Size(None, size - fewer))
+    try:
+        factors = tuple(t.substitute(f, {first.name: _window(narrow)}) for f in node.factors)
+    except (ValueError, TypeError, AssertionError):
+        return None  # a position that takes no index expression
+    return t.Product(factors, (narrow, *node.summed[1:]))
 
 
 def _equal_rewrite(node: t.Term, kind: str) -> t.Term | None:
@@ -278,6 +308,8 @@ def _equal_rewrite(node: t.Term, kind: str) -> t.Term | None:
             return t.Func("tanh", V)
         case "quotient":
             return t.Product((node, V, t.Pow(V, t.Const(-1.0))))
+        case "window" if isinstance(node, t.Product) and node.summed:
+            return _narrowed(node, 0)
         case "flipped quotient":
             # (v - 1) / (1 - v) = -1: a sum and its negation are one base
             # (textbook printing writes `-(1 - s)` as `s - 1`).
@@ -288,8 +320,28 @@ def _equal_rewrite(node: t.Term, kind: str) -> t.Term | None:
 
 
 _CHANGES = {
-    "near": ("sign", "scale", "drop", "swap", "rename", "strict", "step", "power", "constant"),
-    "equal": ("split", "constants", "complement", "fold", "unfold", "quotient", "flipped quotient"),
+    "near": (
+        "sign",
+        "scale",
+        "drop",
+        "swap",
+        "rename",
+        "strict",
+        "step",
+        "power",
+        "constant",
+        "range",
+    ),
+    "equal": (
+        "split",
+        "constants",
+        "complement",
+        "fold",
+        "unfold",
+        "quotient",
+        "flipped quotient",
+        "window",
+    ),
 }
 
 
@@ -320,6 +372,12 @@ def _confirmed_implies_equal(term: t.Term, position: int, kind: str) -> bool | N
     changed = _changed(term, position, kind)
     if changed is None:
         return None
+    if kind == "range":
+        # The truth read through the same windows, over the whole range, so
+        # that the two differ in the range alone (`Σ_{k:g}` against `Σ_{k:h}`).
+        windowed = _changed(term, position, "window")
+        assert windowed is not None
+        term = windowed
     free = tuple({i.name: i for i in (*term.free, *changed.free)}.values())
     claim, truth = t.add([changed], free), t.add([term], free)
     confirmed, reason = same_canonical_form(DEFINED, claim, truth)
@@ -344,13 +402,7 @@ def test_equal_rewrites_are_confirmed_and_near_misses_are_not() -> None:
     # term that is 0), which the test above checks against numbers.
     outcome: Counter[tuple[str, bool]] = Counter()
 
-    @settings(
-        max_examples=400,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @_fixed_examples(400)
     @given(pairs)
     def count(pair: tuple[t.Term, int, str]) -> None:
         confirmed = _confirmed_implies_equal(*pair)
@@ -549,3 +601,62 @@ def test_reasons_are_worded_for_a_reader() -> None:
         "its canonical form (1 term) differs from the derivation's (1 term)",
     )
     assert math.isclose(exact(1 / 9 + 1e-17), 1 / 9)
+
+
+def test_a_sum_over_another_range_is_never_confirmed() -> None:
+    # Σ_{k:g} 2 w[k+0] δ[k+0,e] against Σ_{k:h} of the same body: keys once
+    # ignored the range, and the claim was "✓ symbolically; ✗ wrong".
+    h, g = t.Idx("k", Size("h", 3)), t.Idx("k", Size("g", 2))
+    e = t.Idx("e", Size("h", 3))
+
+    def summed(k: t.Idx) -> t.Term:
+        body = (t.Const(2.0), t.Tensor("w", (_window(k),)), t.Delta((_window(k), e)))
+        return t.add([t.Product(body, (k,))], (e,))
+
+    assert not same_canonical_form({}, summed(g), summed(h))[0]
+    assert same_canonical_form({}, summed(h), summed(h))[0]
+    report = run(
+        "dim h = 3, g = 2\nparam w[h]\nL = sum[k:h](w[k] w[k])\n"
+        "dL/dw[e] = sum[k:g](2 w[k] δ[k, e])\n"
+    )
+    (claim,) = report.claims
+    assert not claim.symbolic.matches
+    assert [d.code for d in report.diagnostics] == ["E402"]
+
+
+def test_narrowed_sums_are_generated_and_never_confirmed() -> None:
+    outcome: Counter[bool] = Counter()
+
+    @_fixed_examples(300)
+    @given(canonical_terms)
+    def count(term: t.Term) -> None:
+        # Every sum in the term narrowed in turn, not one node at random.
+        for position, node in enumerate(_subterms(term)):
+            if isinstance(node, t.Product) and node.summed:
+                confirmed = _confirmed_implies_equal(term, position, "range")
+                if confirmed is not None:
+                    outcome[confirmed] += 1
+
+    count()
+    # Not vacuous: many sums narrowed (45 of 63 not confirmed when written).
+    assert outcome[False] > 25, outcome
+
+
+def test_a_lone_window_reads_an_array_as_the_plain_index() -> None:
+    # The LSTM's gates print `Σ_{k:h} I[i,k] … δ[k, e]`; its derivation reads
+    # cp[i, k + 0] and dloss/dhn[i, k + 0]. Entry k either way; deltas keep
+    # their windows (δ[k + 0, e] is never eaten as δ[k, e] would be).
+    k = t.Idx("k", Size("h", 3))
+    e = t.Idx("e", Size("g", 12))
+    read = t.Product((t.Tensor("cp", (_window(k),)), t.Delta((_window(k), e))), (k,))
+    plain = plain_windows(read)
+    assert plain == t.Product((t.Tensor("cp", (k,)), t.Delta((_window(k), e))), (k,))
+    line = (
+        "dL/db[e] = Σ_i Σ_{p:h} dloss/dhn[i,p] (G[i,p] I[i,p] O[i,p] (1 - tanh(c[i,p])^2) "
+        "(1 - I[i,p]) δ[p, e] + F[i,p] O[i,p] cp[i,p] (1 - tanh(c[i,p])^2) (1 - F[i,p]) "
+        "δ[p + h, e] + I[i,p] O[i,p] (1 - G[i,p]^2) (1 - tanh(c[i,p])^2) δ[p + 2 h, e] "
+        "+ O[i,p] tanh(c[i,p]) (1 - O[i,p]) δ[p + 3 h, e])"
+    )
+    text = (SAMPLES / "course" / "lstm.idx").read_text(encoding="utf-8")
+    (claim,) = run(text + line + "\n").claims
+    assert claim.symbolic.matches and claim.confirmed

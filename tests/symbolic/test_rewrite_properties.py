@@ -55,12 +55,10 @@ def reference(term: t.Term, env: dict[str, int], values: dict[str, np.ndarray]) 
     if isinstance(term, t.Zero):
         return 0.0
     if isinstance(term, t.Tensor):
-        position = tuple(
-            i.value - 1 if isinstance(i, t.Fixed) else env[i.name] for i in term.indices
-        )
+        position = tuple(_position(i, env) for i in term.indices)
         return float(values[term.name][position])
     if isinstance(term, t.Delta):
-        picked = {i.value - 1 if isinstance(i, t.Fixed) else env[i.name] for i in term.indices}
+        picked = {_position(i, env) for i in term.indices}
         return 1.0 if len(picked) == 1 else 0.0
     if isinstance(term, t.Func):
         x = reference(term.arg, env, values)
@@ -111,6 +109,21 @@ def reference(term: t.Term, env: dict[str, int], values: dict[str, np.ndarray]) 
             value *= reference(factor, inner, values)
         total += value
     return total
+
+
+def _position(index: t.Index, env: dict[str, int]) -> int:
+    """The 0-based position an index picks: a literal, a name, or an index
+    expression `Σ c × index + offset` of names (1-based, spec 9.4)."""
+    if isinstance(index, t.Fixed):
+        return index.value - 1
+    if isinstance(index, t.Idx):
+        return env[index.name]
+    assert isinstance(index, t.Shift), index
+    picked = index.offset.value()
+    for part, coefficient in index.parts:
+        assert isinstance(part, t.Idx), part
+        picked += coefficient.value() * (env[part.name] + 1)
+    return picked - 1
 
 
 def table(term: t.Term, free: tuple[t.Idx, ...], values: dict[str, np.ndarray]) -> np.ndarray:
@@ -215,6 +228,20 @@ def _quotient(through_delta: bool, a: t.Term, b: t.Term) -> t.Term:
     return t.Product((v_i, t.add([term, b])))
 
 
+# Factors a term of a sum may divide by that are not arrays: an index as a
+# number (`i (2 x[i] / i + 1)` once looped: distribute_to_cancel moved `i` in,
+# merge_powers did not cancel it, factor_common pulled it back out) and max.
+_DIVISORS = [
+    t.IndexValue(IDX["i"]),
+    t.Extremum("max", t.Tensor("v", (IDX["i"],)), t.Tensor("s", ())),
+]
+
+
+def _divided_by(divisor: t.Term, a: t.Term, b: t.Term) -> t.Term:
+    """f (a / f + b): distribute_to_cancel moves f in, merge_powers cancels it."""
+    return t.Product((divisor, t.add([t.Product((a, t.Pow(divisor, t.Const(-1.0)))), b])))
+
+
 _WRAPS: list[Callable[[t.Term], t.Term]] = [
     lambda x: x,
     lambda x: t.Func("tanh", x),
@@ -257,6 +284,7 @@ def _composites(inner: st.SearchStrategy[t.Term]) -> st.SearchStrategy[t.Term]:
         ),
         st.builds(_common, inner, st.lists(inner, min_size=2, max_size=3), st.booleans()),
         st.builds(_quotient, st.booleans(), inner, inner),
+        st.builds(_divided_by, st.sampled_from(_DIVISORS), inner, inner),
         # v[i] δ[i,k] a / v[k]: cancel_through_delta alone
         st.builds(
             lambda a: t.Product(
@@ -458,3 +486,17 @@ def test_eating_a_delta_renames_a_shadowing_sum() -> None:
     np.testing.assert_allclose(
         table(eaten, term.free, VALUES), table(term, term.free, VALUES), rtol=1e-9
     )
+
+
+def test_a_factor_that_cancels_in_a_quotient_settles() -> None:
+    # i (2 x[i] / i + 1) = 2 x[i] + i: moved in, the index cancels (it is
+    # never 0), so factor_common cannot pull it back out (once a RecursionError).
+    v = t.Tensor("v", (IDX["i"],))
+    for divisor in (*_DIVISORS, t.Loss("A")):
+        term = _divided_by(divisor, t.Product((t.Const(2.0), v)), t.Const(1.0))
+        assert normal_form(term) == normal_form(t.add([t.Product((t.Const(2.0), v)), divisor]))
+    # A comparison is not cancelled (1 / (v > 0) is undefined where it fails),
+    # but the rules still settle.
+    mask = t.Compare(">", v, t.Const(0.0))
+    simplify(_divided_by(mask, v, t.Const(1.0)))
+    normal_form(_divided_by(mask, v, t.Const(1.0)))
