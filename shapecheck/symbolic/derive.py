@@ -28,6 +28,7 @@ from shapecheck.symbolic.canonical import key
 from shapecheck.symbolic.graph import DefinitionGraph
 from shapecheck.symbolic.lower import lower_definition
 from shapecheck.symbolic.rules import reads_last
+from shapecheck.symbolic.shapes import ShapeMemo
 from shapecheck.symbolic.simplify import renamed_fixed_point, simplify
 from shapecheck.symbolic.trace import Trace, label
 from shapecheck.syntax.ast import derivative_label
@@ -562,6 +563,8 @@ class Deriver:
         # the same definitions from the same fresh names: dL/dWh, dL/dWx and
         # dL/db of an RNN share every dL/dh{t}.
         self._walks: dict[_WalkKey, _WalkDone] = {}
+        # An unrolled loop's adjoints are simplified once per shape.
+        self._shapes = ShapeMemo()
         _substitute_references(self)  # last: it derives, with the caches above
 
     # ---- naming
@@ -696,7 +699,11 @@ class Deriver:
                 for consumer, c, rhs, reference in links
             ]
         built = _one_hot_inlined(walk, _bounded(t.add(parts, of_indices + at), line.name))
-        result = simplify(_bounded(built, line.name), trace=trace)
+        bounded = _bounded(built, line.name)
+        if trace is None:
+            result = self._shapes.simplified(bounded, simplify)
+        else:  # `explain` records every step of the one simplification
+            result = simplify(bounded, trace=trace)
         if t.size_count(result, MAX_FORMULA_NODES) > MAX_FORMULA_NODES:
             raise DerivationTooLarge(f"d{of}/d{name} has more than {MAX_FORMULA_NODES:,} nodes")
         if trace is not None and chain is not None:
