@@ -452,12 +452,14 @@ class Derivation:
 
 
 def _lowered(
-    definition: CheckedDefinition, trace: Trace | None
+    definition: CheckedDefinition, trace: Trace | None, shapes: ShapeMemo
 ) -> tuple[tuple[t.Idx, ...], t.Term]:
-    """A definition as terms, simplified (its steps kept aside in the trace)."""
+    """A definition as terms, simplified (its steps kept aside in the trace;
+    without one, once per shape: an unrolled loop's definitions are alike)."""
     lhs, rhs = lower_definition(definition)
-    inner = trace.definition(definition.name, lhs, rhs) if trace is not None else None
-    return lhs, simplify(rhs, trace=inner)
+    if trace is None:
+        return lhs, shapes.simplified(rhs, simplify)
+    return lhs, simplify(rhs, trace=trace.definition(definition.name, lhs, rhs))
 
 
 def _names_in_use(
@@ -554,7 +556,9 @@ class Deriver:
         self.graph = DefinitionGraph(program)
         # Simplified once here; instantiations are renamings of these, which
         # the engine then need not simplify again.
-        self.lowered = {d.name: _lowered(d, trace) for d in program.definitions}
+        # An unrolled loop's definitions and adjoints are simplified once per shape.
+        self._shapes = ShapeMemo()
+        self.lowered = {d.name: _lowered(d, trace, self._shapes) for d in program.definitions}
         self.taken = _names_in_use(program, self.lowered)
         # What fresh names avoid (spec 10); `taken` grows with formulas made here.
         self.file_names = frozenset(self.taken)
@@ -563,8 +567,6 @@ class Deriver:
         # the same definitions from the same fresh names: dL/dWh, dL/dWx and
         # dL/db of an RNN share every dL/dh{t}.
         self._walks: dict[_WalkKey, _WalkDone] = {}
-        # An unrolled loop's adjoints are simplified once per shape.
-        self._shapes = ShapeMemo()
         _substitute_references(self)  # last: it derives, with the caches above
 
     # ---- naming
