@@ -328,7 +328,7 @@ def _softmax(term: t.IndexedFunc, name: str, at: tuple[t.Idx, ...], trace: Trace
     # The softmax weights are summed over indices of their own, renamed away
     # from every index the result keeps, so no sum captures one of them, and
     # from the file's names (a dim `p` must not become `Σ_p`).
-    fresh = t.FreshNames(set(t.used_names(term)) | {i.name for i in at} | _FILE_NAMES.get())
+    fresh = t.FreshNames(set(t.used_names(term)) | {i.name for i in at}, _FILE_NAMES.get())
     inner: dict[str, t.Index] = {o.name: t.Idx(fresh.take(), o.size) for o in term.over}
     summed = tuple(i for i in inner.values() if isinstance(i, t.Idx))
     weights = t.IndexedFunc("softmax", term.over, term.arg, summed)
@@ -602,7 +602,7 @@ class Deriver:
         if name not in self._facts:
             self._facts[name] = _facts_of(own_lhs, rhs)
         inner_names, reads = self._facts[name]
-        local = t.FreshNames(self.taken | clash | set(inner_names))
+        local = t.FreshNames(clash | set(inner_names), self.taken)
         for inner in inner_names:
             if inner in clash:
                 size = t.size_of_index(rhs, inner)
@@ -730,7 +730,7 @@ class Deriver:
                 links.append((consumer, of_indices, rhs, None))
                 continue
             own = walk.adjoint_indices[consumer]
-            local = t.FreshNames(self.taken | avoid | {i.name for i in own})
+            local = t.FreshNames(avoid | {i.name for i in own}, self.taken)
             c = tuple(i if i.name not in avoid else t.Idx(local.take(), i.size) for i in own)
             rhs = self._instantiate(consumer, c, avoid | {i.name for i in c}, fresh, reading)
             reference = t.Tensor(f"d{of}/d{consumer}", of_indices + c, t.ADJOINT)

@@ -6,9 +6,10 @@ same adjoint again and again with other arrays: dL/ds{t} of an RNN is
 the first of them and gives each later one the stored result with its arrays
 renamed, which is exactly what simplifying it would give, because:
 
-- the key holds the whole term with each array's name replaced by a
-  placeholder (by first appearance), so index names and sizes, constants,
-  functions, array kinds and the tree itself are equal on a hit;
+- the key holds every node of the term in preorder, each array's name
+  replaced by its number (by first appearance), so index names and sizes,
+  constants (by repr: `-0.0` is not `0.0`), functions, array kinds and the
+  tree itself are equal on a hit;
 - it holds which nodes carry the engine's fixed-point mark, and of which
   rules, since the engine does not rewrite those (an instantiated
   definition is marked);
@@ -40,22 +41,6 @@ from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.simplify import LEAVES, NORMAL_FORM_RULES, RULES
 
 _DIGIT = re.compile(r"[0-9]")
-# Kinds whose keys name no array but through `Tensor` nodes.
-_PLAIN = (
-    t.Const,
-    t.SizeOf,
-    t.Tensor,
-    t.Delta,
-    t.Func,
-    t.IndexedFunc,
-    t.Pow,
-    t.Compare,
-    t.Extremum,
-    t.IndexValue,
-    t.Product,
-    t.Add,
-    t.Zero,
-)
 _FIXED = "_fixed"
 # Beyond this many arrays a term is not memoised: the key's pairs of names
 # grow as its square, and such a term (the sum over 1,000 time steps of
@@ -77,32 +62,64 @@ def _plain_indices(indices: tuple[t.Index, ...]) -> bool:
     return True
 
 
-def _names_and_marks(term: t.Term) -> tuple[list[str], tuple[int, ...]]:
-    """The arrays' names in order of first appearance, and the fixed-point
-    mark of each node but the leaves (whose marks the engine never reads) in
-    preorder; raises `_Unmemoisable`."""
-    names: dict[str, None] = {}
-    marks: list[int] = []
+def _local(node: t.Term, names: dict[str, int]) -> tuple[Hashable, ...]:
+    """What a node is besides its children, an array's name as its number;
+    a number as its repr (`-0.0` is not `0.0`); raises `_Unmemoisable`."""
+    match node:
+        case t.Tensor() if _plain_indices(node.indices):
+            return (t.Tensor, names.setdefault(node.name, len(names)), node.indices, node.kind)
+        case t.Const():
+            return (t.Const, repr(node.value))
+        case t.Product():
+            return (t.Product, node.summed, len(node.factors))
+        case t.Add():
+            return (t.Add, node.free, len(node.terms))
+        case t.Func():
+            return (t.Func, node.name)
+        case t.Extremum():
+            return (t.Extremum, node.name)
+        case t.IndexedFunc() if _plain_indices(node.at):
+            return (t.IndexedFunc, node.name, node.over, node.at)
+        case t.Pow():
+            return (t.Pow,)
+        case t.Compare():
+            return (t.Compare, node.op)
+        case t.Delta() if _plain_indices(node.indices):
+            return (t.Delta, node.indices)
+        case t.SizeOf():
+            return (t.SizeOf, node.size)
+        case t.Zero():
+            return (t.Zero, node.free)
+        case t.IndexValue():
+            return (t.IndexValue, node.index)
+    raise _Unmemoisable
+
+
+def _mark(node: t.Term) -> int:
+    """The fixed-point mark the engine reads: none on a leaf (ignored)."""
+    if isinstance(node, LEAVES):
+        return 0
+    mark = node.__dict__.get(_FIXED)
+    if mark is None:
+        return 0
+    if mark is RULES:
+        return 1
+    if mark is NORMAL_FORM_RULES:
+        return 2
+    raise _Unmemoisable
+
+
+def _walk(term: t.Term) -> tuple[list[str], tuple[Hashable, ...]]:
+    """The arrays' names in order of first appearance, and each node in
+    preorder as `_local` gives it with its mark; raises `_Unmemoisable`."""
+    names: dict[str, int] = {}
+    nodes: list[Hashable] = []
     stack = [term]
     while stack:
         node = stack.pop()
-        if not isinstance(node, _PLAIN):
-            raise _Unmemoisable
-        if isinstance(node, t.Tensor | t.Delta):
-            if not _plain_indices(node.indices):
-                raise _Unmemoisable
-            if isinstance(node, t.Tensor):
-                names.setdefault(node.name, None)
-        elif isinstance(node, t.IndexedFunc) and not _plain_indices(node.at):
-            raise _Unmemoisable
+        nodes.append((_local(node, names), _mark(node)))
         stack.extend(reversed(t.children(node)))
-        if isinstance(node, LEAVES):
-            continue  # the engine ignores a leaf's mark
-        mark = node.__dict__.get(_FIXED)
-        if mark is not None and mark is not RULES and mark is not NORMAL_FORM_RULES:
-            raise _Unmemoisable
-        marks.append(0 if mark is None else 1 if mark is RULES else 2)
-    return list(names), tuple(marks)
+    return list(names), tuple(nodes)
 
 
 def _relations(names: list[str]) -> tuple[tuple[int, bool, bool], ...]:
@@ -112,27 +129,17 @@ def _relations(names: list[str]) -> tuple[tuple[int, bool, bool], ...]:
     )
 
 
-def _renamed_arrays(term: t.Term, mapping: dict[str, str]) -> t.Term:
-    def change(node: t.Term) -> t.Term | None:
-        if isinstance(node, t.Tensor):
-            return t.Tensor(mapping[node.name], node.indices, node.kind)
-        return None
-
-    return t.replace_nodes(term, change)
-
-
 def shape_of(term: t.Term) -> tuple[Hashable, list[str]] | None:
     """The memo's key of a term and its arrays' names in the key's order;
     None where the term is not memoised."""
     try:
-        names, marks = _names_and_marks(term)
+        names, nodes = _walk(term)
     except _Unmemoisable:
         return None
     if len(names) > MAX_NAMES:
         return None
-    placeholders = {name: f"\0{k}" for k, name in enumerate(names)}
     masks = tuple(_DIGIT.sub("0", name) for name in names)
-    shape = (_renamed_arrays(term, placeholders), marks, masks, _relations(names))
+    shape = (nodes, masks, _relations(names))
     return shape, names
 
 
@@ -158,7 +165,13 @@ class ShapeMemo:
         result, before = stored
         self.hits += 1
         mapping = dict(zip(before, names, strict=True))
-        return _marked_as(result, _renamed_arrays(result, mapping))
+
+        def renamed(node: t.Term) -> t.Term | None:
+            if isinstance(node, t.Tensor):
+                return t.Tensor(mapping[node.name], node.indices, node.kind)
+            return None
+
+        return _marked_as(result, t.replace_nodes(result, renamed))
 
 
 def _marked_as(original: t.Term, renamed: t.Term) -> t.Term:

@@ -86,6 +86,9 @@ def test_names_of_other_lengths_or_order_get_other_keys() -> None:
     assert shape_of(_chain("s28", "s27"))[0] != same[0]  # type: ignore[index]
     # One name beginning the other (`x1`, `x12`) is not `x1`, `x23`.
     assert shape_of(_chain("x1", "x12"))[0] != shape_of(_chain("x2", "x13"))[0]  # type: ignore[index]
+    # Numbers by their repr: `-0.0` prints (and sorts) unlike `0.0`.
+    zero, negative = (t.Product((t.Const(c), _tensor("s1", "i"))) for c in (0.0, -0.0))
+    assert shape_of(zero)[0] != shape_of(negative)[0]  # type: ignore[index]
     # Letters are kept: `U` is not `V`.
     assert shape_of(_chain("U", "s1"))[0] != shape_of(_chain("V", "s1"))[0]  # type: ignore[index]
 
