@@ -28,6 +28,7 @@ from shapecheck.symbolic.canonical import key
 from shapecheck.symbolic.graph import DefinitionGraph
 from shapecheck.symbolic.lower import lower_definition
 from shapecheck.symbolic.rules import reads_last
+from shapecheck.symbolic.shapes import ShapeMemo
 from shapecheck.symbolic.simplify import renamed_fixed_point, simplify
 from shapecheck.symbolic.trace import Trace, label
 from shapecheck.syntax.ast import derivative_label
@@ -327,7 +328,7 @@ def _softmax(term: t.IndexedFunc, name: str, at: tuple[t.Idx, ...], trace: Trace
     # The softmax weights are summed over indices of their own, renamed away
     # from every index the result keeps, so no sum captures one of them, and
     # from the file's names (a dim `p` must not become `Σ_p`).
-    fresh = t.FreshNames(set(t.used_names(term)) | {i.name for i in at} | _FILE_NAMES.get())
+    fresh = t.FreshNames(set(t.used_names(term)) | {i.name for i in at}, _FILE_NAMES.get())
     inner: dict[str, t.Index] = {o.name: t.Idx(fresh.take(), o.size) for o in term.over}
     summed = tuple(i for i in inner.values() if isinstance(i, t.Idx))
     weights = t.IndexedFunc("softmax", term.over, term.arg, summed)
@@ -451,12 +452,14 @@ class Derivation:
 
 
 def _lowered(
-    definition: CheckedDefinition, trace: Trace | None
+    definition: CheckedDefinition, trace: Trace | None, shapes: ShapeMemo
 ) -> tuple[tuple[t.Idx, ...], t.Term]:
-    """A definition as terms, simplified (its steps kept aside in the trace)."""
+    """A definition as terms, simplified (its steps kept aside in the trace;
+    without one, once per shape: an unrolled loop's definitions are alike)."""
     lhs, rhs = lower_definition(definition)
-    inner = trace.definition(definition.name, lhs, rhs) if trace is not None else None
-    return lhs, simplify(rhs, trace=inner)
+    if trace is None:
+        return lhs, shapes.simplified(rhs, simplify)
+    return lhs, simplify(rhs, trace=trace.definition(definition.name, lhs, rhs))
 
 
 def _names_in_use(
@@ -553,7 +556,9 @@ class Deriver:
         self.graph = DefinitionGraph(program)
         # Simplified once here; instantiations are renamings of these, which
         # the engine then need not simplify again.
-        self.lowered = {d.name: _lowered(d, trace) for d in program.definitions}
+        # An unrolled loop's definitions and adjoints are simplified once per shape.
+        self._shapes = ShapeMemo()
+        self.lowered = {d.name: _lowered(d, trace, self._shapes) for d in program.definitions}
         self.taken = _names_in_use(program, self.lowered)
         # What fresh names avoid (spec 10); `taken` grows with formulas made here.
         self.file_names = frozenset(self.taken)
@@ -597,7 +602,7 @@ class Deriver:
         if name not in self._facts:
             self._facts[name] = _facts_of(own_lhs, rhs)
         inner_names, reads = self._facts[name]
-        local = t.FreshNames(self.taken | clash | set(inner_names))
+        local = t.FreshNames(clash | set(inner_names), self.taken)
         for inner in inner_names:
             if inner in clash:
                 size = t.size_of_index(rhs, inner)
@@ -696,7 +701,11 @@ class Deriver:
                 for consumer, c, rhs, reference in links
             ]
         built = _one_hot_inlined(walk, _bounded(t.add(parts, of_indices + at), line.name))
-        result = simplify(_bounded(built, line.name), trace=trace)
+        bounded = _bounded(built, line.name)
+        if trace is None:
+            result = self._shapes.simplified(bounded, simplify)
+        else:  # `explain` records every step of the one simplification
+            result = simplify(bounded, trace=trace)
         if t.size_count(result, MAX_FORMULA_NODES) > MAX_FORMULA_NODES:
             raise DerivationTooLarge(f"d{of}/d{name} has more than {MAX_FORMULA_NODES:,} nodes")
         if trace is not None and chain is not None:
@@ -721,7 +730,7 @@ class Deriver:
                 links.append((consumer, of_indices, rhs, None))
                 continue
             own = walk.adjoint_indices[consumer]
-            local = t.FreshNames(self.taken | avoid | {i.name for i in own})
+            local = t.FreshNames(avoid | {i.name for i in own}, self.taken)
             c = tuple(i if i.name not in avoid else t.Idx(local.take(), i.size) for i in own)
             rhs = self._instantiate(consumer, c, avoid | {i.name for i in c}, fresh, reading)
             reference = t.Tensor(f"d{of}/d{consumer}", of_indices + c, t.ADJOINT)

@@ -49,7 +49,8 @@ def normal_form(term: t.Term) -> t.Term:
     return simplify(term, NORMAL_FORM_RULES)
 
 
-_LEAVES = (t.Const, t.SizeOf, t.Tensor, t.Delta, t.Loss, t.Matrix, t.Zero, t.IndexValue)
+# The kinds no rule rewrites: the engine neither rewrites nor marks them.
+LEAVES = (t.Const, t.SizeOf, t.Tensor, t.Delta, t.Loss, t.Matrix, t.Zero, t.IndexValue)
 # Marks a term as a fixed point of a rule set (the tuple itself is the mark).
 _FIXED = "_fixed"
 
@@ -84,7 +85,7 @@ class _Engine:
         self.memo: dict[t.Term, t.Term] = {}
 
     def rewrite(self, term: t.Term) -> t.Term:
-        if isinstance(term, _LEAVES):
+        if isinstance(term, LEAVES):
             return term  # no rule rewrites a leaf
         if term.__dict__.get(_FIXED) is self.rules:
             return term  # already a fixed point of these rules

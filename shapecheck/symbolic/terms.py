@@ -28,6 +28,7 @@ say its free indices (each with its size), and rewriting never changes them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeVar
@@ -1059,29 +1060,36 @@ class FreshNames:
 
     _BASE = ("p", "q", "r", "s", "t", "u")
 
-    def __init__(self, taken: set[str]) -> None:
+    def __init__(self, taken: set[str], also: AbstractSet[str] = frozenset()) -> None:
         self.taken = set(taken)
+        # Taken too, read where it is (not copied): a whole file's names,
+        # which must not change while this is in use.
+        self._also = also
         # How many names of the sequence are behind us (all of them taken).
         self._position = 0
 
+    def _free(self, name: str) -> bool:
+        return name not in self.taken and name not in self._also
+
     def take(self, preferred: str | None = None) -> str:
-        if preferred is not None and preferred not in self.taken:
+        if preferred is not None and self._free(preferred):
             self.taken.add(preferred)
             return preferred
         while True:
             name = fresh_name(self._position)
             self._position += 1
-            if name not in self.taken:
+            if self._free(name):
                 self.taken.add(name)
                 return name
 
     def state(self) -> tuple[frozenset[str], int]:
         """Everything `take` depends on: equal states give equal names."""
-        return frozenset(self.taken), self._position
+        return frozenset(self.taken | self._also), self._position
 
     def restore(self, state: tuple[frozenset[str], int]) -> None:
         taken, self._position = state
         self.taken = set(taken)
+        self._also = frozenset()
 
 
 def fresh_name(position: int) -> str:

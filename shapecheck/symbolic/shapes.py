@@ -1,0 +1,200 @@
+"""Adjoints simplified once per shape: a memo over `simplify` for reverse mode.
+
+Part of the symbolic stage, used by `derive.py`. An unrolled loop makes the
+same adjoint again and again with other arrays: dL/ds{t} of an RNN is
+`dL/ds{t+1}[a] U[i,a] (1 - s{t+1}[a]^2)` for every t. `ShapeMemo` simplifies
+the first of them and gives each later one the stored result with its arrays
+renamed, which is exactly what simplifying it would give, because:
+
+- the key holds every node of the term in preorder, each array's name
+  replaced by its number (by first appearance), so index names and sizes,
+  constants (by repr: `-0.0` is not `0.0`), functions, array kinds and the
+  tree itself are equal on a hit;
+- it holds which nodes carry the engine's fixed-point mark, and of which
+  rules, since the engine does not rewrite those (an instantiated
+  definition is marked);
+- the rules see array names only through equality and through the order of
+  canonical keys (`canonical.py`), strings in which a name is followed by
+  `[`. Two names get the same placeholder only where they have the same
+  characters but for their digits (same length, digits in the same places),
+  and the key holds, for every pair of names in the term, their order and
+  whether one begins the other. Then every comparison of two keys comes out
+  the same: where two keys first differ inside names, it is decided by those
+  two names (or, where one begins the other, by a digit or letter against
+  the `[` after the shorter, whichever the digit), and a name against other
+  text is decided by a letter, or by a digit against a character that is not
+  a digit, whichever the digit. Terms where arrays are named in other places
+  (gathers, `argmax` in positions, losses, matrix functions, `fn` calls) are
+  not memoised.
+
+The stored result is renamed with the fixed-point marks of every node
+carried over, as the engine would have left them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Hashable
+from itertools import combinations
+
+from shapecheck.symbolic import terms as t
+from shapecheck.symbolic.simplify import LEAVES, NORMAL_FORM_RULES, RULES
+
+_DIGIT = re.compile(r"[0-9]")
+_FIXED = "_fixed"
+# Beyond this many arrays a term is not memoised: the key's pairs of names
+# grow as its square, and such a term (the sum over 1,000 time steps of
+# dL/dU) is not made twice.
+MAX_NAMES = 64
+
+
+class _Unmemoisable(Exception):
+    """The term names an array outside a `Tensor` node."""
+
+
+def _plain_indices(indices: tuple[t.Index, ...]) -> bool:
+    """No gather or selection (which name arrays) among the indices."""
+    for index in indices:
+        if isinstance(index, t.Gather | t.Select):
+            return False
+        if isinstance(index, t.Shift) and not all(isinstance(i, t.Idx) for i, _ in index.parts):
+            return False
+    return True
+
+
+def _local(node: t.Term, names: dict[str, int]) -> tuple[Hashable, ...]:
+    """What a node is besides its children, an array's name as its number;
+    a number as its repr (`-0.0` is not `0.0`); raises `_Unmemoisable`."""
+    match node:
+        case t.Tensor() if _plain_indices(node.indices):
+            return (t.Tensor, names.setdefault(node.name, len(names)), node.indices, node.kind)
+        case t.Const():
+            return (t.Const, repr(node.value))
+        case t.Product():
+            return (t.Product, node.summed, len(node.factors))
+        case t.Add():
+            return (t.Add, node.free, len(node.terms))
+        case t.Func():
+            return (t.Func, node.name)
+        case t.Extremum():
+            return (t.Extremum, node.name)
+        case t.IndexedFunc() if _plain_indices(node.at):
+            return (t.IndexedFunc, node.name, node.over, node.at)
+        case t.Pow():
+            return (t.Pow,)
+        case t.Compare():
+            return (t.Compare, node.op)
+        case t.Delta() if _plain_indices(node.indices):
+            return (t.Delta, node.indices)
+        case t.SizeOf():
+            return (t.SizeOf, node.size)
+        case t.Zero():
+            return (t.Zero, node.free)
+        case t.IndexValue():
+            return (t.IndexValue, node.index)
+    raise _Unmemoisable
+
+
+def _mark(node: t.Term) -> int:
+    """The fixed-point mark the engine reads: none on a leaf (ignored)."""
+    if isinstance(node, LEAVES):
+        return 0
+    mark = node.__dict__.get(_FIXED)
+    if mark is None:
+        return 0
+    if mark is RULES:
+        return 1
+    if mark is NORMAL_FORM_RULES:
+        return 2
+    raise _Unmemoisable
+
+
+def _walk(term: t.Term) -> tuple[list[str], tuple[Hashable, ...]]:
+    """The arrays' names in order of first appearance, and each node in
+    preorder as `_local` gives it with its mark; raises `_Unmemoisable`."""
+    names: dict[str, int] = {}
+    nodes: list[Hashable] = []
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        nodes.append((_local(node, names), _mark(node)))
+        stack.extend(reversed(t.children(node)))
+    return list(names), tuple(nodes)
+
+
+def _relations(names: list[str]) -> tuple[tuple[int, bool, bool], ...]:
+    """For each pair of names: their order, and whether either begins the other."""
+    return tuple(
+        ((a > b) - (a < b), b.startswith(a), a.startswith(b)) for a, b in combinations(names, 2)
+    )
+
+
+def shape_of(term: t.Term) -> tuple[Hashable, list[str]] | None:
+    """The memo's key of a term and its arrays' names in the key's order;
+    None where the term is not memoised."""
+    try:
+        names, nodes = _walk(term)
+    except _Unmemoisable:
+        return None
+    if len(names) > MAX_NAMES:
+        return None
+    masks = tuple(_DIGIT.sub("0", name) for name in names)
+    shape = (nodes, masks, _relations(names))
+    return shape, names
+
+
+class ShapeMemo:
+    """Simplified adjoints by shape, for one Deriver (one checked program)."""
+
+    def __init__(self) -> None:
+        self._done: dict[Hashable, tuple[t.Term, list[str]]] = {}
+        self.hits = 0
+
+    def simplified(self, term: t.Term, simplify: Callable[[t.Term], t.Term]) -> t.Term:
+        """`simplify(term)`, from the memo where a term of its shape was simplified."""
+        found = shape_of(term)
+        if found is None:
+            return simplify(term)
+        shape, names = found
+        stored = self._done.get(shape)
+        if stored is None:
+            result = simplify(term)
+            if {n for n, _ in _arrays(result)} <= set(names):
+                self._done[shape] = (result, names)
+            return result
+        result, before = stored
+        self.hits += 1
+        mapping = dict(zip(before, names, strict=True))
+
+        def renamed(node: t.Term) -> t.Term | None:
+            if isinstance(node, t.Tensor):
+                return t.Tensor(mapping[node.name], node.indices, node.kind)
+            return None
+
+        return _marked_as(result, t.replace_nodes(result, renamed))
+
+
+def _marked_as(original: t.Term, renamed: t.Term) -> t.Term:
+    """`renamed` with the fixed-point mark of each node of `original`, its
+    image under a renaming of arrays (every node, marked or not: a hit must
+    leave what a miss leaves)."""
+    stack = [(original, renamed)]
+    while stack:
+        old, new = stack.pop()
+        mark = old.__dict__.get(_FIXED)
+        if mark is not None and not isinstance(new, LEAVES):
+            new.__dict__[_FIXED] = mark
+        stack.extend(zip(t.children(old), t.children(new), strict=True))
+    return renamed
+
+
+def _arrays(term: t.Term) -> list[tuple[str, str]]:
+    """The (name, kind) of every `Tensor` node of a term."""
+    found: list[tuple[str, str]] = []
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, t.Tensor):
+            found.append((node.name, node.kind))
+        stack.extend(t.children(node))
+    return found
