@@ -17,15 +17,28 @@ from shapecheck.symbolic import terms as t
 
 def key(term: t.Term, rename: dict[str, str] | None = None) -> str:
     """A string equal for terms equal up to renaming summed indices and factor order."""
-    if not rename or rename.keys().isdisjoint(t.used_names(term)):
+    cache = term.__dict__
+    used = t.used_names(term)
+    renamed_here = rename.keys() & used if rename else None
+    if not renamed_here:
         # The common case, remembered on the (immutable) term.
-        cache = term.__dict__
         found = cache.get("_key")
         if found is None:
             found = _key(term, {})
             cache["_key"] = found
         return found
-    return _key(term, rename)
+    # Under a renaming, remembered per renaming of the names the term uses:
+    # the simplifier keys the same subterms of a nested sum under the same
+    # outer placeholders again and again (uncached, a pasted-back derivative
+    # with sums nested three deep took minutes).
+    assert rename is not None
+    relevant = tuple(sorted((name, rename[name]) for name in renamed_here))
+    renamed: dict[tuple[tuple[str, str], ...], str] = cache.setdefault("_renamed_keys", {})
+    found = renamed.get(relevant)
+    if found is None:
+        found = _key(term, dict(relevant))
+        renamed[relevant] = found
+    return found
 
 
 def _key(term: t.Term, rename: dict[str, str]) -> str:
@@ -205,17 +218,25 @@ def _nesting(term: t.Term, kind: type[t.Term], slot: str) -> int:
     return found
 
 
-def _appearance_order(term: t.Term) -> list[str]:
-    names: list[str] = []
-    stack = [term]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, t.Tensor | t.Delta | t.Matrix):
-            names.extend(i.name for i in t.index_leaves(node.indices))
-        elif isinstance(node, t.IndexValue):
-            names.append(node.index.name)
-        stack.extend(reversed(t.children(node)))
-    return names
+def _appearance_order(term: t.Term) -> tuple[str, ...]:
+    """The index names the term reads, each once, in the order they first appear.
+
+    Remembered on the (immutable) term and built from its children's, so
+    that a subterm shared by many products is walked once.
+    """
+    cache = term.__dict__
+    found: tuple[str, ...] | None = cache.get("_appearance")
+    if found is None:
+        names: dict[str, None] = {}
+        if isinstance(term, t.Tensor | t.Delta | t.Matrix):
+            names.update(dict.fromkeys(i.name for i in t.index_leaves(term.indices)))
+        elif isinstance(term, t.IndexValue):
+            names[term.index.name] = None
+        for child in t.children(term):
+            names.update(dict.fromkeys(_appearance_order(child)))
+        found = tuple(names)
+        cache["_appearance"] = found
+    return found
 
 
 # The order factors are printed in: constants, arrays, functions, deltas last.
@@ -256,6 +277,13 @@ def factor_order(term: t.Term) -> tuple[int, str]:
 # the file's names unfolded, has at most this many nodes: multiplying out can
 # grow a term, and beyond this the numeric check decides (with that reason).
 MAX_CANONICAL_NODES = 20_000
+# And each side's canonical form is given up past this many nodes visited
+# (the numeric check decides then, with that reason). Multiplying out is
+# where the work goes, and every new product is keyed, so a visit costs more
+# as terms grow: a pasted-back derivative with squared sums nested three deep
+# visited 126,000 nodes in 5 s. The most any shipped sample's claim or
+# pasted-back formula needs (tests/test_round_trip.py) is about 30,000.
+MAX_CANONICAL_WORK = 60_000
 
 Definitions = dict[str, tuple[tuple[t.Idx, ...], t.Term]]
 
@@ -334,7 +362,8 @@ def canonical_form(term: t.Term) -> t.Term:
     from shapecheck.symbolic.canonical_rules import CANONICAL_RULES, COMPARISON_RULES
     from shapecheck.symbolic.simplify import simplify
 
-    return simplify(simplify(term, COMPARISON_RULES), CANONICAL_RULES)
+    compared = simplify(term, COMPARISON_RULES, max_work=MAX_CANONICAL_WORK)
+    return simplify(compared, CANONICAL_RULES, max_work=MAX_CANONICAL_WORK)
 
 
 def unfold_definitions(definitions: Definitions, term: t.Term, limit: int) -> t.Term | None:

@@ -36,12 +36,18 @@ class SimplifyLimit(Exception):
     """The rewriting did not settle within MAX_REWRITES steps or MAX_WORK nodes."""
 
 
-def simplify(term: t.Term, rules: tuple[Rule, ...] = RULES, trace: Trace | None = None) -> t.Term:
+def simplify(
+    term: t.Term,
+    rules: tuple[Rule, ...] = RULES,
+    trace: Trace | None = None,
+    max_work: int = MAX_WORK,
+) -> t.Term:
     """The fixed point of `rules`, applied bottom-up; free indices are unchanged.
 
     With a `trace`, each rule applied is recorded on the subterm it rewrote.
+    Past `max_work` nodes visited, SimplifyLimit.
     """
-    return _Engine(rules, trace).rewrite(term)
+    return _Engine(rules, trace, max_work).rewrite(term)
 
 
 def normal_form(term: t.Term) -> t.Term:
@@ -73,8 +79,9 @@ def renamed_fixed_point(original: t.Term, renamed: t.Term) -> t.Term:
 
 
 class _Engine:
-    def __init__(self, rules: tuple[Rule, ...], trace: Trace | None = None) -> None:
+    def __init__(self, rules: tuple[Rule, ...], trace: Trace | None, max_work: int) -> None:
         self.rules = rules
+        self.max_work = max_work
         self.trace = trace
         self.by_kind: dict[type, tuple[Rule, ...]] = {
             kind: tuple(r for r in rules if kind in getattr(r, "kinds", (kind,)))
@@ -96,8 +103,8 @@ class _Engine:
         while True:
             kids = t.children(term)
             self.work += len(kids) + 1
-            if self.work > MAX_WORK:
-                raise SimplifyLimit(f"simplifying would visit more than {MAX_WORK:,} nodes")
+            if self.work > self.max_work:
+                raise SimplifyLimit(f"simplifying would visit more than {self.max_work:,} nodes")
             if kids:
                 new_kids = tuple(self.rewrite(k) for k in kids)
                 if new_kids != kids:

@@ -22,8 +22,9 @@ from support import SAMPLES, run
 from symbolic.test_rewrite_properties import IDX, VALUES, table, terms
 
 from shapecheck.check.program import Size
+from shapecheck.symbolic import canonical
 from shapecheck.symbolic import terms as t
-from shapecheck.symbolic.canonical import canonical_form, plain_windows, same_canonical_form
+from shapecheck.symbolic.canonical import canonical_form, key, plain_windows, same_canonical_form
 from shapecheck.symbolic.canonical_rules import (
     _COMPARISON_RULES,
     CANONICAL_RULES,
@@ -660,3 +661,38 @@ def test_a_lone_window_reads_an_array_as_the_plain_index() -> None:
     text = (SAMPLES / "course" / "lstm.idx").read_text(encoding="utf-8")
     (claim,) = run(text + line + "\n").claims
     assert claim.symbolic.matches and claim.confirmed
+
+
+# ---------------------------------------------------------------------------
+# Bounded work: keys under a renaming are remembered, and multiplying out
+# stops at a count of nodes visited.
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(canonical_terms)
+def test_a_remembered_renamed_key_is_the_key_of_the_renamed_term(term: t.Term) -> None:
+    # Renaming free indices to fresh names inside the key, and renaming them
+    # in the term, give one key; asked twice (the second time remembered),
+    # the key is the same.
+    fresh = {i.name: f"z{n}" for n, i in enumerate(term.free)}
+    renamed = t.substitute(term, {i.name: t.Idx(fresh[i.name], i.size) for i in term.free})
+    assert key(term, fresh) == key(renamed)
+    assert key(term, fresh) == key(renamed)
+
+
+def test_multiplying_out_stops_at_the_canonical_work_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # (v_1 + … + v_6)^2 (w_1 + … + w_6)^2 has 1,296 products to multiply out;
+    # under a small limit the claim is left to the numeric check, with the reason.
+    v, w = (
+        t.Add(tuple(t.Tensor(n, (I_,)) for n in names), (I_,)) for names in ("abcdef", "ghjklm")
+    )
+    big = t.Product((t.Pow(v, t.Const(2.0)), t.Pow(w, t.Const(2.0))))
+    confirmed, reason = same_canonical_form({}, big, big)
+    assert confirmed
+    monkeypatch.setattr(canonical, "MAX_CANONICAL_WORK", 500)
+    confirmed, reason = same_canonical_form({}, big, big)
+    assert not confirmed
+    assert reason is not None and "too large to compare symbolically" in reason
+    assert "more than 500 nodes" in reason
