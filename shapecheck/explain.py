@@ -23,7 +23,7 @@ Like the pipeline, this module never prints and never exits.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from shapecheck.check.program import CheckedProgram, DeriveRequest
@@ -164,9 +164,19 @@ def _explain(
         problems.append(through_loss(request.label, error, request.span, request.loop))
         return FileReport(source, checked, in_order(problems))
     ranks = tuple((a.name, a.rank) for a in checked.arrays)
-    return Explanation(
-        source, derivation, tuple(trace.steps), trace.omitted, ranks, in_order(problems)
-    )
+    steps = tuple(_binders_named(step, folder_of(deriver)) for step in trace.steps)
+    return Explanation(source, derivation, steps, trace.omitted, ranks, in_order(problems))
+
+
+def _binders_named(step: Step, folder: Folder) -> Step:
+    """The step with a bound index that took a dim's name (a substitution
+    deep in a rewrite sees only its term: `argmax[p:2]` with a dim p) named
+    as the result names it, so that each line reads back."""
+    before = None if step.before is None else folder.binders_named(step.before)
+    after = folder.binders_named(step.after)
+    if before is step.before and after is step.after:
+        return step
+    return replace(step, before=before, after=after)
 
 
 def _in_the_files_names(derivation: Derivation, folder: Folder, trace: Trace) -> Derivation:

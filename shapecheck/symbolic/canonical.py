@@ -182,6 +182,9 @@ def _placeholders(term: t.Product) -> dict[str, str]:
     summed = {i.name for i in term.summed}
     hidden = dict.fromkeys(summed, "#")
     ordered = sorted(term.factors, key=lambda f: key(f, hidden))
+    if _tied(ordered, hidden, summed):
+        hidden = _index_classes(term, summed)
+        ordered = sorted(term.factors, key=lambda f: key(f, hidden))
     height = _height(term)
     prefix = "$" if height == 1 else f"${height}."
     placeholders: dict[str, str] = {}
@@ -195,6 +198,43 @@ def _placeholders(term: t.Product) -> dict[str, str]:
         placeholders.setdefault(index.name, idle)
     cache["_placeholders"] = placeholders
     return placeholders
+
+
+def _tied(ordered: list[t.Term], hidden: dict[str, str], summed: set[str]) -> bool:
+    """Whether two factors with one key, summed indices hidden, read summed
+    indices: then their order, and so the placeholders, would follow the
+    names (`Σ_{a,b} d[b] x[a] x[b]` and `Σ_{a,b} d[a] x[b] x[a]`)."""
+    keys = [key(f, hidden) for f in ordered]
+    return any(
+        first == second and not summed.isdisjoint(_appearance_order(factor))
+        for first, second, factor in zip(keys, keys[1:], ordered, strict=False)
+    )
+
+
+def _index_classes(term: t.Product, summed: set[str]) -> dict[str, str]:
+    """A class name for each summed index that does not depend on the names:
+    indices are told apart by their range, then repeatedly by the keys of the
+    factors that read them, with the index itself written `*` and the others
+    by their class (colour refinement). Indices still alike are alike as far
+    as this can tell; their order then follows the names, which costs only a
+    confirmation missed, since any placeholders give a faithful key."""
+    ranges = {i.name: range_key(i.size) for i in term.summed}
+    classes = {name: "#" + ranges[name] for name in summed}
+    readers = {name: [f for f in term.factors if name in _appearance_order(f)] for name in summed}
+    for _ in range(len(summed)):
+        signatures = {
+            name: (
+                classes[name],
+                tuple(sorted(key(f, {**classes, name: "*"}) for f in readers[name])),
+            )
+            for name in summed
+        }
+        ranked = {s: n for n, s in enumerate(sorted(set(signatures.values())))}
+        refined = {name: f"#{ranked[signatures[name]]}" for name in summed}
+        if len(ranked) == len(set(classes.values())):
+            break
+        classes = refined
+    return classes
 
 
 def _height(term: t.Term) -> int:
@@ -234,7 +274,19 @@ def _appearance_order(term: t.Term) -> tuple[str, ...]:
             names[term.index.name] = None
         for child in t.children(term):
             names.update(dict.fromkeys(_appearance_order(child)))
-        found = tuple(names)
+        if isinstance(term, t.IndexedFunc):
+            # Where it is read (`softmax[k](…)@[j]`): an outer sum's index
+            # read only there must get a placeholder of its own.
+            names.update(dict.fromkeys(i.name for i in t.index_leaves(term.at)))
+        # A nested sum's or indexed function's own indices are not read from
+        # outside it, even where an outer sum's index has the same name.
+        if isinstance(term, t.Product):
+            bound = {i.name for i in term.summed}
+        elif isinstance(term, t.IndexedFunc):
+            bound = {o.name for o in term.over}
+        else:
+            bound = set()
+        found = tuple(n for n in names if n not in bound)
         cache["_appearance"] = found
     return found
 

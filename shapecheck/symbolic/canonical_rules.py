@@ -147,6 +147,80 @@ def _negated(term: t.Term) -> t.Term:
     return t.Product((t.Const(-value), *factors), summed)
 
 
+def _linear_divisor(factor: t.Term) -> tuple[t.Add, float, t.Term, float, t.Term] | None:
+    """A factor `(c f + r)^e` with e < 0, f one term that reads arrays (not a
+    product, sum or constant) and r free of arrays: (the sum, e, f, c, r)."""
+    if not (
+        isinstance(factor, t.Pow)
+        and isinstance(factor.base, t.Add)
+        and isinstance(factor.exponent, t.Const)
+        and factor.exponent.value < 0
+    ):
+        return None
+    base = factor.base
+    varying = [x for x in base.terms if t.arrays_read(x)]
+    if len(varying) != 1 or len(base.terms) < 2:
+        return None
+    c, f = _coefficient(varying[0])
+    if c == 0.0 or isinstance(f, t.Product | t.Add | t.Const):
+        return None
+    rest = t.add([x for x in base.terms if x is not varying[0]], base.free)
+    return base, factor.exponent.value, f, c, rest
+
+
+def _without_one(factor: t.Term, f: t.Term) -> tuple[t.Term, ...] | None:
+    """`factor` with one f divided out (`f` itself leaves nothing, `f^m`
+    leaves `f^(m-1)` for a whole m >= 2), or None if it is no such power."""
+    if key(factor) == key(f):
+        return ()
+    if (
+        isinstance(factor, t.Pow)
+        and isinstance(factor.exponent, t.Const)
+        and factor.exponent.value.is_integer()
+        and factor.exponent.value >= 2
+        and key(factor.base) == key(f)
+    ):
+        m = factor.exponent.value
+        return (f,) if m == 2 else (t.Pow(f, t.Const(m - 1)),)
+    return None
+
+
+@rewrites(t.Product)
+def divide_by_linear_sum(term: t.Term) -> t.Term | None:
+    """f (c f + r)^e = (1/c) (c f + r)^(e+1) - (r/c) (c f + r)^e, for e < 0
+    and r free of arrays: `x / (x - 1)^2` is `1 / (x - 1) + 1 / (x - 1)^2`,
+    so that quotients over one such sum have one form however the numerator
+    was written. Exact wherever the term is defined ((c f + r)^(e+1) is
+    (c f + r) (c f + r)^e).
+
+    Terminates: each application takes one factor f (which reads arrays) out
+    of the product and puts back none: r reads no arrays, and the sum's
+    power is no such factor; a power above -1 is no divisor any more.
+    """
+    if not isinstance(term, t.Product):
+        return None
+    for p, factor in enumerate(term.factors):
+        divisor = _linear_divisor(factor)
+        if divisor is None:
+            continue
+        base, e, f, c, r = divisor
+        for q, other in enumerate(term.factors):
+            left = None if q == p else _without_one(other, f)
+            if left is None:
+                continue
+            factors = list(term.factors)
+            factors[q : q + 1] = left
+            at = factors.index(factor)
+            raised = () if e == -1.0 else (t.Pow(base, t.Const(e + 1.0)),)
+            whole = [t.Const(exact(1.0 / c)), *factors[:at], *raised, *factors[at + 1 :]]
+            part = [t.Const(exact(-1.0 / c)), r, *factors]
+            return t.add(
+                [t.Product(tuple(whole), term.summed), t.Product(tuple(part), term.summed)],
+                term.free,
+            )
+    return None
+
+
 def _expandable(factor: t.Term) -> tuple[t.Add, int] | None:
     """A factor that is a sum to a small whole positive power (1 included)."""
     if isinstance(factor, t.Add) and len(factor.terms) > 1:
@@ -399,5 +473,6 @@ CANONICAL_RULES: tuple[Rule, ...] = (
     *(r for r in NORMAL_FORM_RULES if r.__name__ != "distribute"),
     exact_constants,
     merge_all_powers,
+    divide_by_linear_sum,
     distribute_first_quotients,
 )

@@ -79,6 +79,13 @@ class Folder:
         folded = self._fold(term) if self._by_shape else term
         return first_fresh_names(folded, self._file_names, self._reserved)
 
+    def binders_named(self, term: t.Term) -> t.Term:
+        """`term` with each binder that has a dim's, an array's or a
+        function's name renamed as `fold` renames it, and no other: for
+        `explain`'s intermediate steps, whose words refer to the other names
+        (`a delta eats the summed index t`)."""
+        return first_fresh_names(term, self._file_names, self._reserved, renumber=False)
+
     def derivation(self, derivation: Derivation) -> Derivation:
         """The derivation with its formula and every adjoint line folded."""
         adjoints = tuple(replace(a, formula=self.fold(a.formula)) for a in derivation.adjoints)
@@ -271,7 +278,10 @@ def _position(index: t.Index) -> str:
 
 
 def first_fresh_names(
-    term: t.Term, file_names: frozenset[str], reserved: frozenset[str] = frozenset()
+    term: t.Term,
+    file_names: frozenset[str],
+    reserved: frozenset[str] = frozenset(),
+    renumber: bool = True,
 ) -> t.Term:
     """`term` with each summed index that has a fresh name (`p q r s t u p1
     …`) renamed to the first of them unused where it stands, when that one
@@ -283,8 +293,9 @@ def first_fresh_names(
     `reserved` (of `file_names`) are the names that are never indices: dims,
     arrays, functions. A binder with one of those names (a substitution deep
     in the derivation took it, seeing only its own term) is renamed to a
-    fresh name, as one that shadows an index around it is."""
-    names = _FileNames(file_names, reserved)
+    fresh name, as one that shadows an index around it is; with `renumber`
+    false, only a binder with a reserved name is renamed."""
+    names = _FileNames(file_names, reserved, renumber)
     return _renumbered(term, frozenset(i.name for i in term.free), names, _index_sizes(term))
 
 
@@ -295,6 +306,7 @@ class _FileNames:
 
     all: frozenset[str]
     reserved: frozenset[str]
+    renumber: bool = True  # also to the first fresh name unused
 
 
 # The sizes each index name stands for anywhere in a formula: one statement
@@ -412,11 +424,12 @@ def _earlier_names(
     mapping: dict[str, t.Index] = {}
     for index in bound:
         position = _fresh_position(index.name)
-        if index.name in around or index.name in file_names.reserved:
+        shadows = file_names.renumber and index.name in around
+        if shadows or index.name in file_names.reserved:
             # It shadows an index around it, or it is a dim's or an array's
             # name, which no index may have: any fresh name.
             position = len(avoid) + len(file_names.all) + len(t.FreshNames._BASE)
-        elif position is None or index.name in file_names.all:
+        elif not file_names.renumber or position is None or index.name in file_names.all:
             continue
         free = (
             k

@@ -212,6 +212,17 @@ def test_the_affine_explanation_introduces_and_eats_deltas() -> None:
     assert text.rstrip().endswith("dY/dX[i,k,p,q] = W[q,k] δ[i,p]")
 
 
+def test_no_step_binds_an_index_named_as_a_dim() -> None:
+    # Eating Σ_u renamed argmax's own index to a fresh `p`, max_pool's dim:
+    # `argmax[p:2]` in the steps, which does not read back. Each step names
+    # it as the result does.
+    result = explain(ROOT / "samples" / "course" / "max_pool.idx", "L", "X")
+    assert isinstance(result, Explanation)
+    text = render.text(result)
+    assert "argmax[p" not in text and "Σ_p " not in text
+    assert "argmax[s:2](X[2 a + argmax[u:2]" in text.splitlines()[-2]
+
+
 def test_the_chain_rule_names_each_adjoint() -> None:
     result = explain(ROOT / "samples" / "affine.idx", "L", "W")
     assert isinstance(result, Explanation)

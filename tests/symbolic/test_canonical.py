@@ -30,6 +30,7 @@ from shapecheck.symbolic.canonical_rules import (
     CANONICAL_RULES,
     compare_with_zero,
     distribute_first_quotients,
+    divide_by_linear_sum,
     exact,
     exact_constants,
     indicator_power,
@@ -46,6 +47,7 @@ NEW_RULES = (
     indicator_power,
     exact_constants,
     merge_all_powers,
+    divide_by_linear_sum,
     distribute_first_quotients,
 )
 assert set(NEW_RULES) <= set(CANONICAL_RULES)
@@ -145,6 +147,22 @@ def _shapes(inner: st.SearchStrategy[t.Term]) -> st.SearchStrategy[t.Term]:
                 )
             ),
             inner,
+            inner,
+        ),
+        # x / (c x + r)^e, x^2 / (x + r): divide_by_linear_sum (r keeps the
+        # sum away from 0 on the values drawn, 0.5 to 1.5)
+        st.builds(
+            lambda x, c, e: t.Product(
+                (x, t.Pow(t.add([t.Product((t.Const(c), x)), t.Const(c / 4)]), t.Const(e)))
+            ),
+            inner,
+            st.sampled_from([1.0, -1.0, 2.0, -0.5]),
+            st.sampled_from([-1.0, -2.0, -0.5, -3.0]),
+        ),
+        st.builds(
+            lambda x: t.Product(
+                (t.Pow(x, t.Const(2.0)), t.Pow(t.add([x, t.Const(-0.25)]), t.Const(-1.0)))
+            ),
             inner,
         ),
         # 2/3 x / 6; constants off a fraction by rounding: exact_constants
@@ -311,6 +329,19 @@ def _equal_rewrite(node: t.Term, kind: str) -> t.Term | None:
             return t.Product((node, V, t.Pow(V, t.Const(-1.0))))
         case "window" if isinstance(node, t.Product) and node.summed:
             return _narrowed(node, 0)
+        case "over a sum":
+            # node = node v / (v + 2) + 2 node / (v + 2): one quotient
+            # however its numerator is written (divide_by_linear_sum).
+            over = t.Pow(t.add([V, t.Const(2.0)]), t.Const(-1.0))
+            return t.add([t.Product((node, V, over)), t.Product((t.Const(2.0), node, over))])
+        case "summed renamed" if isinstance(node, t.Product) and len(node.summed) > 1:
+            # Two summed indices of one range swap names: placeholders must
+            # not follow the names where factors tie with the indices hidden.
+            first, second = node.summed[:2]
+            if canonical.range_key(first.size) != canonical.range_key(second.size):
+                return None
+            swap = {first.name: second, second.name: first}
+            return t.Product(tuple(t.substitute(f, swap) for f in node.factors), node.summed)
         case "flipped quotient":
             # (v - 1) / (1 - v) = -1: a sum and its negation are one base
             # (textbook printing writes `-(1 - s)` as `s - 1`).
@@ -342,6 +373,8 @@ _CHANGES = {
         "quotient",
         "flipped quotient",
         "window",
+        "over a sum",
+        "summed renamed",
     ),
 }
 
@@ -473,6 +506,23 @@ def test_the_unfolded_size_is_bounded() -> None:
 # ---------------------------------------------------------------------------
 # Textbook forms, end to end: each claim is confirmed symbolically.
 
+BATCHNORM = """
+dim n, d
+input x[n, d]
+param gamma[d], beta[d]
+mu[k] = mean[i](x[i, k])
+var[k] = mean[i]((x[i, k] - mu[k])^2)
+xh[i, k] = (x[i, k] - mu[k]) / sqrt(var[k] + 1e-5)
+out[i, k] = gamma[k] xh[i, k] + beta[k]
+L = loss(out)
+"""
+# The textbook dx: (n dxh - Σ_j dxh[j] - xh Σ_j dxh[j] xh[j]) / (n sqrt(var + eps)),
+# dxh = dL/dout gamma; near misses change the sign or the denominator.
+BATCHNORM_DX = (
+    "(n dL/dout[i, k] gamma[k] - sum[j](dL/dout[j, k] gamma[k]) "
+    "{sign} xh[i, k] sum[j](dL/dout[j, k] gamma[k] xh[j, k])) / ({over})"
+)
+
 TEXTBOOK = {
     "constants folded exactly, / n as (1/n), mean as sum / n": """
 dim n = 3
@@ -553,6 +603,31 @@ margin[i, k] = max(0, x[i, k] - x[i, y[i]] + 1) (k != y[i])
 L = mean[i](sum[k](margin[i, k]))
 dL/dx[i, k] = ((margin[i, k] > 0) - delta[k, y[i]] sum[j](margin[i, j] > 0)) / n
 """,
+    "a quotient over a squared difference": """
+dim n = 3
+param x[n]
+y[i] = x[i] / (x[i] - 1)
+L = sum[i](y[i]^2)
+dL/dx[i] = -dL/dy[i] / (x[i] - 1)^2
+""",
+    "a quotient over a squared difference, flipped": """
+dim n = 3
+param x[n]
+y[i] = x[i] / (x[i] - 1)
+L = sum[i](y[i]^2)
+dL/dx[i] = -dL/dy[i] / (1 - x[i])^2
+""",
+    "a quotient over a squared difference, the upstream unfolded": """
+dim n = 3
+param x[n]
+y[i] = x[i] / (x[i] - 1)
+L = sum[i](y[i]^2)
+dL/dx[i] = - 2 y[i] / (x[i]-1)^2
+""",
+    "the batchnorm backward": BATCHNORM
+    + "dL/dx[i, k] = "
+    + BATCHNORM_DX.format(sign="-", over="n sqrt(var[k] + 1e-5)")
+    + "\n",
 }
 
 
@@ -581,6 +656,43 @@ def test_wrong_claims_are_not_confirmed_and_say_why(claim: str) -> None:
     assert not result.symbolic.matches
     assert result.symbolic.reason is not None and "canonical form" in result.symbolic.reason
     assert result.confirmed is False
+
+
+WRONG_ELSEWHERE = {
+    "a quotient's sign": (
+        TEXTBOOK["a quotient over a squared difference"],
+        "dL/dy[i] / (x[i] - 1)^2",
+    ),
+    "a quotient's power": (
+        TEXTBOOK["a quotient over a squared difference"],
+        "-dL/dy[i] / (x[i] - 1)^3",
+    ),
+    "a quotient's shift": (
+        TEXTBOOK["a quotient over a squared difference"],
+        "-dL/dy[i] / (x[i] + 1)^2",
+    ),
+    "a quotient's numerator": (
+        TEXTBOOK["a quotient over a squared difference"],
+        "-dL/dy[i] x[i] / (x[i] - 1)^2",
+    ),
+    "batchnorm's sign": (BATCHNORM, BATCHNORM_DX.format(sign="+", over="n sqrt(var[k] + 1e-5)")),
+    "batchnorm's 1/n": (BATCHNORM, BATCHNORM_DX.format(sign="-", over="sqrt(var[k] + 1e-5)")),
+    "batchnorm's power": (BATCHNORM, BATCHNORM_DX.format(sign="-", over="n (var[k] + 1e-5)")),
+    "batchnorm's root cubed": (
+        BATCHNORM,
+        BATCHNORM_DX.format(sign="-", over="n sqrt(var[k] + 1e-5)^3"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", WRONG_ELSEWHERE.values(), ids=list(WRONG_ELSEWHERE))
+def test_near_misses_of_the_textbook_forms_are_not_confirmed(case: tuple[str, str]) -> None:
+    header, right = case
+    text = "\n".join(line for line in header.splitlines() if not line.startswith("dL/dx["))
+    lhs = "dL/dx[i, k]" if "gamma" in right else "dL/dx[i]"
+    (claim,) = run(f"{text}\n{lhs} = {right}\n").claims
+    assert not claim.symbolic.matches
+    assert claim.confirmed is False
 
 
 def test_the_reason_is_in_json() -> None:
@@ -661,6 +773,47 @@ def test_a_lone_window_reads_an_array_as_the_plain_index() -> None:
     text = (SAMPLES / "course" / "lstm.idx").read_text(encoding="utf-8")
     (claim,) = run(text + line + "\n").claims
     assert claim.symbolic.matches and claim.confirmed
+
+
+def test_placeholders_do_not_follow_the_names() -> None:
+    # Σ_{a,b} x[a] x[b] y[b]: the two x factors tie with the summed indices
+    # hidden, and their order once chose the placeholders (the batchnorm
+    # backward's Σ_{i,j} x[i] x[j] dout[j] pasted back was not confirmed).
+    a, b = t.Idx("a", Size("n", 2)), t.Idx("b", Size("n", 2))
+
+    def x(i: t.Idx) -> t.Tensor:
+        return t.Tensor("x", (i,))
+
+    def y(i: t.Idx) -> t.Tensor:
+        return t.Tensor("y", (i,))
+
+    one = t.Product((x(a), x(b), y(b)), (a, b))
+    other = t.Product((x(b), x(a), y(b)), (a, b))
+    assert key(one) == key(other)
+    # An inner sum's own index named as an outer one is not read by the outer.
+    inner = t.Product((x(a), x(b)), (a,))
+    shadowing = t.Product((t.Pow(t.add([inner, t.Const(1.0)]), t.Const(-1.0)), y(a), x(b)), (a, b))
+    renamed = t.substitute(shadowing, {})
+    c = t.Idx("c", Size("n", 2))
+    plain = t.Product(
+        (t.Pow(t.add([t.Product((x(c), x(b)), (c,)), t.Const(1.0)]), t.Const(-1.0)), y(a), x(b)),
+        (a, b),
+    )
+    assert key(renamed) == key(plain)
+
+
+def test_an_index_read_only_where_a_softmax_is_read_has_its_own_placeholder() -> None:
+    # Σ_{a,b} f@[a] g@[b] h@[a] and Σ_{a,b} f@[a] g@[a] h@[b] differ; both
+    # indices were once "idle" (read by no factor) and had one placeholder,
+    # so the two had one key.
+    a, b, o = (t.Idx(name, Size("n", 2)) for name in "abo")
+
+    def softmax(name: str, at: t.Idx) -> t.Term:
+        return t.IndexedFunc("softmax", (o,), t.Tensor(name, (o,)), (at,))
+
+    one = t.Product((softmax("f", a), softmax("g", b), softmax("h", a)), (a, b))
+    other = t.Product((softmax("f", a), softmax("g", a), softmax("h", b)), (a, b))
+    assert key(one) != key(other)
 
 
 # ---------------------------------------------------------------------------
