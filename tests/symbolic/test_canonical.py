@@ -849,3 +849,19 @@ def test_multiplying_out_stops_at_the_canonical_work_limit(
     assert not confirmed
     assert reason is not None and "too large to compare symbolically" in reason
     assert "more than 500 nodes" in reason
+
+
+def test_a_canonical_form_multiplied_out_past_the_node_limit_is_not_compared(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    v, w = (
+        t.Add(tuple(t.Tensor(n, (I_,)) for n in names), (I_,)) for names in ("abcdef", "ghjklm")
+    )
+    big = t.Product((t.Pow(v, t.Const(2.0)), t.Pow(w, t.Const(2.0))))
+    monkeypatch.setattr(canonical, "MAX_CANONICAL_NODES", 100)
+    confirmed, reason = same_canonical_form({}, big, big)
+    assert not confirmed
+    assert reason == (
+        "its canonical form is too large to compare symbolically "
+        "(multiplied out, it has more than 100 terms and factors)"
+    )
