@@ -19,8 +19,9 @@ from shapecheck.syntax import _tables
 from shapecheck.syntax.lexer import IGNORE, SCAN, NoTerminal, Token
 
 # A reduction: the nonterminal it makes, how many values it pops, and what
-# makes the new value from them.
-_Reducer = tuple[str, int, Callable[[list[Any]], Any]]
+# makes the new value from them; None for a pass-through rule, whose one
+# value is the new value (see `_passes_through`).
+_Reducer = tuple[str, int, Callable[[list[Any]], Any] | None]
 
 
 class Rejected(Exception):
@@ -78,6 +79,15 @@ class LineParser:
             action = actions[state].get(kind)
             while action is not None and action < 0:
                 origin, size, build = reducers[~action]
+                if build is None:
+                    # A chain step (`?expr: term` with one child): the value stays, and
+                    # only the state on top changes.
+                    state = gotos[states[-2]][origin]
+                    if state == end_state:
+                        return values[-1]
+                    states[-1] = state
+                    action = actions[state].get(kind)
+                    continue
                 # Every rule pops at least one symbol: the grammar has no empty rules.
                 value = build(values[-size:])
                 del values[-size:]
@@ -103,6 +113,8 @@ def _reducer(row: tuple[str, int, str, bool, tuple[int, ...]], builder: object) 
     origin, size, name, expand1, splice = row
     if size == 0:
         raise ValueError(f"rule {origin} is empty; the parser assumes no empty rules")
+    if _passes_through(row, builder):
+        return origin, size, None
     build: Callable[[list[Any]], Any]
     if not name:
         # A helper rule's value is its children, spliced into its parent later.
@@ -120,6 +132,17 @@ def _reducer(row: tuple[str, int, str, bool, tuple[int, ...]], builder: object) 
     if splice:
         build = _spliced(build, frozenset(splice))
     return origin, size, build
+
+
+def _passes_through(row: tuple[str, int, str, bool, tuple[int, ...]], builder: object) -> bool:
+    """Whether the rule's value is its one child as it is, so that no call is needed:
+    a `?rule` with one child (Lark's tree shaping), or a rule of one child the
+    builder names in `pass_through_when_single`. A spliced child is a helper's
+    list, never passed through."""
+    _, size, name, expand1, splice = row
+    if size != 1 or splice or not name:
+        return False
+    return expand1 or name in getattr(type(builder), "pass_through_when_single", frozenset())
 
 
 def _extend_first(children: list[Any]) -> list[Any]:
