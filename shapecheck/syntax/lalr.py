@@ -165,13 +165,13 @@ def _expand_single(build: Callable[[list[Any]], Any]) -> Callable[[list[Any]], A
 def _spliced(
     build: Callable[[list[Any]], Any], splice: frozenset[int]
 ) -> Callable[[list[Any]], Any]:
+    # From the right, so that the positions to its left stay where they were.
+    positions = sorted(splice, reverse=True)
+
     def splice_children(children: list[Any]) -> Any:
-        flat: list[Any] = []
-        for k, child in enumerate(children):
-            if k in splice:
-                flat.extend(child)
-            else:
-                flat.append(child)
-        return build(flat)
+        # `children` is the driver's fresh slice of its values: spliced in place.
+        for k in positions:
+            children[k : k + 1] = children[k]
+        return build(children)
 
     return splice_children
