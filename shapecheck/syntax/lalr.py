@@ -69,8 +69,8 @@ class LineParser:
                 if kind in ignore:
                     position = found.end()
                     continue
-                if functions and kind == "NAME" and found.group() in functions:
-                    kind = "FN_NAME" if _CALLED(text, found.end()) else kind
+                if functions and kind == "NAME":
+                    kind = _name_kind(text, found, functions)
                 token = _new_token(Token, (kind, found.group(), position, found.end()))
                 position = token.end_pos
             else:
@@ -103,6 +103,12 @@ class LineParser:
             state = action
             states.append(state)
             values.append(token)
+
+
+def _name_kind(text: str, found: re.Match[str], functions: frozenset[str]) -> str:
+    """FN_NAME for a function the file declares, called here; else NAME."""
+    called = found.group() in functions and _CALLED(text, found.end())
+    return "FN_NAME" if called else "NAME"
 
 
 # `Token(...)` runs a Python-level `__new__`; this builds the same tuple in C.
