@@ -18,6 +18,7 @@ Rule 4: a left-hand index missing from a top-level term is broadcast over it
 from __future__ import annotations
 
 from bisect import bisect_left
+from typing import NamedTuple
 
 from shapecheck.check.scope import Binder, StatementScope
 from shapecheck.diagnostics import Code, Label
@@ -196,10 +197,20 @@ def node_indices(node: ast.Expr) -> tuple[ast.Index, ...]:
 Path = tuple[int, ...]
 
 
-def _index_paths(expr: ast.Expr) -> tuple[dict[str, list[Path]], dict[Path, ast.Expr]]:
-    """Where each index name occurs, as child-position paths, and every node by path."""
+class _Paths(NamedTuple):
+    """What rule 3 needs of a right-hand side, gathered in one walk."""
+
+    occurrences: dict[str, list[Path]]  # where each index name occurs, sorted
+    nodes: dict[Path, ast.Expr]  # every node by its child-position path
+    sum_bodies: list[Path]  # the body of each node that binds, shortest first
+    bound: set[str]  # the names `sum[j]`, `mean[j]` and reductions bind
+
+
+def _index_paths(expr: ast.Expr) -> _Paths:
     occurrences: dict[str, list[Path]] = {}
     nodes: dict[Path, ast.Expr] = {}
+    sum_bodies: list[Path] = []
+    bound: set[str] = set()
     stack: list[tuple[ast.Expr, Path]] = [(expr, ())]
     while stack:
         node, path = stack.pop()
@@ -207,11 +218,17 @@ def _index_paths(expr: ast.Expr) -> tuple[dict[str, list[Path]], dict[Path, ast.
         for index in node_indices(node):
             if isinstance(index, ast.IndexName):
                 occurrences.setdefault(index.name, []).append(path)
+        if binds(node):
+            assert isinstance(node, ast.SumOver | ast.MeanOver | ast.IndexedCall)
+            sum_bodies.append((*path, 0))
+            bound.update(i.name for i in node.indices)
         for position, child in enumerate(ast.children(node)):
             stack.append((child, (*path, position)))
     for paths in occurrences.values():
         paths.sort()
-    return occurrences, nodes
+    # Stable, by length then in the order found, as the walk found them before.
+    sum_bodies.sort(key=len)
+    return _Paths(occurrences, nodes, sum_bodies, bound)
 
 
 def _common_prefix(paths: list[Path]) -> Path:
@@ -254,17 +271,9 @@ def _target_in_term(inside: list[Path], term: Path, nodes: dict[Path, ast.Expr])
     return term
 
 
-def _placements(
-    occurrences: dict[str, list[Path]],
-    nodes: dict[Path, ast.Expr],
-    order: list[str],
-    skip: set[str],
-) -> dict[Path, list[str]]:
+def _placements(found: _Paths, order: list[str], skip: set[str]) -> dict[Path, list[str]]:
     """For each node that gets an implicit sum, the indices it sums (rule 3)."""
-    sum_bodies = sorted(
-        ((*path, 0) for path, node in nodes.items() if binds(node)),
-        key=len,
-    )
+    occurrences, nodes, sum_bodies = found.occurrences, found.nodes, found.sum_bodies
     placements: dict[Path, list[str]] = {}
     for name in order:
         if name in skip:
@@ -308,16 +317,11 @@ def place_sums(
     left-hand indices it is broadcast over (rule 4).
     """
     free = set(lhs)
-    occurrences, nodes = _index_paths(rhs)
-    # Indices bound by an explicit `sum[j]` or `mean[j]` are already placed.
-    bound = {
-        i.name
-        for node in nodes.values()
-        if isinstance(node, ast.SumOver | ast.MeanOver | ast.IndexedCall) and binds(node)
-        for i in node.indices
-    }
+    found = _index_paths(rhs)
+    occurrences, nodes = found.occurrences, found.nodes
     order = sorted(occurrences, key=lambda name: occurrences[name][0])
-    placements = _placements(occurrences, nodes, order, free | bound)
+    # Indices bound by an explicit `sum[j]` or `mean[j]` are already placed.
+    placements = _placements(found, order, free | found.bound)
     summed = tuple(name for name in order if name not in free)
     broadcast = tuple(
         tuple(

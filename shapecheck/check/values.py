@@ -44,13 +44,20 @@ def mark_index_values(rhs: ast.Expr, lhs: tuple[str, ...], names: Names) -> ast.
         for name in index_names(rhs, lhs)
         if name not in names.everywhere and name not in names.dims
     }
-    if not indices:
+    # A rebuild only where a bare name is one of them (the walk is shared with
+    # the other rules: `ast.walk` keeps its nodes).
+    if not any(_bare_index(node, indices) for node in ast.walk(rhs)):
         return rhs
     return _marked(rhs, indices)
 
 
+def _bare_index(expr: ast.Expr, indices: Container[str]) -> bool:
+    return isinstance(expr, ast.ArrayRef) and not expr.indices and expr.name in indices
+
+
 def _marked(expr: ast.Expr, indices: Container[str]) -> ast.Expr:
-    if isinstance(expr, ast.ArrayRef) and not expr.indices and expr.name in indices:
+    if _bare_index(expr, indices):
+        assert isinstance(expr, ast.ArrayRef)
         return ast.IndexValue(expr.name, expr.span)
     kids = ast.children(expr)
     if not kids:

@@ -809,11 +809,27 @@ def _with_new_selections(
 
 def walk(expr: Expr) -> Iterator[Expr]:
     """Every node below and including `expr`, parents first (iterative: no depth limit)."""
+    cached = _WALKED.get(id(expr))
+    if cached is not None and cached[0] is expr:
+        return iter(cached[1])
+    nodes: list[Expr] = []
     stack = [expr]
     while stack:
         node = stack.pop()
-        yield node
+        nodes.append(node)
         stack.extend(reversed(children(node)))
+    if len(_WALKED) >= _WALKED_KEEP:
+        del _WALKED[next(iter(_WALKED))]  # the oldest
+    _WALKED[id(expr)] = (expr, nodes)
+    return iter(nodes)
+
+
+# The nodes of the last few expressions walked, by identity. The checker walks
+# one right-hand side once per rule module (eight walks of each statement
+# between unrolling and checking); nodes are frozen, so a walk's nodes never
+# change. An entry holds its root, so that its id is not reused while cached.
+_WALKED: dict[int, tuple[Expr, list[Expr]]] = {}
+_WALKED_KEEP = 16
 
 
 def depth(expr: Expr) -> int:

@@ -19,8 +19,9 @@ from shapecheck.syntax import _tables
 from shapecheck.syntax.lexer import IGNORE, SCAN, NoTerminal, Token
 
 # A reduction: the nonterminal it makes, how many values it pops, and what
-# makes the new value from them.
-_Reducer = tuple[str, int, Callable[[list[Any]], Any]]
+# makes the new value from them; None for a pass-through rule, whose one
+# value is the new value (see `_passes_through`).
+_Reducer = tuple[str, int, Callable[[list[Any]], Any] | None]
 
 
 class Rejected(Exception):
@@ -68,8 +69,8 @@ class LineParser:
                 if kind in ignore:
                     position = found.end()
                     continue
-                if functions and kind == "NAME" and found.group() in functions:
-                    kind = "FN_NAME" if _CALLED(text, found.end()) else kind
+                if functions and kind == "NAME":
+                    kind = _name_kind(text, found, functions)
                 token = _new_token(Token, (kind, found.group(), position, found.end()))
                 position = token.end_pos
             else:
@@ -78,6 +79,15 @@ class LineParser:
             action = actions[state].get(kind)
             while action is not None and action < 0:
                 origin, size, build = reducers[~action]
+                if build is None:
+                    # A chain step (`?expr: term` with one child): the value stays, and
+                    # only the state on top changes.
+                    state = gotos[states[-2]][origin]
+                    if state == end_state:
+                        return values[-1]
+                    states[-1] = state
+                    action = actions[state].get(kind)
+                    continue
                 # Every rule pops at least one symbol: the grammar has no empty rules.
                 value = build(values[-size:])
                 del values[-size:]
@@ -95,6 +105,12 @@ class LineParser:
             values.append(token)
 
 
+def _name_kind(text: str, found: re.Match[str], functions: frozenset[str]) -> str:
+    """FN_NAME for a function the file declares, called here; else NAME."""
+    called = found.group() in functions and _CALLED(text, found.end())
+    return "FN_NAME" if called else "NAME"
+
+
 # `Token(...)` runs a Python-level `__new__`; this builds the same tuple in C.
 _new_token = tuple.__new__
 
@@ -103,6 +119,8 @@ def _reducer(row: tuple[str, int, str, bool, tuple[int, ...]], builder: object) 
     origin, size, name, expand1, splice = row
     if size == 0:
         raise ValueError(f"rule {origin} is empty; the parser assumes no empty rules")
+    if _passes_through(row, builder):
+        return origin, size, None
     build: Callable[[list[Any]], Any]
     if not name:
         # A helper rule's value is its children, spliced into its parent later.
@@ -120,6 +138,17 @@ def _reducer(row: tuple[str, int, str, bool, tuple[int, ...]], builder: object) 
     if splice:
         build = _spliced(build, frozenset(splice))
     return origin, size, build
+
+
+def _passes_through(row: tuple[str, int, str, bool, tuple[int, ...]], builder: object) -> bool:
+    """Whether the rule's value is its one child as it is, so that no call is needed:
+    a `?rule` with one child (Lark's tree shaping), or a rule of one child the
+    builder names in `pass_through_when_single`. A spliced child is a helper's
+    list, never passed through."""
+    _, size, name, expand1, splice = row
+    if size != 1 or splice or not name:
+        return False
+    return expand1 or name in getattr(type(builder), "pass_through_when_single", frozenset())
 
 
 def _extend_first(children: list[Any]) -> list[Any]:
@@ -142,13 +171,13 @@ def _expand_single(build: Callable[[list[Any]], Any]) -> Callable[[list[Any]], A
 def _spliced(
     build: Callable[[list[Any]], Any], splice: frozenset[int]
 ) -> Callable[[list[Any]], Any]:
+    # From the right, so that the positions to its left stay where they were.
+    positions = sorted(splice, reverse=True)
+
     def splice_children(children: list[Any]) -> Any:
-        flat: list[Any] = []
-        for k, child in enumerate(children):
-            if k in splice:
-                flat.extend(child)
-            else:
-                flat.append(child)
-        return build(flat)
+        # `children` is the driver's fresh slice of its values: spliced in place.
+        for k in positions:
+            children[k : k + 1] = children[k]
+        return build(children)
 
     return splice_children
