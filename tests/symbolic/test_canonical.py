@@ -833,15 +833,19 @@ def test_a_remembered_renamed_key_is_the_key_of_the_renamed_term(term: t.Term) -
     assert key(term, fresh) == key(renamed)
 
 
-def test_multiplying_out_stops_at_the_canonical_work_limit(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # (v_1 + … + v_6)^2 (w_1 + … + w_6)^2 has 1,296 products to multiply out;
-    # under a small limit the claim is left to the numeric check, with the reason.
+def _squares_to_multiply_out() -> t.Term:
+    """(v_1 + … + v_6)^2 (w_1 + … + w_6)^2: 1,296 products multiplied out."""
     v, w = (
         t.Add(tuple(t.Tensor(n, (I_,)) for n in names), (I_,)) for names in ("abcdef", "ghjklm")
     )
-    big = t.Product((t.Pow(v, t.Const(2.0)), t.Pow(w, t.Const(2.0))))
+    return t.Product((t.Pow(v, t.Const(2.0)), t.Pow(w, t.Const(2.0))))
+
+
+def test_multiplying_out_stops_at_the_canonical_work_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Under a small limit the claim is left to the numeric check, with the reason.
+    big = _squares_to_multiply_out()
     confirmed, reason = same_canonical_form({}, big, big)
     assert confirmed
     monkeypatch.setattr(canonical, "MAX_CANONICAL_WORK", 500)
@@ -854,10 +858,7 @@ def test_multiplying_out_stops_at_the_canonical_work_limit(
 def test_a_canonical_form_multiplied_out_past_the_node_limit_is_not_compared(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    v, w = (
-        t.Add(tuple(t.Tensor(n, (I_,)) for n in names), (I_,)) for names in ("abcdef", "ghjklm")
-    )
-    big = t.Product((t.Pow(v, t.Const(2.0)), t.Pow(w, t.Const(2.0))))
+    big = _squares_to_multiply_out()
     monkeypatch.setattr(canonical, "MAX_CANONICAL_NODES", 100)
     confirmed, reason = same_canonical_form({}, big, big)
     assert not confirmed
