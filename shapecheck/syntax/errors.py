@@ -157,7 +157,8 @@ def _unexpected_character(error: NoTerminal, text: str, offset: int) -> Diagnost
     span = Span(offset + at, offset + at + 1)
     char = text[at]
     if char == "." and at > 0 and text[at - 1].isdigit():
-        digits = re.search(r"[0-9.]*$", text[:at])
+        # Only from the start of the run: see functions._WORD_START.
+        digits = re.search(r"(?<![0-9.])[0-9.]*$", text[:at])
         number = digits.group(0) if digits else "1"
         return diagnostic(
             Code.E009,

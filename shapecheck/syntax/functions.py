@@ -16,8 +16,12 @@ from shapecheck.diagnostics import Code, Diagnostic, diagnostic
 from shapecheck.syntax.keywords import keyword_as_name
 from shapecheck.syntax.notation import Rejection
 
-# A name and the primes after it, ending where the parser stopped.
-_PRIMED = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)('+)\s*$")
+# A name and the primes after it, ending where the parser stopped. Every
+# pattern searched for at the end of a text starts after no name character
+# (`_WORD_START`): a search tries each start in turn, and without it a long
+# run of name characters costs the square of its length.
+_WORD_START = r"(?<![A-Za-z0-9_])"
+_PRIMED = re.compile(_WORD_START + r"([A-Za-z_][A-Za-z0-9_]*)('+)\s*$")
 # The built-ins, whose primes `notation.py` words with their derivative.
 _BUILT_INS = frozenset(
     {"exp", "log", "tanh", "sigmoid", "relu", "sin", "cos", "sqrt", "abs", "step", "sign"}
@@ -59,7 +63,7 @@ def _declaration_with_more(seen: Rejection) -> Diagnostic | None:
 def _prime_on_other_name(seen: Rejection) -> Diagnostic | None:
     """`h'(x)` where `h` is not an `fn`: only declared functions take primes."""
     primes = re.match(r"'+", seen.text[seen.at :])
-    before = re.search(r"([A-Za-z_][A-Za-z0-9_]*)$", seen.text[: seen.at])
+    before = re.search(_WORD_START + r"([A-Za-z_][A-Za-z0-9_]*)$", seen.text[: seen.at])
     if primes is None or before is None:
         return None
     name = before.group(1)
@@ -109,7 +113,7 @@ def _second_argument(seen: Rejection) -> Diagnostic | None:
     opening = open_parenthesis(seen.text[: seen.at])
     if opening is None:
         return None
-    primed = re.search(r"([A-Za-z_][A-Za-z0-9_]*)('*)\s*$", seen.text[:opening])
+    primed = re.search(_WORD_START + r"([A-Za-z_][A-Za-z0-9_]*)('*)\s*$", seen.text[:opening])
     if primed is None or primed.group(1) not in seen.names.functions:
         return None
     written = primed.group(1) + primed.group(2)

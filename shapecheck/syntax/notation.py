@@ -481,7 +481,10 @@ class Rejection:
         return Span(self.offset + start, self.offset + max(end, start + 1))
 
     def name_before(self, position: int) -> re.Match[str] | None:
-        return re.search(r"([A-Za-z_][A-Za-z0-9_]*)(\[[^\[\]]*\])?\s*$", self.text[:position])
+        # From a word's start only: see functions._WORD_START.
+        return re.search(
+            r"(?<![A-Za-z0-9_])([A-Za-z_][A-Za-z0-9_]*)(\[[^\[\]]*\])?\s*$", self.text[:position]
+        )
 
 
 def foreign_notation(rejection: Rejection) -> Diagnostic | None:
@@ -509,7 +512,7 @@ def _matmul_operator(seen: Rejection) -> Diagnostic | None:
 
 
 def _operator_chain(text: str, at: int) -> list[str] | None:
-    before = re.search(r"([A-Za-z_][A-Za-z0-9_]*)\s*$", text[:at])
+    before = re.search(r"(?<![A-Za-z0-9_])([A-Za-z_][A-Za-z0-9_]*)\s*$", text[:at])
     after = re.match(r"(\s*@\s*[A-Za-z_][A-Za-z0-9_]*)+", text[at:])
     if before is None or after is None:
         return None

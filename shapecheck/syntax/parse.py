@@ -159,8 +159,10 @@ def _worded(
 # A loop template in a name: `{t}` in `f{t}`, `{t-1}` in `h{t-1}` (spec 7).
 _TEMPLATE = re.compile(r"\{[^{}]*\}")
 
-# A run of name characters directly before `(`: where a name may stand as a call.
-_BEFORE_PARENTHESIS = re.compile(r"([A-Za-z0-9_{}]+)\(")
+# A run of name characters directly before `(`: where a name may stand as a
+# call. Tried only where a run starts: from inside a long run that no `(`
+# ends, each start would cost the rest of the run (the square of its length).
+_BEFORE_PARENTHESIS = re.compile(r"(?<![A-Za-z0-9_{}])([A-Za-z0-9_{}]+)\(")
 
 
 def _may_write_a_call(text: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from shapecheck.pipeline import Options, analyze_source
 from shapecheck.source import Source
 from shapecheck.syntax import ast
 from shapecheck.syntax.parse import parse
@@ -254,3 +255,24 @@ def test_wrong_arity_and_reversed_comparisons_are_named(
     assert [(p.code, p.message) for p in problems] == [(code, message)]
     assert problems[0].span is not None
     assert source.position(problems[0].span.start) == (3, column)
+
+
+# A long run of name characters near a rejected place: each detector that
+# looks back from there is worded as on a short line. (Its searches once
+# tried every start inside the run: 19,000 characters took up to 17 s, and
+# the fuzz harness reported the line as a hang.)
+RUN = 19_000
+LONG_RUNS = [
+    ("y = (" + "a(" * 70 + ")" * 71, "E011"),
+    ("fn f\ny[i] = f(" + "x" * RUN + "  , 2)", "E027"),
+    ("dim n\ny[i] = " + "x" * RUN + "[i] @ W", "E021"),
+    ("y = 2 " + "x" * RUN + " ", "E101"),
+]
+
+
+@pytest.mark.parametrize(("text", "code"), LONG_RUNS, ids=["nesting", "E027", "E021", "E101"])
+def test_a_long_run_of_name_characters_is_worded_as_a_short_one(text: str, code: str) -> None:
+    if code == "E011":
+        text = "# " + "x" * RUN + "\n" + text
+    report = analyze_source(Source("t.idx", text + "\n"), Options(verify=False))
+    assert code in [d.code for d in report.diagnostics]
