@@ -9,7 +9,8 @@ The command is the installed `shapecheck` next to the interpreter. With
 `--checkout DIR` it runs with `PYTHONPATH=DIR`, so the entry point imports
 that checkout's code instead of the installed one; given more than once, every
 checkout's commands run interleaved in the same rounds, so that a change is
-measured against its base under the same conditions.
+measured against its base under the same conditions, and every ratio is to
+the floor's runs of all checkouts together.
 
 The floor is a bare `python -c "import rich, typer, lark"`: the command cannot
 start faster than its own dependencies load. Then `shapecheck --help`, and
@@ -67,21 +68,21 @@ def _times(command: list[str], env: dict[str, str]) -> tuple[float, float]:
 
 def measure(
     commands: dict[str, list[str]], runs: int, env: dict[str, str]
-) -> dict[str, tuple[float, float]]:
-    """Median wall and CPU time of each command; the runs are interleaved."""
+) -> dict[str, list[tuple[float, float]]]:
+    """Wall and CPU time of each run of each command; the runs are interleaved."""
     for command in commands.values():
         _times(command, env)  # warm the file cache and write the .pyc files
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
     for _ in range(runs):
         for name, command in commands.items():
             times[name].append(_times(command, env))
-    return {
-        name: (
-            statistics.median(wall for wall, _ in values),
-            statistics.median(cpu for _, cpu in values),
-        )
-        for name, values in times.items()
-    }
+    return times
+
+
+def _medians(values: list[tuple[float, float]]) -> tuple[float, float]:
+    return statistics.median(wall for wall, _ in values), statistics.median(
+        cpu for _, cpu in values
+    )
 
 
 def _compiled_env(folder: str) -> dict[str, str]:
@@ -141,14 +142,18 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as folder:
         small = Path(folder) / "small.idx"
         small.write_text(SMALL_FILE)
-        medians = measure(_commands(arguments.checkout, small), runs, _compiled_env(folder))
+        times = measure(_commands(arguments.checkout, small), runs, _compiled_env(folder))
+    # The floor is the same command in every checkout's rows: all its runs
+    # together make one floor, so that a noisy moment in one checkout's floor
+    # does not move that checkout's ratios.
+    floor = _medians(
+        [run for name, values in times.items() if name.endswith(FLOOR) for run in values]
+    )
     print(f"shapecheck start-up, median of {runs} runs (target: within {TARGET_RATIO}x the floor)")
-    width = max(len(name) for name in medians)
+    width = max(len(name) for name in times)
     print(f"  {'':<{width}} {'wall':>18}   {'CPU (user + system)':>18}")
-    floor = (1.0, 1.0)
-    for name, (wall, cpu) in medians.items():
-        if name.endswith(FLOOR):  # each checkout's rows are compared to its own floor
-            floor = (wall, cpu)
+    for name, values in times.items():
+        wall, cpu = _medians(values)
         print(
             f"  {name:<{width}} {wall * 1000:7.1f} ms {wall / floor[0]:5.2f}x"
             f"   {cpu * 1000:7.1f} ms {cpu / floor[1]:5.2f}x"
