@@ -244,6 +244,10 @@ def _with_chosen_sizes(
     makes positive and whole (E143), and sizes that had to coincide (W120),
     are reported.
     """
+    if all(dim.value is not None for dim in checked.dims):
+        # Nothing to choose, nothing impossible, nothing to coincide with a
+        # choice: what the calls below return, without importing them.
+        return {}, checked, []
     from shapecheck.numeric.sizes import choose_sizes, coinciding, impossible, with_sizes
 
     chosen = choose_sizes(checked)

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:  # built on first use, their other methods on first call (deferred.py)
+    from shapecheck.deferred import dataclass
 
 # `\r\n`, `\n` and a lone `\r` (old Mac files) all end a line, as in syntax/lines.py.
 _LINE_END = re.compile(r"\r\n?|\n")

@@ -50,6 +50,39 @@ def test_the_built_methods_are_the_ones_dataclasses_generates() -> None:
     assert "__init_subclass__" not in vars(pair)
 
 
+@pytest.mark.skipif(deferred._create_fn is None, reason="Python 3.13 has no `_create_fn`")
+def test_generated_methods_are_compiled_on_first_call_as_dataclasses_makes_them() -> None:
+    # Only `__init__` is compiled when the class is built; every other method
+    # is compiled on its first call and then stands on the class itself.
+    @deferred.dataclass(frozen=True, order=True)
+    class Lazy:
+        left: int
+        right: tuple[int, ...] = ()
+
+    @dataclasses.dataclass(frozen=True, order=True)
+    class Plain:
+        left: int
+        right: tuple[int, ...] = ()
+
+    made = Lazy(1)
+    names = ("__eq__", "__hash__", "__lt__", "__ge__", "__setattr__", "__delattr__")
+    stand_ins = {name: vars(Lazy)[name] for name in names}
+    assert made == Lazy(1) and hash(made) == hash(Lazy(1, ()))
+    assert made < Lazy(2) and Lazy(1, (2,)) >= made
+    assert repr(made).endswith("Lazy(left=1, right=())")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.left = 3  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del made.left  # type: ignore[misc]
+    for name in names:
+        compiled, plain = vars(Lazy)[name], vars(Plain)[name]
+        assert compiled is not stand_ins[name]
+        assert compiled.__qualname__ == f"{Lazy.__qualname__}.{name}"
+        assert compiled.__code__.co_code == plain.__code__.co_code
+        assert compiled.__code__.co_consts == plain.__code__.co_consts
+    assert dataclasses._create_fn is deferred._create_fn  # type: ignore[attr-defined]  # restored
+
+
 def test_a_subclass_finds_its_bases_fields() -> None:
     base = _pair_class()
 

@@ -24,9 +24,26 @@ import re
 _C0_PICTURES = {code: chr(0x2400 + code) for code in range(0x20)}
 _C0_PICTURES[0x7F] = "\u2421"  # ␡
 _BIDI = "\u202a-\u202e\u2066-\u2069"
-# What a terminal would act on or reorder; tab and newline are decided per call.
-_UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}\ud800-\udfff]")
-_XML_UNSAFE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}\ud800-\udfff\ufffe\uffff]")
+
+
+# Compiled on first use, and only for text that is not printable: compiling
+# the two at import took 3 ms of every run (their ranges reach past U+00FF).
+@functools.cache
+def _unsafe() -> re.Pattern[str]:
+    """What a terminal would act on or reorder; tab and newline are decided per call."""
+    return re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}\ud800-\udfff]")
+
+
+@functools.cache
+def _xml_unsafe() -> re.Pattern[str]:
+    return re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}\ud800-\udfff\ufffe\uffff]")
+
+
+def _safe(text: str) -> bool:
+    # Every character `_unsafe` matches is a control (Cc), a format character
+    # (Cf: the bidi overrides) or a surrogate (Cs), none of them printable, so
+    # printable text needs no regex; the rest (tabs, newlines) is searched.
+    return text.isprintable() or not _unsafe().search(text)
 
 
 def _escape_char(char: str) -> str:
@@ -50,9 +67,9 @@ def visible(text: str, keep: str = "\t") -> str:
     """`text` with every control, bidi override and lone surrogate made visible,
     except the characters in `keep` (tab by default; pass "\\t\\n" where a
     newline is part of the layout)."""
-    if not _UNSAFE.search(text):
+    if _safe(text):
         return text
-    return _UNSAFE.sub(lambda match: _replace(match, keep), text)
+    return _unsafe().sub(lambda match: _replace(match, keep), text)
 
 
 @functools.lru_cache(maxsize=8)
@@ -64,7 +81,7 @@ def visible_with_columns(text: str) -> tuple[str, tuple[int, ...]]:
     Cached: a long line with many diagnostics is shown once for each of them,
     and escaping it anew every time made the text report quadratic in the
     line's length (a fuzzed 8,000-character line with 1,600 errors took 20 s)."""
-    if not _UNSAFE.search(text):
+    if _safe(text):
         # Nothing widens (a tab is unsafe too): every character keeps its column.
         return text, tuple(range(len(text) + 1))
     shown: list[str] = []
@@ -82,6 +99,6 @@ def visible_with_columns(text: str) -> tuple[str, tuple[int, ...]]:
 def xml_text(text: str, keep: str = "\t\n") -> str:
     """`visible` for XML 1.0: also escapes U+FFFE and U+FFFF, which XML forbids
     even as character references; carriage returns become visible too."""
-    if not _XML_UNSAFE.search(text) and "\r" not in text:
+    if (text.isprintable() or not _xml_unsafe().search(text)) and "\r" not in text:
         return text
     return visible(text, keep).replace("\ufffe", "\\ufffe").replace("\uffff", "\\uffff")

@@ -78,6 +78,23 @@ def test_ordinary_text_is_unchanged() -> None:
     assert xml_text(text) == text
 
 
+def test_printable_text_needs_no_pattern_and_every_unsafe_character_is_unprintable() -> None:
+    # `visible` skips its patterns for printable text (compiling them was 3 ms
+    # of start-up); that is sound only while nothing they match is printable.
+    from shapecheck.render import escape
+
+    escape._unsafe.cache_clear()
+    escape._xml_unsafe.cache_clear()
+    text = "Σ_j X[i,j] W[j,k] — δ[i,p] ✓"
+    assert visible(text) == xml_text(text) == text
+    assert visible_with_columns(text)[0] == text
+    assert escape._unsafe.cache_info().currsize == escape._xml_unsafe.cache_info().currsize == 0
+    unsafe, xml_unsafe = escape._unsafe(), escape._xml_unsafe()
+    for char in map(chr, range(0x110000)):
+        if unsafe.search(char) or xml_unsafe.search(char):
+            assert not char.isprintable(), hex(ord(char))
+
+
 def test_columns_follow_wide_escapes() -> None:
     shown, columns = visible_with_columns("a\u202eb\tc")
     assert shown == "a\\u202eb c"
