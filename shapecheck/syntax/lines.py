@@ -17,10 +17,15 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from shapecheck.diagnostics import Code, Diagnostic, diagnostic
 from shapecheck.source import Source, Span
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:  # built on first use, their other methods on first call (deferred.py)
+    from shapecheck.deferred import dataclass
 
 MAX_STATEMENT_CHARS = 20_000
 MAX_BRACKET_DEPTH = 64

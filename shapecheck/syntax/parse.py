@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from shapecheck.collector import collector_paused
 from shapecheck.diagnostics import Code, Diagnostic, diagnostic
@@ -27,6 +27,11 @@ from shapecheck.syntax.lalr import LineParser, Rejected
 from shapecheck.syntax.lexer import NoTerminal, lex
 from shapecheck.syntax.lines import LogicalLine, split_lines
 from shapecheck.syntax.notation import FileNames, Rejection, unknown_call
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:  # built on first use, their other methods on first call (deferred.py)
+    from shapecheck.deferred import dataclass
 
 MAX_FILE_CHARS = 10_000_000
 MAX_EXPRESSION_DEPTH = 100
