@@ -24,9 +24,9 @@ import time
 
 from shapecheck.pipeline import Options, analyze_source
 from shapecheck.render.derivatives import adjoint_line
-from shapecheck.render.formula import formula
 from shapecheck.source import Source
 from shapecheck.symbolic.derive import Deriver
+from shapecheck.symbolic.formula import formula
 
 TARGETS_S = {100: 0.1, 1000: 1.0}
 

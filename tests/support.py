@@ -16,10 +16,10 @@ from shapecheck.numeric.verdicts import Verdict
 from shapecheck.pipeline import DerivativeResult, FileReport, Options, analyze_source
 from shapecheck.render.derivatives import derivative_code
 from shapecheck.render.diagnostics import render_plain
-from shapecheck.render.formula import formula
 from shapecheck.render.notation import notation
 from shapecheck.source import Source, Span
 from shapecheck.symbolic import terms as t
+from shapecheck.symbolic.formula import formula
 from shapecheck.syntax import ast
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -35,6 +35,7 @@ from shapecheck.symbolic.derive import (
     SecondDerivativeOfLoss,
     reference_target,
 )
+from shapecheck.symbolic.formula import formula
 from shapecheck.symbolic.simplify import SimplifyLimit
 
 if TYPE_CHECKING:
@@ -247,9 +248,6 @@ def _fixes(derivation: Derivation, fix: structure.Fix) -> Test:
 
 def _words(words: structure.Words, back: Mapping[str, t.Index]) -> str:
     """The words, each quoted term printed in the claim's own index names."""
-    # The notes' notation, as `derive` prints it: the one printer of terms.
-    from shapecheck.render.formula import formula
-
     return "".join(
         part if isinstance(part, str) else formula(t.rename(part, dict(back))) for part in words
     )

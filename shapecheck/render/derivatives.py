@@ -17,9 +17,9 @@ from shapecheck.numeric.verdicts import (
 from shapecheck.pipeline import ClaimResult, DerivativeResult
 from shapecheck.render import matrixform
 from shapecheck.render.common import shape_both
-from shapecheck.render.formula import formula, indices
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.derive import Adjoint, Derivation
+from shapecheck.symbolic.formula import formula, indices
 from shapecheck.symbolic.matrixform import MatrixExpr
 
 if TYPE_CHECKING:

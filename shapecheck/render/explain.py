@@ -3,7 +3,7 @@
 Three formats of one `Explanation` (`shapecheck/explain.py`): plain text
 (numbered lines grouped by the line they belong to: a definition, an
 adjoint, the derivative), JSON (the steps as objects with their formulas
-printed by `render.formula`), and Markdown (the same lines with `$…$` math
+printed by `symbolic.formula`), and Markdown (the same lines with `$…$` math
 from `render.math`). A file with errors comes as its `FileReport` and is
 shown as diagnostics in the same format.
 
@@ -24,10 +24,10 @@ from shapecheck.render import markdown as md
 from shapecheck.render import math
 from shapecheck.render.diagnostics import render_plain
 from shapecheck.render.escape import visible
-from shapecheck.render.formula import formula, indices
 from shapecheck.render.json import escape_unsafe
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic import trace as tr
+from shapecheck.symbolic.formula import formula, indices
 
 Format = Literal["text", "json", "markdown"]
 FORMATS: tuple[Format, ...] = ("text", "json", "markdown")

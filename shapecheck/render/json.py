@@ -22,9 +22,9 @@ from shapecheck.pipeline import ClaimResult, DerivativeResult, FileReport
 from shapecheck.render import derivatives as facts
 from shapecheck.render import matrixform
 from shapecheck.render.common import size_json
-from shapecheck.render.formula import formula
 from shapecheck.render.notation import left_side, notation
 from shapecheck.source import Source, Span
+from shapecheck.symbolic.formula import formula
 from shapecheck.symbolic.matrixform import MatrixExpr
 
 if TYPE_CHECKING:

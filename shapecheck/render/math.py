@@ -1,6 +1,6 @@
 """Terms and expressions as LaTeX math, for the Markdown and LaTeX renderers.
 
-The same reading as `render.formula` (terms) and `render.notation`
+The same reading as `symbolic.formula` (terms) and `render.notation`
 (expressions), with the same binding strengths and parentheses, in LaTeX:
 `Σ_j X[i,j] W[j,k]` becomes `\\sum_{j} X_{i,j} W_{j,k}`, `dL/dY[i,k]`
 becomes `\\frac{\\partial L}{\\partial Y_{i,k}}`, `δ[i,p]` becomes
@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 
 from shapecheck.check.program import Size
 from shapecheck.exhaustive import assert_never
-from shapecheck.render.formula import divisor, divisors_last, exact_fraction, shift_text
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.derive import Derivation
+from shapecheck.symbolic.formula import divisor, divisors_last, exact_fraction, shift_text
 from shapecheck.syntax import ast
 
-# Binding strength, loosest first (as in render.formula and render.notation).
+# Binding strength, loosest first (as in symbolic.formula and render.notation).
 _COMPARE, _ADD, _PRODUCT, _UNARY, _POWER, _ATOM = range(6)
 
 # Comparisons as LaTeX relations.
@@ -213,7 +213,7 @@ def _call(function: str, argument: str) -> str:
 
 
 # ---------------------------------------------------------------------------
-# Terms, as render.formula prints them
+# Terms, as symbolic.formula prints them
 
 
 @dataclass(frozen=True)
@@ -324,7 +324,7 @@ def _term_pow(value: t.Pow, need: int, last: bool, ranks: Ranks) -> str:
 
 
 def _negative(value: t.Term) -> tuple[bool, t.Term]:
-    """A leading negative constant split off, for `a - b` (as render.formula does)."""
+    """A leading negative constant split off, for `a - b` (as symbolic.formula does)."""
     if isinstance(value, t.Const) and value.value < 0:
         return True, t.Const(-value.value)
     if not isinstance(value, t.Product) or not value.factors:

@@ -16,10 +16,10 @@ from dataclasses import dataclass, replace
 
 from shapecheck.exhaustive import assert_never
 from shapecheck.render import math as latex_math
-from shapecheck.render.formula import exact_fraction
 from shapecheck.symbolic import matrixform as m
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.derive import Adjoint, Derivation
+from shapecheck.symbolic.formula import exact_fraction
 
 # How tightly the context binds: a term of a sum, a factor of a product, the
 # operand of ⊙, the base of a power or of a transpose.

@@ -113,7 +113,7 @@ def test_a_derivative_through_a_comparison_only_is_zero_without_w102() -> None:
     report = run("dim n = 3\nparam x[n]\ninput y[n]\nC = sum[i](x[i] > y[i])\nderive dC/dx\n")
     assert [d.code for d in report.diagnostics] == []
     (result,) = report.derivatives
-    from shapecheck.render.formula import formula
+    from shapecheck.symbolic.formula import formula
 
     assert formula(result.derivation.formula) == "0"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from support import rendered, run
 
-from shapecheck.render.formula import formula
+from shapecheck.symbolic.formula import formula
 
 Array = np.ndarray
 

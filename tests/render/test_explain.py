@@ -26,10 +26,10 @@ from shapecheck.numeric.evaluate import Evaluator, align
 from shapecheck.pipeline import DerivativeResult, FileReport, Options, analyze_path
 from shapecheck.render import explain as render
 from shapecheck.render.derivatives import shown_formula
-from shapecheck.render.formula import formula
 from shapecheck.source import Source
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic import trace as tr
+from shapecheck.symbolic.formula import formula
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = sorted((ROOT / "samples").glob("*.idx"))

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from support import load_module, run
 
-from shapecheck.render.formula import formula
 from shapecheck.render.notation import notation
 from shapecheck.render.output import FORMATS, render
+from shapecheck.symbolic.formula import formula
 
 PROGRAM = """dim n = 2, c = 3
 input Z[n, c] = [[1000, 999, -1000], [0.5, -0.25, 2]]

@@ -13,9 +13,9 @@ from support import formulas, load_module, rhs_of, run, run_quiet
 from shapecheck.numeric.codegen import numpy_code
 from shapecheck.numeric.values import draw_values
 from shapecheck.render import math, numpy_module
-from shapecheck.render.formula import formula
 from shapecheck.render.json import render as render_json
 from shapecheck.render.notation import notation
+from shapecheck.symbolic.formula import formula
 
 TEXT = (
     "dim n = 3, c = 4\nparam S[n, c], P[n, c]\n"

@@ -13,9 +13,9 @@ from shapecheck.numeric.report import _where
 from shapecheck.numeric.verdicts import Check, Mode, Settings, Verdict, Worst
 from shapecheck.render import json as json_format
 from shapecheck.render.derivatives import check_words
-from shapecheck.render.formula import formula
 from shapecheck.render.math import number
 from shapecheck.symbolic import terms as t
+from shapecheck.symbolic.formula import formula
 
 
 def _zero_against_round_off() -> Check:

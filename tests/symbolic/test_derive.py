@@ -18,7 +18,7 @@ import pytest
 from support import SAMPLES, Forward, finite_jacobian, printed_value, run
 
 from shapecheck.pipeline import DerivativeResult, FileReport, Options, analyze_path
-from shapecheck.render.formula import formula
+from shapecheck.symbolic.formula import formula
 
 RNG = np.random.default_rng(20261122)
 

@@ -25,10 +25,10 @@ from shapecheck.check.program import Size
 from shapecheck.numeric.evaluate import Evaluator, align
 from shapecheck.numeric.verdicts import Verdict
 from shapecheck.render.derivatives import adjoint_line, unique_adjoints
-from shapecheck.render.formula import formula
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.derive import Deriver, expand
 from shapecheck.symbolic.fold import Folder, first_fresh_names, folder_of
+from shapecheck.symbolic.formula import formula
 from shapecheck.symbolic.simplify import simplify
 
 

@@ -19,7 +19,7 @@ from support import Forward, finite_jacobian, printed_value, run
 
 from shapecheck.numeric.verdicts import ClaimVerdict, Verdict
 from shapecheck.pipeline import DerivativeResult, FileReport
-from shapecheck.render.formula import formula
+from shapecheck.symbolic.formula import formula
 
 RNG = np.random.default_rng(95)
 

@@ -16,9 +16,9 @@ from support import central, printed_value, run
 from symbolic.test_rewrite_properties import IDX, VALUES, table
 
 from shapecheck.pipeline import Options, analyze_path
-from shapecheck.render.formula import formula
 from shapecheck.symbolic import rules
 from shapecheck.symbolic import terms as t
+from shapecheck.symbolic.formula import formula
 from shapecheck.symbolic.simplify import simplify
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,9 +9,9 @@ import pytest
 
 from shapecheck.check.program import Size
 from shapecheck.pipeline import Options, analyze_path
-from shapecheck.render.formula import formula
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.derive import Deriver
+from shapecheck.symbolic.formula import formula
 from shapecheck.symbolic.rules import NORMAL_FORM_RULES, RULES
 from shapecheck.symbolic.simplify import simplify
 from shapecheck.symbolic.trace import REWRITE, RULE_WORDS, SILENT, Trace

@@ -1,5 +1,9 @@
 """Terms in the notes' notation: `Σ_i 2 X[i,j] dL/dY[i,k]`, `W[q,k] δ[i,p]`.
 
+The symbolic stage's one printer of terms as `.idx` text: the renderers
+print results with it, and the numeric stage quotes terms with it in its
+diagnoses of wrong claims (so it lives here, below both).
+
 Division is shown for a power -1 (`exp(Z[i,k]) / S[i]`), a leading -1 as a
 minus sign, and a sum reaches as far right as its product, as in
 `render.notation`.

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from support import run
 
 from shapecheck.check.program import Size
-from shapecheck.render.formula import exact_fraction, formula, indices
 from shapecheck.symbolic import terms as t
+from shapecheck.symbolic.formula import exact_fraction, formula, indices
 
 IDX_I, IDX_J = t.Idx("i", Size("n", 3)), t.Idx("j", Size("d", 2))
 x, X = t.Tensor("x", (IDX_I,)), t.Tensor("X", (IDX_I, IDX_J))
