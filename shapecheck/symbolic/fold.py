@@ -154,46 +154,59 @@ def _same_tree(a: t.Term, b: t.Term, names: dict[str, str]) -> bool:
     indices renamed one to one (a sum's k-th summed index to the k-th):
     products, sums, functions, powers, numbers and arrays at plain indices
     only, else False (which proves nothing). `names` must be one to one."""
-    match a, b:
-        case t.Const(), t.Const():
-            return repr(a.value) == repr(b.value)  # keys tell -0.0 from 0.0
-        case t.Tensor(), t.Tensor():
-            return (a.name, a.kind) == (b.name, b.kind) and _same_indices(
-                a.indices, b.indices, names
-            )
-        case t.Func(), t.Func():
-            return a.name == b.name and _same_tree(a.arg, b.arg, names)
-        case t.Pow(), t.Pow():
-            return _same_tree(a.base, b.base, names) and _same_tree(a.exponent, b.exponent, names)
-        case t.Add(), t.Add():
-            return _same_indices(a.free, b.free, names) and _same_trees(a.terms, b.terms, names)
-        case t.Product(), t.Product():
-            if len(a.summed) != len(b.summed):
-                return False
-            inner = dict(names)
-            for mine, theirs in zip(a.summed, b.summed, strict=True):
-                if mine.size != theirs.size:
-                    return False
-                # A summed index hides any outer name it shares in `b`.
-                inner = {n: m for n, m in inner.items() if m != theirs.name}
-                inner[mine.name] = theirs.name
-            return _same_trees(a.factors, b.factors, inner)
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, t.Tensor) and isinstance(b, t.Tensor):
+        return a.name == b.name and a.kind == b.kind and _same_indices(a.indices, b.indices, names)
+    if isinstance(a, t.Product) and isinstance(b, t.Product):
+        inner = _bound(a.summed, b.summed, names)
+        return inner is not None and _same_trees(a.factors, b.factors, inner)
+    if isinstance(a, t.Add) and isinstance(b, t.Add):
+        return _same_indices(a.free, b.free, names) and _same_trees(a.terms, b.terms, names)
+    if isinstance(a, t.Func) and isinstance(b, t.Func):
+        return a.name == b.name and _same_tree(a.arg, b.arg, names)
+    if isinstance(a, t.Pow) and isinstance(b, t.Pow):
+        return _same_tree(a.base, b.base, names) and _same_tree(a.exponent, b.exponent, names)
+    if isinstance(a, t.Const) and isinstance(b, t.Const):
+        return repr(a.value) == repr(b.value)  # keys tell -0.0 from 0.0
     return False
 
 
+def _bound(
+    mine: tuple[t.Idx, ...], theirs: tuple[t.Idx, ...], names: dict[str, str]
+) -> dict[str, str] | None:
+    """`names` inside a sum over `mine` in `a` and over `theirs` in `b`,
+    paired in order; None where their number or sizes differ."""
+    if len(mine) != len(theirs):
+        return None
+    if not mine:
+        return names
+    inner = dict(names)
+    for x, y in zip(mine, theirs, strict=True):
+        if x.size is not y.size and x.size != y.size:
+            return None
+        # A summed index hides any outer name it shares in `b`.
+        inner = {n: m for n, m in inner.items() if m != y.name}
+        inner[x.name] = y.name
+    return inner
+
+
 def _same_trees(a: tuple[t.Term, ...], b: tuple[t.Term, ...], names: dict[str, str]) -> bool:
-    return len(a) == len(b) and all(_same_tree(x, y, names) for x, y in zip(a, b, strict=True))
+    if len(a) != len(b):
+        return False
+    return all(_same_tree(x, y, names) for x, y in zip(a, b, strict=True))
 
 
 def _same_indices(a: tuple[t.Index, ...], b: tuple[t.Index, ...], names: dict[str, str]) -> bool:
     """Plain indices, `b`'s named as `names` maps `a`'s, of the same sizes."""
-    return len(a) == len(b) and all(
-        isinstance(x, t.Idx)
-        and isinstance(y, t.Idx)
-        and x.size == y.size
-        and names.get(x.name) == y.name
-        for x, y in zip(a, b, strict=True)
-    )
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b, strict=True):
+        if not isinstance(x, t.Idx) or not isinstance(y, t.Idx):
+            return False
+        if names.get(x.name) != y.name or (x.size is not y.size and x.size != y.size):
+            return False
+    return True
 
 
 # A leaf is never folded: a definition that only renames or reads one array
