@@ -119,13 +119,16 @@ def _mark(node: t.Term) -> int:
 
 def _walk(term: t.Term) -> tuple[list[str], tuple[Hashable, ...]]:
     """The arrays' names in order of first appearance, and each node in
-    preorder as `_local` gives it with its mark; raises `_Unmemoisable`."""
+    preorder as `_local` gives it with its mark; raises `_Unmemoisable`
+    (also past MAX_NAMES arrays)."""
     names: dict[str, int] = {}
     nodes: list[Hashable] = []
     stack = [term]
     while stack:
         node = stack.pop()
         nodes.append((_local(node, names), _mark(node)))
+        if len(names) > MAX_NAMES:
+            raise _Unmemoisable  # not the rest of a sum over 1,000 time steps
         stack.extend(reversed(t.children(node)))
     return list(names), tuple(nodes)
 
@@ -143,8 +146,6 @@ def shape_of(term: t.Term) -> tuple[Hashable, list[str]] | None:
     try:
         names, nodes = _walk(term)
     except _Unmemoisable:
-        return None
-    if len(names) > MAX_NAMES:
         return None
     masks = tuple(_DIGIT.sub("0", name) for name in names)
     shape = (nodes, masks, _relations(names))
