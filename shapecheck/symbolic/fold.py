@@ -156,20 +156,37 @@ def _same_tree(a: t.Term, b: t.Term, names: dict[str, str]) -> bool:
     only, else False (which proves nothing). `names` must be one to one."""
     if type(a) is not type(b):
         return False
-    if isinstance(a, t.Tensor) and isinstance(b, t.Tensor):
-        return a.name == b.name and a.kind == b.kind and _same_indices(a.indices, b.indices, names)
-    if isinstance(a, t.Product) and isinstance(b, t.Product):
-        inner = _bound(a.summed, b.summed, names)
-        return inner is not None and _same_trees(a.factors, b.factors, inner)
-    if isinstance(a, t.Add) and isinstance(b, t.Add):
-        return _same_indices(a.free, b.free, names) and _same_trees(a.terms, b.terms, names)
-    if isinstance(a, t.Func) and isinstance(b, t.Func):
-        return a.name == b.name and _same_tree(a.arg, b.arg, names)
-    if isinstance(a, t.Pow) and isinstance(b, t.Pow):
-        return _same_tree(a.base, b.base, names) and _same_tree(a.exponent, b.exponent, names)
-    if isinstance(a, t.Const) and isinstance(b, t.Const):
-        return repr(a.value) == repr(b.value)  # keys tell -0.0 from 0.0
+    match a:
+        case t.Tensor():
+            assert isinstance(b, t.Tensor)
+            same = a.name == b.name and a.kind == b.kind
+            return same and _same_indices(a.indices, b.indices, names)
+        case t.Product() | t.Add() | t.Func() | t.Pow():
+            return _same_compound(a, b, names)
+        case t.Const():
+            assert isinstance(b, t.Const)
+            return repr(a.value) == repr(b.value)  # keys tell -0.0 from 0.0
     return False
+
+
+def _same_compound(a: t.Product | t.Add | t.Func | t.Pow, b: t.Term, names: dict[str, str]) -> bool:
+    """`_same_tree` of two nodes of the same kind with children."""
+    match a:
+        case t.Product():
+            assert isinstance(b, t.Product)
+            inner = _bound(a.summed, b.summed, names)
+            return inner is not None and _same_trees(a.factors, b.factors, inner)
+        case t.Add():
+            assert isinstance(b, t.Add)
+            return _same_indices(a.free, b.free, names) and _same_trees(a.terms, b.terms, names)
+        case t.Func():
+            assert isinstance(b, t.Func)
+            return a.name == b.name and _same_tree(a.arg, b.arg, names)
+        case t.Pow():
+            assert isinstance(b, t.Pow)
+            return _same_tree(a.base, b.base, names) and _same_tree(a.exponent, b.exponent, names)
+        case _:
+            assert_never(a)
 
 
 def _bound(
