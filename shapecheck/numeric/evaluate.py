@@ -159,7 +159,8 @@ class Evaluator:
 
     def _value(self, term: t.Term) -> Array:
         result = self._node(term)
-        if not self.nonfinite and not np.all(np.isfinite(result)):
+        # The method, not np.all: this runs for every node evaluated.
+        if not self.nonfinite and not np.isfinite(result).all():
             self.nonfinite = True
         return result
 

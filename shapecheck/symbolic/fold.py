@@ -17,7 +17,9 @@ and D's left-hand side holding exactly the free indices of its right-hand side
 array is a value at the point a result is evaluated, so any definition may be
 used, wherever it stands in the file. Near linear: each node gets a
 name-blind fingerprint (hash-consed to an integer, one dictionary lookup), and
-only a node whose fingerprint is some definition's is keyed.
+only a node whose fingerprint is some definition's is keyed; not even that one
+where it is the definition's tree but for the names of summed indices (an
+instantiated definition, as reverse mode builds it: `_same_tree`).
 """
 
 from __future__ import annotations
@@ -127,7 +129,12 @@ class Folder:
         for order in permutations(free):
             if not all(i.size == s for i, s in zip(order, definition.sizes, strict=True)):
                 continue
-            if key(term) == self._key_at(definition, order):
+            # The same tree but for the names of summed indices has the same
+            # key (keys write those as placeholders): then no key is made.
+            renaming = dict(zip(t.names(definition.lhs), t.names(order), strict=True))
+            if _same_tree(definition.rhs, term, renaming) or key(term) == self._key_at(
+                definition, order
+            ):
                 return t.Tensor(definition.name, tuple(order))
         return None
 
@@ -140,6 +147,83 @@ class Folder:
             found = key(definition.rhs, dict(zip(t.names(definition.lhs), names, strict=True)))
             self._keys[(definition.name, names)] = found
         return found
+
+
+def _same_tree(a: t.Term, b: t.Term, names: dict[str, str]) -> bool:
+    """Whether `b` is `a` with its index names changed by `names` and its summed
+    indices renamed one to one (a sum's k-th summed index to the k-th):
+    products, sums, functions, powers, numbers and arrays at plain indices
+    only, else False (which proves nothing). `names` must be one to one."""
+    if type(a) is not type(b):
+        return False
+    match a:
+        case t.Tensor():
+            assert isinstance(b, t.Tensor)
+            same = a.name == b.name and a.kind == b.kind
+            return same and _same_indices(a.indices, b.indices, names)
+        case t.Product() | t.Add() | t.Func() | t.Pow():
+            return _same_compound(a, b, names)
+        case t.Const():
+            assert isinstance(b, t.Const)
+            return repr(a.value) == repr(b.value)  # keys tell -0.0 from 0.0
+    return False
+
+
+def _same_compound(a: t.Product | t.Add | t.Func | t.Pow, b: t.Term, names: dict[str, str]) -> bool:
+    """`_same_tree` of two nodes of the same kind with children."""
+    match a:
+        case t.Product():
+            assert isinstance(b, t.Product)
+            inner = _bound(a.summed, b.summed, names)
+            return inner is not None and _same_trees(a.factors, b.factors, inner)
+        case t.Add():
+            assert isinstance(b, t.Add)
+            return _same_indices(a.free, b.free, names) and _same_trees(a.terms, b.terms, names)
+        case t.Func():
+            assert isinstance(b, t.Func)
+            return a.name == b.name and _same_tree(a.arg, b.arg, names)
+        case t.Pow():
+            assert isinstance(b, t.Pow)
+            return _same_tree(a.base, b.base, names) and _same_tree(a.exponent, b.exponent, names)
+        case _:
+            assert_never(a)
+
+
+def _bound(
+    mine: tuple[t.Idx, ...], theirs: tuple[t.Idx, ...], names: dict[str, str]
+) -> dict[str, str] | None:
+    """`names` inside a sum over `mine` in `a` and over `theirs` in `b`,
+    paired in order; None where their number or sizes differ."""
+    if len(mine) != len(theirs):
+        return None
+    if not mine:
+        return names
+    inner = dict(names)
+    for x, y in zip(mine, theirs, strict=True):
+        if x.size is not y.size and x.size != y.size:
+            return None
+        # A summed index hides any outer name it shares in `b`.
+        inner = {n: m for n, m in inner.items() if m != y.name}
+        inner[x.name] = y.name
+    return inner
+
+
+def _same_trees(a: tuple[t.Term, ...], b: tuple[t.Term, ...], names: dict[str, str]) -> bool:
+    if len(a) != len(b):
+        return False
+    return all(_same_tree(x, y, names) for x, y in zip(a, b, strict=True))
+
+
+def _same_indices(a: tuple[t.Index, ...], b: tuple[t.Index, ...], names: dict[str, str]) -> bool:
+    """Plain indices, `b`'s named as `names` maps `a`'s, of the same sizes."""
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b, strict=True):
+        if not isinstance(x, t.Idx) or not isinstance(y, t.Idx):
+            return False
+        if names.get(x.name) != y.name or (x.size is not y.size and x.size != y.size):
+            return False
+    return True
 
 
 # A leaf is never folded: a definition that only renames or reads one array

@@ -29,16 +29,24 @@ renamed, which is exactly what simplifying it would give, because:
 
 The stored result is renamed with the fixed-point marks of every node
 carried over, as the engine would have left them.
+
+A sum too large to key (the dL/dU above: one part per time step) is
+simplified part by part through the memo, then as a whole. That is what the
+engine does with it: it rewrites each term of a sum to its fixed point, on
+its own, before any rule sees the sum, and then skips the marked parts. The
+parts share one `Spent`, a hit adding what its miss cost, so that the limits
+bound the sum as they did when it was simplified at once.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from itertools import combinations
+from typing import Protocol
 
 from shapecheck.symbolic import terms as t
-from shapecheck.symbolic.simplify import LEAVES, NORMAL_FORM_RULES, RULES
+from shapecheck.symbolic.simplify import LEAVES, NORMAL_FORM_RULES, RULES, Spent
 
 _DIGIT = re.compile(r"[0-9]")
 _FIXED = "_fixed"
@@ -111,13 +119,16 @@ def _mark(node: t.Term) -> int:
 
 def _walk(term: t.Term) -> tuple[list[str], tuple[Hashable, ...]]:
     """The arrays' names in order of first appearance, and each node in
-    preorder as `_local` gives it with its mark; raises `_Unmemoisable`."""
+    preorder as `_local` gives it with its mark; raises `_Unmemoisable`
+    (also past MAX_NAMES arrays)."""
     names: dict[str, int] = {}
     nodes: list[Hashable] = []
     stack = [term]
     while stack:
         node = stack.pop()
         nodes.append((_local(node, names), _mark(node)))
+        if len(names) > MAX_NAMES:
+            raise _Unmemoisable  # not the rest of a sum over 1,000 time steps
         stack.extend(reversed(t.children(node)))
     return list(names), tuple(nodes)
 
@@ -136,35 +147,61 @@ def shape_of(term: t.Term) -> tuple[Hashable, list[str]] | None:
         names, nodes = _walk(term)
     except _Unmemoisable:
         return None
-    if len(names) > MAX_NAMES:
-        return None
     masks = tuple(_DIGIT.sub("0", name) for name in names)
     shape = (nodes, masks, _relations(names))
     return shape, names
+
+
+class Simplify(Protocol):
+    """`simplify.simplify` as the memo calls it."""
+
+    def __call__(self, term: t.Term, *, spent: Spent | None = None) -> t.Term: ...
 
 
 class ShapeMemo:
     """Simplified adjoints by shape, for one Deriver (one checked program)."""
 
     def __init__(self) -> None:
-        self._done: dict[Hashable, tuple[t.Term, list[str]]] = {}
+        # Per shape: the result, its arrays' names, and what simplifying it cost.
+        self._done: dict[Hashable, tuple[t.Term, list[str], Spent]] = {}
         self.hits = 0
 
-    def simplified(self, term: t.Term, simplify: Callable[[t.Term], t.Term]) -> t.Term:
-        """`simplify(term)`, from the memo where a term of its shape was simplified."""
+    def simplified(self, term: t.Term, simplify: Simplify) -> t.Term:
+        """`simplify(term)`, from the memo where a term of its shape was simplified
+        (or, for a sum too large to key, each of its parts)."""
         found = shape_of(term)
+        spent = Spent()
+        if found is not None or not isinstance(term, t.Add) or _FIXED in term.__dict__:
+            return self._one(term, found, simplify, spent)
+        parts = tuple(self._one(p, shape_of(p), simplify, spent) for p in term.terms)
+        # As the engine: the same node where every part was a fixed point already.
+        unchanged = all(new is old for new, old in zip(parts, term.terms, strict=True))
+        return simplify(term if unchanged else t.with_children(term, parts), spent=spent)
+
+    def _one(
+        self,
+        term: t.Term,
+        found: tuple[Hashable, list[str]] | None,
+        simplify: Simplify,
+        spent: Spent,
+    ) -> t.Term:
+        """`simplify(term)`, its shape and names `found`, adding its cost to `spent`."""
         if found is None:
-            return simplify(term)
+            return simplify(term, spent=spent)
         shape, names = found
         stored = self._done.get(shape)
         if stored is None:
-            result = simplify(term)
+            before = Spent(spent.work, spent.rewrites)
+            result = simplify(term, spent=spent)
             if {n for n, _ in _arrays(result)} <= set(names):
-                self._done[shape] = (result, names)
+                cost = Spent(spent.work - before.work, spent.rewrites - before.rewrites)
+                self._done[shape] = (result, names, cost)
             return result
-        result, before = stored
+        result, before_names, cost = stored
         self.hits += 1
-        mapping = dict(zip(before, names, strict=True))
+        spent.work += cost.work
+        spent.rewrites += cost.rewrites
+        mapping = dict(zip(before_names, names, strict=True))
 
         def renamed(node: t.Term) -> t.Term | None:
             if isinstance(node, t.Tensor):

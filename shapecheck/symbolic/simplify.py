@@ -13,6 +13,7 @@ importable from here as well as from the modules that define them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from shapecheck.symbolic import terms as t
@@ -36,18 +37,37 @@ class SimplifyLimit(Exception):
     """The rewriting did not settle within MAX_REWRITES steps or MAX_WORK nodes."""
 
 
+@dataclass
+class Spent:
+    """Nodes visited and rewrites made: simplifications that share one
+    `Spent` are bounded by the limits as one would be (the parts of a sum
+    simplified one by one, `shapes.py`)."""
+
+    work: int = 0
+    rewrites: int = 0
+
+
 def simplify(
     term: t.Term,
     rules: tuple[Rule, ...] = RULES,
     trace: Trace | None = None,
     max_work: int = MAX_WORK,
+    spent: Spent | None = None,
 ) -> t.Term:
     """The fixed point of `rules`, applied bottom-up; free indices are unchanged.
 
     With a `trace`, each rule applied is recorded on the subterm it rewrote.
-    Past `max_work` nodes visited, SimplifyLimit.
+    Past `max_work` nodes visited, SimplifyLimit; with `spent`, counting from
+    what it holds, and adding to it.
     """
-    return _Engine(rules, trace, max_work).rewrite(term)
+    engine = _Engine(rules, trace, max_work)
+    if spent is not None:
+        engine.work, engine.rewrites = spent.work, spent.rewrites
+        engine.check_limits()  # what was spent elsewhere may already pass them
+    result = engine.rewrite(term)
+    if spent is not None:
+        spent.work, spent.rewrites = engine.work, engine.rewrites
+    return result
 
 
 def normal_form(term: t.Term) -> t.Term:
@@ -104,7 +124,7 @@ class _Engine:
             kids = t.children(term)
             self.work += len(kids) + 1
             if self.work > self.max_work:
-                raise SimplifyLimit(f"simplifying would visit more than {self.max_work:,} nodes")
+                self.check_limits()
             if kids:
                 new_kids = tuple(self.rewrite(k) for k in kids)
                 if new_kids != kids:
@@ -117,6 +137,13 @@ class _Engine:
         term.__dict__[_FIXED] = self.rules
         return term
 
+    def check_limits(self) -> None:
+        """SimplifyLimit where the work or the rewrites are past their limits."""
+        if self.work > self.max_work:
+            raise SimplifyLimit(f"simplifying would visit more than {self.max_work:,} nodes")
+        if self.rewrites > MAX_REWRITES:
+            raise SimplifyLimit(f"more than {MAX_REWRITES:,} rewrites")
+
     def _first_rewrite(self, term: t.Term) -> t.Term | None:
         """What the first rule that applies makes of `term` (children simplified)."""
         for rule in self.by_kind.get(type(term), ()):
@@ -127,7 +154,7 @@ class _Engine:
             return None
         self.rewrites += 1
         if self.rewrites > MAX_REWRITES:
-            raise SimplifyLimit(f"more than {MAX_REWRITES:,} rewrites")
+            self.check_limits()
         result = _same_free(rule, term, replaced)
         if self.trace is not None:
             self.trace.rewrite(rule.__name__, term, result)

@@ -26,8 +26,9 @@ from shapecheck.numeric.evaluate import Evaluator, align
 from shapecheck.numeric.verdicts import Verdict
 from shapecheck.render.derivatives import adjoint_line, unique_adjoints
 from shapecheck.symbolic import terms as t
+from shapecheck.symbolic.canonical import key
 from shapecheck.symbolic.derive import Deriver, expand
-from shapecheck.symbolic.fold import Folder, first_fresh_names, folder_of
+from shapecheck.symbolic.fold import Folder, _same_tree, first_fresh_names, folder_of
 from shapecheck.symbolic.formula import formula
 from shapecheck.symbolic.simplify import simplify
 
@@ -332,3 +333,78 @@ def test_samples_print_in_the_files_names(name: str) -> None:
     for adjoint in unique_adjoints(report.derivatives):
         lines.append(adjoint_line(adjoint))
     assert lines == GOLDEN[name]
+
+
+def _rebound(term: t.Term, taken: list[int]) -> t.Term:
+    """`term` with every summed index renamed to a new name (`z1`, `z2`, ...)."""
+    kids = t.children(term)
+    if kids:
+        term = t.with_children(term, tuple(_rebound(k, taken) for k in kids))
+    if not isinstance(term, t.Product) or not term.summed:
+        return term
+    fresh: dict[str, t.Index] = {}
+    for index in term.summed:
+        taken.append(len(taken) + 1)
+        fresh[index.name] = t.Idx(f"z{taken[-1]}", index.size)
+    return t.rename(term, fresh)
+
+
+def _plain(term: t.Term) -> bool:
+    """Only the kinds `_same_tree` compares, arrays at plain indices."""
+    if isinstance(term, t.Tensor):
+        return all(isinstance(i, t.Idx) for i in term.indices)
+    if isinstance(term, t.Add):
+        return all(isinstance(i, t.Idx) for i in term.free) and all(map(_plain, term.terms))
+    kinds = (t.Const, t.Func, t.Pow, t.Product)
+    return isinstance(term, kinds) and all(_plain(k) for k in t.children(term))
+
+
+def _summed(factors: list[t.Term], chosen: list[bool]) -> t.Term:
+    free = list(dict.fromkeys(i for f in factors for i in f.free))
+    return t.Product(tuple(factors), tuple(i for i, c in zip(free, chosen, strict=False) if c))
+
+
+_PLAIN_LEAVES = st.sampled_from(
+    [
+        t.Tensor("A", (IDX["i"], IDX["j"])),
+        t.Tensor("B", (IDX["j"], IDX["k"])),
+        t.Tensor("v", (IDX["i"],)),
+        t.Tensor("w", (IDX["j"],)),
+        t.Const(2.0),
+    ]
+)
+# Sums nested in functions, powers and other sums, as a definition reads.
+plain_terms = st.recursive(
+    _PLAIN_LEAVES,
+    lambda inner: st.one_of(
+        st.builds(lambda x: t.Func("tanh", x), inner),
+        st.builds(lambda x: t.Pow(x, t.Const(2.0)), inner),
+        st.builds(
+            _summed, st.lists(inner, min_size=1, max_size=3), st.lists(st.booleans(), min_size=3)
+        ),
+        st.builds(t.add, st.lists(inner, min_size=1, max_size=3)),
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(terms, plain_terms))
+def test_the_same_tree_but_for_summed_names_has_the_same_key(term: t.Term) -> None:
+    # Folding takes a node as a definition without keying it where the
+    # trees are the same but for summed names: the keys must agree then.
+    names = {i.name: i.name for i in term.free}
+    renamed = _rebound(term, [])
+    same = _same_tree(term, renamed, names)
+    assert same == _plain(term)
+    if same:
+        assert key(term) == key(renamed)
+
+
+def test_a_summed_index_hides_the_outer_name_it_takes() -> None:
+    i, j, x = (t.Idx(n, Size("h", 4)) for n in ("i", "j", "x"))
+    # Σ_x A[x,i] with i read as j is not Σ_j A[j,j] (the sum takes j).
+    mine = t.Product((t.Tensor("A", (x, i)),), (x,))
+    assert not _same_tree(mine, t.Product((t.Tensor("A", (j, j)),), (j,)), {"i": "j"})
+    assert _same_tree(mine, t.Product((t.Tensor("A", (i, j)),), (i,)), {"i": "j"})
+    assert not _same_tree(t.Const(0.0), t.Const(-0.0), {})

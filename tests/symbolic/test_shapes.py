@@ -11,6 +11,7 @@ derived with and without the memo.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ from shapecheck.symbolic import derive
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.canonical import key
 from shapecheck.symbolic.shapes import MAX_NAMES, ShapeMemo, shape_of
-from shapecheck.symbolic.simplify import LEAVES, simplify
+from shapecheck.symbolic.simplify import LEAVES, SimplifyLimit, simplify
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRST = {"A": "x1", "B": "x2", "v": "y1", "w": "y2", "s": "z1"}
@@ -66,6 +67,51 @@ def test_a_hit_is_what_simplifying_gives(term: t.Term) -> None:
     assert hit == miss
     assert key(hit) == key(miss)
     assert _marks(hit) == _marks(miss)
+
+
+def _copies(term: t.Term, count: int) -> list[t.Term]:
+    """`count` copies of `term`, each with its own arrays (x1, y1, ...)."""
+    names = ("x", "y", "v", "w", "z")
+    return [
+        _renamed(term, {a: f"{b}{n}" for a, b in zip(FIRST, names, strict=True)})
+        for n in range(1, count + 1)
+    ]
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(terms, terms)
+def test_a_sum_too_large_to_key_is_what_simplifying_gives(term: t.Term, other: t.Term) -> None:
+    # Enough copies of `term` for more than MAX_NAMES arrays, one of them
+    # twice (like terms to merge), and another term: simplified part by part.
+    parts = [*_copies(term, MAX_NAMES + 1), *_copies(term, 1), other]
+    memo = ShapeMemo()
+    through = memo.simplified(t.add(parts), simplify)
+    whole = simplify(t.add([_renamed(p, {}) for p in parts]))
+    assert through == whole
+    assert key(through) == key(whole)
+    # Every mark the engine leaves, and perhaps more: where a rule of the sum
+    # makes a part equal to one the engine met inside another part, it keeps
+    # that part unmarked (its memo gives an equal term, so nothing is
+    # rebuilt); simplified apart, the part is rewritten and marked, soundly.
+    for mark, left in zip(_marks(through), _marks(whole), strict=True):
+        assert left is None or mark is left
+
+
+def test_the_parts_of_a_sum_share_the_limits() -> None:
+    parts = _copies(t.Product((t.Const(2.0), t.Const(3.0), _tensor("A", "i", "j"))), 100)
+    whole = t.add(parts)
+    memo = ShapeMemo()
+    assert memo.simplified(whole, simplify) == simplify(_renamed(whole, {}))
+    assert memo.hits > 0
+    work = 1
+    while True:  # the least work that simplifies the sum at once
+        try:
+            simplify(_renamed(whole, {}), max_work=work)
+            break
+        except SimplifyLimit:
+            work += 50
+    with pytest.raises(SimplifyLimit):
+        ShapeMemo().simplified(_renamed(whole, {}), partial(simplify, max_work=work - 100))
 
 
 def _tensor(name: str, *indices: str) -> t.Tensor:
