@@ -47,6 +47,27 @@ Array = Any
 SECOND_DRAW = 1000
 # Largest chain-rule contribution (entries of dY/dV and dV/dX) evaluated.
 MAX_PATH_ENTRIES = 1_000_000
+# Nodes of fixed claims evaluated in one diagnosis, over every explanation
+# tried and both draws; past it no diagnosis is given (never a guess). The
+# most a shipped mistake or a diagnosis test needs is under 700; a fuzzed
+# claim of 500 factors tried 826 fixes of 1,000 nodes each (90 s).
+MAX_DIAGNOSIS_NODES = 10_000
+
+
+class _OutOfBudget(Exception):
+    """The diagnosis has evaluated MAX_DIAGNOSIS_NODES nodes."""
+
+
+class _Budget:
+    """Nodes left to evaluate in one diagnosis, shared by its two draws."""
+
+    def __init__(self, nodes: int) -> None:
+        self.left = nodes
+
+    def spend(self, term: t.Term) -> None:
+        self.left -= t.size_count(term, self.left + 1)
+        if self.left < 0:
+            raise _OutOfBudget
 
 
 def _close(a: Array, b: Array) -> bool:
@@ -63,10 +84,12 @@ class _Draw:
 
     verifier: Verifier
     truth: Array
+    budget: _Budget
 
     def value(self, derivation: Derivation, term: t.Term) -> Array | None:
         """`term` (in the derivation's names) on these values, signature order;
         None where it cannot be evaluated or is not finite."""
+        self.budget.spend(term)
         values, _ = self.verifier.derived.adjoints(derivation)
         try:
             for node in _references(term):
@@ -93,7 +116,7 @@ def _references(term: t.Term) -> list[t.Tensor]:
     return found
 
 
-def _second_draw(verifier: Verifier, derivation: Derivation) -> _Draw | None:
+def _second_draw(verifier: Verifier, derivation: Derivation, budget: _Budget) -> _Draw | None:
     """The same program on an independent draw of its drawn arrays; None when
     no array the derivative depends on is drawn (nothing would be independent)."""
     from shapecheck.numeric.values import draw_values
@@ -114,7 +137,7 @@ def _second_draw(verifier: Verifier, derivation: Derivation) -> _Draw | None:
         truth = fresh.derived.signature_value(derivation)
     if not np.all(np.isfinite(truth)):
         return None
-    return _Draw(fresh, truth)
+    return _Draw(fresh, truth, budget)
 
 
 # A test of one explanation on one draw: the claim's value there, the truth's.
@@ -137,11 +160,28 @@ def diagnose(
     # `1 - s[i,j]`, not the re-expanded `1 - sigmoid(x[i,j])` (spec 10).
     derivation = folder_of(verifier.deriver).derivation(derivation)
     in_names = structure.claim_in_derivation_names(verifier.deriver, claim, derivation)
-    second = _second_draw(verifier, derivation)
+    budget = _Budget(MAX_DIAGNOSIS_NODES)
+    try:
+        return _explained(verifier, derivation, claim, in_names, claimed, truth, budget)
+    except _OutOfBudget:
+        return None
+
+
+def _explained(
+    verifier: Verifier,
+    derivation: Derivation,
+    claim: CheckedClaim,
+    in_names: structure.ClaimInNames,
+    claimed: Array,
+    truth: Array,
+    budget: _Budget,
+) -> str | None:
+    """The first explanation that holds at both draws, within the budget."""
+    second = _second_draw(verifier, derivation, budget)
     claimed_second = None if second is None else second.value(derivation, in_names.term)
     if second is None or claimed_second is None:
         return None
-    draws = ((_Draw(verifier, truth), claimed), (second, claimed_second))
+    draws = ((_Draw(verifier, truth, budget), claimed), (second, claimed_second))
 
     def holds(test: Test) -> bool:
         return all(test(draw, value) for draw, value in draws)

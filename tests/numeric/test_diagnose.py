@@ -186,3 +186,16 @@ def test_a_zero_claim_is_said_to_be_zero() -> None:
     assert problem.message == (
         "the claim dL/dx[i] is wrong: it is zero where the true derivative is not"
     )
+
+
+def test_a_diagnosis_past_its_budget_is_not_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The same claim is diagnosed within the budget and, past a small one,
+    # judged wrong without a diagnosis: never a guess. (A fuzzed claim of 500
+    # factors once tried 826 fixes of 1,000 nodes each.)
+    from shapecheck.numeric import diagnose
+
+    claim = LAYER + "dL/dZ[i, k] = dL/dH[i, k]\n"
+    assert words(claim) == "it misses the factor `1 - H[i,k]^2`"
+    monkeypatch.setattr(diagnose, "MAX_DIAGNOSIS_NODES", 20)
+    assert words(claim) is None
+    assert len(wrong(claim)) == 1

@@ -40,6 +40,7 @@ from shapecheck.symbolic.canonical_rules import (
     split_power_of_product,
     unit_leading_coefficient,
 )
+from shapecheck.symbolic.simplify import SimplifyLimit
 
 NEW_RULES = (
     *_COMPARISON_RULES,
@@ -250,7 +251,10 @@ def test_every_new_rule_fires_on_the_generated_terms() -> None:
 @given(canonical_terms)
 def test_canonical_form_keeps_value_and_indices(term: t.Term) -> None:
     before = _table(term, term.free)
-    canonical = canonical_form(term)
+    try:
+        canonical = canonical_form(term)
+    except SimplifyLimit:
+        reject()  # past MAX_CANONICAL_WORK a claim is compared numerically instead
     assert {i.name for i in canonical.free} <= {i.name for i in term.free}
     np.testing.assert_allclose(_table(canonical, term.free), before, rtol=1e-9, atol=1e-9)
 
