@@ -26,23 +26,25 @@ _SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow"}
 
 
 def _diagnostic(console: Console, report: FileReport, problem: Diagnostic) -> None:
-    head = Text()
-    head.append(plain.location(report.source, problem), style="bold")
-    head.append(": ")
-    head.append(
+    # One Text, printed once: a print costs Rich about a millisecond whatever
+    # it prints, and a fuzzed line with 3,590 errors took 8 s in five prints each.
+    shown = Text()
+    shown.append(plain.location(report.source, problem), style="bold")
+    shown.append(": ")
+    shown.append(
         f"{problem.severity.value}[{problem.code}]", style=_SEVERITY_STYLE[problem.severity]
     )
-    head.append(f": {visible(problem.message)}", style="bold")
-    console.print(head, soft_wrap=True)
+    shown.append(f": {visible(problem.message)}", style="bold")
     body = plain.snippet(report.source, problem)
     for line in body:
-        console.print(
-            Text(line, style="cyan" if " | " not in line else ""), soft_wrap=True, highlight=False
-        )
+        shown.append("\n")
+        shown.append(line, style="cyan" if " | " not in line else "")
     gutter = len(body[0].split(" | ")[0].strip()) if body else 1
     for line in plain.notes(problem, gutter):
-        console.print(Text(line), soft_wrap=True, highlight=False)
-    console.print()
+        shown.append("\n")
+        shown.append(line)
+    shown.append("\n")
+    console.print(shown, soft_wrap=True, highlight=False)
 
 
 def _arrays_table(report: FileReport) -> Table | None:
