@@ -15,6 +15,22 @@ from shapecheck.exhaustive import assert_never
 from shapecheck.symbolic import terms as t
 
 
+class _KeyingLimit(Exception):
+    """A canonical form's keys passed MAX_CANONICAL_KEYS (see `canonical_form`)."""
+
+
+# The keys left to build while a canonical form is made (innermost last);
+# empty elsewhere, where keys are unbounded as before.
+_KEYS_LEFT: list[int] = []
+
+
+def _count_key() -> None:
+    if _KEYS_LEFT:
+        _KEYS_LEFT[-1] -= 1
+        if _KEYS_LEFT[-1] < 0:
+            raise _KeyingLimit
+
+
 def key(term: t.Term, rename: dict[str, str] | None = None) -> str:
     """A string equal for terms equal up to renaming summed indices and factor order."""
     cache = term.__dict__
@@ -24,6 +40,7 @@ def key(term: t.Term, rename: dict[str, str] | None = None) -> str:
         # The common case, remembered on the (immutable) term.
         found = cache.get("_key")
         if found is None:
+            _count_key()
             found = _key(term, {})
             cache["_key"] = found
         return found
@@ -36,6 +53,7 @@ def key(term: t.Term, rename: dict[str, str] | None = None) -> str:
     renamed: dict[tuple[tuple[str, str], ...], str] = cache.setdefault("_renamed_keys", {})
     found = renamed.get(relevant)
     if found is None:
+        _count_key()
         found = _key(term, dict(relevant))
         renamed[relevant] = found
     return found
@@ -336,6 +354,9 @@ MAX_CANONICAL_NODES = 20_000
 # visited 126,000 nodes in 5 s. The most any shipped sample's claim or
 # pasted-back formula needs (tests/test_round_trip.py) is about 30,000.
 MAX_CANONICAL_WORK = 60_000
+# And past this many keys built for one side (see `canonical_form`); the most
+# any shipped sample's claim or pasted-back formula builds is about 7,300.
+MAX_CANONICAL_KEYS = 50_000
 
 Definitions = dict[str, tuple[tuple[t.Idx, ...], t.Term]]
 
@@ -427,10 +448,19 @@ def canonical_form(term: t.Term) -> t.Term:
     (canonical_rules.py): two terms equal as functions of their arrays for the
     reasons those rules know have one canonical form, up to `key`."""
     from shapecheck.symbolic.canonical_rules import CANONICAL_RULES, COMPARISON_RULES
-    from shapecheck.symbolic.simplify import simplify
+    from shapecheck.symbolic.simplify import SimplifyLimit, simplify
 
-    compared = simplify(term, COMPARISON_RULES, max_work=MAX_CANONICAL_WORK)
-    return simplify(compared, CANONICAL_RULES, max_work=MAX_CANONICAL_WORK)
+    # Nodes visited do not bound the time: every new product is keyed, and a
+    # key's cost grows with its term (a 32,000-visit form built 490,000 keys
+    # in 10 s). So the keys built are counted too.
+    _KEYS_LEFT.append(MAX_CANONICAL_KEYS)
+    try:
+        compared = simplify(term, COMPARISON_RULES, max_work=MAX_CANONICAL_WORK)
+        return simplify(compared, CANONICAL_RULES, max_work=MAX_CANONICAL_WORK)
+    except _KeyingLimit:
+        raise SimplifyLimit(f"it would build more than {MAX_CANONICAL_KEYS:,} keys") from None
+    finally:
+        _KEYS_LEFT.pop()
 
 
 def unfold_definitions(definitions: Definitions, term: t.Term, limit: int) -> t.Term | None:

@@ -870,3 +870,20 @@ def test_a_canonical_form_multiplied_out_past_the_node_limit_is_not_compared(
         "its canonical form is too large to compare symbolically "
         "(multiplied out, it has more than 100 terms and factors)"
     )
+
+
+def test_a_canonical_form_past_the_key_limit_is_not_compared(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Keys are counted as well as nodes visited: a key's cost grows with its
+    # term, so visits alone did not bound the time.
+    big = _squares_to_multiply_out()
+    monkeypatch.setattr(canonical, "MAX_CANONICAL_KEYS", 50)
+    confirmed, reason = same_canonical_form({}, big, big)
+    assert not confirmed
+    assert reason == (
+        "its canonical form is too large to compare symbolically (it would build more than 50 keys)"
+    )
+    # Keys built outside a canonical form are not counted.
+    assert canonical._KEYS_LEFT == []
+    assert key(big) == key(big)
