@@ -12,6 +12,7 @@ data and `fractions` only.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from fractions import Fraction
 from typing import TYPE_CHECKING
@@ -161,6 +162,9 @@ def read(expr: ast.SizeExpr, dim: Callable[[ast.SizeDim], Poly]) -> Poly:
     def leaf(node: ast.SizeNumber | ast.SizeDim) -> Poly:
         if isinstance(node, ast.SizeDim):
             return dim(node)
+        if not math.isfinite(node.value):
+            # `31e400` reads as infinity: no fraction, and no size.
+            raise SizeProblem(node.span, "this number is too large for a size")
         return Poly.constant(Fraction(node.value).limit_denominator(10**12))
 
     def arith(node: ast.SizeArith, left: Poly, right: Poly) -> Poly:

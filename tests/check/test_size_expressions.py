@@ -162,3 +162,11 @@ def test_sizes_that_must_coincide_are_named() -> None:
         "    |        ^^^^^^^^^\n"
         "  = help: a swapped index along these two cannot be told apart; give values with `dim`"
     )
+
+
+def test_a_number_too_large_for_a_float_is_a_located_error_not_a_crash() -> None:
+    # `31e400` reads as infinity (a fuzzed file made it an E999).
+    report = run("dim n = 31e400 m\nparam w[n]\nL = w[i]\n")
+    problems = [(d.code, d.message) for d in report.diagnostics if d.is_error]
+    assert ("E141", "this number is too large for a size") in problems
+    assert "E999" not in codes("dim n = 31e400 m\nparam w[n]\nL = w[i]\n")
