@@ -10,6 +10,7 @@ fractional size, an unknown layout, a 0 index) raises `SyntaxProblem`.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -606,7 +607,18 @@ class _ExpressionRules(_Spans):
 
     def number(self, children: list[Any]) -> ast.Number:
         token = children[0]
-        return ast.Number(_number(token), token.value, self._token_span(token))
+        value = _number(token)
+        if not math.isfinite(value):
+            # `1e400` reads as infinity: rewriting with it never settles, and
+            # no value the file means is that large.
+            raise SyntaxProblem(
+                diagnostic(
+                    Code.E009,
+                    self._token_span(token),
+                    f"the number `{token.value}` is too large (over 1.8e308)",
+                )
+            )
+        return ast.Number(value, token.value, self._token_span(token))
 
     def array_ref(self, children: list[Any]) -> ast.ArrayRef:
         name = children[0]

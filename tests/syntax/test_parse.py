@@ -276,3 +276,10 @@ def test_a_long_run_of_name_characters_is_worded_as_a_short_one(text: str, code:
         text = "# " + "x" * RUN + "\n" + text
     report = analyze_source(Source("t.idx", text + "\n"), Options(verify=False))
     assert code in [d.code for d in report.diagnostics]
+
+
+def test_a_number_too_large_for_a_float_is_e009() -> None:
+    # `1e400` read as infinity, and the simplifier's rules never settled on it.
+    (problem,) = parse(Source("t.idx", "y = 2 1e400\n"))[1]
+    assert problem.code == "E009"
+    assert problem.message == "the number `1e400` is too large (over 1.8e308)"
