@@ -49,6 +49,7 @@ from shapecheck.render import derivatives as facts
 from shapecheck.render.escape import visible
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.derive import Adjoint, Derivation, Deriver, has_reference
+from shapecheck.symbolic.formula import divisor
 from shapecheck.symbolic.lower import lower_definition
 from shapecheck.syntax import ast
 
@@ -403,9 +404,9 @@ def _broadcast_product(
 ) -> _Code:
     parts: list[str] = []
     for code, factor in arrays:
-        divisor = _divisor(factor) if parts or prefix else None
-        if divisor is not None:
-            shown = _aligned(_code(divisor, scope), out)
+        dividing_by = divisor(factor) if parts or prefix else None
+        if dividing_by is not None:
+            shown = _aligned(_code(dividing_by, scope), out)
             if not parts:
                 # `-0.2 * ` then a divisor first: `-0.2 / P`, not `-0.2 * / P`.
                 prefix = prefix.removesuffix(" * ") + " "
@@ -417,18 +418,6 @@ def _broadcast_product(
     if len(parts) == 1 and not prefix:
         return _Code(text, out, _aligned(arrays[0][0], out).level)
     return _Code(text, out, _MUL)
-
-
-def _divisor(factor: t.Term) -> t.Term | None:
-    """What a factor divides by, if it is a negative power: `x^-2` divides by `x^2`."""
-    if not (
-        isinstance(factor, t.Pow)
-        and isinstance(factor.exponent, t.Const)
-        and factor.exponent.value < 0
-    ):
-        return None
-    magnitude = -factor.exponent.value
-    return factor.base if magnitude == 1.0 else t.Pow(factor.base, t.Const(magnitude))
 
 
 def _letters(names: list[str]) -> dict[str, str]:

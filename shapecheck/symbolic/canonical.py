@@ -34,8 +34,9 @@ def _count_key() -> None:
 def key(term: t.Term, rename: dict[str, str] | None = None) -> str:
     """A string equal for terms equal up to renaming summed indices and factor order."""
     cache = term.__dict__
-    used = t.used_names(term)
-    renamed_here = rename.keys() & used if rename else None
+    # The names a renaming touches here (none without one: the common case
+    # skips reading the term's names).
+    renamed_here = rename.keys() & t.used_names(term) if rename else None
     if not renamed_here:
         # The common case, remembered on the (immutable) term.
         found = cache.get("_key")
@@ -48,7 +49,7 @@ def key(term: t.Term, rename: dict[str, str] | None = None) -> str:
     # the simplifier keys the same subterms of a nested sum under the same
     # outer placeholders again and again (uncached, a pasted-back derivative
     # with sums nested three deep took minutes).
-    assert rename is not None
+    assert rename is not None  # renamed_here is empty without one
     relevant = tuple(sorted((name, rename[name]) for name in renamed_here))
     renamed: dict[tuple[tuple[str, str], ...], str] = cache.setdefault("_renamed_keys", {})
     found = renamed.get(relevant)
