@@ -88,7 +88,12 @@ def check_claim(
             float(np.ravel(truth)[flat]),
         )
 
-    comparison.add(claimed, truth, rounding, where, verifier.kinked_entries(derivation))
+    try:
+        at_kink = verifier.kinked_entries(derivation)
+    except MemoryError:
+        too_large = verifier.too_large(derivation)
+        return ClaimCheck(ClaimVerdict.INCONCLUSIVE, too_large, "too large to evaluate")
+    comparison.add(claimed, truth, rounding, where, at_kink)
     check = comparison.result(Mode.FULL)
     if check.verdict == Verdict.INCONCLUSIVE:
         hints = verifier.nonfinite_hints() if check.reason == NONFINITE else check.hints

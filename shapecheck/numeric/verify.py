@@ -290,12 +290,33 @@ class Verifier:
             straddles = kinks.Straddles()
             rerun = self._rerun(derivation, chain, differences.Bends(), straddles)
             base = np.asarray(self.forward[derivation.wrt], dtype=np.float64)
-            columns = differences.kinked_columns(base, rerun, straddles)
+            chunk = self._kink_chunk(derivation, chain)
+            with np.errstate(all="ignore"):
+                columns = differences.kinked_columns(base, rerun, straddles, chunk)
             self.kinked_columns[derivation.label] = columns
         shape = tuple(int(i.size.value or 0) for i in derivation.indices)
         out = shape[: len(derivation.of_indices)]
         mask = np.broadcast_to(np.reshape(columns, (1,) * len(out) + shape[len(out) :]), shape)
         return np.transpose(mask, differences.signature_permutation(derivation))
+
+    def _kink_chunk(self, derivation: Derivation, chain: list[str]) -> int:
+        """Perturbed inputs per rerun when finding a claim's kinked entries: what
+        the budget leaves beside the forward pass and what a claim check holds
+        (`jacobian_fits` with 6 copies). Raises MemoryError when not even one
+        entry's points fit (a fuzzed claim's 55-row rerun took 1.6 GB here)."""
+        steps = [(n, *self.deriver.lowered[n]) for n in chain]
+        per_input, once = budget.rerun_bytes(derivation.wrt, derivation.wrt_indices, steps, planned)
+        held = (
+            once
+            + budget.derived_bytes(derivation, planned)
+            + 8 * 6 * budget.count(derivation.indices)
+        )
+        chunk = (self.settings.budget_bytes - forward_bytes(self.forward) - held) // max(
+            per_input, 1
+        )
+        if chunk < differences.POINTS + 1:
+            raise MemoryError("the kink search does not fit the memory budget")
+        return int(chunk)
 
     def _settle(self, result: Check, derivation: Derivation, chain: list[str]) -> Check:
         """An inconclusive check gets hints, and entries left out next to a kink
