@@ -44,9 +44,16 @@ def _sigmoid(x: Array) -> Array:
     # The logistic function to full relative precision on both sides and
     # without overflow: exp of -|x| only. (0.5 (1 + tanh(x/2)) lost every digit
     # for x below about -37, which made finite differences of it garbage:
-    # a false E401 found by fuzzing.)
-    small = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + small), small / (1.0 + small))
+    # a false E401 found by fuzzing.) In place where it can be: a fuzzed file
+    # took its sigmoid over millions of entries 50 times, and each temporary
+    # is a fresh mapping of pages.
+    small = np.abs(x, out=np.empty(np.shape(x)))  # an array even for a 0-d x
+    np.negative(small, out=small)
+    np.exp(small, out=small)
+    result = np.where(x >= 0, 1.0, small)
+    small += 1.0
+    result /= small
+    return result
 
 
 _FUNCTIONS: dict[str, Any] = {
