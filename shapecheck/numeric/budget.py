@@ -212,6 +212,26 @@ def _node_entries(node: t.Term, product: ProductMeasure) -> int:
     return _scaled_largest_node(node, lambda size: int(size.value or 0), product)
 
 
+def kink_search_chunk(
+    derivation: Derivation,
+    steps: Sequence[tuple[str, tuple[t.Idx, ...], t.Term]],
+    forward_bytes: int,
+    budget_bytes: int,
+    product: ProductMeasure = outer_product,
+) -> int:
+    """Perturbed inputs per rerun when finding which entries of a claim sit at a
+    kink (`kinks`): what the budget leaves beside the forward pass and what a
+    claim check holds (the Jacobian, 6 copies beside it). MemoryError when not
+    even one entry's POINTS + 1 points fit (a fuzzed claim's 55-row rerun
+    once took 1.6 GB under the 256 MB budget)."""
+    per_input, once = rerun_bytes(derivation.wrt, derivation.wrt_indices, steps, product)
+    held = once + derived_bytes(derivation, product) + 8 * 6 * count(derivation.indices)
+    chunk = (budget_bytes - forward_bytes - held) // max(per_input, 1)
+    if chunk < POINTS + 1:
+        raise MemoryError("the kink search does not fit the memory budget")
+    return int(chunk)
+
+
 def full_fits(
     derivation: Derivation,
     chain: Iterable[t.Term],

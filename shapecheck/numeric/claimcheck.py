@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from shapecheck.check.program import CheckedClaim
+from shapecheck.numeric import ties
 from shapecheck.numeric.comparison import NONFINITE, ROUNDING_HELP, Comparison
 from shapecheck.numeric.diagnose import diagnose
 from shapecheck.numeric.evaluate import align
@@ -111,6 +112,14 @@ def check_claim(
         if _selects(derivation) and check.at_kink:
             check = replace(check, hints=(*check.hints, TIE_CONVENTION))
         return ClaimCheck(ClaimVerdict.OK, check)
+    with np.errstate(all="ignore"):
+        tied = _tied(verifier, derivation, claim)
+    if tied is not None:
+        hints = (*check.hints, ties.tie_hint(tied))
+        return ClaimCheck(
+            ClaimVerdict.INCONCLUSIVE,
+            replace(check, verdict=Verdict.INCONCLUSIVE, reason=ties.NEAR_TIE, hints=hints),
+        )
     diagnosis = diagnose(verifier, derivation, claim, claimed, truth)
     return ClaimCheck(ClaimVerdict.WRONG, check, diagnosis)
 
@@ -140,6 +149,15 @@ def _claim_value(verifier: Verifier, claim: CheckedClaim) -> tuple[Array, Array]
     """The claim's right-hand side on the forward values, in its own index order,
     and its rounding magnitudes (`rounding`)."""
     lhs, rhs = lower_claim(claim)
+    values, known = _claim_values(verifier, rhs)
+    value, spread = Magnitudes(values, known).both(rhs)
+    names = tuple(i.name for i in rhs.free)
+    return align(value, names, lhs), align(spread, names, lhs)
+
+
+def _claim_values(verifier: Verifier, rhs: t.Term) -> tuple[dict[str, Array], dict[str, Array]]:
+    """The values the claim reads: the forward pass and every derivative it
+    refers to, with the rounding magnitudes of those derivatives."""
     values: dict[str, Array] = dict(verifier.forward)
     known: dict[str, Array] = {}
     stack = [rhs]
@@ -150,6 +168,14 @@ def _claim_value(verifier: Verifier, claim: CheckedClaim) -> tuple[Array, Array]
             values[node.name] = verifier.derived.signature_value(referenced)
             known[node.name] = verifier.derived.magnitude(referenced)
         stack.extend(t.children(node))
-    value, spread = Magnitudes(values, known).both(rhs)
-    names = tuple(i.name for i in rhs.free)
-    return align(value, names, lhs), align(spread, names, lhs)
+    return values, known
+
+
+def _tied(verifier: Verifier, derivation: Derivation, claim: CheckedClaim) -> t.Term | None:
+    """A comparison or kink of the claim or of the true derivative within
+    rounding of its tie at these values (`ties`): then a disagreement may be
+    rounding taking two branches, and proves the claim nothing."""
+    _, rhs = lower_claim(claim)
+    values, known = _claim_values(verifier, rhs)
+    node = ties.tied_node([rhs], values, known)
+    return node if node is not None else verifier.derived.tied_node(derivation)

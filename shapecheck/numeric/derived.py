@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from shapecheck.numeric import differences, rounding
+from shapecheck.numeric import differences, rounding, ties
 from shapecheck.numeric.evaluate import Evaluator, align
+from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.derive import Adjoint, Derivation
 
 Array = Any
@@ -70,6 +71,15 @@ class DerivedValues:
         """The derived Jacobian in the file's layout (signature order)."""
         order = differences.signature_permutation(derivation)
         return np.transpose(self.value(derivation), order)
+
+    def tied_node(self, derivation: Derivation) -> t.Term | None:
+        """A kinked node of the derived formula or its adjoint lines within
+        rounding of its tie at these values (`ties`), or None."""
+        values, _ = self.adjoints(derivation)
+        steps = [(a.label, a.indices, a.formula) for a in derivation.adjoints]
+        known = rounding.forward_scales(self.forward, steps)
+        formulas = [derivation.formula, *(a.formula for a in derivation.adjoints)]
+        return ties.tied_node(formulas, values, known)
 
     def magnitude(self, derivation: Derivation) -> Array:
         """The rounding magnitudes (`rounding`) of the derived Jacobian, in the

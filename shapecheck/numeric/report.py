@@ -335,9 +335,12 @@ class _Checks:
 
 def _worth_redrawing(result: Check, clearing: ClearingBudget, worst: object) -> bool:
     """Whether a redraw may help: entries left out at a kink while kink clearing
-    has budget left (past it, a redraw would only be left out again), or an
-    ill-conditioned matrix (`worst`)."""
-    return bool((result.at_kink and not clearing.exhausted) or worst)
+    has budget left (past it, a redraw would only be left out again), a
+    comparison within rounding of its tie (`ties`), or an ill-conditioned
+    matrix (`worst`)."""
+    from shapecheck.numeric.verdicts import NEAR_TIE
+
+    return bool((result.at_kink and not clearing.exhausted) or result.reason == NEAR_TIE or worst)
 
 
 def _worst_matrix(verifier: Verifier, matrices: list[str]) -> tuple[str, float] | None:

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from shapecheck.check.program import CheckedProgram
-from shapecheck.numeric import budget, differences, hints, kinks, rounding
+from shapecheck.numeric import budget, differences, hints, kinks, rounding, ties
 from shapecheck.numeric.batched import BatchedEvaluator, align_batched
 from shapecheck.numeric.comparison import NONFINITE
 from shapecheck.numeric.derived import DerivedValues, trusted
@@ -118,6 +118,20 @@ def clearing_budget(deriver: Deriver, derivation: Derivation) -> kinks.ClearingB
     chain = deriver.graph.on_path(derivation.of, derivation.wrt)
     work = budget.forward_work(deriver.lowered[name][1] for name in chain)
     return kinks.ClearingBudget(test_cost=(budget.POINTS + 1) * max(work, 1))
+
+
+def _search_kinks(verifier: Verifier, derivation: Derivation, chain: list[str]) -> Array:
+    """Per input entry, whether the full check's points straddle a kink, rerun
+    as many points at once as the memory budget allows (`budget.kink_search_chunk`)."""
+    straddles = kinks.Straddles()
+    rerun = verifier._rerun(derivation, chain, differences.Bends(), straddles)
+    base = np.asarray(verifier.forward[derivation.wrt], dtype=np.float64)
+    steps = [(n, *verifier.deriver.lowered[n]) for n in chain]
+    chunk = budget.kink_search_chunk(
+        derivation, steps, forward_bytes(verifier.forward), verifier.settings.budget_bytes, planned
+    )
+    with np.errstate(all="ignore"):
+        return differences.kinked_columns(base, rerun, straddles, chunk)
 
 
 class Verifier:
@@ -239,6 +253,9 @@ class Verifier:
         try:
             with np.errstate(all="ignore"), blas_threads(plan.per_input):
                 result = self._compare(derivation, plan, straddles)
+                if result.verdict == Verdict.FAILED:
+                    # Unless a tie that rounding decides explains it (`ties`).
+                    result = ties.unless_tied(result, self.derived.tied_node(derivation))
         except MemoryError:
             return self.too_large(derivation)
         return self._settle(result, derivation, plan.chain)
@@ -287,36 +304,11 @@ class Verifier:
             return None
         columns = self.kinked_columns.get(derivation.label)
         if columns is None:
-            straddles = kinks.Straddles()
-            rerun = self._rerun(derivation, chain, differences.Bends(), straddles)
-            base = np.asarray(self.forward[derivation.wrt], dtype=np.float64)
-            chunk = self._kink_chunk(derivation, chain)
-            with np.errstate(all="ignore"):
-                columns = differences.kinked_columns(base, rerun, straddles, chunk)
-            self.kinked_columns[derivation.label] = columns
+            columns = self.kinked_columns[derivation.label] = _search_kinks(self, derivation, chain)
         shape = tuple(int(i.size.value or 0) for i in derivation.indices)
         out = shape[: len(derivation.of_indices)]
         mask = np.broadcast_to(np.reshape(columns, (1,) * len(out) + shape[len(out) :]), shape)
         return np.transpose(mask, differences.signature_permutation(derivation))
-
-    def _kink_chunk(self, derivation: Derivation, chain: list[str]) -> int:
-        """Perturbed inputs per rerun when finding a claim's kinked entries: what
-        the budget leaves beside the forward pass and what a claim check holds
-        (`jacobian_fits` with 6 copies). Raises MemoryError when not even one
-        entry's points fit (a fuzzed claim's 55-row rerun took 1.6 GB here)."""
-        steps = [(n, *self.deriver.lowered[n]) for n in chain]
-        per_input, once = budget.rerun_bytes(derivation.wrt, derivation.wrt_indices, steps, planned)
-        held = (
-            once
-            + budget.derived_bytes(derivation, planned)
-            + 8 * 6 * budget.count(derivation.indices)
-        )
-        chunk = (self.settings.budget_bytes - forward_bytes(self.forward) - held) // max(
-            per_input, 1
-        )
-        if chunk < differences.POINTS + 1:
-            raise MemoryError("the kink search does not fit the memory budget")
-        return int(chunk)
 
     def _settle(self, result: Check, derivation: Derivation, chain: list[str]) -> Check:
         """An inconclusive check gets hints, and entries left out next to a kink

@@ -1,0 +1,83 @@
+"""Kinked nodes within rounding of their tie (`numeric/ties.py`): found where a
+computed side meets its tie, never for bare values or a clear margin; a
+derived derivative or a claim that disagrees there is inconclusive, not wrong."""
+
+from __future__ import annotations
+
+from support import run
+
+from shapecheck.numeric.ties import tied_node
+from shapecheck.numeric.values import draw_values
+from shapecheck.numeric.verdicts import NEAR_TIE, ClaimVerdict, Verdict
+from shapecheck.symbolic.derive import Deriver
+
+VALUES = "dim n = 2\nparam x[n] = [0.1, 0.7]\ninput y[n] = [3, 5]\n"
+
+
+def _tied(definition: str) -> str | None:
+    report = run(VALUES + definition, verify=False)
+    assert report.checked is not None
+    deriver = Deriver(report.checked)
+    _, rhs = deriver.lowered["L"]
+    node = tied_node([rhs], draw_values(report.checked, 0), {})
+    return None if node is None else type(node).__name__
+
+
+def test_a_computed_side_at_its_tie_is_found() -> None:
+    # At j = k, x y[j] / y[k] is x up to rounding: 0.1 · 3 / 3 is 0.1 + 1 ulp.
+    assert _tied("L = x[i] (x[i] y[j] / y[k] <= x[i])\n") == "Compare"
+    assert _tied("L = relu(x[i] y[j] / y[k] - x[i])\n") == "Func"
+    assert _tied("L = max(x[i] y[j] / y[k], x[i])\n") == "Extremum"
+
+
+def test_bare_values_and_clear_margins_are_not_ties() -> None:
+    # Equal entries of an array tie exactly, and every evaluation says so alike.
+    assert _tied("L = x[i] (x[i] <= x[j])\n") is None
+    assert _tied("L = x[i] (x[i] y[j] / y[k] <= x[i] + 1)\n") is None
+    assert _tied("L = relu(x[i] y[j] - 1)\n") is None
+
+
+def test_a_selection_with_two_extremes_within_rounding_is_found() -> None:
+    # x + y is 3.1 and 5.7: one clear maximum.
+    assert _tied("L = max[j](x[j] + y[j])\n") is None
+    tied = "dim n = 2\nparam x[n] = [0.5, 1.5]\ninput y[n] = [3, 2]\n"
+    report = run(tied + "L = max[j](x[j] + y[j])\n", verify=False)
+    assert report.checked is not None
+    _, rhs = Deriver(report.checked).lowered["L"]
+    assert tied_node([rhs], draw_values(report.checked, 0), {}) is not None
+
+
+FUZZED = (
+    # seed 2042, run 43444: the derived dL/dW1 reads the comparison as
+    # W1[k,b] W1[k,a] W1[q,q]^-1, the forward pass as (W1[k,a] W1[k,b]) / W1[q,q];
+    # at k = b = q and a = e both sides are W1[k,a], and rounding picked
+    # opposite branches: a false E401.
+    "dim n = 2\ninput X0 positive\nparam W1[n, n] positive\n"
+    "L = (W1[j, u] X0 / W1[j, 2])^2 W1[a, k] sum[b](W1[b, e] >= W1[k, a] W1[k, b] / W1[q, q])\n"
+    "derive dL/dX0, dL/dW1\n"
+)
+
+
+def test_a_fuzzed_tie_is_no_failure() -> None:
+    report = run(FUZZED)
+    assert not [d.code for d in report.diagnostics if d.is_error]
+    for result in report.derivatives:
+        assert result.check is not None
+        assert result.check.verdict in (Verdict.OK, Verdict.INCONCLUSIVE)
+        if result.check.verdict is Verdict.INCONCLUSIVE:
+            assert result.check.reason == NEAR_TIE
+
+
+def test_a_claim_disagreeing_at_a_tie_is_inconclusive_with_the_node() -> None:
+    # The claim is off by 2, but its comparison sits at a tie that rounding
+    # decides: the disagreement cannot be told from two branches taken.
+    text = (
+        VALUES
+        + "L = x[i] (x[i] y[j] / y[k] <= x[i])\n"
+        + "dL/dx[i] = 2 sum[j, k](x[i] (y[j] / y[k]) <= x[i])\n"
+    )
+    (claim,) = run(text).claims
+    assert claim.check is not None
+    assert claim.check.verdict is ClaimVerdict.INCONCLUSIVE
+    assert claim.check.check.reason == NEAR_TIE
+    assert "within rounding of its tie" in claim.check.check.hints[-1]
