@@ -61,6 +61,9 @@ def tied_node(
             if _near_tie(node, magnitudes):
                 return node
         stack.extend(reversed(t.children(node)))
+        if isinstance(node, t.Tensor | t.Delta | t.Matrix):
+            # An `argmax[j](e)` standing in an index position is a node too.
+            stack.extend(s.choice for s in t.selections(node.indices))
     return None
 
 
