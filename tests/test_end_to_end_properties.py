@@ -60,6 +60,9 @@ def _grow(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         st.builds(lambda f, a: f"{f}({a})", st.sampled_from(["relu", "abs"]), inner),
         st.builds(lambda a, b: f"({a}) ({b} > 0)", inner, inner),
         st.builds(lambda a: f"({a}) (i <= 1) + 0.5^i ({a})", inner),
+        # Sides equal as formulas but computed differently (at y = z): rounding
+        # picks the branch, and the derived formula may round the other way.
+        st.builds(lambda a: f"({a}) (v[i] A[y, 1] / A[z, 1] >= v[i])", inner),
         # Reductions and selections (spec 9.2): ties are kinks, left out.
         st.builds(
             lambda f, a, b: f"({a}) {f}[u]({b})", st.sampled_from(["max", "min"]), inner, atoms_u
