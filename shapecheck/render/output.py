@@ -20,6 +20,7 @@ the analysis of a file fails.
 
 from __future__ import annotations
 
+import builtins
 import importlib
 import os
 import sys
@@ -29,6 +30,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from shapecheck.diagnostics import Code, diagnostic
+from shapecheck.render.layout import WIDTH
 
 if TYPE_CHECKING:
     from dataclasses import dataclass
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from shapecheck.pipeline import FileReport
+    from shapecheck.render.layout import Printer
     from shapecheck.run.config import Config
 
 Format = str  # a key of FORMATS
@@ -137,7 +140,36 @@ def _closing(output: str, reports: Sequence[FileReport], context: RunContext) ->
     return str(closing(reports, context)) if closing is not None else ""
 
 
-def _captured(context: RunContext, draw: Callable[[Console], None]) -> str:
+def _captured(context: RunContext, draw: Callable[[Printer], None]) -> str:
+    from shapecheck.render.layout import PlainPrinter, RichPrinter
+
+    if not _terminal(context):
+        # What Rich would write unstyled, mostly without loading Rich (layout.py).
+        plain = PlainPrinter(lambda: _console(context))
+        draw(plain)
+        return plain.text()
+    console = _console(context)
+    # Captured, not written: each part is written whole or not at all.
+    with console.capture() as captured:
+        draw(RichPrinter(console))
+    return captured.get()
+
+
+def _terminal(context: RunContext) -> bool:
+    """Whether Rich might style the text: a terminal, or said to be one, or
+    a notebook, or an encoding Rich draws ASCII tables for (Console's own
+    tests, as conservatively as it makes them: unsure is Rich)."""
+    if context.to_file:
+        terminal = False
+    else:
+        forced = {"TTY_COMPATIBLE", "FORCE_COLOR"} & os.environ.keys()
+        terminal = bool(forced) or sys.stdout.isatty()
+    encoding = (getattr(sys.stdout, "encoding", "utf-8") or "utf-8").lower()
+    notebook = "get_ipython" in dir(builtins) or "idlelib" in sys.modules
+    return terminal or notebook or sys.platform == "win32" or not encoding.startswith("utf")
+
+
+def _console(context: RunContext) -> Console:
     from rich.console import Console
 
     # Off a terminal Rich would wrap at 80 columns; formulas read better
@@ -145,18 +177,14 @@ def _captured(context: RunContext, draw: Callable[[Console], None]) -> str:
     # a formula is notation, and `[bold]` or `:x:` in a file name is a name.
     # NO_COLOR counts when set and not empty (no-color.org).
     terminal = not context.to_file and sys.stdout.isatty()
-    console = Console(
-        width=None if terminal else 160,
+    return Console(
+        width=None if terminal else WIDTH,
         force_terminal=False if context.to_file else None,
         no_color=context.to_file or bool(os.environ.get("NO_COLOR")),
         markup=False,
         emoji=False,
         highlight=False,
     )
-    # Captured, not written: each part is written whole or not at all.
-    with console.capture() as captured:
-        draw(console)
-    return captured.get()
 
 
 # --- rendering safely ---------------------------------------------------------

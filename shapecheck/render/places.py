@@ -8,7 +8,6 @@ format puts a problem at the same place as the text output does.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
@@ -86,6 +85,10 @@ def path_bytes(path: str) -> bytes:
 def fingerprint(*parts: str) -> str:
     """A stable hash of the parts (no separator can be forged: each part is
     length-prefixed)."""
+    # Imported here: hashlib loads OpenSSL (3 ms), which only the formats
+    # with fingerprints need, not `--format github`.
+    import hashlib
+
     digest = hashlib.sha256()
     for part in parts:
         data = part.encode("utf-8", "surrogatepass")

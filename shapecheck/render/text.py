@@ -9,23 +9,24 @@ run of several files (`render_closing`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from shapecheck.diagnostics import Diagnostic, Severity
 from shapecheck.pipeline import FileReport
 from shapecheck.render import diagnostics as plain
 from shapecheck.render.common import plural, shape_both
 from shapecheck.render.escape import visible
+from shapecheck.render.layout import Printer, RichPrinter, Table, Text
 from shapecheck.render.notation import index_list, left_side, notation
 from shapecheck.render.output import RunContext
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 _SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow"}
 
 
-def _diagnostic(console: Console, report: FileReport, problem: Diagnostic) -> None:
+def _diagnostic(console: Printer, report: FileReport, problem: Diagnostic) -> None:
     # One Text, printed once: a print costs Rich about a millisecond whatever
     # it prints, and a fuzzed line with 3,590 errors took 8 s in five prints each.
     shown = Text()
@@ -44,7 +45,7 @@ def _diagnostic(console: Console, report: FileReport, problem: Diagnostic) -> No
         shown.append("\n")
         shown.append(line)
     shown.append("\n")
-    console.print(shown, soft_wrap=True, highlight=False)
+    console.print(shown, soft_wrap=True)
 
 
 def _arrays_table(report: FileReport) -> Table | None:
@@ -131,7 +132,7 @@ def _derivatives_table(report: FileReport) -> Table | None:
     return table
 
 
-def _verification_line(console: Console, report: FileReport) -> None:
+def _verification_line(console: Printer, report: FileReport) -> None:
     info = report.verification
     if info is None:
         return
@@ -149,7 +150,7 @@ def _verification_line(console: Console, report: FileReport) -> None:
     console.print()
 
 
-def _point_values(console: Console, report: FileReport) -> None:
+def _point_values(console: Printer, report: FileReport) -> None:
     """Each derivative's value where the file fixes every value it depends on."""
     from shapecheck.render import derivatives as facts  # lazily: see _derivatives_table
 
@@ -162,7 +163,7 @@ def _point_values(console: Console, report: FileReport) -> None:
         console.print()
 
 
-def _matrix_notation(console: Console, report: FileReport, detailed: bool) -> None:
+def _matrix_notation(console: Printer, report: FileReport, detailed: bool) -> None:
     """Results of rank ≤ 2 in matrix notation (spec 10: display only, not `.idx`)."""
     from shapecheck.render import derivatives as facts  # lazily: see _derivatives_table
 
@@ -174,7 +175,7 @@ def _matrix_notation(console: Console, report: FileReport, detailed: bool) -> No
         console.print()
 
 
-def _adjoints(console: Console, report: FileReport) -> None:
+def _adjoints(console: Printer, report: FileReport) -> None:
     from shapecheck.render import derivatives as facts  # lazily: see _derivatives_table
 
     adjoints = facts.unique_adjoints(report.derivatives)
@@ -185,7 +186,7 @@ def _adjoints(console: Console, report: FileReport) -> None:
         console.print()
 
 
-def _numpy(console: Console, report: FileReport) -> None:
+def _numpy(console: Printer, report: FileReport) -> None:
     if not report.derivatives:
         return
     from shapecheck.render import derivatives as facts  # lazily: see _derivatives_table
@@ -235,18 +236,19 @@ def _status(report: FileReport, strict: bool) -> Text:
 def render(
     reports: Sequence[FileReport], console: Console, *, strict: bool, detailed: bool = False
 ) -> None:
-    """`detailed` (the derive command) adds the adjoint lines and numpy code."""
-    render_run(reports, RunContext(strict=strict, detailed=detailed), console)
+    """`detailed` (the derive command) adds the adjoint lines and numpy code;
+    Rich lays out and styles everything for the caller's console."""
+    render_run(reports, RunContext(strict=strict, detailed=detailed), RichPrinter(console))
 
 
-def render_run(reports: Sequence[FileReport], context: RunContext, console: Console) -> None:
+def render_run(reports: Sequence[FileReport], context: RunContext, console: Printer) -> None:
     """The whole run: each file, then the summary."""
     for report in reports:
         render_file(report, context, console)
     render_closing(reports, context, console)
 
 
-def render_file(report: FileReport, context: RunContext, console: Console) -> None:
+def render_file(report: FileReport, context: RunContext, console: Printer) -> None:
     """One file's part; under --quiet only its diagnostics."""
     if context.quiet:
         for problem in report.diagnostics:
@@ -255,7 +257,7 @@ def render_file(report: FileReport, context: RunContext, console: Console) -> No
     _report(console, report, context.strict, context.detailed)
 
 
-def render_closing(reports: Sequence[FileReport], context: RunContext, console: Console) -> None:
+def render_closing(reports: Sequence[FileReport], context: RunContext, console: Printer) -> None:
     """The summary table and tally of a run of several files (or of any --quiet run)."""
     if len(reports) < 2 and not context.quiet:
         return
@@ -290,7 +292,7 @@ def _summary_table(reports: Sequence[FileReport], failed: int) -> Table:
     return table
 
 
-def _report(console: Console, report: FileReport, strict: bool, detailed: bool) -> None:
+def _report(console: Printer, report: FileReport, strict: bool, detailed: bool) -> None:
     console.print(_status(report, strict))
     console.print()
     for problem in report.diagnostics:

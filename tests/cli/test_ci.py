@@ -143,13 +143,14 @@ def test_graded_runs_honour_no_ignore(tmp_path: Path) -> None:
 
 
 def test_empty_no_color_keeps_colour_on_a_terminal() -> None:
+    from shapecheck.render.layout import Text
     from shapecheck.render.output import RunContext, _captured
 
     def coloured(**env: str) -> bool:
         old = os.environ.pop("NO_COLOR", None)
         os.environ.update(env)
         try:
-            text = _captured(RunContext(), lambda c: c.print("x", style="red"))
+            text = _captured(RunContext(), lambda c: c.print(Text("x", style="red")))
         finally:
             os.environ.pop("NO_COLOR", None)
             if old is not None:

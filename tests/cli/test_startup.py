@@ -174,3 +174,48 @@ def test_the_commands_pause_keeps_a_callers_frozen_objects_frozen() -> None:
         assert gc.get_freeze_count() == frozen
     finally:
         gc.unfreeze()
+
+
+def test_the_exit_collections_are_skipped_once_however_often_main_runs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import gc
+    from collections.abc import Callable
+
+    from shapecheck import collector
+
+    class _Exits:
+        def __init__(self) -> None:
+            self.handlers: list[Callable[[], None]] = []
+
+        def register(self, handler: Callable[[], None]) -> None:
+            self.handlers.append(handler)
+
+        def unregister(self, handler: Callable[[], None]) -> None:
+            self.handlers = [h for h in self.handlers if h != handler]
+
+    exits = _Exits()
+    monkeypatch.setattr(collector, "atexit", exits)
+    monkeypatch.setattr(cli, "app", lambda: None)
+    cli.main()
+    cli.main()
+    assert exits.handlers == [gc.freeze]
+    assert gc.get_freeze_count() == 0  # frozen at exit, not before
+
+
+def test_a_command_that_skips_the_exit_collections_writes_all_it_prints(tmp_path: Path) -> None:
+    # Standard output and a --report file are complete when the process ends.
+    path = tmp_path / "small.idx"
+    path.write_text("dim n = 3\ninput x[n]\nparam w[n]\ny[i] = 2 x[i] w[i]\n")
+    report = tmp_path / "report.xml"
+    result = subprocess.run(
+        [sys.executable, "-m", "shapecheck", "check", str(path), "--report", f"junit={report}"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
+    assert result.returncode == 0
+    assert result.stdout.startswith("✓ ") and result.stdout.endswith("\n")
+    assert "Definitions" in result.stdout
+    assert report.read_text().rstrip().endswith("</testsuites>")
