@@ -89,6 +89,15 @@ def test_an_escape_in_text_output_is_invalid_output() -> None:
     }
 
 
+def test_text_laid_out_unlike_rich_is_invalid_output() -> None:
+    clean = _clean().outputs
+    same = {**clean, "text": "a\nb\n", oracle.RICH_TEXT: "a\nb\n"}
+    assert _kinds(_clean(outputs=same)) == set()
+    outputs = {**clean, "text": "a\nb \n", oracle.RICH_TEXT: "a\nb\n"}
+    (finding,) = classify(b"", False, _clean(outputs=outputs))
+    assert finding.kind == INVALID and "line 2" in finding.detail
+
+
 def test_a_bidi_override_in_text_output_is_invalid_output() -> None:
     outputs = {**_clean().outputs, "text": "y = a \u202e b\n"}
     assert _kinds(_clean(outputs=outputs)) == {INVALID}

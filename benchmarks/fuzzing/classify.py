@@ -14,7 +14,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
-from benchmarks.fuzzing.oracle import Outcome
+from benchmarks.fuzzing.oracle import RICH_TEXT, Outcome
 
 CRASH, HANG, INVALID, FALSE = "crash", "hang", "invalid output", "false verdict"
 KINDS = (CRASH, HANG, INVALID, FALSE)
@@ -107,7 +107,22 @@ def _output_findings(data: bytes, outcome: Outcome) -> list[Finding]:
     for fmt in ("text", "github"):
         if fmt in outcome.outputs:
             findings += check_controls(fmt, outcome.outputs[fmt], data)
+    by_rich = outcome.outputs.get(RICH_TEXT)
+    if by_rich is not None and by_rich != outcome.outputs.get("text"):
+        findings.append(_layout_finding(outcome.outputs.get("text", ""), by_rich))
     return findings
+
+
+def _layout_finding(plain: str, by_rich: str) -> Finding:
+    """The first line where the text format differs from Rich's own layout."""
+    ours, rich = plain.splitlines(), by_rich.splitlines()
+    line = next(
+        (n for n, (a, b) in enumerate(zip(ours, rich, strict=False)) if a != b),
+        min(len(ours), len(rich)),
+    )
+    ours_line, rich_line = ours[line : line + 1], rich[line : line + 1]
+    shown = f"line {line + 1}\n  without Rich: {ours_line!r}\n  Rich: {rich_line!r}"
+    return Finding(INVALID, "text: laid out without Rich, not as Rich", shown)
 
 
 def classify(data: bytes, valid: bool, outcome: Outcome) -> list[Finding]:

@@ -23,6 +23,11 @@ from benchmarks.fuzzing.claims import exact_claims
 FORMATS = ("json", "junit", "github", "text")
 CLI_EVERY = 25
 CLAIMS_EVERY = 3  # the claim round trip analyses the file again: not for every case
+# Every LAYOUT_EVERY-th case renders the text format a second time with Rich
+# laying out everything (`render/layout.py` lays out what it can match
+# without Rich): the two must be byte-identical.
+LAYOUT_EVERY = 5
+RICH_TEXT = "text (all by Rich)"
 
 
 @dataclass
@@ -78,6 +83,8 @@ def run_case(case: Case) -> Outcome:
             )
         except Exception as error:
             outcome.exceptions.append((f"rendering {fmt}", _traceback(error)))
+    if case.index % LAYOUT_EVERY == 0 and "text" in outcome.outputs:
+        _render_all_by_rich(report, case, outcome)
     if (
         case.valid
         and case.index % CLAIMS_EVERY == 0
@@ -88,6 +95,21 @@ def run_case(case: Case) -> Outcome:
         _through_cli(case, outcome)
     outcome.seconds = time.perf_counter() - started
     return outcome
+
+
+def _render_all_by_rich(report: object, case: Case, outcome: Outcome) -> None:
+    """The text format again, every line and table handed to Rich."""
+    from unittest import mock
+
+    from shapecheck.render import layout
+
+    with mock.patch.object(layout, "_plain", lambda item, soft_wrap: None):
+        try:
+            outcome.outputs[RICH_TEXT] = _render(
+                [report], "text", outcome.exit_status or 0, case.command == "derive"
+            )
+        except Exception as error:
+            outcome.exceptions.append(("rendering text by Rich", _traceback(error)))
 
 
 def _check_exact_claims(case: Case, outcome: Outcome) -> None:
