@@ -105,6 +105,8 @@ def _delta_at(value: int, shape: tuple[int, ...]) -> Array:
 
 def align(array: Array, axes: tuple[str, ...], target: tuple[t.Idx, ...]) -> Array:
     """Transpose and broadcast `array` (axes `axes`) to the axes of `target`."""
+    if axes == tuple([i.name for i in target]):
+        return array  # the common case, at every node evaluated: nothing to do
     order = [axes.index(i.name) for i in target if i.name in axes]
     array = np.transpose(array, order) if order != list(range(len(order))) else array
     present = [i.name in axes for i in target]
