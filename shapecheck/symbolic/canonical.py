@@ -24,6 +24,11 @@ class _KeyingLimit(Exception):
 _KEYS_LEFT: list[int] = []
 
 
+def keys_bounded() -> bool:
+    """Whether the keys built now are counted (inside `canonical_form`)."""
+    return bool(_KEYS_LEFT)
+
+
 def _count_key() -> None:
     if _KEYS_LEFT:
         _KEYS_LEFT[-1] -= 1
