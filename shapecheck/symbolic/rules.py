@@ -705,6 +705,8 @@ def _common_factor(
 ) -> tuple[str, frozenset[tuple[str, object]]] | None:
     """The key of a factor (not a constant) that every term has, with the
     summed indices it reads, the same in every term; None if there is none."""
+    if not keys_bounded() and not any(_maybe_common(f, parts) for f in parts[0][0]):
+        return None  # every term keyed for nothing (as in `merge_like_terms`)
     counts = [Counter(key(f) for f in factors) for factors, _ in parts[1:]]
     first_factors, first_summed = parts[0]
     for factor in first_factors:
@@ -720,6 +722,17 @@ def _common_factor(
         ):
             return wanted, bound
     return None
+
+
+def _maybe_common(
+    factor: t.Term, parts: list[tuple[tuple[t.Term, ...], tuple[t.Idx, ...]]]
+) -> bool:
+    """Whether every other term has a factor reading the same arrays, as one
+    with the same key would: if not, `factor` is not common."""
+    if isinstance(factor, t.Const):
+        return False
+    reads = _arrays_read(factor)
+    return all(any(_arrays_read(f) == reads for f in factors) for factors, _ in parts[1:])
 
 
 @rewrites(t.Add)
