@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from shapecheck.exhaustive import assert_never
 from shapecheck.symbolic import terms as t
-from shapecheck.symbolic.canonical import factor_order, key, keys_bounded
+from shapecheck.symbolic.canonical import factor_orders, key, keys_bounded
 
 Rule = Callable[[t.Term], t.Term | None]
 _R = TypeVar("_R", bound=Callable[[t.Term], "t.Term | None"])
@@ -474,7 +474,9 @@ def sort_factors(term: t.Term) -> t.Term | None:
     if not isinstance(term, t.Product):
         return None
     # A delta's reads (`y[i]`) go last too, however the delta was made.
-    ordered = tuple(sorted((_reads_last(f) for f in term.factors), key=factor_order))
+    factors = tuple(_reads_last(f) for f in term.factors)
+    orders = factor_orders(factors)
+    ordered = tuple(f for _, f in sorted(zip(orders, factors, strict=True), key=lambda p: p[0]))
     return None if ordered == term.factors else t.Product(ordered, term.summed)
 
 

@@ -1,4 +1,5 @@
-"""`merge_like_terms` keys only the terms that share their arrays with another
+"""`sort_factors` keys only factors that share their kind's place with another,
+`merge_like_terms` keys only the terms that share their arrays with another
 term, and `factor_common` keys nothing when no factor of the first term has a
 factor reading the same arrays in every other (terms with equal keys read the
 same arrays); both must rewrite exactly as keying every term does, which they
@@ -19,7 +20,7 @@ from symbolic.test_rewrite_properties import terms
 from shapecheck.check.program import Size
 from shapecheck.symbolic import canonical
 from shapecheck.symbolic import terms as t
-from shapecheck.symbolic.rules import Rule, factor_common, merge_like_terms
+from shapecheck.symbolic.rules import Rule, factor_common, merge_like_terms, sort_factors
 
 
 def _every_term_keyed(rule: Rule, term: t.Term) -> t.Term | None:
@@ -70,3 +71,14 @@ def test_terms_of_their_own_arrays_are_not_keyed() -> None:
     merged = merge_like_terms(term)
     assert merged == t.add([t.Product((t.Const(3.0), steps[0])), *steps[1:]])
     assert all("_key" not in s.__dict__ for s in steps[1:])
+
+
+@st.composite
+def products(draw: st.DrawFn) -> t.Term:
+    return t.Product(tuple(draw(st.lists(terms, min_size=1, max_size=6))))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(products())
+def test_sorts_as_keying_every_factor(term: t.Term) -> None:
+    assert sort_factors(copy.deepcopy(term)) == _every_term_keyed(sort_factors, copy.deepcopy(term))
