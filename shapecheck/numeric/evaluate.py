@@ -105,6 +105,8 @@ def _delta_at(value: int, shape: tuple[int, ...]) -> Array:
 
 def align(array: Array, axes: tuple[str, ...], target: tuple[t.Idx, ...]) -> Array:
     """Transpose and broadcast `array` (axes `axes`) to the axes of `target`."""
+    if axes == tuple([i.name for i in target]):
+        return array  # the common case, at every node evaluated: nothing to do
     order = [axes.index(i.name) for i in target if i.name in axes]
     array = np.transpose(array, order) if order != list(range(len(order))) else array
     present = [i.name in axes for i in target]
@@ -172,15 +174,20 @@ class Evaluator:
         return result
 
     def _node(self, term: t.Term) -> Array:
+        # The common kinds first: a class pattern is one isinstance test per case.
         match term:
+            case t.Product():
+                return self._product(term)
+            case t.Add():
+                return self._sum(term)
+            case t.Tensor():
+                return self._tensor(term)
             case t.Const():
                 return np.float64(term.value)
             case t.SizeOf():
                 return np.float64(size_value(term.size))
             case t.Zero():
                 return np.zeros(tuple(size_value(i.size) for i in term.free))
-            case t.Tensor():
-                return self._tensor(term)
             case t.Delta():
                 return self._delta(term)
             case t.Loss() | t.Matrix():
@@ -196,10 +203,6 @@ class Evaluator:
                 return self._power(term)
             case t.Compare() | t.Extremum() | t.IndexValue():
                 return self._piecewise(term)
-            case t.Add():
-                return self._sum(term)
-            case t.Product():
-                return self._product(term)
             case _:
                 assert_never(term)
 

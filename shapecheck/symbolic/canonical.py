@@ -10,6 +10,8 @@ derivative symbolically when the keys of both normal forms are equal.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from shapecheck.check.program import Size
 from shapecheck.exhaustive import assert_never
 from shapecheck.symbolic import terms as t
@@ -22,6 +24,11 @@ class _KeyingLimit(Exception):
 # The keys left to build while a canonical form is made (innermost last);
 # empty elsewhere, where keys are unbounded as before.
 _KEYS_LEFT: list[int] = []
+
+
+def keys_bounded() -> bool:
+    """Whether the keys built now are counted (inside `canonical_form`)."""
+    return bool(_KEYS_LEFT)
 
 
 def _count_key() -> None:
@@ -336,9 +343,18 @@ _CATEGORY: dict[type, int] = {
 }
 
 
-def factor_order(term: t.Term) -> tuple[int, str]:
-    """Where a factor goes in a canonical product: by kind, then by key."""
-    return _CATEGORY[type(term)], key(term)
+def factor_orders(factors: tuple[t.Term, ...]) -> list[tuple[int, str]]:
+    """Where each factor goes in a canonical product: by kind, then by key.
+    A factor alone in its kind's place gets no key (an empty one): keys are
+    compared only within a place, so the order is the same. Keys counted
+    (`canonical_form`) are all built, as they always were."""
+    places = [_CATEGORY[type(f)] for f in factors]
+    counts = Counter(places)
+    counted = bool(_KEYS_LEFT)
+    return [
+        (p, key(f) if counted or counts[p] > 1 else "")
+        for p, f in zip(places, factors, strict=True)
+    ]
 
 
 # ---------------------------------------------------------------------------

@@ -700,8 +700,10 @@ class Deriver:
                 )
                 for consumer, c, rhs, reference in links
             ]
-        built = _one_hot_inlined(walk, _bounded(t.add(parts, of_indices + at), line.name))
-        bounded = _bounded(built, line.name)
+        summed = _bounded(t.add(parts, of_indices + at), line.name)
+        built = _one_hot_inlined(walk, summed)
+        # Only lines written out can make it larger than what was bounded.
+        bounded = built if built is summed else _bounded(built, line.name)
         if trace is None:
             result = self._shapes.simplified(bounded, simplify)
         else:  # `explain` records every step of the one simplification

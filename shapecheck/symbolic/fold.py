@@ -380,7 +380,7 @@ def first_fresh_names(
     fresh name, as one that shadows an index around it is; with `renumber`
     false, only a binder with a reserved name is renamed."""
     names = _FileNames(file_names, reserved, renumber)
-    return _renumbered(term, frozenset(i.name for i in term.free), names, _index_sizes(term))
+    return _renumbered(term, frozenset(i.name for i in term.free), names, _SizesOf(term))
 
 
 @dataclass(frozen=True)
@@ -397,6 +397,28 @@ class _FileNames:
 # gives a name one size (rule 1), also across sums that do not nest, so a
 # fresh name is taken only where every other use of it has the same size.
 _Sizes = dict[str, set[Size]]
+
+
+class _SizesOf:
+    """`_index_sizes` of a formula, walked for when first asked: only a
+    binder that may take an earlier fresh name asks (never `Σ_p`, the first),
+    so most results (every adjoint line of an RNN) need no walk. Asked before
+    anything is added, so it holds what walking at once would."""
+
+    def __init__(self, term: t.Term) -> None:
+        self._term = term
+        self._found: _Sizes | None = None
+
+    def _sizes(self) -> _Sizes:
+        if self._found is None:
+            self._found = _index_sizes(self._term)
+        return self._found
+
+    def get(self, name: str, default: set[Size]) -> set[Size]:
+        return self._sizes().get(name, default)
+
+    def add(self, name: str, size: Size) -> None:
+        self._sizes().setdefault(name, set()).add(size)
 
 
 def _index_sizes(term: t.Term) -> _Sizes:
@@ -421,7 +443,7 @@ def _index_sizes(term: t.Term) -> _Sizes:
 
 
 def _renumbered(
-    term: t.Term, around: frozenset[str], file_names: _FileNames, sizes: _Sizes
+    term: t.Term, around: frozenset[str], file_names: _FileNames, sizes: _SizesOf
 ) -> t.Term:
     if isinstance(term, t.Tensor | t.Delta | t.Matrix) and t.selections(term.indices):
         return _in_positions(term, around | set(t.names(term.free)), file_names, sizes)
@@ -442,7 +464,7 @@ def _in_positions(
     term: t.Tensor | t.Delta | t.Matrix,
     around: frozenset[str],
     file_names: _FileNames,
-    sizes: _Sizes,
+    sizes: _SizesOf,
 ) -> t.Term:
     """A read whose positions hold `argmax[j](…)`: each one's bound index
     renumbered like a sum's, and renamed where it would shadow an index
@@ -462,7 +484,7 @@ def _in_positions(
 
 
 def _position_renumbered(
-    index: t.Index, around: frozenset[str], file_names: _FileNames, sizes: _Sizes
+    index: t.Index, around: frozenset[str], file_names: _FileNames, sizes: _SizesOf
 ) -> t.Index:
     match index:
         case t.Select():
@@ -500,7 +522,7 @@ def _earlier_names(
     bound: tuple[t.Idx, ...],
     around: frozenset[str],
     file_names: _FileNames,
-    sizes: _Sizes,
+    sizes: _SizesOf,
 ) -> dict[str, t.Index]:
     # The file's names are checked apart: copying them per sum would cost
     # the size of the file at every sum.
@@ -525,7 +547,7 @@ def _earlier_names(
         if first < position:
             name = t.fresh_name(first)
             mapping[index.name] = t.Idx(name, index.size)
-            sizes.setdefault(name, set()).add(index.size)
+            sizes.add(name, index.size)
             avoid.add(name)
             if index.name not in around:  # renamed throughout the node: free again
                 avoid.discard(index.name)

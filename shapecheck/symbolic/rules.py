@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from shapecheck.exhaustive import assert_never
 from shapecheck.symbolic import terms as t
-from shapecheck.symbolic.canonical import factor_order, key
+from shapecheck.symbolic.canonical import factor_orders, key, keys_bounded
 
 Rule = Callable[[t.Term], t.Term | None]
 _R = TypeVar("_R", bound=Callable[[t.Term], "t.Term | None"])
@@ -98,10 +98,17 @@ def merge_like_terms(term: t.Term) -> t.Term | None:
     """c₁ T + c₂ T = (c₁ + c₂) T, with T compared by canonical key. Terminates: terms drop."""
     if not isinstance(term, t.Add) or len(term.terms) < 2:
         return None
-    groups: dict[str, list[tuple[float, t.Term]]] = {}
-    for x in term.terms:
+    # Terms with equal keys read the same arrays (a key writes every array's
+    # name), so a term whose arrays no other term reads is a group of its own,
+    # unkeyed: the 1,000 steps of an RNN's dL/dU. Not where keys are counted
+    # (`canonical_form`), whose limit must see the keys it always saw.
+    reads = None if keys_bounded() else [_arrays_read(x) for x in term.terms]
+    shared = Counter(reads or ())
+    groups: dict[str | int, list[tuple[float, t.Term]]] = {}
+    for position, x in enumerate(term.terms):
         coefficient, rest = _coefficient(x)
-        groups.setdefault(key(rest), []).append((coefficient, rest))
+        alone = reads is not None and shared[reads[position]] == 1
+        groups.setdefault(position if alone else key(rest), []).append((coefficient, rest))
     if len(groups) == len(term.terms):
         return None
     merged: list[t.Term] = []
@@ -115,6 +122,15 @@ def merge_like_terms(term: t.Term) -> t.Term | None:
         else:
             merged.append(_scaled(total, rest))
     return t.Add(tuple(merged), term.free)
+
+
+def _arrays_read(term: t.Term) -> frozenset[str]:
+    """`terms.arrays_read`, remembered on the (immutable) term."""
+    found: frozenset[str] | None = term.__dict__.get("_arrays_read")
+    if found is None:
+        found = t.arrays_read(term)
+        term.__dict__["_arrays_read"] = found
+    return found
 
 
 @rewrites(t.Product)
@@ -458,7 +474,9 @@ def sort_factors(term: t.Term) -> t.Term | None:
     if not isinstance(term, t.Product):
         return None
     # A delta's reads (`y[i]`) go last too, however the delta was made.
-    ordered = tuple(sorted((_reads_last(f) for f in term.factors), key=factor_order))
+    factors = tuple(_reads_last(f) for f in term.factors)
+    orders = factor_orders(factors)
+    ordered = tuple(f for _, f in sorted(zip(orders, factors, strict=True), key=lambda p: p[0]))
     return None if ordered == term.factors else t.Product(ordered, term.summed)
 
 
@@ -689,6 +707,8 @@ def _common_factor(
 ) -> tuple[str, frozenset[tuple[str, object]]] | None:
     """The key of a factor (not a constant) that every term has, with the
     summed indices it reads, the same in every term; None if there is none."""
+    if not keys_bounded() and not any(_maybe_common(f, parts) for f in parts[0][0]):
+        return None  # every term keyed for nothing (as in `merge_like_terms`)
     counts = [Counter(key(f) for f in factors) for factors, _ in parts[1:]]
     first_factors, first_summed = parts[0]
     for factor in first_factors:
@@ -704,6 +724,17 @@ def _common_factor(
         ):
             return wanted, bound
     return None
+
+
+def _maybe_common(
+    factor: t.Term, parts: list[tuple[tuple[t.Term, ...], tuple[t.Idx, ...]]]
+) -> bool:
+    """Whether every other term has a factor reading the same arrays, as one
+    with the same key would: if not, `factor` is not common."""
+    if isinstance(factor, t.Const):
+        return False
+    reads = _arrays_read(factor)
+    return all(any(_arrays_read(f) == reads for f in factors) for factors, _ in parts[1:])
 
 
 @rewrites(t.Add)
