@@ -5,6 +5,8 @@ and not absurdly loose; the affine layer at n = 512, d = h = 1024 fits."""
 from __future__ import annotations
 
 import tracemalloc
+from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
 from support import run
@@ -13,6 +15,8 @@ from shapecheck.numeric.values import draw_values
 from shapecheck.numeric.verdicts import Mode, Settings, Verdict
 from shapecheck.numeric.verify import Verifier
 from shapecheck.symbolic.derive import Deriver
+
+T = TypeVar("T")
 
 AFFINE = (
     "dim n = {n}, d = {d}, h = {h}\ninput X[n, d]\nparam W[d, h], b[h]\n"
@@ -28,6 +32,17 @@ def _verifier(text: str, budget: int) -> tuple[Verifier, Deriver]:
     return Verifier(report.checked, deriver, values, Settings(budget_bytes=budget)), deriver
 
 
+def _with_peak(call: Callable[[], T]) -> tuple[T, int]:
+    """What `call` returns, and the peak of what it allocated (tracemalloc)."""
+    tracemalloc.start()
+    try:
+        result = call()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return result, peak
+
+
 @pytest.mark.parametrize(
     ("sizes", "wrt", "mode"),
     [((64, 96, 128), "W", Mode.DIRECTIONS), ((48, 40, 24), "b", Mode.FULL)],
@@ -41,12 +56,7 @@ def test_the_estimate_bounds_what_a_check_allocates(
     derivation = deriver.derive(of, wrt)
     plan = verifier.plan(derivation)
     assert (plan.contracted is None) == (mode is Mode.FULL)
-    tracemalloc.start()
-    try:
-        check = verifier.check(derivation)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    check, peak = _with_peak(lambda: verifier.check(derivation))
     assert check.verdict is Verdict.OK and check.mode is mode
     assert peak <= plan.bytes, (peak, plan)
     assert plan.bytes <= 12 * peak, (peak, plan)
@@ -73,12 +83,7 @@ def test_a_claims_kink_search_keeps_to_the_budget() -> None:
     budget = 8 * 2**20
     verifier, deriver = _verifier(KINKED, budget)
     derivation = deriver.derive("L", "x")
-    tracemalloc.start()
-    try:
-        mask = verifier.kinked_entries(derivation)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    mask, peak = _with_peak(lambda: verifier.kinked_entries(derivation))
     assert mask is not None and mask.shape == (12,)
     assert peak <= budget, peak
 
