@@ -27,6 +27,7 @@ from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.canonical import key
 from shapecheck.symbolic.graph import DefinitionGraph
 from shapecheck.symbolic.lower import lower_definition
+from shapecheck.symbolic.reading import ReadingParts
 from shapecheck.symbolic.rules import reads_last
 from shapecheck.symbolic.shapes import ShapeMemo
 from shapecheck.symbolic.simplify import renamed_fixed_point, simplify
@@ -231,15 +232,19 @@ def _factor_classes(term: t.Product, name: str) -> list[tuple[int, int]]:
     terms of 1,000 factors each, which the simplifier then merges back into
     one: quadratic work (and memory) for a linear result.
     """
+    mentioning = [p for p, factor in enumerate(term.factors) if t.mentions(factor, name)]
+    if len(mentioning) == 1:
+        # The common case, a class of its own: no key to build (a key costs a
+        # walk of the factor, and a factor may be a whole unrolled loop).
+        return [(mentioning[0], 1)]
     summed = {i.name for i in term.summed}
     users: dict[str, int] = {}
     for factor in term.factors:
         for index in factor.free:
             users[index.name] = users.get(index.name, 0) + 1
     classes: dict[str, list[int]] = {}  # key -> [first position, count]
-    for position, factor in enumerate(term.factors):
-        if not t.mentions(factor, name):
-            continue
+    for position in mentioning:
+        factor = term.factors[position]
         private = tuple(i for i in factor.free if i.name in summed and users[i.name] == 1)
         # The key hides only the private indices: any other index is compared
         # by name, so equal keys mean equal values in every other index.
@@ -562,7 +567,10 @@ class Deriver:
         self.taken = _names_in_use(program, self.lowered)
         # What fresh names avoid (spec 10); `taken` grows with formulas made here.
         self.file_names = frozenset(self.taken)
-        self._facts: dict[str, _Facts] = {}  # per definition, made when needed
+        # Per definition, made when needed: its index names other than the
+        # left-hand ones, in order, and its parts by the array they read.
+        self._inner_names: dict[str, tuple[str, ...]] = {}
+        self._reading_parts: dict[str, ReadingParts] = {}
         # The adjoints of one walk, for the next derivative of the same A over
         # the same definitions from the same fresh names: dL/dWh, dL/dWx and
         # dL/db of an RNN share every dL/dh{t}.
@@ -599,20 +607,22 @@ class Deriver:
             mine.name: new for mine, new in zip(own_lhs, lhs, strict=True) if mine != new
         }
         clash = avoid | {i.name for i in lhs}
-        if name not in self._facts:
-            self._facts[name] = _facts_of(own_lhs, rhs)
-        inner_names, reads = self._facts[name]
+        if name not in self._inner_names:
+            self._inner_names[name] = _inner_names(own_lhs, rhs)
+        inner_names = self._inner_names[name]
         local = t.FreshNames(clash | set(inner_names), self.taken)
         for inner in inner_names:
             if inner in clash:
                 size = t.size_of_index(rhs, inner)
                 mapping[inner] = t.Idx(local.take(), size)
-        if reading is not None and isinstance(rhs, t.Add):
-            kept = [x for x, read in zip(rhs.terms, reads, strict=True) if reading in read]
+        if reading is not None:
+            if name not in self._reading_parts:
+                self._reading_parts[name] = ReadingParts(rhs)
+            parts = self._reading_parts[name]
+            part = parts.part(reading)
             # A lone softmax kept would read as a definition that is one (`_named`).
-            if len(kept) < len(rhs.terms) and not _lone_function(kept):
-                renamed = [renamed_fixed_point(x, t.rename(x, mapping)) for x in kept]
-                return t.Add(tuple(renamed), tuple(_renamed(i, mapping) for i in rhs.free))
+            if part is not rhs and not _lone_function(part):
+                return parts.renamed(part, mapping)
         # The mapping is injective (fresh names are new): still a fixed point.
         return renamed_fixed_point(rhs, t.rename(rhs, mapping))
 
@@ -831,29 +841,20 @@ def _referenced(adjoints: tuple[Adjoint, ...], final: t.Term) -> tuple[Adjoint, 
     return tuple(a for a in adjoints if a.label in wanted)
 
 
-# Of a definition: its index names other than the left-hand ones, in order, and
-# the arrays each top-level term reads (a loss over T steps is read by each of
-# T adjoints, each of which needs only its own terms).
-_Facts = tuple[tuple[str, ...], tuple[frozenset[str], ...]]
-
-
-def _facts_of(lhs: tuple[t.Idx, ...], rhs: t.Term) -> _Facts:
+def _inner_names(lhs: tuple[t.Idx, ...], rhs: t.Term) -> tuple[str, ...]:
+    """A definition's index names other than its left-hand ones, in order."""
     own = {i.name for i in lhs}
-    inner = tuple(n for n in t.names_in_order(rhs) if n not in own)
-    terms = rhs.terms if isinstance(rhs, t.Add) else ()
-    return inner, tuple(t.arrays_read(x) for x in terms)
+    return tuple(n for n in t.names_in_order(rhs) if n not in own)
 
 
-def _lone_function(terms: list[t.Term]) -> bool:
-    """One term that `_named` would take for the whole definition (a softmax,
-    a det or an inverse): kept alone, it would be renamed as the defined array."""
-    return len(terms) == 1 and isinstance(terms[0], t.IndexedFunc | t.Matrix)
-
-
-def _renamed(index: t.Idx, mapping: dict[str, t.Index]) -> t.Idx:
-    new = mapping.get(index.name, index)
-    assert isinstance(new, t.Idx), "left-hand indices are renamed to indices"
-    return new
+def _lone_function(part: t.Term) -> bool:
+    """A sum of one term that `_named` would take for the whole definition (a
+    softmax, a det or an inverse): kept alone, it would be renamed as the defined array."""
+    return (
+        isinstance(part, t.Add)
+        and len(part.terms) == 1
+        and isinstance(part.terms[0], t.IndexedFunc | t.Matrix)
+    )
 
 
 def _named(local: t.Term, consumer: str, c: tuple[t.Idx, ...], rhs: t.Term) -> t.Term:
