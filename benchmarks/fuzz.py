@@ -11,7 +11,8 @@ Each input is analysed in a worker process (in-process for speed; the worker
 is killed on a timeout) and rendered as text, JSON, JUnit and GitHub output.
 A failing input is saved under --out with its findings, one folder per class
 and cause; the last lines are `runs N, crashes C, hangs H, invalid outputs I,
-false verdicts F` and the distinct causes. Exit status 1 if anything failed.
+false verdicts F`, the distinct causes and the five slowest inputs (run index
+and seconds; also in summary.json). Exit status 1 if anything failed.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ hang, invalid output or false verdict it finds.
 
 from __future__ import annotations
 
+import json
 import random
 import sys
 import time
@@ -27,6 +28,7 @@ from benchmarks.fuzzing.classify import CRASH, FALSE, HANG, INVALID, classify  #
 from benchmarks.fuzzing.grammar import generate  # noqa: E402
 from benchmarks.fuzzing.oracle import Outcome  # noqa: E402
 from benchmarks.fuzzing.pool import run  # noqa: E402
+from benchmarks.fuzzing.report import SLOWEST_KEPT  # noqa: E402
 
 GOOD_JSON = (
     '{"schema_version": 1, "tool": {}, "files": [], '
@@ -189,3 +191,10 @@ def test_a_short_seeded_run_finds_nothing(tmp_path: Path) -> None:
     tally = campaign(seed=20240614, start=0, runs=200, jobs=2, timeout=20.0, out=tmp_path)
     assert tally.runs == 200
     assert tally.failures() == 0, "\n".join(tally.summary_lines())
+    summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    slowest = summary["slowest"]
+    assert len(slowest) == SLOWEST_KEPT
+    seconds = [entry["seconds"] for entry in slowest]
+    assert seconds == sorted(seconds, reverse=True)
+    assert all(0 <= entry["run"] < 200 for entry in slowest)
+    assert any(line.startswith("  slowest: run ") for line in tally.summary_lines())

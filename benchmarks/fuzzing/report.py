@@ -9,6 +9,7 @@ cannot fill the disk with copies of one bug.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,9 @@ from benchmarks.fuzzing.classify import CRASH, FALSE, HANG, INVALID, KINDS
 from benchmarks.fuzzing.pool import Result
 
 KEEP_PER_CAUSE = 20
+# The slowest inputs are listed (run index, seconds): how close the campaign
+# came to the hang limit, and where to look for the next superlinear stage.
+SLOWEST_KEPT = 5
 
 
 @dataclass
@@ -37,10 +41,17 @@ class Tally:
     failed: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
     causes: dict[tuple[str, str], Cause] = field(default_factory=dict)
     notes: dict[str, int] = field(default_factory=dict)
+    # (seconds, run index) of the slowest inputs, as a heap of at most SLOWEST_KEPT.
+    slowest: list[tuple[float, int]] = field(default_factory=list)
 
     def add(self, result: Result) -> None:
         self.runs += 1
         self.seconds += result.seconds
+        timed = (result.seconds, result.case.index)
+        if len(self.slowest) < SLOWEST_KEPT:
+            heapq.heappush(self.slowest, timed)
+        else:
+            heapq.heappushpop(self.slowest, timed)
         for note in result.notes:
             self.notes[note] = self.notes.get(note, 0) + 1
         for kind in {f.kind for f in result.findings}:
@@ -83,7 +94,13 @@ class Tally:
                 f"{len(cause.smallest)} bytes]"
             )
         lines += [f"  note: {note}: {count}" for note, count in sorted(self.notes.items())]
+        if self.slowest:
+            runs = ", ".join(f"run {index} {seconds:.1f} s" for seconds, index in self._slowest())
+            lines.append(f"  slowest: {runs}")
         return lines
+
+    def _slowest(self) -> list[tuple[float, int]]:
+        return sorted(self.slowest, reverse=True)
 
     def write(self, seed: int, wall: float) -> None:
         self.out.mkdir(parents=True, exist_ok=True)
@@ -93,6 +110,9 @@ class Tally:
             "wall_seconds": round(wall, 1),
             "failed_inputs": self.failed,
             "notes": self.notes,
+            "slowest": [
+                {"run": index, "seconds": round(seconds, 2)} for seconds, index in self._slowest()
+            ],
             "causes": [
                 {
                     "class": c.kind,
