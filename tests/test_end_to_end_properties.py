@@ -360,3 +360,41 @@ def test_second_derivatives_agree_with_finite_differences(expression: str) -> No
     for result in report.derivatives:
         assert result.check is not None
         assert result.check.verdict is not Verdict.FAILED, (text, result.derivation.label)
+
+
+# A right claim at a tie (issue 14): the derivative as the tool prints it
+# (`--expand`, every adjoint inlined), times a factor that is 1 in float64 but
+# not to the canonical form, so only the numbers judge it. Rounding may take
+# other branches in it than in the derivation wherever a comparison sits at
+# its tie; the entries such a tie reaches are left out, so a right claim is
+# never called wrong.
+TIE_HEADER = "dim n = 2, m = 3\nparam A[n, m], v[n], w[m], s\n"
+tie_atoms = st.sampled_from(
+    ["v[i]", "A[i, j] w[j]", "s v[i]", "(v[i] A[y, 1] / A[z, 1] >= v[i])", "relu(v[i] - v[k])"]
+)
+tie_expressions = st.recursive(
+    tie_atoms,
+    lambda inner: st.one_of(
+        st.builds(lambda a, b: f"({a}) * ({b})", inner, inner),
+        st.builds(lambda a, b: f"{a} + {b}", inner, inner),
+        st.builds(lambda a: f"tanh({a})", inner),
+        st.builds(lambda a, b: f"max({a}, {b})", inner, inner),
+    ),
+    max_leaves=4,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tie_expressions, st.sampled_from(["v", "A", "w"]))
+def test_a_right_claim_at_a_tie_is_never_wrong(expression: str, wrt: str) -> None:
+    from shapecheck.symbolic.formula import formula
+
+    program = f"{TIE_HEADER}y[i] = {expression}\nL = y[i] y[i]\n"
+    derived = run(f"{program}derive dL/d{wrt}\n", expand=True, verify=False)
+    (result,) = derived.derivatives
+    assert result.expanded is not None
+    signature = ", ".join(i.name for i in result.derivation.signature)
+    claim = f"dL/d{wrt}[{signature}] = (1 + 1e-300 s) * ({formula(result.expanded)})"
+    report = run(f"{program}{claim}\n")
+    codes = [d.code for d in report.diagnostics if d.is_error]
+    assert "E402" not in codes and "E401" not in codes, (program, claim, report.diagnostics)

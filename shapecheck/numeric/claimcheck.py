@@ -74,11 +74,7 @@ def check_claim(
         claimed, spread = _claim_value(verifier, claim)
         # Rounding in either formula's evaluation is no evidence against the claim.
         rounding = rounding_error(spread + verifier.derived.magnitude(derivation))
-    comparison = Comparison(
-        verifier.settings,
-        estimated="the rounding error of evaluating the claim and the true derivative",
-        help=ROUNDING_HELP,
-    )
+    comparison = _comparison(verifier)
 
     def where(flat: int) -> Worst:
         index = np.unravel_index(flat, truth.shape) if truth.shape else ()
@@ -115,13 +111,30 @@ def check_claim(
     with np.errstate(all="ignore"):
         tied = _tied(verifier, derivation, claim)
     if tied is not None:
+        # The disagreement proves something only away from what the tie reaches.
+        away = _comparison(verifier)
+        with np.errstate(all="ignore"):
+            reached = _tied_entries(verifier, derivation, claim, truth.shape)
+        away.add(claimed, truth, rounding, where, at_kink, at_tie=reached)
         hints = (*check.hints, ties.tie_hint(tied))
-        return ClaimCheck(
-            ClaimVerdict.INCONCLUSIVE,
-            replace(check, verdict=Verdict.INCONCLUSIVE, reason=ties.NEAR_TIE, hints=hints),
-        )
+        if away.result(Mode.FULL).verdict != Verdict.FAILED:
+            return ClaimCheck(
+                ClaimVerdict.INCONCLUSIVE,
+                replace(check, verdict=Verdict.INCONCLUSIVE, reason=ties.NEAR_TIE, hints=hints),
+            )
+        check = away.result(Mode.FULL)
+        check = replace(check, hints=(*check.hints, ties.tie_hint(tied)))
     diagnosis = diagnose(verifier, derivation, claim, claimed, truth)
     return ClaimCheck(ClaimVerdict.WRONG, check, diagnosis)
+
+
+def _comparison(verifier: Verifier) -> Comparison:
+    """The claim's comparison with the truth: rounding is its error estimate."""
+    return Comparison(
+        verifier.settings,
+        estimated="the rounding error of evaluating the claim and the true derivative",
+        help=ROUNDING_HELP,
+    )
 
 
 # Spec 9.2: a claim that writes the selection of `max[j]` as an indicator
@@ -169,6 +182,23 @@ def _claim_values(verifier: Verifier, rhs: t.Term) -> tuple[dict[str, Array], di
             known[node.name] = verifier.derived.magnitude(referenced)
         stack.extend(t.children(node))
     return values, known
+
+
+def _tied_entries(
+    verifier: Verifier, derivation: Derivation, claim: CheckedClaim, shape: tuple[int, ...]
+) -> Array:
+    """The entries of the comparison (the file's layout) that a tie decided by
+    rounding reaches, in the claim or in the true derivative (`ties`)."""
+    lhs, rhs = lower_claim(claim)
+    values, known = _claim_values(verifier, rhs)
+    reached = np.zeros(shape, dtype=bool)
+    in_claim = ties.tied_entries(rhs, {}, Magnitudes(values, known))
+    if in_claim is not None:
+        reached |= align(in_claim, tuple(i.name for i in rhs.free), lhs)
+    in_truth = verifier.derived.tied_entries(derivation)
+    if in_truth is not None:
+        reached |= in_truth
+    return reached
 
 
 def _tied(verifier: Verifier, derivation: Derivation, claim: CheckedClaim) -> t.Term | None:

@@ -18,7 +18,9 @@ never a failure; a NaN or an Inf on either side makes it inconclusive too.
 
 Entries whose finite differences straddle a kink (`kinks`) are left out
 before anything else and counted apart (`at_kink`); when they are all there
-is, the check is inconclusive with the reason `kinks.AT_KINK`.
+is, the check is inconclusive with the reason `kinks.AT_KINK`. A claim's
+entries that a tie decided by rounding reaches (`ties`) are left out the same
+way (`at_tie`), with the reason `verdicts.NEAR_TIE` when nothing else is left.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from shapecheck.numeric.kinks import AT_KINK
-from shapecheck.numeric.verdicts import Check, Mode, Settings, Verdict, Worst
+from shapecheck.numeric.verdicts import NEAR_TIE, Check, Mode, Settings, Verdict, Worst
 
 Array = Any
 
@@ -44,6 +46,7 @@ class Comparison:
     compared: int = 0
     undecidable: int = 0
     at_kink: int = 0
+    at_tie: int = 0  # left out where a tie that rounding decides reaches (`ties`)
     max_abs: float = 0.0
     max_rel: float = 0.0
     # Whether any compared value was away from zero: where both values are
@@ -66,10 +69,12 @@ class Comparison:
         uncertainty: Array,
         where: Callable[[int], Worst],
         at_kink: Array | None = None,
+        at_tie: Array | None = None,
     ) -> None:
         """Compare two arrays entry by entry; `uncertainty` is the reference's error
         estimate, `where` names the entry at a flat position; entries marked in
-        `at_kink` (broadcast to the arrays' shape) are left out and counted."""
+        `at_kink`, then in `at_tie` (each broadcast to the arrays' shape), are
+        left out and counted."""
         reference = np.asarray(reference, dtype=np.float64)
         uncertainty = np.broadcast_to(np.asarray(uncertainty, dtype=np.float64), reference.shape)
         uncertainty = np.abs(uncertainty.ravel())
@@ -77,6 +82,10 @@ class Comparison:
         if at_kink is not None:
             kept = ~np.broadcast_to(np.asarray(at_kink, dtype=bool), reference.shape).ravel()
             self.at_kink += int(kept.size - np.count_nonzero(kept))
+        if at_tie is not None:
+            tied = kept & np.broadcast_to(np.asarray(at_tie, dtype=bool), reference.shape).ravel()
+            self.at_tie += int(np.count_nonzero(tied))
+            kept = kept & ~tied
         derived = np.asarray(derived, dtype=np.float64).ravel()
         reference = reference.ravel()
         if not (np.all(np.isfinite(derived[kept])) and np.all(np.isfinite(reference[kept]))):
@@ -124,12 +133,12 @@ class Comparison:
             return Check(
                 Verdict.INCONCLUSIVE, mode, self.compared, reason=NONFINITE, at_kink=self.at_kink
             )
-        if self.compared == 0 and self.undecidable == 0 and self.at_kink > 0:
+        if self.compared == 0 and self.undecidable == 0 and self.at_kink + self.at_tie > 0:
             return Check(
                 Verdict.INCONCLUSIVE,
                 mode,
-                reason=AT_KINK,
-                hints=(self.left_at_kink(),),
+                reason=NEAR_TIE if self.at_tie else AT_KINK,
+                hints=self._left_out(),
                 at_kink=self.at_kink,
             )
         if self.compared == 0 and self.undecidable > 0:
@@ -150,9 +159,14 @@ class Comparison:
             self.max_rel if self.has_rel else None,
             self.worst,
             undecidable=self.undecidable,
-            hints=((self.unresolved(),) if self.undecidable else ())
-            + ((self.left_at_kink(),) if self.at_kink else ()),
+            hints=((self.unresolved(),) if self.undecidable else ()) + self._left_out(),
             at_kink=self.at_kink,
+        )
+
+    def _left_out(self) -> tuple[str, ...]:
+        """What was left out before comparing: entries at a kink, then at a tie."""
+        return ((self.left_at_kink(),) if self.at_kink else ()) + (
+            (self.left_at_tie(),) if self.at_tie else ()
         )
 
     def left_at_kink(self) -> str:
@@ -161,6 +175,14 @@ class Comparison:
         return (
             f"{self.at_kink} {unit} left out at a kink, where a central difference "
             f"would straddle a change of branch ({self.compared} compared)"
+        )
+
+    def left_at_tie(self) -> str:
+        """`4 entries left out where a tie decided by rounding reaches`."""
+        unit = self.unit[0] if self.at_tie == 1 else self.unit[1]
+        return (
+            f"{self.at_tie} {unit} left out where a comparison or kink within rounding "
+            f"of its tie reaches ({self.compared} compared)"
         )
 
     def unresolved(self) -> str:

@@ -81,6 +81,25 @@ class DerivedValues:
         formulas = [derivation.formula, *(a.formula for a in derivation.adjoints)]
         return ties.tied_node(formulas, values, known)
 
+    def tied_entries(self, derivation: Derivation) -> Array | None:
+        """The entries of the derived Jacobian, in the file's layout, that a
+        kinked node within rounding of its tie reaches (`ties.tied_entries`),
+        through the adjoint lines; None where none does."""
+        values, _ = self.adjoints(derivation)
+        steps = [(a.label, a.indices, a.formula) for a in derivation.adjoints]
+        magnitudes = rounding.Magnitudes(values, rounding.forward_scales(self.forward, steps))
+        lines: dict[str, Array] = {}
+        for adjoint in derivation.adjoints:  # nearest A first: each reads nearer ones
+            reached = ties.tied_entries(adjoint.formula, lines, magnitudes)
+            if reached is not None:
+                names = t.names(adjoint.formula.free)
+                lines[adjoint.label] = align(reached, names, adjoint.indices)
+        reached = ties.tied_entries(derivation.formula, lines, magnitudes)
+        if reached is None:
+            return None
+        reached = align(reached, t.names(derivation.formula.free), derivation.indices)
+        return np.transpose(reached, differences.signature_permutation(derivation))
+
     def magnitude(self, derivation: Derivation) -> Array:
         """The rounding magnitudes (`rounding`) of the derived Jacobian, in the
         file's layout: its evaluation carries at most `rounding_error` of them."""

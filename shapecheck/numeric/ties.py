@@ -22,13 +22,14 @@ Stage: numeric; used by `verify` and `claimcheck`; reads `rounding`, `kinks`.
 
 from __future__ import annotations
 
+from collections import ChainMap
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from shapecheck.numeric.evaluate import align
+from shapecheck.numeric.evaluate import Evaluator, align, size_value
 from shapecheck.numeric.kinks import KINKED_FUNCTIONS, SELECTING
 from shapecheck.numeric.rounding import Magnitudes, rounding_error
 from shapecheck.numeric.verdicts import NEAR_TIE, Check, Verdict
@@ -37,7 +38,7 @@ from shapecheck.symbolic.formula import formula
 
 Array = Any
 
-__all__ = ["NEAR_TIE", "tie_hint", "tied_node", "unless_tied"]
+__all__ = ["NEAR_TIE", "tie_hint", "tied_entries", "tied_node", "unless_tied"]
 
 # Leaves: their values are the point itself, not computed.
 _EXACT = (t.Tensor, t.Const, t.IndexValue, t.Delta, t.SizeOf, t.Zero)
@@ -57,14 +58,93 @@ def tied_node(
         if id(node) in seen:
             continue
         seen.add(id(node))
-        with np.errstate(all="ignore"):
-            if _near_tie(node, magnitudes):
-                return node
+        mask = _tie_mask(node, magnitudes)
+        if mask is not None and np.any(mask):
+            return node
         stack.extend(reversed(t.children(node)))
         if isinstance(node, t.Tensor | t.Delta | t.Matrix):
             # An `argmax[j](e)` standing in an index position is a node too.
             stack.extend(s.choice for s in t.selections(node.indices))
     return None
+
+
+def tied_entries(
+    formula: t.Term, lines: Mapping[str, Array], magnitudes: Magnitudes
+) -> Array | None:
+    """The entries of `formula` (on `formula.free`) that a kinked node within
+    rounding of its tie can reach, or None where none can; `lines` holds the
+    entries so reached of arrays that are themselves results (adjoint lines),
+    on their own indices. Entries reached are over-counted, never missed: a
+    product is reached wherever a factor is, whatever the other factors."""
+    return _Reach(magnitudes, lines).of(formula)
+
+
+class _Reach:
+    """`tied_entries`, node by node (each node once: formulas share subterms)."""
+
+    def __init__(self, magnitudes: Magnitudes, lines: Mapping[str, Array]) -> None:
+        self.magnitudes = magnitudes
+        self.lines = lines
+        # The lines' entries reached, read as values (0 or 1) wherever a
+        # formula reads the line, at whatever indices (`Evaluator`).
+        marks = {name: reached.astype(np.float64) for name, reached in lines.items()}
+        self._marks = Evaluator(ChainMap(marks, dict(magnitudes.plain.values)))
+        self._done: dict[int, tuple[t.Term, Array | None]] = {}
+
+    def of(self, node: t.Term) -> Array | None:
+        done = self._done.get(id(node))
+        if done is None:
+            done = (node, self._of(node))
+            self._done[id(node)] = done
+        return done[1]
+
+    def _of(self, node: t.Term) -> Array | None:
+        if isinstance(node, t.Tensor | t.Delta | t.Matrix) and t.selections(node.indices):
+            # Where a selection in an index position picks may change: everywhere.
+            choices = (s.choice for s in t.selections(node.indices))
+            if any(self.of(choice) is not None for choice in choices):
+                return np.ones(_shape(node), dtype=bool)
+        match node:
+            case t.Tensor() if node.name in self.lines:
+                return np.asarray(self._marks.value(node)) > 0
+            case t.Product():
+                reached = [self._summed_out(f, node) for f in node.factors]
+                return _union(node, reached)
+            case t.IndexedFunc():
+                # Along `over` every entry reads every other (softmax, max): all of it.
+                inner = self.of(node.arg)
+                own = _tie_mask(node, self.magnitudes)
+                if inner is None and own is None:
+                    return None
+                return np.ones(_shape(node), dtype=bool)
+            case _:
+                kids = [(self.of(k), k) for k in t.children(node)]
+                reached = [None if r is None else _aligned(r, k, node) for r, k in kids]
+                return _union(node, [*reached, _tie_mask(node, self.magnitudes)])
+
+    def _summed_out(self, factor: t.Term, product: t.Product) -> Array | None:
+        reached = self.of(factor)
+        if reached is None:
+            return None
+        names = t.names(factor.free)
+        inner = tuple(n for n, name in enumerate(names) if name not in t.names(product.free))
+        kept = tuple(name for name in names if name in t.names(product.free))
+        return align(np.any(reached, axis=inner), kept, product.free)
+
+
+def _aligned(reached: Array, part: t.Term, whole: t.Term) -> Array:
+    return align(reached, t.names(part.free), whole.free)
+
+
+def _union(node: t.Term, reached: Sequence[Array | None]) -> Array | None:
+    """The entries any of `reached` (each on `node.free`) marks, or None."""
+    marks = [r for r in reached if r is not None and np.any(r)]
+    if not marks:
+        return None
+    union = np.zeros(_shape(node), dtype=bool)
+    for mark in marks:
+        union |= mark
+    return union
 
 
 def unless_tied(failed: Check, node: t.Term | None) -> Check:
@@ -89,27 +169,30 @@ def tie_hint(node: t.Term) -> str:
     )
 
 
-def _near_tie(node: t.Term, magnitudes: Magnitudes) -> bool:
-    """Whether this node is kinked and some entry of it is within rounding of its tie."""
-    match node:
-        case t.Compare() | t.Extremum():
-            first, second = t.children(node)
-            if isinstance(first, _EXACT) and isinstance(second, _EXACT):
-                return False
-            a, a_size = _on(magnitudes, first, node)
-            b, b_size = _on(magnitudes, second, node)
-            return _within(np.abs(a - b), a_size + b_size)
-        case t.Func() if node.name in KINKED_FUNCTIONS:
-            if isinstance(node.arg, _EXACT):
-                return False
-            a, a_size = magnitudes.both(node.arg)
-            return _within(np.abs(a), a_size)
-        case t.IndexedFunc() if node.name in SELECTING and not t.read_at_gather(node):
-            if isinstance(node.arg, _EXACT):
-                return False
-            return _selection_tied(node, magnitudes)
-        case _:
-            return False
+def _tie_mask(node: t.Term, magnitudes: Magnitudes) -> Array | None:
+    """The entries (on `node.free`) where this kinked node is within rounding
+    of its tie; None for a node that is not kinked or whose sides are exact."""
+    with np.errstate(all="ignore"):
+        match node:
+            case t.Compare() | t.Extremum():
+                first, second = t.children(node)
+                if isinstance(first, _EXACT) and isinstance(second, _EXACT):
+                    return None
+                a, a_size = _on(magnitudes, first, node)
+                b, b_size = _on(magnitudes, second, node)
+                return _within(np.abs(a - b), a_size + b_size)
+            case t.Func() if node.name in KINKED_FUNCTIONS:
+                if isinstance(node.arg, _EXACT):
+                    return None
+                a, a_size = magnitudes.both(node.arg)
+                return _within(np.abs(a), a_size)
+            case t.IndexedFunc() if node.name in SELECTING and not t.read_at_gather(node):
+                if isinstance(node.arg, _EXACT) or not _selection_tied(node, magnitudes):
+                    return None
+                # Which entry is selected may change anywhere along the others: all of it.
+                return np.ones(_shape(node), dtype=bool)
+            case _:
+                return None
 
 
 def _selection_tied(node: t.IndexedFunc, magnitudes: Magnitudes) -> bool:
@@ -132,7 +215,11 @@ def _on(magnitudes: Magnitudes, part: t.Term, whole: t.Term) -> tuple[Array, Arr
     return align(value, names, whole.free), align(size, names, whole.free)
 
 
-def _within(margin: Array, size: Array) -> bool:
-    """Whether any finite margin is within the rounding bound of its sides' magnitudes."""
+def _within(margin: Array, size: Array) -> Array:
+    """Where a finite margin is within the rounding bound of its sides' magnitudes."""
     margin = np.asarray(margin, dtype=np.float64)
-    return bool(np.any(np.isfinite(margin) & (margin <= rounding_error(size))))
+    return np.isfinite(margin) & (margin <= rounding_error(size))
+
+
+def _shape(node: t.Term) -> tuple[int, ...]:
+    return tuple(size_value(i.size) for i in node.free)

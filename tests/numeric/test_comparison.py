@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from shapecheck.numeric.comparison import Comparison
-from shapecheck.numeric.verdicts import Mode, Settings, Verdict, Worst
+from shapecheck.numeric.verdicts import NEAR_TIE, Mode, Settings, Verdict, Worst
 
 
 def _at(flat: int) -> Worst:
@@ -81,3 +81,24 @@ def test_nan_or_inf_is_inconclusive_never_a_pass() -> None:
         check = comparison.result(Mode.DIRECTIONS)
         assert check.verdict is Verdict.INCONCLUSIVE
         assert check.reason == "NaN or Inf in the comparison"
+
+
+def test_entries_a_tie_reaches_are_left_out_and_counted_apart_from_kinks() -> None:
+    comparison = Comparison(Settings())
+    derived = np.array([1.0, 9.0, 3.0, 7.0])
+    reference = np.array([1.0, 2.0, 3.0, 4.0])
+    at_kink = np.array([False, True, False, False])
+    at_tie = np.array([False, True, False, True])
+    comparison.add(derived, reference, 0.0, _at, at_kink, at_tie=at_tie)
+    check = comparison.result(Mode.FULL)
+    assert check.verdict is Verdict.OK
+    assert (check.compared, check.at_kink, comparison.at_tie) == (2, 1, 1)
+    assert any("1 entry left out where a comparison or kink" in h for h in check.hints)
+
+
+def test_every_entry_at_a_tie_is_inconclusive_never_a_pass() -> None:
+    comparison = Comparison(Settings())
+    comparison.add(np.array([1.0, 9.0]), np.array([1.0, 2.0]), 0.0, _at, at_tie=np.ones(2, bool))
+    check = comparison.result(Mode.FULL)
+    assert check.verdict is Verdict.INCONCLUSIVE
+    assert check.reason == NEAR_TIE

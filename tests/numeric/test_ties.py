@@ -1,14 +1,18 @@
 """Kinked nodes within rounding of their tie (`numeric/ties.py`): found where a
 computed side meets its tie, never for bare values or a clear margin; a
-derived derivative or a claim that disagrees there is inconclusive, not wrong."""
+derived derivative or a claim that disagrees there is inconclusive, not wrong,
+unless a claim disagrees at an entry no tie reaches."""
 
 from __future__ import annotations
 
+import numpy as np
 from support import run
 
-from shapecheck.numeric.ties import tied_node
+from shapecheck.numeric.rounding import Magnitudes
+from shapecheck.numeric.ties import tied_entries, tied_node
 from shapecheck.numeric.values import draw_values
-from shapecheck.numeric.verdicts import NEAR_TIE, ClaimVerdict, Verdict
+from shapecheck.numeric.verdicts import NEAR_TIE, ClaimVerdict, Settings, Verdict
+from shapecheck.numeric.verify import Verifier
 from shapecheck.symbolic.derive import Deriver
 
 VALUES = "dim n = 2\nparam x[n] = [0.1, 0.7]\ninput y[n] = [3, 5]\n"
@@ -81,3 +85,65 @@ def test_a_claim_disagreeing_at_a_tie_is_inconclusive_with_the_node() -> None:
     assert claim.check.verdict is ClaimVerdict.INCONCLUSIVE
     assert claim.check.check.reason == NEAR_TIE
     assert "within rounding of its tie" in claim.check.check.hints[-1]
+
+
+def _reached(definition: str) -> list[list[bool]] | None:
+    report = run(VALUES + definition, verify=False)
+    assert report.checked is not None
+    _, rhs = Deriver(report.checked).lowered["Y"]
+    reached = tied_entries(rhs, {}, Magnitudes(draw_values(report.checked, 0), {}))
+    return None if reached is None else np.asarray(reached).tolist()
+
+
+def test_a_tie_reaches_its_own_entries_and_what_sums_over_them() -> None:
+    # At i = j, x[i] y[j] / y[i] is x[i] up to rounding; elsewhere y[j] / y[i]
+    # is 5/3 or 3/5, a clear margin.
+    diagonal = [[True, False], [False, True]]
+    assert _reached("Y[i, j] = x[i] (x[i] y[j] / y[i] <= x[i])\n") == diagonal
+    assert _reached("Y[i, j] = tanh(relu(x[i] y[j] / y[i] - x[i])) + x[j]\n") == diagonal
+    # Summed over j, every i reads its diagonal entry.
+    assert _reached("Y[i] = x[i] (x[i] y[j] / y[i] <= x[i])\n") == [True, True]
+    # A softmax along j: every entry of a row reads the row's tie.
+    assert _reached("Y[i, j] = softmax[j](x[i] (x[i] y[j] / y[i] <= x[i]))\n") == [
+        [True, True],
+        [True, True],
+    ]
+    assert _reached("Y[i, j] = x[i] (x[i] y[j] / y[i] <= x[i] + 1)\n") is None
+
+
+def test_a_tie_reaches_through_the_adjoint_lines() -> None:
+    # dL/dx[i] = 2 dL/dY[i] x[i]: the tie is in the line dL/dY[i] = Σ_j
+    # dL/dZ[i,j] (x[i] y[j] / y[i] <= x[i]) alone, and every i sums over j = i.
+    text = (
+        VALUES + "Y[i] = x[i]^2\nZ[i, j] = Y[i] (x[i] y[j] / y[i] <= x[i])\n"
+        "L = Z[i, j] Z[i, j]\nderive dL/dx\n"
+    )
+    report = run(text, verify=False)
+    assert report.checked is not None
+    (result,) = report.derivatives
+    derivation = result.derivation
+    assert [a.label for a in derivation.adjoints] == ["dL/dZ", "dL/dY"]
+    assert tied_node([derivation.formula], draw_values(report.checked, 0), {}) is None
+    values = draw_values(report.checked, 0)
+    verifier = Verifier(report.checked, Deriver(report.checked), values, Settings())
+    reached = verifier.derived.tied_entries(derivation)
+    assert reached is not None and np.asarray(reached).tolist() == [True, True]
+
+
+def test_a_claim_wrong_away_from_a_tie_is_wrong() -> None:
+    # Off by 2 everywhere; the tie at i = j reaches only the diagonal, and
+    # at i = 2, j = 1 the comparison holds with a clear margin: 2 against 1.
+    text = (
+        VALUES
+        + "Y[i, j] = x[i] (x[i] y[j] / y[i] <= x[i])\n"
+        + "dY/dx[i, j, p] = 2 delta[i, p] (x[i] y[j] / y[i] <= x[i])\n"
+    )
+    report = run(text)
+    (claim,) = report.claims
+    assert claim.check is not None
+    assert claim.check.verdict is ClaimVerdict.WRONG
+    assert claim.check.check.compared == 4  # the 4 entries at i = j left out
+    assert claim.check.check.worst is not None
+    assert claim.check.check.worst.index == (2, 1, 2)
+    assert any("4 entries left out where a comparison" in h for h in claim.check.check.hints)
+    assert "E402" in [d.code for d in report.diagnostics]
