@@ -14,7 +14,7 @@ no derivative exists there, so neither side can be judged.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -71,7 +71,8 @@ def check_claim(
         )
     with np.errstate(all="ignore"):
         truth = verifier.derived.signature_value(derivation)
-        claimed, spread = _claim_value(verifier, claim)
+        lowered = _lowered(verifier, claim)
+        claimed, spread = _claim_value(lowered)
         # Rounding in either formula's evaluation is no evidence against the claim.
         rounding = rounding_error(spread + verifier.derived.magnitude(derivation))
     comparison = _comparison(verifier)
@@ -109,12 +110,12 @@ def check_claim(
             check = replace(check, hints=(*check.hints, TIE_CONVENTION))
         return ClaimCheck(ClaimVerdict.OK, check)
     with np.errstate(all="ignore"):
-        tied = _tied(verifier, derivation, claim)
+        tied = _tied(verifier, derivation, lowered)
     if tied is not None:
         # The disagreement proves something only away from what the tie reaches.
         away = _comparison(verifier)
         with np.errstate(all="ignore"):
-            reached = _tied_entries(verifier, derivation, claim, truth.shape)
+            reached = _tied_entries(verifier, derivation, lowered, truth.shape)
         away.add(claimed, truth, rounding, where, at_kink, at_tie=reached)
         hints = (*check.hints, ties.tie_hint(tied))
         if away.result(Mode.FULL).verdict != Verdict.FAILED:
@@ -158,19 +159,19 @@ def _selects(derivation: Derivation) -> bool:
     return False
 
 
-def _claim_value(verifier: Verifier, claim: CheckedClaim) -> tuple[Array, Array]:
-    """The claim's right-hand side on the forward values, in its own index order,
-    and its rounding magnitudes (`rounding`)."""
+@dataclass(frozen=True)
+class _Lowered:
+    """A claim as terms, with the values it reads: the forward pass and every
+    derivative it refers to, with the rounding magnitudes of those (`known`)."""
+
+    lhs: tuple[t.Idx, ...]
+    rhs: t.Term
+    values: dict[str, Array]
+    known: dict[str, Array]
+
+
+def _lowered(verifier: Verifier, claim: CheckedClaim) -> _Lowered:
     lhs, rhs = lower_claim(claim)
-    values, known = _claim_values(verifier, rhs)
-    value, spread = Magnitudes(values, known).both(rhs)
-    names = tuple(i.name for i in rhs.free)
-    return align(value, names, lhs), align(spread, names, lhs)
-
-
-def _claim_values(verifier: Verifier, rhs: t.Term) -> tuple[dict[str, Array], dict[str, Array]]:
-    """The values the claim reads: the forward pass and every derivative it
-    refers to, with the rounding magnitudes of those derivatives."""
     values: dict[str, Array] = dict(verifier.forward)
     known: dict[str, Array] = {}
     stack = [rhs]
@@ -181,31 +182,35 @@ def _claim_values(verifier: Verifier, rhs: t.Term) -> tuple[dict[str, Array], di
             values[node.name] = verifier.derived.signature_value(referenced)
             known[node.name] = verifier.derived.magnitude(referenced)
         stack.extend(t.children(node))
-    return values, known
+    return _Lowered(lhs, rhs, values, known)
+
+
+def _claim_value(claim: _Lowered) -> tuple[Array, Array]:
+    """The claim's right-hand side on the forward values, in its own index order,
+    and its rounding magnitudes (`rounding`)."""
+    value, spread = Magnitudes(claim.values, claim.known).both(claim.rhs)
+    names = t.names(claim.rhs.free)
+    return align(value, names, claim.lhs), align(spread, names, claim.lhs)
 
 
 def _tied_entries(
-    verifier: Verifier, derivation: Derivation, claim: CheckedClaim, shape: tuple[int, ...]
+    verifier: Verifier, derivation: Derivation, claim: _Lowered, shape: tuple[int, ...]
 ) -> Array:
     """The entries of the comparison (the file's layout) that a tie decided by
     rounding reaches, in the claim or in the true derivative (`ties`)."""
-    lhs, rhs = lower_claim(claim)
-    values, known = _claim_values(verifier, rhs)
     reached = np.zeros(shape, dtype=bool)
-    in_claim = ties.tied_entries(rhs, {}, Magnitudes(values, known))
+    in_claim = ties.tied_entries(claim.rhs, {}, Magnitudes(claim.values, claim.known))
     if in_claim is not None:
-        reached |= align(in_claim, tuple(i.name for i in rhs.free), lhs)
+        reached |= align(in_claim, t.names(claim.rhs.free), claim.lhs)
     in_truth = verifier.derived.tied_entries(derivation)
     if in_truth is not None:
         reached |= in_truth
     return reached
 
 
-def _tied(verifier: Verifier, derivation: Derivation, claim: CheckedClaim) -> t.Term | None:
+def _tied(verifier: Verifier, derivation: Derivation, claim: _Lowered) -> t.Term | None:
     """A comparison or kink of the claim or of the true derivative within
     rounding of its tie at these values (`ties`): then a disagreement may be
     rounding taking two branches, and proves the claim nothing."""
-    _, rhs = lower_claim(claim)
-    values, known = _claim_values(verifier, rhs)
-    node = ties.tied_node([rhs], values, known)
+    node = ties.tied_node([claim.rhs], claim.values, claim.known)
     return node if node is not None else verifier.derived.tied_node(derivation)
