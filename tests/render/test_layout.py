@@ -125,3 +125,61 @@ def test_a_line_reads_the_same_laid_out_by_rich_or_without_it(
 
 def test_an_empty_print_is_an_empty_line() -> None:
     assert _by_layout(None) == _by_rich(None) == "\n"
+
+
+# Variables Rich (or a terminal convention it may come to follow) reads to
+# decide whether to style: each alone, then all of them but the two that
+# make render/output.py hand everything to Rich.
+_STYLING_ENVIRONMENT = [
+    {"FORCE_COLOR": "1"},
+    {"TTY_COMPATIBLE": "1"},
+    {"TTY_INTERACTIVE": "1"},
+    {"CLICOLOR_FORCE": "1"},
+    {"CLICOLOR": "1"},
+    {"COLORTERM": "truecolor"},
+    {"TERM": "xterm-256color"},
+    {"TERM_PROGRAM": "vscode"},
+    {"JUPYTER_COLUMNS": "120", "JUPYTER_LINES": "40"},
+    {"COLUMNS": "200", "LINES": "50"},
+    {"PYCHARM_HOSTED": "1"},
+    {"TERM": "dumb", "NO_COLOR": "1"},
+]
+
+
+@pytest.mark.parametrize(
+    "environment",
+    [
+        *_STYLING_ENVIRONMENT,
+        {
+            k: v
+            for e in _STYLING_ENVIRONMENT
+            for k, v in e.items()
+            if k not in ("FORCE_COLOR", "TTY_COMPATIBLE")
+        },
+    ],
+)
+def test_where_the_layout_takes_over_rich_would_write_no_style(
+    environment: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # render/output.py keeps its own copy of Rich's decision (to lay out
+    # without importing Rich); wherever that copy says "no styling", the
+    # Console it would otherwise make must agree, so a reason Rich adds to
+    # style shows up here rather than as a difference in a user's output.
+    from rich.text import Text
+
+    from shapecheck.render import output
+
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "NO_COLOR", "TERM"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    stdout = io.StringIO()
+    monkeypatch.setattr("sys.stdout", stdout)
+    context = RunContext()
+    if output._terminal(context):
+        return  # Rich lays it out, styles and all: nothing to agree on
+    console = output._console(context)
+    assert not console.is_terminal and console.color_system is None
+    assert not console.is_jupyter and not console.legacy_windows
+    console.print(Text("✓ styled", style="bold red"))
+    assert stdout.getvalue() == "✓ styled\n"
