@@ -117,14 +117,14 @@ def check_claim(
         with np.errstate(all="ignore"):
             reached = _tied_entries(verifier, derivation, lowered, truth.shape)
         away.add(claimed, truth, rounding, where, at_kink, at_tie=reached)
-        hints = (*check.hints, ties.tie_hint(tied))
-        if away.result(Mode.FULL).verdict != Verdict.FAILED:
+        narrowed = away.result(Mode.FULL)
+        if narrowed.verdict != Verdict.FAILED:
+            hints = (*check.hints, ties.tie_hint(tied))
             return ClaimCheck(
                 ClaimVerdict.INCONCLUSIVE,
                 replace(check, verdict=Verdict.INCONCLUSIVE, reason=ties.NEAR_TIE, hints=hints),
             )
-        check = away.result(Mode.FULL)
-        check = replace(check, hints=(*check.hints, ties.tie_hint(tied)))
+        check = replace(narrowed, hints=(*narrowed.hints, ties.left_out_hint(tied)))
     diagnosis = diagnose(verifier, derivation, claim, claimed, truth)
     return ClaimCheck(ClaimVerdict.WRONG, check, diagnosis)
 
@@ -168,21 +168,25 @@ class _Lowered:
     rhs: t.Term
     values: dict[str, Array]
     known: dict[str, Array]
+    # The derivations it refers to, by the name it reads them as (`dL/dY`).
+    referenced: dict[str, Derivation]
 
 
 def _lowered(verifier: Verifier, claim: CheckedClaim) -> _Lowered:
     lhs, rhs = lower_claim(claim)
     values: dict[str, Array] = dict(verifier.forward)
     known: dict[str, Array] = {}
+    referenced: dict[str, Derivation] = {}
     stack = [rhs]
     while stack:
         node = stack.pop()
         if isinstance(node, t.Tensor) and node.kind == t.REFERENCE and node.name not in values:
-            referenced = verifier.deriver.derive(*reference_target(node.name))
-            values[node.name] = verifier.derived.signature_value(referenced)
-            known[node.name] = verifier.derived.magnitude(referenced)
+            derivation = verifier.deriver.derive(*reference_target(node.name))
+            values[node.name] = verifier.derived.signature_value(derivation)
+            known[node.name] = verifier.derived.magnitude(derivation)
+            referenced[node.name] = derivation
         stack.extend(t.children(node))
-    return _Lowered(lhs, rhs, values, known)
+    return _Lowered(lhs, rhs, values, known, referenced)
 
 
 def _claim_value(claim: _Lowered) -> tuple[Array, Array]:
@@ -199,7 +203,13 @@ def _tied_entries(
     """The entries of the comparison (the file's layout) that a tie decided by
     rounding reaches, in the claim or in the true derivative (`ties`)."""
     reached = np.zeros(shape, dtype=bool)
-    in_claim = ties.tied_entries(claim.rhs, {}, Magnitudes(claim.values, claim.known))
+    # A derivative the claim refers to is read in the file's layout, as its value is.
+    lines = {
+        name: entries
+        for name, derivation in claim.referenced.items()
+        if (entries := verifier.derived.tied_entries(derivation)) is not None
+    }
+    in_claim = ties.tied_entries(claim.rhs, lines, Magnitudes(claim.values, claim.known))
     if in_claim is not None:
         reached |= align(in_claim, t.names(claim.rhs.free), claim.lhs)
     in_truth = verifier.derived.tied_entries(derivation)
@@ -213,4 +223,6 @@ def _tied(verifier: Verifier, derivation: Derivation, claim: _Lowered) -> t.Term
     rounding of its tie at these values (`ties`): then a disagreement may be
     rounding taking two branches, and proves the claim nothing."""
     node = ties.tied_node([claim.rhs], claim.values, claim.known)
-    return node if node is not None else verifier.derived.tied_node(derivation)
+    for behind in (*claim.referenced.values(), derivation):
+        node = node if node is not None else verifier.derived.tied_node(behind)
+    return node

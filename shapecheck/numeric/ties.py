@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from shapecheck.exhaustive import assert_never
 from shapecheck.numeric.evaluate import Evaluator, align, size_value
 from shapecheck.numeric.kinks import KINKED_FUNCTIONS, SELECTING
 from shapecheck.numeric.rounding import Magnitudes, rounding_error
@@ -38,7 +39,14 @@ from shapecheck.symbolic.formula import formula
 
 Array = Any
 
-__all__ = ["NEAR_TIE", "tie_hint", "tied_entries", "tied_node", "unless_tied"]
+__all__ = [
+    "NEAR_TIE",
+    "left_out_hint",
+    "tie_hint",
+    "tied_entries",
+    "tied_node",
+    "unless_tied",
+]
 
 # Leaves: their values are the point itself, not computed.
 _EXACT = (t.Tensor, t.Const, t.IndexValue, t.Delta, t.SizeOf, t.Zero)
@@ -62,9 +70,11 @@ def tied_node(
         if mask is not None and np.any(mask):
             return node
         stack.extend(reversed(t.children(node)))
+        # An `argmax[j](e)` standing in an index position is a node too.
         if isinstance(node, t.Tensor | t.Delta | t.Matrix):
-            # An `argmax[j](e)` standing in an index position is a node too.
             stack.extend(s.choice for s in t.selections(node.indices))
+        elif isinstance(node, t.IndexedFunc):
+            stack.extend(s.choice for s in t.selections(node.at))
     return None
 
 
@@ -94,33 +104,55 @@ class _Reach:
     def of(self, node: t.Term) -> Array | None:
         done = self._done.get(id(node))
         if done is None:
-            done = (node, self._of(node))
+            reached = self._of(node)
+            done = (node, reached if reached is not None and np.any(reached) else None)
             self._done[id(node)] = done
         return done[1]
 
     def _of(self, node: t.Term) -> Array | None:
-        if isinstance(node, t.Tensor | t.Delta | t.Matrix) and t.selections(node.indices):
-            # Where a selection in an index position picks may change: everywhere.
-            choices = (s.choice for s in t.selections(node.indices))
-            if any(self.of(choice) is not None for choice in choices):
-                return np.ones(_shape(node), dtype=bool)
         match node:
-            case t.Tensor() if node.name in self.lines:
-                return np.asarray(self._marks.value(node)) > 0
+            case t.Tensor() | t.Delta() | t.Matrix():
+                return self._read(node)
+            case t.Loss():
+                return np.ones((), dtype=bool) if self._whole_line_reached(node) else None
             case t.Product():
-                reached = [self._summed_out(f, node) for f in node.factors]
-                return _union(node, reached)
+                return _union(node, [self._summed_out(f, node) for f in node.factors])
             case t.IndexedFunc():
-                # Along `over` every entry reads every other (softmax, max): all of it.
-                inner = self.of(node.arg)
-                own = _tie_mask(node, self.magnitudes)
-                if inner is None and own is None:
-                    return None
-                return np.ones(_shape(node), dtype=bool)
-            case _:
+                return self._indexed(node)
+            case t.Add() | t.Func() | t.Opaque() | t.Pow() | t.Compare() | t.Extremum():
                 kids = [(self.of(k), k) for k in t.children(node)]
                 reached = [None if r is None else _aligned(r, k, node) for r, k in kids]
                 return _union(node, [*reached, _tie_mask(node, self.magnitudes)])
+            case t.Const() | t.SizeOf() | t.Zero() | t.IndexValue():
+                return None
+            case _:
+                assert_never(node)
+
+    def _read(self, node: t.Tensor | t.Delta | t.Matrix) -> Array | None:
+        """An array read at its indices: a line's entries reached, read there."""
+        whole = isinstance(node, t.Matrix) and self._whole_line_reached(node)
+        if whole or self._selection_reached(node.indices):
+            return np.ones(_shape(node), dtype=bool)
+        if isinstance(node, t.Tensor) and node.name in self.lines:
+            return np.asarray(self._marks.value(node)) > 0
+        return None
+
+    def _indexed(self, node: t.IndexedFunc) -> Array | None:
+        # Along `over` every entry reads every other (softmax, max): all of it.
+        own = _tie_mask(node, self.magnitudes)
+        inner = self.of(node.arg)
+        if own is None and inner is None and not self._selection_reached(node.at):
+            return None
+        return np.ones(_shape(node), dtype=bool)
+
+    def _selection_reached(self, indices: tuple[t.Index, ...]) -> bool:
+        """Whether an `argmax[j](e)` standing in these index positions is reached
+        (where it picks may change, so everything read through it may)."""
+        return any(self.of(s.choice) is not None for s in t.selections(indices))
+
+    def _whole_line_reached(self, node: t.Matrix | t.Loss) -> bool:
+        """A function of a whole result array (`det`, `loss`) any of whose entries is reached."""
+        return node.array in self.lines and bool(np.any(self.lines[node.array]))
 
     def _summed_out(self, factor: t.Term, product: t.Product) -> Array | None:
         reached = self.of(factor)
@@ -157,6 +189,14 @@ def unless_tied(failed: Check, node: t.Term | None) -> Check:
         verdict=Verdict.INCONCLUSIVE,
         reason=NEAR_TIE,
         hints=(*failed.hints, tie_hint(node)),
+    )
+
+
+def left_out_hint(node: t.Term) -> str:
+    """What a wrong claim's reader is told of the tie its comparison left out."""
+    return (
+        f"`{formula(node)}` is within rounding of its tie here: the entries it can "
+        "reach were left out of the comparison"
     )
 
 
@@ -222,4 +262,5 @@ def _within(margin: Array, size: Array) -> Array:
 
 
 def _shape(node: t.Term) -> tuple[int, ...]:
+    """The node's entries: its free indices' sizes."""
     return tuple(size_value(i.size) for i in node.free)

@@ -600,8 +600,8 @@ class Deriver:
     ) -> t.Term:
         """A definition's right-hand side with its left indices renamed to `lhs`
         and its summed indices renamed away from `avoid`; with `reading`, only
-        the top-level terms that read that array (the others differentiate to
-        zero), renamed exactly as in the whole."""
+        the part of it that the derivative by that array needs (`reading.py`:
+        the terms of sums that read it, nested), renamed exactly as in the whole."""
         own_lhs, rhs = self.lowered[name]
         mapping: dict[str, t.Index] = {
             mine.name: new for mine, new in zip(own_lhs, lhs, strict=True) if mine != new

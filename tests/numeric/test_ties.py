@@ -145,5 +145,31 @@ def test_a_claim_wrong_away_from_a_tie_is_wrong() -> None:
     assert claim.check.check.compared == 4  # the 4 entries at i = j left out
     assert claim.check.check.worst is not None
     assert claim.check.check.worst.index == (2, 1, 2)
-    assert any("4 entries left out where a comparison" in h for h in claim.check.check.hints)
+    hints = claim.check.check.hints
+    assert any("4 entries left out where a comparison" in h for h in hints)
+    assert "the entries it can reach were left out" in hints[-1]
     assert "E402" in [d.code for d in report.diagnostics]
+
+
+REFERENCED = (
+    "dim n = 2\nparam x[n] = [0.1, 0.7]\ninput y[n] = [3, 5]\ninput z[n] = [3, 5]\n"
+    "input w[n] = [4, 5]\n"
+    # At i = 1, x + y - z is 0.10000000000000009: the derived dM/dx is 0 there,
+    # where exactly it is 1.
+    "M[i] = x[i] (x[i] + y[i] - z[i] <= x[i])\n"
+)
+
+
+def test_a_claim_reading_a_derivative_at_a_tie_is_not_wrong() -> None:
+    # Exactly, dM/dx = δ and dL/dx = 2δ: the claim is right, and its value
+    # differs from the truth only where the referenced dM/dx is at its tie
+    # (found by review: a false E402 before, with or without a tie of its own
+    # in the truth).
+    for truth in ("x[i] + x[i] (x[i] y[i] / w[i] <= x[i])", "x[i] + x[i]"):
+        text = REFERENCED + f"L[i] = {truth}\ndL/dx[i, p] = dM/dx[i, p] + delta[i, p]\n"
+        report = run(text)
+        (claim,) = report.claims
+        assert claim.check is not None
+        assert claim.check.verdict is ClaimVerdict.INCONCLUSIVE, truth
+        assert claim.check.check.reason == NEAR_TIE
+        assert "E402" not in [d.code for d in report.diagnostics]
