@@ -21,6 +21,8 @@ if str(ROOT) not in sys.path:
     # provides `benchmarks` and never shadows the installed `shapecheck`.
     sys.path.append(str(ROOT))
 
+from support import SAMPLES  # noqa: E402
+
 from benchmarks.fuzzing import oracle  # noqa: E402
 from benchmarks.fuzzing.cases import Case, load_corpus, make_case  # noqa: E402
 from benchmarks.fuzzing.claims import to_idx  # noqa: E402
@@ -165,6 +167,31 @@ def test_printed_formulas_are_written_back_with_explicit_sums(
     printed: str, idx: str | None
 ) -> None:
     assert to_idx(printed) == idx
+
+
+@pytest.mark.parametrize("through_lines", [False, True])
+def test_the_tools_own_formulas_are_right_claims(through_lines: bool) -> None:
+    # The oracle's round trip on two samples: as printed with --expand, and
+    # through the adjoint lines (which a claim reads as derivatives of their own).
+    from benchmarks.fuzzing.claims import exact_claims
+    from benchmarks.fuzzing.oracle import _render
+    from shapecheck.pipeline import Options, analyze_bytes
+
+    judged = 0
+    for name in ("mlp.idx", "rnn.idx", "softmax.idx"):
+        data = (SAMPLES / name).read_bytes()
+        report = analyze_bytes(name, data, Options(expand=True))
+        claims = exact_claims(_render([report], "json", 0, True), through_lines)
+        if not claims:
+            continue  # a formula that cannot be written back is skipped
+        reading_lines = any("dL/d" in claim.split("=", 1)[1] for claim in claims)
+        assert reading_lines == through_lines, claims
+        judged += len(claims)
+        text = data.decode() + "\n".join(claims) + "\n"
+        checked = analyze_bytes(name, text.encode(), Options())
+        assert [d.code for d in checked.diagnostics if d.is_error] == [], claims
+        assert all(c.confirmed for c in checked.claims[-len(claims) :]), claims
+    assert judged >= 3
 
 
 def _sleeper(case: Case) -> Outcome:

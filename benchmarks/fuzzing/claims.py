@@ -71,12 +71,18 @@ def to_idx(formula: str) -> str | None:
     return "".join(out) + ")" * sum(open_sums)
 
 
-def exact_claims(json_text: str) -> list[str]:
-    """Claim lines from the `expanded` formulas of a `--format json` report."""
+def exact_claims(json_text: str, through_lines: bool = False) -> list[str]:
+    """Claim lines from the `expanded` formulas of a `--format json` report, or
+    with `through_lines` from the formulas as derived, which read adjoint lines
+    `dL/dH[i, k]`: a claim reads those as references to the derivatives of the
+    same names, which the tool derives and evaluates on their own (their ties
+    and rounding included)."""
     lines = []
     for file in json.loads(json_text)["files"]:
         for derivative in file["derivatives"][:3]:
-            formula = derivative.get("expanded") or derivative.get("formula")
+            formula = derivative.get("formula")
+            if not through_lines:
+                formula = derivative.get("expanded") or formula
             body = to_idx(formula) if formula else None
             if body is None:
                 continue
