@@ -124,7 +124,7 @@ def _search_kinks(verifier: Verifier, derivation: Derivation, chain: list[str]) 
     """Per input entry, whether the full check's points straddle a kink, rerun
     as many points at once as the memory budget allows (`budget.kink_search_chunk`)."""
     straddles = kinks.Straddles()
-    rerun = verifier._rerun(derivation, chain, differences.Bends(), straddles)
+    rerun = verifier.rerun(derivation, chain, differences.Bends(), straddles)
     base = np.asarray(verifier.forward[derivation.wrt], dtype=np.float64)
     steps = [(n, *verifier.deriver.lowered[n]) for n in chain]
     chunk = budget.kink_search_chunk(
@@ -166,7 +166,7 @@ class Verifier:
             values[name] = align(evaluator.value(rhs), tuple(i.name for i in rhs.free), lhs)
         return values
 
-    def _rerun(
+    def rerun(
         self,
         derivation: Derivation,
         chain: list[str],
@@ -268,7 +268,7 @@ class Verifier:
         chain, contracted, chunk = plan.chain, plan.contracted, plan.chunk
         base = np.asarray(self.forward[derivation.wrt], dtype=np.float64)
         bends = differences.Bends()
-        rerun = self._rerun(derivation, chain, bends, straddles)
+        rerun = self.rerun(derivation, chain, bends, straddles)
         scale = self.rounding_scale(derivation, chain)
         if contracted is None:
             derived = self.derived.value(derivation)
