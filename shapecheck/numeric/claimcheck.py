@@ -14,6 +14,7 @@ no derivative exists there, so neither side can be judged.
 
 from __future__ import annotations
 
+from collections import ChainMap
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -209,7 +210,8 @@ def _tied_entries(
         for name, derivation in claim.referenced.items()
         if (entries := verifier.derived.tied_entries(derivation)) is not None
     }
-    in_claim = ties.tied_entries(claim.rhs, lines, Magnitudes(claim.values, claim.known))
+    known = ChainMap(claim.known, verifier.derived.computed())
+    in_claim = ties.tied_entries(claim.rhs, lines, Magnitudes(claim.values, known, worst_sums=True))
     if in_claim is not None:
         reached |= align(in_claim, t.names(claim.rhs.free), claim.lhs)
     in_truth = verifier.derived.tied_entries(derivation)
@@ -222,7 +224,9 @@ def _tied(verifier: Verifier, derivation: Derivation, claim: _Lowered) -> t.Term
     """A comparison or kink of the claim or of the true derivative within
     rounding of its tie at these values (`ties`): then a disagreement may be
     rounding taking two branches, and proves the claim nothing."""
-    node = ties.tied_node([claim.rhs], claim.values, claim.known)
+    node = ties.tied_node(
+        [claim.rhs], claim.values, ChainMap(claim.known, verifier.derived.computed())
+    )
     for behind in (*claim.referenced.values(), derivation):
         node = node if node is not None else verifier.derived.tied_node(behind)
     return node

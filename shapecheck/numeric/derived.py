@@ -9,7 +9,8 @@ overflowed or underflowed on the way is NaN throughout, so no check trusts it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import ChainMap
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -25,8 +26,16 @@ Array = Any
 class DerivedValues:
     """Derived Jacobians and their rounding magnitudes on one forward pass."""
 
-    def __init__(self, forward: Mapping[str, Array]) -> None:
+    def __init__(
+        self,
+        forward: Mapping[str, Array],
+        steps: Sequence[tuple[str, tuple[t.Idx, ...], t.Term]] = (),
+    ) -> None:
         self.forward = forward
+        # The forward pass's definitions (name, indices, formula), for the
+        # rounding magnitudes of the arrays it computed, when a tie is asked about.
+        self._steps = steps
+        self._computed: dict[str, Array] | None = None
         self.values: dict[str, Array] = {}
         self.magnitudes: dict[str, Array] = {}
         # The last adjoint lines evaluated, their values and whether any
@@ -72,22 +81,34 @@ class DerivedValues:
         order = differences.signature_permutation(derivation)
         return np.transpose(self.value(derivation), order)
 
+    def computed(self) -> dict[str, Array]:
+        """The rounding magnitudes of every array the forward pass computed
+        (`rounding.forward_scales`), made on the first tie asked about: a
+        comparison reading a defined array compares a computed number."""
+        if self._computed is None:
+            self._computed = rounding.forward_scales(self.forward, self._steps, worst_sums=True)
+        return self._computed
+
     def tied_node(self, derivation: Derivation) -> t.Term | None:
         """A kinked node of the derived formula or its adjoint lines within
         rounding of its tie at these values (`ties`), or None."""
         values, _ = self.adjoints(derivation)
-        steps = [(a.label, a.indices, a.formula) for a in derivation.adjoints]
-        known = rounding.forward_scales(self.forward, steps)
         formulas = [derivation.formula, *(a.formula for a in derivation.adjoints)]
-        return ties.tied_node(formulas, values, known)
+        return ties.tied_node(formulas, values, self._known(derivation))
+
+    def _known(self, derivation: Derivation) -> Mapping[str, Array]:
+        """The rounding magnitudes of the adjoint lines and of the forward
+        pass's computed arrays."""
+        steps = [(a.label, a.indices, a.formula) for a in derivation.adjoints]
+        lines = rounding.forward_scales(self.forward, steps, worst_sums=True)
+        return ChainMap(lines, self.computed())
 
     def tied_entries(self, derivation: Derivation) -> Array | None:
         """The entries of the derived Jacobian, in the file's layout, that a
         kinked node within rounding of its tie reaches (`ties.tied_entries`),
         through the adjoint lines; None where none does."""
         values, _ = self.adjoints(derivation)
-        steps = [(a.label, a.indices, a.formula) for a in derivation.adjoints]
-        magnitudes = rounding.Magnitudes(values, rounding.forward_scales(self.forward, steps))
+        magnitudes = rounding.Magnitudes(values, self._known(derivation), worst_sums=True)
         lines: dict[str, Array] = {}
         for adjoint in derivation.adjoints:  # nearest A first: each reads nearer ones
             reached = ties.tied_entries(adjoint.formula, lines, magnitudes)

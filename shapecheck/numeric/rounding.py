@@ -9,6 +9,13 @@ error bound):
 
 - an array or a constant: A = |value| (each carries a relative error of ε);
 - a sum: A = Σ A(part), which counts the size of the terms, not of the result;
+  with `worst_sums` (the question of ties: can rounding have put a side across
+  it?), a sum of n > ROUNDING terms, added one after another, times
+  2 (n − 1) / ROUNDING: its n − 1 additions may carry up to ε Σ|terms| each,
+  on top of its parts' own (1 + 2⁻⁵³ added 199 times stays 1, 2.2e-14 short).
+  Round-off estimates of finite differences keep ROUNDING ulps for every sum:
+  the worst case made entries of an RNN's loss over 200 steps undecidable,
+  where the in-order error is about √n ulps;
 - a product (an einsum): the same contraction of its factors' A;
 - a function f(a): A = |f(a)| + |f'(a)| · A(a);
 - softmax, logsumexp, norm along j: A = |f(a)| + (bound of the slope) · ‖A(a)‖
@@ -101,8 +108,12 @@ class Magnitudes:
         values: Mapping[str, Array],
         known: Mapping[str, Array],
         varying: set[str] | None = None,
+        *,
+        worst_sums: bool = False,
     ) -> None:
         self.plain = Evaluator(values)
+        self.worst_sums = worst_sums
+        self.known = known
         self.absolute = Evaluator(_Absolute(values, known))
         # Only the rounding of what changes with a perturbed input matters to
         # finite differences: a subterm free of `varying` is the same rounded
@@ -111,6 +122,16 @@ class Magnitudes:
         # By identity, with the term kept: a term made for one evaluation (a
         # softmax's written form) is never freed for its id to be reused.
         self._varies: dict[int, tuple[t.Term, bool]] = {}
+
+    def exact(self, term: t.Term) -> bool:
+        """Whether the term is a bare value, the same number in every evaluation:
+        a constant, an index value, an entry of an array given to the check.
+        An array that is itself computed (`known`: a defined array, a
+        derivative referred to, an adjoint line) is not: another formula
+        computing the same quantity may round it to another number."""
+        if isinstance(term, t.Tensor):
+            return term.name not in self.known
+        return isinstance(term, t.Const | t.IndexValue | t.Delta | t.SizeOf | t.Zero)
 
     def _constant(self, term: t.Term) -> bool:
         return self.varying is not None and not self._varying(term, self.varying)
@@ -160,10 +181,7 @@ class Magnitudes:
             case t.Pow():
                 return self._power(term)
             case t.Add():
-                pairs = [(self._both(part), part) for part in term.terms]
-                value = sum(_on(v, p, term) for (v, _), p in pairs)
-                size = sum(_on(a, p, term) for (_, a), p in pairs)
-                return value, size
+                return self._sum(term)
             case t.Product():
                 pairs = [self._both(factor) for factor in term.factors]
                 value = contract_product(term, [v for v, _ in pairs])
@@ -171,6 +189,14 @@ class Magnitudes:
                 return value, size
             case _:
                 assert_never(term)
+
+    def _sum(self, term: t.Add) -> tuple[Array, Array]:
+        pairs = [(self._both(part), part) for part in term.terms]
+        value = sum(_on(v, p, term) for (v, _), p in pairs)
+        size = sum(_on(a, p, term) for (_, a), p in pairs)
+        if self.worst_sums:
+            size = size * _long_sum(len(term.terms))
+        return value, size
 
     def _applied(self, term: t.Func | t.Opaque | t.Matrix) -> tuple[Array, Array]:
         """An element-wise function: its value's magnitude plus its slope times
@@ -240,6 +266,15 @@ class Magnitudes:
         return value, np.abs(value) + by_base + by_power
 
 
+def _long_sum(terms: int) -> float:
+    """What a sum of `terms` terms multiplies its parts' A by: the ROUNDING ulps
+    of the bound cover a short sum's additions; a long one's, added in order
+    (`Evaluator._sum`, an unrolled `sum[t in 1..T]`), carry up to ε Σ|terms|
+    each, n − 1 of them besides its parts' ROUNDING ε Σ A: 2 (n − 1) ≥ n − 1 +
+    ROUNDING once n > ROUNDING."""
+    return 1.0 if terms <= ROUNDING else 2.0 * (terms - 1) / ROUNDING
+
+
 def _on(array: Array, part: t.Term, whole: t.Term) -> Array:
     return align(np.asarray(array), t.names(part.free), whole.free)
 
@@ -253,14 +288,16 @@ def forward_scales(
     leaves: Mapping[str, Array],
     steps: Iterable[tuple[str, tuple[t.Idx, ...], t.Term]],
     varying: set[str] | None = None,
+    *,
+    worst_sums: bool = False,
 ) -> dict[str, Array]:
     """A for every defined array of a forward pass: `steps` are (name, its
     indices, its formula) in file order, `leaves` the values of the arrays they
-    use. With `varying`, only rounding in what depends on those arrays counts
-    (see `Magnitudes`)."""
+    use. With `varying`, only rounding in what depends on those arrays counts;
+    `worst_sums` as `Magnitudes` takes it."""
     values: dict[str, Array] = dict(leaves)
     scales: dict[str, Array] = {}
-    magnitudes = Magnitudes(values, scales, varying)
+    magnitudes = Magnitudes(values, scales, varying, worst_sums=worst_sums)
     for name, lhs, rhs in steps:
         value, size = magnitudes.both(rhs)
         values[name] = align(value, t.names(rhs.free), lhs)

@@ -13,9 +13,12 @@ E402 for a claim), `tied_node` looks for a kinked node of the formulas
 compared that sits within its rounding bound (`rounding`: ROUNDING · ε · A) of
 its tie at the values compared. Where one does, the disagreement proves
 nothing: the check is inconclusive with NEAR_TIE, and drawn values are drawn
-again (`report.off_kinks`). Sides that are bare values (an array's entry, a
-constant, an index value) are exact, and their ties are resolved alike by any
-evaluation: only computed sides count.
+again (`report.off_kinks`). Sides that are bare values (a constant, an index
+value, an entry of an array given to the check) are exact, and their ties are
+resolved alike by any evaluation: only computed sides count, and an array that
+is itself computed is one (`Magnitudes.exact`: `g[i] >= 0` in the truth and
+`dM/dw[i] >= 0` in a claim, with `g[i] = dM/dw[i]`, read one quantity computed
+two ways).
 
 Stage: numeric; used by `verify` and `claimcheck`; reads `rounding`, `kinks`.
 """
@@ -48,9 +51,6 @@ __all__ = [
     "unless_tied",
 ]
 
-# Leaves: their values are the point itself, not computed.
-_EXACT = (t.Tensor, t.Const, t.IndexValue, t.Delta, t.SizeOf, t.Zero)
-
 
 def tied_node(
     formulas: Sequence[t.Term], values: Mapping[str, Array], known: Mapping[str, Array]
@@ -58,7 +58,7 @@ def tied_node(
     """The first kinked node of `formulas` within rounding of its tie at
     `values` (`known`: rounding magnitudes of arrays that are themselves
     results, as `rounding.Magnitudes` takes them); None when there is none."""
-    magnitudes = Magnitudes(values, known)
+    magnitudes = Magnitudes(values, known, worst_sums=True)
     seen: set[int] = set()
     stack = list(reversed(formulas))
     while stack:
@@ -216,18 +216,18 @@ def _tie_mask(node: t.Term, magnitudes: Magnitudes) -> Array | None:
         match node:
             case t.Compare() | t.Extremum():
                 first, second = t.children(node)
-                if isinstance(first, _EXACT) and isinstance(second, _EXACT):
+                if magnitudes.exact(first) and magnitudes.exact(second):
                     return None
                 a, a_size = _on(magnitudes, first, node)
                 b, b_size = _on(magnitudes, second, node)
                 return _within(np.abs(a - b), a_size + b_size)
             case t.Func() if node.name in KINKED_FUNCTIONS:
-                if isinstance(node.arg, _EXACT):
+                if magnitudes.exact(node.arg):
                     return None
                 a, a_size = magnitudes.both(node.arg)
                 return _within(np.abs(a), a_size)
             case t.IndexedFunc() if node.name in SELECTING and not t.read_at_gather(node):
-                if isinstance(node.arg, _EXACT) or not _selection_tied(node, magnitudes):
+                if magnitudes.exact(node.arg) or not _selection_tied(node, magnitudes):
                     return None
                 # Which entry is selected may change anywhere along the others: all of it.
                 return np.ones(_shape(node), dtype=bool)

@@ -152,7 +152,8 @@ class Verifier:
         # With the first derivatives the symbolic stage defines for d2A/dB2.
         self.forward = self._forward(self.leaves, list(deriver.graph.order))
         # The derived side: each derivation's value, evaluated once.
-        self.derived = DerivedValues(self.forward)
+        steps = [(name, *deriver.lowered[name]) for name in deriver.graph.order]
+        self.derived = DerivedValues(self.forward, steps)
         # Per derivative label: which input entries of its full check straddled
         # a kink (numerator order, flattened), for its claims.
         self.kinked_columns: dict[str, Array] = {}

@@ -173,3 +173,59 @@ def test_a_claim_reading_a_derivative_at_a_tie_is_not_wrong() -> None:
         assert claim.check.verdict is ClaimVerdict.INCONCLUSIVE, truth
         assert claim.check.check.reason == NEAR_TIE
         assert "E402" not in [d.code for d in report.diagnostics]
+
+
+# Found by review: `g[i] = dM/dw[i]` is 0 exactly (M is), but the forward pass
+# computes g[1] = 0 and the claim's dM/dw[1] = -1.1e-17 through its adjoint
+# lines: `g[i] >= 0` and `dM/dw[i] >= 0` took opposite branches, and both
+# sides being arrays, neither was looked at as a tie.
+ONE_QUANTITY_TWO_WAYS = (
+    "dim n = 2\nparam w[n], v[n]\ninput y[n] = [49, 5]\n"
+    "H[i, j] = w[i] y[j] / y[i]\nM = H[i, i] - w[i]\ng[i] = dM/dw[i]\n"
+    "L = v[i] (g[i] >= 0)\n"
+)
+
+
+def test_a_computed_array_is_no_bare_value() -> None:
+    # The right claim, read through the derivative g stands for; with a factor
+    # that keeps the symbolic comparison from confirming it, and without.
+    for claim in ("(1 + 1e-300 v[1]) (dM/dw[i] >= 0)", "(dM/dw[i] >= 0)"):
+        report = run(ONE_QUANTITY_TWO_WAYS + f"dL/dv[i] = {claim}\n")
+        (result,) = report.claims
+        assert result.check is not None
+        assert result.check.verdict is ClaimVerdict.INCONCLUSIVE, claim
+        assert result.check.check.reason == NEAR_TIE
+        codes = [d.code for d in report.diagnostics]
+        assert "E402" not in codes and "E401" not in codes, claim
+
+
+def test_only_given_arrays_and_constants_are_exact() -> None:
+    report = run(ONE_QUANTITY_TWO_WAYS, verify=False)
+    assert report.checked is not None
+    values = draw_values(report.checked, 0)
+    magnitudes = Magnitudes(values, {"g": np.ones(2)})
+    _, rhs = Deriver(report.checked).lowered["L"]
+    v, compare = rhs.factors  # type: ignore[attr-defined]
+    assert magnitudes.exact(v)
+    assert not magnitudes.exact(compare.left)  # g: computed
+    assert magnitudes.exact(compare.right)
+
+
+def test_a_long_sum_added_in_order_is_looked_at_as_a_tie() -> None:
+    # Exactly, Σ a = 1 + 199 · 2⁻⁵³ ≥ 1 + 1.11e-14, and the claim's 1 is right;
+    # the truth's sum, added term by term, stays 1 and takes the other branch,
+    # 2.2e-14 off: more than 16 ulps of Σ|a| (found by review: a false E402).
+    # Also where the sum is a defined array the comparison reads.
+    given = (
+        "dim n = 200\nparam x\ninput o[n]\n"
+        "a[k] = (k == 1) + 1.1102230246251565e-16 (k > 1) + 0 o[k]\n"
+    )
+    claim = "dL/dx = (sum[k](a[k]) >= 1.000000000000011)\n"
+    for loss in (
+        "L = x (sum[t in 1..200](a[t]) >= 1.000000000000011)\n",
+        "S = sum[t in 1..200](a[t])\nL = x (S >= 1.000000000000011)\n",
+    ):
+        (result,) = run(given + loss + claim).claims
+        assert result.check is not None
+        assert result.check.verdict is ClaimVerdict.INCONCLUSIVE, loss
+        assert result.check.check.reason == NEAR_TIE
