@@ -10,6 +10,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
+from shapecheck.check.program import Size
 from shapecheck.numeric.rounding import Magnitudes, rounding_error
 from shapecheck.symbolic import terms as t
 
@@ -25,6 +26,18 @@ _TERMS = st.one_of(
 def test_a_sum_in_order_stays_within_its_bound(values: list[float]) -> None:
     term = t.Add(tuple(t.Const(v) for v in values), ())
     value, size = Magnitudes({}, {}, worst_sums=True).both(term)
+    exact = sum((Fraction(v) for v in values), Fraction(0))
+    error = abs(Fraction(float(value)) - exact)
+    assert error <= Fraction(float(rounding_error(size)))
+
+
+@given(_TERMS)
+def test_a_contraction_stays_within_its_bound(values: list[float]) -> None:
+    # Σ_k a[k] one[k], as einsum contracts it.
+    k = t.Idx("k", Size("n", len(values)))
+    term = t.Product((t.Tensor("a", (k,)), t.Tensor("one", (k,))), (k,))
+    arrays = {"a": np.array(values), "one": np.ones(len(values))}
+    value, size = Magnitudes(arrays, {}, worst_sums=True).both(term)
     exact = sum((Fraction(v) for v in values), Fraction(0))
     error = abs(Fraction(float(value)) - exact)
     assert error <= Fraction(float(rounding_error(size)))

@@ -229,3 +229,21 @@ def test_a_long_sum_added_in_order_is_looked_at_as_a_tie() -> None:
         assert result.check is not None
         assert result.check.verdict is ClaimVerdict.INCONCLUSIVE, loss
         assert result.check.check.reason == NEAR_TIE
+
+
+def test_a_long_contraction_is_looked_at_as_a_tie() -> None:
+    # einsum keeps a few running sums: Σ_k a[k] one[k] over 2,000 entries is
+    # 1 + 1.1e-13 where exactly it is 1 + 2.2e-13 (and Σ_k a[k] is), so the
+    # truth's comparison with 1 + 1.7e-13 took the wrong branch, 500 ulps
+    # off, and the right claim was wrong (E402).
+    text = (
+        "dim n = 2000\nparam x\ninput o[n]\n"
+        "a[k] = (k == 1) + 1.1102230246251565e-16 (k > 1) + 0 o[k]\n"
+        "one[k] = 1 + 0 o[k]\n"
+        "L = x (a[k] one[k] >= 1.00000000000017)\n"
+        "dL/dx = (1 + 1e-300 x) (sum[k](a[k]) >= 1.00000000000017)\n"
+    )
+    (claim,) = run(text).claims
+    assert claim.check is not None
+    assert claim.check.verdict is ClaimVerdict.INCONCLUSIVE
+    assert claim.check.check.reason == NEAR_TIE
