@@ -5,7 +5,8 @@ L = w a[i0] + w a[i1]^2 + ... + w a[i(n-1)]^n (the factor pulled out).
 
 For each n: the time and peak memory (tracemalloc) of deriving dL/da in
 process with no numeric verification, next to a baseline measured in the same
-run on the same file (parsing and checking it), and the growth exponents
+run on the same file (`analyze_source` without verification: parsing,
+checking and the file's own `derive dL/da` with its folding), and the growth exponents
 (log-log slopes) of both between successive n. Linear work shows as a slope
 near 1. A statement is limited to 20,000 characters (E012), so for 10,000
 factors that limit is raised here, in this process only. Never a test.
