@@ -154,6 +154,7 @@ def main() -> None:
         report = _analyse(text)
         problems = [d.code for d in report.diagnostics if d.code != "W101"]
         verdicts = [str(r.check.verdict) for r in report.derivatives if r.check is not None]
+        claims = [str(c.check.verdict) for c in report.claims if c.check is not None]
         verified = _timed(lambda text=text: _analyse(text), repeats)
         plain = _timed(lambda text=text: _analyse(text, verify=False), repeats)
         numpy_time = _timed(forward, max(repeats, 3))
@@ -162,7 +163,7 @@ def main() -> None:
             f"{name:<30} {verified:>8.3f}s {plain:>9.3f}s {numpy_time:>9.4f}s "
             f"{verified / plain:>11.1f}× {verified / numpy_time:>8.0f}× {mark:>7}"
         )
-        print(f"{'':<30} verdicts {verdicts}; diagnostics {problems or 'none'}")
+        print(f"{'':<30} derivatives {verdicts}; claims {claims}; diagnostics {problems or 'none'}")
 
 
 if __name__ == "__main__":

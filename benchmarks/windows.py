@@ -10,7 +10,10 @@ best of N in-process analyses (parse, check, derive, verify, as `shapecheck
 derive` runs them), its ratio to the baseline measured in the same run
 (samples/affine.idx), and the growth exponent between successive sizes in
 the number of input entries (1 is linear). Index expressions are read by
-numpy gathers, so the cost should grow about linearly with the input.
+numpy gathers, so the cost of the gathers grows about linearly with the
+input; the verification's mode does not: a small Jacobian is checked entry
+by entry (`full`), a larger one along random directions, so 16×16 (a full
+check) can take longer than 32×32 and the exponents are not monotone.
 """
 
 from __future__ import annotations
