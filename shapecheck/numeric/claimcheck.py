@@ -210,8 +210,8 @@ def _tied_entries(
         for name, derivation in claim.referenced.items()
         if (entries := verifier.derived.tied_entries(derivation)) is not None
     }
-    known = ChainMap(claim.known, verifier.derived.computed())
-    in_claim = ties.tied_entries(claim.rhs, lines, Magnitudes(claim.values, known, worst_sums=True))
+    magnitudes = Magnitudes(claim.values, _tie_known(verifier, claim), per_operation=True)
+    in_claim = ties.tied_entries(claim.rhs, lines, magnitudes)
     if in_claim is not None:
         reached |= align(in_claim, t.names(claim.rhs.free), claim.lhs)
     in_truth = verifier.derived.tied_entries(derivation)
@@ -224,9 +224,15 @@ def _tied(verifier: Verifier, derivation: Derivation, claim: _Lowered) -> t.Term
     """A comparison or kink of the claim or of the true derivative within
     rounding of its tie at these values (`ties`): then a disagreement may be
     rounding taking two branches, and proves the claim nothing."""
-    node = ties.tied_node(
-        [claim.rhs], claim.values, ChainMap(claim.known, verifier.derived.computed())
-    )
+    node = ties.tied_node([claim.rhs], claim.values, _tie_known(verifier, claim))
     for behind in (*claim.referenced.values(), derivation):
         node = node if node is not None else verifier.derived.tied_node(behind)
     return node
+
+
+def _tie_known(verifier: Verifier, claim: _Lowered) -> ChainMap[str, Array]:
+    """The rounding magnitudes of the computed arrays a claim reads, as ties
+    are looked at: the derivatives it refers to and the forward pass's arrays."""
+    derived = verifier.derived
+    referenced = {name: derived.tie_magnitude(d) for name, d in claim.referenced.items()}
+    return ChainMap(referenced, derived.computed())

@@ -86,7 +86,7 @@ class DerivedValues:
         (`rounding.forward_scales`), made on the first tie asked about: a
         comparison reading a defined array compares a computed number."""
         if self._computed is None:
-            self._computed = rounding.forward_scales(self.forward, self._steps, worst_sums=True)
+            self._computed = rounding.forward_scales(self.forward, self._steps, per_operation=True)
         return self._computed
 
     def tied_node(self, derivation: Derivation) -> t.Term | None:
@@ -100,15 +100,16 @@ class DerivedValues:
         """The rounding magnitudes of the adjoint lines and of the forward
         pass's computed arrays."""
         steps = [(a.label, a.indices, a.formula) for a in derivation.adjoints]
-        lines = rounding.forward_scales(self.forward, steps, worst_sums=True)
-        return ChainMap(lines, self.computed())
+        computed = self.computed()
+        lines = rounding.forward_scales(self.forward, steps, per_operation=True, known=computed)
+        return ChainMap(lines, computed)
 
     def tied_entries(self, derivation: Derivation) -> Array | None:
         """The entries of the derived Jacobian, in the file's layout, that a
         kinked node within rounding of its tie reaches (`ties.tied_entries`),
         through the adjoint lines; None where none does."""
         values, _ = self.adjoints(derivation)
-        magnitudes = rounding.Magnitudes(values, self._known(derivation), worst_sums=True)
+        magnitudes = rounding.Magnitudes(values, self._known(derivation), per_operation=True)
         lines: dict[str, Array] = {}
         for adjoint in derivation.adjoints:  # nearest A first: each reads nearer ones
             reached = ties.tied_entries(adjoint.formula, lines, magnitudes)
@@ -120,6 +121,16 @@ class DerivedValues:
             return None
         reached = align(reached, t.names(derivation.formula.free), derivation.indices)
         return np.transpose(reached, differences.signature_permutation(derivation))
+
+    def tie_magnitude(self, derivation: Derivation) -> Array:
+        """The derived Jacobian's rounding magnitudes as ties are looked at
+        (`rounding`, per operation, on the forward pass's computed arrays), in
+        the file's layout: a claim that refers to it reads a computed value."""
+        order = differences.signature_permutation(derivation)
+        size = rounding.derived_scale(
+            self.forward, derivation, per_operation=True, known=self.computed()
+        )
+        return np.transpose(size, order)
 
     def magnitude(self, derivation: Derivation) -> Array:
         """The rounding magnitudes (`rounding`) of the derived Jacobian, in the

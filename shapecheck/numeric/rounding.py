@@ -9,20 +9,24 @@ error bound):
 
 - an array or a constant: A = |value| (each carries a relative error of ε);
 - a sum: A = Σ A(part), which counts the size of the terms, not of the result;
-  with `worst_sums` (the question of ties: can rounding have put a side across
-  it?), a sum of n > ROUNDING terms, added one after another, times
-  2 (n − 1) / ROUNDING: its n − 1 additions may carry up to ε Σ|terms| each,
-  on top of its parts' own (1 + 2⁻⁵³ added 199 times stays 1, 2.2e-14 short);
-  a contraction over m > ROUNDING summed entries likewise (einsum keeps a few
-  running sums: 500 ulps short at m = 2,000).
-  Round-off estimates of finite differences keep ROUNDING ulps for every sum:
-  the worst case made entries of an RNN's loss over 200 steps undecidable,
-  where the in-order error is about √n ulps;
 - a product (an einsum): the same contraction of its factors' A;
 - a function f(a): A = |f(a)| + |f'(a)| · A(a);
 - softmax, logsumexp, norm along j: A = |f(a)| + (bound of the slope) · ‖A(a)‖
   along j (their slopes sum to at most 1 in magnitude; softmax's is twice its value);
 - a power b^e: A = |b^e| + |e b^(e−1)| · A(b) + |log|b| · b^e| · A(e).
+
+The ROUNDING ulps of the bound cover the few operations of a short
+evaluation. With `per_operation` (the question of ties: can rounding have put
+a side across its tie?), each addition and multiplication adds its own: a sum
+of n terms + (n − 1)/ROUNDING · Σ|terms| (each partial sum is within Σ|terms|),
+a product of k factors contracted over m entries + (k − 1 + m − 1)/ROUNDING
+times the contraction of |factors|; these add up along a chain of definitions,
+through `known` (a running sum s{t} = s{t-1} + a[t]). 1 + 2⁻⁵³ added 199
+times in order stays 1, 2.2e-14 short; einsum keeps a few running sums, 500
+ulps short over 2,000 entries; 16 ulps of Σ|terms| saw neither. Round-off
+estimates of finite differences keep ROUNDING ulps for a whole evaluation:
+the worst case made entries of an RNN's loss over 200 steps undecidable,
+where in-order error is about √n ulps.
 
 `magnitude(term, values, known)` returns A on the term's free indices (in
 `term.free` order, as `Evaluator.value`); `known` gives A for arrays that are
@@ -113,10 +117,10 @@ class Magnitudes:
         known: Mapping[str, Array],
         varying: set[str] | None = None,
         *,
-        worst_sums: bool = False,
+        per_operation: bool = False,
     ) -> None:
         self.plain = Evaluator(values)
-        self.worst_sums = worst_sums
+        self.per_operation = per_operation
         self.known = known
         self.absolute = Evaluator(_Absolute(values, known))
         # Only the rounding of what changes with a perturbed input matters to
@@ -195,18 +199,21 @@ class Magnitudes:
         pairs = [(self._both(part), part) for part in term.terms]
         value = sum(_on(v, p, term) for (v, _), p in pairs)
         size = sum(_on(a, p, term) for (_, a), p in pairs)
-        if self.worst_sums:
-            size = size * _long_sum(len(term.terms))
+        if self.per_operation and len(pairs) > 1:
+            spread = sum(np.abs(_on(v, p, term)) for (v, _), p in pairs)
+            size = size + (len(pairs) - 1) / ROUNDING * spread
         return value, size
 
     def _product(self, term: t.Product) -> tuple[Array, Array]:
-        """A contraction: einsum adds its m summed products in a few running
-        sums, carrying up to m ulps of their size (2,000 of them, 500)."""
         pairs = [self._both(factor) for factor in term.factors]
         value = contract_product(term, [v for v, _ in pairs])
         size = contract_product(term, [a for _, a in pairs])
-        if self.worst_sums and term.summed:
-            size = size * _long_sum(math.prod(size_value(i.size) for i in term.summed))
+        if self.per_operation:
+            summed = math.prod(size_value(i.size) for i in term.summed)
+            operations = len(pairs) - 1 + summed - 1
+            if operations > 0:
+                spread = contract_product(term, [np.abs(v) for v, _ in pairs])
+                size = size + operations / ROUNDING * spread
         return value, size
 
     def _applied(self, term: t.Func | t.Opaque | t.Matrix) -> tuple[Array, Array]:
@@ -277,15 +284,6 @@ class Magnitudes:
         return value, np.abs(value) + by_base + by_power
 
 
-def _long_sum(terms: int) -> float:
-    """What a sum of `terms` terms multiplies its parts' A by: the ROUNDING ulps
-    of the bound cover a short sum's additions; a long one's, added in order
-    (`Evaluator._sum`, an unrolled `sum[t in 1..T]`), carry up to ε Σ|terms|
-    each, n − 1 of them besides its parts' ROUNDING ε Σ A: 2 (n − 1) ≥ n − 1 +
-    ROUNDING once n > ROUNDING."""
-    return 1.0 if terms <= ROUNDING else 2.0 * (terms - 1) / ROUNDING
-
-
 def _on(array: Array, part: t.Term, whole: t.Term) -> Array:
     return align(np.asarray(array), t.names(part.free), whole.free)
 
@@ -300,15 +298,17 @@ def forward_scales(
     steps: Iterable[tuple[str, tuple[t.Idx, ...], t.Term]],
     varying: set[str] | None = None,
     *,
-    worst_sums: bool = False,
+    per_operation: bool = False,
+    known: Mapping[str, Array] | None = None,
 ) -> dict[str, Array]:
     """A for every defined array of a forward pass: `steps` are (name, its
     indices, its formula) in file order, `leaves` the values of the arrays they
-    use. With `varying`, only rounding in what depends on those arrays counts;
-    `worst_sums` as `Magnitudes` takes it."""
+    use, `known` A of those that were computed (by default each counts
+    |value|). With `varying`, only rounding in what depends on those arrays
+    counts; `per_operation` as `Magnitudes` takes it."""
     values: dict[str, Array] = dict(leaves)
-    scales: dict[str, Array] = {}
-    magnitudes = Magnitudes(values, scales, varying, worst_sums=worst_sums)
+    scales: dict[str, Array] = dict(known or {})
+    magnitudes = Magnitudes(values, scales, varying, per_operation=per_operation)
     for name, lhs, rhs in steps:
         value, size = magnitudes.both(rhs)
         values[name] = align(value, t.names(rhs.free), lhs)
@@ -316,15 +316,23 @@ def forward_scales(
     return scales
 
 
-def derived_scale(forward: Mapping[str, Array], derivation: Derivation) -> Array:
-    """A for a derived Jacobian (numerator order), through its adjoints."""
+def derived_scale(
+    forward: Mapping[str, Array],
+    derivation: Derivation,
+    *,
+    per_operation: bool = False,
+    known: Mapping[str, Array] | None = None,
+) -> Array:
+    """A for a derived Jacobian (numerator order), through its adjoints;
+    `per_operation` and `known` (A of the forward pass's computed arrays) as
+    `forward_scales` takes them."""
     steps = [(a.label, a.indices, a.formula) for a in derivation.adjoints]
-    scales = forward_scales(forward, steps)
+    scales = forward_scales(forward, steps, per_operation=per_operation, known=known)
     values = {**forward}
     evaluator = Evaluator(values)
     for label, indices, formula in steps:
         values[label] = align(evaluator.value(formula), t.names(formula.free), indices)
-    _, size = Magnitudes(values, scales).both(derivation.formula)
+    _, size = Magnitudes(values, scales, per_operation=per_operation).both(derivation.formula)
     return align(size, t.names(derivation.formula.free), derivation.indices)
 
 

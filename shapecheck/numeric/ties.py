@@ -58,7 +58,7 @@ def tied_node(
     """The first kinked node of `formulas` within rounding of its tie at
     `values` (`known`: rounding magnitudes of arrays that are themselves
     results, as `rounding.Magnitudes` takes them); None when there is none."""
-    magnitudes = Magnitudes(values, known, worst_sums=True)
+    magnitudes = Magnitudes(values, known, per_operation=True)
     seen: set[int] = set()
     stack = list(reversed(formulas))
     while stack:
@@ -245,8 +245,11 @@ def _selection_tied(node: t.IndexedFunc, magnitudes: Magnitudes) -> bool:
     extreme = np.max(signed, axis=axis, keepdims=True)
     position = np.expand_dims(np.argmax(signed, axis=axis), axis)
     reach = rounding_error(size + np.take_along_axis(size, position, axis=axis))
-    close = np.sum(extreme - signed <= reach, axis=axis)
-    return bool(np.any(close > 1))
+    # Entries computed exactly (a bound of 0, as a masked 0) tie alike in every
+    # evaluation: only a bound above 0 lets rounding pick another.
+    close = np.sum((extreme - signed <= reach) & (reach > 0), axis=axis)
+    itself = np.take_along_axis(reach, position, axis=axis).squeeze(axis) > 0
+    return bool(np.any(close - itself >= 1))
 
 
 def _on(magnitudes: Magnitudes, part: t.Term, whole: t.Term) -> tuple[Array, Array]:
@@ -256,9 +259,12 @@ def _on(magnitudes: Magnitudes, part: t.Term, whole: t.Term) -> tuple[Array, Arr
 
 
 def _within(margin: Array, size: Array) -> Array:
-    """Where a finite margin is within the rounding bound of its sides' magnitudes."""
+    """Where a finite margin is within the rounding bound of its sides'
+    magnitudes, a bound above 0: sides computed exactly (a masked entry, 0 with
+    a bound of 0) meet alike in every evaluation, a kink (`kinks`), no tie."""
     margin = np.asarray(margin, dtype=np.float64)
-    return np.isfinite(margin) & (margin <= rounding_error(size))
+    bound = rounding_error(size)
+    return np.isfinite(margin) & (margin <= bound) & (bound > 0)
 
 
 def _shape(node: t.Term) -> tuple[int, ...]:

@@ -1,6 +1,7 @@
-"""Running error bounds (`numeric/rounding.py`): with `worst_sums`, as ties
-are looked at, the bound holds for sums added in order, however many terms
-(property), against exact rational sums."""
+"""Running error bounds (`numeric/rounding.py`): counting every operation, as
+ties are looked at, the bound holds for sums added in order however many
+terms, contractions however long, and running sums however deep
+(properties, against exact rational sums)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shapecheck.check.program import Size
-from shapecheck.numeric.rounding import Magnitudes, rounding_error
+from shapecheck.numeric.rounding import Magnitudes, forward_scales, rounding_error
 from shapecheck.symbolic import terms as t
 
 # Terms of every size, and the adversarial case: one large term and many
@@ -25,7 +26,7 @@ _TERMS = st.one_of(
 @given(_TERMS)
 def test_a_sum_in_order_stays_within_its_bound(values: list[float]) -> None:
     term = t.Add(tuple(t.Const(v) for v in values), ())
-    value, size = Magnitudes({}, {}, worst_sums=True).both(term)
+    value, size = Magnitudes({}, {}, per_operation=True).both(term)
     exact = sum((Fraction(v) for v in values), Fraction(0))
     error = abs(Fraction(float(value)) - exact)
     assert error <= Fraction(float(rounding_error(size)))
@@ -37,19 +38,34 @@ def test_a_contraction_stays_within_its_bound(values: list[float]) -> None:
     k = t.Idx("k", Size("n", len(values)))
     term = t.Product((t.Tensor("a", (k,)), t.Tensor("one", (k,))), (k,))
     arrays = {"a": np.array(values), "one": np.ones(len(values))}
-    value, size = Magnitudes(arrays, {}, worst_sums=True).both(term)
+    value, size = Magnitudes(arrays, {}, per_operation=True).both(term)
     exact = sum((Fraction(v) for v in values), Fraction(0))
     error = abs(Fraction(float(value)) - exact)
     assert error <= Fraction(float(rounding_error(size)))
 
 
-def test_a_long_sum_counts_its_additions() -> None:
-    # 200 terms: 199 additions of up to ε Σ|terms| each, not ROUNDING ε.
+def test_each_addition_counts_once() -> None:
+    # 200 terms: 199 additions of up to ε Σ|terms| each, besides the terms' own.
     term = t.Add(tuple(t.Const(1.0) for _ in range(200)), ())
-    _, size = Magnitudes({}, {}, worst_sums=True).both(term)
-    assert float(size) == 200.0 * 2 * 199 / 16
-    short = t.Add(tuple(t.Const(1.0) for _ in range(16)), ())
-    assert float(Magnitudes({}, {}, worst_sums=True).both(short)[1]) == 16.0
-    assert np.isfinite(size)
-    # Finite differences' round-off estimates keep ROUNDING ulps for every sum.
+    _, size = Magnitudes({}, {}, per_operation=True).both(term)
+    assert float(size) == 200.0 + 199 / 16 * 200.0
+    # Finite differences' round-off estimates keep ROUNDING ulps for a whole
+    # evaluation.
     assert float(Magnitudes({}, {}).both(term)[1]) == 200.0
+
+
+@given(_TERMS)
+def test_a_running_sum_stays_within_its_bound(values: list[float]) -> None:
+    # s1 = a1, s{t} = s{t-1} + a{t}: one addition per definition, the bound
+    # carried from one to the next (`known`), as a loop unrolls a recurrence.
+    leaves = {f"a{k}": np.float64(v) for k, v in enumerate(values)}
+    steps = [("s0", (), t.Tensor("a0", ()))]
+    for k in range(1, len(values)):
+        steps.append((f"s{k}", (), t.Add((t.Tensor(f"s{k - 1}", ()), t.Tensor(f"a{k}", ())), ())))
+    scales = forward_scales(leaves, steps, per_operation=True)
+    value = np.float64(values[0])
+    for v in values[1:]:
+        value = value + np.float64(v)
+    exact = sum((Fraction(v) for v in values), Fraction(0))
+    error = abs(Fraction(float(value)) - exact)
+    assert error <= Fraction(float(rounding_error(scales[f"s{len(values) - 1}"])))
