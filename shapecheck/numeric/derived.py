@@ -10,7 +10,7 @@ overflowed or underflowed on the way is NaN throughout, so no check trusts it.
 from __future__ import annotations
 
 from collections import ChainMap
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -131,6 +131,37 @@ class DerivedValues:
             self.forward, derivation, per_operation=True, known=self.computed()
         )
         return np.transpose(size, order)
+
+    def rounding_error(self, derivation: Derivation) -> Array:
+        """The bound on the derived Jacobian's own rounding (numerator order): a
+        softmax's s (g − Σ s g) at saturation is 0 exactly and rounding in
+        numbers, which finite differences do not see."""
+        return rounding.rounding_error(rounding.derived_scale(self.forward, derivation))
+
+    def along(self, derivation: Derivation, contracted: t.Term) -> Callable[[Array, Array], Array]:
+        """vᵀ J u as `contracted` evaluates it (reading #u and #v), NaN where an
+        evaluation behind it overflowed."""
+        values, adjoints = self.adjoints(derivation)
+
+        def along(u: Array, v: Array) -> Array:
+            evaluator = Evaluator({**values, "#u": u, "#v": v})
+            return trusted(evaluator.value(contracted), adjoints, evaluator)
+
+        return along
+
+    def along_error(
+        self, derivation: Derivation, contracted: t.Term
+    ) -> Callable[[Array, Array], Array]:
+        """`rounding_error` for vᵀ J u evaluated as `contracted` (reading #u and #v)."""
+        values, _ = self.adjoints(derivation)
+        steps = [(a.label, a.indices, a.formula) for a in derivation.adjoints]
+        lines = rounding.forward_scales(self.forward, steps)
+
+        def error(u: Array, v: Array) -> Array:
+            magnitudes = rounding.Magnitudes({**values, "#u": u, "#v": v}, lines)
+            return rounding.rounding_error(magnitudes.both(contracted)[1])
+
+        return error
 
     def magnitude(self, derivation: Derivation) -> Array:
         """The rounding magnitudes (`rounding`) of the derived Jacobian, in the

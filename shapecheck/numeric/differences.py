@@ -202,6 +202,10 @@ def _weigh(stack: Array, weights: Array) -> Array:
     return np.sum(stack * weights, axis=tuple(range(-rank, 0))) if rank else stack * weights
 
 
+# What a check that allows for the derived side's own rounding could not beat.
+WITH_OWN = "the finite differences' own error with the rounding of evaluating the derived formula"
+
+
 def full_check(
     derivation: Derivation,
     derived: Array,
@@ -212,18 +216,22 @@ def full_check(
     scale: Array | None = None,
     bends: Bends | None = None,
     straddles: Straddles | None = None,
+    derived_error: Array | None = None,
 ) -> Check:
     """Every entry of `derived` (numerator order) against central differences,
     `chunk` perturbed inputs per evaluation; `scale` is the numerator's rounding
-    magnitude (`estimate`). Columns whose points straddle a kink (`straddles`,
-    filled by `rerun`) are left out, and noted in `straddles.columns`."""
+    magnitude (`estimate`), `derived_error` the bound on `derived`'s own
+    rounding, added to the differences' error where given. Columns whose
+    points straddle a kink (`straddles`, filled by `rerun`) are left out, and
+    noted in `straddles.columns`."""
     flat_scale = None if scale is None else np.ravel(scale)
     out_rank = len(derivation.of_indices)
     out_shape = derived.shape[:out_rank]
     inputs = base.size
     columns = np.reshape(derived, (-1, inputs))
+    own = None if derived_error is None else np.reshape(derived_error, (-1, inputs))
     flat = base.ravel()
-    comparison = Comparison(settings)
+    comparison = Comparison(settings) if own is None else Comparison(settings, estimated=WITH_OWN)
     signature_order = signature_permutation(derivation)
     # Each entry takes POINTS rows, and each evaluation one unperturbed row.
     per_chunk = max(1, (chunk - 1) // POINTS)
@@ -251,7 +259,8 @@ def full_check(
             )
 
         rows = np.reshape(at_kink, (-1,) + (1,) * (np.ndim(found.value) - 1))
-        comparison.add(mine, found.value, found.error, where, rows)
+        error = found.error if own is None else found.error + own[:, entries].T
+        comparison.add(mine, found.value, error, where, rows)
     return comparison.result(Mode.FULL)
 
 
@@ -364,14 +373,19 @@ def directions_check(
     scale: Array | None = None,
     bends: Bends | None = None,
     straddles: Straddles | None = None,
+    along_error: Callable[[Array, Array], Array] | None = None,
 ) -> Check:
     """vᵀ J u from `along(u, v)` (the contracted term) against directional
-    differences; `scale` is the numerator's rounding magnitude (`estimate`).
+    differences; `scale` is the numerator's rounding magnitude (`estimate`),
+    `along_error(u, v)` the bound on `along`'s own rounding, added to the
+    differences' error where given.
     With `straddles`, each u is zeroed on the coordinates whose differences
     would straddle a kink (`kinks.clear_direction`, its tests paid from
     `straddles.clearing`)."""
     out_shape = tuple(int(i.size.value or 0) for i in derivation.of_indices)
     comparison = Comparison(settings, unit=("direction", "directions"))
+    if along_error is not None:
+        comparison = Comparison(settings, unit=("direction", "directions"), estimated=WITH_OWN)
     # The step, and the round-off scale along a direction, follow the inputs'
     # magnitude. The numerator's running rounding magnitude (`scale` as given)
     # sums the rounding of every entry and, along a random direction, bounds
@@ -406,7 +420,8 @@ def directions_check(
         ) -> Worst:
             return Worst(None, direction + 1, float(derived), float(found.value))
 
-        comparison.add(derived, found.value, found.error, where)
+        error = found.error if along_error is None else found.error + along_error(u, v)
+        comparison.add(derived, found.value, error, where)
     return _with_zeroed(comparison.result(Mode.DIRECTIONS), zeroed, comparison.compared, dropped)
 
 

@@ -23,7 +23,9 @@ a product of k factors contracted over m entries + (k − 1 + m − 1)/ROUNDING
 times the contraction of |factors|; these add up along a chain of definitions,
 through `known` (a running sum s{t} = s{t-1} + a[t]). 1 + 2⁻⁵³ added 199
 times in order stays 1, 2.2e-14 short; einsum keeps a few running sums, 500
-ulps short over 2,000 entries; 16 ulps of Σ|terms| saw neither. Round-off
+ulps short over 2,000 entries; 16 ulps of Σ|terms| saw neither. Each
+product, power and function whose operand may be nonzero adds the least
+normal number, for underflow (`_underflow`). Round-off
 estimates of finite differences keep ROUNDING ulps for a whole evaluation:
 the worst case made entries of an RNN's loss over 200 steps undecidable,
 where in-order error is about √n ulps.
@@ -63,6 +65,10 @@ Array = Any
 # and BLAS sums carry about log n).
 ROUNDING = 16.0
 _EPS = float(np.finfo(np.float64).eps)
+# What one operation may lose to underflow (gradual: at most half the least
+# subnormal, 2⁻¹⁰⁷⁵), as a magnitude: the least normal number, whose
+# ROUNDING ε is about 8e-323, covers it.
+_UNDERFLOW = float(np.finfo(np.float64).tiny)
 
 
 def _slopes(name: str, argument: Array, value: Array) -> Array:
@@ -214,6 +220,10 @@ class Magnitudes:
             if operations > 0:
                 spread = contract_product(term, [np.abs(v) for v, _ in pairs])
                 size = size + operations / ROUNDING * spread
+            if len(pairs) > 1:
+                # Products whose every factor may be nonzero, each of which may underflow.
+                nonzero = contract_product(term, [(a > 0).astype(np.float64) for _, a in pairs])
+                size = size + _UNDERFLOW * nonzero
         return value, size
 
     def _applied(self, term: t.Func | t.Opaque | t.Matrix) -> tuple[Array, Array]:
@@ -226,7 +236,8 @@ class Magnitudes:
             argument, spread = self._both(term.arg)
             value = self.plain.apply_term(term, argument)
             slope = self._slope(term, argument, value)
-            return value, np.abs(value) + _times(slope, spread)
+            size = np.abs(value) + _times(slope, spread)
+            return value, self._underflow(size, spread)
         value = self.plain.value(term)
         if term.name == "trace":
             return value, np.abs(self.absolute.value(term))
@@ -250,13 +261,15 @@ class Magnitudes:
         if term.name in t.SELECTIONS:
             # A position: a whole number, exact (one flipped by rounding is a kink).
             return value, np.abs(value)
-        if term.name == "softmax":
-            return value, softmax_magnitude(term, argument, spread)
         # Each slope is bounded along j by 1 (logsumexp's are the softmax
         # weights, norm's e / ‖e‖, max's a delta), so ‖A(a)‖ along j bounds
         # what they carry.
         along = indexed_function(t.IndexedFunc("norm", term.over, term.arg), spread)
-        return value, np.abs(value) + along
+        if term.name == "softmax":
+            # Never an exact 0: every entry is an exp, divided.
+            size = softmax_magnitude(term, argument, spread)
+            return value, self._underflow(size, np.ones(np.shape(size)))
+        return value, self._underflow(np.abs(value) + along, along)
 
     def _piecewise(self, term: t.IndexValue | t.Compare | t.Extremum) -> tuple[Array, Array]:
         """Index values and comparisons are whole numbers, exact (a comparison
@@ -281,7 +294,16 @@ class Magnitudes:
         else:
             by_power = _times(np.abs(np.log(np.abs(base)) * value), power_size)
             by_power = np.where(value == 0, 0.0, by_power)
-        return value, np.abs(value) + by_base + by_power
+        return value, self._underflow(np.abs(value) + by_base + by_power, base_size)
+
+    def _underflow(self, size: Array, operand: Array) -> Array:
+        """Per operation, an operation whose operand may be nonzero (its bound
+        above 0) may underflow: 1e-200 · 1e-200 is 0 with |a| |b| 0, where
+        exactly it is 1e-400 > 0. An operand computed exactly as 0 (a masked
+        entry, bound 0) stays exact."""
+        if not self.per_operation:
+            return size
+        return size + _UNDERFLOW * (np.asarray(operand) > 0)
 
 
 def _on(array: Array, part: t.Term, whole: t.Term) -> Array:

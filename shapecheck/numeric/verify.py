@@ -37,7 +37,7 @@ from shapecheck.check.program import CheckedProgram
 from shapecheck.numeric import budget, differences, hints, kinks, rounding, ties
 from shapecheck.numeric.batched import BatchedEvaluator, align_batched
 from shapecheck.numeric.comparison import NONFINITE
-from shapecheck.numeric.derived import DerivedValues, trusted
+from shapecheck.numeric.derived import DerivedValues
 from shapecheck.numeric.evaluate import Evaluator, align, planned
 from shapecheck.numeric.runtime import blas_threads
 from shapecheck.numeric.verdicts import (
@@ -253,19 +253,27 @@ class Verifier:
         straddles = _straddles(self.deriver, derivation, plan.chain, clearing)
         try:
             with np.errstate(all="ignore"), blas_threads(plan.per_input):
+                drawn = self.rng.bit_generator.state
                 result = self._compare(derivation, plan, straddles)
+                if result.verdict == Verdict.FAILED:  # unless the derived side's own
+                    self.rng.bit_generator.state = drawn  # rounding or a tie explains it
+                    result = self._compare(derivation, plan, straddles, own_rounding=True)
                 if result.verdict == Verdict.FAILED:
-                    # Unless a tie that rounding decides explains it (`ties`).
                     result = ties.unless_tied(result, self.derived.tied_node(derivation))
         except MemoryError:
             return self.too_large(derivation)
-        return self._settle(result, derivation, plan.chain)
+        return _settle(self, result, derivation, plan.chain)
 
     def _compare(
-        self, derivation: Derivation, plan: Plan, straddles: kinks.Straddles | None
+        self,
+        derivation: Derivation,
+        plan: Plan,
+        straddles: kinks.Straddles | None,
+        own_rounding: bool = False,
     ) -> Check:
         """Entry by entry when `plan.contracted` is None, else along random
-        directions; `plan.chunk` perturbed inputs go through the definitions at once."""
+        directions; `plan.chunk` perturbed inputs go through the definitions at
+        once; with `own_rounding`, the derived side's rounding is allowed for."""
         chain, contracted, chunk = plan.chain, plan.contracted, plan.chunk
         base = np.asarray(self.forward[derivation.wrt], dtype=np.float64)
         bends = differences.Bends()
@@ -283,18 +291,24 @@ class Verifier:
                 scale,
                 bends,
                 straddles,
+                self.derived.rounding_error(derivation) if own_rounding else None,
             )
             if straddles is not None and straddles.columns is not None:
                 self.kinked_columns[derivation.label] = straddles.columns
             return check
-        values, adjoints = self.derived.adjoints(derivation)
-
-        def along(u: Array, v: Array) -> Array:
-            evaluator = Evaluator({**values, "#u": u, "#v": v})
-            return trusted(evaluator.value(contracted), adjoints, evaluator)
-
+        own = self.derived.along_error(derivation, contracted) if own_rounding else None
         return differences.directions_check(
-            derivation, along, base, rerun, self.settings, self.rng, chunk, scale, bends, straddles
+            derivation,
+            self.derived.along(derivation, contracted),
+            base,
+            rerun,
+            self.settings,
+            self.rng,
+            chunk,
+            scale,
+            bends,
+            straddles,
+            own,
         )
 
     def kinked_entries(self, derivation: Derivation) -> Array | None:
@@ -311,28 +325,29 @@ class Verifier:
         mask = np.broadcast_to(np.reshape(columns, (1,) * len(out) + shape[len(out) :]), shape)
         return np.transpose(mask, differences.signature_permutation(derivation))
 
-    def _settle(self, result: Check, derivation: Derivation, chain: list[str]) -> Check:
-        """An inconclusive check gets hints, and entries left out next to a kink
-        are explained by it. A failure stands: entries whose differences would
-        straddle a kink were left out before comparing (`kinks`)."""
-        if result.verdict == Verdict.OK and not (result.undecidable or result.at_kink):
-            return result
-        near = hints.kinks(self.deriver, self.forward, [*chain, derivation.of])
-        if result.verdict == Verdict.INCONCLUSIVE:
-            nonfinite = (
-                hints.nonfinite_hints(self.program, self.deriver, self.forward)
-                if result.reason == NONFINITE
-                else ()
-            )
-            return replace(result, hints=result.hints + nonfinite + near)
-        return replace(result, hints=result.hints + near)
-
     def too_large(self, derivation: Derivation, evaluated: t.Term | None = None) -> Check:
         return budget.too_large(self.program, derivation, self.settings, evaluated)
 
     def nonfinite_hints(self) -> tuple[str, ...]:
         """Where a NaN or Inf in the forward values came from."""
         return hints.nonfinite_hints(self.program, self.deriver, self.forward)
+
+
+def _settle(verifier: Verifier, result: Check, derivation: Derivation, chain: list[str]) -> Check:
+    """An inconclusive check gets hints, and entries left out next to a kink
+    are explained by it. A failure stands: entries whose differences would
+    straddle a kink were left out before comparing (`kinks`)."""
+    if result.verdict == Verdict.OK and not (result.undecidable or result.at_kink):
+        return result
+    near = hints.kinks(verifier.deriver, verifier.forward, [*chain, derivation.of])
+    if result.verdict == Verdict.INCONCLUSIVE:
+        nonfinite = (
+            hints.nonfinite_hints(verifier.program, verifier.deriver, verifier.forward)
+            if result.reason == NONFINITE
+            else ()
+        )
+        return replace(result, hints=result.hints + nonfinite + near)
+    return replace(result, hints=result.hints + near)
 
 
 __all__ = [

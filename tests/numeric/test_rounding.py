@@ -69,3 +69,25 @@ def test_a_running_sum_stays_within_its_bound(values: list[float]) -> None:
     exact = sum((Fraction(v) for v in values), Fraction(0))
     error = abs(Fraction(float(value)) - exact)
     assert error <= Fraction(float(rounding_error(scales[f"s{len(values) - 1}"])))
+
+
+def test_every_kind_of_node_counts_per_operation_on_its_own_indices() -> None:
+    # Softmax keeps its index, a norm drops it: each bound stays on its node's indices.
+    from support import run
+
+    from shapecheck.numeric.values import draw_values
+    from shapecheck.symbolic.derive import Deriver
+
+    report = run(
+        "dim n = 3, m = 2\nparam x[m], W[n, m]\n"
+        "Y[i, j] = softmax[j](W[i, j] x[j]) + norm[k](W[i, k]) + exp(x[j])^2\n",
+        verify=False,
+    )
+    assert report.checked is not None
+    _, rhs = Deriver(report.checked).lowered["Y"]
+    values = draw_values(report.checked, 0)
+    plain, plain_size = Magnitudes(values, {}).both(rhs)
+    value, size = Magnitudes(values, {}, per_operation=True).both(rhs)
+    assert np.shape(size) == np.shape(plain_size) == (3, 2)
+    assert np.array_equal(value, plain)
+    assert np.all(size >= plain_size)

@@ -290,3 +290,16 @@ def test_an_exact_zero_is_no_tie() -> None:
     assert claim.check is not None
     assert claim.check.verdict is ClaimVerdict.WRONG
     assert "E402" in [d.code for d in report.diagnostics]
+
+
+def test_an_underflow_is_no_exact_zero() -> None:
+    # Found by the third review: 1e-200 · 1e-200 and exp(-800) are 0 in
+    # float64, and so are their magnitudes, where exactly both are above 0:
+    # a bound of 0 there is underflow, not an exact side.
+    _assert_at_a_tie(
+        "param x\ninput a = 1e-200\ninput b = 1e-200\nL = x (a b > 0)\n"
+        "dL/dx = (1 + 1e-300 x) ((a > 0) (b > 0))\n"
+    )
+    _assert_at_a_tie(
+        "param x\ninput a = -800\nL = x (exp(a) > 0)\ndL/dx = (1 + 1e-300 x) (a > -1000)\n"
+    )
