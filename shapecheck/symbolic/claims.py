@@ -47,8 +47,9 @@ def resolve_claim(deriver: Deriver, claim: CheckedClaim) -> SymbolicClaim:
     # Summed names of the claim must not capture the derivation's names.
     target = {i.name for i in derivation.signature}
     own = {i.name for i in lhs}
+    sizes = t.index_sizes(rhs)
     renames: dict[str, t.Index] = {
-        name: t.Idx(fresh.take(), t.size_of_index(rhs, name))
+        name: t.Idx(fresh.take(), sizes[name])
         for name in t.names_in_order(rhs)
         if name not in own and name in target
     }

@@ -995,9 +995,8 @@ def _reference_value(deriver: Deriver, term: t.Tensor, fresh: t.FreshNames) -> t
     # The derivation's own names came from fresh names of its own: the inner
     # ones must not be renamed onto them (a sum `v[p] δ[1,p] + v[1]` with p twice).
     fresh.taken |= own | set(t.names_in_order(truth))
-    truth = t.rename(
-        truth, {name: t.Idx(fresh.take(), t.size_of_index(truth, name)) for name in inner}
-    )
+    sizes = t.index_sizes(truth)
+    truth = t.rename(truth, {name: t.Idx(fresh.take(), sizes[name]) for name in inner})
     # The reference's indices follow the signature (layout) order.
     mapping = dict(zip([i.name for i in derivation.signature], term.indices, strict=True))
     return t.substitute(truth, mapping)
@@ -1046,8 +1045,9 @@ def _inline(
         # Summed indices of the body get fresh names so they cannot capture
         # the indices at which the adjoint is referenced.
         own = {i.name for i in line.indices}
+        sizes = t.index_sizes(body)
         mapping: dict[str, t.Index] = {
-            name: t.Idx(fresh.take(), t.size_of_index(body, name))
+            name: t.Idx(fresh.take(), sizes[name])
             for name in t.names_in_order(body)
             if name not in own
         }

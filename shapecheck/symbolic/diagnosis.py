@@ -63,8 +63,9 @@ def claim_in_derivation_names(
     fresh = t.FreshNames(deriver.taken | t.index_names(rhs) | t.index_names(derivation.formula))
     target = {i.name for i in derivation.signature}
     own = {i.name for i in lhs}
+    sizes = t.index_sizes(rhs)
     summed = {
-        name: t.Idx(fresh.take(), t.size_of_index(rhs, name))
+        name: t.Idx(fresh.take(), sizes[name])
         for name in t.names_in_order(rhs)
         if name not in own and name in target
     }

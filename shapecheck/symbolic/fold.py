@@ -620,9 +620,8 @@ def signature_renamed(term: t.Term, mapping: dict[str, t.Index], taken: Iterable
     clash = sorted(bound & wanted)
     if clash:
         fresh = t.FreshNames(set(taken) | set(t.used_names(term)) | wanted)
-        away: dict[str, t.Index] = {
-            name: t.Idx(fresh.take(), t.size_of_index(term, name)) for name in clash
-        }
+        sizes = t.index_sizes(term)
+        away: dict[str, t.Index] = {name: t.Idx(fresh.take(), sizes[name]) for name in clash}
         term = t.rename(term, away)
     return t.rename(term, mapping)
 
