@@ -15,6 +15,7 @@ no derivative exists there, so neither side can be judged.
 from __future__ import annotations
 
 from collections import ChainMap
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -111,12 +112,13 @@ def check_claim(
             check = replace(check, hints=(*check.hints, TIE_CONVENTION))
         return ClaimCheck(ClaimVerdict.OK, check)
     with np.errstate(all="ignore"):
-        tied = _tied(verifier, derivation, lowered)
+        known = _tie_known(verifier, lowered)
+        tied = _tied(verifier, derivation, lowered, known)
     if tied is not None:
         # The disagreement proves something only away from what the tie reaches.
         away = _comparison(verifier)
         with np.errstate(all="ignore"):
-            reached = _tied_entries(verifier, derivation, lowered, truth.shape)
+            reached = _tied_entries(verifier, derivation, lowered, known, truth.shape)
         away.add(claimed, truth, rounding, where, at_kink, at_tie=reached)
         narrowed = away.result(Mode.FULL)
         if narrowed.verdict != Verdict.FAILED:
@@ -199,7 +201,11 @@ def _claim_value(claim: _Lowered) -> tuple[Array, Array]:
 
 
 def _tied_entries(
-    verifier: Verifier, derivation: Derivation, claim: _Lowered, shape: tuple[int, ...]
+    verifier: Verifier,
+    derivation: Derivation,
+    claim: _Lowered,
+    known: Mapping[str, Array],
+    shape: tuple[int, ...],
 ) -> Array:
     """The entries of the comparison (the file's layout) that a tie decided by
     rounding reaches, in the claim or in the true derivative (`ties`)."""
@@ -210,7 +216,7 @@ def _tied_entries(
         for name, derivation in claim.referenced.items()
         if (entries := verifier.derived.tied_entries(derivation)) is not None
     }
-    magnitudes = Magnitudes(claim.values, _tie_known(verifier, claim), per_operation=True)
+    magnitudes = Magnitudes(claim.values, known, per_operation=True)
     in_claim = ties.tied_entries(claim.rhs, lines, magnitudes)
     if in_claim is not None:
         reached |= align(in_claim, t.names(claim.rhs.free), claim.lhs)
@@ -220,11 +226,13 @@ def _tied_entries(
     return reached
 
 
-def _tied(verifier: Verifier, derivation: Derivation, claim: _Lowered) -> t.Term | None:
+def _tied(
+    verifier: Verifier, derivation: Derivation, claim: _Lowered, known: Mapping[str, Array]
+) -> t.Term | None:
     """A comparison or kink of the claim or of the true derivative within
     rounding of its tie at these values (`ties`): then a disagreement may be
     rounding taking two branches, and proves the claim nothing."""
-    node = ties.tied_node([claim.rhs], claim.values, _tie_known(verifier, claim))
+    node = ties.tied_node([claim.rhs], claim.values, known)
     for behind in (*claim.referenced.values(), derivation):
         node = node if node is not None else verifier.derived.tied_node(behind)
     return node
@@ -232,7 +240,8 @@ def _tied(verifier: Verifier, derivation: Derivation, claim: _Lowered) -> t.Term
 
 def _tie_known(verifier: Verifier, claim: _Lowered) -> ChainMap[str, Array]:
     """The rounding magnitudes of the computed arrays a claim reads, as ties
-    are looked at: the derivatives it refers to and the forward pass's arrays."""
+    are looked at (`_tied`, `_tied_entries`): the derivatives it refers to and
+    the forward pass's arrays."""
     derived = verifier.derived
     referenced = {name: derived.tie_magnitude(d) for name, d in claim.referenced.items()}
     return ChainMap(referenced, derived.computed())

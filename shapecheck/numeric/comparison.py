@@ -38,6 +38,10 @@ from shapecheck.numeric.verdicts import NEAR_TIE, Check, Mode, Settings, Verdict
 Array = Any
 
 
+# What a comparison with finite differences could not beat, by default.
+OWN_ERROR = "the finite differences' own error (round-off or truncation)"
+
+
 @dataclass
 class Comparison:
     """Running maxima over compared pairs, and the worst one."""
@@ -59,7 +63,7 @@ class Comparison:
     nonfinite: bool = False
     unit: tuple[str, str] = ("entry", "entries")  # what is compared: one, several
     # What the reference's error estimate is, and what to do when it swamps all.
-    estimated: str = "the finite differences' own error (round-off or truncation)"
+    estimated: str = OWN_ERROR
     help: str = ""
 
     def add(

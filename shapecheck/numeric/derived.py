@@ -36,6 +36,9 @@ class DerivedValues:
         # rounding magnitudes of the arrays it computed, when a tie is asked about.
         self._steps = steps
         self._computed: dict[str, Array] | None = None
+        # Per derivation label, its lines' and the forward pass's magnitudes
+        # as ties are looked at (a claim asks twice: which node, which entries).
+        self._tie_known: dict[str, Mapping[str, Array]] = {}
         self.values: dict[str, Array] = {}
         self.magnitudes: dict[str, Array] = {}
         # The last adjoint lines evaluated, their values and whether any
@@ -99,10 +102,13 @@ class DerivedValues:
     def _known(self, derivation: Derivation) -> Mapping[str, Array]:
         """The rounding magnitudes of the adjoint lines and of the forward
         pass's computed arrays."""
-        steps = [(a.label, a.indices, a.formula) for a in derivation.adjoints]
-        computed = self.computed()
-        lines = rounding.forward_scales(self.forward, steps, per_operation=True, known=computed)
-        return ChainMap(lines, computed)
+        known = self._tie_known.get(derivation.label)
+        if known is None:
+            steps = [(a.label, a.indices, a.formula) for a in derivation.adjoints]
+            computed = self.computed()
+            lines = rounding.forward_scales(self.forward, steps, per_operation=True, known=computed)
+            known = self._tie_known[derivation.label] = ChainMap(lines, computed)
+        return known
 
     def tied_entries(self, derivation: Derivation) -> Array | None:
         """The entries of the derived Jacobian, in the file's layout, that a

@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 
 from shapecheck.numeric import budget
-from shapecheck.numeric.comparison import Comparison
+from shapecheck.numeric.comparison import OWN_ERROR, Comparison
 from shapecheck.numeric.kinks import (
     AT_KINK,
     CLEARING_MAX_WORK,
@@ -206,6 +206,12 @@ def _weigh(stack: Array, weights: Array) -> Array:
 WITH_OWN = "the finite differences' own error with the rounding of evaluating the derived formula"
 
 
+def _estimated(own_rounding: bool) -> str:
+    """`Comparison`'s words for the error it could not beat: the differences'
+    own, or with the derived side's rounding."""
+    return WITH_OWN if own_rounding else OWN_ERROR
+
+
 def full_check(
     derivation: Derivation,
     derived: Array,
@@ -231,7 +237,7 @@ def full_check(
     columns = np.reshape(derived, (-1, inputs))
     own = None if derived_error is None else np.reshape(derived_error, (-1, inputs))
     flat = base.ravel()
-    comparison = Comparison(settings) if own is None else Comparison(settings, estimated=WITH_OWN)
+    comparison = Comparison(settings, estimated=_estimated(own is not None))
     signature_order = signature_permutation(derivation)
     # Each entry takes POINTS rows, and each evaluation one unperturbed row.
     per_chunk = max(1, (chunk - 1) // POINTS)
@@ -383,9 +389,8 @@ def directions_check(
     would straddle a kink (`kinks.clear_direction`, its tests paid from
     `straddles.clearing`)."""
     out_shape = tuple(int(i.size.value or 0) for i in derivation.of_indices)
-    comparison = Comparison(settings, unit=("direction", "directions"))
-    if along_error is not None:
-        comparison = Comparison(settings, unit=("direction", "directions"), estimated=WITH_OWN)
+    units = ("direction", "directions")
+    comparison = Comparison(settings, unit=units, estimated=_estimated(along_error is not None))
     # The step, and the round-off scale along a direction, follow the inputs'
     # magnitude. The numerator's running rounding magnitude (`scale` as given)
     # sums the rounding of every entry and, along a random direction, bounds

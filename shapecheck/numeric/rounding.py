@@ -261,14 +261,13 @@ class Magnitudes:
         if term.name in t.SELECTIONS:
             # A position: a whole number, exact (one flipped by rounding is a kink).
             return value, np.abs(value)
+        if term.name == "softmax":
+            # Never an exact 0: every entry is an exp, divided.
+            return value, self._underflow(softmax_magnitude(term, argument, spread), 1.0)
         # Each slope is bounded along j by 1 (logsumexp's are the softmax
         # weights, norm's e / ‖e‖, max's a delta), so ‖A(a)‖ along j bounds
         # what they carry.
         along = indexed_function(t.IndexedFunc("norm", term.over, term.arg), spread)
-        if term.name == "softmax":
-            # Never an exact 0: every entry is an exp, divided.
-            size = softmax_magnitude(term, argument, spread)
-            return value, self._underflow(size, np.ones(np.shape(size)))
         return value, self._underflow(np.abs(value) + along, along)
 
     def _piecewise(self, term: t.IndexValue | t.Compare | t.Extremum) -> tuple[Array, Array]:

@@ -341,11 +341,7 @@ def _settle(verifier: Verifier, result: Check, derivation: Derivation, chain: li
         return result
     near = hints.kinks(verifier.deriver, verifier.forward, [*chain, derivation.of])
     if result.verdict == Verdict.INCONCLUSIVE:
-        nonfinite = (
-            hints.nonfinite_hints(verifier.program, verifier.deriver, verifier.forward)
-            if result.reason == NONFINITE
-            else ()
-        )
+        nonfinite = verifier.nonfinite_hints() if result.reason == NONFINITE else ()
         return replace(result, hints=result.hints + nonfinite + near)
     return replace(result, hints=result.hints + near)
 

@@ -27,7 +27,7 @@ say its free indices (each with its size), and rewriting never changes them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, overload
@@ -1042,44 +1042,38 @@ def _read_with_deltas(term: IndexedFunc) -> Term:
     return Product((IndexedFunc(term.name, over, arg, over), *deltas), over)
 
 
-def index_sizes(term: Term) -> dict[str, Size]:
-    """Every index name's size, each as `size_of_index` finds it (the same walk,
-    the first node holding the name): one walk, where renaming a term's names
-    one `size_of_index` at a time walked it once per name (a claim on a
-    60-step RNN spent a third of its time there)."""
-    sizes: dict[str, Size] = {}
+def _indices_in_walk(term: Term) -> Iterator[Idx]:
+    """Every index a term holds, node by node in one walk (free, then summed,
+    then reduced over), an index bound inside an `argmax[j](e)` standing in a
+    position included."""
     stack = [term]
     while stack:
         node = stack.pop()
-        for index in node.free:
-            sizes.setdefault(index.name, index.size)
+        yield from node.free
         if isinstance(node, Product):
-            for index in node.summed:
-                sizes.setdefault(index.name, index.size)
+            yield from node.summed
         if isinstance(node, IndexedFunc):
-            for index in node.over:
-                sizes.setdefault(index.name, index.size)
+            yield from node.over
         stack.extend(children(node))
         if isinstance(node, Tensor | Delta | Matrix):
             stack.extend(select.choice for select in selections(node.indices))
+
+
+def index_sizes(term: Term) -> dict[str, Size]:
+    """Every index name's size, each as `size_of_index` finds it (the first in
+    the walk): one walk, where renaming a term's names one `size_of_index` at a
+    time walked it once per name (a claim on a 60-step RNN spent a third of
+    its time there)."""
+    sizes: dict[str, Size] = {}
+    for index in _indices_in_walk(term):
+        sizes.setdefault(index.name, index.size)
     return sizes
 
 
 def size_of_index(term: Term, name: str) -> Size:
-    stack = [term]
-    while stack:
-        node = stack.pop()
-        found = [i for i in node.free if i.name == name]
-        if isinstance(node, Product):
-            found += [i for i in node.summed if i.name == name]
-        if isinstance(node, IndexedFunc):
-            found += [i for i in node.over if i.name == name]
-        if found:
-            return found[0].size
-        stack.extend(children(node))
-        if isinstance(node, Tensor | Delta | Matrix):
-            # An index bound inside an `argmax[j](e)` standing in a position.
-            stack.extend(select.choice for select in selections(node.indices))
+    for index in _indices_in_walk(term):
+        if index.name == name:
+            return index.size
     raise KeyError(name)
 
 
