@@ -483,21 +483,47 @@ def canonical_form(term: t.Term) -> t.Term:
 def unfold_definitions(definitions: Definitions, term: t.Term, limit: int) -> t.Term | None:
     """`term` with every defined array read replaced by its definition read at
     those indices, until no defined array is left; None once it has more than
-    `limit` nodes."""
+    `limit` nodes.
 
-    def definition(node: t.Term) -> t.Term | None:
-        if isinstance(node, t.Tensor) and node.kind == t.ARRAY and node.name in definitions:
-            lhs, rhs = definitions[node.name]
+    Each definition read is unfolded once, in file order (a definition only
+    reads earlier ones), and then substituted at every read of it: linear in
+    what is built, where unfolding the whole term a level at a time walked it
+    once per level (an unrolled loop's hundred steps). A definition that
+    unfolds past `limit` makes any term reading it pass it too.
+    """
+    needed = _definitions_read(definitions, term)
+    if not needed:
+        return term
+    unfolded: dict[str, t.Term] = {}
+
+    def read(node: t.Term) -> t.Term | None:
+        if isinstance(node, t.Tensor) and node.kind == t.ARRAY and node.name in unfolded:
+            lhs = definitions[node.name][0]
             # `substitute` renames the definition's summed indices away from
             # the indices it is read at, so nothing is captured.
-            return t.substitute(rhs, dict(zip(t.names(lhs), node.indices, strict=True)))
+            mapping = dict(zip(t.names(lhs), node.indices, strict=True))
+            return t.substitute(unfolded[node.name], mapping)
         return None
 
-    # A definition only reads earlier ones, so each round unfolds one level.
-    for _ in range(len(definitions) + 1):
-        if t.arrays_read(term).isdisjoint(definitions):
-            return term
-        term = t.replace_nodes(term, definition)
-        if t.size_count(term, limit) > limit:
+    for name in (n for n in definitions if n in needed):
+        body = t.replace_nodes(definitions[name][1], read)
+        if t.size_count(body, limit) > limit:
             return None
-    return term
+        unfolded[name] = body
+    term = t.replace_nodes(term, read)
+    return None if t.size_count(term, limit) > limit else term
+
+
+def _definitions_read(definitions: Definitions, term: t.Term) -> set[str]:
+    """The defined arrays `term` reads as arrays (not under a matrix function,
+    which keeps its argument's name), directly or through other definitions."""
+    needed: set[str] = set()
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        name = node.name if isinstance(node, t.Tensor) and node.kind == t.ARRAY else None
+        if name in definitions and name not in needed:
+            needed.add(name)
+            stack.append(definitions[name][1])
+        stack.extend(t.children(node))
+    return needed

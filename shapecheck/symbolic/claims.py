@@ -9,6 +9,11 @@ differ, both sides are brought to the canonical form of canonical.py (the
 file's names unfolded, comparisons, powers and constants normalised, products
 multiplied out) and compared again. Anything else is left to numeric
 verification, with the reason, which can also say how a claim is wrong.
+
+The comparison is made only where it is quick: a derivative that written out
+is too large (an unrolled loop's, quadratic in its steps), or whose
+simplification would visit too many nodes, is not compared, and the numeric
+check, which evaluates the adjoint lines and never writes them out, decides.
 """
 
 from __future__ import annotations
@@ -18,10 +23,36 @@ from dataclasses import dataclass
 from shapecheck.check.program import CheckedClaim
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.canonical import same_canonical_form
-from shapecheck.symbolic.derive import Derivation, Deriver, expand, replace_references
+from shapecheck.symbolic.derive import (
+    Derivation,
+    DerivationTooLarge,
+    Deriver,
+    expand,
+    reference_target,
+    references_in,
+    replace_references,
+    written_out_size,
+)
 from shapecheck.symbolic.fold import folder_of
 from shapecheck.symbolic.lower import lower_claim
-from shapecheck.symbolic.simplify import key, normal_form, simplify
+from shapecheck.symbolic.simplify import SimplifyLimit, Spent, key, normal_form, simplify
+
+# A claim is compared symbolically within these bounds, and judged by its
+# numeric check alone past them. Writing a derivative out copies each adjoint
+# line once per reference to it: an unrolled loop's dL/db sums a chain per
+# step, quadratic in the steps (a wrong claim on a relu RNN writes out to
+# 2,300 nodes at 20 steps, 1.5 s to compare, 20,000 at 60, 8 s, and its 200
+# steps took two minutes). It is not written out past MAX_COMPARED_NODES where
+# that is more than MAX_COPIES times its lines; a large formula that is not
+# copied over (a claim of 1,000 terms, benchmarks/canonical_growth.py) is
+# compared, near linearly. The largest claim among the samples writes out to
+# 97 nodes. The comparison as a whole then visits at most MAX_COMPARISON_WORK
+# nodes: the samples' largest visits about 10,000; a chain-rule claim on a
+# tanh RNN of 10 steps, 950 nodes written out, 360,000 (a few seconds) as its
+# normal form multiplies ten factors (1 - tanh²) out, fivefold every two steps.
+MAX_COMPARED_NODES = 2_000
+MAX_COPIES = 2
+MAX_COMPARISON_WORK = 400_000
 
 
 @dataclass(frozen=True)
@@ -29,9 +60,11 @@ class SymbolicClaim:
     claim: CheckedClaim
     derivation: Derivation
     # The claim's right-hand side, in the derivation's index names (numerator
-    # order), with derivative references replaced by their true values.
-    term: t.Term
-    true_term: t.Term
+    # order), with derivative references replaced by their true values; and
+    # the derivative written out. Both None where the claim was too large to
+    # compare symbolically (see `reason`).
+    term: t.Term | None
+    true_term: t.Term | None
     matches: bool
     # Why the claim is not confirmed symbolically (None when it is): it is
     # then judged by its numeric check alone.
@@ -39,11 +72,98 @@ class SymbolicClaim:
 
 
 def resolve_claim(deriver: Deriver, claim: CheckedClaim) -> SymbolicClaim:
+    """The claim compared with the derivative it claims, symbolically.
+
+    A derivative that cannot be derived (the claim's own, or one it refers
+    to) raises, as for a derivative asked for; one too large to compare is
+    a reason, and the numeric check decides.
+    """
     derivation = deriver.derive(claim.of, claim.wrt, claim.order)
-    truth = expand(derivation, deriver.taken)
     lhs, rhs = lower_claim(claim)
-    fresh = t.FreshNames(deriver.taken | t.index_names(rhs) | t.index_names(truth))
-    rhs = replace_references(deriver, rhs, fresh)
+    referenced = [deriver.derive(*reference_target(name)) for name in references_in(rhs)]
+    spent = Spent(limit=MAX_COMPARISON_WORK)
+    through_lines = _through_lines(deriver, derivation, lhs, rhs, spent)
+    if through_lines is not None:
+        return SymbolicClaim(claim, derivation, through_lines, derivation.formula, True)
+    written_out = sum(written_out_size(d) for d in (derivation, *referenced))
+    as_lines = sum(_lines_size(d) for d in (derivation, *referenced))
+    if written_out > MAX_COMPARED_NODES and written_out > MAX_COPIES * as_lines:
+        reason = (
+            f"written out in full (its adjoint lines inlined) it has about {written_out:,} "
+            f"terms and factors, {written_out / as_lines:.0f} times as many as its lines: "
+            "too many to compare symbolically"
+        )
+        return SymbolicClaim(claim, derivation, None, None, False, reason)
+    try:
+        return _compared(deriver, claim, derivation, lhs, rhs, spent)
+    except (DerivationTooLarge, SimplifyLimit) as error:
+        reason = f"it is too large to compare symbolically ({error})"
+        return SymbolicClaim(claim, derivation, None, None, False, reason)
+
+
+def _lines_size(derivation: Derivation) -> int:
+    """The nodes of the derivative and its adjoint lines, as printed."""
+    return sum(
+        t.size_count(x) for x in (derivation.formula, *(a.formula for a in derivation.adjoints))
+    )
+
+
+def _through_lines(
+    deriver: Deriver, derivation: Derivation, lhs: tuple[t.Idx, ...], rhs: t.Term, spent: Spent
+) -> t.Term | None:
+    """The claim, where it is the derivative as derived, its adjoint lines
+    not written out: each `dA/dY[...]` it refers to read as the line dA/dY of
+    the derivation (the same total derivative; the reference's indices in
+    layout order, the line's in numerator order). None where it is not, or
+    refers to anything else: the claim is then compared written out.
+
+    A claim written the way backprop is (`dL/dh0[m] = dL/dh1[k] (1 - h1[k]^2)
+    Wh[m, k]`) is then confirmed whatever the number of steps between. A claim
+    that reads no line is left to `_compared`.
+    """
+    if derivation.order != 1:
+        return None
+    lines = {a.label: a for a in derivation.adjoints}
+    read_lines: list[str] = []
+
+    def line(node: t.Term) -> t.Term | None:
+        if not (isinstance(node, t.Tensor) and node.kind == t.REFERENCE):
+            return None
+        of, wrt, order = reference_target(node.name)
+        if order != 1 or of != derivation.of or node.name not in lines:
+            return None
+        reference = deriver.derive(of, wrt)
+        read_lines.append(node.name)
+        at = dict(zip(t.names(reference.signature), node.indices, strict=True))
+        return t.Tensor(node.name, tuple(at[i.name] for i in reference.indices), t.ADJOINT)
+
+    read = t.replace_nodes(rhs, line)
+    if not read_lines or references_in(read):
+        # With no line read, this is the comparison `_compared` makes first.
+        return None
+    fresh = t.FreshNames(deriver.taken | t.index_names(read) | t.index_names(derivation.formula))
+    try:
+        claimed = simplify(
+            t.add([_in_derivation_names(derivation, lhs, read, fresh)], derivation.indices),
+            spent=spent,
+        )
+        truth = t.add([derivation.formula], derivation.indices)
+        same = key(normal_form(claimed, spent)) == key(normal_form(truth, spent))
+        if not same:
+            # The claim reads the file's names (`s1[i]^2` for its tanh).
+            fold = folder_of(deriver).fold
+            folded = [normal_form(fold(x), spent) for x in (claimed, truth)]
+            same = key(folded[0]) == key(folded[1])
+    except SimplifyLimit:
+        return None
+    return claimed if same else None
+
+
+def _in_derivation_names(
+    derivation: Derivation, lhs: tuple[t.Idx, ...], rhs: t.Term, fresh: t.FreshNames
+) -> t.Term:
+    """The claim's right-hand side in the derivation's index names: its
+    left-hand indices renamed onto the signature, position by position."""
     # Summed names of the claim must not capture the derivation's names.
     target = {i.name for i in derivation.signature}
     own = {i.name for i in lhs}
@@ -57,20 +177,39 @@ def resolve_claim(deriver: Deriver, claim: CheckedClaim) -> SymbolicClaim:
     mapping: dict[str, t.Index] = {
         mine.name: theirs for mine, theirs in zip(lhs, derivation.signature, strict=True)
     }
-    rhs = t.rename(rhs, mapping)
-    claimed = simplify(t.add([rhs], derivation.indices))
+    return t.rename(rhs, mapping)
+
+
+def _compared(
+    deriver: Deriver,
+    claim: CheckedClaim,
+    derivation: Derivation,
+    lhs: tuple[t.Idx, ...],
+    rhs: t.Term,
+    spent: Spent,
+) -> SymbolicClaim:
+    """The claim compared with the derivative written out: normal forms,
+    then with calls and the file's names folded alike, then canonical forms."""
+    truth = expand(derivation, deriver.taken, spent)
+    fresh = t.FreshNames(deriver.taken | t.index_names(rhs) | t.index_names(truth))
+    rhs = replace_references(deriver, rhs, fresh, spent)
+    claimed = simplify(
+        t.add([_in_derivation_names(derivation, lhs, rhs, fresh)], derivation.indices),
+        spent=spent,
+    )
     whole_truth = t.add([truth], derivation.indices)
-    matches = key(normal_form(claimed)) == key(normal_form(whole_truth))
+    matches = key(normal_form(claimed, spent)) == key(normal_form(whole_truth, spent))
     if not matches and _names_a_call(deriver, whole_truth, claimed):
         # `D inv(X)[q,p]` (as derived) and `det(X) inv(X)[q,p]` (as in the
         # Cookbook) are one formula: compare them with the names unfolded.
-        unfolded = [normal_form(_unfold_calls(deriver, x)) for x in (claimed, whole_truth)]
+        unfolded = [normal_form(_unfold_calls(deriver, x), spent) for x in (claimed, whole_truth)]
         matches = key(unfolded[0]) == key(unfolded[1])
     reason = None
     if not matches:
         # Derivatives print in the file's names (`d[j]` for its softmax): a
         # claim pasted from them is compared with both sides folded alike.
-        folded = [normal_form(folder_of(deriver).fold(x)) for x in (claimed, whole_truth)]
+        fold = folder_of(deriver).fold
+        folded = [normal_form(fold(x), spent) for x in (claimed, whole_truth)]
         matches = key(folded[0]) == key(folded[1])
     if not matches:
         matches, reason = same_canonical_form(deriver.lowered, claimed, whole_truth)

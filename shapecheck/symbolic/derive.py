@@ -30,7 +30,7 @@ from shapecheck.symbolic.lower import lower_definition
 from shapecheck.symbolic.reading import ReadingParts
 from shapecheck.symbolic.rules import reads_last
 from shapecheck.symbolic.shapes import ShapeMemo
-from shapecheck.symbolic.simplify import renamed_fixed_point, simplify
+from shapecheck.symbolic.simplify import Spent, renamed_fixed_point, simplify
 from shapecheck.symbolic.trace import Trace, label
 from shapecheck.syntax.ast import derivative_label
 
@@ -975,21 +975,39 @@ def _substitute_references(deriver: Deriver) -> None:
         deriver.taken |= t.index_names(rhs)
 
 
-def replace_references(deriver: Deriver, term: t.Term, fresh: t.FreshNames) -> t.Term:
+def replace_references(
+    deriver: Deriver, term: t.Term, fresh: t.FreshNames, spent: Spent | None = None
+) -> t.Term:
     """`term` with every `dA/dB[...]` and `d2A/dB2[...]` replaced by the
-    derivative fully expanded, read at the reference's indices."""
+    derivative fully expanded, read at the reference's indices (simplified
+    within `spent`, as `expand`)."""
 
     def value(node: t.Term) -> t.Term | None:
         if isinstance(node, t.Tensor) and node.kind == t.REFERENCE:
-            return _reference_value(deriver, node, fresh)
+            return _reference_value(deriver, node, fresh, spent)
         return None
 
     return t.replace_nodes(term, value)
 
 
-def _reference_value(deriver: Deriver, term: t.Tensor, fresh: t.FreshNames) -> t.Term:
+def references_in(term: t.Term) -> list[str]:
+    """The name of each derivative reference `dA/dB[...]` in `term`, once per
+    occurrence, in the order they are read."""
+    found: list[str] = []
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, t.Tensor) and node.kind == t.REFERENCE:
+            found.append(node.name)
+        stack.extend(reversed(t.children(node)))
+    return found
+
+
+def _reference_value(
+    deriver: Deriver, term: t.Tensor, fresh: t.FreshNames, spent: Spent | None
+) -> t.Term:
     derivation = deriver.derive(*reference_target(term.name))
-    truth = expand(derivation, deriver.taken)
+    truth = expand(derivation, deriver.taken, spent)
     own = {i.name for i in derivation.indices}
     inner = [name for name in t.names_in_order(truth) if name not in own]
     # The derivation's own names came from fresh names of its own: the inner
@@ -1020,8 +1038,9 @@ def _first_derivative_defined(deriver: Deriver, of: str, wrt: str) -> str:
 # Inlining the adjoints
 
 
-def expand(derivation: Derivation, fresh_taken: set[str]) -> t.Term:
-    """The derivative as one formula: every adjoint inlined, then simplified."""
+def expand(derivation: Derivation, fresh_taken: set[str], spent: Spent | None = None) -> t.Term:
+    """The derivative as one formula: every adjoint inlined, then simplified
+    (within what `spent` allows, SimplifyLimit past it)."""
     taken = fresh_taken | t.index_names(derivation.formula)
     for adjoint in derivation.adjoints:
         taken |= t.index_names(adjoint.formula)
@@ -1031,9 +1050,34 @@ def expand(derivation: Derivation, fresh_taken: set[str]) -> t.Term:
     # Adjoints are listed nearest A first, so each refers only to earlier ones.
     for adjoint in derivation.adjoints:
         inlined = _inline(adjoint.formula, lines, expanded, fresh)
-        expanded[adjoint.label] = simplify(_bounded(inlined, adjoint.label))
+        expanded[adjoint.label] = simplify(_bounded(inlined, adjoint.label), spent=spent)
     inlined = _inline(derivation.formula, lines, expanded, fresh)
-    return simplify(_bounded(inlined, derivation.label))
+    return simplify(_bounded(inlined, derivation.label), spent=spent)
+
+
+def written_out_size(derivation: Derivation) -> int:
+    """The nodes of the derivative with every adjoint line inlined, before it
+    is simplified: about what `expand` builds, counted without building it
+    (each line's formula walked once, then counted once per reference to it).
+    Linear in the lines' sizes, where writing out an unrolled loop's
+    derivative is quadratic in its steps or worse."""
+    inlined_sizes: dict[str, int] = {}
+
+    def size(term: t.Term) -> int:
+        total, stack = 0, [term]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, t.Tensor) and node.kind == t.ADJOINT and node.name in inlined_sizes:
+                total += inlined_sizes[node.name]
+                continue
+            total += 1
+            stack.extend(t.children(node))
+        return total
+
+    # Lines are listed nearest A first, so each refers only to earlier ones.
+    for adjoint in derivation.adjoints:
+        inlined_sizes[adjoint.label] = size(adjoint.formula)
+    return size(derivation.formula)
 
 
 def _inline(

@@ -41,10 +41,12 @@ class SimplifyLimit(Exception):
 class Spent:
     """Nodes visited and rewrites made: simplifications that share one
     `Spent` are bounded by the limits as one would be (the parts of a sum
-    simplified one by one, `shapes.py`)."""
+    simplified one by one, `shapes.py`; the steps of comparing a claim,
+    `claims.py`, which sets a lower `limit` on the nodes visited)."""
 
     work: int = 0
     rewrites: int = 0
+    limit: int = MAX_WORK
 
 
 def simplify(
@@ -58,9 +60,9 @@ def simplify(
 
     With a `trace`, each rule applied is recorded on the subterm it rewrote.
     Past `max_work` nodes visited, SimplifyLimit; with `spent`, counting from
-    what it holds, and adding to it.
+    what it holds, and adding to it, and past its `limit` too.
     """
-    engine = _Engine(rules, trace, max_work)
+    engine = _Engine(rules, trace, max_work if spent is None else min(max_work, spent.limit))
     if spent is not None:
         engine.work, engine.rewrites = spent.work, spent.rewrites
         engine.check_limits()  # what was spent elsewhere may already pass them
@@ -70,9 +72,9 @@ def simplify(
     return result
 
 
-def normal_form(term: t.Term) -> t.Term:
+def normal_form(term: t.Term, spent: Spent | None = None) -> t.Term:
     """A sum of simplified products, for comparing two terms by `key`."""
-    return simplify(term, NORMAL_FORM_RULES)
+    return simplify(term, NORMAL_FORM_RULES, spent=spent)
 
 
 # The kinds no rule rewrites: the engine neither rewrites nor marks them.
