@@ -54,7 +54,7 @@ from shapecheck.numeric.evaluate import (
     size_value,
     softmax_magnitude,
 )
-from shapecheck.numeric.matrices import condition_number
+from shapecheck.numeric.matrices import condition_number, inverse_name, matrix_function
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.derive import Derivation
 
@@ -241,8 +241,27 @@ class Magnitudes:
         value = self.plain.value(term)
         if term.name == "trace":
             return value, np.abs(self.absolute.value(term))
-        cond = condition_number(self.plain.lookup(term.array))
-        return value, np.abs(value) * cond
+        matrix = np.asarray(self.plain.lookup(term.array), dtype=np.float64)
+        size = np.abs(value) * condition_number(matrix)
+        # The condition number covers the matrix as given; a computed matrix
+        # also carries its own rounding in (its A beyond |M|: `(x + c) - c`
+        # at c = 1e14 is off by 0.7), which det and inv pass on to first
+        # order: d det = det Σ M⁻¹[j,i] dM[i,j], d M⁻¹ = -M⁻¹ dM M⁻¹.
+        carried = np.maximum(self.absolute.lookup(term.array) - np.abs(matrix), 0.0)
+        if np.any(carried > 0):
+            size = size + self._passed_on(term, matrix, carried)
+        return value, size
+
+    def _passed_on(self, term: t.Matrix, matrix: Array, carried: Array) -> Array:
+        """What det or inv of `matrix` carries from rounding `carried` in its entries."""
+        with np.errstate(all="ignore"):
+            inverse = np.abs(matrix_function("inv", matrix))
+            if term.name == "det":
+                det = np.abs(matrix_function("det", matrix))
+                return np.float64(det * np.sum(inverse.T * carried))
+            spread = inverse @ carried @ inverse
+        name = inverse_name(term.array)
+        return Evaluator({name: spread}).value(t.Tensor(name, term.indices))
 
     def _slope(self, term: t.Func | t.Opaque, argument: Array, value: Array) -> Array:
         """|f'(a)|: a built-in's, or the derivative of an `fn` function's stand-in."""

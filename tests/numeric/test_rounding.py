@@ -91,3 +91,54 @@ def test_every_kind_of_node_counts_per_operation_on_its_own_indices() -> None:
     assert np.shape(size) == np.shape(plain_size) == (3, 2)
     assert np.array_equal(value, plain)
     assert np.all(size >= plain_size)
+
+
+# ---------------------------------------------------------------------------
+# det and inv of a computed matrix pass on the rounding it carries in.
+
+_N = Size("n", 2)
+_I, _J = t.Idx("i", _N), t.Idx("j", _N)
+# M[i, j] = (x[i, j] + c) - c: exactly x, computed off by up to half an ulp of c.
+_CANCELLED = t.Add(
+    (
+        t.Add((t.Tensor("x", (_I, _J)), t.Tensor("c", (_I, _J))), (_I, _J)),
+        t.Product((t.Const(-1.0), t.Tensor("c", (_I, _J)))),
+    ),
+    (_I, _J),
+)
+
+
+def _exact_det_and_inverse(x: np.ndarray) -> tuple[Fraction, list[list[Fraction]]] | None:
+    """In rational arithmetic; None near singular, where the condition number
+    alone is past any use."""
+    (a, b), (c, d) = [[Fraction(float(v)) for v in row] for row in x]
+    det = a * d - b * c
+    if abs(det) < Fraction(1, 100):
+        return None
+    return det, [[d / det, -b / det], [-c / det, a / det]]
+
+
+@given(
+    st.lists(st.floats(-4.0, 4.0, allow_nan=False), min_size=4, max_size=4),
+    st.sampled_from([1.0, 1e4, 1e8, 1e12, 1e14, 1e15]),
+)
+def test_det_and_inv_of_a_computed_matrix_stay_within_their_bounds(
+    entries: list[float], offset: float
+) -> None:
+    x = np.array(entries).reshape(2, 2)
+    exact = _exact_det_and_inverse(x)
+    if exact is None:
+        return
+    det, inverse = exact
+    values = {"x": x, "c": np.full((2, 2), offset)}
+    scales = forward_scales(values, [("M", (_I, _J), _CANCELLED)])
+    values["M"] = (x + offset) - offset
+    magnitudes = Magnitudes(values, scales)
+    value, size = magnitudes.both(t.Matrix("det", "M"))
+    assert abs(Fraction(float(value)) - det) <= Fraction(float(rounding_error(size)))
+    value, size = magnitudes.both(t.Matrix("inv", "M", (_I, _J)))
+    bound = rounding_error(size)
+    for row in range(2):
+        for col in range(2):
+            error = abs(Fraction(float(value[row, col])) - inverse[row][col])
+            assert error <= Fraction(float(bound[row, col]))
