@@ -6,7 +6,8 @@
 Inputs (a pure function of seed and run index, see `fuzzing.cases`): byte-level
 mutations of samples/*.idx, samples/mistakes/*.idx and samples/course/*.idx,
 grammar-generated programs that are valid by construction (first- and
-second-edition constructs), and token-level mutations of those.
+second-edition constructs, and values computed with catastrophic cancellation,
+`sqrt((e + 1e14)^2) - 1e14`), and token-level mutations of those.
 Each input is analysed in a worker process (in-process for speed; the worker
 is killed on a timeout) and rendered as text, JSON, JUnit and GitHub output.
 A failing input is saved under --out with its findings, one folder per class

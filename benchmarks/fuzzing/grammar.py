@@ -37,6 +37,11 @@ FUNCTIONS = ("exp", "log", "tanh", "sigmoid", "relu", "abs", "sqrt", "sin", "cos
 COURSE_SHARE = 0.3
 # Constants exact in six significant digits, so printed formulas round-trip.
 CONSTANTS = ("2", "3", "0.5", "1.5", "0.25")
+# How often a factor is an expression computed with catastrophic cancellation,
+# `sqrt((e + 1e14)^2) - 1e14` (e, off by up to 0.7, which the simplifier
+# cannot cancel): values whose rounding dwarfs them, for every node above.
+CANCELLED_SHARE = 0.02
+OFFSETS = ("1e8", "1e12", "1e14", "1e15")
 
 
 @dataclass(frozen=True)
@@ -166,6 +171,9 @@ class _Statement:
     def _compound(self, positive: bool) -> str:
         if self.rng.random() < COURSE_SHARE:
             return self.course.factor(positive)
+        if not positive and self.rng.random() < CANCELLED_SHARE:
+            offset = self.rng.choice(OFFSETS)
+            return f"(sqrt(({self.expr(False)} + {offset})^2) - {offset})"
         roll = self.rng.random()
         if roll < 0.4:
             return self.atom(positive)
