@@ -249,19 +249,8 @@ class Magnitudes:
         # order: d det = det Σ M⁻¹[j,i] dM[i,j], d M⁻¹ = -M⁻¹ dM M⁻¹.
         carried = np.maximum(self.absolute.lookup(term.array) - np.abs(matrix), 0.0)
         if np.any(carried > 0):
-            size = size + self._passed_on(term, matrix, carried)
+            size = size + _passed_on(term, matrix, carried)
         return value, size
-
-    def _passed_on(self, term: t.Matrix, matrix: Array, carried: Array) -> Array:
-        """What det or inv of `matrix` carries from rounding `carried` in its entries."""
-        with np.errstate(all="ignore"):
-            inverse = np.abs(matrix_function("inv", matrix))
-            if term.name == "det":
-                det = np.abs(matrix_function("det", matrix))
-                return np.float64(det * np.sum(inverse.T * carried))
-            spread = inverse @ carried @ inverse
-        name = inverse_name(term.array)
-        return Evaluator({name: spread}).value(t.Tensor(name, term.indices))
 
     def _slope(self, term: t.Func | t.Opaque, argument: Array, value: Array) -> Array:
         """|f'(a)|: a built-in's, or the derivative of an `fn` function's stand-in."""
@@ -322,6 +311,18 @@ class Magnitudes:
         if not self.per_operation:
             return size
         return size + _UNDERFLOW * (np.asarray(operand) > 0)
+
+
+def _passed_on(term: t.Matrix, matrix: Array, carried: Array) -> Array:
+    """What det or inv of `matrix` carries from rounding `carried` in its entries."""
+    with np.errstate(all="ignore"):
+        inverse = np.abs(matrix_function("inv", matrix))
+        if term.name == "det":
+            det = np.abs(matrix_function("det", matrix))
+            return np.float64(det * np.sum(inverse.T * carried))
+        spread = inverse @ carried @ inverse
+    name = inverse_name(term.array)
+    return Evaluator({name: spread}).value(t.Tensor(name, term.indices))
 
 
 def _on(array: Array, part: t.Term, whole: t.Term) -> Array:
