@@ -84,7 +84,7 @@ def resolve_claim(deriver: Deriver, claim: CheckedClaim) -> SymbolicClaim:
     spent = Spent(limit=MAX_COMPARISON_WORK)
     through_lines = _through_lines(deriver, derivation, lhs, rhs, spent)
     if through_lines is not None:
-        return SymbolicClaim(claim, derivation, through_lines, derivation.formula, True)
+        return SymbolicClaim(claim, derivation, through_lines, None, True)
     written_out = sum(written_out_size(d) for d in (derivation, *referenced))
     as_lines = sum(_lines_size(d) for d in (derivation, *referenced))
     if written_out > MAX_COMPARED_NODES and written_out > MAX_COPIES * as_lines:
@@ -111,20 +111,23 @@ def _lines_size(derivation: Derivation) -> int:
 def _through_lines(
     deriver: Deriver, derivation: Derivation, lhs: tuple[t.Idx, ...], rhs: t.Term, spent: Spent
 ) -> t.Term | None:
-    """The claim, where it is the derivative as derived, its adjoint lines
-    not written out: each `dA/dY[...]` it refers to read as the line dA/dY of
-    the derivation (the same total derivative; the reference's indices in
-    layout order, the line's in numerator order). None where it is not, or
-    refers to anything else: the claim is then compared written out.
+    """The claim, where it is the derivative as derived with its adjoint lines
+    written out only down to those the claim refers to: each `dA/dY[...]` it
+    reads is read as the line dA/dY of the derivation (the same total
+    derivative; the reference's indices in layout order, the line's in
+    numerator order), and the truth's other lines are inlined. None where it
+    is not, or refers to anything else: the claim is then compared written
+    out in full.
 
     A claim written the way backprop is (`dL/dh0[m] = dL/dh1[k] (1 - h1[k]^2)
-    Wh[m, k]`) is then confirmed whatever the number of steps between. A claim
-    that reads no line is left to `_compared`.
+    Wh[m, k]`, or two steps at once through dL/dh2) is then confirmed
+    whatever the number of steps beyond. A claim that reads no line is left
+    to `_compared`.
     """
     if derivation.order != 1:
         return None
     lines = {a.label: a for a in derivation.adjoints}
-    read_lines: list[str] = []
+    read_lines: set[str] = set()
 
     def line(node: t.Term) -> t.Term | None:
         if not (isinstance(node, t.Tensor) and node.kind == t.REFERENCE):
@@ -133,28 +136,33 @@ def _through_lines(
         if order != 1 or of != derivation.of or node.name not in lines:
             return None
         reference = deriver.derive(of, wrt)
-        read_lines.append(node.name)
+        read_lines.add(node.name)
         at = dict(zip(t.names(reference.signature), node.indices, strict=True))
         return t.Tensor(node.name, tuple(at[i.name] for i in reference.indices), t.ADJOINT)
 
     read = t.replace_nodes(rhs, line)
+    # `key` does not tell a line from a reference of the same name: none may
+    # be left where lines are compared.
     if not read_lines or references_in(read):
-        # With no line read, this is the comparison `_compared` makes first.
         return None
-    fresh = t.FreshNames(deriver.taken | t.index_names(read) | t.index_names(derivation.formula))
+    cut = written_out_size(derivation, read_lines)
+    if cut > MAX_COMPARED_NODES and cut > MAX_COPIES * _lines_size(derivation):
+        return None
     try:
+        truth = expand(derivation, deriver.taken, spent, keep=read_lines)
+        fresh = t.FreshNames(deriver.taken | t.index_names(read) | t.index_names(truth))
         claimed = simplify(
             t.add([_in_derivation_names(derivation, lhs, read, fresh)], derivation.indices),
             spent=spent,
         )
-        truth = t.add([derivation.formula], derivation.indices)
-        same = key(normal_form(claimed, spent)) == key(normal_form(truth, spent))
+        whole_truth = t.add([truth], derivation.indices)
+        same = key(normal_form(claimed, spent)) == key(normal_form(whole_truth, spent))
         if not same:
             # The claim reads the file's names (`s1[i]^2` for its tanh).
             fold = folder_of(deriver).fold
-            folded = [normal_form(fold(x), spent) for x in (claimed, truth)]
+            folded = [normal_form(fold(x), spent) for x in (claimed, whole_truth)]
             same = key(folded[0]) == key(folded[1])
-    except SimplifyLimit:
+    except (DerivationTooLarge, SimplifyLimit):
         return None
     return claimed if same else None
 

@@ -16,6 +16,7 @@ only decides the order in which the signature is shown and saved.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
@@ -1038,29 +1039,36 @@ def _first_derivative_defined(deriver: Deriver, of: str, wrt: str) -> str:
 # Inlining the adjoints
 
 
-def expand(derivation: Derivation, fresh_taken: set[str], spent: Spent | None = None) -> t.Term:
+def expand(
+    derivation: Derivation,
+    fresh_taken: set[str],
+    spent: Spent | None = None,
+    keep: AbstractSet[str] = frozenset(),
+) -> t.Term:
     """The derivative as one formula: every adjoint inlined, then simplified
-    (within what `spent` allows, SimplifyLimit past it)."""
+    (within what `spent` allows, SimplifyLimit past it). The lines labelled
+    in `keep` are not inlined: the formula reads them (`dL/dh2[k]`) where it
+    reaches them."""
     taken = fresh_taken | t.index_names(derivation.formula)
     for adjoint in derivation.adjoints:
         taken |= t.index_names(adjoint.formula)
     fresh = t.FreshNames(taken)
-    lines = {a.label: a for a in derivation.adjoints}
+    lines = {a.label: a for a in derivation.adjoints if a.label not in keep}
     expanded: dict[str, t.Term] = {}
     # Adjoints are listed nearest A first, so each refers only to earlier ones.
-    for adjoint in derivation.adjoints:
+    for adjoint in (a for a in derivation.adjoints if a.label in lines):
         inlined = _inline(adjoint.formula, lines, expanded, fresh)
         expanded[adjoint.label] = simplify(_bounded(inlined, adjoint.label), spent=spent)
     inlined = _inline(derivation.formula, lines, expanded, fresh)
     return simplify(_bounded(inlined, derivation.label), spent=spent)
 
 
-def written_out_size(derivation: Derivation) -> int:
-    """The nodes of the derivative with every adjoint line inlined, before it
-    is simplified: about what `expand` builds, counted without building it
-    (each line's formula walked once, then counted once per reference to it).
-    Linear in the lines' sizes, where writing out an unrolled loop's
-    derivative is quadratic in its steps or worse."""
+def written_out_size(derivation: Derivation, keep: AbstractSet[str] = frozenset()) -> int:
+    """The nodes of the derivative with every adjoint line inlined (but those
+    in `keep`), before it is simplified: about what `expand` builds, counted
+    without building it (each line's formula walked once, then counted once
+    per reference to it). Linear in the lines' sizes, where writing out an
+    unrolled loop's derivative is quadratic in its steps or worse."""
     inlined_sizes: dict[str, int] = {}
 
     def size(term: t.Term) -> int:
@@ -1076,7 +1084,8 @@ def written_out_size(derivation: Derivation) -> int:
 
     # Lines are listed nearest A first, so each refers only to earlier ones.
     for adjoint in derivation.adjoints:
-        inlined_sizes[adjoint.label] = size(adjoint.formula)
+        if adjoint.label not in keep:
+            inlined_sizes[adjoint.label] = size(adjoint.formula)
     return size(derivation.formula)
 
 
