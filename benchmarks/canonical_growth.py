@@ -54,6 +54,8 @@ def main() -> None:
         start = time.perf_counter()
         result = resolve_claim(deriver, checked.claims[0])
         resolve = time.perf_counter() - start
+        # Both sides are kept where the claim was compared written out.
+        assert result.term is not None and result.true_term is not None
         truth = t.add([result.true_term], result.derivation.indices)
         start = time.perf_counter()
         same, _ = same_canonical_form(deriver.lowered, result.term, truth)
