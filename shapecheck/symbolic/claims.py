@@ -162,6 +162,10 @@ def _through_lines(
             fold = folder_of(deriver).fold
             folded = [normal_form(fold(x), spent) for x in (claimed, whole_truth)]
             same = key(folded[0]) == key(folded[1])
+        if not same:
+            # `(H[i,k] > 0)` for relu's `(X W1 + b1 > 0)`: the canonical form,
+            # the lines read as arrays of their own.
+            same, _ = same_canonical_form(deriver.lowered, claimed, whole_truth)
     except (DerivationTooLarge, SimplifyLimit):
         return None
     return claimed if same else None

@@ -228,3 +228,25 @@ def test_unfolding_each_definition_once_is_unfolding_level_by_level() -> None:
     assert t.arrays_read(once) == {"v", "M"}
     assert key(normal_form(once)) == key(normal_form(_unfolded_level_by_level(definitions, term)))
     assert unfold_definitions(definitions, term, 20) is None
+
+
+def test_a_claim_in_the_files_names_is_confirmed_through_lines_by_its_canonical_form(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `(H[i,k] > 0)` for relu's derivative at X W1 + b1 needs the canonical
+    # form; through the line dL/dH it is found without writing dL/dH out.
+    def written_out(*_: object) -> None:
+        raise AssertionError("compared written out")
+
+    monkeypatch.setattr(claims, "_compared", written_out)
+    report = run(
+        "dim n = 4, d = 3, h = 5\n"
+        "input X[n, d]\n"
+        "param W1[d, h], b1[h], W2[h]\n"
+        "H[i, k] = relu(X[i, j] W1[j, k] + b1[k])\n"
+        "L = mean[i](tanh(H[i, k] W2[k]))\n"
+        "dL/db1[k] = sum[i](dL/dH[i, k] (H[i, k] > 0))\n"
+        "dL/dW1[j, k] = X[i, j] dL/dH[i, k] (H[i, k] > 0)\n"
+    )
+    assert [c.symbolic.matches for c in report.claims] == [True, True]
+    assert [d.code for d in report.diagnostics] == []
