@@ -1,9 +1,12 @@
 """Claims, symbolically: a hand-derived derivative against the derived one.
 
-A claim is lowered like a definition; each derivative reference in it
-(`dL/dY[i,k]`) stands for the true value, so it is replaced by that derivative
-fully expanded. The claim is then renamed into the derivation's own index
-names (matching the signature position by position) and both sides are
+A claim is lowered like a definition. Where it refers to the derivation's own
+adjoint lines (`dL/dH[i,k]` in a claim of dL/dW1), it is first compared with
+the derivation written out only down to those lines (`_through_lines`).
+Otherwise each derivative reference in it stands for the true value, so it is
+replaced by that derivative fully expanded. The claim is then renamed into
+the derivation's own index names (matching the signature position by
+position) and both sides are
 simplified: equal normal forms mean the claim is right, symbolically. If they
 differ, both sides are brought to the canonical form of canonical.py (the
 file's names unfolded, comparisons, powers and constants normalised, products
@@ -62,7 +65,8 @@ class SymbolicClaim:
     # The claim's right-hand side, in the derivation's index names (numerator
     # order), with derivative references replaced by their true values; and
     # the derivative written out. Both None where the claim was too large to
-    # compare symbolically (see `reason`).
+    # compare symbolically (see `reason`); confirmed through the lines it
+    # reads, `term` reads them and `true_term` is None.
     term: t.Term | None
     true_term: t.Term | None
     matches: bool
