@@ -10,6 +10,7 @@ words its own verdicts; numpy is imported only when it runs, so `check
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -485,6 +486,7 @@ def _derive_and_verify(
         ]
         problems.extend(numeric.diagnostics)
         verification = numeric.verification
+        _checked_at_other_draws(checked, deriver, claim_results, problems, options, chosen)
     return FileReport(
         source,
         checked,
@@ -493,6 +495,72 @@ def _derive_and_verify(
         tuple(claim_results),
         verification,
     )
+
+
+# A claim confirmed by its numbers alone is checked again at the values these
+# other seeds draw: a coincidence of values (every r[i,j] < p at the first
+# draw, so a claim without the mask `keep` agreed) seldom holds at three
+# independent draws, where it would hold at one.
+OTHER_DRAWS = 2
+
+
+def _checked_at_other_draws(
+    checked: CheckedProgram,
+    deriver: Deriver,
+    claim_results: list[ClaimResult],
+    problems: list[Diagnostic],
+    options: Options,
+    chosen: dict[str, int],
+) -> None:
+    """Each claim confirmed only numerically takes its verdict and errors
+    from the first other draw where it is wrong, if any (`--at` fixes every
+    value: nothing to draw)."""
+    from shapecheck.numeric.report import verify_numerically
+
+    lucky = [k for k, c in enumerate(claim_results) if c.confirmed and not c.symbolic.matches]
+    if not lucky or options.at is not None:
+        return
+    for other in range(1, OTHER_DRAWS + 1):
+        seed = options.seed + other
+        again = verify_numerically(
+            checked,
+            deriver,
+            [],
+            [claim_results[k].symbolic for k in lucky],
+            replace(options, seed=seed, save=None),
+            chosen,
+        )
+        hint = _LUCKY_VALUES.format(options.seed, seed)
+        for k, at_other in zip(lucky, again.claims, strict=True):
+            _wrong_at_other_draw(claim_results, problems, k, at_other, again.diagnostics, hint)
+        lucky = [k for k in lucky if claim_results[k].confirmed]
+        if not lucky:
+            return
+
+
+def _wrong_at_other_draw(
+    claim_results: list[ClaimResult],
+    problems: list[Diagnostic],
+    k: int,
+    at_other: ClaimCheck,
+    diagnostics: Sequence[Diagnostic],
+    hint: str,
+) -> None:
+    """Claim k takes its check and errors from the other draw where it is wrong there."""
+    result = ClaimResult(claim_results[k].symbolic, at_other)
+    if result.confirmed is not False:
+        return
+    claim_results[k] = result
+    span = result.symbolic.claim.span
+    problems.extend(
+        replace(d, hints=(*d.hints, hint)) for d in diagnostics if d.span == span and d.is_error
+    )
+
+
+_LUCKY_VALUES = (
+    "it agreed at the values drawn with seed {} only by a coincidence of values; "
+    "it is wrong at those drawn with seed {}"
+)
 
 
 def analyze_bytes(name: str, data: bytes, options: Options) -> FileReport:

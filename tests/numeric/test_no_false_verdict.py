@@ -153,3 +153,39 @@ def test_det_and_inv_of_a_computed_matrix_carry_its_rounding(
         assert result.check is not None and result.check.verdict is Verdict.INCONCLUSIVE
     for claim in report.claims:
         assert claim.confirmed is not False
+
+
+_DROPOUT = (
+    Path(__file__).parents[2] / "samples" / "course" / "mistakes" / "dropout_mask.idx"
+).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("seed", [2, 7, 8])
+def test_a_claim_right_by_a_coincidence_of_values_is_wrong_at_another_draw(
+    monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    # At these seeds every r[i,j] < p: the mask keep is all ones, and the
+    # claim that forgets it agrees with the truth at every entry.
+    import shapecheck.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "OTHER_DRAWS", 0)
+    assert run(_DROPOUT, seed=seed).claims[0].confirmed is True
+    monkeypatch.undo()
+    report = run(_DROPOUT, seed=seed)
+    (claim,) = report.claims
+    assert claim.confirmed is False
+    (problem,) = [d for d in report.diagnostics if d.is_error]
+    assert problem.code == "E402"
+    assert problem.message == "the claim dL/dx[i,j] is wrong: it misses the factor `keep[i,j]`"
+    coincidence = f"drawn with seed {seed} only by a coincidence of values"
+    assert any(coincidence in hint for hint in problem.hints)
+
+
+def test_a_right_claim_confirmed_numerically_stays_confirmed_at_other_draws() -> None:
+    # Not confirmed symbolically (the canonical form keeps `1 / abs(x)`), and
+    # right wherever the truth is defined: no draw makes it wrong.
+    report = run("dim n = 4\nparam x[n] positive\nL = log(x[i])\ndL/dx[p] = 1 / abs(x[p])\n")
+    (claim,) = report.claims
+    assert not claim.symbolic.matches
+    assert claim.confirmed is True
+    assert not report.diagnostics
