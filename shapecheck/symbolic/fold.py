@@ -451,7 +451,7 @@ def _renumbered(
     if bound:
         mapping = _earlier_names(term, bound, around, file_names, sizes)
         if mapping:
-            term = t.rename(term, mapping)
+            term = t.rename(_unshadowed(term, set(mapping), file_names), mapping)
         around = around | {i.name for i in _binders(term)}
     kids = t.children(term)
     new = tuple(_renumbered(k, around, file_names, sizes) for k in kids)
@@ -505,6 +505,43 @@ def _position_renumbered(
             return index
         case _:
             assert_never(index)
+
+
+def _unshadowed(term: t.Term, names: set[str], file_names: _FileNames) -> t.Term:
+    """`term`, whose own binders `names` are about to be renamed through it,
+    with each binder inside it that takes one of those names again renamed
+    first, to a name in no use: it shadows them (`Σ_q … (Σ_q …)`, the inner q
+    of another size), and renaming the outer one through it would give the
+    inner one the outer's name and size (an E999 in evaluation). Its own
+    renumbering, below, then names it as any other binder."""
+    inner = [k for k in t.children(term) if _rebinds(k, names)]
+    if not inner:
+        return term
+    fresh = t.FreshNames(set(file_names.all) | t.used_names(term))
+
+    def away(node: t.Term) -> t.Term:
+        kids = t.children(node)
+        new = tuple(away(k) for k in kids)
+        if any(a is not b for a, b in zip(kids, new, strict=True)):
+            node = t.with_children(node, new)
+        taken = [i for i in _binders(node) if i.name in names]
+        if not taken:
+            return node
+        return t.rename(node, {i.name: t.Idx(fresh.take(), i.size) for i in taken})
+
+    kids = t.children(term)
+    return t.with_children(term, tuple(away(k) for k in kids))
+
+
+def _rebinds(term: t.Term, names: set[str]) -> bool:
+    """Whether a binder in `term` takes one of `names`."""
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        if any(i.name in names for i in _binders(node)):
+            return True
+        stack.extend(t.children(node))
+    return False
 
 
 def _binders(term: t.Term) -> tuple[t.Idx, ...]:

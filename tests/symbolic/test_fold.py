@@ -408,3 +408,28 @@ def test_a_summed_index_hides_the_outer_name_it_takes() -> None:
     assert not _same_tree(mine, t.Product((t.Tensor("A", (j, j)),), (j,)), {"i": "j"})
     assert _same_tree(mine, t.Product((t.Tensor("A", (i, j)),), (i,)), {"i": "j"})
     assert not _same_tree(t.Const(0.0), t.Const(-0.0), {})
+
+
+def test_renumbering_a_sum_leaves_an_inner_sum_that_takes_its_name_again_alone() -> None:
+    # Σ_r a[r] (Σ_r b[r]): the inner r, of another size, shadows the outer one.
+    # Renumbering the outer r to p renamed the inner one too, with the outer's
+    # size (an E999 in evaluation, fuzz run 96285 of seed 2053).
+    outer, inner = t.Idx("r", Size("m", 2)), t.Idx("r", Size("n", 3))
+    term = t.Product(
+        (
+            t.Tensor("a", (outer,)),
+            t.Product((t.Tensor("b", (inner,)),), (inner,)),
+        ),
+        (outer,),
+    )
+    renumbered = first_fresh_names(term, frozenset({"a", "b", "m", "n"}))
+    values = {"a": np.array([1.0, 2.0]), "b": np.array([1.0, 10.0, 100.0])}
+    assert float(Evaluator(values).value(renumbered)) == 333.0
+    # Each array is read, and each sum runs, at its own size.
+    assert isinstance(renumbered, t.Product)
+    (read_a, inner_sum) = renumbered.factors
+    assert isinstance(read_a, t.Tensor) and isinstance(inner_sum, t.Product)
+    assert [i.size.name for i in (*renumbered.summed, *read_a.indices)] == ["m", "m"]
+    (read_b,) = inner_sum.factors
+    assert isinstance(read_b, t.Tensor)
+    assert [i.size.name for i in (*inner_sum.summed, *read_b.indices)] == ["n", "n"]
