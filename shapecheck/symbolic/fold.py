@@ -451,7 +451,7 @@ def _renumbered(
     if bound:
         mapping = _earlier_names(term, bound, around, file_names, sizes)
         if mapping:
-            term = t.rename(_unshadowed(term, set(mapping), file_names), mapping)
+            term = t.rename(_unshadowed(term, mapping, file_names), mapping)
         around = around | {i.name for i in _binders(term)}
     kids = t.children(term)
     new = tuple(_renumbered(k, around, file_names, sizes) for k in kids)
@@ -507,17 +507,21 @@ def _position_renumbered(
             assert_never(index)
 
 
-def _unshadowed(term: t.Term, names: set[str], file_names: _FileNames) -> t.Term:
-    """`term`, whose own binders `names` are about to be renamed through it,
+def _unshadowed(term: t.Term, mapping: dict[str, t.Index], file_names: _FileNames) -> t.Term:
+    """`term`, whose own binders are about to be renamed through it (`mapping`),
     with each binder inside it that takes one of those names again renamed
     first, to a name in no use: it shadows them (`Σ_q … (Σ_q …)`, the inner q
     of another size), and renaming the outer one through it would give the
     inner one the outer's name and size (an E999 in evaluation). Its own
     renumbering, below, then names it as any other binder."""
+    names = set(mapping)
     inner = [k for k in t.children(term) if _rebinds(k, names)]
     if not inner:
         return term
-    fresh = t.FreshNames(set(file_names.all) | t.used_names(term))
+    # Apart from the names the outer ones take, too: renamed to one of those
+    # the inner sum would capture what the outer one reads.
+    targets = {index.name for index in mapping.values() if isinstance(index, t.Idx)}
+    fresh = t.FreshNames(set(file_names.all) | t.used_names(term) | targets)
 
     def away(node: t.Term) -> t.Term:
         kids = t.children(node)
