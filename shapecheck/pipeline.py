@@ -343,7 +343,9 @@ def _checked_at_other_sizes(
     second, sizes = again
     claims, problems = list(report.claims), list(report.diagnostics)
     for k in lucky:
-        _wrong_elsewhere(claims, problems, k, second, sizes)
+        _wrong_elsewhere(
+            claims, problems, k, second.claims[k], second.diagnostics, _LUCKY.format(*sizes)
+        )
     for k in named:
         problems = _diagnosis_elsewhere(claims, problems, k, second, sizes)
     return replace(report, diagnostics=in_order(problems), claims=tuple(claims))
@@ -353,19 +355,19 @@ def _wrong_elsewhere(
     claims: list[ClaimResult],
     problems: list[Diagnostic],
     k: int,
-    second: FileReport,
-    sizes: tuple[str, str],
+    there: ClaimResult,
+    diagnostics: Sequence[Diagnostic],
+    hint: str,
 ) -> None:
-    """Claim k, right at the first sizes, takes its verdict and problems from
-    the second sizes where it is wrong there."""
-    if second.claims[k].confirmed is not False:
+    """Claim k, right as first checked, takes its verdict and errors from
+    another check (other sizes, other values) where it is wrong there, each
+    error with `hint`."""
+    if there.confirmed is not False:
         return
     span = claims[k].symbolic.claim.span
-    claims[k] = second.claims[k]
+    claims[k] = there
     problems.extend(
-        replace(d, hints=(*d.hints, _LUCKY.format(*sizes)))
-        for d in second.diagnostics
-        if d.span == span and d.is_error
+        replace(d, hints=(*d.hints, hint)) for d in diagnostics if d.span == span and d.is_error
     )
 
 
@@ -532,29 +534,11 @@ def _checked_at_other_draws(
         )
         hint = _LUCKY_VALUES.format(options.seed, seed)
         for k, at_other in zip(lucky, again.claims, strict=True):
-            _wrong_at_other_draw(claim_results, problems, k, at_other, again.diagnostics, hint)
+            there = ClaimResult(claim_results[k].symbolic, at_other)
+            _wrong_elsewhere(claim_results, problems, k, there, again.diagnostics, hint)
         lucky = [k for k in lucky if claim_results[k].confirmed]
         if not lucky:
             return
-
-
-def _wrong_at_other_draw(
-    claim_results: list[ClaimResult],
-    problems: list[Diagnostic],
-    k: int,
-    at_other: ClaimCheck,
-    diagnostics: Sequence[Diagnostic],
-    hint: str,
-) -> None:
-    """Claim k takes its check and errors from the other draw where it is wrong there."""
-    result = ClaimResult(claim_results[k].symbolic, at_other)
-    if result.confirmed is not False:
-        return
-    claim_results[k] = result
-    span = result.symbolic.claim.span
-    problems.extend(
-        replace(d, hints=(*d.hints, hint)) for d in diagnostics if d.span == span and d.is_error
-    )
 
 
 _LUCKY_VALUES = (

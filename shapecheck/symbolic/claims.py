@@ -84,13 +84,16 @@ def resolve_claim(deriver: Deriver, claim: CheckedClaim) -> SymbolicClaim:
     """
     derivation = deriver.derive(claim.of, claim.wrt, claim.order)
     lhs, rhs = lower_claim(claim)
-    referenced = [deriver.derive(*reference_target(name)) for name in references_in(rhs)]
+    names = references_in(rhs)
+    referenced = {name: deriver.derive(*reference_target(name)) for name in names}
     spent = Spent(limit=MAX_COMPARISON_WORK)
-    through_lines = _through_lines(deriver, derivation, lhs, rhs, spent)
+    through_lines = _through_lines(deriver, derivation, (lhs, rhs), referenced, spent)
     if through_lines is not None:
         return SymbolicClaim(claim, derivation, through_lines, None, True)
-    written_out = sum(written_out_size(d) for d in (derivation, *referenced))
-    as_lines = sum(_lines_size(d) for d in (derivation, *referenced))
+    # Each reference is written out where it stands: counted once per occurrence.
+    compared = [derivation, *(referenced[name] for name in names)]
+    written_out = sum(written_out_size(d) for d in compared)
+    as_lines = sum(_lines_size(d) for d in compared)
     if written_out > MAX_COMPARED_NODES and written_out > MAX_COPIES * as_lines:
         reason = (
             f"written out in full (its adjoint lines inlined) it has about {written_out:,} "
@@ -113,7 +116,11 @@ def _lines_size(derivation: Derivation) -> int:
 
 
 def _through_lines(
-    deriver: Deriver, derivation: Derivation, lhs: tuple[t.Idx, ...], rhs: t.Term, spent: Spent
+    deriver: Deriver,
+    derivation: Derivation,
+    lowered: tuple[tuple[t.Idx, ...], t.Term],
+    referenced: dict[str, Derivation],
+    spent: Spent,
 ) -> t.Term | None:
     """The claim, where it is the derivative as derived with its adjoint lines
     written out only down to those the claim refers to: each `dA/dY[...]` it
@@ -130,16 +137,17 @@ def _through_lines(
     """
     if derivation.order != 1:
         return None
+    lhs, rhs = lowered
     lines = {a.label: a for a in derivation.adjoints}
     read_lines: set[str] = set()
 
     def line(node: t.Term) -> t.Term | None:
         if not (isinstance(node, t.Tensor) and node.kind == t.REFERENCE):
             return None
-        of, wrt, order = reference_target(node.name)
+        of, _, order = reference_target(node.name)
         if order != 1 or of != derivation.of or node.name not in lines:
             return None
-        reference = deriver.derive(of, wrt)
+        reference = referenced[node.name]
         read_lines.add(node.name)
         at = dict(zip(t.names(reference.signature), node.indices, strict=True))
         return t.Tensor(node.name, tuple(at[i.name] for i in reference.indices), t.ADJOINT)
@@ -155,45 +163,56 @@ def _through_lines(
     try:
         truth = expand(derivation, deriver.taken, spent, keep=read_lines)
         fresh = t.FreshNames(deriver.taken | t.index_names(read) | t.index_names(truth))
-        claimed = simplify(
-            t.add([_in_derivation_names(derivation, lhs, read, fresh)], derivation.indices),
-            spent=spent,
-        )
-        whole_truth = t.add([truth], derivation.indices)
-        same = key(normal_form(claimed, spent)) == key(normal_form(whole_truth, spent))
-        if not same:
-            # The claim reads the file's names (`s1[i]^2` for its tanh).
-            fold = folder_of(deriver).fold
-            folded = [normal_form(fold(x), spent) for x in (claimed, whole_truth)]
-            same = key(folded[0]) == key(folded[1])
-        if not same:
-            # `(H[i,k] > 0)` for relu's `(X W1 + b1 > 0)`: the canonical form,
-            # the lines read as arrays of their own.
-            same, _ = same_canonical_form(deriver.lowered, claimed, whole_truth)
+        named, _ = in_derivation_names(derivation, lhs, read, fresh)
+        claimed = simplify(t.add([named], derivation.indices), spent=spent)
+        # The lines are read as arrays of their own by every comparison.
+        same, _ = _same(deriver, claimed, t.add([truth], derivation.indices), spent)
     except (DerivationTooLarge, SimplifyLimit):
         return None
     return claimed if same else None
 
 
-def _in_derivation_names(
+def in_derivation_names(
     derivation: Derivation, lhs: tuple[t.Idx, ...], rhs: t.Term, fresh: t.FreshNames
-) -> t.Term:
-    """The claim's right-hand side in the derivation's index names: its
-    left-hand indices renamed onto the signature, position by position."""
-    # Summed names of the claim must not capture the derivation's names.
+) -> tuple[t.Term, dict[str, t.Idx]]:
+    """A claim's right-hand side in the derivation's index names: its
+    left-hand indices renamed onto the signature, position by position, after
+    its summed names that would be captured (returned, by their old names)."""
     target = {i.name for i in derivation.signature}
     own = {i.name for i in lhs}
     sizes = t.index_sizes(rhs)
-    renames: dict[str, t.Index] = {
+    summed = {
         name: t.Idx(fresh.take(), sizes[name])
         for name in t.names_in_order(rhs)
         if name not in own and name in target
     }
-    rhs = t.rename(rhs, renames)
-    mapping: dict[str, t.Index] = {
-        mine.name: theirs for mine, theirs in zip(lhs, derivation.signature, strict=True)
-    }
-    return t.rename(rhs, mapping)
+    rhs = t.rename(rhs, dict[str, t.Index](summed))
+    mapping = dict[str, t.Index](zip(t.names(lhs), derivation.signature, strict=True))
+    return t.rename(rhs, mapping), summed
+
+
+def _same(
+    deriver: Deriver, claimed: t.Term, truth: t.Term, spent: Spent
+) -> tuple[bool, str | None]:
+    """Whether a claim and the truth (each summed over the derivation's
+    indices) are one formula, and if not, why not in words: normal forms,
+    then with calls and the file's names folded alike, then canonical forms."""
+    if key(normal_form(claimed, spent)) == key(normal_form(truth, spent)):
+        return True, None
+    if _names_a_call(deriver, truth, claimed):
+        # `D inv(X)[q,p]` (as derived) and `det(X) inv(X)[q,p]` (as in the
+        # Cookbook) are one formula: compare them with the names unfolded.
+        unfolded = [normal_form(_unfold_calls(deriver, x), spent) for x in (claimed, truth)]
+        if key(unfolded[0]) == key(unfolded[1]):
+            return True, None
+    # Derivatives print in the file's names (`d[j]` for its softmax, `1 -
+    # s1[i]^2` for a tanh): a claim pasted from them is compared with both
+    # sides folded alike.
+    fold = folder_of(deriver).fold
+    folded = [normal_form(fold(x), spent) for x in (claimed, truth)]
+    if key(folded[0]) == key(folded[1]):
+        return True, None
+    return same_canonical_form(deriver.lowered, claimed, truth)
 
 
 def _compared(
@@ -204,31 +223,13 @@ def _compared(
     rhs: t.Term,
     spent: Spent,
 ) -> SymbolicClaim:
-    """The claim compared with the derivative written out: normal forms,
-    then with calls and the file's names folded alike, then canonical forms."""
+    """The claim compared with the derivative written out (`_same`)."""
     truth = expand(derivation, deriver.taken, spent)
     fresh = t.FreshNames(deriver.taken | t.index_names(rhs) | t.index_names(truth))
     rhs = replace_references(deriver, rhs, fresh, spent)
-    claimed = simplify(
-        t.add([_in_derivation_names(derivation, lhs, rhs, fresh)], derivation.indices),
-        spent=spent,
-    )
-    whole_truth = t.add([truth], derivation.indices)
-    matches = key(normal_form(claimed, spent)) == key(normal_form(whole_truth, spent))
-    if not matches and _names_a_call(deriver, whole_truth, claimed):
-        # `D inv(X)[q,p]` (as derived) and `det(X) inv(X)[q,p]` (as in the
-        # Cookbook) are one formula: compare them with the names unfolded.
-        unfolded = [normal_form(_unfold_calls(deriver, x), spent) for x in (claimed, whole_truth)]
-        matches = key(unfolded[0]) == key(unfolded[1])
-    reason = None
-    if not matches:
-        # Derivatives print in the file's names (`d[j]` for its softmax): a
-        # claim pasted from them is compared with both sides folded alike.
-        fold = folder_of(deriver).fold
-        folded = [normal_form(fold(x), spent) for x in (claimed, whole_truth)]
-        matches = key(folded[0]) == key(folded[1])
-    if not matches:
-        matches, reason = same_canonical_form(deriver.lowered, claimed, whole_truth)
+    named, _ = in_derivation_names(derivation, lhs, rhs, fresh)
+    claimed = simplify(t.add([named], derivation.indices), spent=spent)
+    matches, reason = _same(deriver, claimed, t.add([truth], derivation.indices), spent)
     return SymbolicClaim(claim, derivation, claimed, truth, matches, reason)
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from shapecheck.check.program import CheckedClaim
 from shapecheck.symbolic import terms as t
+from shapecheck.symbolic.claims import in_derivation_names
 from shapecheck.symbolic.derive import Derivation, Deriver
 from shapecheck.symbolic.lower import lower_claim
 
@@ -61,21 +62,12 @@ def claim_in_derivation_names(
     first where they would be captured); derivative references stay."""
     lhs, rhs = lower_claim(claim)
     fresh = t.FreshNames(deriver.taken | t.index_names(rhs) | t.index_names(derivation.formula))
-    target = {i.name for i in derivation.signature}
-    own = {i.name for i in lhs}
-    sizes = t.index_sizes(rhs)
-    summed = {
-        name: t.Idx(fresh.take(), sizes[name])
-        for name in t.names_in_order(rhs)
-        if name not in own and name in target
-    }
-    rhs = t.rename(rhs, dict[str, t.Index](summed))
-    mapping = dict[str, t.Index](zip(t.names(lhs), derivation.signature, strict=True))
+    named, summed = in_derivation_names(derivation, lhs, rhs, fresh)
     back: dict[str, t.Index] = {
         theirs.name: mine for mine, theirs in zip(lhs, derivation.signature, strict=True)
     }
     back.update({new.name: t.Idx(old, new.size) for old, new in summed.items()})
-    return ClaimInNames(t.rename(rhs, mapping), back)
+    return ClaimInNames(named, back)
 
 
 def _terms(term: t.Term) -> tuple[t.Term, ...]:

@@ -24,7 +24,7 @@ instantiated definition, as reverse mode builds it: `_same_tree`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from itertools import permutations
 from weakref import WeakKeyDictionary
@@ -453,11 +453,7 @@ def _renumbered(
         if mapping:
             term = t.rename(_unshadowed(term, mapping, file_names), mapping)
         around = around | {i.name for i in _binders(term)}
-    kids = t.children(term)
-    new = tuple(_renumbered(k, around, file_names, sizes) for k in kids)
-    if all(a is b for a, b in zip(kids, new, strict=True)):
-        return term
-    return t.with_children(term, new)
+    return _over_children(term, lambda kid: _renumbered(kid, around, file_names, sizes))
 
 
 def _in_positions(
@@ -515,37 +511,31 @@ def _unshadowed(term: t.Term, mapping: dict[str, t.Index], file_names: _FileName
     inner one the outer's name and size (an E999 in evaluation). Its own
     renumbering, below, then names it as any other binder."""
     names = set(mapping)
-    inner = [k for k in t.children(term) if _rebinds(k, names)]
-    if not inner:
-        return term
-    # Apart from the names the outer ones take, too: renamed to one of those
-    # the inner sum would capture what the outer one reads.
-    targets = {index.name for index in mapping.values() if isinstance(index, t.Idx)}
-    fresh = t.FreshNames(set(file_names.all) | t.used_names(term) | targets)
+    # Made when first needed (seldom): it copies the file's names.
+    fresh: list[t.FreshNames] = []
 
     def away(node: t.Term) -> t.Term:
-        kids = t.children(node)
-        new = tuple(away(k) for k in kids)
-        if any(a is not b for a, b in zip(kids, new, strict=True)):
-            node = t.with_children(node, new)
+        node = _over_children(node, away)
         taken = [i for i in _binders(node) if i.name in names]
         if not taken:
             return node
-        return t.rename(node, {i.name: t.Idx(fresh.take(), i.size) for i in taken})
+        if not fresh:
+            # Apart from the names the outer ones take, too: renamed to one
+            # of those, the inner sum would capture what the outer one reads.
+            targets = {index.name for index in mapping.values() if isinstance(index, t.Idx)}
+            fresh.append(t.FreshNames(set(file_names.all) | t.used_names(term) | targets))
+        return t.rename(node, {i.name: t.Idx(fresh[0].take(), i.size) for i in taken})
 
+    return _over_children(term, away)
+
+
+def _over_children(term: t.Term, change: Callable[[t.Term], t.Term]) -> t.Term:
+    """`term` over its children changed, the same node where none changed."""
     kids = t.children(term)
-    return t.with_children(term, tuple(away(k) for k in kids))
-
-
-def _rebinds(term: t.Term, names: set[str]) -> bool:
-    """Whether a binder in `term` takes one of `names`."""
-    stack = [term]
-    while stack:
-        node = stack.pop()
-        if any(i.name in names for i in _binders(node)):
-            return True
-        stack.extend(t.children(node))
-    return False
+    new = tuple(change(k) for k in kids)
+    if all(a is b for a, b in zip(kids, new, strict=True)):
+        return term
+    return t.with_children(term, new)
 
 
 def _binders(term: t.Term) -> tuple[t.Idx, ...]:
