@@ -31,16 +31,18 @@ from shapecheck.symbolic.formula import formula
 TARGETS_S = {100: 0.1, 1000: 1.0}
 
 
-def rnn_source(steps: int) -> str:
+def rnn_source(steps: int, function: str = "tanh", tail: str = "derive dL/dU") -> str:
+    """The RNN unrolled `steps` steps with activation `function`, its loss the
+    last state summed, then `tail` (a `derive`, a claim; the tests use it too)."""
     return (
         "dim h = 4, d = 3\n"
         "param W[d, h], U[h, h], b[h]\n"
         "input s0[h]\n"
         f"for t in 1..{steps}:\n"
         "    input x{t}[d]\n"
-        "    s{t}[i] = tanh(x{t}[j] W[j, i] + s{t-1}[k] U[k, i] + b[i])\n"
+        f"    s{{t}}[i] = {function}(x{{t}}[j] W[j, i] + s{{t-1}}[k] U[k, i] + b[i])\n"
         f"L = s{steps}[i]\n"
-        "derive dL/dU\n"
+        f"{tail}\n"
     )
 
 

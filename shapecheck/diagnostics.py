@@ -151,6 +151,7 @@ class Code(str, enum.Enum):
     W104 = "W104"
     W105 = "W105"
     W106 = "W106"
+    W107 = "W107"
     W110 = "W110"
     W111 = "W111"
     W113 = "W113"
@@ -299,6 +300,7 @@ CODES: dict[Code, tuple[Severity, str]] = {
     Code.W104: (Severity.WARNING, "derivative too large to verify"),
     Code.W105: (Severity.WARNING, "empty file"),
     Code.W106: (Severity.WARNING, "index named like a dim"),
+    Code.W107: (Severity.WARNING, "derivative not written out with `--expand`"),
     Code.W110: (Severity.WARNING, "derivative not verified: every entry at a kink"),
     Code.W111: (Severity.WARNING, "derivative not verified: ill-conditioned matrix"),
     Code.W113: (Severity.WARNING, "not verified: numeric check inconclusive"),

@@ -162,7 +162,7 @@ def _derive(
     checked: CheckedProgram, deriver: Deriver, options: Options
 ) -> tuple[list[DerivativeResult], list[SymbolicClaim], list[Diagnostic]]:
     from shapecheck.symbolic.claims import resolve_claim
-    from shapecheck.symbolic.derive import DerivationTooLarge, SecondDerivativeOfLoss, expand
+    from shapecheck.symbolic.derive import DerivationTooLarge, SecondDerivativeOfLoss
     from shapecheck.symbolic.fold import folder_of, with_signature_names
     from shapecheck.symbolic.simplify import SimplifyLimit
 
@@ -175,7 +175,8 @@ def _derive(
     for request in checked.requests:
         try:
             derived = deriver.derive(request.of, request.wrt, request.order)
-            expanded = folder.fold(expand(derived, deriver.taken)) if options.expand else None
+            expanded = _written_out(derived, deriver, request, problems) if options.expand else None
+            expanded = folder.fold(expanded) if expanded is not None else None
             derivation = folder.derivation(derived)
             if request.names:  # `derive dY/dX[a, b, p, q]` (spec 10)
                 derivation, expanded = with_signature_names(
@@ -203,6 +204,31 @@ def _derive(
         except SecondDerivativeOfLoss as error:
             problems.append(through_loss(claim.label, error, claim.span, claim.loop))
     return results, claims, problems
+
+
+def _written_out(
+    derived: Derivation, deriver: Deriver, request: DeriveRequest, problems: list[Diagnostic]
+) -> t.Term | None:
+    """`--expand`: the derivative with its adjoint lines inlined, or None with
+    W107 in `problems` where that is past the limits (it is shown with its
+    lines, as without `--expand`)."""
+    from shapecheck.symbolic.derive import NotWrittenOut, expand
+    from shapecheck.symbolic.simplify import SimplifyLimit
+
+    try:
+        return expand(derived, deriver.taken)
+    except (NotWrittenOut, SimplifyLimit) as error:
+        why = error.size if isinstance(error, NotWrittenOut) else f"it would pass a limit: {error}"
+        problems.append(
+            diagnostic(
+                Code.W107,
+                request.span,
+                f"{request.label} is not written out with --expand: written out {why}",
+                hints=["it is shown with its adjoint lines, as without --expand"],
+                context=loop_context(request.loop),
+            )
+        )
+        return None
 
 
 def through_loss(label: str, error: SecondDerivativeOfLoss, span: Any, loop: Any) -> Diagnostic:
@@ -447,9 +473,16 @@ def _prepared(checked: CheckedProgram, problems: list[Diagnostic]) -> Deriver | 
     try:
         return Deriver(checked)
     except (DerivationTooLarge, SimplifyLimit) as error:
-        first = checked.requests[0].span if checked.requests else None
-        words = f"the definitions are too large to derive through: {error}"
-        problems.append(diagnostic(Code.E303, first, words))
+        reading = checked.definition(getattr(error, "definition", None) or "")
+        if reading is not None:  # its derivative reference could not be derived or written out
+            words = f"`{reading.name}` reads a derivative that is too large: {error}"
+            problems.append(
+                diagnostic(Code.E303, reading.span, words, context=loop_context(reading.loop))
+            )
+        else:
+            first = checked.requests[0].span if checked.requests else None
+            words = f"the definitions are too large to derive through: {error}"
+            problems.append(diagnostic(Code.E303, first, words))
     except SecondDerivativeOfLoss as error:
         definition = checked.definition(error.definition or "")
         span, loop = (definition.span, definition.loop) if definition else (None, ())

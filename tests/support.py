@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -24,6 +25,13 @@ from shapecheck.syntax import ast
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
+if str(ROOT) not in sys.path:
+    # CI tests the installed package: the checkout goes last, so that it only
+    # provides `benchmarks` and never shadows the installed `shapecheck`.
+    sys.path.append(str(ROOT))
+
+# The RNN of benchmarks/derive_rnn.py, for tests that unroll it.
+from benchmarks.derive_rnn import rnn_source as rnn  # noqa: E402, F401
 
 
 def sample_lines() -> list[str]:

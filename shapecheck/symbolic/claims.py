@@ -30,7 +30,9 @@ from shapecheck.symbolic.derive import (
     Derivation,
     DerivationTooLarge,
     Deriver,
+    copied_over,
     expand,
+    lines_size,
     reference_target,
     references_in,
     replace_references,
@@ -46,7 +48,7 @@ from shapecheck.symbolic.simplify import SimplifyLimit, Spent, key, normal_form,
 # step, quadratic in the steps (a wrong claim on a relu RNN writes out to
 # 2,300 nodes at 20 steps, 1.5 s to compare, 20,000 at 60, 8 s, and its 200
 # steps took two minutes). It is not written out past MAX_COMPARED_NODES where
-# that is more than MAX_COPIES times its lines; a large formula that is not
+# that is more than MAX_COPIES (derive.py) times its lines; a large formula that is not
 # copied over (a claim of 1,000 terms, benchmarks/canonical_growth.py) is
 # compared, near linearly. The largest claim among the samples writes out to
 # 97 nodes. The comparison as a whole then visits at most MAX_COMPARISON_WORK
@@ -54,7 +56,6 @@ from shapecheck.symbolic.simplify import SimplifyLimit, Spent, key, normal_form,
 # tanh RNN of 10 steps, 950 nodes written out, 360,000 (a few seconds) as its
 # normal form multiplies ten factors (1 - tanh²) out, fivefold every two steps.
 MAX_COMPARED_NODES = 2_000
-MAX_COPIES = 2
 MAX_COMPARISON_WORK = 400_000
 
 
@@ -93,8 +94,8 @@ def resolve_claim(deriver: Deriver, claim: CheckedClaim) -> SymbolicClaim:
     # Each reference is written out where it stands: counted once per occurrence.
     compared = [derivation, *(referenced[name] for name in names)]
     written_out = sum(written_out_size(d) for d in compared)
-    as_lines = sum(_lines_size(d) for d in compared)
-    if written_out > MAX_COMPARED_NODES and written_out > MAX_COPIES * as_lines:
+    as_lines = sum(lines_size(d) for d in compared)
+    if copied_over(written_out, as_lines, MAX_COMPARED_NODES):
         reason = (
             f"written out in full (its adjoint lines inlined) it has about {written_out:,} "
             f"terms and factors, {written_out / as_lines:.0f} times as many as its lines: "
@@ -106,13 +107,6 @@ def resolve_claim(deriver: Deriver, claim: CheckedClaim) -> SymbolicClaim:
     except (DerivationTooLarge, SimplifyLimit) as error:
         reason = f"it is too large to compare symbolically ({error})"
         return SymbolicClaim(claim, derivation, None, None, False, reason)
-
-
-def _lines_size(derivation: Derivation) -> int:
-    """The nodes of the derivative and its adjoint lines, as printed."""
-    return sum(
-        t.size_count(x) for x in (derivation.formula, *(a.formula for a in derivation.adjoints))
-    )
 
 
 def _through_lines(
@@ -158,7 +152,7 @@ def _through_lines(
     if not read_lines or references_in(read):
         return None
     cut = written_out_size(derivation, read_lines)
-    if cut > MAX_COMPARED_NODES and cut > MAX_COPIES * _lines_size(derivation):
+    if copied_over(cut, lines_size(derivation), MAX_COMPARED_NODES):
         return None
     try:
         truth = expand(derivation, deriver.taken, spent, keep=read_lines)

@@ -42,10 +42,34 @@ MAX_FORMULA_NODES = 2_000_000
 MAX_BUILT_NODES = 500_000
 # Definitions on the paths of one derivative: each costs about 2 ms to derive.
 MAX_PATH_DEFINITIONS = 5_000
+# Writing a derivative out (`expand`) copies each adjoint line once per
+# reference to it: an unrolled loop's dL/db sums a chain per step, so written
+# out it is quadratic in the steps (a relu RNN: 2,300 terms and factors at 20
+# steps, 20,000 at 60, 1.7 s; 56,000 at 100, 6 s; `--expand` at 300 steps
+# took 91 s and 1.4 GB, and a second derivative or a definition reading
+# dL/db at 100 steps ran 45-55 s before E303). It is not built where it would
+# pass MAX_WRITTEN_OUT_NODES and MAX_COPIES times its lines: a large formula
+# that is not copied over is written out (a claim of 1,000 terms), within the
+# simplifier's limits, which the whole writing out shares. The samples'
+# largest writes out to 277.
+MAX_WRITTEN_OUT_NODES = 20_000
+MAX_COPIES = 2
 
 
 class DerivationTooLarge(Exception):
     """A formula grew past MAX_FORMULA_NODES (reported as E303)."""
+
+    # The definition whose derivative reference needed it, if any.
+    definition: str | None = None
+
+
+class NotWrittenOut(DerivationTooLarge):
+    """A derivative that `expand` would copy past MAX_WRITTEN_OUT_NODES;
+    `size` says how large it would be, after "it"."""
+
+    def __init__(self, label: str, size: str) -> None:
+        super().__init__(f"{label} written out {size}")
+        self.size = size
 
 
 class SecondDerivativeOfLoss(Exception):
@@ -969,7 +993,7 @@ def _substitute_references(deriver: Deriver) -> None:
             continue
         try:
             rhs = simplify(replace_references(deriver, rhs, t.FreshNames(deriver.taken)))
-        except SecondDerivativeOfLoss as error:
+        except (SecondDerivativeOfLoss, DerivationTooLarge) as error:
             error.definition = definition.name
             raise
         deriver.lowered[definition.name] = (lhs, rhs)
@@ -1046,9 +1070,12 @@ def expand(
     keep: AbstractSet[str] = frozenset(),
 ) -> t.Term:
     """The derivative as one formula: every adjoint inlined, then simplified
-    (within what `spent` allows, SimplifyLimit past it). The lines labelled
-    in `keep` are not inlined: the formula reads them (`dL/dh2[k]`) where it
-    reaches them."""
+    (within what `spent` allows, or one budget for the whole, SimplifyLimit
+    past it). The lines labelled in `keep` are not inlined: the formula reads
+    them (`dL/dh2[k]`) where it reaches them. NotWrittenOut, before anything
+    is built, where that would copy the lines past the limits above."""
+    _check_written_out_size(derivation, keep)
+    spent = spent if spent is not None else Spent()
     taken = fresh_taken | t.index_names(derivation.formula)
     for adjoint in derivation.adjoints:
         taken |= t.index_names(adjoint.formula)
@@ -1061,6 +1088,31 @@ def expand(
         expanded[adjoint.label] = simplify(_bounded(inlined, adjoint.label), spent=spent)
     inlined = _inline(derivation.formula, lines, expanded, fresh)
     return simplify(_bounded(inlined, derivation.label), spent=spent)
+
+
+def lines_size(derivation: Derivation) -> int:
+    """The nodes of the derivative and its adjoint lines, as printed."""
+    formulas = (derivation.formula, *(a.formula for a in derivation.adjoints))
+    return sum(t.size_count(x) for x in formulas)
+
+
+def copied_over(written_out: int, lines: int, limit: int) -> bool:
+    """Whether a formula written out to `written_out` nodes from lines of
+    `lines` nodes is too large to build: past `limit` and MAX_COPIES times
+    the lines (what copies them, not what is large in itself)."""
+    return written_out > limit and written_out > MAX_COPIES * lines
+
+
+def _check_written_out_size(derivation: Derivation, keep: AbstractSet[str]) -> None:
+    written_out = written_out_size(derivation, keep)
+    lines = lines_size(derivation)
+    if copied_over(written_out, lines, MAX_WRITTEN_OUT_NODES):
+        raise NotWrittenOut(
+            derivation.label,
+            f"(its adjoint lines inlined) would have about {written_out:,} terms and "
+            f"factors, {written_out / lines:.0f} times as many as its lines; "
+            f"the limit is {MAX_WRITTEN_OUT_NODES:,}",
+        )
 
 
 def written_out_size(derivation: Derivation, keep: AbstractSet[str] = frozenset()) -> int:

@@ -12,27 +12,13 @@ reason, and never E303, since the derivative was derived.
 from __future__ import annotations
 
 import pytest
-from support import run
+from support import rnn, run
 
 from shapecheck.check.program import Size
 from shapecheck.symbolic import claims
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.canonical import key, unfold_definitions
 from shapecheck.symbolic.simplify import normal_form
-
-
-def rnn(steps: int, function: str, claim: str) -> str:
-    return (
-        "dim h = 4, d = 3\n"
-        "param W[d, h], U[h, h], b[h]\n"
-        "input s0[h]\n"
-        f"for t in 1..{steps}:\n"
-        "    input x{t}[d]\n"
-        f"    s{{t}}[i] = {function}(x{{t}}[j] W[j, i] + s{{t-1}}[k] U[k, i] + b[i])\n"
-        f"L = s{steps}[i]\n"
-        f"{claim}\n"
-    )
-
 
 BACKPROP = "dL/ds0[k] = dL/ds1[i] (1 - s1[i]^2) U[k, i]"
 
