@@ -535,7 +535,9 @@ def _derive_and_verify(
 # A claim confirmed by its numbers alone is checked again at the values these
 # other seeds draw: a coincidence of values (every r[i,j] < p at the first
 # draw, so a claim without the mask `keep` agreed) seldom holds at three
-# independent draws, where it would hold at one.
+# independent draws, where it would hold at one. Then at the draws after
+# them where a comparison or other piecewise term that went one way at all
+# three goes another (`numeric.branches`).
 OTHER_DRAWS = 2
 
 
@@ -550,26 +552,34 @@ def _checked_at_other_draws(
     """Each claim confirmed only numerically takes its verdict and errors
     from the first other draw where it is wrong, if any (`--at` fixes every
     value: nothing to draw)."""
+    from shapecheck.numeric.branches import other_branch_seeds
     from shapecheck.numeric.report import verify_numerically
 
     lucky = [k for k, c in enumerate(claim_results) if c.confirmed and not c.symbolic.matches]
     if not lucky or options.at is not None:
         return
-    for other in range(1, OTHER_DRAWS + 1):
-        seed = options.seed + other
+
+    def still_confirmed(seed: int, hint: str) -> list[int]:
+        """The claims `lucky` checked at the values `seed` draws (each taking
+        its verdict and errors from there where it is wrong), those left."""
+        claims = [claim_results[k].symbolic for k in lucky]
         again = verify_numerically(
-            checked,
-            deriver,
-            [],
-            [claim_results[k].symbolic for k in lucky],
-            replace(options, seed=seed, save=None),
-            chosen,
+            checked, deriver, [], claims, replace(options, seed=seed, save=None), chosen
         )
-        hint = _LUCKY_VALUES.format(options.seed, seed)
         for k, at_other in zip(lucky, again.claims, strict=True):
             there = ClaimResult(claim_results[k].symbolic, at_other)
             _wrong_elsewhere(claim_results, problems, k, there, again.diagnostics, hint)
-        lucky = [k for k in lucky if claim_results[k].confirmed]
+        return [k for k in lucky if claim_results[k].confirmed]
+
+    drawn = [options.seed + other for other in range(OTHER_DRAWS + 1)]
+    for seed in drawn[1:]:
+        lucky = still_confirmed(seed, _LUCKY_VALUES.format(options.seed, seed))
+        if not lucky:
+            return
+    listed = ", ".join(str(seed) for seed in drawn[:-1]) + f" and {drawn[-1]}"
+    seeds = f"seeds {listed}" if len(drawn) > 1 else f"seed {drawn[0]}"
+    for seed in other_branch_seeds(checked, deriver, drawn, options.budget_bytes):
+        lucky = still_confirmed(seed, _ONE_BRANCH.format(seeds, seed))
         if not lucky:
             return
 
@@ -577,6 +587,11 @@ def _checked_at_other_draws(
 _LUCKY_VALUES = (
     "it agreed at the values drawn with seed {} only by a coincidence of values; "
     "it is wrong at those drawn with seed {}"
+)
+_ONE_BRANCH = (
+    "it agreed at the values drawn with {} only because a comparison or "
+    "other piecewise term took one branch at all of them; it is wrong at those "
+    "drawn with seed {}, where it takes another"
 )
 
 

@@ -55,7 +55,7 @@ def _zero_norms(
     for name in dict.fromkeys(names):
         if name not in deriver.lowered:
             continue
-        for node in _walk(deriver.lowered[name][1]):
+        for node in t.preorder(deriver.lowered[name][1]):
             if isinstance(node, t.IndexedFunc) and node.name == "norm":
                 with np.errstate(all="ignore"):
                     value = np.asarray(evaluator.value(node))
@@ -64,14 +64,6 @@ def _zero_norms(
                         f"norm of a zero vector in `{name}`: its derivative e / norm is "
                         "undefined there; check at another point (--seed, or other literal values)"
                     )
-
-
-def _walk(term: t.Term) -> Iterator[t.Term]:
-    stack = [term]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(reversed(t.children(node)))
 
 
 def kinks(deriver: Deriver, forward: Mapping[str, Array], names: list[str]) -> tuple[str, ...]:

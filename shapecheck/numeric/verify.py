@@ -134,6 +134,16 @@ def _search_kinks(verifier: Verifier, derivation: Derivation, chain: list[str]) 
         return differences.kinked_columns(base, rerun, straddles, chunk)
 
 
+def forward_pass(deriver: Deriver, leaves: Mapping[str, Array]) -> dict[str, Array]:
+    """Every definition's value from the leaves' (in the definitions' order)."""
+    values: dict[str, Array] = dict(leaves)
+    evaluator = Evaluator(values)
+    for name in deriver.graph.order:
+        lhs, rhs = deriver.lowered[name]
+        values[name] = align(evaluator.value(rhs), t.names(rhs.free), lhs)
+    return values
+
+
 class Verifier:
     """Values, forward passes and checks for one checked program."""
 
@@ -150,7 +160,7 @@ class Verifier:
         self.leaves = dict(values)
         self.rng = np.random.default_rng([settings.seed, 0x5EED])
         # With the first derivatives the symbolic stage defines for d2A/dB2.
-        self.forward = self._forward(self.leaves, list(deriver.graph.order))
+        self.forward = forward_pass(deriver, self.leaves)
         # The derived side: each derivation's value, evaluated once.
         steps = [(name, *deriver.lowered[name]) for name in deriver.graph.order]
         self.derived = DerivedValues(self.forward, steps)
@@ -159,14 +169,6 @@ class Verifier:
         self.kinked_columns: dict[str, Array] = {}
 
     # ---- forward passes
-    def _forward(self, leaves: Mapping[str, Array], names: list[str]) -> dict[str, Array]:
-        values: dict[str, Array] = dict(leaves)
-        evaluator = Evaluator(values)
-        for name in names:
-            lhs, rhs = self.deriver.lowered[name]
-            values[name] = align(evaluator.value(rhs), tuple(i.name for i in rhs.free), lhs)
-        return values
-
     def rerun(
         self,
         derivation: Derivation,

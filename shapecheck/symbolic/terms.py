@@ -677,6 +677,15 @@ _CHILDREN: dict[type, Callable[[Any], tuple[Term, ...]]] = {
 }
 
 
+def preorder(term: Term) -> Iterator[Term]:
+    """Every node of `term`, each before its children, children in order."""
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(children(node)))
+
+
 def replace_nodes(term: Term, change: Callable[[Term], Term | None]) -> Term:
     """`term` with each node for which `change` gives a replacement replaced
     (its children are not visited then), top down; the others rebuilt over

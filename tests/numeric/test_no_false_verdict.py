@@ -11,8 +11,11 @@ import numpy as np
 import pytest
 from support import run
 
+from shapecheck.numeric import branches
 from shapecheck.numeric.verdicts import ClaimVerdict, Verdict
+from shapecheck.numeric.verify import forward_pass
 from shapecheck.pipeline import FileReport
+from shapecheck.symbolic.derive import Deriver
 
 FUZZ = sorted((Path(__file__).parent / "data" / "fuzz").glob("*.idx"))
 
@@ -169,6 +172,7 @@ def test_a_claim_right_by_a_coincidence_of_values_is_wrong_at_another_draw(
     import shapecheck.pipeline as pipeline
 
     monkeypatch.setattr(pipeline, "OTHER_DRAWS", 0)
+    monkeypatch.setattr(branches, "MAX_SEARCHED", 0)
     assert run(_DROPOUT, seed=seed).claims[0].confirmed is True
     monkeypatch.undo()
     report = run(_DROPOUT, seed=seed)
@@ -179,6 +183,65 @@ def test_a_claim_right_by_a_coincidence_of_values_is_wrong_at_another_draw(
     assert problem.message == "the claim dL/dx[i,j] is wrong: it misses the factor `keep[i,j]`"
     coincidence = f"drawn with seed {seed} only by a coincidence of values"
     assert any(coincidence in hint for hint in problem.hints)
+
+
+@pytest.mark.parametrize("seed", [224, 225])
+def test_a_claim_right_at_three_draws_by_one_branch_is_wrong_where_it_takes_another(
+    monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    # At seeds 224 to 227 every r[i,j] < p: the three draws all agree (the
+    # only such seeds of 0 to 399); the mask takes its other branch at 228.
+    monkeypatch.setattr(branches, "MAX_SEARCHED", 0)
+    assert run(_DROPOUT, seed=seed).claims[0].confirmed is True
+    monkeypatch.undo()
+    report = run(_DROPOUT, seed=seed)
+    assert report.claims[0].confirmed is False
+    (problem,) = [d for d in report.diagnostics if d.is_error]
+    assert problem.code == "E402"
+    assert problem.message == "the claim dL/dx[i,j] is wrong: it misses the factor `keep[i,j]`"
+    seeds = f"seeds {seed}, {seed + 1} and {seed + 2} only because a comparison"
+    assert any(seeds in hint and "with seed 228," in hint for hint in problem.hints)
+
+
+def test_the_right_dropout_claim_stays_confirmed_where_the_mask_took_one_branch() -> None:
+    right = _DROPOUT.replace("dL/dout[i, j] / p", "dL/dout[i, j] keep[i, j] / p")
+    report = run(right, seed=224)
+    assert report.claims[0].confirmed is True
+    assert [d.code for d in report.diagnostics] == []
+
+
+_BRANCHES = """dim n = 3
+input x[n], y[n]
+param a
+m[i] = max(x[i], 0) + relu(x[i]^2) + (y[i] > a)
+L = m[i] m[i]
+"""
+
+
+def test_the_branches_taken_are_those_of_each_entry() -> None:
+    report = run(_BRANCHES, verify=False)
+    assert report.checked is not None
+    deriver = Deriver(report.checked)
+    leaves = {"x": np.array([-1.0, 0.0, 2.0]), "y": np.array([1.0, 2.0, 3.0]), "a": np.array(0.5)}
+    taken = branches.branches_taken(deriver, forward_pass(deriver, leaves))
+    # max(x, 0): below, at and above; relu(x^2): at and above; y > a: above.
+    assert sorted(sorted(sides) for sides in taken.values()) == [[-1, 0, 1], [0, 1], [1]]
+
+
+def _seeds(text: str, drawn: list[int], budget: int = 2**28) -> list[int]:
+    report = run(text, verify=False)
+    assert report.checked is not None
+    return list(branches.other_branch_seeds(report.checked, Deriver(report.checked), drawn, budget))
+
+
+def test_seeds_are_searched_only_for_a_term_that_took_one_branch() -> None:
+    # s > w goes one way at the draws of seeds 0 to 3 and the other at 4;
+    # then no term is left that took one branch only.
+    assert _seeds("input s\nparam w\nm = (s > w) s\nL = m m\n", [0, 1, 2]) == [4]
+    assert _seeds("input s\nparam w\nm = (s > w) s\nL = m m\n", [0, 1, 2], budget=8) == []
+    # Only relu(x^2), at 0 or above by construction, took one branch: it never turns.
+    assert _seeds(_BRANCHES, [0, 1, 2]) == []
+    assert _seeds("dim n = 3\ninput x[n]\nL = x[i] x[i]\n", [0]) == []
 
 
 def test_a_right_claim_confirmed_numerically_stays_confirmed_at_other_draws() -> None:

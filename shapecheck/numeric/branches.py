@@ -1,0 +1,105 @@
+"""Which branches the forward pass takes at a draw: where to look again at a
+claim that its numbers alone confirmed.
+
+Part of the numeric stage; the pipeline calls `other_branch_seeds` after a
+claim's re-checks at the next draws (`pipeline._checked_at_other_draws`). A
+claim that leaves out a mask (`keep[i,j] = r[i,j] < p`) agrees with the truth
+at every draw where the mask keeps every entry, and three independent draws
+make that unlikely, not impossible. So every kinked node of the definitions
+(`kinks.is_kinked`: comparisons, relu, abs, step, sign, max and min,
+`max[j]`, `argmax[j]` and their kin, norm) is a branch point: the branches
+its entries take (`kinks.branch`) are gathered over the draws made, and the
+seeds after them are drawn, at most MAX_SEARCHED, for one that sends a node
+that took one branch only down another. Each such seed is yielded; the claim
+is checked again there. A node that takes one branch by construction
+(`x[i]^2 >= 0`) never changes, and costs one forward pass per seed searched.
+Nodes are told apart by their definition and their place in its formula.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from shapecheck.check.program import CheckedProgram
+from shapecheck.numeric import kinks
+from shapecheck.numeric import values as numbers
+from shapecheck.numeric.budget import forward_entries
+from shapecheck.numeric.evaluate import Evaluator, align
+from shapecheck.numeric.verify import forward_pass
+from shapecheck.symbolic import terms as t
+from shapecheck.symbolic.derive import Deriver
+
+Array = Any
+# A kinked node: its definition, and its place in the formula (preorder).
+Node = tuple[str, int]
+
+# Seeds drawn, after those already checked, for one where a node that took
+# one branch only takes another.
+MAX_SEARCHED = 8
+
+
+def branches_taken(deriver: Deriver, forward: Mapping[str, Array]) -> dict[Node, frozenset[int]]:
+    """The branches each kinked node of the definitions takes over its entries."""
+    evaluator = Evaluator(forward)
+    taken: dict[Node, frozenset[int]] = {}
+    for name in deriver.graph.order:
+        _, rhs = deriver.lowered[name]
+        for place, node in enumerate(t.preorder(rhs)):
+            if kinks.is_kinked(node):
+                branch = kinks.branch(node, _operands(evaluator, node))
+                taken[(name, place)] = frozenset(np.unique(branch).tolist())
+    return taken
+
+
+def other_branch_seeds(
+    program: CheckedProgram, deriver: Deriver, seeds: Iterable[int], budget_bytes: int
+) -> Iterator[int]:
+    """The seeds after `seeds` (at most MAX_SEARCHED of them) whose draw sends a
+    node that took one branch only at every draw of `seeds` down another, as
+    they are found; none where the forward pass does not fit `budget_bytes`."""
+    if 8 * forward_entries(program) > budget_bytes:
+        return
+    done = list(seeds)
+    seen: dict[Node, set[int]] = {}
+    for seed in done:
+        _merge(seen, _at(program, deriver, seed))
+    for seed in range(max(done) + 1, max(done) + 1 + MAX_SEARCHED):
+        one_sided = {node for node, sides in seen.items() if len(sides) == 1}
+        if not one_sided:
+            return
+        taken = _at(program, deriver, seed)
+        turned = any(taken.get(node, frozenset()) - seen[node] for node in one_sided)
+        _merge(seen, taken)
+        if turned:
+            yield seed
+
+
+def _at(program: CheckedProgram, deriver: Deriver, seed: int) -> dict[Node, frozenset[int]]:
+    return branches_taken(deriver, forward_pass(deriver, numbers.draw_values(program, seed)))
+
+
+def _merge(seen: dict[Node, set[int]], taken: Mapping[Node, frozenset[int]]) -> None:
+    for node, sides in taken.items():
+        seen.setdefault(node, set()).update(sides)
+
+
+def _operands(evaluator: Evaluator, node: t.Term) -> tuple[Array, ...]:
+    """What `kinks.branch` reads of a kinked node, on the axes it expects."""
+    match node:
+        case t.Compare():
+            return (_on(evaluator, node.left, node.free), _on(evaluator, node.right, node.free))
+        case t.Extremum():
+            return (_on(evaluator, node.first, node.free), _on(evaluator, node.second, node.free))
+        case t.Func():
+            return (_on(evaluator, node.arg, node.free),)
+        case t.IndexedFunc() if node.name in kinks.SELECTING:
+            return (evaluator.value(node.arg),)  # on the argument's own axes
+        case _:  # a norm: its own value
+            return (evaluator.value(node),)
+
+
+def _on(evaluator: Evaluator, term: t.Term, free: tuple[t.Idx, ...]) -> Array:
+    return align(evaluator.value(term), t.names(term.free), free)
