@@ -202,27 +202,33 @@ class ShapeMemo:
         spent.work += cost.work
         spent.rewrites += cost.rewrites
         mapping = dict(zip(before_names, names, strict=True))
-
-        def renamed(node: t.Term) -> t.Term | None:
-            if isinstance(node, t.Tensor):
-                return t.Tensor(mapping[node.name], node.indices, node.kind)
-            return None
-
-        return _marked_as(result, t.replace_nodes(result, renamed))
+        return _renamed_arrays(result, mapping)
 
 
-def _marked_as(original: t.Term, renamed: t.Term) -> t.Term:
-    """`renamed` with the fixed-point mark of each node of `original`, its
-    image under a renaming of arrays (every node, marked or not: a hit must
-    leave what a miss leaves)."""
-    stack = [(original, renamed)]
-    while stack:
-        old, new = stack.pop()
-        mark = old.__dict__.get(_FIXED)
-        if mark is not None and not isinstance(new, LEAVES):
-            new.__dict__[_FIXED] = mark
-        stack.extend(zip(t.children(old), t.children(new), strict=True))
-    return renamed
+# What a node keeps under a renaming of arrays: the engine's fixed-point mark
+# (a hit must leave what a miss leaves) and its free indices (computed once).
+_KEPT = (_FIXED, "free")
+
+
+def _renamed_arrays(node: t.Term, mapping: dict[str, str]) -> t.Term:
+    """`node` with its arrays renamed by `mapping`, each rebuilt node keeping
+    what `_KEPT` names of the node it replaces; a subtree that names no
+    renamed array is the stored one itself (terms are immutable)."""
+    if isinstance(node, t.Tensor):
+        name = mapping[node.name]
+        return node if name == node.name else t.Tensor(name, node.indices, node.kind)
+    kids = t.children(node)
+    if not kids:
+        return node
+    new = tuple(_renamed_arrays(kid, mapping) for kid in kids)
+    if all(a is b for a, b in zip(new, kids, strict=True)):
+        return node
+    rebuilt = t.with_children(node, new)
+    for kept in _KEPT:
+        value = node.__dict__.get(kept)
+        if value is not None:
+            rebuilt.__dict__[kept] = value
+    return rebuilt
 
 
 def _arrays(term: t.Term) -> list[tuple[str, str]]:

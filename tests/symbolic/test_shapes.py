@@ -67,6 +67,18 @@ def test_a_hit_is_what_simplifying_gives(term: t.Term) -> None:
     assert hit == miss
     assert key(hit) == key(miss)
     assert _marks(hit) == _marks(miss)
+    assert _frees(hit) == _frees(miss)  # carried over, not computed: the same
+
+
+def _frees(term: t.Term) -> list[tuple[t.Idx, ...]]:
+    """Every node's free indices, in preorder."""
+    found: list[tuple[t.Idx, ...]] = []
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        found.append(node.free)
+        stack.extend(t.children(node))
+    return found
 
 
 def _copies(term: t.Term, count: int) -> list[t.Term]:
