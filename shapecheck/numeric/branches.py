@@ -37,8 +37,18 @@ Array = Any
 Node = tuple[str, int]
 
 # Seeds drawn, after those already checked, for one where a node that took
-# one branch only takes another.
-MAX_SEARCHED = 8
+# one branch only takes another: a lone comparison that holds with
+# probability q at a draw goes unturned over the three draws and all of
+# these with probability q^35 (0.2 % at q = 0.84, `r < p` for a standard
+# normal r and p drawn in [0.5, 2]; at 8 seeds it was 15 %). Fewer where a
+# forward pass is large: the search spends at most SEARCH_WORK, counting a
+# forward pass as its entries and NODE_WORK per node of its formulas (the
+# evaluator's own time, about that of 1,000 entries), and at least
+# MIN_SEARCHED seeds (the 1,000-step RNN: 14,000 entries, 9,000 nodes).
+MAX_SEARCHED = 32
+MIN_SEARCHED = 8
+SEARCH_WORK = 10**7
+NODE_WORK = 1_000
 
 
 def branches_taken(deriver: Deriver, forward: Mapping[str, Array]) -> dict[Node, frozenset[int]]:
@@ -57,16 +67,16 @@ def branches_taken(deriver: Deriver, forward: Mapping[str, Array]) -> dict[Node,
 def other_branch_seeds(
     program: CheckedProgram, deriver: Deriver, seeds: Iterable[int], budget_bytes: int
 ) -> Iterator[int]:
-    """The seeds after `seeds` (at most MAX_SEARCHED of them) whose draw sends a
-    node that took one branch only at every draw of `seeds` down another, as
-    they are found; none where the forward pass does not fit `budget_bytes`."""
+    """The seeds after `seeds` (`searched` of them) whose draw sends a node
+    that took one branch only at every draw of `seeds` down another, as they
+    are found; none where the forward pass does not fit `budget_bytes`."""
     if 8 * forward_entries(program) > budget_bytes:
         return
     done = list(seeds)
     seen: dict[Node, set[int]] = {}
     for seed in done:
         _merge(seen, _at(program, deriver, seed))
-    for seed in range(max(done) + 1, max(done) + 1 + MAX_SEARCHED):
+    for seed in range(max(done) + 1, max(done) + 1 + searched(program, deriver)):
         one_sided = {node for node, sides in seen.items() if len(sides) == 1}
         if not one_sided:
             return
@@ -75,6 +85,13 @@ def other_branch_seeds(
         _merge(seen, taken)
         if turned:
             yield seed
+
+
+def searched(program: CheckedProgram, deriver: Deriver) -> int:
+    """How many seeds `other_branch_seeds` may draw for this program."""
+    nodes = sum(t.size_count(deriver.lowered[name][1]) for name in deriver.graph.order)
+    work = forward_entries(program) + NODE_WORK * nodes
+    return min(MAX_SEARCHED, max(MIN_SEARCHED, SEARCH_WORK // max(work, 1)))
 
 
 def _at(program: CheckedProgram, deriver: Deriver, seed: int) -> dict[Node, frozenset[int]]:

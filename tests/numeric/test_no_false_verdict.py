@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from support import run
 
 from shapecheck.numeric import branches
@@ -201,6 +203,31 @@ def test_a_claim_right_at_three_draws_by_one_branch_is_wrong_where_it_takes_anot
     assert problem.message == "the claim dL/dx[i,j] is wrong: it misses the factor `keep[i,j]`"
     seeds = f"seeds {seed}, {seed + 1} and {seed + 2} only because a comparison"
     assert any(seeds in hint and "with seed 228," in hint for hint in problem.hints)
+
+
+_MASKS = """dim n = {n}
+input x[n], r[n]
+param p positive
+keep[i] = r[i] {op} p
+out[i] = x[i] keep[i] / p
+L = loss(out)
+dL/dx[i] = dL/dout[i] {mask}/ p
+"""
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    n=st.integers(1, 3),
+    op=st.sampled_from(["<", ">", "<=", ">="]),
+    seed=st.integers(0, 10**6),
+)
+def test_a_claim_that_forgets_a_mask_is_never_confirmed(n: int, op: str, seed: int) -> None:
+    # With one to three entries the mask often keeps all or none of them at
+    # a draw: where it keeps all, the claim without it agrees there.
+    wrong = run(_MASKS.format(n=n, op=op, mask=""), seed=seed)
+    assert wrong.claims[0].confirmed is not True
+    right = run(_MASKS.format(n=n, op=op, mask="keep[i] "), seed=seed)
+    assert right.claims[0].confirmed is True
 
 
 def test_the_right_dropout_claim_stays_confirmed_where_the_mask_took_one_branch() -> None:
