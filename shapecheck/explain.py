@@ -36,6 +36,7 @@ from shapecheck.pipeline import (
     in_order,
     internal_error_report,
     not_derived,
+    not_prepared,
     through_loss,
 )
 from shapecheck.source import Source
@@ -156,6 +157,13 @@ def _explain(
     trace = Trace(limit)
     try:
         deriver = Deriver(checked, trace)
+    except (DerivationTooLarge, SimplifyLimit) as error:
+        problems.append(not_prepared(checked, error))  # as `derive` says it
+        return FileReport(source, checked, in_order(problems))
+    except SecondDerivativeOfLoss as error:
+        problems.append(through_loss(request.label, error, request.span, request.loop))
+        return FileReport(source, checked, in_order(problems))
+    try:
         derivation = _in_the_files_names(deriver.derive(*target), folder_of(deriver), trace)
     except (DerivationTooLarge, SimplifyLimit) as error:
         problems.append(not_derived(request, error))

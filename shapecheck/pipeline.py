@@ -463,6 +463,18 @@ def _sizes_text(sizes: tuple[tuple[str, int], ...]) -> str:
     return ", ".join(f"{name} = {value}" for name, value in sizes)
 
 
+def not_prepared(checked: CheckedProgram, error: Exception) -> Diagnostic:
+    """E303: definitions over the limits of preparing a Deriver (`_prepared`),
+    located at the definition whose derivative reference was too large."""
+    reading = checked.definition(getattr(error, "definition", None) or "")
+    if reading is not None:  # its derivative reference could not be derived or written out
+        words = f"`{reading.name}` reads a derivative that is too large: {error}"
+        return diagnostic(Code.E303, reading.span, words, context=loop_context(reading.loop))
+    first = checked.requests[0].span if checked.requests else None
+    words = f"the definitions are too large to derive through: {error}"
+    return diagnostic(Code.E303, first, words)
+
+
 def _prepared(checked: CheckedProgram, problems: list[Diagnostic]) -> Deriver | None:
     """The Deriver of the checked program, or None with the reason in `problems`:
     preparing simplifies every definition under the limits, and derives the
@@ -473,16 +485,7 @@ def _prepared(checked: CheckedProgram, problems: list[Diagnostic]) -> Deriver | 
     try:
         return Deriver(checked)
     except (DerivationTooLarge, SimplifyLimit) as error:
-        reading = checked.definition(getattr(error, "definition", None) or "")
-        if reading is not None:  # its derivative reference could not be derived or written out
-            words = f"`{reading.name}` reads a derivative that is too large: {error}"
-            problems.append(
-                diagnostic(Code.E303, reading.span, words, context=loop_context(reading.loop))
-            )
-        else:
-            first = checked.requests[0].span if checked.requests else None
-            words = f"the definitions are too large to derive through: {error}"
-            problems.append(diagnostic(Code.E303, first, words))
+        problems.append(not_prepared(checked, error))
     except SecondDerivativeOfLoss as error:
         definition = checked.definition(error.definition or "")
         span, loop = (definition.span, definition.loop) if definition else (None, ())

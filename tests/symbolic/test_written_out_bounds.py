@@ -14,6 +14,8 @@ from __future__ import annotations
 import pytest
 from support import rnn, run
 
+from shapecheck.explain import explain
+from shapecheck.pipeline import FileReport
 from shapecheck.symbolic import derive
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.derive import MAX_WRITTEN_OUT_NODES, Deriver, NotWrittenOut, expand
@@ -66,6 +68,20 @@ def test_a_definition_reading_a_derivative_past_the_limit_is_e303_at_that_defini
     assert problem.message.startswith("`g` reads a derivative that is too large: dL/db written")
     assert problem.span is not None
     assert text[problem.span.start : problem.span.end] == "g[i] = dL/db[i]"
+
+
+def test_explain_says_it_where_derive_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(derive, "_inline", _never_inlined)
+    text = rnn(100, "relu", "g[i] = dL/db[i]\nG = g[i] g[i]\nderive dG/dU")
+    explained = explain(text, "G", "U")
+    assert isinstance(explained, FileReport)
+    (problem,) = [d for d in explained.diagnostics if d.code == "E303"]
+    assert problem.span is not None
+    assert text[problem.span.start : problem.span.end] == "g[i] = dL/db[i]"
+    second = explain(rnn(100, "tanh", "derive d2L/db2"), "L", "b", order=2)
+    assert isinstance(second, FileReport)
+    (problem,) = [d for d in second.diagnostics if d.code == "E303"]
+    assert problem.message.startswith("d2L/db2 could not be derived: dL/db written out")
 
 
 def test_a_large_derivative_that_is_not_copied_over_is_written_out(
