@@ -37,6 +37,7 @@ from shapecheck.symbolic.derive import (
     references_in,
     replace_references,
     written_out_size,
+    written_out_words,
 )
 from shapecheck.symbolic.fold import folder_of
 from shapecheck.symbolic.lower import lower_claim
@@ -97,9 +98,8 @@ def resolve_claim(deriver: Deriver, claim: CheckedClaim) -> SymbolicClaim:
     as_lines = sum(lines_size(d) for d in compared)
     if copied_over(written_out, as_lines, MAX_COMPARED_NODES):
         reason = (
-            f"written out in full (its adjoint lines inlined) it has about {written_out:,} "
-            f"terms and factors, {written_out / as_lines:.0f} times as many as its lines: "
-            "too many to compare symbolically"
+            "written out in full (its adjoint lines inlined) it has "
+            f"{written_out_words(written_out, as_lines)}: too many to compare symbolically"
         )
         return SymbolicClaim(claim, derivation, None, None, False, reason)
     try:

@@ -54,6 +54,16 @@ MAX_PATH_DEFINITIONS = 5_000
 # largest writes out to 277.
 MAX_WRITTEN_OUT_NODES = 20_000
 MAX_COPIES = 2
+# A second derivative is reverse mode over the first written out, whose
+# lines then grow with it: the first of a tanh RNN writes out to 946 terms
+# and factors at 10 steps and its second to past 20,000 (refused after 0.8
+# s), to 3,600 at 20 steps, where the second ran 23 s into that refusal (44
+# s at 30). Past this (and MAX_COPIES times its lines) the first is not
+# written out for it.
+MAX_SECOND_ORDER_BASE = 2_000
+# Where `written_out_size` stops counting (a residual net's lines, each read
+# twice per layer, write out to 10^330 nodes at 1,100 layers).
+SIZE_CAP = 10**15
 
 
 class DerivationTooLarge(Exception):
@@ -65,11 +75,13 @@ class DerivationTooLarge(Exception):
 
 class NotWrittenOut(DerivationTooLarge):
     """A derivative that `expand` would copy past MAX_WRITTEN_OUT_NODES;
-    `size` says how large it would be, after "it"."""
+    `size` says how large it would be, after "written out", and `whole` the
+    same without its lines (which a second derivative does not show)."""
 
-    def __init__(self, label: str, size: str) -> None:
+    def __init__(self, label: str, size: str, whole: str = "") -> None:
         super().__init__(f"{label} written out {size}")
         self.size = size
+        self.whole = whole
 
 
 class SecondDerivativeOfLoss(Exception):
@@ -656,12 +668,7 @@ class Deriver:
         """dA/dB, or with `order` 2 d2A/dB2: the derivative of dA/dB by B."""
         with collector_paused():
             if order == 2:
-                first = _first_derivative_defined(self, of, wrt)
-                second = self._derive(first, wrt)
-                # Its adjoints would be labelled `ddA/dB/dC`, which is not
-                # `.idx`: the result is printed whole, as valid input (spec 10).
-                whole = expand(second, self.taken)
-                return replace(second, formula=whole, adjoints=(), order=2)
+                return _second_derivative(self, of, wrt)
             return self._derive(of, wrt)
 
     def _derive(self, of: str, wrt: str) -> Derivation:
@@ -1045,6 +1052,19 @@ def _reference_value(
     return t.substitute(truth, mapping)
 
 
+def _second_derivative(deriver: Deriver, of: str, wrt: str) -> Derivation:
+    """d2A/dB2: reverse mode over dA/dB written out as a definition. Its
+    adjoints would be labelled `ddA/dB/dC`, which is not `.idx`: the result
+    is printed whole, as valid input (spec 10)."""
+    first = _first_derivative_defined(deriver, of, wrt)
+    second = deriver._derive(first, wrt)
+    try:
+        whole = expand(second, deriver.taken)
+    except NotWrittenOut as error:  # said of d2A/dB2, not of ddA/dB/dB
+        raise DerivationTooLarge(f"written out whole {error.whole}") from None
+    return replace(second, formula=whole, adjoints=(), order=2)
+
+
 def _first_derivative_defined(deriver: Deriver, of: str, wrt: str) -> str:
     """`dA/dB` as a definition of the Deriver's own, in numerator order, so
     that d2A/dB2 is its derivative by reverse mode (spec 9.6); its name cannot
@@ -1052,6 +1072,7 @@ def _first_derivative_defined(deriver: Deriver, of: str, wrt: str) -> str:
     name = f"d{of}/d{wrt}"
     if name not in deriver.lowered:
         first = deriver.derive(of, wrt)
+        _check_written_out_size(first, frozenset(), MAX_SECOND_ORDER_BASE)
         formula = simplify(expand(first, deriver.taken))
         deriver.lowered[name] = (first.indices, formula)
         deriver.taken |= t.index_names(formula) | {i.name for i in first.indices}
@@ -1103,24 +1124,39 @@ def copied_over(written_out: int, lines: int, limit: int) -> bool:
     return written_out > limit and written_out > MAX_COPIES * lines
 
 
-def _check_written_out_size(derivation: Derivation, keep: AbstractSet[str]) -> None:
+def _check_written_out_size(
+    derivation: Derivation, keep: AbstractSet[str], limit: int | None = None
+) -> None:
+    limit = MAX_WRITTEN_OUT_NODES if limit is None else limit  # read when called
     written_out = written_out_size(derivation, keep)
     lines = lines_size(derivation)
-    if copied_over(written_out, lines, MAX_WRITTEN_OUT_NODES):
+    if copied_over(written_out, lines, limit):
         raise NotWrittenOut(
             derivation.label,
-            f"(its adjoint lines inlined) would have about {written_out:,} terms and "
-            f"factors, {written_out / lines:.0f} times as many as its lines; "
-            f"the limit is {MAX_WRITTEN_OUT_NODES:,}",
+            f"(its adjoint lines inlined) would have {written_out_words(written_out, lines)}; "
+            f"the limit is {limit:,}",
+            f"it would have {written_out_words(written_out)}; the limit is {limit:,}",
         )
+
+
+def written_out_words(written_out: int, lines: int | None = None) -> str:
+    """`about N terms and factors, K times as many as its lines` (without
+    `lines`, the first half), in whole numbers (a count that doubles per
+    layer is past any float)."""
+    if written_out >= SIZE_CAP:
+        return f"more than {SIZE_CAP:.0e} terms and factors".replace("e+", " × 10^")
+    if lines is None:
+        return f"about {written_out:,} terms and factors"
+    times = written_out // max(lines, 1)
+    return f"about {written_out:,} terms and factors, {times:,} times as many as its lines"
 
 
 def written_out_size(derivation: Derivation, keep: AbstractSet[str] = frozenset()) -> int:
     """The nodes of the derivative with every adjoint line inlined (but those
     in `keep`), before it is simplified: about what `expand` builds, counted
     without building it (each line's formula walked once, then counted once
-    per reference to it). Linear in the lines' sizes, where writing out an
-    unrolled loop's derivative is quadratic in its steps or worse."""
+    per reference to it), at most SIZE_CAP. Linear in the lines' sizes, where
+    writing out an unrolled loop's derivative is quadratic in its steps or worse."""
     inlined_sizes: dict[str, int] = {}
 
     def size(term: t.Term) -> int:
@@ -1132,7 +1168,8 @@ def written_out_size(derivation: Derivation, keep: AbstractSet[str] = frozenset(
                 continue
             total += 1
             stack.extend(t.children(node))
-        return total
+        # A line read twice per layer doubles per layer: counted up to SIZE_CAP.
+        return min(total, SIZE_CAP)
 
     # Lines are listed nearest A first, so each refers only to earlier ones.
     for adjoint in derivation.adjoints:

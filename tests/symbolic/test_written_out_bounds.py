@@ -58,6 +58,23 @@ def test_a_second_derivative_past_the_limit_is_e303_before_it_is_built(
     assert report.derivatives == ()
 
 
+def test_a_second_derivative_too_large_to_print_whole_says_so_in_the_files_words() -> None:
+    # The first derivative (946 terms and factors at 10 tanh steps) is
+    # written out; the second, printed whole, would pass the limit: said of
+    # d2L/db2 (not of its internal lines, `ddL/db/db`).
+    report = run(rnn(10, "tanh", "derive d2L/db2"), verify=False)
+    (problem,) = [d for d in report.diagnostics if d.code == "E303"]
+    assert problem.message == (
+        "d2L/db2 could not be derived: written out whole it would have about 44,702 "
+        f"terms and factors; the limit is {MAX_WRITTEN_OUT_NODES:,}"
+    )
+    # At 20 steps the first (3,591) is not even written out for it.
+    report = run(rnn(20, "tanh", "derive d2L/db2"), verify=False)
+    (problem,) = [d for d in report.diagnostics if d.code == "E303"]
+    assert problem.message.startswith("d2L/db2 could not be derived: dL/db written out")
+    assert problem.message.endswith(f"the limit is {derive.MAX_SECOND_ORDER_BASE:,}")
+
+
 def test_a_definition_reading_a_derivative_past_the_limit_is_e303_at_that_definition(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -105,6 +122,22 @@ def test_a_large_derivative_that_is_not_copied_over_is_written_out(
     deriver = Deriver(copied.checked)
     with pytest.raises(NotWrittenOut):
         expand(deriver.derive("L", "b"), deriver.taken)
+
+
+def test_a_size_that_doubles_per_layer_is_counted_up_to_a_cap() -> None:
+    # A residual step reads the line after it twice: 2^1100 terms written
+    # out, past any float (the ratio was an OverflowError, E999).
+    text = (
+        "dim h = 3\ninput h0[h]\nfor t in 1..1100:\n    param W{t}[h, h], b{t}[h]\n"
+        "    h{t}[i] = tanh(W{t}[j, i] h{t-1}[j] + b{t}[i]) + h{t-1}[i] sigmoid(b{t}[i])\n"
+        "L = h1100[i] h1100[i]\nderive dL/dh0\n"
+    )
+    report = run(text, expand=True, verify=False)
+    (warning,) = [d for d in report.diagnostics if d.code == "W107"]
+    assert "would have more than 1 × 10^15 terms and factors;" in warning.message
+    assert derive.written_out_words(10**15 - 1, 10) == (
+        "about 999,999,999,999,999 terms and factors, 99,999,999,999,999 times as many as its lines"
+    )
 
 
 def test_the_limit_counts_what_is_copied_not_what_is_large() -> None:
