@@ -579,12 +579,19 @@ def _checked_at_other_draws(
         lucky = still_confirmed(seed, _LUCKY_VALUES.format(options.seed, seed))
         if not lucky:
             return
-    listed = ", ".join(str(seed) for seed in drawn[:-1]) + f" and {drawn[-1]}"
-    seeds = f"seeds {listed}" if len(drawn) > 1 else f"seed {drawn[0]}"
+    agreed = list(drawn)
     for seed in other_branch_seeds(checked, deriver, drawn, options.budget_bytes):
-        lucky = still_confirmed(seed, _ONE_BRANCH.format(seeds, seed))
+        lucky = still_confirmed(seed, _ONE_BRANCH.format(_seeds(agreed), seed))
         if not lucky:
             return
+        agreed.append(seed)
+
+
+def _seeds(seeds: list[int]) -> str:
+    """`seed 3`, `seeds 0, 1 and 2`."""
+    if len(seeds) == 1:
+        return f"seed {seeds[0]}"
+    return "seeds " + ", ".join(str(seed) for seed in seeds[:-1]) + f" and {seeds[-1]}"
 
 
 _LUCKY_VALUES = (
@@ -592,9 +599,9 @@ _LUCKY_VALUES = (
     "it is wrong at those drawn with seed {}"
 )
 _ONE_BRANCH = (
-    "it agreed at the values drawn with {} only because a comparison or "
-    "other piecewise term took one branch at all of them; it is wrong at those "
-    "drawn with seed {}, where it takes another"
+    "it agreed at the values drawn with {}, where a comparison or other "
+    "piecewise term took one branch only; it is wrong at those drawn with "
+    "seed {}, where such a term takes another"
 )
 
 

@@ -201,7 +201,7 @@ def test_a_claim_right_at_three_draws_by_one_branch_is_wrong_where_it_takes_anot
     (problem,) = [d for d in report.diagnostics if d.is_error]
     assert problem.code == "E402"
     assert problem.message == "the claim dL/dx[i,j] is wrong: it misses the factor `keep[i,j]`"
-    seeds = f"seeds {seed}, {seed + 1} and {seed + 2} only because a comparison"
+    seeds = f"seeds {seed}, {seed + 1} and {seed + 2}, where a comparison"
     assert any(seeds in hint and "with seed 228," in hint for hint in problem.hints)
 
 
@@ -258,7 +258,7 @@ def test_the_branches_taken_are_those_of_each_entry() -> None:
 def _seeds(text: str, drawn: list[int], budget: int = 2**28) -> list[int]:
     report = run(text, verify=False)
     assert report.checked is not None
-    return list(branches.other_branch_seeds(report.checked, Deriver(report.checked), drawn, budget))
+    return branches.other_branch_seeds(report.checked, Deriver(report.checked), drawn, budget)
 
 
 def test_seeds_are_searched_only_for_a_term_that_took_one_branch() -> None:
@@ -269,6 +269,45 @@ def test_seeds_are_searched_only_for_a_term_that_took_one_branch() -> None:
     # Only relu(x^2), at 0 or above by construction, took one branch: it never turns.
     assert _seeds(_BRANCHES, [0, 1, 2]) == []
     assert _seeds("dim n = 3\ninput x[n]\nL = x[i] x[i]\n", [0]) == []
+
+
+def test_the_claims_are_checked_again_at_the_draws_that_turn_the_most() -> None:
+    node = [("m", k) for k in range(4)]
+    turns = {3: {node[0]}, 4: {node[1], node[2]}, 5: {node[3]}, 6: set()}
+    assert branches._covering(turns) == [3, 4]  # 4 turns two, then 3 before 5
+    assert branches._covering({7: set()}) == []
+
+
+_RELU_STEPS = """param w, c positive
+input s0
+for t in 1..30:
+    input x{t}
+    s{t} = tanh(w s{t-1} + x{t}) + relu(x{t} - 1.5)
+L = s30 s30 c
+dL/dw = dL/dw abs(c) / c
+"""
+
+
+def test_a_right_claim_is_checked_again_at_most_at_two_turning_draws(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Each relu(x{t} - 1.5) is mostly 0: every draw turns some of them (the
+    # claim, right for a positive c, is not confirmed symbolically). It was
+    # checked at every turning draw, 8 whole numeric checks.
+    from shapecheck.numeric import report as numeric_report
+
+    calls: list[int] = []
+    verify = numeric_report.verify_numerically
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return verify(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(numeric_report, "verify_numerically", counted)
+    report = run(_RELU_STEPS)
+    assert report.claims[0].confirmed is True
+    assert not report.claims[0].symbolic.matches
+    assert len(calls) == 1 + 2 + branches.MAX_CHECKED
 
 
 def test_a_right_claim_confirmed_numerically_stays_confirmed_at_other_draws() -> None:
