@@ -229,7 +229,8 @@ _StrictOption = Annotated[
     ),
 ]
 _SeedOption = Annotated[
-    int, typer.Option("--seed", help="Seed of the random values (same seed, same numbers).")
+    int,
+    typer.Option("--seed", min=0, help="Seed of the random values (same seed, same numbers)."),
 ]
 _AtOption = Annotated[
     Path | None,

@@ -49,6 +49,8 @@ def test_mistakes_exit_1(path: Path) -> None:
         ["check", "--size", "n=zero", str(SAMPLES / "dot.idx")],
         ["check", "--size", "n=0", str(SAMPLES / "dot.idx")],
         ["check", "--bogus", str(SAMPLES / "dot.idx")],
+        ["derive", "--seed", "-1", str(SAMPLES / "dot.idx")],  # was E999
+        ["check", "--seed", "-3", str(SAMPLES / "dot.idx")],
         ["check"],
     ],
 )
