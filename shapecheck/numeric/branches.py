@@ -27,8 +27,8 @@ import numpy as np
 from shapecheck.check.program import CheckedProgram
 from shapecheck.numeric import kinks
 from shapecheck.numeric import values as numbers
-from shapecheck.numeric.budget import forward_entries
-from shapecheck.numeric.evaluate import Evaluator, align
+from shapecheck.numeric.budget import forward_entries, forward_pass_bytes
+from shapecheck.numeric.evaluate import Evaluator, align, planned
 from shapecheck.numeric.verify import forward_pass
 from shapecheck.symbolic import terms as t
 from shapecheck.symbolic.derive import Deriver
@@ -76,7 +76,7 @@ def other_branch_seeds(
     that took one branch only at every draw of `seeds` down another: at most
     MAX_CHECKED, each chosen for the most such nodes no earlier choice turns,
     in order; none where the forward pass does not fit `budget_bytes`."""
-    if 8 * forward_entries(program) > budget_bytes:
+    if forward_pass_bytes(program, deriver, planned) > budget_bytes:
         return []
     done = list(seeds)
     seen: dict[Node, set[int]] = {}

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from shapecheck.check.program import CheckedProgram, Size
 from shapecheck.numeric.verdicts import Check, Mode, Settings, Verdict
 from shapecheck.symbolic import terms as t
-from shapecheck.symbolic.derive import Derivation
+from shapecheck.symbolic.derive import Derivation, Deriver
 
 FULL_MAX_INPUTS = 400
 FULL_MAX_ENTRIES = 2**20
@@ -261,6 +261,18 @@ def forward_entries(program: CheckedProgram, measure: Callable[[Size], int] | No
     """Entries of every array of a forward pass (declared, defined, upstream)."""
     sized = measure or (lambda size: int(size.value or 1))
     return sum(math.prod(sized(s) for s in a.shape) for a in program.arrays) * 2
+
+
+def forward_pass_bytes(
+    program: CheckedProgram, deriver: Deriver, product: ProductMeasure = outer_product
+) -> int:
+    """Memory of a forward pass: every array it holds, and the largest array
+    evaluating a definition makes on the way (a definition that writes a
+    derivative out can contract a chain of 20 matrices through 15 indices at
+    once: 8 GiB for an array of 4 entries, a MemoryError)."""
+    formulas = (deriver.lowered[name][1] for name in deriver.graph.order)
+    largest = max((largest_node(formula, product) for formula in formulas), default=1)
+    return 8 * (forward_entries(program) + 3 * largest)
 
 
 def too_large(

@@ -580,15 +580,22 @@ def largest_intermediate(subscripts: str, shapes: list[tuple[int, ...]]) -> int:
 def planned(product: t.Product, shapes: Sequence[tuple[int, ...]]) -> int:
     """`budget.ProductMeasure` for the einsum `Evaluator` runs: entries of the
     largest array of its planned path (operands, intermediates, result), or of
-    the factor-by-factor contraction `stepwise` runs."""
-    subscripts = product_subscripts(product)
+    the factor-by-factor contraction `stepwise` runs (as `contract_product`
+    chooses: it runs stepwise past _MANY_FACTORS factors too)."""
+    subscripts = None if len(shapes) > _MANY_FACTORS else product_subscripts(product)
     if subscripts is None:
         sizes: dict[str, int] = {}
         for factor, shape in zip(product.factors, shapes, strict=True):
             sizes.update(zip(t.names(factor.free), shape, strict=True))
-        steps = _steps(_factor_names(product, None), _output_names(product, None))
-        kept = [math.prod(sizes[n] for n in keep) for keep in steps]
-        return max([*kept, *(math.prod(shape) for shape in shapes)])
+        names = _factor_names(product, None)
+        steps = _steps(names, _output_names(product, None))
+        # A step may multiply its two operands out over all their axes
+        # before it sums (numpy's einsum of two operands does, where it
+        # cannot call BLAS): the union of the axes counts, not what is kept.
+        held = [names[0], *steps[:-1]]
+        unions = [dict.fromkeys(axes + own) for axes, own in zip(held, names[1:], strict=True)]
+        largest = [math.prod(sizes[n] for n in union) for union in unions]
+        return max([*largest, *(math.prod(shape) for shape in shapes)])
     return largest_intermediate(subscripts, list(shapes))
 
 

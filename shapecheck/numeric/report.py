@@ -194,7 +194,8 @@ def _verifier(
     """Values and the forward pass (None when the forward pass alone would not
     fit), and the `--at` values."""
     from shapecheck.numeric import values as numbers
-    from shapecheck.numeric.budget import forward_entries
+    from shapecheck.numeric.budget import forward_pass_bytes
+    from shapecheck.numeric.evaluate import planned
     from shapecheck.numeric.verify import Verifier
 
     try:
@@ -202,7 +203,7 @@ def _verifier(
     except numbers.AtProblem as problem:
         raise ValuesProblem(str(problem)) from None
     # Nothing is drawn when the forward pass alone would not fit the budget.
-    if 8 * forward_entries(checked) > options.budget_bytes:
+    if forward_pass_bytes(checked, deriver, planned) > options.budget_bytes:
         return None, given
     values = numbers.draw_values(checked, options.seed, given)
     return Verifier(checked, deriver, values, settings), given

@@ -9,11 +9,13 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import pytest
-from support import run
+from support import rnn, run
 
+from shapecheck.numeric.budget import forward_pass_bytes
+from shapecheck.numeric.evaluate import planned
 from shapecheck.numeric.values import draw_values
 from shapecheck.numeric.verdicts import Mode, Settings, Verdict
-from shapecheck.numeric.verify import Verifier
+from shapecheck.numeric.verify import Verifier, forward_pass
 from shapecheck.symbolic.derive import Deriver
 
 T = TypeVar("T")
@@ -98,3 +100,33 @@ def test_a_claim_whose_kink_search_does_not_fit_is_too_large() -> None:
     (claim,) = tight.claims
     assert claim.check is not None
     assert claim.check.check.verdict is Verdict.NOT_VERIFIED, claim.check
+
+
+# `g` writes dL/db of a 20-step relu RNN out: one product of many factors,
+# contracted factor by factor, whose steps multiply two operands out over 15
+# and 16 indices of 4 before summing (8 and 32 GiB): the forward pass ran
+# out of memory (E999 MemoryError, 10 GB resident) where the estimate counted
+# only what each step keeps, and a product of over 32 factors as one einsum.
+_WRITTEN_OUT = "g[i] = dL/db[i]\nG = g[i] b[i]\nderive dL/dU"
+
+
+def test_the_forward_pass_estimate_counts_what_a_step_multiplies_out() -> None:
+    report = run(rnn(20, "relu", _WRITTEN_OUT), verify=False)
+    assert report.checked is not None
+    assert forward_pass_bytes(report.checked, Deriver(report.checked), planned) > 8 * 2**30
+
+
+def test_a_forward_pass_over_the_budget_is_not_evaluated() -> None:
+    report = run(rnn(20, "relu", _WRITTEN_OUT))
+    codes = [d.code for d in report.diagnostics]
+    assert codes == ["W104", "W104"]  # dL/db read by g, and dL/dU: not E999
+
+
+@pytest.mark.parametrize("steps", [6, 12])
+def test_the_forward_pass_estimate_bounds_what_it_allocates(steps: int) -> None:
+    report = run(rnn(steps, "relu", _WRITTEN_OUT), verify=False)
+    assert report.checked is not None
+    deriver = Deriver(report.checked)
+    values = draw_values(report.checked, 0, None)
+    _, peak = _with_peak(lambda: forward_pass(deriver, values))
+    assert peak <= forward_pass_bytes(report.checked, deriver, planned)
