@@ -896,6 +896,10 @@ def _named(local: t.Term, consumer: str, c: tuple[t.Idx, ...], rhs: t.Term) -> t
     P there). Only a definition whose whole right-hand side is one such
     function is named this way."""
     if isinstance(rhs, t.Add) and len(rhs.terms) == 1:
+        if set(t.names(rhs.terms[0].free)) != set(t.names(rhs.free)):
+            # Broadcast over an index the function lacks (`Y[i] = norm[k](x[k])
+            # w[i] / w[i]`): a copy of it is no reading of Y, which has that index.
+            return local
         rhs = rhs.terms[0]
     if isinstance(rhs, t.Matrix):
         return _named_matrix(local, consumer, c, rhs)

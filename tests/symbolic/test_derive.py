@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from support import SAMPLES, Forward, finite_jacobian, printed_value, run
 
+from shapecheck.numeric.verdicts import Verdict
 from shapecheck.pipeline import DerivativeResult, FileReport, Options, analyze_path
 from shapecheck.symbolic.formula import formula
 
@@ -399,3 +400,22 @@ def test_every_sample_derives(name: str) -> None:
     report = analyze_path(Path(SAMPLES / f"{name}.idx"), Options())
     assert report.errors == 0
     assert report.derivatives
+
+
+@pytest.mark.parametrize(
+    ("definition", "wrt"),
+    [
+        ("Y[i] = norm[k](W[k]) W[i] / W[i]", "W"),  # fuzz seed 2058 run 587: E999 ValueError
+        ("Y[i] = det(X) W[i] / W[i]", "X"),  # E999 in einsum
+    ],
+)
+def test_a_function_broadcast_over_an_index_it_lacks_names_no_copy_of_itself(
+    definition: str, wrt: str
+) -> None:
+    # The simplified right-hand side is the function alone, broadcast over i:
+    # Y[i] is no name for a copy of it (Y[i] would put i where it is not).
+    text = f"dim n = 3\nparam X[n, n], W[n] positive\n{definition}\nL = Y[i] Y[i]\n"
+    report = run(text + f"derive dL/d{wrt}\n")
+    assert [d.code for d in report.diagnostics if d.code != "W101"] == []
+    (result,) = report.derivatives
+    assert result.check is not None and result.check.verdict is Verdict.OK
