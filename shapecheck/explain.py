@@ -155,24 +155,23 @@ def _explain(
         return FileReport(source, checked, in_order(problems))
     request = _request(checked, *target)
     trace = Trace(limit)
+    deriver: Deriver | None = None
     try:
         deriver = Deriver(checked, trace)
+        folder = folder_of(deriver)
+        derivation = _in_the_files_names(deriver.derive(*target), folder, trace)
     except (DerivationTooLarge, SimplifyLimit) as error:
-        problems.append(not_prepared(checked, error))  # as `derive` says it
-        return FileReport(source, checked, in_order(problems))
-    except SecondDerivativeOfLoss as error:
-        problems.append(through_loss(request.label, error, request.span, request.loop))
-        return FileReport(source, checked, in_order(problems))
-    try:
-        derivation = _in_the_files_names(deriver.derive(*target), folder_of(deriver), trace)
-    except (DerivationTooLarge, SimplifyLimit) as error:
-        problems.append(not_derived(request, error))
+        # Preparing fails at a definition, as `derive` says it; deriving at the request.
+        if deriver is None:
+            problems.append(not_prepared(checked, error))
+        else:
+            problems.append(not_derived(request, error))
         return FileReport(source, checked, in_order(problems))
     except SecondDerivativeOfLoss as error:
         problems.append(through_loss(request.label, error, request.span, request.loop))
         return FileReport(source, checked, in_order(problems))
     ranks = tuple((a.name, a.rank) for a in checked.arrays)
-    steps = tuple(_binders_named(step, folder_of(deriver)) for step in trace.steps)
+    steps = tuple(_binders_named(step, folder) for step in trace.steps)
     return Explanation(source, derivation, steps, trace.omitted, ranks, in_order(problems))
 
 

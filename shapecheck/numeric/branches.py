@@ -59,12 +59,16 @@ NODE_WORK = 1_000
 def branches_taken(deriver: Deriver, forward: Mapping[str, Array]) -> dict[Node, frozenset[int]]:
     """The branches each kinked node of the definitions takes over its entries."""
     evaluator = Evaluator(forward)
+
+    def on_axes(term: t.Term, axes: tuple[t.Idx, ...]) -> Array:
+        return align(evaluator.value(term), t.names(term.free), axes)
+
     taken: dict[Node, frozenset[int]] = {}
     for name in deriver.graph.order:
         _, rhs = deriver.lowered[name]
         for place, node in enumerate(t.preorder(rhs)):
             if kinks.is_kinked(node):
-                branch = kinks.branch(node, _operands(evaluator, node))
+                branch = kinks.branch(node, kinks.branch_operands(node, on_axes))
                 taken[(name, place)] = frozenset(np.unique(branch).tolist())
     return taken
 
@@ -119,22 +123,3 @@ def _at(program: CheckedProgram, deriver: Deriver, seed: int) -> dict[Node, froz
 def _merge(seen: dict[Node, set[int]], taken: Mapping[Node, frozenset[int]]) -> None:
     for node, sides in taken.items():
         seen.setdefault(node, set()).update(sides)
-
-
-def _operands(evaluator: Evaluator, node: t.Term) -> tuple[Array, ...]:
-    """What `kinks.branch` reads of a kinked node, on the axes it expects."""
-    match node:
-        case t.Compare():
-            return (_on(evaluator, node.left, node.free), _on(evaluator, node.right, node.free))
-        case t.Extremum():
-            return (_on(evaluator, node.first, node.free), _on(evaluator, node.second, node.free))
-        case t.Func():
-            return (_on(evaluator, node.arg, node.free),)
-        case t.IndexedFunc() if node.name in kinks.SELECTING:
-            return (evaluator.value(node.arg),)  # on the argument's own axes
-        case _:  # a norm: its own value
-            return (evaluator.value(node),)
-
-
-def _on(evaluator: Evaluator, term: t.Term, free: tuple[t.Idx, ...]) -> Array:
-    return align(evaluator.value(term), t.names(term.free), free)

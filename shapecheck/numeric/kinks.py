@@ -40,8 +40,10 @@ the position it selects) adds one arm to each, and has the evaluator that
 computes its value (`BatchedEvaluator._value`) call `_note_kink(term,
 operands)` with the operand values it already computed (so nothing is
 evaluated twice): an array per entry of the term (any dtype; equal entries
-mean the same branch). Everything else (full checks, directions, claims,
-redraws, the report) follows.
+mean the same branch). `branch_operands(term, value_on)` says, one arm per
+kind, what `branch` reads of a node evaluated on its own (the branches the
+forward pass takes at a draw, `branches.py`). Everything else (full checks,
+directions, claims, redraws, the report) follows.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ __all__ = [
     "ClearingBudget",
     "Straddles",
     "branch",
+    "branch_operands",
     "clear_direction",
 ]
 
@@ -130,6 +133,28 @@ def branch(term: t.Term, operands: tuple[Array, ...]) -> Array:
                 return _side(operands[0])
             case _:
                 raise ValueError(f"{type(term).__name__} has no kinks")
+
+
+def branch_operands(
+    node: t.Term, value_on: Callable[[t.Term, tuple[t.Idx, ...]], Array]
+) -> tuple[Array, ...]:
+    """What `branch` reads of a kinked node (part of THE HOOK), from
+    `value_on(term, axes)`, a term's value on the given axes: for a node not
+    being evaluated already (`branches.py`; `BatchedEvaluator` passes the
+    operands it computed for the node's own value)."""
+    match node:
+        case t.Compare():
+            return (value_on(node.left, node.free), value_on(node.right, node.free))
+        case t.Extremum():
+            return (value_on(node.first, node.free), value_on(node.second, node.free))
+        case t.Func():
+            return (value_on(node.arg, node.free),)
+        case t.IndexedFunc() if node.name in SELECTING:
+            return (value_on(node.arg, node.arg.free),)
+        case t.IndexedFunc():  # a norm: its own value
+            return (value_on(node, node.free),)
+        case _:
+            raise ValueError(f"{type(node).__name__} has no kinks")
 
 
 # The reductions whose branch is the position they select (spec 9.2).
